@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("partyedu.core.urls")),
+    path("accounts/", include("partyedu.accounts.urls")),
+    path("organizations/", include("partyedu.organizations.urls")),
+    path("members/", include("partyedu.members.urls")),
+    path("api/", include("partyedu.api.urls")),
+]

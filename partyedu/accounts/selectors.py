@@ -1,0 +1,67 @@
+"""Reads of accounts, roles and personal-data grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from partyedu.core.scope import has_role, minimal_paths, path_in, user_grants
+
+from .choices import RoleCode
+from .models import PiiGrant, RoleAssignment, User
+
+
+def pii_paths(user: Any) -> tuple[str, ...]:
+    """Subtrees where the user may see personal data unmasked, cached per request."""
+    if not getattr(user, "is_authenticated", False):
+        return ()
+    cached = getattr(user, "_pii_paths", None)
+    if cached is None:
+        today = timezone.localdate()
+        rows = PiiGrant.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+            user_id=user.pk,
+            revoked_at__isnull=True,
+            organization__is_active=True,
+        ).values_list("organization__path", flat=True)
+        cached = minimal_paths(list(rows))
+        user._pii_paths = cached
+    return cached
+
+
+def can_see_pii(user: Any, org_path: str) -> bool:
+    return path_in(org_path, pii_paths(user))
+
+
+def holds_pii_grant(user: Any) -> bool:
+    return bool(pii_paths(user))
+
+
+def user_roles_summary(user: Any) -> list[str]:
+    return sorted({g.role for g in user_grants(user)})
+
+
+def role_assignment_list(*, user: Any) -> QuerySet[RoleAssignment]:
+    return RoleAssignment.objects.restrict(user, "view").select_related("user", "role", "organization")
+
+
+def user_list(*, user: Any, q: str = "") -> QuerySet[User]:
+    """Accounts visible to account managers: those holding a role inside their scope, plus
+    accounts with no role yet (so they can be given one)."""
+    if not has_role(user, RoleCode.SYSADMIN, RoleCode.SECADMIN, RoleCode.ORG_ADMIN):
+        return User.objects.none()
+    scoped = RoleAssignment.objects.restrict(user, "view").values("user_id")
+    qs = User.objects.filter(Q(pk__in=scoped) | Q(role_assignments__isnull=True)).distinct()
+    if q:
+        qs = qs.filter(Q(username__icontains=q) | Q(display_name__icontains=q))
+    return qs.order_by("username")
+
+
+def user_get(*, user: Any, pk: Any) -> User:
+    try:
+        return user_list(user=user).get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404("用户不存在") from None

@@ -1,0 +1,38 @@
+"""Sign-in events go to the audit log. Django's auth signals are the only place they surface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from partyedu.core.audit import audit_record, client_ip
+from partyedu.core.choices import AuditAction
+
+
+def _ip(request: Any) -> str | None:
+    return client_ip(request) if request is not None else None
+
+
+@receiver(user_logged_in)
+def audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit_record(actor=user, action=AuditAction.LOGIN, obj=user, ip_address=_ip(request))
+
+
+@receiver(user_logged_out)
+def audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit_record(actor=user, action=AuditAction.LOGOUT, obj=user, ip_address=_ip(request))
+
+
+@receiver(user_login_failed)
+def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    audit_record(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        success=False,
+        username=str(credentials.get("username", ""))[:150],
+        object_type="accounts.user",
+        ip_address=_ip(request),
+    )

@@ -1,0 +1,39 @@
+"""The main menu, filtered by what the user's roles allow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .scope import has_action
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    icon: str
+    app_label: str
+    action: str
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+NAV_ITEMS = (
+    NavItem(_("党组织"), "organizations:tree", "diagram-3", "organizations", "view"),
+    NavItem(_("党员"), "members:list", "people", "members", "view"),
+    NavItem(_("账号与角色"), "accounts:user_list", "person-gear", "accounts", "view"),
+    NavItem(_("审计日志"), "core:audit_list", "journal-text", "core", "view_audit"),
+)
+
+
+def navigation_for(user: Any) -> list[NavItem]:
+    if user is None or not user.is_authenticated:
+        return []
+    return [item for item in NAV_ITEMS if has_action(user, item.action, item.app_label)]

@@ -1,0 +1,20 @@
+"""Pinyin initials for search, so that a secretary can type ``zs`` to find 张三."""
+
+from __future__ import annotations
+
+from itertools import islice, product
+
+from pypinyin import Style, pinyin
+
+MAX_VARIANTS = 4
+
+
+def initials(text: str) -> str:
+    """Space-separated initials of every reading (heteronyms such as 单 give several), each
+    preceded by a space so that ``contains(" " + query)`` is a prefix match."""
+    if not text:
+        return ""
+    letters = pinyin(text, style=Style.FIRST_LETTER, heteronym=True, errors=lambda chars: list(chars))
+    choices = [[c.lower() for c in dict.fromkeys(options) if c] or [""] for options in letters]
+    variants = ["".join(combo) for combo in islice(product(*choices), MAX_VARIANTS)]
+    return "".join(f" {v}" for v in dict.fromkeys(variants))[:100]

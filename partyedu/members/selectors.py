@@ -1,0 +1,73 @@
+"""Reads of members. Every function starts from ``restrict(user, action)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from partyedu.accounts.selectors import can_see_pii
+from partyedu.core.scope import subtree_q
+from partyedu.organizations.models import Organization
+
+from .idnumber import normalize_id_number
+from .models import Member, MemberTransfer
+from .pii_index import id_number_index
+
+
+def has_category_q(category: str) -> Q:
+    """Members holding a category. PostgreSQL answers with jsonb containment; elsewhere the JSON
+    text is matched, which is exact because category codes are quoted words."""
+    if connection.vendor == "postgresql":
+        return Q(categories__contains=[category])
+    return Q(categories__icontains=f'"{category}"')
+
+
+def search_q(text: str) -> Q:
+    """Name, pinyin initials (``zs`` → 张三) or a whole ID number (by its blind index)."""
+    text = text.strip()
+    condition = Q(name__contains=text)
+    if text.isascii() and text.isalpha():
+        condition |= Q(name_initials__contains=" " + text.lower())
+    normalized = normalize_id_number(text)
+    if len(normalized) == 18:
+        condition |= Q(id_number_hash=id_number_index(normalized))
+    return condition
+
+
+def member_list(*, user: Any, filters: dict[str, Any] | None = None, action: str = "view") -> QuerySet[Member]:
+    filters = filters or {}
+    qs = Member.objects.restrict(user, action).select_related("organization")
+    if not filters.get("include_inactive"):
+        qs = qs.filter(is_active=True)
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
+    if filters.get("q"):
+        qs = qs.filter(search_q(filters["q"]))
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("category"):
+        qs = qs.filter(has_category_q(filters["category"]))
+    if filters.get("gender"):
+        qs = qs.filter(gender=filters["gender"])
+    if filters.get("is_exempt") in (True, False):
+        qs = qs.filter(is_exempt=filters["is_exempt"])
+    return qs.order_by("organization__path", "name", "id")
+
+
+def member_get(*, user: Any, pk: Any, action: str = "view") -> Member:
+    try:
+        return Member.objects.restrict(user, action).select_related("organization", "user").get(pk=pk)
+    except (Member.DoesNotExist, ValueError, TypeError):
+        raise Http404("党员不存在") from None
+
+
+def member_transfers(*, member: Member) -> QuerySet[MemberTransfer]:
+    return member.transfers.select_related("from_organization", "to_organization", "operator")
+
+
+def member_pii_visible(*, user: Any, member: Member) -> bool:
+    return can_see_pii(user, member.organization.path)

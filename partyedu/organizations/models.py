@@ -1,0 +1,54 @@
+"""The party organisation tree."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from partyedu.core.models import TimeStampedModel
+from partyedu.core.scope import ScopedModel
+
+from .choices import OrgLevel, OrgType
+
+SEGMENT_WIDTH = 4
+SEGMENT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class Organization(TimeStampedModel, ScopedModel):
+    """A party organisation: a committee (党委/党工委/党组), a general branch, a branch or a party
+    group. ``path`` is the materialised position in the tree (fixed-width base-36 segments, one per
+    level) and is written only by the create and move services; a subtree is one indexed range."""
+
+    scope_path = "path"
+
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级组织"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(_("组织名称"), max_length=100)
+    short_name = models.CharField(_("简称"), max_length=50, blank=True)
+    code = models.CharField(
+        _("组织代码"), max_length=32, unique=True, help_text=_("唯一代码，导入时用于指定上级组织")
+    )
+    level = models.CharField(_("组织层级"), max_length=24, choices=OrgLevel.choices)
+    org_type = models.CharField(_("单位类型"), max_length=16, choices=OrgType.choices, default=OrgType.OTHER)
+    path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("深度"), default=0, editable=False)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("有效"), default=True)
+    name_initials = models.CharField(_("名称拼音首字母"), max_length=100, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("党组织")
+        verbose_name_plural = _("党组织")
+        ordering = ["path"]
+        indexes = [models.Index(fields=["parent", "sort_order"], name="org_parent_sort_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    def is_descendant_of(self, other: Organization) -> bool:
+        return self.path.startswith(other.path) and self.path != other.path

@@ -1,0 +1,115 @@
+"""Reads of the organisation tree. Every function starts from ``restrict(user, action)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from partyedu.core.scope import PATH_END, subtree_q
+
+from .choices import OrgLevel
+from .models import SEGMENT_WIDTH, Organization
+
+
+def organization_list(*, user: Any, filters: dict[str, Any] | None = None, action: str = "view") -> QuerySet[Organization]:
+    qs = Organization.objects.restrict(user, action).select_related("parent")
+    filters = filters or {}
+    if filters.get("q"):
+        q = filters["q"].strip()
+        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q) | Q(name_initials__contains=" " + q.lower()))
+    if filters.get("level"):
+        qs = qs.filter(level=filters["level"])
+    if filters.get("org_type"):
+        qs = qs.filter(org_type=filters["org_type"])
+    if filters.get("within"):
+        qs = qs.filter(subtree_q("path", [filters["within"].path]))
+    if not filters.get("include_inactive"):
+        qs = qs.filter(is_active=True)
+    return qs
+
+
+def organization_get(*, user: Any, pk: Any, action: str = "view") -> Organization:
+    """One organisation in the user's scope; anything else is 404."""
+    try:
+        return Organization.objects.restrict(user, action).select_related("parent").get(pk=pk)
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise Http404("党组织不存在") from None
+
+
+def organization_ancestors(org: Organization) -> QuerySet[Organization]:
+    """The chain from the root down to the parent, from the path prefixes (one query)."""
+    prefixes = [org.path[:i] for i in range(SEGMENT_WIDTH, len(org.path), SEGMENT_WIDTH)]
+    return Organization.objects.filter(path__in=prefixes).order_by("path")
+
+
+def organization_subtree(org: Organization) -> QuerySet[Organization]:
+    return Organization.objects.filter(path__gte=org.path, path__lt=org.path + PATH_END)
+
+
+def organization_roots(*, user: Any) -> list[Organization]:
+    """The topmost organisations the user can see: roots of their visible forest."""
+    visible = organization_list(user=user)
+    paths = list(visible.order_by("path").values_list("path", flat=True)[:10000])
+    roots: list[str] = []
+    for path in paths:
+        if not roots or not path.startswith(roots[-1]):
+            roots.append(path)
+    return list(Organization.objects.filter(path__in=roots).order_by("sort_order", "path"))
+
+
+def organization_children(*, user: Any, parent: Organization) -> list[Organization]:
+    return list(
+        organization_list(user=user)
+        .filter(parent=parent)
+        .annotate(child_count=Count("children", filter=Q(children__is_active=True)))
+        .order_by("sort_order", "path")
+    )
+
+
+def member_counts(orgs: list[Organization]) -> dict[int, int]:
+    """Cumulative count of active members under each given organisation (its whole subtree),
+    in one grouped query over the members' organisation paths."""
+    from partyedu.members.models import Member
+
+    if not orgs:
+        return {}
+    prefix_len = {len(o.path) for o in orgs}
+    counts: dict[int, int] = {o.pk: 0 for o in orgs}
+    by_path = {o.path: o.pk for o in orgs}
+    rows = (
+        Member.objects.filter(subtree_q("organization__path", [o.path for o in orgs]), is_active=True)
+        .values("organization__path")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        path = row["organization__path"]
+        for length in prefix_len:
+            pk = by_path.get(path[:length])
+            if pk is not None:
+                counts[pk] += row["n"]
+    return counts
+
+
+def sizing_warnings(org: Organization) -> list[str]:
+    """Branch sizing advice from 支部条例: warnings only, never hard errors."""
+    from partyedu.members.choices import MemberCategory, MemberStatus
+    from partyedu.members.models import Member
+    from partyedu.members.selectors import has_category_q
+
+    if org.level != OrgLevel.BRANCH:
+        return []
+    stats = Member.objects.filter(subtree_q("organization__path", [org.path]), is_active=True).aggregate(
+        total=Count("id"), full=Count("id", filter=Q(status=MemberStatus.FULL))
+    )
+    warnings = []
+    if stats["full"] < 3:
+        warnings.append(f"正式党员{stats['full']}名，少于3名，按规定应与邻近单位联合成立党支部")
+    if stats["total"] > 50:
+        warnings.append(f"党员{stats['total']}名，超过50名，可考虑分设党支部或成立党总支")
+    if stats["full"] >= 7 and not Member.objects.filter(organization=org, is_active=True).filter(
+        has_category_q(MemberCategory.COMMITTEE)
+    ).exists():
+        warnings.append(f"正式党员{stats['full']}名，7名以上应设立支部委员会，目前未登记支部委员")
+    return warnings
