@@ -86,6 +86,8 @@ def member_counts(orgs: list[Organization]) -> dict[int, int]:
     for row in rows:
         path = row["organization__path"]
         for length in prefix_len:
+            if length > len(path):
+                continue
             pk = by_path.get(path[:length])
             if pk is not None:
                 counts[pk] += row["n"]

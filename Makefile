@@ -1,0 +1,82 @@
+# PartyEdu — every target sets up what it needs (virtualenv, pinned dependencies) first.
+#   make run    set up, migrate, seed the demo on an empty database, serve on 127.0.0.1:$(PORT)
+#   make test   set up and run the whole test suite (SQLite; browser tests when Chromium is present)
+#   make ci     lint + suite on SQLite with coverage + suite on PostgreSQL + browser tests
+#   make bench  benchmarks (100,000 members) on the configured database
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+DEMO_MEMBERS ?= 2000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/partyedu
+PYTEST := $(BIN)/python -m pytest
+export PYTHONDONTWRITEBYTECODE := 1
+
+BASE_STAMP := $(VENV)/.base-$(shell sha1sum requirements/base.txt 2>/dev/null | cut -c1-12)
+DEV_STAMP  := $(VENV)/.dev-$(shell sha1sum requirements/dev.txt 2>/dev/null | cut -c1-12)
+
+.PHONY: run install install-dev migrate seed test test-fast test-sqlite test-postgres test-browser \
+        lint typecheck ci bench clean browser-deps check-deploy
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(BASE_STAMP): requirements/base.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/base.txt
+	@rm -f $(VENV)/.base-*; touch $@
+
+$(DEV_STAMP): requirements/dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
+	@rm -f $(VENV)/.dev-* $(VENV)/.base-*; touch $@ $(BASE_STAMP)
+
+install: $(BASE_STAMP)
+install-dev: $(DEV_STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput -v0
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo --members $(DEMO_MEMBERS) --seed 2026
+
+run: seed
+	@$(BIN)/python manage.py demo_accounts
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite on SQLite. Browser tests run when Chromium is installed (under CI=true they
+# must run: a missing browser fails the run instead of skipping).
+test: install-dev
+	$(PYTEST) -n 2 -q
+
+test-sqlite: install-dev
+	$(PYTEST) -n 2 -q -m "not browser" --cov --cov-report=term --cov-fail-under=85
+
+test-postgres: install-dev
+	@bash .ci/ensure-postgres
+	DATABASE_URL=$(PG_URL) $(PYTEST) -n 2 -q -m "not browser"
+
+browser-deps:
+	@bash .ci/ensure-chromium
+
+test-browser: install-dev browser-deps
+	$(PYTEST) -q -m browser
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py check --fail-level WARNING
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.prod SECRET_KEY=ci-check-$$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyzABCDEFG \
+		FIELD_ENCRYPTION_KEY=u7V0vZc3mJ5b9aWk6nL8Qo2rS4tX1yZ0aB3cD5eF7gI= ALLOWED_HOSTS=partyedu.example \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/mypy
+
+ci: lint test-sqlite test-postgres test-browser
+
+bench: install-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .coverage htmlcov
