@@ -10,7 +10,9 @@ from .models import User, mobile_index
 class UsernameOrMobileBackend(ModelBackend):
     """Sign in with the user name or the registered mobile number."""
 
-    def authenticate(self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         if username is None or password is None:
             return None
         username = username.strip()

@@ -31,7 +31,7 @@ class User(AbstractUser):
     mobile_hash = models.CharField(_("手机号索引"), max_length=64, blank=True, default="", db_index=True)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("用户")
@@ -67,7 +67,9 @@ class Role(models.Model):
     code = models.CharField(_("代码"), max_length=32, unique=True, choices=RoleCode.choices)
     name = models.CharField(_("名称"), max_length=50)
     scope = models.CharField(_("范围"), max_length=16, choices=RoleScope.choices, default=RoleScope.SUBTREE)
-    actions = models.JSONField(_("权限"), default=list, blank=True, help_text=_("形如 members.view、*.change"))
+    actions = models.JSONField(
+        _("权限"), default=list, blank=True, help_text=_("形如 members.view、*.change")
+    )
     description = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
@@ -82,10 +84,17 @@ class Role(models.Model):
 class RoleAssignment(TimeStampedModel, ScopedModel):
     """A user holds a role at an organisation; it covers the organisation's whole subtree."""
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="role_assignments")
-    role = models.ForeignKey(Role, verbose_name=_("角色"), on_delete=models.PROTECT, related_name="assignments")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.ForeignKey(
+        Role, verbose_name=_("角色"), on_delete=models.PROTECT, related_name="assignments"
+    )
     organization = models.ForeignKey(
-        "organizations.Organization", verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="role_assignments"
+        "organizations.Organization",
+        verbose_name=_("党组织"),
+        on_delete=models.PROTECT,
+        related_name="role_assignments",
     )
     granted_by = models.ForeignKey(
         User, verbose_name=_("授予人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -106,14 +115,23 @@ class PiiGrant(TimeStampedModel, ScopedModel):
     """Permission, given by the 安全管理员, to see 身份证号 and 手机号 unmasked for members of an
     organisation subtree. Every unmasked view and export under it is audited."""
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="pii_grants")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="pii_grants"
+    )
     organization = models.ForeignKey(
-        "organizations.Organization", verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="pii_grants"
+        "organizations.Organization",
+        verbose_name=_("党组织"),
+        on_delete=models.PROTECT,
+        related_name="pii_grants",
     )
     reason = models.CharField(_("授权事由"), max_length=200)
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
     granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("授予人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("授予人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)

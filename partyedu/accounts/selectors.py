@@ -65,3 +65,28 @@ def user_get(*, user: Any, pk: Any) -> User:
         return user_list(user=user).get(pk=pk)
     except (User.DoesNotExist, ValueError, TypeError):
         raise Http404("用户不存在") from None
+
+
+def user_list_with_roles(*, user: Any, q: str = "") -> QuerySet[User]:
+    """``user_list`` with, on each row, the role assignments the viewer may see
+    (``visible_assignments``), prefetched in one more query whatever the page size."""
+    from django.db.models import Prefetch
+
+    return user_list(user=user, q=q).prefetch_related(
+        Prefetch("role_assignments", queryset=role_assignment_list(user=user), to_attr="visible_assignments")
+    )
+
+
+def user_role_assignments(*, user: Any, target: User) -> QuerySet[RoleAssignment]:
+    """The target's role assignments inside the viewer's scope."""
+    return role_assignment_list(user=user).filter(user=target).order_by("organization__path", "role_id")
+
+
+def pii_grant_list(*, user: Any, target: User) -> QuerySet[PiiGrant]:
+    """The target's personal-data grants inside the viewer's scope, newest first."""
+    return (
+        PiiGrant.objects.restrict(user, "view")
+        .filter(user=target)
+        .select_related("organization", "granted_by")
+        .order_by("-created_at", "-id")
+    )

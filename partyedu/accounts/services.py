@@ -33,13 +33,21 @@ def _require(actor: Any, action: str, org: Organization | None = None) -> None:
 
 @transaction.atomic
 def user_create(
-    *, actor: Any, username: str, password: str, display_name: str = "", mobile: str = "", is_active: bool = True
+    *,
+    actor: Any,
+    username: str,
+    password: str,
+    display_name: str = "",
+    mobile: str = "",
+    is_active: bool = True,
 ) -> User:
     _require(actor, "manage_users")
     username = username.strip()
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": ["该用户名已存在"]})
-    user = User(username=username, display_name=display_name.strip(), mobile=mobile.strip(), is_active=is_active)
+    user = User(
+        username=username, display_name=display_name.strip(), mobile=mobile.strip(), is_active=is_active
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -62,7 +70,12 @@ def user_set_active(*, actor: Any, user: User, is_active: bool) -> User:
     if user.is_active != is_active:
         user.is_active = is_active
         user.save(update_fields=["is_active"])
-        audit_record(actor=actor, action=AuditAction.UPDATE, obj=user, changes={"is_active": [not is_active, is_active]})
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=user,
+            changes={"is_active": [not is_active, is_active]},
+        )
     return user
 
 

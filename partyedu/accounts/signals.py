@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -35,4 +36,23 @@ def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = 
         username=str(credentials.get("username", ""))[:150],
         object_type="accounts.user",
         ip_address=_ip(request),
+    )
+
+
+@receiver(user_locked_out)
+def audit_lockout(
+    sender: Any,
+    request: Any = None,
+    username: str | None = None,
+    ip_address: str | None = None,
+    **kwargs: Any,
+) -> None:
+    audit_record(
+        actor=None,
+        action=AuditAction.LOCKOUT,
+        success=False,
+        username=str(username or "")[:150],
+        object_type="accounts.user",
+        ip_address=ip_address or _ip(request),
+        message="连续登录失败，账号已锁定",
     )

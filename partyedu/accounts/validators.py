@@ -32,3 +32,19 @@ class CharacterClassValidator:
 
     def get_help_text(self) -> str:
         return _("密码须包含小写字母、大写字母、数字、符号中的至少%(n)d类") % {"n": self.min_classes}
+
+
+class MinimumLengthValidator:
+    """Minimum length with a Chinese message (Django's own message is not translated for zh-hans)."""
+
+    def __init__(self, min_length: int = 8) -> None:
+        self.min_length = min_length
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if len(password) < self.min_length:
+            raise ValidationError(
+                _("密码长度至少为%(n)d个字符") % {"n": self.min_length}, code="password_too_short"
+            )
+
+    def get_help_text(self) -> str:
+        return _("密码长度至少为%(n)d个字符") % {"n": self.min_length}

@@ -1,1 +1,30 @@
-urlpatterns: list = []
+"""``/api/``: version 1 of the REST API, its OpenAPI schema and the local docs pages."""
+
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from partyedu.members.api import urls as member_urls
+from partyedu.organizations.api import urls as organization_urls
+
+from . import views
+
+app_name = "api"
+
+v1: list[URLPattern | URLResolver] = [
+    path("", views.ApiRootView.as_view(), name="root"),
+    path("auth/token/", views.TokenObtainView.as_view(), name="auth-token"),
+    path("ping/", views.PingView.as_view(), name="ping"),
+    path("", include(organization_urls.urlpatterns)),
+    path("", include(member_urls.urlpatterns)),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+        name="redoc",
+    ),
+]

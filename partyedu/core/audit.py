@@ -21,7 +21,9 @@ class RequestMeta:
     user_agent: str = ""
 
 
-_request_meta: contextvars.ContextVar[RequestMeta | None] = contextvars.ContextVar("request_meta", default=None)
+_request_meta: contextvars.ContextVar[RequestMeta | None] = contextvars.ContextVar(
+    "request_meta", default=None
+)
 
 
 def set_request_meta(meta: RequestMeta | None) -> contextvars.Token[RequestMeta | None]:

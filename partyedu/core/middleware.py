@@ -13,7 +13,9 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = set_request_meta(RequestMeta(client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:200]))
+        token = set_request_meta(
+            RequestMeta(client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:200])
+        )
         try:
             return self.get_response(request)
         finally:

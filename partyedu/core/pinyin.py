@@ -14,7 +14,7 @@ def initials(text: str) -> str:
     preceded by a space so that ``contains(" " + query)`` is a prefix match."""
     if not text:
         return ""
-    letters = pinyin(text, style=Style.FIRST_LETTER, heteronym=True, errors=lambda chars: list(chars))
+    letters = pinyin(text, style=Style.FIRST_LETTER, heteronym=True, errors=list)  # type: ignore[arg-type]
     choices = [[c.lower() for c in dict.fromkeys(options) if c] or [""] for options in letters]
     variants = ["".join(combo) for combo in islice(product(*choices), MAX_VARIANTS)]
     return "".join(f" {v}" for v in dict.fromkeys(variants))[:100]

@@ -74,7 +74,7 @@ def user_grants(user: User | Any) -> list[Grant]:
             "role__code", "role__scope", "role__actions", "organization__path"
         )
         cached = [Grant(code, scope, frozenset(actions or ()), path) for code, scope, actions, path in rows]
-        user._scope_grants = cached
+        user._scope_grants = cached  # type: ignore[union-attr]
     return cached
 
 

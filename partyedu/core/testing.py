@@ -35,7 +35,9 @@ def valid_id_number(birth: date = date(1980, 1, 1), male: bool = True) -> str:
     return first17 + check_char(first17)
 
 
-def make_org(parent: Organization | None, name: str, level: str = "branch", org_type: str = "community") -> Organization:
+def make_org(
+    parent: Organization | None, name: str, level: str = "branch", org_type: str = "community"
+) -> Organization:
     return organization_create(
         actor=None, parent=parent, name=name, code=f"T{next(_seq):05d}", level=level, org_type=org_type
     )
@@ -61,8 +63,14 @@ def make_tree() -> Tree:
     return Tree(root, district_a, district_b, branch_a, branch_b, group_a)
 
 
-def make_user(username: str | None = None, *, role: str | None = None, org: Organization | None = None,
-              pii: bool = False, **kwargs: Any) -> User:
+def make_user(
+    username: str | None = None,
+    *,
+    role: str | None = None,
+    org: Organization | None = None,
+    pii: bool = False,
+    **kwargs: Any,
+) -> User:
     user = user_create(actor=None, username=username or f"user{next(_seq)}", password=PASSWORD, **kwargs)
     if role and org is not None:
         role_assign(actor=None, user=user, role_code=role, organization=org)

@@ -1,1 +1,217 @@
+"""Home page, audit log, and the view plumbing every app shares: permission decorator, pagination,
+xlsx download and the two-step (dry run → confirm) spreadsheet import."""
 
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from pathlib import PurePath
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from partyedu.accounts.choices import RoleCode
+from partyedu.core.scope import has_action, has_role
+
+from . import selectors
+from .forms import AuditFilterForm, ImportUploadForm
+
+PAGE_SIZE = 50
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PENDING_IMPORTS = "pending_imports"
+
+
+def action_required(
+    action: str, app_label: str
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Anonymous → login page; a user whose roles grant the action nowhere → 403. Whether a given
+    row is within scope is the selector's business (404)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_action(request.user, action, app_label):
+                raise PermissionDenied(_("您没有执行此操作的权限"))
+            return view(request, *args, **kwargs)
+
+        return login_required(checked)
+
+    return decorator
+
+
+def posted(request: HttpRequest) -> Any:
+    """The POST data of a POST request (even an empty one, so an unticked checkbox still binds the
+    form), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def is_htmx_partial(request: HttpRequest) -> bool:
+    """An HTMX request that wants a fragment (not a history restore, which needs the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def xlsx_response(content: bytes, basename: str) -> HttpResponse:
+    """An xlsx download named ``<basename>_YYYYMMDD.xlsx``."""
+    filename = f"{basename}_{timezone.localdate():%Y%m%d}.xlsx"
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from partyedu.members.selectors import member_of_user
+
+    own_member = member_of_user(user=request.user) if has_role(request.user, RoleCode.MEMBER) else None
+    return render(request, "core/home.html", {"own_member": own_member})
+
+
+@require_GET
+@action_required("view_audit", "core")
+def audit_list(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = paginate(request, selectors.audit_list(user=request.user, filters=filters))
+    template = "core/_audit_table.html" if is_htmx_partial(request) else "core/audit_list.html"
+    return render(request, template, {"form": form, "page_obj": page})
+
+
+# --- Spreadsheet import: upload → dry run report → confirm → real run ---------------------------------
+
+
+class ImportFlow:
+    """The import page of one kind of data. The uploaded bytes are kept under
+    ``MEDIA_ROOT/imports/<random token>.<ext>`` between the dry run and the confirmation; the token is
+    bound to the uploader's session and user, and the file is deleted after the real run."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        title: str,
+        run: Callable[..., Any],
+        template_url: str,
+        done_url: str,
+        back_url: str,
+    ) -> None:
+        self.kind = kind
+        self.title = title
+        self.run = run
+        self.template_url = template_url
+        self.done_url = done_url
+        self.back_url = back_url
+
+    # session bookkeeping -------------------------------------------------------------------------
+    def _pending(self, request: HttpRequest) -> dict[str, dict[str, Any]]:
+        return request.session.get(PENDING_IMPORTS, {})
+
+    def _remember(self, request: HttpRequest, token: str, entry: dict[str, Any]) -> None:
+        pending = self._pending(request)
+        # One pending upload per kind and user: a new upload replaces (and deletes) the previous one.
+        for old_token, old in list(pending.items()):
+            if old.get("kind") == self.kind:
+                default_storage.delete(old["name"])
+                del pending[old_token]
+        pending[token] = entry
+        request.session[PENDING_IMPORTS] = pending
+
+    def _take(self, request: HttpRequest, token: str) -> dict[str, Any] | None:
+        entry = self._pending(request).get(token)
+        if not entry or entry.get("kind") != self.kind or entry.get("user") != request.user.pk:
+            return None
+        return entry
+
+    def _forget(self, request: HttpRequest, token: str) -> None:
+        pending = self._pending(request)
+        entry = pending.pop(token, None)
+        if entry:
+            default_storage.delete(entry["name"])
+        request.session[PENDING_IMPORTS] = pending
+
+    # the page ------------------------------------------------------------------------------------
+    def _render(self, request: HttpRequest, form: ImportUploadForm, **extra: Any) -> HttpResponse:
+        context = {
+            "title": self.title,
+            "form": form,
+            "template_url": self.template_url,
+            "back_url": self.back_url,
+            **extra,
+        }
+        return render(request, "core/import.html", context)
+
+    def _run(self, request: HttpRequest, entry: dict[str, Any], *, dry_run: bool) -> Any:
+        with default_storage.open(entry["name"], "rb") as handle:
+            return self.run(actor=request.user, file=handle, filename=entry["filename"], dry_run=dry_run)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from partyedu.core.importing import ImportFileError
+
+        if request.method != "POST":
+            return self._render(request, ImportUploadForm())
+
+        token = request.POST.get("token", "")
+        if token:
+            entry = self._take(request, token)
+            if entry is None:
+                messages.error(request, _("待导入的文件已失效，请重新上传"))
+                return redirect(request.path)
+            if "cancel" in request.POST:
+                self._forget(request, token)
+                messages.info(request, _("已取消导入"))
+                return redirect(request.path)
+            try:
+                report = self._run(request, entry, dry_run=False)
+            except ImportFileError as exc:
+                self._forget(request, token)
+                form = ImportUploadForm()
+                form.add_error(None, str(exc))
+                return self._render(request, form)
+            self._forget(request, token)
+            if report.ok:
+                messages.success(
+                    request,
+                    _("导入完成：共%(total)d行，新增%(created)d条，更新%(updated)d条")
+                    % {"total": report.total_rows, "created": report.created, "updated": report.updated},
+                )
+                return redirect(self.done_url)
+            # The real run is all-or-nothing: nothing was written.
+            return self._render(request, ImportUploadForm(), report=report, committed_failed=True)
+
+        form = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._render(request, form)
+        upload = form.cleaned_data["file"]
+        extension = PurePath(upload.name).suffix.lower().lstrip(".")
+        token = secrets.token_urlsafe(24)
+        name = default_storage.save(f"imports/{token}.{extension}", ContentFile(upload.read()))
+        entry = {"kind": self.kind, "name": name, "filename": upload.name, "user": request.user.pk}
+        try:
+            report = self._run(request, entry, dry_run=True)
+        except ImportFileError as exc:
+            default_storage.delete(name)
+            form.add_error("file", str(exc))
+            return self._render(request, form)
+        if not report.ok:
+            default_storage.delete(name)
+            return self._render(request, ImportUploadForm(), report=report)
+        self._remember(request, token, entry)
+        return self._render(request, ImportUploadForm(), report=report, token=token, filename=upload.name)

@@ -38,7 +38,9 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumberInfo:
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise ValidationError("身份证号中的出生日期 %(d)s 不是有效日期", params={"d": number[6:14]}, code="date") from None
+        raise ValidationError(
+            "身份证号中的出生日期 %(d)s 不是有效日期", params={"d": number[6:14]}, code="date"
+        ) from None
     if birth.year < 1800 or birth > (today or date.today()):
         raise ValidationError("身份证号中的出生日期 %(d)s 不合理", params={"d": number[6:14]}, code="date")
     if check_char(number[:17]) != number[17]:

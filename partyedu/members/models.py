@@ -30,10 +30,15 @@ class Member(TimeStampedModel, ScopedModel):
         related_name="member",
     )
     organization = models.ForeignKey(
-        "organizations.Organization", verbose_name=_("所在党组织"), on_delete=models.PROTECT, related_name="members"
+        "organizations.Organization",
+        verbose_name=_("所在党组织"),
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     name = models.CharField(_("姓名"), max_length=50)
-    name_initials = models.CharField(_("姓名拼音首字母"), max_length=100, blank=True, db_index=True, editable=False)
+    name_initials = models.CharField(
+        _("姓名拼音首字母"), max_length=100, blank=True, db_index=True, editable=False
+    )
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
     ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
@@ -43,9 +48,13 @@ class Member(TimeStampedModel, ScopedModel):
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
     joined_on = models.DateField(_("入党日期"), null=True, blank=True)
     full_member_on = models.DateField(_("转正日期"), null=True, blank=True)
-    status = models.CharField(_("党员状态"), max_length=16, choices=MemberStatus.choices, default=MemberStatus.FULL)
+    status = models.CharField(
+        _("党员状态"), max_length=16, choices=MemberStatus.choices, default=MemberStatus.FULL
+    )
     categories = models.JSONField(_("党员类别"), default=list, blank=True)
-    is_exempt = models.BooleanField(_("免于硬性要求"), default=False, help_text=_("年老体弱、重病等，送学上门"))
+    is_exempt = models.BooleanField(
+        _("免于硬性要求"), default=False, help_text=_("年老体弱、重病等，送学上门")
+    )
     exempt_reason = models.CharField(_("免除原因"), max_length=200, blank=True)
     is_active = models.BooleanField(_("在册"), default=True)
 
@@ -74,7 +83,9 @@ class MemberTransfer(TimeStampedModel, ScopedModel):
     """One move of a member's organisational relationship (组织关系转接) from one organisation to
     another, kept as history. Visible from both ends of the move."""
 
-    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="transfers")
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="transfers"
+    )
     from_organization = models.ForeignKey(
         "organizations.Organization", verbose_name=_("转出组织"), on_delete=models.PROTECT, related_name="+"
     )
@@ -84,7 +95,11 @@ class MemberTransfer(TimeStampedModel, ScopedModel):
     transferred_on = models.DateField(_("转接日期"))
     reason = models.CharField(_("转接原因"), max_length=200, blank=True)
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

@@ -37,7 +37,9 @@ def search_q(text: str) -> Q:
     return condition
 
 
-def member_list(*, user: Any, filters: dict[str, Any] | None = None, action: str = "view") -> QuerySet[Member]:
+def member_list(
+    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+) -> QuerySet[Member]:
     filters = filters or {}
     qs = Member.objects.restrict(user, action).select_related("organization")
     if not filters.get("include_inactive"):
@@ -71,3 +73,10 @@ def member_transfers(*, member: Member) -> QuerySet[MemberTransfer]:
 
 def member_pii_visible(*, user: Any, member: Member) -> bool:
     return can_see_pii(user, member.organization.path)
+
+
+def member_of_user(*, user: Any) -> Member | None:
+    """The member profile linked to the user's own account, if any (a member's 我的档案)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Member.objects.restrict(user, "view").filter(user=user).select_related("organization").first()

@@ -3,22 +3,45 @@ everything before saving, checks scope, and writes its audit row."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
+from partyedu.core import pii
 from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.choices import AuditAction
+from partyedu.core.exporting import XlsxExport
+from partyedu.core.importing import (
+    WRITE_BATCH,
+    ImportFileError,
+    ImportReport,
+    RowError,
+    Sheet,
+    batched,
+    choice_maps,
+    import_template,
+    parse_row,
+    read_sheet,
+    sort_errors,
+    validation_errors,
+)
 from partyedu.core.pinyin import initials
-from partyedu.core.scope import path_in, user_scope
+from partyedu.core.scope import has_action, path_in, subtree_q, user_scope
 from partyedu.organizations.choices import MEMBER_LEVELS
 from partyedu.organizations.models import Organization
 
 from . import pii_index
-from .choices import MemberCategory
+from .choices import Gender, MemberCategory
 from .idnumber import parse_id_number
+from .importing import HEADERS, MEMBER_COLUMNS
+from .importing import export_columns as member_export_columns
+from .importing import export_row as member_export_row
+from .importing import template_example_row as member_template_example
 from .models import Member, MemberTransfer
 
 # Fields a service may set from input; id_number_hash, name_initials and user follow from them.
@@ -86,7 +109,7 @@ def apply_member_data(member: Member, data: dict[str, Any]) -> None:
         if not member.gender or "gender" not in data:
             member.gender = info.gender
         elif member.gender != info.gender:
-            errors["gender"] = [f"性别与身份证号不符（身份证号为{info.gender.label}）"]
+            errors["gender"] = [f"性别与身份证号不符（身份证号为{Gender(info.gender).label}）"]
     if member.phone:
         phone = str(member.phone).replace(" ", "").replace("-", "")
         if not (phone.isdigit() and len(phone) == 11 and phone.startswith("1")):
@@ -129,7 +152,10 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     member.full_clean(exclude=["user"])
     member.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, obj=member, changes={"after": snapshot(member, AUDITED_FIELDS)}
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=member,
+        changes={"after": snapshot(member, AUDITED_FIELDS)},
     )
     return member
 
@@ -158,7 +184,12 @@ def member_update(*, actor: Any, member: Member, data: dict[str, Any]) -> Member
 
 @transaction.atomic
 def member_transfer(
-    *, actor: Any, member: Member, to_organization: Organization, transferred_on: date | None = None, reason: str = ""
+    *,
+    actor: Any,
+    member: Member,
+    to_organization: Organization,
+    transferred_on: date | None = None,
+    reason: str = "",
 ) -> MemberTransfer:
     """Move a member's organisational relationship to another branch or group and keep the
     history. Both ends must be within the actor's scope (a transfer across administrations goes
@@ -193,3 +224,211 @@ def member_transfer(
 
 def require_member_scope(actor: Any, action: str, member: Member) -> None:
     _require_org_scope(actor, action, member.organization)
+
+
+# --- Excel import / export ----------------------------------------------------------------------------
+
+# Fields an import may change on an existing member (the ID number is the key; the organisation
+# changes only by transfer).
+IMPORT_UPDATE_FIELDS = (
+    *(f for f in MEMBER_FIELDS if f not in ("organization", "id_number")),
+    "name_initials",
+)
+IMPORT_CLEAN_EXCLUDE = ["user", "organization", "id_number_hash"]
+OUT_OF_SCOPE_MEMBER = "该身份证号已登记在您管理范围以外的党组织，如需调入请办理组织关系转接"
+
+
+@dataclasses.dataclass
+class _MemberImportPlan:
+    new: list[Member] = dataclasses.field(default_factory=list)
+    changed: list[Member] = dataclasses.field(default_factory=list)
+    matched: int = 0
+
+
+def _member_state(member: Member) -> tuple[Any, ...]:
+    return tuple(getattr(member, name) for name in IMPORT_UPDATE_FIELDS)
+
+
+def _member_import_check(actor: Any, sheet: Sheet, report: ImportReport) -> _MemberImportPlan:
+    """Validate every row with the same rules as ``member_create``/``member_update`` and return
+    what would be written. Lookups are made in bulk (organisations by code, members by the blind
+    index of their ID number), so the cost per row is parsing, validation and hashing only."""
+    id_header, org_header = HEADERS["id_number"], HEADERS["organization"]
+    scope_paths = None if actor is None else user_scope(actor, "import", "members").paths
+    maps = choice_maps(sheet.columns)
+    errors: list[RowError] = []
+
+    # Pass 1: cells, ID numbers and duplicates inside the file.
+    parsed: list[tuple[int, dict[str, Any], str | None, set[str]]] = []
+    first_row_of: dict[str, int] = {}
+    for row in sheet.rows:
+        data, row_errors = parse_row(row, sheet.columns, maps)
+        id_hash = None
+        if "id_number" in data:
+            try:
+                info = parse_id_number(data["id_number"])
+            except ValidationError as exc:
+                row_errors.append(RowError(row.number, id_header, exc.messages[0]))
+            else:
+                data["id_number"] = info.number
+                id_hash = pii_index.id_number_index(info.number)
+                first = first_row_of.setdefault(id_hash, row.number)
+                if first != row.number:
+                    row_errors.append(RowError(row.number, id_header, f"与第{first}行身份证号重复"))
+                    id_hash = None
+        errors.extend(row_errors)
+        parsed.append((row.number, data, id_hash, {e.column for e in row_errors}))
+
+    codes = sorted({data["organization"] for _, data, _, _ in parsed if data.get("organization")})
+    orgs: dict[str, Organization] = {}
+    for chunk in batched(codes):
+        orgs.update((o.code, o) for o in Organization.objects.filter(code__in=chunk))
+    hashes = [h for _, _, h, _ in parsed if h]
+    existing: dict[str, Member] = {}
+    for chunk in batched(hashes):
+        existing.update(
+            (m.id_number_hash, m)
+            for m in Member.objects.filter(id_number_hash__in=chunk).select_related("organization")
+        )
+
+    # Pass 2: organisation, scope, the member rules.
+    plan = _MemberImportPlan()
+    for number, data, id_hash, failed in parsed:
+        row_errors = []
+        code = data.pop("organization", None)
+        org = orgs.get(code) if code else None
+        if code and (org is None or (scope_paths is not None and not path_in(org.path, scope_paths))):
+            row_errors.append(RowError(number, org_header, f"组织代码 {code} 不存在或不在您的管理范围内"))
+            org = None
+        elif org is not None:
+            try:
+                _check_org(org)
+            except ValidationError as exc:
+                row_errors.extend(validation_errors(number, exc, HEADERS))
+                org = None
+        member = existing.get(id_hash) if id_hash else None
+        if member is not None:
+            if scope_paths is not None and not path_in(member.organization.path, scope_paths):
+                errors.extend([*row_errors, RowError(number, id_header, OUT_OF_SCOPE_MEMBER)])
+                continue
+            if org is not None and org.pk != member.organization_id:
+                row_errors.append(RowError(number, org_header, "变更所在党组织请办理组织关系转接"))
+            phone = data.get("phone", "")
+            if "*" in phone and phone == pii.mask_mobile(member.phone):
+                del data["phone"]  # a masked export re-imported: keep the stored number
+            before = _member_state(member)
+        elif id_hash is None:
+            # Without a valid, unique ID number the member rules cannot run; report what we have.
+            errors.extend(row_errors)
+            continue
+        else:
+            member = Member(organization=org) if org is not None else Member()
+        try:
+            apply_member_data(member, data)
+            member.full_clean(exclude=IMPORT_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            # A cell that could not be read was left out of ``data``; don't report it twice.
+            row_errors.extend(e for e in validation_errors(number, exc, HEADERS) if e.column not in failed)
+        errors.extend(row_errors)
+        if row_errors or failed:
+            continue
+        if member.pk is None:
+            plan.new.append(member)
+        else:
+            plan.matched += 1
+            if _member_state(member) != before:
+                plan.changed.append(member)
+    report.errors = sort_errors(errors, MEMBER_COLUMNS)
+    return plan
+
+
+def member_import(*, actor: Any, file: Any, filename: str, dry_run: bool) -> ImportReport:
+    """Import members from an xlsx or csv file (see ``members.importing.MEMBER_COLUMNS``).
+
+    Every row is validated before anything is written. A dry run only reports. A real run writes
+    nothing if any row has an error; otherwise it creates new members and updates existing ones
+    (matched by ID number) in one transaction, with one audit row for the whole file. Raises
+    ImportFileError for problems with the file itself and PermissionDenied without the import
+    action."""
+    if actor is not None and not has_action(actor, "import", "members"):
+        raise PermissionDenied("您无权导入党员")
+    sheet = read_sheet(file, filename=filename, columns=MEMBER_COLUMNS)
+    report = ImportReport(dry_run=dry_run, total_rows=len(sheet.rows), preview=sheet.preview())
+    if dry_run:
+        plan = _member_import_check(actor, sheet, report)
+        report.created, report.updated = len(plan.new), plan.matched
+        return report
+    try:
+        with transaction.atomic():
+            plan = _member_import_check(actor, sheet, report)
+            if report.errors:
+                return report
+            Member.objects.bulk_create(plan.new, batch_size=WRITE_BATCH)
+            now = timezone.now()
+            for member in plan.changed:
+                member.updated_at = now
+            Member.objects.bulk_update(
+                plan.changed, [*IMPORT_UPDATE_FIELDS, "updated_at"], batch_size=WRITE_BATCH
+            )
+            audit_record(
+                actor=actor,
+                action=AuditAction.IMPORT,
+                object_type=Member._meta.label_lower,
+                object_repr=f"党员导入：{filename}",
+                changes={
+                    "file": filename,
+                    "rows": report.total_rows,
+                    "created": len(plan.new),
+                    "updated": plan.matched,
+                    "changed": len(plan.changed),
+                },
+                message=f"导入党员{report.total_rows}行：新增{len(plan.new)}名，更新{plan.matched}名",
+            )
+    except IntegrityError as exc:
+        # Someone registered one of these ID numbers between our check and our write.
+        raise ImportFileError("导入期间有党员被他人登记，数据未写入，请重新导入") from exc
+    report.created, report.updated = len(plan.new), plan.matched
+    return report
+
+
+def member_export(*, actor: Any, queryset: QuerySet[Member]) -> bytes:
+    """The members of ``queryset`` that the actor may export, as an xlsx in the import layout (so it
+    can be edited and imported again). 身份证号 and 手机号 are masked unless the actor holds the
+    PII grant for the member's organisation. One audit row records the count and the unmasking."""
+    from partyedu.accounts.selectors import can_see_pii
+
+    if actor is not None:
+        scope = user_scope(actor, "export", "members")
+        if not scope.paths:
+            raise PermissionDenied("您无权导出党员")
+        queryset = queryset.filter(subtree_q("organization__path", scope.paths))
+    book = XlsxExport()
+    sheet = book.sheet("党员信息", member_export_columns())
+    visible: dict[str, bool] = {}
+    unmasked_rows = 0
+    for member in queryset.select_related("organization").iterator(chunk_size=2000):
+        path = member.organization.path
+        if path not in visible:
+            visible[path] = can_see_pii(actor, path)
+        unmasked_rows += visible[path]
+        sheet.append(member_export_row(member, unmasked=visible[path]))
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        object_type=Member._meta.label_lower,
+        object_repr="党员信息导出",
+        changes={"rows": sheet.rows, "unmasked": unmasked_rows > 0, "unmasked_rows": unmasked_rows},
+        message=f"导出党员{sheet.rows}名"
+        + (f"，其中{unmasked_rows}名含未脱敏身份证号、手机号" if unmasked_rows else ""),
+    )
+    return book.to_bytes()
+
+
+def member_import_template() -> bytes:
+    """An empty member spreadsheet: the headers, one example row and a 填写说明 sheet."""
+    return import_template(
+        title="党员信息",
+        columns=MEMBER_COLUMNS,
+        example=member_template_example(),
+        notes=["重复导入时按身份证号匹配：已登记的党员更新信息，未登记的新增。"],
+    )

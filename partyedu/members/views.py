@@ -1,1 +1,157 @@
+"""Member pages: filtered list, profile (masked, with an audited unmasked view for PII grant
+holders), create/edit/transfer, and the spreadsheet import and export."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from partyedu.core.audit import audit_record
+from partyedu.core.choices import AuditAction
+from partyedu.core.forms import apply_validation_error
+from partyedu.core.scope import has_action, path_in, user_scope
+from partyedu.core.views import ImportFlow, action_required, is_htmx_partial, paginate, posted, xlsx_response
+
+from . import selectors, services
+from .forms import MemberFilterForm, MemberForm, MemberTransferForm
+
+
+@action_required("view", "members")
+def member_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = MemberFilterForm(request.GET or None, user=user)
+    page = paginate(request, selectors.member_list(user=user, filters=form.filters()))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page_obj": page,
+        "query": query.urlencode(),
+        "can_add": has_action(user, "add", "members"),
+        "can_import": has_action(user, "import", "members"),
+        "can_export": has_action(user, "export", "members"),
+    }
+    template = "members/_table.html" if is_htmx_partial(request) else "members/list.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _can_change(user: Any, member: Any) -> bool:
+    return path_in(member.organization.path, user_scope(user, "change", "members").paths)
+
+
+@action_required("view", "members")
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get(user=request.user, pk=pk)
+    context = {
+        "member": member,
+        "transfers": selectors.member_transfers(member=member),
+        "pii_allowed": selectors.member_pii_visible(user=request.user, member=member),
+        "can_change": _can_change(request.user, member),
+    }
+    return render(request, "members/detail.html", context)
+
+
+@never_cache
+@action_required("view", "members")
+def member_detail_pii(request: HttpRequest, pk: int) -> HttpResponse:
+    """The unmasked 身份证号 and 手机号, for holders of a PII grant covering the member; every view
+    is written to the audit log."""
+    member = selectors.member_get(user=request.user, pk=pk)
+    if not selectors.member_pii_visible(user=request.user, member=member):
+        raise PermissionDenied(_("您没有查看该党员敏感信息的授权"))
+    audit_record(actor=request.user, action=AuditAction.VIEW_PII, obj=member, message="查看身份证号、手机号")
+    template = "members/_pii.html" if is_htmx_partial(request) else "members/pii.html"
+    return render(request, template, {"member": member, "unmasked": True})
+
+
+@action_required("add", "members")
+def member_create(request: HttpRequest) -> HttpResponse:
+    form = MemberForm(posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.member_create(actor=request.user, data=form.service_data())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已登记党员“%(name)s”") % {"name": member.name})
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/form.html", {"form": form, "member": None})
+
+
+@action_required("change", "members")
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get(user=request.user, pk=pk, action="change")
+    form = MemberForm(posted(request), user=request.user, member=member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.member_update(actor=request.user, member=member, data=form.service_data())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/form.html", {"form": form, "member": member})
+
+
+@action_required("change", "members")
+def member_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_get(user=request.user, pk=pk, action="change")
+    form = MemberTransferForm(posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer = services.member_transfer(actor=request.user, member=member, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已将“%(name)s”的组织关系转入“%(org)s”")
+                % {"name": member.name, "org": transfer.to_organization},
+            )
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/transfer.html", {"form": form, "member": member})
+
+
+@never_cache
+@action_required("export", "members")
+def member_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as xlsx; the export service masks personal data unless the user holds the
+    grant and writes the audit row."""
+    from .services import member_export as export_members
+
+    form = MemberFilterForm(request.GET or None, user=request.user)
+    queryset = selectors.member_list(user=request.user, filters=form.filters(), action="export")
+    return xlsx_response(export_members(actor=request.user, queryset=queryset), _("党员名单"))
+
+
+@never_cache
+@action_required("import", "members")
+def member_import_template(request: HttpRequest) -> HttpResponse:
+    from .services import member_import_template as make_template
+
+    return xlsx_response(make_template(), _("党员导入模板"))
+
+
+@never_cache
+@action_required("import", "members")
+def member_import(request: HttpRequest) -> HttpResponse:
+    from .services import member_import as import_members
+
+    flow = ImportFlow(
+        kind="members",
+        title=_("导入党员"),
+        run=import_members,
+        template_url=reverse("members:import_template"),
+        done_url=reverse("members:list"),
+        back_url=reverse("members:list"),
+    )
+    return flow(request)

@@ -22,7 +22,12 @@ class Organization(TimeStampedModel, ScopedModel):
     scope_path = "path"
 
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级组织"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级组织"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     name = models.CharField(_("组织名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=50, blank=True)

@@ -13,7 +13,9 @@ from .choices import OrgLevel
 from .models import SEGMENT_WIDTH, Organization
 
 
-def organization_list(*, user: Any, filters: dict[str, Any] | None = None, action: str = "view") -> QuerySet[Organization]:
+def organization_list(
+    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+) -> QuerySet[Organization]:
     qs = Organization.objects.restrict(user, action).select_related("parent")
     filters = filters or {}
     if filters.get("q"):
@@ -110,8 +112,45 @@ def sizing_warnings(org: Organization) -> list[str]:
         warnings.append(f"正式党员{stats['full']}名，少于3名，按规定应与邻近单位联合成立党支部")
     if stats["total"] > 50:
         warnings.append(f"党员{stats['total']}名，超过50名，可考虑分设党支部或成立党总支")
-    if stats["full"] >= 7 and not Member.objects.filter(organization=org, is_active=True).filter(
-        has_category_q(MemberCategory.COMMITTEE)
-    ).exists():
+    if (
+        stats["full"] >= 7
+        and not Member.objects.filter(organization=org, is_active=True)
+        .filter(has_category_q(MemberCategory.COMMITTEE))
+        .exists()
+    ):
         warnings.append(f"正式党员{stats['full']}名，7名以上应设立支部委员会，目前未登记支部委员")
     return warnings
+
+
+def organization_choices(
+    *, user: Any, action: str = "view", app_label: str = "organizations", levels: Any = None
+) -> QuerySet[Organization]:
+    """Active organisations where the user may perform ``action`` on ``app_label`` data: the
+    queryset of every organisation choice field (assigning a role, adding a member, moving)."""
+    from partyedu.core.scope import user_scope
+
+    if app_label == "organizations":
+        qs = Organization.objects.restrict(user, action)
+    else:
+        qs = Organization.objects.restrict(user, "view").filter(
+            subtree_q("path", user_scope(user, action, app_label).paths)
+        )
+    qs = qs.filter(is_active=True)
+    if levels:
+        qs = qs.filter(level__in=list(levels))
+    return qs.order_by("path")
+
+
+def child_counts(orgs: list[Organization]) -> dict[int, int]:
+    """How many active children each given organisation has, in one grouped query."""
+    if not orgs:
+        return {}
+    counts = {o.pk: 0 for o in orgs}
+    rows = (
+        Organization.objects.filter(parent__in=[o.pk for o in orgs], is_active=True)
+        .values("parent_id")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["parent_id"]] = row["n"]
+    return counts

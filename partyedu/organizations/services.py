@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F, Max, Value
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, QuerySet, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
 from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.choices import AuditAction
+from partyedu.core.exporting import XlsxExport
+from partyedu.core.importing import (
+    WRITE_BATCH,
+    ImportFileError,
+    ImportReport,
+    RowError,
+    Sheet,
+    batched,
+    choice_maps,
+    import_template,
+    parse_row,
+    read_sheet,
+    sort_errors,
+    validation_errors,
+)
 from partyedu.core.pinyin import initials
-from partyedu.core.scope import PATH_END, path_in, subtree_q, user_scope
+from partyedu.core.scope import PATH_END, has_action, path_in, subtree_q, user_scope
 
-from .choices import ALLOWED_CHILD_LEVELS
+from .choices import ALLOWED_CHILD_LEVELS, OrgType
+from .importing import HEADERS, ORG_COLUMNS
+from .importing import export_columns as org_export_columns
+from .importing import export_row as org_export_row
+from .importing import template_example_row as org_template_example
 from .models import SEGMENT_ALPHABET, SEGMENT_WIDTH, Organization
 
 AUDITED_FIELDS = ("name", "short_name", "code", "level", "org_type", "parent", "sort_order", "is_active")
@@ -41,10 +62,9 @@ def decode_segment(segment: str) -> int:
 def _next_child_path(parent: Organization | None) -> str:
     prefix = parent.path if parent else ""
     depth = parent.depth + 1 if parent else 0
-    last = (
-        Organization.objects.filter(path__gte=prefix, path__lt=prefix + PATH_END, depth=depth)
-        .aggregate(m=Max("path"))["m"]
-    )
+    last = Organization.objects.filter(path__gte=prefix, path__lt=prefix + PATH_END, depth=depth).aggregate(
+        m=Max("path")
+    )["m"]
     number = decode_segment(last[-SEGMENT_WIDTH:]) + 1 if last else 1
     return prefix + encode_segment(number)
 
@@ -62,7 +82,11 @@ def _require_scope(actor: Any, action: str, org: Organization | None) -> None:
 def _check_level(parent: Organization | None, level: str) -> None:
     if parent is not None and level not in ALLOWED_CHILD_LEVELS.get(parent.level, set()):
         raise ValidationError(
-            {"level": [f"{parent.get_level_display()}下不能设立{Organization(level=level).get_level_display()}"]}
+            {
+                "level": [
+                    f"{parent.get_level_display()}下不能设立{Organization(level=level).get_level_display()}"
+                ]
+            }
         )
 
 
@@ -101,7 +125,9 @@ def organization_create(
     )
     org.full_clean()
     org.save()
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=org, changes={"after": snapshot(org, AUDITED_FIELDS)})
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, obj=org, changes={"after": snapshot(org, AUDITED_FIELDS)}
+    )
     return org
 
 
@@ -169,10 +195,15 @@ def organization_deactivate(*, actor: Any, org: Organization) -> Organization:
     _require_scope(actor, "delete", org)
     remaining = Member.objects.filter(subtree_q("organization__path", [org.path]), is_active=True).count()
     if remaining:
-        raise ValidationError({"is_active": [f"该组织及其下级仍有{remaining}名在册党员，请先办理组织关系转接"]})
+        raise ValidationError(
+            {"is_active": [f"该组织及其下级仍有{remaining}名在册党员，请先办理组织关系转接"]}
+        )
     count = Organization.objects.filter(subtree_q("path", [org.path]), is_active=True).update(is_active=False)
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, obj=org, changes={"is_active": [True, False]},
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=org,
+        changes={"is_active": [True, False]},
         message=f"撤销组织及下级共{count}个",
     )
     org.refresh_from_db()
@@ -184,7 +215,9 @@ def rebuild_org_paths() -> int:
     Returns how many rows changed."""
     changed = 0
     with transaction.atomic():
-        rows = list(Organization.objects.order_by("sort_order", "id").values("id", "parent_id", "path", "depth"))
+        rows = list(
+            Organization.objects.order_by("sort_order", "id").values("id", "parent_id", "path", "depth")
+        )
         children: dict[int | None, list[dict[str, Any]]] = {}
         for row in rows:
             children.setdefault(row["parent_id"], []).append(row)
@@ -217,3 +250,292 @@ __all__ = [
     "organization_update",
     "rebuild_org_paths",
 ]
+
+
+# --- Excel import / export ----------------------------------------------------------------------------
+
+IMPORT_UPDATE_FIELDS = ("name", "short_name", "org_type", "sort_order", "name_initials")
+
+
+@dataclasses.dataclass
+class _NewOrg:
+    row: int
+    org: Organization
+    parent_code: str
+    parent: Organization | None  # an existing parent; None for a parent in the file or a root
+    depth: int = 0  # ancestors created by the same file
+
+
+@dataclasses.dataclass
+class _OrgImportPlan:
+    new: list[_NewOrg] = dataclasses.field(default_factory=list)
+    changed: list[Organization] = dataclasses.field(default_factory=list)
+    matched: int = 0
+
+
+def _org_import_check(actor: Any, sheet: Sheet, report: ImportReport) -> _OrgImportPlan:
+    """Validate every row: codes unique in the file, existing organisations within the actor's
+    import scope and only renamed/re-typed/re-sorted, new organisations under a parent that exists
+    (in scope) or comes from the same file, levels that fit, no cycles."""
+    scope_paths = None if actor is None else user_scope(actor, "import", "organizations").paths
+    maps = choice_maps(sheet.columns)
+    errors: list[RowError] = []
+    code_h, parent_h, level_h = HEADERS["code"], HEADERS["parent"], HEADERS["level"]
+
+    parsed: list[tuple[int, dict[str, Any], set[str]]] = []
+    first_row_of: dict[str, int] = {}
+    for row in sheet.rows:
+        data, row_errors = parse_row(row, sheet.columns, maps)
+        code = data.get("code")
+        if code:
+            first = first_row_of.setdefault(code, row.number)
+            if first != row.number:
+                row_errors.append(RowError(row.number, code_h, f"与第{first}行组织代码重复"))
+        errors.extend(row_errors)
+        parsed.append((row.number, data, {e.column for e in row_errors}))
+
+    wanted = sorted(
+        {d["code"] for _, d, _ in parsed if d.get("code")}
+        | {d["parent"] for _, d, _ in parsed if d.get("parent")}
+    )
+    existing: dict[str, Organization] = {}
+    for chunk in batched(wanted):
+        existing.update(
+            (o.code, o) for o in Organization.objects.filter(code__in=chunk).select_related("parent")
+        )
+
+    def in_scope(org: Organization) -> bool:
+        return scope_paths is None or path_in(org.path, scope_paths)
+
+    plan = _OrgImportPlan()
+    new_by_code: dict[str, _NewOrg] = {}
+    for number, data, failed in parsed:
+        code = data.get("code")
+        if not code or first_row_of.get(code) != number:
+            continue
+        row_errors = []
+        parent_code = data.get("parent", "")
+        org = existing.get(code)
+        if org is not None:
+            if not in_scope(org):
+                errors.append(
+                    RowError(number, code_h, f"组织代码 {code} 已被其他组织使用或不在您的管理范围内")
+                )
+                continue
+            if not org.is_active:
+                row_errors.append(RowError(number, code_h, "该组织已撤销，不能通过导入修改"))
+            if "level" in data and data["level"] != org.level:
+                row_errors.append(RowError(number, level_h, "组织层级不能通过导入修改，请在党组织页面中修改"))
+            if parent_code and parent_code != (org.parent.code if org.parent else ""):
+                row_errors.append(RowError(number, parent_h, "变更上级组织请使用“移动组织”功能"))
+            before = tuple(getattr(org, f) for f in IMPORT_UPDATE_FIELDS)
+            for name in ("name", "short_name", "org_type", "sort_order"):
+                if name in data:
+                    setattr(org, name, data[name] if data[name] is not None else 0)
+        else:
+            org = Organization(
+                code=code,
+                name=data.get("name", ""),
+                short_name=data.get("short_name", ""),
+                level=data.get("level", ""),
+                org_type=data.get("org_type") or OrgType.OTHER,
+                sort_order=data.get("sort_order") or 0,
+            )
+            parent = None
+            if not parent_code:
+                if actor is not None:
+                    row_errors.append(RowError(number, parent_h, "新建组织须填写上级组织代码"))
+            elif parent_code == code:
+                row_errors.append(RowError(number, parent_h, "上级组织不能是本组织"))
+            elif parent_code in existing:
+                parent = existing[parent_code]
+                if not in_scope(parent):
+                    row_errors.append(
+                        RowError(number, parent_h, f"上级组织代码 {parent_code} 不存在或不在您的管理范围内")
+                    )
+                    parent = None
+                elif not parent.is_active:
+                    row_errors.append(RowError(number, parent_h, "上级组织已撤销"))
+                elif org.level:
+                    try:
+                        _check_level(parent, org.level)
+                    except ValidationError as exc:
+                        row_errors.extend(validation_errors(number, exc, HEADERS))
+            elif parent_code not in first_row_of:
+                row_errors.append(
+                    RowError(number, parent_h, f"上级组织代码 {parent_code} 不存在或不在您的管理范围内")
+                )
+            new_by_code[code] = _NewOrg(number, org, parent_code, parent)
+        org.name_initials = initials(org.name)
+        try:
+            org.full_clean(
+                exclude=["parent", "path", "code"], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as exc:
+            row_errors.extend(e for e in validation_errors(number, exc, HEADERS) if e.column not in failed)
+        errors.extend(row_errors)
+        if row_errors or failed:
+            if org.pk is None:
+                new_by_code.pop(code, None)
+            continue
+        if org.pk is None:
+            plan.new.append(new_by_code[code])
+        else:
+            plan.matched += 1
+            if tuple(getattr(org, f) for f in IMPORT_UPDATE_FIELDS) != before:
+                plan.changed.append(org)
+
+    # Parents created by the same file: levels must fit, chains must end at an existing
+    # organisation, and no chain may loop.
+    valid: list[_NewOrg] = []
+    for item in plan.new:
+        if item.parent is not None or not item.parent_code:
+            valid.append(item)
+            continue
+        seen = {item.org.code}
+        cursor = new_by_code.get(item.parent_code)
+        depth, broken = 1, False
+        while cursor is not None and cursor.parent is None and cursor.parent_code:
+            if cursor.org.code in seen or cursor.parent_code in seen:
+                errors.append(RowError(item.row, parent_h, "上级组织代码形成循环引用"))
+                broken = True
+                break
+            seen.add(cursor.org.code)
+            cursor = new_by_code.get(cursor.parent_code)
+            depth += 1
+        if broken:
+            continue
+        in_file_parent = new_by_code.get(item.parent_code)
+        if in_file_parent is None:
+            # The parent row itself has errors (reported there); say why this row cannot be built.
+            errors.append(
+                RowError(
+                    item.row, parent_h, f"上级组织（第{first_row_of[item.parent_code]}行）有错误，无法创建"
+                )
+            )
+            continue
+        try:
+            _check_level(in_file_parent.org, item.org.level)
+        except ValidationError as exc:
+            errors.extend(validation_errors(item.row, exc, HEADERS))
+            continue
+        item.depth = depth
+        valid.append(item)
+    plan.new = valid
+    report.errors = sort_errors(errors, ORG_COLUMNS)
+    return plan
+
+
+def _org_import_write(plan: _OrgImportPlan) -> None:
+    """Create the new organisations parents first, giving each a path as ``organization_create``
+    would (next free segment under its parent), one INSERT batch per depth."""
+    parent_ids = {item.parent.pk for item in plan.new if item.parent is not None}
+    # Lock the parents, as organization_create does, so concurrent creations get distinct paths.
+    locked = {o.pk: o for o in Organization.objects.select_for_update().filter(pk__in=parent_ids)}
+    created: dict[str, Organization] = {}
+    next_number: dict[int | None, int] = {}
+    for depth in sorted({item.depth for item in plan.new}):
+        batch = []
+        for item in plan.new:
+            if item.depth != depth:
+                continue
+            parent = locked[item.parent.pk] if item.parent is not None else created.get(item.parent_code)
+            key = parent.pk if parent is not None else None
+            if key not in next_number:
+                existing_children = parent is None or parent.pk in locked
+                next_number[key] = (
+                    decode_segment(_next_child_path(parent)[-SEGMENT_WIDTH:]) if existing_children else 1
+                )
+            org = item.org
+            org.parent = parent
+            org.path = (parent.path if parent else "") + encode_segment(next_number[key])
+            org.depth = parent.depth + 1 if parent else 0
+            next_number[key] += 1
+            batch.append(org)
+        Organization.objects.bulk_create(batch, batch_size=WRITE_BATCH)
+        created.update((org.code, org) for org in batch)
+    now = timezone.now()
+    for org in plan.changed:
+        org.updated_at = now
+    Organization.objects.bulk_update(
+        plan.changed, [*IMPORT_UPDATE_FIELDS, "updated_at"], batch_size=WRITE_BATCH
+    )
+
+
+def organization_import(*, actor: Any, file: Any, filename: str, dry_run: bool) -> ImportReport:
+    """Import organisations from an xlsx or csv file (see ``organizations.importing.ORG_COLUMNS``):
+    new codes are created under their parent (which may be a row of the same file), existing codes
+    get their name, short name, type and order updated. All rows are validated first; a real run
+    writes everything in one transaction or nothing, with one audit row."""
+    if actor is not None and not has_action(actor, "import", "organizations"):
+        raise PermissionDenied("您无权导入党组织")
+    sheet = read_sheet(file, filename=filename, columns=ORG_COLUMNS)
+    report = ImportReport(dry_run=dry_run, total_rows=len(sheet.rows), preview=sheet.preview())
+    if dry_run:
+        plan = _org_import_check(actor, sheet, report)
+        report.created, report.updated = len(plan.new), plan.matched
+        return report
+    try:
+        with transaction.atomic():
+            plan = _org_import_check(actor, sheet, report)
+            if report.errors:
+                return report
+            _org_import_write(plan)
+            audit_record(
+                actor=actor,
+                action=AuditAction.IMPORT,
+                object_type=Organization._meta.label_lower,
+                object_repr=f"党组织导入：{filename}",
+                changes={
+                    "file": filename,
+                    "rows": report.total_rows,
+                    "created": len(plan.new),
+                    "updated": plan.matched,
+                    "changed": len(plan.changed),
+                    "created_codes": [item.org.code for item in plan.new[:500]],
+                },
+                message=f"导入党组织{report.total_rows}行：新增{len(plan.new)}个，更新{plan.matched}个",
+            )
+    except IntegrityError as exc:
+        raise ImportFileError("导入期间组织代码或组织树被他人修改，数据未写入，请重新导入") from exc
+    report.created, report.updated = len(plan.new), plan.matched
+    return report
+
+
+def organization_export(*, actor: Any, queryset: QuerySet[Organization]) -> bytes:
+    """The organisations of ``queryset`` that the actor may export, parents before children, in
+    the import layout (with 上级组织代码), so the file can be edited and imported again."""
+    if actor is not None:
+        scope = user_scope(actor, "export", "organizations")
+        if not scope.paths:
+            raise PermissionDenied("您无权导出党组织")
+        queryset = queryset.filter(subtree_q("path", scope.paths))
+    book = XlsxExport()
+    sheet = book.sheet("党组织", org_export_columns())
+    for org in queryset.select_related("parent").order_by("path").iterator(chunk_size=2000):
+        sheet.append(org_export_row(org))
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        object_type=Organization._meta.label_lower,
+        object_repr="党组织导出",
+        changes={"rows": sheet.rows},
+        message=f"导出党组织{sheet.rows}个",
+    )
+    return book.to_bytes()
+
+
+def organization_import_template() -> bytes:
+    """An empty organisation spreadsheet: the headers, one example row and a 填写说明 sheet."""
+    return import_template(
+        title="党组织",
+        columns=ORG_COLUMNS,
+        example=org_template_example(),
+        notes=[
+            "已有组织代码的行只更新组织名称、简称、单位类型和排序；新代码的行在上级组织下新建。",
+            "上级组织可以是本文件中的另一行，系统会先建上级再建下级。",
+        ],
+    )
+
+
+__all__ += ["organization_export", "organization_import", "organization_import_template"]

@@ -1,1 +1,218 @@
+"""Pages of the organisation tree: a lazily expanded tree browser, detail, create/edit/move/
+deactivate, and the spreadsheet import and export."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from partyedu.core.forms import apply_validation_error
+from partyedu.core.scope import has_action, path_in, user_scope
+from partyedu.core.views import ImportFlow, action_required, is_htmx_partial, posted, xlsx_response
+
+from . import selectors, services
+from .choices import ALLOWED_CHILD_LEVELS
+from .forms import OrganizationDeactivateForm, OrganizationForm, OrganizationMoveForm, OrganizationSearchForm
+from .models import Organization
+
+SEARCH_LIMIT = 200
+
+
+def _with_counts(nodes: list[Organization], child_counts: dict[int, int] | None = None) -> list[Organization]:
+    """Attach the cumulative member count of each node (one grouped query for all of them) and,
+    when given, the number of children of the nodes it covers."""
+    counts = selectors.member_counts(nodes)
+    for node in nodes:
+        node.member_total = counts.get(node.pk, 0)
+        if child_counts is not None and node.pk in child_counts:
+            node.child_count = child_counts[node.pk]
+    return nodes
+
+
+@action_required("view", "organizations")
+def tree(request: HttpRequest) -> HttpResponse:
+    form = OrganizationSearchForm(request.GET or None)
+    q = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    context: dict[str, Any] = {
+        "form": form,
+        "q": q,
+        "can_import": has_action(request.user, "import", "organizations"),
+        "can_export": has_action(request.user, "export", "organizations"),
+    }
+    if q:
+        results = list(
+            selectors.organization_list(user=request.user, filters={"q": q}).order_by("path")[:SEARCH_LIMIT]
+        )
+        context.update(results=_with_counts(results), limit=SEARCH_LIMIT)
+    else:
+        roots = selectors.organization_roots(user=request.user)
+        kids = selectors.organization_children(user=request.user, parent=roots[0]) if len(roots) == 1 else []
+        _with_counts([*roots, *kids], selectors.child_counts(roots))
+        if len(roots) == 1:
+            # A single root (the usual case) is shown opened one level, without a second request.
+            roots[0].inline_children = kids
+        context["nodes"] = roots
+    template = "organizations/_tree_body.html" if is_htmx_partial(request) else "organizations/tree.html"
+    return render(request, template, context)
+
+
+@action_required("view", "organizations")
+def children(request: HttpRequest, pk: int) -> HttpResponse:
+    """HTMX partial: the children of one node, each with its cumulative member count."""
+    parent = selectors.organization_get(user=request.user, pk=pk)
+    nodes = selectors.organization_children(user=request.user, parent=parent)
+    response = render(
+        request, "organizations/_children.html", {"nodes": _with_counts(nodes), "parent": parent}
+    )
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _can(user: Any, action: str, org: Organization) -> bool:
+    return org.is_active and path_in(org.path, user_scope(user, action, "organizations").paths)
+
+
+@action_required("view", "organizations")
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    org = selectors.organization_get(user=user, pk=pk)
+    visible = user_scope(user, "view", "organizations").paths
+    ancestors = list(selectors.organization_ancestors(org))
+    for ancestor in ancestors:
+        ancestor.visible = path_in(ancestor.path, visible)
+    nodes = selectors.organization_children(user=user, parent=org)
+    counts = selectors.member_counts([org, *nodes])
+    for node in nodes:
+        node.member_total = counts.get(node.pk, 0)
+    context = {
+        "org": org,
+        "ancestors": ancestors,
+        "nodes": nodes,
+        "member_total": counts.get(org.pk, 0),
+        "warnings": selectors.sizing_warnings(org),
+        "can_add": _can(user, "add", org) and bool(ALLOWED_CHILD_LEVELS.get(org.level)),
+        "can_change": _can(user, "change", org),
+        "can_delete": _can(user, "delete", org) and org.parent_id is not None,
+        "can_view_members": has_action(user, "view", "members"),
+        "can_export": has_action(user, "export", "organizations"),
+    }
+    return render(request, "organizations/detail.html", context)
+
+
+@action_required("add", "organizations")
+def create(request: HttpRequest) -> HttpResponse:
+    parent = selectors.organization_get(
+        user=request.user, pk=request.POST.get("parent") or request.GET.get("parent"), action="add"
+    )
+    form = OrganizationForm(posted(request), parent=parent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(actor=request.user, parent=parent, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已新建“%(name)s”") % {"name": org.name})
+            return redirect("organizations:detail", pk=org.pk)
+    return render(request, "organizations/form.html", {"form": form, "parent": parent, "org": None})
+
+
+@action_required("change", "organizations")
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organization_get(user=request.user, pk=pk, action="change")
+    form = OrganizationForm(posted(request), initial=OrganizationForm.initial_from(org), parent=org.parent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_update(actor=request.user, org=org, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("organizations:detail", pk=org.pk)
+    return render(request, "organizations/form.html", {"form": form, "parent": org.parent, "org": org})
+
+
+@action_required("change", "organizations")
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organization_get(user=request.user, pk=pk, action="change")
+    form = OrganizationMoveForm(posted(request), user=request.user, initial={"parent": org.parent_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_move(
+                actor=request.user, org=org, new_parent=form.cleaned_data["parent"]
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request, _("已将“%(name)s”移到“%(parent)s”之下") % {"name": org.name, "parent": org.parent}
+            )
+            return redirect("organizations:detail", pk=org.pk)
+    return render(request, "organizations/move.html", {"form": form, "org": org})
+
+
+@action_required("delete", "organizations")
+def deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    org = selectors.organization_get(user=request.user, pk=pk, action="delete")
+    form = OrganizationDeactivateForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_deactivate(actor=request.user, org=org)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已撤销“%(name)s”及其下级组织") % {"name": org.name})
+            return redirect("organizations:tree")
+    member_total = selectors.member_counts([org]).get(org.pk, 0)
+    return render(
+        request, "organizations/deactivate.html", {"form": form, "org": org, "member_total": member_total}
+    )
+
+
+@never_cache
+@action_required("export", "organizations")
+def export(request: HttpRequest) -> HttpResponse:
+    from .services import organization_export
+
+    filters: dict[str, Any] = {"q": request.GET.get("q", "")}
+    if request.GET.get("within"):
+        filters["within"] = selectors.organization_get(user=request.user, pk=request.GET["within"])
+    queryset = selectors.organization_list(user=request.user, filters=filters, action="export").order_by(
+        "path"
+    )
+    return xlsx_response(organization_export(actor=request.user, queryset=queryset), _("党组织名单"))
+
+
+@never_cache
+@action_required("import", "organizations")
+def import_template(request: HttpRequest) -> HttpResponse:
+    from . import services as org_services
+
+    make_template = getattr(org_services, "organization_import_template", None)
+    if make_template is not None:
+        content = make_template()
+    else:  # the headers of an empty export are the import headers
+        content = org_services.organization_export(actor=request.user, queryset=Organization.objects.none())
+    return xlsx_response(content, _("党组织导入模板"))
+
+
+@never_cache
+@action_required("import", "organizations")
+def import_(request: HttpRequest) -> HttpResponse:
+    from .services import organization_import
+
+    flow = ImportFlow(
+        kind="organizations",
+        title=_("导入党组织"),
+        run=organization_import,
+        template_url=reverse("organizations:import_template"),
+        done_url=reverse("organizations:tree"),
+        back_url=reverse("organizations:tree"),
+    )
+    return flow(request)

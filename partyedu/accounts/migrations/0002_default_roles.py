@@ -7,7 +7,8 @@ def create_roles(apps, schema_editor):
     Role = apps.get_model("accounts", "Role")
     for code, (scope, actions) in ROLE_DEFAULTS.items():
         Role.objects.update_or_create(
-            code=str(code), defaults={"name": str(RoleCode(code).label), "scope": str(scope), "actions": actions}
+            code=str(code),
+            defaults={"name": str(RoleCode(code).label), "scope": str(scope), "actions": actions},
         )
 
 

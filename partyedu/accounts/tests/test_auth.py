@@ -76,4 +76,14 @@ def test_sixth_attempt_after_five_failures_is_locked_even_with_right_password(re
     make_user("frank")
     for _ in range(5):
         authenticate(RequestFactory().post("/accounts/login/"), username="frank", password="wrong")
-    assert authenticate(RequestFactory().post("/accounts/login/"), username="frank", password=PASSWORD) is None
+    assert (
+        authenticate(RequestFactory().post("/accounts/login/"), username="frank", password=PASSWORD) is None
+    )
+
+
+@pytest.mark.django_db
+def test_lockout_is_audited():
+    make_user("gina")
+    for _ in range(5):
+        authenticate(RequestFactory().post("/accounts/login/"), username="gina", password="wrong")
+    assert AuditLog.objects.filter(action="lockout", username="gina").exists()

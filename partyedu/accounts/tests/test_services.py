@@ -4,7 +4,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from partyedu.accounts.selectors import can_see_pii, user_list
-from partyedu.accounts.services import pii_grant_create, pii_grant_revoke, role_assign, role_revoke, user_create
+from partyedu.accounts.services import (
+    pii_grant_create,
+    pii_grant_revoke,
+    role_assign,
+    role_revoke,
+    user_create,
+)
 from partyedu.core.models import AuditLog
 from partyedu.core.scope import has_action
 from partyedu.core.testing import PASSWORD, make_user
@@ -51,7 +57,11 @@ def test_pii_grant_covers_subtree_only(tree):
 def test_expired_pii_grant_is_ignored(tree):
     user = make_user()
     pii_grant_create(
-        actor=None, user=user, organization=tree.root, reason="x", valid_until=date.today() - timedelta(days=1)
+        actor=None,
+        user=user,
+        organization=tree.root,
+        reason="x",
+        valid_until=date.today() - timedelta(days=1),
     )
     assert not can_see_pii(user, tree.branch_a.path)
 

@@ -51,7 +51,9 @@ def test_several_roles_are_united(tree):
     from partyedu.accounts.services import role_assign
 
     role_assign(actor=None, user=user, role_code="branch_admin", organization=tree.branch_b)
-    assert user_scope(user, "view", "members").paths == tuple(sorted([tree.branch_a.path, tree.branch_b.path]))
+    assert user_scope(user, "view", "members").paths == tuple(
+        sorted([tree.branch_a.path, tree.branch_b.path])
+    )
 
 
 def test_deactivated_org_grants_nothing(tree):

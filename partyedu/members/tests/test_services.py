@@ -20,7 +20,9 @@ def test_create_derives_birth_date_and_gender_from_id(tree):
 
 def test_bad_checksum_is_refused_on_id_field(tree):
     with pytest.raises(ValidationError) as exc:
-        member_create(actor=None, data={"organization": tree.branch_a, "name": "x", "id_number": "110105194912310021"})
+        member_create(
+            actor=None, data={"organization": tree.branch_a, "name": "x", "id_number": "110105194912310021"}
+        )
     assert "校验位" in exc.value.message_dict["id_number"][0]
 
 
@@ -42,7 +44,12 @@ def test_gender_must_match_id(tree):
     with pytest.raises(ValidationError) as exc:
         member_create(
             actor=None,
-            data={"organization": tree.branch_a, "name": "x", "id_number": "11010519491231002X", "gender": "M"},
+            data={
+                "organization": tree.branch_a,
+                "name": "x",
+                "id_number": "11010519491231002X",
+                "gender": "M",
+            },
         )
     assert "gender" in exc.value.message_dict
 
@@ -64,7 +71,9 @@ def test_member_must_be_in_branch_or_group(tree):
 def test_create_outside_scope_is_refused(tree):
     actor = make_user(role="branch_admin", org=tree.branch_a)
     with pytest.raises(PermissionDenied):
-        member_create(actor=actor, data={"organization": tree.branch_b, "name": "x", "id_number": valid_id_number()})
+        member_create(
+            actor=actor, data={"organization": tree.branch_b, "name": "x", "id_number": valid_id_number()}
+        )
 
 
 def test_exemption_needs_a_reason(tree):
@@ -137,7 +146,9 @@ def test_search_by_full_id_number(tree):
 
 
 def test_filter_by_category(tree):
-    make_member(tree.branch_a, "张三", categories=["retired", "frail"], is_exempt=True, exempt_reason="年老体弱")
+    make_member(
+        tree.branch_a, "张三", categories=["retired", "frail"], is_exempt=True, exempt_reason="年老体弱"
+    )
     make_member(tree.branch_a, "李四", categories=["employed"])
     user = make_user(role="org_admin", org=tree.root)
     assert [m.name for m in member_list(user=user, filters={"category": "retired"})] == ["张三"]

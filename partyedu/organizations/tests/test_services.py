@@ -35,20 +35,32 @@ def test_create_under_out_of_scope_parent_is_refused(tree):
     actor = make_user(role="org_admin", org=tree.district_a)
     with pytest.raises(PermissionDenied):
         organization_create(
-            actor=actor, parent=tree.district_b, name="新支部", code="NEW1", level="branch", org_type="community"
+            actor=actor,
+            parent=tree.district_b,
+            name="新支部",
+            code="NEW1",
+            level="branch",
+            org_type="community",
         )
 
 
 def test_create_checks_level_fits_parent(tree):
     with pytest.raises(ValidationError) as exc:
-        organization_create(actor=None, parent=tree.group_a, name="x", code="X1", level="branch", org_type="other")
+        organization_create(
+            actor=None, parent=tree.group_a, name="x", code="X1", level="branch", org_type="other"
+        )
     assert "level" in exc.value.message_dict
 
 
 def test_duplicate_code_is_refused_by_field(tree):
     with pytest.raises(ValidationError) as exc:
         organization_create(
-            actor=None, parent=tree.root, name="重复", code=tree.branch_a.code, level="committee", org_type="organ"
+            actor=None,
+            parent=tree.root,
+            name="重复",
+            code=tree.branch_a.code,
+            level="committee",
+            org_type="organ",
         )
     assert "code" in exc.value.message_dict
 

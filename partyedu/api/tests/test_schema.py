@@ -1,0 +1,76 @@
+import re
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+
+
+@pytest.mark.django_db
+def test_schema_is_openapi_3_and_lists_every_endpoint(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    for path in (
+        "/api/v1/auth/token/",
+        "/api/v1/ping/",
+        "/api/v1/organizations/",
+        "/api/v1/organizations/{id}/",
+        "/api/v1/members/",
+        "/api/v1/members/{id}/",
+    ):
+        assert path in schema["paths"]
+    assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+@pytest.mark.django_db
+def test_schema_tags_are_chinese(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    tags = {tag for item in schema["paths"].values() for op in item.values() for tag in op.get("tags", [])}
+    assert {"党组织", "党员", "认证", "系统"} <= tags
+
+
+def test_schema_generates_without_warnings():
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+
+    GENERATOR_STATS.reset()
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    validate_schema(schema)
+    assert not GENERATOR_STATS, "drf-spectacular reported warnings or errors"
+
+
+def _asset_urls(html: str) -> list[str]:
+    return re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_use_only_local_assets(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assets = _asset_urls(html)
+    assert assets
+    for asset in assets:
+        assert not re.match(r"^(https?:)?//", asset), asset
+    # and the assets are really shipped with the application
+    for asset in assets:
+        if asset.startswith(settings.STATIC_URL):
+            assert finders.find(asset.removeprefix(settings.STATIC_URL)), asset
+    assert "http://" not in html.replace("http://testserver", "")
+    assert "https://" not in html
+
+
+@pytest.mark.django_db
+def test_root_lists_the_endpoints(client):
+    response = client.get("/api/v1/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["organizations"].endswith("/api/v1/organizations/")
+    assert body["members"].endswith("/api/v1/members/")
+    assert body["auth-token"].endswith("/api/v1/auth/token/")
+    assert body["ping"].endswith("/api/v1/ping/")
+    assert body["schema"].endswith("/api/schema/")
+    assert body["docs"].endswith("/api/docs/")

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from partyedu.api.viewsets import ScopedViewSet
+from partyedu.core.audit import audit_record
+from partyedu.core.choices import AuditAction
+from partyedu.members.filtersets import MemberFilterSet
+from partyedu.members.models import Member
+from partyedu.members.selectors import member_list
+from partyedu.members.services import member_create, member_update
+
+from .serializers import MemberSerializer
+
+
+def record_pii_disclosure(*, actor: Any, member_ids: list[int], path: str) -> None:
+    """One audit row for one response that showed personal data in clear, naming every member."""
+    ids = list(dict.fromkeys(member_ids))
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW_PII,
+        object_type=Member._meta.label_lower,
+        object_id=str(ids[0]) if len(ids) == 1 else "",
+        object_repr=f"接口 {path}"[:255],
+        changes={"member_ids": ids, "fields": ["id_number", "phone"]},
+        message=f"通过接口查看{len(ids)}名党员的身份证号、手机号",
+    )
+
+
+@extend_schema(tags=["党员"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="党员列表",
+        description="调用者有权查看的在册党员。organization 过滤包含该组织的全部下级；"
+        "不在调用者范围内的组织ID返回空列表。身份证号、手机号默认脱敏。",
+    ),
+    retrieve=extend_schema(summary="党员详情"),
+    create=extend_schema(
+        summary="新增党员", description="性别、出生日期不填时按身份证号推定；填写时须与身份证号一致。"
+    ),
+    update=extend_schema(
+        summary="修改党员信息", description="不能在此变更所在党组织（请办理组织关系转接）。"
+    ),
+    partial_update=extend_schema(summary="修改党员信息（部分字段）"),
+)
+class MemberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedViewSet,
+):
+    scope_model = Member
+    serializer_class = MemberSerializer
+    filterset_class = MemberFilterSet
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Members shown with personal data in clear during this request (filled by the serializer).
+        self.pii_disclosed: list[int] = []
+
+    def get_queryset(self) -> QuerySet[Member]:
+        # Lists show members on the roll; a detail also finds those who have left it.
+        filters = {"include_inactive": self.action != "list"}
+        return member_list(user=self.request.user, filters=filters, action=self.scope_action)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "pii_disclosed": self.pii_disclosed}
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.instance = member_create(actor=self.request.user, data=dict(serializer.validated_data))
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        member: Member = serializer.instance  # type: ignore[assignment]
+        serializer.instance = member_update(
+            actor=self.request.user, member=member, data=dict(serializer.validated_data)
+        )
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        if self.pii_disclosed and response.status_code < 400:
+            record_pii_disclosure(actor=request.user, member_ids=self.pii_disclosed, path=request.path)
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -1,0 +1,52 @@
+"""Query-string filters of member lists (API and web)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from partyedu.core.scope import subtree_q, user_scope
+from partyedu.organizations.models import Organization
+
+from .choices import Gender, MemberCategory, MemberStatus
+from .models import Member
+from .selectors import has_category_q, search_q
+
+
+class MemberFilterSet(django_filters.FilterSet):
+    """Filters applied on top of the caller's scope; they can narrow it, never widen it."""
+
+    organization = django_filters.NumberFilter(method="filter_organization", label="党组织ID（含全部下级）")
+    search = django_filters.CharFilter(
+        method="filter_search", label="姓名、拼音首字母（如 zs）或完整身份证号"
+    )
+    status = django_filters.ChoiceFilter(choices=MemberStatus.choices, label="党员状态")
+    category = django_filters.ChoiceFilter(
+        choices=MemberCategory.choices, method="filter_category", label="党员类别"
+    )
+    is_exempt = django_filters.BooleanFilter(label="免于硬性要求")
+    gender = django_filters.ChoiceFilter(choices=Gender.choices, label="性别")
+
+    class Meta:
+        model = Member
+        fields = ["organization", "search", "status", "category", "is_exempt", "gender"]
+
+    def filter_organization(self, queryset: QuerySet[Member], name: str, value: int) -> QuerySet[Member]:
+        # The organisation must lie inside the caller's member scope; an unknown or out-of-scope id
+        # gives an empty list (not 404), so the filter cannot be used to probe which ids exist.
+        user = getattr(self.request, "user", None)
+        paths = user_scope(user, "view", "members").paths
+        path = (
+            Organization.objects.filter(subtree_q("path", paths), pk=int(value))
+            .values_list("path", flat=True)
+            .first()
+        )
+        if path is None:
+            return queryset.none()
+        return queryset.filter(subtree_q("organization__path", [path]))
+
+    def filter_search(self, queryset: QuerySet[Member], name: str, value: str) -> QuerySet[Member]:
+        return queryset.filter(search_q(value)) if value.strip() else queryset
+
+    def filter_category(self, queryset: QuerySet[Member], name: str, value: str) -> QuerySet[Member]:
+        return queryset.filter(has_category_q(value))
