@@ -75,3 +75,11 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+@pytest.fixture(autouse=True)
+def _roles(transactional_db) -> None:
+    # Transactional tests flush the database, data migrations included.
+    from partyedu.accounts.services import default_roles_ensure
+
+    default_roles_ensure()

@@ -165,3 +165,13 @@ def pii_grant_revoke(*, actor: Any, grant: PiiGrant) -> PiiGrant:
     audit_record(actor=actor, action=AuditAction.REVOKE, obj=grant, changes={"pii": [True, False]})
     forget_grants(grant.user)
     return grant
+
+
+def default_roles_ensure() -> None:
+    """Write the default roles (also done by migration 0002); needed after a database flush."""
+    from .choices import ROLE_DEFAULTS
+
+    for code, (scope, actions) in ROLE_DEFAULTS.items():
+        Role.objects.update_or_create(
+            code=str(code), defaults={"name": str(RoleCode(code).label), "scope": str(scope), "actions": actions}
+        )

@@ -49,7 +49,14 @@ class Scope:
         return not self.paths and not self.own
 
 
+# Wildcard patterns ("*.view") cover the domain apps only; rights over accounts and the audit log
+# must be granted by name, so that no organisational role reaches them by accident (三员分立).
+SYSTEM_APPS = frozenset({"accounts", "core"})
+
+
 def action_matches(actions: frozenset[str], app_label: str, action: str) -> bool:
+    if app_label in SYSTEM_APPS:
+        return bool({f"{app_label}.{action}", f"{app_label}.*"} & actions)
     return bool({f"{app_label}.{action}", f"*.{action}", f"{app_label}.*", "*.*"} & actions)
 
 

@@ -65,3 +65,9 @@ def test_deactivated_org_grants_nothing(tree):
 def test_subtree_q_matches_prefix_range_only(tree):
     rows = Organization.objects.filter(subtree_q("path", [tree.branch_a.path]))
     assert set(rows) == {tree.branch_a, tree.group_a}
+
+
+def test_wildcards_do_not_reach_accounts_or_audit(tree):
+    user = make_user(role="branch_admin", org=tree.branch_a)
+    assert not has_action(user, "view", "accounts")
+    assert not has_action(user, "view_audit", "core")
