@@ -173,5 +173,6 @@ def default_roles_ensure() -> None:
 
     for code, (scope, actions) in ROLE_DEFAULTS.items():
         Role.objects.update_or_create(
-            code=str(code), defaults={"name": str(RoleCode(code).label), "scope": str(scope), "actions": actions}
+            code=str(code),
+            defaults={"name": str(RoleCode(code).label), "scope": str(scope), "actions": actions},
         )
