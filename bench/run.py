@@ -37,7 +37,7 @@ OUT = ROOT / "bench" / "out"
 SEED_SECONDS_PER_100K = 120.0
 SEED_SECONDS_MIN = 15.0
 API_RATIO_MAX = 3.0
-IMPORT_ROWS_PER_SECOND_MIN = 500.0
+IMPORT_ROWS_PER_SECOND_MIN = 2000.0
 
 # Birthplaces outside 山东, so that generated import rows never collide with seeded ID numbers.
 IMPORT_REGIONS = ("110101", "110102", "110105", "110108", "120101", "120104", "130102", "320102", "410105")

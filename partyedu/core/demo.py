@@ -1352,8 +1352,10 @@ def build_demo(
     """Write a demo city into an empty database and return a summary."""
     from partyedu.accounts.models import Role
     from partyedu.accounts.services import pii_grant_create, role_assign
+    from partyedu.core.pii import mask_id_number, mask_mobile
     from partyedu.members.models import Member
     from partyedu.organizations.models import Organization
+    from partyedu.organizations.services import member_summaries_rebuild
 
     started = time.perf_counter()
     say = progress or (lambda message: None)
@@ -1385,6 +1387,7 @@ def build_demo(
             ids.update((o.index, by_path[o.path]) for o in level)
         say(f"党组织 {len(plan.orgs)} 个")
 
+        org_paths = {o.index: o.path for o in plan.orgs}
         statuses: Counter[str] = Counter()
         batch: list[Member] = []
         count = 0
@@ -1393,6 +1396,9 @@ def build_demo(
             batch.append(
                 Member(
                     organization_id=ids[spec.org],
+                    org_path=org_paths[spec.org],
+                    id_number_masked=mask_id_number(spec.id_number),
+                    phone_masked=mask_mobile(spec.phone),
                     name=spec.name,
                     name_initials=cached_initials(spec.name),
                     gender=spec.gender,
@@ -1418,6 +1424,7 @@ def build_demo(
                     say(f"党员 {count} 名")
         Member.objects.bulk_create(batch)
         count += len(batch)
+        member_summaries_rebuild()  # direct member counts per organisation
 
         orgs = {o.index: o for o in plan.orgs}
         role_names = dict(Role.objects.values_list("code", "name"))

@@ -1,48 +1,80 @@
-"""Personal data at rest: Fernet encryption, a keyed blind index for equality lookup, and masking.
+"""Personal data at rest: authenticated encryption (AES-256-GCM), a keyed blind index for
+equality lookup, and masking.
 
-``FIELD_ENCRYPTION_KEY`` holds one or more Fernet keys separated by commas. The first key encrypts;
-all keys decrypt, so a new key can be put in front and old rows re-encrypted at leisure. The blind
-index is an HMAC keyed from the *last* key of the list, so it stays stable while keys rotate."""
+``FIELD_ENCRYPTION_KEY`` holds one or more keys (32 random bytes, URL-safe base64, as made by
+``Fernet.generate_key()``), separated by commas. The first key encrypts; each stored value names
+its key by a short id, so values written under an older key still decrypt after a new key is put
+in front (rotation). The blind index is an HMAC keyed from the *last* key of the list, so it stays
+stable while keys rotate. A stored value reads ``<key id>.<base64(nonce | ciphertext | tag)>``."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import os
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+NONCE_BYTES = 12
 
-def _keys() -> list[str]:
-    keys = [k.strip() for k in (settings.FIELD_ENCRYPTION_KEY or "").split(",") if k.strip()]
+
+def _keys() -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in (settings.FIELD_ENCRYPTION_KEY or "").split(",") if k.strip())
     if not keys:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is not set.")
     return keys
 
 
+def _raw(key: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(key.encode())
+    except ValueError as exc:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be URL-safe base64.") from exc
+    if len(raw) != 32:
+        raise ImproperlyConfigured("Each FIELD_ENCRYPTION_KEY key must be 32 bytes.")
+    return raw
+
+
 @lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([Fernet(k.encode()) for k in keys])
+def _keyring(keys: tuple[str, ...]) -> tuple[str, dict[str, AESGCM]]:
+    ring: dict[str, AESGCM] = {}
+    first = ""
+    for key in keys:
+        raw = _raw(key)
+        key_id = hashlib.sha256(b"partyedu-key-id" + raw).hexdigest()[:8]
+        ring.setdefault(key_id, AESGCM(raw))
+        first = first or key_id
+    return first, ring
 
 
 @lru_cache(maxsize=4)
 def _index_key(last_key: str) -> bytes:
-    raw = base64.urlsafe_b64decode(last_key.encode())
-    return hmac.new(raw, b"partyedu-blind-index-v1", hashlib.sha256).digest()
+    return hmac.new(_raw(last_key), b"partyedu-blind-index-v1", hashlib.sha256).digest()
 
 
 def encrypt(value: str) -> str:
-    return _fernet(tuple(_keys())).encrypt(value.encode()).decode()
+    key_id, ring = _keyring(_keys())
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = ring[key_id].encrypt(nonce, value.encode(), key_id.encode())
+    return f"{key_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
 def decrypt(token: str) -> str:
+    _, ring = _keyring(_keys())
+    key_id, _, body = token.partition(".")
+    cipher = ring.get(key_id)
+    if cipher is None:  # a wrong or missing key must not pass silently
+        raise ImproperlyConfigured("Encrypted value was written with a key not in FIELD_ENCRYPTION_KEY.")
+    data = base64.urlsafe_b64decode(body.encode())
     try:
-        return _fernet(tuple(_keys())).decrypt(token.encode()).decode()
-    except InvalidToken as exc:  # a wrong key must not pass silently
-        raise ImproperlyConfigured("Encrypted field cannot be decrypted with FIELD_ENCRYPTION_KEY.") from exc
+        return cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id.encode()).decode()
+    except InvalidTag as exc:
+        raise ImproperlyConfigured("Encrypted value failed authentication (tampered or wrong key).") from exc
 
 
 def blind_index(value: str, purpose: str) -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
-from partyedu.core.scope import subtree_q, user_scope
-from partyedu.organizations.models import Organization
+from partyedu.core.scope import subtree_q
 
 from .choices import Gender, MemberCategory, MemberStatus
 from .models import Member
-from .selectors import has_category_q, search_q
+from .selectors import has_category_q, member_filter_organization, search_q
 
 
 class MemberFilterSet(django_filters.FilterSet):
@@ -32,18 +31,10 @@ class MemberFilterSet(django_filters.FilterSet):
         fields = ["organization", "search", "status", "category", "is_exempt", "gender"]
 
     def filter_organization(self, queryset: QuerySet[Member], name: str, value: int) -> QuerySet[Member]:
-        # The organisation must lie inside the caller's member scope; an unknown or out-of-scope id
-        # gives an empty list (not 404), so the filter cannot be used to probe which ids exist.
-        user = getattr(self.request, "user", None)
-        paths = user_scope(user, "view", "members").paths
-        path = (
-            Organization.objects.filter(subtree_q("path", paths), pk=int(value))
-            .values_list("path", flat=True)
-            .first()
-        )
-        if path is None:
+        org = member_filter_organization(user=getattr(self.request, "user", None), org_id=value)
+        if org is None:
             return queryset.none()
-        return queryset.filter(subtree_q("organization__path", [path]))
+        return queryset.filter(subtree_q("org_path", [org.path]))
 
     def filter_search(self, queryset: QuerySet[Member], name: str, value: str) -> QuerySet[Member]:
         return queryset.filter(search_q(value)) if value.strip() else queryset

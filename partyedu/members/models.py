@@ -19,6 +19,9 @@ class Member(TimeStampedModel, ScopedModel):
     group. 身份证号 and 手机号 are encrypted at rest; ``id_number_hash`` is a keyed blind index that
     keeps the ID number unique and lets imports find an existing member by it."""
 
+    # The organisation's path is copied onto the member (kept in step by the services that create,
+    # transfer and move), so scoping and ordering of the largest table need no join.
+    scope_path = "org_path"
     scope_self = "user"
 
     user = models.OneToOneField(
@@ -35,6 +38,7 @@ class Member(TimeStampedModel, ScopedModel):
         on_delete=models.PROTECT,
         related_name="members",
     )
+    org_path = models.CharField(_("组织路径"), max_length=255, editable=False, default="")
     name = models.CharField(_("姓名"), max_length=50)
     name_initials = models.CharField(
         _("姓名拼音首字母"), max_length=100, blank=True, db_index=True, editable=False
@@ -46,6 +50,11 @@ class Member(TimeStampedModel, ScopedModel):
     id_number = EncryptedTextField(_("身份证号"))
     id_number_hash = models.CharField(_("身份证号索引"), max_length=64, unique=True, editable=False)
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
+    # Masked forms are what nearly everyone sees; keeping them avoids decrypting to display a mask.
+    id_number_masked = models.CharField(_("身份证号（脱敏）"), max_length=32, editable=False, default="")
+    phone_masked = models.CharField(
+        _("手机号（脱敏）"), max_length=32, editable=False, blank=True, default=""
+    )
     joined_on = models.DateField(_("入党日期"), null=True, blank=True)
     full_member_on = models.DateField(_("转正日期"), null=True, blank=True)
     status = models.CharField(
@@ -63,6 +72,7 @@ class Member(TimeStampedModel, ScopedModel):
         verbose_name_plural = _("党员")
         ordering = ["organization_id", "name", "id"]
         indexes = [
+            models.Index(fields=["org_path", "name", "id"], name="member_path_name_idx"),
             models.Index(fields=["organization", "name"], name="member_org_name_idx"),
             models.Index(fields=["status"], name="member_status_idx"),
         ]
@@ -72,11 +82,17 @@ class Member(TimeStampedModel, ScopedModel):
 
     @property
     def masked_id_number(self) -> str:
-        return pii.mask_id_number(self.id_number)
+        return self.id_number_masked
 
     @property
     def masked_phone(self) -> str:
-        return pii.mask_mobile(self.phone)
+        return self.phone_masked
+
+    def set_masked_fields(self) -> None:
+        """Write the masked copies after 身份证号 or 手机号 changed (every writer calls this,
+        bulk writers included)."""
+        self.id_number_masked = pii.mask_id_number(self.id_number or "")
+        self.phone_masked = pii.mask_mobile(self.phone or "")
 
 
 class MemberTransfer(TimeStampedModel, ScopedModel):

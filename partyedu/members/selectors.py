@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
 from partyedu.accounts.selectors import can_see_pii
-from partyedu.core.scope import subtree_q
+from partyedu.core.scope import subtree_q, user_scope
 from partyedu.organizations.models import Organization
 
 from .idnumber import normalize_id_number
@@ -46,7 +46,7 @@ def member_list(
         qs = qs.filter(is_active=True)
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(subtree_q("org_path", [org.path]))
     if filters.get("q"):
         qs = qs.filter(search_q(filters["q"]))
     if filters.get("status"):
@@ -57,7 +57,7 @@ def member_list(
         qs = qs.filter(gender=filters["gender"])
     if filters.get("is_exempt") in (True, False):
         qs = qs.filter(is_exempt=filters["is_exempt"])
-    return qs.order_by("organization__path", "name", "id")
+    return qs.order_by("org_path", "name", "id")
 
 
 def member_get(*, user: Any, pk: Any, action: str = "view") -> Member:
@@ -80,3 +80,29 @@ def member_of_user(*, user: Any) -> Member | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Member.objects.restrict(user, "view").filter(user=user).select_related("organization").first()
+
+
+def member_list_known_count(*, user: Any, organization: Organization | None = None) -> int | None:
+    """How many active members the user sees (optionally within one organisation's subtree),
+    summed from the organisations' direct member counts instead of counting member rows. Only
+    valid for a list narrowed by scope and subtree alone; None when the scope also includes the
+    user's own record (self-scoped roles), where the sum does not apply."""
+    scope = user_scope(user, "view", "members")
+    if scope.own or not scope.paths:
+        return None
+    orgs = Organization.objects.filter(subtree_q("path", scope.paths))
+    if organization is not None:
+        orgs = orgs.filter(subtree_q("path", [organization.path]))
+    return orgs.aggregate(n=Sum("member_count", default=0))["n"]
+
+
+def member_filter_organization(*, user: Any, org_id: Any) -> Organization | None:
+    """The organisation a member list is narrowed to, if it lies inside the user's member scope;
+    None for an unknown or out-of-scope id (the list is then empty, not 404, so the filter cannot
+    probe which ids exist)."""
+    try:
+        pk = int(org_id)
+    except (TypeError, ValueError):
+        return None
+    paths = user_scope(user, "view", "members").paths
+    return Organization.objects.filter(subtree_q("path", paths), pk=pk).first()

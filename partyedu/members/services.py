@@ -4,6 +4,7 @@ everything before saving, checks scope, and writes its audit row."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -34,6 +35,7 @@ from partyedu.core.pinyin import initials
 from partyedu.core.scope import has_action, path_in, subtree_q, user_scope
 from partyedu.organizations.choices import MEMBER_LEVELS
 from partyedu.organizations.models import Organization
+from partyedu.organizations.services import member_counts_add
 
 from . import pii_index
 from .choices import Gender, MemberCategory
@@ -131,6 +133,7 @@ def apply_member_data(member: Member, data: dict[str, Any]) -> None:
     if errors:
         raise ValidationError(errors)
     member.name_initials = initials(member.name)
+    member.set_masked_fields()
 
 
 def _check_unique_id(member: Member) -> None:
@@ -149,8 +152,11 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     _check_org(member.organization if member.organization_id else None)
     _require_org_scope(actor, "add", member.organization)
     _check_unique_id(member)
+    member.org_path = member.organization.path
     member.full_clean(exclude=["user"])
     member.save()
+    if member.is_active:
+        member_counts_add({member.organization_id: 1})
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -211,7 +217,10 @@ def member_transfer(
     transfer.full_clean()
     transfer.save()
     member.organization = to_organization
-    member.save(update_fields=["organization", "updated_at"])
+    member.org_path = to_organization.path
+    member.save(update_fields=["organization", "org_path", "updated_at"])
+    if member.is_active:
+        member_counts_add({transfer.from_organization_id: -1, to_organization.pk: 1})
     audit_record(
         actor=actor,
         action=AuditAction.TRANSFER,
@@ -233,6 +242,8 @@ def require_member_scope(actor: Any, action: str, member: Member) -> None:
 IMPORT_UPDATE_FIELDS = (
     *(f for f in MEMBER_FIELDS if f not in ("organization", "id_number")),
     "name_initials",
+    "id_number_masked",
+    "phone_masked",
 )
 IMPORT_CLEAN_EXCLUDE = ["user", "organization", "id_number_hash"]
 OUT_OF_SCOPE_MEMBER = "该身份证号已登记在您管理范围以外的党组织，如需调入请办理组织关系转接"
@@ -322,7 +333,7 @@ def _member_import_check(actor: Any, sheet: Sheet, report: ImportReport) -> _Mem
             errors.extend(row_errors)
             continue
         else:
-            member = Member(organization=org) if org is not None else Member()
+            member = Member(organization=org, org_path=org.path) if org is not None else Member()
         try:
             apply_member_data(member, data)
             member.full_clean(exclude=IMPORT_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)
@@ -364,6 +375,7 @@ def member_import(*, actor: Any, file: Any, filename: str, dry_run: bool) -> Imp
             if report.errors:
                 return report
             Member.objects.bulk_create(plan.new, batch_size=WRITE_BATCH)
+            member_counts_add(Counter(m.organization_id for m in plan.new if m.is_active))
             now = timezone.now()
             for member in plan.changed:
                 member.updated_at = now
@@ -401,7 +413,7 @@ def member_export(*, actor: Any, queryset: QuerySet[Member]) -> bytes:
         scope = user_scope(actor, "export", "members")
         if not scope.paths:
             raise PermissionDenied("您无权导出党员")
-        queryset = queryset.filter(subtree_q("organization__path", scope.paths))
+        queryset = queryset.filter(subtree_q("org_path", scope.paths))
     book = XlsxExport()
     sheet = book.sheet("党员信息", member_export_columns())
     visible: dict[str, bool] = {}
@@ -432,3 +444,26 @@ def member_import_template() -> bytes:
         example=member_template_example(),
         notes=["重复导入时按身份证号匹配：已登记的党员更新信息，未登记的新增。"],
     )
+
+
+@transaction.atomic
+def member_leave_roll(*, actor: Any, member: Member, reason: str) -> Member:
+    """Take a member off the roll (离册: death, removal from the party, transfer out of the
+    system). The record and its history stay; lists and counts no longer include the member."""
+    member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
+    _require_org_scope(actor, "delete", member.organization)
+    if not reason.strip():
+        raise ValidationError({"reason": ["请填写离册原因"]})
+    if not member.is_active:
+        raise ValidationError({"is_active": ["该党员已离册"]})
+    member.is_active = False
+    member.save(update_fields=["is_active", "updated_at"])
+    member_counts_add({member.organization_id: -1})
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=member,
+        changes={"is_active": [True, False]},
+        message=reason.strip(),
+    )
+    return member

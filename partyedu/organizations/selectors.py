@@ -72,28 +72,15 @@ def organization_children(*, user: Any, parent: Organization) -> list[Organizati
 
 def member_counts(orgs: list[Organization]) -> dict[int, int]:
     """Cumulative count of active members under each given organisation (its whole subtree),
-    in one grouped query over the members' organisation paths."""
-    from partyedu.members.models import Member
+    summed in one query from the organisations' direct counts (kept by the member services)."""
+    from django.db.models import Sum
 
     if not orgs:
         return {}
-    prefix_len = {len(o.path) for o in orgs}
-    counts: dict[int, int] = {o.pk: 0 for o in orgs}
-    by_path = {o.path: o.pk for o in orgs}
-    rows = (
-        Member.objects.filter(subtree_q("organization__path", [o.path for o in orgs]), is_active=True)
-        .values("organization__path")
-        .annotate(n=Count("id"))
+    sums = Organization.objects.filter(subtree_q("path", [o.path for o in orgs])).aggregate(
+        **{f"n{o.pk}": Sum("member_count", filter=subtree_q("path", [o.path]), default=0) for o in orgs}
     )
-    for row in rows:
-        path = row["organization__path"]
-        for length in prefix_len:
-            if length > len(path):
-                continue
-            pk = by_path.get(path[:length])
-            if pk is not None:
-                counts[pk] += row["n"]
-    return counts
+    return {o.pk: sums[f"n{o.pk}"] for o in orgs}
 
 
 def sizing_warnings(org: Organization) -> list[str]:
@@ -104,7 +91,7 @@ def sizing_warnings(org: Organization) -> list[str]:
 
     if org.level != OrgLevel.BRANCH:
         return []
-    stats = Member.objects.filter(subtree_q("organization__path", [org.path]), is_active=True).aggregate(
+    stats = Member.objects.filter(subtree_q("org_path", [org.path]), is_active=True).aggregate(
         total=Count("id"), full=Count("id", filter=Q(status=MemberStatus.FULL))
     )
     warnings = []

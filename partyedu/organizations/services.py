@@ -176,6 +176,11 @@ def organization_move(*, actor: Any, org: Organization, new_parent: Organization
         depth=F("depth") + delta,
     )
     Organization.objects.filter(pk=org.pk).update(parent=new_parent)
+    from partyedu.members.models import Member
+
+    Member.objects.filter(subtree_q("org_path", [old_path])).update(
+        org_path=Concat(Value(new_path), Substr("org_path", len(old_path) + 1))
+    )
     org.refresh_from_db()
     audit_record(
         actor=actor,
@@ -193,7 +198,7 @@ def organization_deactivate(*, actor: Any, org: Organization) -> Organization:
 
     org = Organization.objects.select_for_update().get(pk=org.pk)
     _require_scope(actor, "delete", org)
-    remaining = Member.objects.filter(subtree_q("organization__path", [org.path]), is_active=True).count()
+    remaining = Member.objects.filter(subtree_q("org_path", [org.path]), is_active=True).count()
     if remaining:
         raise ValidationError(
             {"is_active": [f"该组织及其下级仍有{remaining}名在册党员，请先办理组织关系转接"]}
@@ -539,3 +544,38 @@ def organization_import_template() -> bytes:
 
 
 __all__ += ["organization_export", "organization_import", "organization_import_template"]
+
+
+def member_counts_add(deltas: dict[int, int]) -> None:
+    """Apply changes to organisations' direct member counts inside the caller's transaction.
+    Increments (not recounts) so that concurrent writers never lose each other's changes."""
+    for org_id, delta in deltas.items():
+        if delta:
+            Organization.objects.filter(pk=org_id).update(member_count=F("member_count") + delta)
+
+
+def member_summaries_rebuild() -> dict[str, int]:
+    """Recompute what is derived from members and organisations — each member's copy of its
+    organisation's path and each organisation's direct member count — and say how many rows
+    differed. After correct operation both numbers are 0."""
+    from django.db.models import Count, OuterRef, Subquery
+
+    from partyedu.members.models import Member
+
+    with transaction.atomic():
+        org_path = Subquery(Organization.objects.filter(pk=OuterRef("organization_id")).values("path")[:1])
+        stale = Member.objects.exclude(org_path=org_path)
+        paths_fixed = stale.update(org_path=org_path)
+        actual = dict(
+            Member.objects.filter(is_active=True)
+            .values_list("organization_id")
+            .annotate(n=Count("id"))
+            .values_list("organization_id", "n")
+        )
+        wrong = []
+        for org in Organization.objects.only("id", "member_count").iterator(chunk_size=2000):
+            if org.member_count != actual.get(org.pk, 0):
+                org.member_count = actual.get(org.pk, 0)
+                wrong.append(org)
+        Organization.objects.bulk_update(wrong, ["member_count"], batch_size=1000)
+    return {"member_paths": paths_fixed, "member_counts": len(wrong)}

@@ -13,10 +13,12 @@ from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.members.filtersets import MemberFilterSet
 from partyedu.members.models import Member
-from partyedu.members.selectors import member_list
+from partyedu.members.selectors import member_filter_organization, member_list, member_list_known_count
 from partyedu.members.services import member_create, member_update
 
-from .serializers import MemberSerializer
+from .serializers import MemberSerializer, member_row_values, member_rows
+
+FILTER_PARAMS = frozenset(MemberFilterSet.base_filters)
 
 
 def record_pii_disclosure(*, actor: Any, member_ids: list[int], path: str) -> None:
@@ -69,6 +71,27 @@ class MemberViewSet(
         # Lists show members on the roll; a detail also finds those who have left it.
         filters = {"include_inactive": self.action != "list"}
         return member_list(user=self.request.user, filters=filters, action=self.scope_action)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The list is the hot path of the mobile app: rows are read as plain values (masked
+        columns, no decryption unless the caller holds a grant), and when only scope and subtree
+        narrow the list its count comes from the organisations' member counts."""
+        active = {k for k, v in request.query_params.items() if k in FILTER_PARAMS and v != ""}
+        queryset = self.get_queryset()
+        if active:
+            queryset = self.filter_queryset(queryset)
+        self.known_count = None
+        if active <= {"organization"}:
+            org = None
+            if active:
+                org = member_filter_organization(
+                    user=request.user, org_id=request.query_params["organization"]
+                )
+            if org is not None or not active:
+                self.known_count = member_list_known_count(user=request.user, organization=org)
+        page = self.paginate_queryset(member_row_values(queryset, user=request.user))
+        rows = member_rows(page, user=request.user, disclosed=self.pii_disclosed)
+        return self.get_paginated_response(rows)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "pii_disclosed": self.pii_disclosed}

@@ -9,6 +9,7 @@ from partyedu.api.testing import api_client
 from partyedu.core.models import AuditLog
 from partyedu.core.testing import ScopedEndpointTests, make_member, make_user, valid_id_number
 from partyedu.members.models import Member
+from partyedu.members.services import member_leave_roll
 
 LIST_URL = "/api/v1/members/"
 FIELDS = {
@@ -162,7 +163,7 @@ def test_list_is_paginated(tree, admin_a):
 
 
 def test_members_who_left_the_roll_are_not_listed_but_found_by_id(tree, admin_a, zhang):
-    Member.objects.filter(pk=zhang.pk).update(is_active=False)
+    member_leave_roll(actor=None, member=zhang, reason="去世")
     client = api_client(admin_a)
     assert client.get(LIST_URL).json()["count"] == 0
     assert client.get(detail_url(zhang)).status_code == 200
@@ -416,3 +417,25 @@ def test_what_was_read_masked_can_be_put_back_unchanged(tree, admin_a, zhang):
     assert zhang.name == "张三丰"
     assert zhang.phone == "13812345678"
     assert "*" not in zhang.id_number
+
+
+def test_list_rows_have_the_detail_serializers_shape(tree, admin_a, zhang):
+    client = api_client(admin_a)
+    row = client.get(LIST_URL).json()["results"][0]
+    detail = client.get(f"{LIST_URL}{zhang.pk}/").json()
+    assert row == detail
+
+
+def test_list_count_from_summaries_matches_real_count(tree, admin_a, zhang):
+    make_member(tree.group_a, "李四")
+    client = api_client(admin_a)
+    assert client.get(LIST_URL).json()["count"] == 2
+    assert client.get(LIST_URL, {"organization": tree.group_a.pk}).json()["count"] == 1
+
+
+def test_list_rows_match_detail_for_a_pii_grant_holder(tree, zhang):
+    holder = make_user("holder", role="org_admin", org=tree.district_a, pii=True)
+    client = api_client(holder)
+    row = client.get(LIST_URL).json()["results"][0]
+    assert row == client.get(f"{LIST_URL}{zhang.pk}/").json()
+    assert row["phone"] == "13812345678"

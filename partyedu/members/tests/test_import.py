@@ -1,5 +1,4 @@
 import io
-import time
 from datetime import date
 
 import pytest
@@ -348,14 +347,11 @@ def test_ten_thousand_rows_with_one_bad_row_at_the_end_write_nothing(tree, admin
 
 
 def test_ten_thousand_valid_rows_import(tree, admin):
-    data = fast_xlsx(ten_thousand_rows(tree))
-    started = time.perf_counter()
-    report = run(admin, data)
-    elapsed = time.perf_counter() - started
+    # Speed is measured by `make bench`, not asserted here.
+    report = run(admin, fast_xlsx(ten_thousand_rows(tree)))
     assert report.ok, report.errors[:5]
     assert report.created == 10_000
     assert Member.objects.count() == 10_000
-    assert elapsed < 15, f"{elapsed:.1f}s"
 
 
 # --- template ----------------------------------------------------------------------------------------
@@ -375,3 +371,21 @@ def test_template_has_the_headers_an_example_and_instructions(db):
 def test_template_example_row_fails_only_on_the_org_code(tree, admin):
     report = run(admin, member_import_template(), dry_run=True)
     assert [e.column for e in report.errors] == ["所在党组织代码"]
+
+
+def test_import_keeps_member_summaries_exact(tree):
+    from partyedu.organizations.services import member_summaries_rebuild
+
+    user = make_user(role="org_admin", org=tree.root)
+    rows = [["王五", valid_id_number(), tree.branch_a.code], ["赵六", valid_id_number(), tree.group_a.code]]
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "身份证号", "所在党组织代码"])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    report = member_import(actor=user, file=out, filename="m.xlsx", dry_run=False)
+    assert report.ok and report.created == 2
+    assert member_summaries_rebuild() == {"member_paths": 0, "member_counts": 0}

@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from partyedu.core.models import AuditLog
 from partyedu.core.testing import make_member, make_user, valid_id_number
-from partyedu.members.models import Member, MemberTransfer
+from partyedu.members.models import MemberTransfer
 from partyedu.members.selectors import member_list
-from partyedu.members.services import member_create, member_transfer, member_update
+from partyedu.members.services import member_create, member_leave_roll, member_transfer, member_update
 
 
 def test_create_derives_birth_date_and_gender_from_id(tree):
@@ -163,6 +163,20 @@ def test_filter_by_subtree(tree):
 
 def test_soft_deleted_members_hidden_by_default(tree):
     member = make_member(tree.branch_a)
-    Member.objects.filter(pk=member.pk).update(is_active=False)
+    member_leave_roll(actor=None, member=member, reason="去世")
     user = make_user(role="org_admin", org=tree.root)
     assert member_list(user=user).count() == 0
+
+
+def test_leaving_the_roll_needs_a_reason(tree):
+    member = make_member(tree.branch_a)
+    with pytest.raises(ValidationError):
+        member_leave_roll(actor=None, member=member, reason="")
+
+
+def test_leaving_the_roll_keeps_counts_exact(tree):
+    from partyedu.organizations.services import member_summaries_rebuild
+
+    member = make_member(tree.branch_a)
+    member_leave_roll(actor=None, member=member, reason="去世")
+    assert member_summaries_rebuild() == {"member_paths": 0, "member_counts": 0}

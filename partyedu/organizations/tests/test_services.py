@@ -142,3 +142,34 @@ def test_new_org_after_move_gets_a_fresh_path(tree):
     organization_move(actor=None, org=tree.branch_a, new_parent=tree.district_b)
     newcomer = make_org(tree.district_a, "甲二支部")
     assert Organization.objects.filter(path=newcomer.path).count() == 1
+
+
+def test_member_summaries_stay_exact_through_create_transfer_and_move(tree):
+    from partyedu.members.services import member_transfer
+    from partyedu.organizations.services import member_summaries_rebuild
+
+    member = make_member(tree.branch_a, "甲")
+    make_member(tree.group_a, "乙")
+    member_transfer(actor=None, member=member, to_organization=tree.branch_b)
+    organization_move(actor=None, org=tree.branch_a, new_parent=tree.district_b)
+    assert member_summaries_rebuild() == {"member_paths": 0, "member_counts": 0}
+
+
+def test_member_summaries_rebuild_repairs_drift(tree):
+    from partyedu.members.models import Member
+    from partyedu.organizations.services import member_summaries_rebuild
+
+    member = make_member(tree.branch_a, "甲")
+    Member.objects.filter(pk=member.pk).update(org_path="ZZZZ")
+    Organization.objects.filter(pk=tree.branch_a.pk).update(member_count=9)
+    assert member_summaries_rebuild() == {"member_paths": 1, "member_counts": 1}
+    assert Organization.objects.get(pk=tree.branch_a.pk).member_count == 1
+
+
+def test_moved_members_follow_their_organisation(tree):
+    from partyedu.members.models import Member
+
+    member = make_member(tree.group_a, "甲")
+    organization_move(actor=None, org=tree.branch_a, new_parent=tree.district_b)
+    group = Organization.objects.get(pk=tree.group_a.pk)
+    assert Member.objects.get(pk=member.pk).org_path == group.path
