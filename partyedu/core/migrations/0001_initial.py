@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,26 +14,69 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditLog',
+            name="AuditLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='时间')),
-                ('username', models.CharField(blank=True, max_length=150, verbose_name='用户名')),
-                ('action', models.CharField(choices=[('create', '新增'), ('update', '修改'), ('delete', '删除'), ('move', '移动'), ('transfer', '组织关系转接'), ('login', '登录'), ('login_failed', '登录失败'), ('logout', '退出'), ('lockout', '账号锁定'), ('password_change', '修改密码'), ('view_pii', '查看敏感信息'), ('export', '导出'), ('import', '导入'), ('grant', '授权'), ('revoke', '撤销授权')], db_index=True, max_length=32, verbose_name='事件类型')),
-                ('success', models.BooleanField(default=True, verbose_name='是否成功')),
-                ('object_type', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='对象类型')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='对象编号')),
-                ('object_repr', models.CharField(blank=True, max_length=255, verbose_name='对象')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='来源地址')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='变更摘要')),
-                ('message', models.CharField(blank=True, max_length=500, verbose_name='说明')),
-                ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="时间")),
+                ("username", models.CharField(blank=True, max_length=150, verbose_name="用户名")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "新增"),
+                            ("update", "修改"),
+                            ("delete", "删除"),
+                            ("move", "移动"),
+                            ("transfer", "组织关系转接"),
+                            ("login", "登录"),
+                            ("login_failed", "登录失败"),
+                            ("logout", "退出"),
+                            ("lockout", "账号锁定"),
+                            ("password_change", "修改密码"),
+                            ("view_pii", "查看敏感信息"),
+                            ("export", "导出"),
+                            ("import", "导入"),
+                            ("grant", "授权"),
+                            ("revoke", "撤销授权"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                        verbose_name="事件类型",
+                    ),
+                ),
+                ("success", models.BooleanField(default=True, verbose_name="是否成功")),
+                (
+                    "object_type",
+                    models.CharField(blank=True, db_index=True, max_length=64, verbose_name="对象类型"),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="对象编号")),
+                ("object_repr", models.CharField(blank=True, max_length=255, verbose_name="对象")),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True, verbose_name="来源地址")),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="变更摘要")),
+                ("message", models.CharField(blank=True, max_length=500, verbose_name="说明")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计日志',
-                'verbose_name_plural': '审计日志',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='audit_object_idx')],
+                "verbose_name": "审计日志",
+                "verbose_name_plural": "审计日志",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")],
             },
         ),
     ]

@@ -7,78 +7,206 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Member',
+            name="Member",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('org_path', models.CharField(default='', editable=False, max_length=255, verbose_name='组织路径')),
-                ('name', models.CharField(max_length=50, verbose_name='姓名')),
-                ('name_initials', models.CharField(blank=True, db_index=True, editable=False, max_length=100, verbose_name='姓名拼音首字母')),
-                ('gender', models.CharField(choices=[('M', '男'), ('F', '女')], max_length=1, verbose_name='性别')),
-                ('birth_date', models.DateField(verbose_name='出生日期')),
-                ('ethnicity', models.CharField(default='汉族', max_length=20, verbose_name='民族')),
-                ('education', models.CharField(blank=True, choices=[('primary', '小学'), ('junior', '初中'), ('senior', '高中/中专'), ('college', '大专'), ('bachelor', '大学本科'), ('master', '硕士研究生'), ('doctor', '博士研究生')], max_length=16, verbose_name='学历')),
-                ('id_number', partyedu.core.fields.EncryptedTextField(verbose_name='身份证号')),
-                ('id_number_hash', models.CharField(editable=False, max_length=64, unique=True, verbose_name='身份证号索引')),
-                ('phone', partyedu.core.fields.EncryptedTextField(blank=True, default='', verbose_name='手机号')),
-                ('id_number_masked', models.CharField(default='', editable=False, max_length=32, verbose_name='身份证号（脱敏）')),
-                ('phone_masked', models.CharField(blank=True, default='', editable=False, max_length=32, verbose_name='手机号（脱敏）')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='入党日期')),
-                ('full_member_on', models.DateField(blank=True, null=True, verbose_name='转正日期')),
-                ('status', models.CharField(choices=[('activist', '入党积极分子'), ('candidate', '发展对象'), ('probationary', '预备党员'), ('full', '正式党员'), ('suspended', '停止党籍'), ('removed', '已出党')], default='full', max_length=16, verbose_name='党员状态')),
-                ('categories', models.JSONField(blank=True, default=list, verbose_name='党员类别')),
-                ('is_exempt', models.BooleanField(default=False, help_text='年老体弱、重病等，送学上门', verbose_name='免于硬性要求')),
-                ('exempt_reason', models.CharField(blank=True, max_length=200, verbose_name='免除原因')),
-                ('is_active', models.BooleanField(default=True, verbose_name='在册')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='organizations.organization', verbose_name='所在党组织')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='member', to=settings.AUTH_USER_MODEL, verbose_name='登录账号')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "org_path",
+                    models.CharField(default="", editable=False, max_length=255, verbose_name="组织路径"),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="姓名")),
+                (
+                    "name_initials",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        editable=False,
+                        max_length=100,
+                        verbose_name="姓名拼音首字母",
+                    ),
+                ),
+                (
+                    "gender",
+                    models.CharField(choices=[("M", "男"), ("F", "女")], max_length=1, verbose_name="性别"),
+                ),
+                ("birth_date", models.DateField(verbose_name="出生日期")),
+                ("ethnicity", models.CharField(default="汉族", max_length=20, verbose_name="民族")),
+                (
+                    "education",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("primary", "小学"),
+                            ("junior", "初中"),
+                            ("senior", "高中/中专"),
+                            ("college", "大专"),
+                            ("bachelor", "大学本科"),
+                            ("master", "硕士研究生"),
+                            ("doctor", "博士研究生"),
+                        ],
+                        max_length=16,
+                        verbose_name="学历",
+                    ),
+                ),
+                ("id_number", partyedu.core.fields.EncryptedTextField(verbose_name="身份证号")),
+                (
+                    "id_number_hash",
+                    models.CharField(editable=False, max_length=64, unique=True, verbose_name="身份证号索引"),
+                ),
+                (
+                    "phone",
+                    partyedu.core.fields.EncryptedTextField(blank=True, default="", verbose_name="手机号"),
+                ),
+                (
+                    "id_number_masked",
+                    models.CharField(
+                        default="", editable=False, max_length=32, verbose_name="身份证号（脱敏）"
+                    ),
+                ),
+                (
+                    "phone_masked",
+                    models.CharField(
+                        blank=True, default="", editable=False, max_length=32, verbose_name="手机号（脱敏）"
+                    ),
+                ),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="入党日期")),
+                ("full_member_on", models.DateField(blank=True, null=True, verbose_name="转正日期")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("activist", "入党积极分子"),
+                            ("candidate", "发展对象"),
+                            ("probationary", "预备党员"),
+                            ("full", "正式党员"),
+                            ("suspended", "停止党籍"),
+                            ("removed", "已出党"),
+                        ],
+                        default="full",
+                        max_length=16,
+                        verbose_name="党员状态",
+                    ),
+                ),
+                ("categories", models.JSONField(blank=True, default=list, verbose_name="党员类别")),
+                (
+                    "is_exempt",
+                    models.BooleanField(
+                        default=False, help_text="年老体弱、重病等，送学上门", verbose_name="免于硬性要求"
+                    ),
+                ),
+                ("exempt_reason", models.CharField(blank=True, max_length=200, verbose_name="免除原因")),
+                ("is_active", models.BooleanField(default=True, verbose_name="在册")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="organizations.organization",
+                        verbose_name="所在党组织",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="member",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登录账号",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '党员',
-                'verbose_name_plural': '党员',
-                'ordering': ['organization_id', 'name', 'id'],
+                "verbose_name": "党员",
+                "verbose_name_plural": "党员",
+                "ordering": ["organization_id", "name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MemberTransfer',
+            name="MemberTransfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('transferred_on', models.DateField(verbose_name='转接日期')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='转接原因')),
-                ('from_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='转出组织')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transfers', to='members.member', verbose_name='党员')),
-                ('operator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='经办人')),
-                ('to_organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='转入组织')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("transferred_on", models.DateField(verbose_name="转接日期")),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="转接原因")),
+                (
+                    "from_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="转出组织",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transfers",
+                        to="members.member",
+                        verbose_name="党员",
+                    ),
+                ),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="经办人",
+                    ),
+                ),
+                (
+                    "to_organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="转入组织",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '组织关系转接',
-                'verbose_name_plural': '组织关系转接',
-                'ordering': ['-transferred_on', '-id'],
+                "verbose_name": "组织关系转接",
+                "verbose_name_plural": "组织关系转接",
+                "ordering": ["-transferred_on", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['org_path', 'name', 'id'], name='member_path_name_idx'),
+            model_name="member",
+            index=models.Index(fields=["org_path", "name", "id"], name="member_path_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['organization', 'name'], name='member_org_name_idx'),
+            model_name="member",
+            index=models.Index(fields=["organization", "name"], name="member_org_name_idx"),
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['status'], name='member_status_idx'),
+            model_name="member",
+            index=models.Index(fields=["status"], name="member_status_idx"),
         ),
     ]

@@ -5,37 +5,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('name', models.CharField(max_length=100, verbose_name='组织名称')),
-                ('short_name', models.CharField(blank=True, max_length=50, verbose_name='简称')),
-                ('code', models.CharField(help_text='唯一代码，导入时用于指定上级组织', max_length=32, unique=True, verbose_name='组织代码')),
-                ('level', models.CharField(choices=[('committee', '党委'), ('working_committee', '党工委'), ('leading_group', '党组'), ('general_branch', '党总支'), ('branch', '党支部'), ('group', '党小组')], max_length=24, verbose_name='组织层级')),
-                ('org_type', models.CharField(choices=[('organ', '机关'), ('institution', '事业单位'), ('soe', '国有企业'), ('private', '非公企业'), ('social', '社会组织'), ('rural', '农村'), ('community', '社区'), ('school', '学校'), ('other', '其他')], default='other', max_length=16, verbose_name='单位类型')),
-                ('path', models.CharField(editable=False, max_length=255, unique=True, verbose_name='路径')),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False, verbose_name='深度')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('is_active', models.BooleanField(default=True, verbose_name='有效')),
-                ('name_initials', models.CharField(blank=True, editable=False, max_length=100, verbose_name='名称拼音首字母')),
-                ('member_count', models.PositiveIntegerField(default=0, editable=False, help_text='直属本组织的在册党员数，由党员服务在同一事务中维护，可用 rebuild_org_paths 重算核对', verbose_name='在册党员数')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='organizations.organization', verbose_name='上级组织')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("name", models.CharField(max_length=100, verbose_name="组织名称")),
+                ("short_name", models.CharField(blank=True, max_length=50, verbose_name="简称")),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="唯一代码，导入时用于指定上级组织",
+                        max_length=32,
+                        unique=True,
+                        verbose_name="组织代码",
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("committee", "党委"),
+                            ("working_committee", "党工委"),
+                            ("leading_group", "党组"),
+                            ("general_branch", "党总支"),
+                            ("branch", "党支部"),
+                            ("group", "党小组"),
+                        ],
+                        max_length=24,
+                        verbose_name="组织层级",
+                    ),
+                ),
+                (
+                    "org_type",
+                    models.CharField(
+                        choices=[
+                            ("organ", "机关"),
+                            ("institution", "事业单位"),
+                            ("soe", "国有企业"),
+                            ("private", "非公企业"),
+                            ("social", "社会组织"),
+                            ("rural", "农村"),
+                            ("community", "社区"),
+                            ("school", "学校"),
+                            ("other", "其他"),
+                        ],
+                        default="other",
+                        max_length=16,
+                        verbose_name="单位类型",
+                    ),
+                ),
+                ("path", models.CharField(editable=False, max_length=255, unique=True, verbose_name="路径")),
+                ("depth", models.PositiveSmallIntegerField(default=0, editable=False, verbose_name="深度")),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("is_active", models.BooleanField(default=True, verbose_name="有效")),
+                (
+                    "name_initials",
+                    models.CharField(
+                        blank=True, editable=False, max_length=100, verbose_name="名称拼音首字母"
+                    ),
+                ),
+                (
+                    "member_count",
+                    models.PositiveIntegerField(
+                        default=0,
+                        editable=False,
+                        help_text="直属本组织的在册党员数，由党员服务在同一事务中维护，可用 rebuild_org_paths 重算核对",
+                        verbose_name="在册党员数",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="organizations.organization",
+                        verbose_name="上级组织",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '党组织',
-                'verbose_name_plural': '党组织',
-                'ordering': ['path'],
-                'indexes': [models.Index(fields=['parent', 'sort_order'], name='org_parent_sort_idx'), models.Index(fields=['path', 'member_count'], name='org_path_count_idx')],
+                "verbose_name": "党组织",
+                "verbose_name_plural": "党组织",
+                "ordering": ["path"],
+                "indexes": [
+                    models.Index(fields=["parent", "sort_order"], name="org_parent_sort_idx"),
+                    models.Index(fields=["path", "member_count"], name="org_path_count_idx"),
+                ],
             },
         ),
     ]
