@@ -6,9 +6,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
-from partyedu.core.scope import has_role, minimal_paths, path_in, user_grants
+from partyedu.core.scope import has_role, path_in, user_grants, user_pii_paths
 
 from .choices import RoleCode
 from .models import PiiGrant, RoleAssignment, User
@@ -16,20 +15,7 @@ from .models import PiiGrant, RoleAssignment, User
 
 def pii_paths(user: Any) -> tuple[str, ...]:
     """Subtrees where the user may see personal data unmasked, cached per request."""
-    if not getattr(user, "is_authenticated", False):
-        return ()
-    cached = getattr(user, "_pii_paths", None)
-    if cached is None:
-        today = timezone.localdate()
-        rows = PiiGrant.objects.filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gte=today),
-            user_id=user.pk,
-            revoked_at__isnull=True,
-            organization__is_active=True,
-        ).values_list("organization__path", flat=True)
-        cached = minimal_paths(list(rows))
-        user._pii_paths = cached
-    return cached
+    return user_pii_paths(user)
 
 
 def can_see_pii(user: Any, org_path: str) -> bool:

@@ -8,6 +8,7 @@ half-open range on the materialised path, which every database answers from an o
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -69,20 +70,58 @@ def minimal_paths(paths: list[str]) -> tuple[str, ...]:
     return tuple(kept)
 
 
+def _load_access(user: Any) -> None:
+    """Load, in one statement, the user's role assignments and personal-data grants at active
+    organisations, and keep them on the user object for the rest of the request. This runs on
+    nearly every request, so it is one hand-written UNION rather than two ORM queries."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from partyedu.accounts.models import PiiGrant, Role, RoleAssignment
+    from partyedu.organizations.models import Organization
+
+    org, role = Organization._meta.db_table, Role._meta.db_table
+    assignment, grant = RoleAssignment._meta.db_table, PiiGrant._meta.db_table
+    sql = (
+        f"SELECT r.code, r.scope, r.actions, o.path FROM {assignment} a "
+        f"JOIN {role} r ON r.id = a.role_id JOIN {org} o ON o.id = a.organization_id "
+        f"WHERE a.user_id = %s AND o.is_active "
+        f"UNION ALL "
+        f"SELECT '', '', NULL, o.path FROM {grant} g JOIN {org} o ON o.id = g.organization_id "
+        f"WHERE g.user_id = %s AND g.revoked_at IS NULL AND (g.valid_until IS NULL OR g.valid_until >= %s) "
+        f"AND o.is_active"
+    )
+    grants: list[Grant] = []
+    pii: list[str] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, user.pk, timezone.localdate()])
+        for code, scope, actions, path in cursor.fetchall():
+            if not code:
+                pii.append(path)
+                continue
+            if isinstance(actions, str):  # JSON text outside PostgreSQL
+                actions = json.loads(actions)
+            grants.append(Grant(code, scope, frozenset(actions or ()), path))
+    user._scope_grants = grants
+    user._pii_paths = minimal_paths(pii)
+
+
 def user_grants(user: User | Any) -> list[Grant]:
     """The user's active role assignments, loaded once per request and kept on the user object."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return []
-    cached = getattr(user, "_scope_grants", None)
-    if cached is None:
-        from partyedu.accounts.models import RoleAssignment
+    if getattr(user, "_scope_grants", None) is None:
+        _load_access(user)
+    return user._scope_grants  # type: ignore[no-any-return]
 
-        rows = RoleAssignment.objects.filter(user_id=user.pk, organization__is_active=True).values_list(
-            "role__code", "role__scope", "role__actions", "organization__path"
-        )
-        cached = [Grant(code, scope, frozenset(actions or ()), path) for code, scope, actions, path in rows]
-        user._scope_grants = cached  # type: ignore[union-attr]
-    return cached
+
+def user_pii_paths(user: Any) -> tuple[str, ...]:
+    """Subtrees where the user may see personal data unmasked (valid, unrevoked grants)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return ()
+    if getattr(user, "_pii_paths", None) is None:
+        _load_access(user)
+    return user._pii_paths  # type: ignore[no-any-return]
 
 
 def forget_grants(user: Any) -> None:

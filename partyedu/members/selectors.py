@@ -84,16 +84,19 @@ def member_of_user(*, user: Any) -> Member | None:
 
 def member_list_known_count(*, user: Any, organization: Organization | None = None) -> int | None:
     """How many active members the user sees (optionally within one organisation's subtree),
-    summed from the organisations' direct member counts instead of counting member rows. Only
-    valid for a list narrowed by scope and subtree alone; None when the scope also includes the
-    user's own record (self-scoped roles), where the sum does not apply."""
+    read from the cumulative counts of the few organisations at the top of that scope instead
+    of counting member rows. Only valid for a list narrowed by scope and subtree alone; None when
+    the scope also includes the user's own record (self-scoped roles), where it does not apply."""
     scope = user_scope(user, "view", "members")
     if scope.own or not scope.paths:
         return None
-    orgs = Organization.objects.filter(subtree_q("path", scope.paths))
+    tops = list(scope.paths)
     if organization is not None:
-        orgs = orgs.filter(subtree_q("path", [organization.path]))
-    return orgs.aggregate(n=Sum("member_count", default=0))["n"]
+        inside = [p for p in tops if organization.path.startswith(p)]
+        tops = [organization.path] if inside else [p for p in tops if p.startswith(organization.path)]
+    if not tops:
+        return 0
+    return Organization.objects.filter(path__in=tops).aggregate(n=Sum("member_count", default=0))["n"]
 
 
 def member_filter_organization(*, user: Any, org_id: Any) -> Organization | None:

@@ -156,7 +156,7 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     member.full_clean(exclude=["user"])
     member.save()
     if member.is_active:
-        member_counts_add({member.organization_id: 1})
+        member_counts_add({member.org_path: 1})
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -220,7 +220,7 @@ def member_transfer(
     member.org_path = to_organization.path
     member.save(update_fields=["organization", "org_path", "updated_at"])
     if member.is_active:
-        member_counts_add({transfer.from_organization_id: -1, to_organization.pk: 1})
+        member_counts_add({transfer.from_organization.path: -1, to_organization.path: 1})
     audit_record(
         actor=actor,
         action=AuditAction.TRANSFER,
@@ -375,7 +375,7 @@ def member_import(*, actor: Any, file: Any, filename: str, dry_run: bool) -> Imp
             if report.errors:
                 return report
             Member.objects.bulk_create(plan.new, batch_size=WRITE_BATCH)
-            member_counts_add(Counter(m.organization_id for m in plan.new if m.is_active))
+            member_counts_add(Counter(m.org_path for m in plan.new if m.is_active))
             now = timezone.now()
             for member in plan.changed:
                 member.updated_at = now
@@ -458,7 +458,7 @@ def member_leave_roll(*, actor: Any, member: Member, reason: str) -> Member:
         raise ValidationError({"is_active": ["该党员已离册"]})
     member.is_active = False
     member.save(update_fields=["is_active", "updated_at"])
-    member_counts_add({member.organization_id: -1})
+    member_counts_add({member.org_path: -1})
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

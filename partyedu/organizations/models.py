@@ -45,18 +45,16 @@ class Organization(TimeStampedModel, ScopedModel):
         _("在册党员数"),
         default=0,
         editable=False,
-        help_text=_("直属本组织的在册党员数，由党员服务在同一事务中维护，可用 rebuild_org_paths 重算核对"),
+        help_text=_(
+            "本组织及全部下级的在册党员数，由党员服务在同一事务中维护，可用 rebuild_org_paths 重算核对"
+        ),
     )
 
     class Meta:
         verbose_name = _("党组织")
         verbose_name_plural = _("党组织")
         ordering = ["path"]
-        indexes = [
-            models.Index(fields=["parent", "sort_order"], name="org_parent_sort_idx"),
-            # Covers subtree sums of member counts without touching the table.
-            models.Index(fields=["path", "member_count"], name="org_path_count_idx"),
-        ]
+        indexes = [models.Index(fields=["parent", "sort_order"], name="org_parent_sort_idx")]
 
     def __str__(self) -> str:
         return self.name

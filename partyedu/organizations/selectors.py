@@ -71,16 +71,9 @@ def organization_children(*, user: Any, parent: Organization) -> list[Organizati
 
 
 def member_counts(orgs: list[Organization]) -> dict[int, int]:
-    """Cumulative count of active members under each given organisation (its whole subtree),
-    summed in one query from the organisations' direct counts (kept by the member services)."""
-    from django.db.models import Sum
-
-    if not orgs:
-        return {}
-    sums = Organization.objects.filter(subtree_q("path", [o.path for o in orgs])).aggregate(
-        **{f"n{o.pk}": Sum("member_count", filter=subtree_q("path", [o.path]), default=0) for o in orgs}
-    )
-    return {o.pk: sums[f"n{o.pk}"] for o in orgs}
+    """Cumulative count of active members under each organisation (its whole subtree), as kept
+    on the organisation by the member services."""
+    return {o.pk: o.member_count for o in orgs}
 
 
 def sizing_warnings(org: Organization) -> list[str]:

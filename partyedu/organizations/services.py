@@ -181,6 +181,9 @@ def organization_move(*, actor: Any, org: Organization, new_parent: Organization
     Member.objects.filter(subtree_q("org_path", [old_path])).update(
         org_path=Concat(Value(new_path), Substr("org_path", len(old_path) + 1))
     )
+    # The moved subtree's members leave the old ancestors' counts and join the new ones'.
+    if org.member_count:
+        member_counts_add({old_path[:-SEGMENT_WIDTH]: -org.member_count, new_parent.path: org.member_count})
     org.refresh_from_db()
     audit_record(
         actor=actor,
@@ -546,17 +549,28 @@ def organization_import_template() -> bytes:
 __all__ += ["organization_export", "organization_import", "organization_import_template"]
 
 
-def member_counts_add(deltas: dict[int, int]) -> None:
-    """Apply changes to organisations' direct member counts inside the caller's transaction.
-    Increments (not recounts) so that concurrent writers never lose each other's changes."""
-    for org_id, delta in deltas.items():
-        if delta:
-            Organization.objects.filter(pk=org_id).update(member_count=F("member_count") + delta)
+def ancestor_paths(path: str) -> list[str]:
+    """The path itself and every ancestor's path (each prefix of whole segments)."""
+    return [path[:i] for i in range(SEGMENT_WIDTH, len(path) + 1, SEGMENT_WIDTH)]
+
+
+def member_counts_add(deltas: dict[str, int]) -> None:
+    """Apply changes in active members, given by the path of the organisation they belong to, to
+    the cumulative member count of that organisation and of every ancestor, inside the caller's
+    transaction. Increments (not recounts), so concurrent writers never lose each other's
+    changes; rows are touched in path order, so they cannot deadlock each other."""
+    totals: dict[str, int] = {}
+    for path, delta in deltas.items():
+        for prefix in ancestor_paths(path):
+            totals[prefix] = totals.get(prefix, 0) + delta
+    for prefix in sorted(totals):
+        if totals[prefix]:
+            Organization.objects.filter(path=prefix).update(member_count=F("member_count") + totals[prefix])
 
 
 def member_summaries_rebuild() -> dict[str, int]:
     """Recompute what is derived from members and organisations — each member's copy of its
-    organisation's path and each organisation's direct member count — and say how many rows
+    organisation's path and each organisation's cumulative member count — and say how many rows
     differed. After correct operation both numbers are 0."""
     from django.db.models import Count, OuterRef, Subquery
 
@@ -564,18 +578,16 @@ def member_summaries_rebuild() -> dict[str, int]:
 
     with transaction.atomic():
         org_path = Subquery(Organization.objects.filter(pk=OuterRef("organization_id")).values("path")[:1])
-        stale = Member.objects.exclude(org_path=org_path)
-        paths_fixed = stale.update(org_path=org_path)
-        actual = dict(
-            Member.objects.filter(is_active=True)
-            .values_list("organization_id")
-            .annotate(n=Count("id"))
-            .values_list("organization_id", "n")
-        )
+        paths_fixed = Member.objects.exclude(org_path=org_path).update(org_path=org_path)
+        actual: dict[str, int] = {}
+        direct = Member.objects.filter(is_active=True).values_list("org_path").annotate(n=Count("id"))
+        for path, n in direct.values_list("org_path", "n"):
+            for prefix in ancestor_paths(path):
+                actual[prefix] = actual.get(prefix, 0) + n
         wrong = []
-        for org in Organization.objects.only("id", "member_count").iterator(chunk_size=2000):
-            if org.member_count != actual.get(org.pk, 0):
-                org.member_count = actual.get(org.pk, 0)
+        for org in Organization.objects.only("id", "path", "member_count").iterator(chunk_size=2000):
+            if org.member_count != actual.get(org.path, 0):
+                org.member_count = actual.get(org.path, 0)
                 wrong.append(org)
         Organization.objects.bulk_update(wrong, ["member_count"], batch_size=1000)
     return {"member_paths": paths_fixed, "member_counts": len(wrong)}

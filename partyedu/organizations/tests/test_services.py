@@ -114,7 +114,10 @@ def test_member_counts_are_cumulative(tree):
     make_member(tree.branch_a, "甲")
     make_member(tree.group_a, "乙")
     make_member(tree.branch_b, "丙")
-    counts = member_counts([tree.root, tree.district_a, tree.branch_a, tree.group_a])
+    orgs = Organization.objects.filter(
+        pk__in=[tree.root.pk, tree.district_a.pk, tree.branch_a.pk, tree.group_a.pk]
+    )
+    counts = member_counts(list(orgs))
     assert counts == {tree.root.pk: 3, tree.district_a.pk: 2, tree.branch_a.pk: 2, tree.group_a.pk: 1}
 
 
@@ -164,6 +167,7 @@ def test_member_summaries_rebuild_repairs_drift(tree):
     Organization.objects.filter(pk=tree.branch_a.pk).update(member_count=9)
     assert member_summaries_rebuild() == {"member_paths": 1, "member_counts": 1}
     assert Organization.objects.get(pk=tree.branch_a.pk).member_count == 1
+    assert Organization.objects.get(pk=tree.root.pk).member_count == 1
 
 
 def test_moved_members_follow_their_organisation(tree):
@@ -173,3 +177,13 @@ def test_moved_members_follow_their_organisation(tree):
     organization_move(actor=None, org=tree.branch_a, new_parent=tree.district_b)
     group = Organization.objects.get(pk=tree.group_a.pk)
     assert Member.objects.get(pk=member.pk).org_path == group.path
+
+
+def test_move_carries_the_subtree_count_to_the_new_ancestors(tree):
+    make_member(tree.group_a, "甲")
+    make_member(tree.branch_a, "乙")
+    organization_move(actor=None, org=tree.branch_a, new_parent=tree.district_b)
+    counts = dict(Organization.objects.values_list("pk", "member_count"))
+    assert counts[tree.district_a.pk] == 0
+    assert counts[tree.district_b.pk] == 2
+    assert counts[tree.root.pk] == 2
