@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import islice, product
 
 from pypinyin import Style, pinyin
@@ -9,6 +10,7 @@ from pypinyin import Style, pinyin
 MAX_VARIANTS = 4
 
 
+@lru_cache(maxsize=65536)  # names repeat a lot in imports and seeds
 def initials(text: str) -> str:
     """Space-separated initials of every reading (heteronyms such as 单 give several), each
     preceded by a space so that ``contains(" " + query)`` is a prefix match."""

@@ -558,14 +558,22 @@ def member_counts_add(deltas: dict[str, int]) -> None:
     """Apply changes in active members, given by the path of the organisation they belong to, to
     the cumulative member count of that organisation and of every ancestor, inside the caller's
     transaction. Increments (not recounts), so concurrent writers never lose each other's
-    changes; rows are touched in path order, so they cannot deadlock each other."""
+    changes."""
     totals: dict[str, int] = {}
     for path, delta in deltas.items():
         for prefix in ancestor_paths(path):
             totals[prefix] = totals.get(prefix, 0) + delta
+    # One statement per distinct delta: an import touching thousands of organisations needs a
+    # handful of statements, a single new member one per distinct delta (usually one).
+    by_delta: dict[int, list[str]] = {}
     for prefix in sorted(totals):
         if totals[prefix]:
-            Organization.objects.filter(path=prefix).update(member_count=F("member_count") + totals[prefix])
+            by_delta.setdefault(totals[prefix], []).append(prefix)
+    for delta, paths in sorted(by_delta.items()):
+        for start in range(0, len(paths), 900):
+            Organization.objects.filter(path__in=paths[start : start + 900]).update(
+                member_count=F("member_count") + delta
+            )
 
 
 def member_summaries_rebuild() -> dict[str, int]:
