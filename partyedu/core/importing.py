@@ -12,10 +12,10 @@ import csv
 import dataclasses
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -531,3 +531,65 @@ def import_template(
     for line in [*notes, *general_notes()]:
         guide.append(["说明", "", line])
     return book.to_bytes()
+
+
+class ImportPlan(Protocol):
+    """What a validation pass decided to write: new rows and the number of existing rows matched."""
+
+    new: list[Any]
+    changed: list[Any]
+    matched: int
+
+
+def run_import(
+    *,
+    actor: Any,
+    file: Any,
+    filename: str,
+    dry_run: bool,
+    columns: Sequence[Column],
+    check: Callable[[Any, Sheet, ImportReport], ImportPlan],
+    write: Callable[[ImportPlan], dict[str, Any]],
+    object_type: str,
+    noun: str,
+    conflict_message: str,
+) -> ImportReport:
+    """The one import flow: read the file, validate every row (``check`` fills report.errors), and
+    only on a real run with no error at all write everything (``write``) in one transaction with
+    one audit row. A dry run writes nothing; so does a real run with any error. A unique-key clash
+    with someone else's concurrent write rolls the whole file back with ``conflict_message``."""
+    from django.db import IntegrityError, transaction
+
+    from .audit import audit_record
+    from .choices import AuditAction
+
+    sheet = read_sheet(file, filename=filename, columns=columns)
+    report = ImportReport(dry_run=dry_run, total_rows=len(sheet.rows), preview=sheet.preview())
+    if dry_run:
+        plan = check(actor, sheet, report)
+    else:
+        try:
+            with transaction.atomic():
+                plan = check(actor, sheet, report)
+                if report.errors:
+                    return report
+                details = write(plan)
+                audit_record(
+                    actor=actor,
+                    action=AuditAction.IMPORT,
+                    object_type=object_type,
+                    object_repr=f"{noun}导入：{filename}",
+                    changes={
+                        "file": filename,
+                        "rows": report.total_rows,
+                        "created": len(plan.new),
+                        "updated": plan.matched,
+                        "changed": len(plan.changed),
+                        **details,
+                    },
+                    message=f"导入{noun}{report.total_rows}行：新增{len(plan.new)}，更新{plan.matched}",
+                )
+        except IntegrityError as exc:
+            raise ImportFileError(conflict_message) from exc
+    report.created, report.updated = len(plan.new), plan.matched
+    return report

@@ -112,7 +112,7 @@ def user_grants(user: User | Any) -> list[Grant]:
         return []
     if getattr(user, "_scope_grants", None) is None:
         _load_access(user)
-    return user._scope_grants  # type: ignore[no-any-return]
+    return user._scope_grants  # type: ignore[no-any-return,union-attr]
 
 
 def user_pii_paths(user: Any) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -19,7 +19,6 @@ from partyedu.core.choices import AuditAction
 from partyedu.core.exporting import XlsxExport
 from partyedu.core.importing import (
     WRITE_BATCH,
-    ImportFileError,
     ImportReport,
     RowError,
     Sheet,
@@ -27,7 +26,7 @@ from partyedu.core.importing import (
     choice_maps,
     import_template,
     parse_row,
-    read_sheet,
+    run_import,
     sort_errors,
     validation_errors,
 )
@@ -363,44 +362,28 @@ def member_import(*, actor: Any, file: Any, filename: str, dry_run: bool) -> Imp
     action."""
     if actor is not None and not has_action(actor, "import", "members"):
         raise PermissionDenied("您无权导入党员")
-    sheet = read_sheet(file, filename=filename, columns=MEMBER_COLUMNS)
-    report = ImportReport(dry_run=dry_run, total_rows=len(sheet.rows), preview=sheet.preview())
-    if dry_run:
-        plan = _member_import_check(actor, sheet, report)
-        report.created, report.updated = len(plan.new), plan.matched
-        return report
-    try:
-        with transaction.atomic():
-            plan = _member_import_check(actor, sheet, report)
-            if report.errors:
-                return report
-            Member.objects.bulk_create(plan.new, batch_size=WRITE_BATCH)
-            member_counts_add(Counter(m.org_path for m in plan.new if m.is_active))
-            now = timezone.now()
-            for member in plan.changed:
-                member.updated_at = now
-            Member.objects.bulk_update(
-                plan.changed, [*IMPORT_UPDATE_FIELDS, "updated_at"], batch_size=WRITE_BATCH
-            )
-            audit_record(
-                actor=actor,
-                action=AuditAction.IMPORT,
-                object_type=Member._meta.label_lower,
-                object_repr=f"党员导入：{filename}",
-                changes={
-                    "file": filename,
-                    "rows": report.total_rows,
-                    "created": len(plan.new),
-                    "updated": plan.matched,
-                    "changed": len(plan.changed),
-                },
-                message=f"导入党员{report.total_rows}行：新增{len(plan.new)}名，更新{plan.matched}名",
-            )
-    except IntegrityError as exc:
-        # Someone registered one of these ID numbers between our check and our write.
-        raise ImportFileError("导入期间有党员被他人登记，数据未写入，请重新导入") from exc
-    report.created, report.updated = len(plan.new), plan.matched
-    return report
+    return run_import(
+        actor=actor,
+        file=file,
+        filename=filename,
+        dry_run=dry_run,
+        columns=MEMBER_COLUMNS,
+        check=_member_import_check,
+        write=_member_import_write,
+        object_type=Member._meta.label_lower,
+        noun="党员",
+        conflict_message="导入期间有党员被他人登记，数据未写入，请重新导入",
+    )
+
+
+def _member_import_write(plan: Any) -> dict[str, Any]:
+    Member.objects.bulk_create(plan.new, batch_size=WRITE_BATCH)
+    member_counts_add(Counter(m.org_path for m in plan.new if m.is_active))
+    now = timezone.now()
+    for member in plan.changed:
+        member.updated_at = now
+    Member.objects.bulk_update(plan.changed, [*IMPORT_UPDATE_FIELDS, "updated_at"], batch_size=WRITE_BATCH)
+    return {}
 
 
 def member_export(*, actor: Any, queryset: QuerySet[Member]) -> bytes:

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Max, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
@@ -16,7 +16,6 @@ from partyedu.core.choices import AuditAction
 from partyedu.core.exporting import XlsxExport
 from partyedu.core.importing import (
     WRITE_BATCH,
-    ImportFileError,
     ImportReport,
     RowError,
     Sheet,
@@ -24,7 +23,7 @@ from partyedu.core.importing import (
     choice_maps,
     import_template,
     parse_row,
-    read_sheet,
+    run_import,
     sort_errors,
     validation_errors,
 )
@@ -477,37 +476,23 @@ def organization_import(*, actor: Any, file: Any, filename: str, dry_run: bool) 
     writes everything in one transaction or nothing, with one audit row."""
     if actor is not None and not has_action(actor, "import", "organizations"):
         raise PermissionDenied("您无权导入党组织")
-    sheet = read_sheet(file, filename=filename, columns=ORG_COLUMNS)
-    report = ImportReport(dry_run=dry_run, total_rows=len(sheet.rows), preview=sheet.preview())
-    if dry_run:
-        plan = _org_import_check(actor, sheet, report)
-        report.created, report.updated = len(plan.new), plan.matched
-        return report
-    try:
-        with transaction.atomic():
-            plan = _org_import_check(actor, sheet, report)
-            if report.errors:
-                return report
-            _org_import_write(plan)
-            audit_record(
-                actor=actor,
-                action=AuditAction.IMPORT,
-                object_type=Organization._meta.label_lower,
-                object_repr=f"党组织导入：{filename}",
-                changes={
-                    "file": filename,
-                    "rows": report.total_rows,
-                    "created": len(plan.new),
-                    "updated": plan.matched,
-                    "changed": len(plan.changed),
-                    "created_codes": [item.org.code for item in plan.new[:500]],
-                },
-                message=f"导入党组织{report.total_rows}行：新增{len(plan.new)}个，更新{plan.matched}个",
-            )
-    except IntegrityError as exc:
-        raise ImportFileError("导入期间组织代码或组织树被他人修改，数据未写入，请重新导入") from exc
-    report.created, report.updated = len(plan.new), plan.matched
-    return report
+
+    def write(plan: Any) -> dict[str, Any]:
+        _org_import_write(plan)
+        return {"created_codes": [item.org.code for item in plan.new[:500]]}
+
+    return run_import(
+        actor=actor,
+        file=file,
+        filename=filename,
+        dry_run=dry_run,
+        columns=ORG_COLUMNS,
+        check=_org_import_check,
+        write=write,
+        object_type=Organization._meta.label_lower,
+        noun="党组织",
+        conflict_message="导入期间组织代码或组织树被他人修改，数据未写入，请重新导入",
+    )
 
 
 def organization_export(*, actor: Any, queryset: QuerySet[Organization]) -> bytes:
