@@ -39,10 +39,13 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput -v0
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo --members $(DEMO_MEMBERS) --seed 2026
+	$(BIN)/python manage.py seed_demo --members $(DEMO_MEMBERS) --seed 2026 --no-accounts
 
 run: seed
+	@echo
 	@$(BIN)/python manage.py demo_accounts
+	@echo
+	@echo "PartyEdu 演示：http://127.0.0.1:$(PORT)/  （Ctrl-C 停止）"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite on SQLite. Browser tests run when Chromium is installed (under CI=true they

@@ -1533,7 +1533,7 @@ def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[s
     return lines
 
 
-def summary_lines(result: SeedResult) -> list[str]:
+def summary_lines(result: SeedResult, *, accounts: bool = True) -> list[str]:
     levels = "、".join(f"{OrgLevel(k).label}{v}" for k, v in result.orgs_by_level.items())
     statuses = "、".join(f"{MemberStatus(k).label}{v}" for k, v in result.statuses.items())
     lines = [
@@ -1541,8 +1541,8 @@ def summary_lines(result: SeedResult) -> list[str]:
         f"党组织 {sum(result.orgs_by_level.values())} 个：{levels}",
         f"党员 {result.members} 名：{statuses}",
         f"规模提示（演示用）：不足3名党员的党支部 {result.too_small} 个，超过50名党员的党支部 {result.too_large} 个",
-        "",
-        f"演示账号（密码均为 {DEMO_PASSWORD}）：",
     ]
-    lines += format_table(("用户名", "角色", "范围"), result.accounts)
+    if accounts:
+        lines += ["", f"演示账号（密码均为 {DEMO_PASSWORD}）："]
+        lines += format_table(("用户名", "角色", "范围"), result.accounts)
     return lines

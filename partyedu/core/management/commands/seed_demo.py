@@ -22,6 +22,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="随机种子（默认 %(default)s）")
         parser.add_argument(
+            "--no-accounts", action="store_true", help="不在结尾列出演示账号（make run 另行列出）"
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="数据库已有数据时，先删除全部党组织、党员、角色分配和敏感信息授权，再重新生成",
@@ -42,5 +45,5 @@ class Command(BaseCommand):
                 raise CommandError(f"无法清除现有数据（仍有其他数据引用党组织或党员）：{exc}") from None
             self.stdout.write("已清除现有党组织和党员数据")
         result = build_demo(members=options["members"], seed=options["seed"], progress=self.stdout.write)
-        for line in summary_lines(result):
+        for line in summary_lines(result, accounts=not options["no_accounts"]):
             self.stdout.write(line)
