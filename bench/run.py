@@ -154,7 +154,9 @@ def bench_api(args: argparse.Namespace) -> dict[str, Any]:
     from django.test import Client
 
     out: dict[str, Any] = {}
-    for username in ("city_admin", "branch_sec"):
+    # city_admin holds the PII grant (its rows are decrypted and the view audited); district_admin
+    # sees a whole district masked; branch_sec one branch.
+    for username in ("city_admin", "district_admin", "branch_sec"):
         auth = {"HTTP_AUTHORIZATION": f"Token {api_token(Client(), username)}"}
         # A fresh client without the session cookie of the token exchange, as a real API client:
         # otherwise every request would also rewrite a session row.
