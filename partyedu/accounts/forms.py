@@ -10,7 +10,6 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.utils.translation import gettext_lazy as _
 
 from partyedu.core.forms import DateInput, OrganizationChoiceField
-from partyedu.organizations.selectors import organization_choices
 
 from .choices import RoleCode
 
@@ -116,9 +115,7 @@ class RoleAssignForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organization_choices(
-            user=user, action="manage_roles", app_label="accounts"
-        )
+        self.fields["organization"].restrict_to(user=user, action="manage_roles", app_label="accounts")
 
 
 class PiiGrantForm(forms.Form):
@@ -131,6 +128,4 @@ class PiiGrantForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organization_choices(
-            user=user, action="grant_pii", app_label="accounts"
-        )
+        self.fields["organization"].restrict_to(user=user, action="grant_pii", app_label="accounts")

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 
 from partyedu.core.forms import CheckboxGroup, DateInput, OrganizationChoiceField
 from partyedu.organizations.choices import MEMBER_LEVELS
-from partyedu.organizations.selectors import organization_choices
 
 from .choices import Education, Gender, MemberCategory, MemberStatus
 from .models import Member
@@ -40,9 +39,7 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organization_choices(
-            user=user, action="view", app_label="members"
-        )
+        self.fields["organization"].restrict_to(user=user, action="view", app_label="members")
 
     def filters(self) -> dict[str, Any]:
         """The filters for ``member_list``; fields that did not validate are ignored (and shown)."""
@@ -86,7 +83,7 @@ class MemberForm(forms.Form):
             kwargs.setdefault("initial", self.initial_from(member))
         super().__init__(*args, **kwargs)
         if member is None:
-            self.fields["organization"].queryset = organization_choices(
+            self.fields["organization"].restrict_to(
                 user=user, action="add", app_label="members", levels=MEMBER_LEVELS
             )
         else:
@@ -149,6 +146,6 @@ class MemberTransferForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_organization"].queryset = organization_choices(
+        self.fields["to_organization"].restrict_to(
             user=user, action="change", app_label="members", levels=MEMBER_LEVELS
         )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from partyedu.core.scope import subtree_q
 
 from .choices import OrgLevel, OrgType
 from .models import Organization
+from .selectors import organization_search_q
 
 
 class OrganizationFilterSet(django_filters.FilterSet):
@@ -28,13 +29,7 @@ class OrganizationFilterSet(django_filters.FilterSet):
     def filter_search(
         self, queryset: QuerySet[Organization], name: str, value: str
     ) -> QuerySet[Organization]:
-        text = value.strip()
-        if not text:
-            return queryset
-        # The same match as organizations.selectors.organization_list's ``q``.
-        return queryset.filter(
-            Q(name__icontains=text) | Q(code__iexact=text) | Q(name_initials__contains=" " + text.lower())
-        )
+        return queryset.filter(organization_search_q(value)) if value.strip() else queryset
 
     def filter_within(
         self, queryset: QuerySet[Organization], name: str, value: int

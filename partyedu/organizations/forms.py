@@ -11,7 +11,6 @@ from partyedu.core.forms import OrganizationChoiceField
 from partyedu.organizations.choices import ALLOWED_CHILD_LEVELS, OrgLevel, OrgType
 
 from .models import Organization
-from .selectors import organization_choices
 
 
 class OrganizationSearchForm(forms.Form):
@@ -51,7 +50,7 @@ class OrganizationMoveForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = organization_choices(user=user, action="change")
+        self.fields["parent"].restrict_to(user=user, action="change")
 
 
 class OrganizationDeactivateForm(forms.Form):

@@ -13,14 +13,19 @@ from .choices import OrgLevel
 from .models import SEGMENT_WIDTH, Organization
 
 
+def organization_search_q(text: str) -> Q:
+    """Name contains the text, pinyin initials start with it (``mhq``), or the code is it."""
+    text = text.strip()
+    return Q(name__icontains=text) | Q(code__iexact=text) | Q(name_initials__contains=" " + text.lower())
+
+
 def organization_list(
     *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
 ) -> QuerySet[Organization]:
     qs = Organization.objects.restrict(user, action).select_related("parent")
     filters = filters or {}
-    if filters.get("q"):
-        q = filters["q"].strip()
-        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q) | Q(name_initials__contains=" " + q.lower()))
+    if filters.get("q") and filters["q"].strip():
+        qs = qs.filter(organization_search_q(filters["q"]))
     if filters.get("level"):
         qs = qs.filter(level=filters["level"])
     if filters.get("org_type"):
@@ -134,3 +139,21 @@ def child_counts(orgs: list[Organization]) -> dict[int, int]:
     for row in rows:
         counts[row["parent_id"]] = row["n"]
     return counts
+
+
+def organization_picker_options(
+    *,
+    user: Any,
+    q: str = "",
+    action: str = "view",
+    app_label: str = "organizations",
+    levels: Any = None,
+    limit: int = 20,
+) -> list[Organization]:
+    """Suggestions of the organisation picker: the first ``limit`` organisations, in tree order,
+    of exactly the choices an ``OrganizationChoiceField`` with the same parameters accepts
+    (``organization_choices``), matching ``q``; with their parent and grandparent, in one query."""
+    qs = organization_choices(user=user, action=action, app_label=app_label, levels=levels)
+    if q.strip():
+        qs = qs.filter(organization_search_q(q))
+    return list(qs.select_related("parent__parent")[:limit])

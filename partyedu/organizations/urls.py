@@ -6,6 +6,7 @@ app_name = "organizations"
 urlpatterns = [
     path("", views.tree, name="tree"),
     path("new/", views.create, name="create"),
+    path("picker/", views.picker, name="picker"),
     path("export/", views.export, name="export"),
     path("import/", views.import_, name="import"),
     path("import/template/", views.import_template, name="import_template"),

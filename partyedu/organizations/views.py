@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,11 +20,12 @@ from partyedu.core.scope import has_action, path_in, user_scope
 from partyedu.core.views import ImportFlow, action_required, is_htmx_partial, posted, xlsx_response
 
 from . import selectors, services
-from .choices import ALLOWED_CHILD_LEVELS
+from .choices import ALLOWED_CHILD_LEVELS, OrgLevel
 from .forms import OrganizationDeactivateForm, OrganizationForm, OrganizationMoveForm, OrganizationSearchForm
 from .models import Organization
 
 SEARCH_LIMIT = 200
+PICKER_LIMIT = 20
 
 
 def _with_counts(nodes: list[Organization], child_counts: dict[int, int] | None = None) -> list[Organization]:
@@ -72,6 +75,34 @@ def children(request: HttpRequest, pk: int) -> HttpResponse:
         request, "organizations/_children.html", {"nodes": _with_counts(nodes), "parent": parent}
     )
     response["Vary"] = "HX-Request"
+    return response
+
+
+@login_required
+def picker(request: HttpRequest) -> HttpResponse:
+    """HTMX partial: suggestions of an organisation picker (``core.forms.OrganizationPicker``).
+
+    The scope parameters (``action``, ``app_label``, ``levels``) come in plainly from the widget
+    and are only checked for form: the suggestions are always ``organization_choices`` of *this*
+    user, so a changed parameter can only ask which organisations the user themself may act on,
+    never widen that. A user without such a scope gets an empty list."""
+    action = request.GET.get("action", "view")
+    app_label = request.GET.get("app_label", "organizations")
+    levels = [level for level in request.GET.get("levels", "").split(",") if level]
+    if (
+        not action.isidentifier()
+        or len(action) > 32
+        or app_label not in {config.label for config in apps.get_app_configs()}
+        or not set(levels) <= set(OrgLevel.values)
+    ):
+        return HttpResponseBadRequest(_("参数无效"))
+    q = request.GET.get("q", "").strip()[:100]
+    orgs = selectors.organization_picker_options(
+        user=request.user, q=q, action=action, app_label=app_label, levels=levels, limit=PICKER_LIMIT + 1
+    )
+    context = {"orgs": orgs[:PICKER_LIMIT], "more": len(orgs) > PICKER_LIMIT, "limit": PICKER_LIMIT, "q": q}
+    response = render(request, "organizations/_picker_results.html", context)
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,14 @@ from django.urls import reverse
 
 from partyedu.core.choices import AuditAction
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_member, make_user, valid_id_number
+from partyedu.core.testing import (
+    ScopedEndpointTests,
+    Tree,
+    make_member,
+    make_org,
+    make_user,
+    valid_id_number,
+)
 from partyedu.members import services as member_services
 from partyedu.members.models import Member, MemberTransfer
 
@@ -78,17 +86,56 @@ def test_list_runs_a_fixed_number_of_queries(
         )
     client.force_login(make_user(role="org_admin", org=tree.root))
     url = reverse("members:list")
-    # session, user, grants, filter org lookup, org choices, count, page rows, session save (3)
-    with django_assert_max_num_queries(10):
+    # session, user, grants, filter org lookup, count, page rows, session save (3); the organisation
+    # picker lists nothing (its selected name comes with the filter's validation)
+    with django_assert_max_num_queries(9):
         response = client.get(url, {"organization": tree.branch_a.pk, "status": "full"})
     assert response.status_code == 200
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         response = client.get(url)
     html = response.content.decode()
     assert "共 60 名党员" in html
     assert html.count('href="/members/') >= 50
     assert "离退休、年老体弱" in html
     assert "139****0003" in html
+
+
+def test_list_page_does_not_grow_with_the_number_of_organisations(
+    client: Any, tree: Tree, django_assert_max_num_queries: Any
+) -> None:
+    make_member(tree.branch_a, "张三")
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    url = reverse("members:list")
+    small = len(client.get(url).content)
+    for i in range(150):
+        make_org(tree.district_b, f"新建支部{i:03d}")
+    # session, user, grants, count, page rows, session save (3): no organisation is listed
+    with django_assert_max_num_queries(8):
+        response = client.get(url)
+    html = response.content.decode()
+    assert "新建支部" not in html
+    assert len(response.content) - small < 200
+    # a picked filter costs one query (its validation), its name comes with it
+    with django_assert_max_num_queries(9):
+        html = client.get(url, {"organization": tree.branch_a.pk}).content.decode()
+    assert 'name="organization__q" value="甲一支部"' in html
+
+
+def test_list_filter_picker_asks_for_organisations_with_member_data(client: Any, tree: Tree) -> None:
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    html = client.get(reverse("members:list")).content.decode()
+    assert 'hx-get="/organizations/picker/?action=view&amp;app_label=members"' in html
+    assert 'placeholder="全部组织，可输入名称或拼音首字母"' in html
+
+
+def test_list_filter_without_javascript_takes_an_exact_name(client: Any, tree: Tree) -> None:
+    make_member(tree.group_a, "小组党员")
+    make_member(tree.branch_b, "乙支部党员")
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    html = client.get(reverse("members:list"), {"organization__q": "甲一支部"}).content.decode()
+    assert "小组党员" in html and "乙支部党员" not in html
+    html = client.get(reverse("members:list"), {"organization__q": "甲一"}).content.decode()
+    assert "未找到“甲一”" in html and "乙支部党员" in html  # unresolved: shown, not applied
 
 
 def test_list_paginates_by_50(client: Any, tree: Tree) -> None:
@@ -286,9 +333,32 @@ def test_create_requires_an_exempt_reason(client: Any, tree: Tree) -> None:
 def test_create_offers_only_branches_and_groups_in_scope(client: Any, tree: Tree) -> None:
     client.force_login(make_user(role="org_admin", org=tree.district_a))
     html = client.get(reverse("members:create")).content.decode()
-    assert f'value="{tree.branch_a.pk}"' in html and f'value="{tree.group_a.pk}"' in html
-    assert f'value="{tree.district_a.pk}"' not in html and f'value="{tree.branch_b.pk}"' not in html
     assert 'type="date"' in html and 'type="checkbox"' in html
+    # the organisation picker asks for branches and groups where the user may add members
+    url = re.search(r'hx-get="(/organizations/picker/[^"]*)"', html)[1].replace("&amp;", "&")
+    assert "action=add" in url and "app_label=members" in url and "levels=branch%2Cgroup" in url
+    offered = client.get(url).content.decode()
+    assert f'data-org-id="{tree.branch_a.pk}"' in offered and f'data-org-id="{tree.group_a.pk}"' in offered
+    assert f'data-org-id="{tree.district_a.pk}"' not in offered
+    assert f'data-org-id="{tree.branch_b.pk}"' not in offered
+
+
+def test_create_without_javascript_takes_the_organisation_code(client: Any, tree: Tree) -> None:
+    client.force_login(make_user(role="org_admin", org=tree.district_a))
+    post = _member_post(tree.branch_a)
+    post["organization"] = ""
+    post["organization__q"] = tree.group_a.code.lower()
+    response = client.post(reverse("members:create"), post)
+    assert response.status_code == 302
+    assert Member.objects.get(name=post["name"]).organization == tree.group_a
+
+
+def test_create_refuses_an_organisation_outside_the_levels(client: Any, tree: Tree) -> None:
+    client.force_login(make_user(role="org_admin", org=tree.district_a))
+    response = client.post(reverse("members:create"), _member_post(tree.district_a))
+    assert response.status_code == 200
+    assert "不在您的权限范围内" in response.content.decode()
+    assert not Member.objects.exists()
 
 
 def test_create_needs_the_add_action(client: Any, tree: Tree) -> None:
