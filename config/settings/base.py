@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "partyedu.accounts",
     "partyedu.organizations",
     "partyedu.members",
+    "partyedu.study",
+    "partyedu.learning",
     "partyedu.api",
 ]
 

@@ -1,0 +1,227 @@
+"""Learning hours (学时) as an append-only ledger derived from sources, the annual requirements,
+and online study resources with server-side progress."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from partyedu.core.models import TimeStampedModel
+from partyedu.core.scope import ScopedModel
+
+from .choices import HourKind, ResourceKind, SourceType
+
+
+class LearningHourEntry(ScopedModel):
+    """One line of a member's learning-hours ledger: hours of one kind, in one year, credited (or
+    corrected, with a negative amount) because of one source — an attendance row, a completed
+    online resource, or a manual record. Rows are never changed or deleted: when a source changes,
+    a correcting row is appended, so every total is explained line by line. ``version`` numbers the
+    rows of the same (source, member, kind, year), and the unique key makes a double award
+    impossible even under concurrent writers or retries."""
+
+    scope_path = "member__org_path"
+    scope_self = "member__user"
+
+    created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("党员"), on_delete=models.CASCADE, related_name="hour_entries"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("学时类别"), max_length=16, choices=HourKind.choices)
+    hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1)
+    source_type = models.CharField(_("来源类型"), max_length=16, choices=SourceType.choices)
+    source_id = models.PositiveBigIntegerField(_("来源编号"))
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    description = models.CharField(_("来源说明"), max_length=255)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记账人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("学时记录")
+        verbose_name_plural = _("学时记录")
+        ordering = ["member_id", "year", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "member", "kind", "year", "version"],
+                name="hour_entry_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["member", "year"], name="hour_member_year_idx"),
+            models.Index(fields=["source_type", "source_id"], name="hour_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.year} {self.get_kind_display()} {self.hours}"
+
+
+class MemberYearHours(models.Model):
+    """A member's hours for one year, by kind: a summary kept in the same transaction as the
+    ledger (``learning_hours_rebuild`` proves it equals the ledger)."""
+
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("党员"), on_delete=models.CASCADE, related_name="year_hours"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    total = models.DecimalField(_("合计"), max_digits=7, decimal_places=1, default=Decimal("0"))
+    concentrated = models.DecimalField(_("集中培训"), max_digits=7, decimal_places=1, default=Decimal("0"))
+    collective = models.DecimalField(_("集体学习"), max_digits=7, decimal_places=1, default=Decimal("0"))
+    online = models.DecimalField(_("网络学习"), max_digits=7, decimal_places=1, default=Decimal("0"))
+    self_study = models.DecimalField(_("自学"), max_digits=7, decimal_places=1, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("年度学时汇总")
+        verbose_name_plural = _("年度学时汇总")
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="member_year_hours_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.year}: {self.total}"
+
+
+class HourRequirement(TimeStampedModel, ScopedModel):
+    """Annual hour requirements for an organisation subtree (lawful defaults from DOMAIN_RULES; the
+    nearest rule up the tree applies). Exempt members (年老体弱 …) are reported apart."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("适用组织"),
+        on_delete=models.CASCADE,
+        related_name="hour_requirements",
+    )
+    general_hours = models.DecimalField(
+        _("党员每年学时"), max_digits=5, decimal_places=1, default=Decimal("32")
+    )
+    cadre_hours = models.DecimalField(
+        _("基层党组织书记、班子成员每年学时"), max_digits=5, decimal_places=1, default=Decimal("56")
+    )
+    cadre_needs_concentrated = models.BooleanField(_("书记、班子成员须参加集中培训"), default=True)
+    candidate_hours = models.DecimalField(
+        _("发展对象集中培训学时"), max_digits=5, decimal_places=1, default=Decimal("24")
+    )
+    online_daily_cap_minutes = models.PositiveIntegerField(
+        _("网络学习每日计入上限（分钟）"), default=120, help_text=_("防止刷学时；0 表示不限")
+    )
+
+    class Meta:
+        verbose_name = _("学时要求")
+        verbose_name_plural = _("学时要求")
+        constraints = [models.UniqueConstraint(fields=["organization"], name="hour_requirement_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organization} 学时要求"
+
+
+class Column(TimeStampedModel, ScopedModel):
+    """A column of online study material (e.g. 教育学习园地), published in numbered issues."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("主办组织"),
+        on_delete=models.PROTECT,
+        related_name="columns",
+    )
+    name = models.CharField(_("栏目名称"), max_length=100)
+    description = models.CharField(_("简介"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("学习栏目")
+        verbose_name_plural = _("学习栏目")
+        ordering = ["organization_id", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OnlineResource(TimeStampedModel, ScopedModel):
+    """A video, audio, courseware (PDF) or article published by an organisation to its subtree.
+    Completing it (played or read in full, as measured by the server) credits 网络学习 hours once."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("发布组织"),
+        on_delete=models.PROTECT,
+        related_name="online_resources",
+    )
+    column = models.ForeignKey(
+        Column,
+        verbose_name=_("栏目"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resources",
+    )
+    issue_no = models.PositiveIntegerField(_("期号"), null=True, blank=True)
+    title = models.CharField(_("标题"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=16, choices=ResourceKind.choices)
+    file = models.FileField(_("文件"), upload_to="resources/%Y/%m/", blank=True)
+    body = models.TextField(_("正文"), blank=True)
+    duration_seconds = models.PositiveIntegerField(
+        _("时长（秒）"), help_text=_("音视频的播放时长；文章、课件为需要的阅读时长")
+    )
+    credit_hours = models.DecimalField(
+        _("完成计入学时"), max_digits=4, decimal_places=1, default=Decimal("1")
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    is_published = models.BooleanField(_("已发布"), default=False)
+
+    class Meta:
+        verbose_name = _("网上学习资源")
+        verbose_name_plural = _("网上学习资源")
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ResourceProgress(TimeStampedModel, ScopedModel):
+    """How much of a resource a member has actually played or read: merged ranges of seconds,
+    reported by heartbeats and checked by the server against wall-clock time."""
+
+    scope_path = "member__org_path"
+    scope_self = "member__user"
+
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("党员"), on_delete=models.CASCADE, related_name="resource_progress"
+    )
+    resource = models.ForeignKey(
+        OnlineResource, verbose_name=_("资源"), on_delete=models.CASCADE, related_name="progress"
+    )
+    ranges = models.JSONField(_("已学区间"), default=list, blank=True)
+    played_seconds = models.PositiveIntegerField(_("有效学习秒数"), default=0)
+    last_heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("学习进度")
+        verbose_name_plural = _("学习进度")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "resource"], name="resource_progress_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.resource}"
+
+
+class DailyOnlineStudy(models.Model):
+    """Seconds of online study counted for a member on one day, to apply the daily cap."""
+
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("党员"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("日期"))
+    seconds = models.PositiveIntegerField(_("秒数"), default=0)
+
+    class Meta:
+        verbose_name = _("每日网络学习")
+        verbose_name_plural = _("每日网络学习")
+        constraints = [models.UniqueConstraint(fields=["member", "day"], name="daily_online_unique")]

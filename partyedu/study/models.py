@@ -1,0 +1,409 @@
+"""Organisational life and study: plans issued from above, activities held by organisations, the
+attendance of each expected member, training classes, and the places where study happens."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from partyedu.core.models import TimeStampedModel
+from partyedu.core.scope import ScopedModel
+
+from .choices import ActivityType, AttendanceMethod, AttendanceStatus, FileKind, PlanKind, SiteKind
+
+
+class StudyPlan(TimeStampedModel, ScopedModel):
+    """A study plan (年度学习计划 or 专题学习计划) issued by an organisation to its whole subtree;
+    every branch below sees it and covers its required topics with activities."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("下发组织"),
+        on_delete=models.PROTECT,
+        related_name="study_plans",
+    )
+    title = models.CharField(_("计划名称"), max_length=200)
+    kind = models.CharField(_("计划类型"), max_length=16, choices=PlanKind.choices, default=PlanKind.ANNUAL)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    description = models.TextField(_("说明"), blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("下发人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("学习计划")
+        verbose_name_plural = _("学习计划")
+        ordering = ["-year", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RequiredTopic(TimeStampedModel):
+    """A required topic (必修课) of a study plan, to be covered by every branch by its deadline."""
+
+    plan = models.ForeignKey(
+        StudyPlan, verbose_name=_("学习计划"), on_delete=models.CASCADE, related_name="topics"
+    )
+    title = models.CharField(_("专题"), max_length=200)
+    description = models.TextField(_("说明"), blank=True)
+    due_date = models.DateField(_("完成期限"), null=True, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("必修专题")
+        verbose_name_plural = _("必修专题")
+        ordering = ["plan_id", "sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TeachingSite(TimeStampedModel, ScopedModel):
+    """A place of teaching in a party school network ("1+5+N": one main school, several teaching
+    sites, many mobile classrooms), kept by the organisation that runs it."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("所属组织"),
+        on_delete=models.PROTECT,
+        related_name="teaching_sites",
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=16, choices=SiteKind.choices, default=SiteKind.SITE)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    capacity = models.PositiveIntegerField(_("可容纳人数"), null=True, blank=True)
+    contact = models.CharField(_("联系人"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("教学点")
+        verbose_name_plural = _("教学点")
+        ordering = ["organization_id", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EducationBase(TimeStampedModel, ScopedModel):
+    """An education base (红色教育基地, 廉政教育基地 …) registered by an organisation; visits are
+    activities of type 现场教学 held there."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("登记组织"),
+        on_delete=models.PROTECT,
+        related_name="education_bases",
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    base_type = models.CharField(_("基地类型"), max_length=50, default="红色教育基地")
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    description = models.TextField(_("简介"), blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("教育基地")
+        verbose_name_plural = _("教育基地")
+        ordering = ["organization_id", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrainingClass(TimeStampedModel, ScopedModel):
+    """A training class (培训班) run by an organisation: enrolled members, a schedule of sessions
+    (each session an activity of type 培训班), and a completion rule."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("主办组织"),
+        on_delete=models.PROTECT,
+        related_name="training_classes",
+    )
+    name = models.CharField(_("班次名称"), max_length=200)
+    start_date = models.DateField(_("开班日期"))
+    end_date = models.DateField(_("结业日期"))
+    schedule = models.CharField(
+        _("上课安排"), max_length=200, blank=True, help_text=_("如：每周二、周四晚 19:00–21:00")
+    )
+    site = models.ForeignKey(
+        TeachingSite,
+        verbose_name=_("教学点"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="classes",
+    )
+    completion_ratio = models.DecimalField(
+        _("结业出勤比例"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.80"),
+        help_text=_("如 0.80 表示出勤不少于80%"),
+    )
+    is_online = models.BooleanField(_("网上班级"), default=False)
+
+    class Meta:
+        verbose_name = _("培训班")
+        verbose_name_plural = _("培训班")
+        ordering = ["-start_date", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClassEnrollment(TimeStampedModel, ScopedModel):
+    """A member enrolled in a training class."""
+
+    scope_path = "training_class__organization__path"
+
+    training_class = models.ForeignKey(
+        TrainingClass, verbose_name=_("培训班"), on_delete=models.CASCADE, related_name="enrollments"
+    )
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("学员"), on_delete=models.CASCADE, related_name="class_enrollments"
+    )
+
+    class Meta:
+        verbose_name = _("培训班学员")
+        verbose_name_plural = _("培训班学员")
+        constraints = [
+            models.UniqueConstraint(fields=["training_class", "member"], name="class_enrollment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.training_class} · {self.member}"
+
+
+class Activity(TimeStampedModel, ScopedModel):
+    """One occurrence of organisational life or study held by an organisation (a meeting, a
+    lecture, a themed party day, a class session, study brought to a frail member's home …);
+    attendance is recorded per expected member, and learning hours are derived from it."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("组织"),
+        on_delete=models.PROTECT,
+        related_name="activities",
+    )
+    activity_type = models.CharField(_("活动类型"), max_length=32, choices=ActivityType.choices)
+    topic = models.CharField(_("主题"), max_length=200)
+    start = models.DateTimeField(_("开始时间"), db_index=True)
+    end = models.DateTimeField(_("结束时间"))
+    site = models.ForeignKey(
+        TeachingSite,
+        verbose_name=_("教学点"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    education_base = models.ForeignKey(
+        EducationBase,
+        verbose_name=_("教育基地"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    place = models.CharField(_("地点"), max_length=200, blank=True)
+    host = models.CharField(_("主持人"), max_length=50, blank=True)
+    recorder = models.CharField(_("记录人"), max_length=50, blank=True)
+    required_topic = models.ForeignKey(
+        RequiredTopic,
+        verbose_name=_("对应必修专题"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    training_class = models.ForeignKey(
+        TrainingClass,
+        verbose_name=_("培训班"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sessions",
+    )
+    minutes = models.TextField(_("会议记录"), blank=True)
+    credited_hours = models.DecimalField(
+        _("认定学时"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("留空则按时长折算：1小时=1学时，半天=4，全天=8"),
+    )
+    checkin_opens_at = models.DateTimeField(_("签到开始"), null=True, blank=True)
+    checkin_closes_at = models.DateTimeField(_("签到截止"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("学习活动")
+        verbose_name_plural = _("学习活动")
+        ordering = ["-start", "-id"]
+        indexes = [models.Index(fields=["organization", "start"], name="activity_org_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_activity_type_display()}：{self.topic}"
+
+
+class ActivityFile(TimeStampedModel):
+    """A photo (up to 9) or the sign-in sheet scan of an activity: light evidence, no more."""
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="files"
+    )
+    kind = models.CharField(_("类型"), max_length=16, choices=FileKind.choices, default=FileKind.PHOTO)
+    file = models.ImageField(_("图片"), upload_to="activities/%Y/%m/")
+
+    class Meta:
+        verbose_name = _("活动图片")
+        verbose_name_plural = _("活动图片")
+        ordering = ["activity_id", "kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.activity} · {self.get_kind_display()}"
+
+
+class Attendance(TimeStampedModel, ScopedModel):
+    """One expected participant of an activity (a member of the roster, or an invitee 列席) and
+    how they attended. Learning hours are derived from these rows."""
+
+    scope_path = "activity__organization__path"
+    scope_self = "member__user"
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="attendances"
+    )
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("党员"), on_delete=models.CASCADE, related_name="attendances"
+    )
+    is_invitee = models.BooleanField(_("列席"), default=False)
+    status = models.CharField(
+        _("出勤情况"),
+        max_length=16,
+        choices=AttendanceStatus.choices,
+        default=AttendanceStatus.UNMARKED,
+        blank=True,
+    )
+    method = models.CharField(_("登记方式"), max_length=16, choices=AttendanceMethod.choices, blank=True)
+    marked_at = models.DateTimeField(_("登记时间"), null=True, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    makeup_confirmed_at = models.DateTimeField(_("补学确认时间"), null=True, blank=True)
+    makeup_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("补学确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("出勤")
+        verbose_name_plural = _("出勤")
+        ordering = ["activity_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["activity", "member"], name="attendance_unique")]
+        indexes = [models.Index(fields=["member", "activity"], name="attendance_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.activity} · {self.member} · {self.get_status_display()}"
+
+
+class StudyMaterial(TimeStampedModel, ScopedModel):
+    """Printed study material handed out to members (人手一册); distribution is recorded per member."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("发放组织"),
+        on_delete=models.PROTECT,
+        related_name="study_materials",
+    )
+    title = models.CharField(_("材料名称"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("年度"))
+
+    class Meta:
+        verbose_name = _("学习材料")
+        verbose_name_plural = _("学习材料")
+        ordering = ["-year", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MaterialDistribution(TimeStampedModel, ScopedModel):
+    """One copy of a study material handed to one member."""
+
+    scope_path = "member__org_path"
+
+    material = models.ForeignKey(
+        StudyMaterial, verbose_name=_("学习材料"), on_delete=models.CASCADE, related_name="distributions"
+    )
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("党员"),
+        on_delete=models.CASCADE,
+        related_name="material_distributions",
+    )
+    distributed_on = models.DateField(_("发放日期"))
+
+    class Meta:
+        verbose_name = _("材料发放")
+        verbose_name_plural = _("材料发放")
+        constraints = [
+            models.UniqueConstraint(fields=["material", "member"], name="material_distribution_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.material} · {self.member}"
+
+
+class CadenceRule(TimeStampedModel, ScopedModel):
+    """How often an organisation subtree must hold an activity type (DOMAIN_RULES defaults: 主题党日
+    monthly, 支部党员大会 and 党课 quarterly …). A rule at a lower organisation overrides one above."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("适用组织"),
+        on_delete=models.CASCADE,
+        related_name="cadence_rules",
+    )
+    activity_type = models.CharField(_("活动类型"), max_length=32, choices=ActivityType.choices)
+    per_months = models.PositiveSmallIntegerField(
+        _("周期（月）"), help_text=_("1=每月，3=每季度，6=每半年，12=每年")
+    )
+    times = models.PositiveSmallIntegerField(_("每周期次数"), default=1)
+
+    class Meta:
+        verbose_name = _("组织生活频次")
+        verbose_name_plural = _("组织生活频次")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "activity_type"], name="cadence_rule_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.get_activity_type_display()}"
