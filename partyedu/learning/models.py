@@ -225,3 +225,6 @@ class DailyOnlineStudy(models.Model):
         verbose_name = _("每日网络学习")
         verbose_name_plural = _("每日网络学习")
         constraints = [models.UniqueConstraint(fields=["member", "day"], name="daily_online_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.day}: {self.seconds}s"
