@@ -3,8 +3,10 @@
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from partyedu.learning.api import urls as learning_urls
 from partyedu.members.api import urls as member_urls
 from partyedu.organizations.api import urls as organization_urls
+from partyedu.study.api import urls as study_urls
 
 from . import views
 
@@ -16,6 +18,8 @@ v1: list[URLPattern | URLResolver] = [
     path("ping/", views.PingView.as_view(), name="ping"),
     path("", include(organization_urls.urlpatterns)),
     path("", include(member_urls.urlpatterns)),
+    path("", include(learning_urls.urlpatterns)),
+    path("", include(study_urls.urlpatterns)),
 ]
 
 urlpatterns = [

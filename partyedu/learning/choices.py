@@ -20,3 +20,17 @@ class ResourceKind(models.TextChoices):
     AUDIO = "audio", _("音频")
     COURSEWARE = "courseware", _("课件（PDF）")
     ARTICLE = "article", _("文章")
+
+
+class RequirementGroup(models.TextChoices):
+    """Which annual requirement applies to a member (DOMAIN_RULES: 学时)."""
+
+    GENERAL = "general", _("党员")
+    CADRE = "cadre", _("基层党组织书记、支部委员")
+    CANDIDATE = "candidate", _("发展对象")
+    EXEMPT = "exempt", _("免于硬性要求")
+    NONE = "none", _("不作要求")
+
+
+# Groups that have a requirement to meet (exempt members are reported apart, never as short).
+REQUIRED_GROUPS = (RequirementGroup.GENERAL, RequirementGroup.CADRE, RequirementGroup.CANDIDATE)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from partyedu.core.models import TimeStampedModel
 from partyedu.core.scope import ScopedModel
 
-from .choices import HourKind, ResourceKind, SourceType
+from .choices import HourKind, RequirementGroup, ResourceKind, SourceType
 
 
 class LearningHourEntry(ScopedModel):
@@ -78,6 +78,11 @@ class MemberYearHours(models.Model):
     collective = models.DecimalField(_("集体学习"), max_digits=7, decimal_places=1, default=Decimal("0"))
     online = models.DecimalField(_("网络学习"), max_digits=7, decimal_places=1, default=Decimal("0"))
     self_study = models.DecimalField(_("自学"), max_digits=7, decimal_places=1, default=Decimal("0"))
+    completed = models.BooleanField(
+        _("已达标"),
+        default=False,
+        help_text=_("组织汇总（OrgYearCompletion）是否把本人本年度计为已达标，随台账在同一事务中更新"),
+    )
 
     class Meta:
         verbose_name = _("年度学时汇总")
@@ -86,6 +91,86 @@ class MemberYearHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.year}: {self.total}"
+
+
+class MemberRequirement(models.Model):
+    """The requirement a member is counted under by the organisation summaries: group (党员 32,
+    书记/委员 56, 发展对象 24, exempt, none), threshold and organisation, derived from the member's
+    status, categories, exemption and the nearest ``HourRequirement``. Kept in the same transaction
+    as the ledger and by ``learning_members_changed``; ``learning_hours_rebuild`` proves it."""
+
+    member = models.OneToOneField(
+        "members.Member",
+        verbose_name=_("党员"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="learning_requirement",
+    )
+    organization = models.ForeignKey(
+        "organizations.Organization", verbose_name=_("计入组织"), on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.CharField(_("要求类别"), max_length=16, choices=RequirementGroup.choices)
+    required_hours = models.DecimalField(_("应修学时"), max_digits=5, decimal_places=1)
+    needs_concentrated = models.BooleanField(_("须有集中培训"), default=False)
+
+    class Meta:
+        verbose_name = _("党员学时要求")
+        verbose_name_plural = _("党员学时要求")
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.get_group_display()} {self.required_hours}"
+
+
+class OrgRequirementCounts(models.Model):
+    """Members of an organisation and all its descendants by requirement group (cumulative, like
+    ``Organization.member_count``), kept in step with ``MemberRequirement``."""
+
+    organization = models.OneToOneField(
+        "organizations.Organization",
+        verbose_name=_("党组织"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="requirement_counts",
+    )
+    members = models.IntegerField(_("在册党员"), default=0)
+    general = models.IntegerField(_("党员"), default=0)
+    cadre = models.IntegerField(_("书记、委员"), default=0)
+    candidate = models.IntegerField(_("发展对象"), default=0)
+    exempt = models.IntegerField(_("免于要求"), default=0)
+    not_required = models.IntegerField(_("不作要求"), default=0)
+
+    class Meta:
+        verbose_name = _("组织学时要求人数")
+        verbose_name_plural = _("组织学时要求人数")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.members}"
+
+
+class OrgYearCompletion(models.Model):
+    """Members of an organisation and all its descendants who met their requirement in a year, by
+    group (cumulative), kept in step with ``MemberYearHours.completed``."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("党组织"),
+        on_delete=models.CASCADE,
+        related_name="year_completions",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    general = models.IntegerField(_("党员达标"), default=0)
+    cadre = models.IntegerField(_("书记、委员达标"), default=0)
+    candidate = models.IntegerField(_("发展对象达标"), default=0)
+
+    class Meta:
+        verbose_name = _("组织年度学时达标人数")
+        verbose_name_plural = _("组织年度学时达标人数")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year"], name="org_year_completion_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year}"
 
 
 class HourRequirement(TimeStampedModel, ScopedModel):

@@ -156,6 +156,7 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     member.save()
     if member.is_active:
         member_counts_add({member.org_path: 1})
+    _learning_members_changed([member.pk])
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -184,6 +185,8 @@ def member_update(*, actor: Any, member: Member, data: dict[str, Any]) -> Member
         changes["phone"] = ["***", "***"]
     if changes:
         audit_record(actor=actor, action=AuditAction.UPDATE, obj=member, changes=changes)
+    if {"status", "categories", "is_exempt"} & changes.keys():
+        _learning_members_changed([member.pk])
     return member
 
 
@@ -220,6 +223,7 @@ def member_transfer(
     member.save(update_fields=["organization", "org_path", "updated_at"])
     if member.is_active:
         member_counts_add({transfer.from_organization.path: -1, to_organization.path: 1})
+    _learning_members_changed([member.pk])
     audit_record(
         actor=actor,
         action=AuditAction.TRANSFER,
@@ -383,6 +387,7 @@ def _member_import_write(plan: Any) -> dict[str, Any]:
     for member in plan.changed:
         member.updated_at = now
     Member.objects.bulk_update(plan.changed, [*IMPORT_UPDATE_FIELDS, "updated_at"], batch_size=WRITE_BATCH)
+    _learning_members_changed([m.pk for m in [*plan.new, *plan.changed]])
     return {}
 
 
@@ -442,6 +447,7 @@ def member_leave_roll(*, actor: Any, member: Member, reason: str) -> Member:
     member.is_active = False
     member.save(update_fields=["is_active", "updated_at"])
     member_counts_add({member.org_path: -1})
+    _learning_members_changed([member.pk])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -450,3 +456,11 @@ def member_leave_roll(*, actor: Any, member: Member, reason: str) -> Member:
         message=reason.strip(),
     )
     return member
+
+
+def _learning_members_changed(member_ids: list[int]) -> None:
+    """Members' requirements for learning hours follow their status, categories, exemption and
+    organisation; keep the learning summaries in step inside the same transaction."""
+    from partyedu.learning.services import learning_members_changed
+
+    learning_members_changed(member_ids=member_ids)

@@ -184,6 +184,11 @@ def organization_move(*, actor: Any, org: Organization, new_parent: Organization
     if org.member_count:
         member_counts_add({old_path[:-SEGMENT_WIDTH]: -org.member_count, new_parent.path: org.member_count})
     org.refresh_from_db()
+    from partyedu.learning.services import learning_org_moved
+
+    learning_org_moved(
+        organization=org, old_parent_path=old_path[:-SEGMENT_WIDTH], new_parent_path=new_parent.path
+    )
     audit_record(
         actor=actor,
         action=AuditAction.MOVE,

@@ -5,12 +5,14 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from partyedu.api.viewsets import ScopedViewSet
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
+from partyedu.learning.api.views import MEMBER_HOURS_SCHEMA, member_learning_hours_response
 from partyedu.members.filtersets import MemberFilterSet
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_filter_organization, member_list, member_list_known_count
@@ -95,6 +97,11 @@ class MemberViewSet(
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "pii_disclosed": self.pii_disclosed}
+
+    @MEMBER_HOURS_SCHEMA
+    @action(detail=True, methods=["get"], url_path="learning-hours", filterset_class=None)
+    def learning_hours(self, request: Request, pk: str | None = None) -> Response:
+        return member_learning_hours_response(request, self.get_object())
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = member_create(actor=self.request.user, data=dict(serializer.validated_data))

@@ -1,0 +1,142 @@
+"""Serializers of learning hours, completion summaries and online resources. Hours are numbers
+(one decimal place) in every response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from partyedu.learning.models import OnlineResource, ResourceProgress
+
+
+class YearQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(
+        required=False, min_value=2000, max_value=2100, label="年度", help_text="默认本年度"
+    )
+
+
+class HourLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    hours = serializers.FloatField(read_only=True, help_text="学时；更正行为负数")
+    kind = serializers.CharField(read_only=True, help_text="concentrated/collective/online/self")
+    kind_display = serializers.CharField(read_only=True, help_text="集中培训、集体学习、网络学习、自学")
+    source = serializers.CharField(read_only=True, help_text="来源说明，如“2026-03-15 主题党日：……（出席）”")
+    source_type = serializers.CharField(read_only=True, help_text="attendance/resource/manual")
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class ByKindSerializer(serializers.Serializer):
+    concentrated = serializers.FloatField(read_only=True, label="集中培训")
+    collective = serializers.FloatField(read_only=True, label="集体学习")
+    online = serializers.FloatField(read_only=True, label="网络学习")
+    self = serializers.FloatField(read_only=True, label="自学")
+
+
+class MemberHoursSerializer(serializers.Serializer):
+    """我的学时: the year's requirement, what was earned by kind, every ledger line, what is missing."""
+
+    member = serializers.IntegerField(source="member.pk", read_only=True)
+    year = serializers.IntegerField(read_only=True)
+    group = serializers.CharField(
+        source="requirement.group", read_only=True, help_text="general/cadre/candidate/exempt/none"
+    )
+    required = serializers.FloatField(read_only=True, help_text="应修学时（免于要求、不作要求时为0）")
+    earned = serializers.FloatField(read_only=True, help_text="已修学时合计")
+    counted = serializers.FloatField(read_only=True, help_text="计入要求的学时（发展对象只计集中培训）")
+    missing = serializers.FloatField(read_only=True, help_text="还差学时")
+    exempt = serializers.BooleanField(read_only=True, help_text="免于硬性要求（另行统计，不计为未达标）")
+    concentrated_ok = serializers.BooleanField(read_only=True, help_text="须参加集中培训的，是否已参加")
+    completed = serializers.BooleanField(read_only=True)
+    by_kind = ByKindSerializer(read_only=True)
+    entries = HourLineSerializer(many=True, read_only=True)
+
+
+class GroupCountSerializer(serializers.Serializer):
+    members = serializers.IntegerField(read_only=True)
+    completed = serializers.IntegerField(read_only=True)
+
+
+class LearningSummarySerializer(serializers.Serializer):
+    """Completion of the annual requirement over an organisation's whole subtree."""
+
+    organization = serializers.IntegerField(source="organization.pk", read_only=True)
+    year = serializers.IntegerField(read_only=True)
+    members = serializers.IntegerField(read_only=True, help_text="在册党员（含积极分子等）")
+    required_members = serializers.IntegerField(read_only=True, help_text="有学时要求的人数")
+    completed = serializers.IntegerField(read_only=True, help_text="已达标人数")
+    completion_rate = serializers.FloatField(read_only=True, help_text="达标率 0–1")
+    exempt = serializers.IntegerField(read_only=True, help_text="免于硬性要求人数（另行统计）")
+    not_required = serializers.IntegerField(read_only=True, help_text="不作要求人数（积极分子、停止党籍等）")
+    groups = serializers.DictField(child=GroupCountSerializer(), read_only=True, help_text="按要求类别")
+
+
+class ProgressSerializer(serializers.Serializer):
+    played_seconds = serializers.IntegerField(read_only=True)
+    percent = serializers.FloatField(read_only=True)
+    completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+def progress_data(progress: ResourceProgress | None, duration: int) -> dict[str, Any] | None:
+    if progress is None:
+        return None
+    return {
+        "played_seconds": progress.played_seconds,
+        "percent": round(min(100.0, 100.0 * progress.played_seconds / duration), 1) if duration else 0.0,
+        "completed_at": serializers.DateTimeField().to_representation(progress.completed_at)
+        if progress.completed_at
+        else None,
+    }
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    """An online study resource (视频、音频、课件、文章) and the caller's own progress on it."""
+
+    column_name = serializers.CharField(source="column.name", read_only=True, default=None)
+    credit_hours = serializers.FloatField(read_only=True)
+    progress = serializers.SerializerMethodField(help_text="本人学习进度；非党员本人为 null")
+
+    class Meta:
+        model = OnlineResource
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "organization",
+            "column",
+            "column_name",
+            "issue_no",
+            "duration_seconds",
+            "credit_hours",
+            "is_published",
+            "published_at",
+            "file",
+            "progress",
+        ]
+        read_only_fields = fields
+
+    def get_progress(self, obj: OnlineResource) -> dict[str, Any] | None:
+        progress = self.context.get("progress", {}).get(obj.pk)
+        return progress_data(progress, obj.duration_seconds)
+
+
+class ResourceDetailSerializer(ResourceSerializer):
+    class Meta(ResourceSerializer.Meta):
+        fields = [*ResourceSerializer.Meta.fields, "body"]
+        read_only_fields = fields
+
+
+class HeartbeatSerializer(serializers.Serializer):
+    start = serializers.FloatField(label="开始位置（秒）", help_text="本次心跳期间实际播放/阅读的起点")
+    end = serializers.FloatField(label="结束位置（秒）", help_text="本次心跳期间实际播放/阅读的终点")
+
+
+class HeartbeatResultSerializer(serializers.Serializer):
+    played_seconds = serializers.IntegerField(read_only=True, help_text="累计有效学习秒数")
+    duration_seconds = serializers.IntegerField(read_only=True)
+    percent = serializers.FloatField(read_only=True)
+    completed = serializers.BooleanField(read_only=True)
+    completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    credited_seconds = serializers.IntegerField(read_only=True, help_text="本次计入的秒数")
+    daily_seconds = serializers.IntegerField(read_only=True, help_text="今日已计入网络学习秒数")
+    daily_cap_seconds = serializers.IntegerField(read_only=True, help_text="每日计入上限（0为不限）")

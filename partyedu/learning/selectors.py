@@ -1,0 +1,730 @@
+"""Reads of learning hours, requirements, completion and online resources.
+
+The requirement rules live here as plain functions (``requirement_of``, ``requirement_met``) and,
+for the live summary, as the same rules written as SQL ``CASE`` expressions; a test holds the two
+together. Every function that takes a ``user`` checks scope; an organisation or member outside it
+is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
+from django.utils import timezone
+
+from partyedu.core.scope import path_in, subtree_q, user_scope
+from partyedu.members.choices import MemberCategory, MemberStatus
+from partyedu.members.models import Member
+from partyedu.members.selectors import has_category_q, member_of_user
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+
+from .choices import REQUIRED_GROUPS, HourKind, RequirementGroup
+from .models import (
+    Column,
+    HourRequirement,
+    LearningHourEntry,
+    OnlineResource,
+    OrgRequirementCounts,
+    OrgYearCompletion,
+    ResourceProgress,
+)
+
+ZERO = Decimal("0")
+# Hours have one decimal place; comparing with a threshold lowered by half a step is exact for
+# them and immune to the binary rounding of SQLite's REAL arithmetic.
+EPSILON = Decimal("0.05")
+STATUSES_WITH_REQUIREMENT = (MemberStatus.CANDIDATE, MemberStatus.PROBATIONARY, MemberStatus.FULL)
+CADRE_CATEGORIES = (MemberCategory.SECRETARY, MemberCategory.COMMITTEE)
+KIND_FIELDS = {
+    HourKind.CONCENTRATED: "concentrated",
+    HourKind.COLLECTIVE: "collective",
+    HourKind.ONLINE: "online",
+    HourKind.SELF: "self_study",
+}
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The path itself and every ancestor's path, root first."""
+    return [path[:i] for i in range(SEGMENT_WIDTH, len(path) + 1, SEGMENT_WIDTH)]
+
+
+def current_year() -> int:
+    return timezone.localdate().year
+
+
+# --- requirement rules ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The hour requirement in force for a subtree (``path`` "" = the lawful defaults)."""
+
+    path: str
+    general_hours: Decimal
+    cadre_hours: Decimal
+    cadre_needs_concentrated: bool
+    candidate_hours: Decimal
+    online_daily_cap_minutes: int
+
+
+def _default(name: str) -> Any:
+    return HourRequirement._meta.get_field(name).get_default()  # type: ignore[union-attr]
+
+
+DEFAULT_RULE = Rule(
+    path="",
+    general_hours=Decimal(_default("general_hours")),
+    cadre_hours=Decimal(_default("cadre_hours")),
+    cadre_needs_concentrated=bool(_default("cadre_needs_concentrated")),
+    candidate_hours=Decimal(_default("candidate_hours")),
+    online_daily_cap_minutes=int(_default("online_daily_cap_minutes")),
+)
+RULE_FIELDS = (
+    "general_hours",
+    "cadre_hours",
+    "cadre_needs_concentrated",
+    "candidate_hours",
+    "online_daily_cap_minutes",
+)
+
+
+def _rule_from_values(values: dict[str, Any]) -> Rule:
+    return Rule(path=values["organization__path"], **{name: values[name] for name in RULE_FIELDS})
+
+
+def rules_for_paths(paths: Iterable[str]) -> dict[str, Rule]:
+    """For each organisation path, the rule of the nearest organisation up the tree that has one
+    (the defaults when none), in one query."""
+    paths = set(paths)
+    prefixes = {prefix for path in paths for prefix in ancestor_paths(path)}
+    found: dict[str, Rule] = {}
+    if prefixes:
+        rows = HourRequirement.objects.filter(organization__path__in=sorted(prefixes)).values(
+            "organization__path", *RULE_FIELDS
+        )
+        found = {row["organization__path"]: _rule_from_values(row) for row in rows}
+    result = {}
+    for path in paths:
+        rule = DEFAULT_RULE
+        for prefix in ancestor_paths(path):
+            rule = found.get(prefix, rule)
+        result[path] = rule
+    return result
+
+
+def rule_for_path(path: str) -> Rule:
+    return rules_for_paths([path])[path]
+
+
+def rules_in_subtree(path: str) -> list[Rule]:
+    """The rules that apply somewhere in a subtree: the nearest one above or at it, then every
+    rule inside it, deepest first (the order a CASE must test them in)."""
+    base = rule_for_path(path)
+    rows = (
+        HourRequirement.objects.filter(subtree_q("organization__path", [path]))
+        .exclude(organization__path=path)
+        .values("organization__path", *RULE_FIELDS)
+    )
+    inner = sorted((_rule_from_values(r) for r in rows), key=lambda r: (-len(r.path), r.path))
+    return [*inner, base]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What a member must achieve in a year."""
+
+    group: str
+    required_hours: Decimal
+    needs_concentrated: bool = False
+
+    @property
+    def is_required(self) -> bool:
+        return self.group in REQUIRED_GROUPS
+
+    @property
+    def counts_concentrated_only(self) -> bool:
+        """Development candidates' requirement is concentrated training (细则)."""
+        return self.group == RequirementGroup.CANDIDATE
+
+
+NO_REQUIREMENT = Requirement(RequirementGroup.NONE, ZERO)
+EXEMPT = Requirement(RequirementGroup.EXEMPT, ZERO)
+
+
+def is_cadre(categories: Iterable[str] | None) -> bool:
+    return any(c in CADRE_CATEGORIES for c in categories or ())
+
+
+def requirement_of(
+    *, status: str, categories: Iterable[str] | None, is_exempt: bool, rule: Rule
+) -> Requirement:
+    """The annual requirement: exempt members apart; 发展对象 the candidate hours of concentrated
+    training; secretaries and committee members the cadre hours (with at least one concentrated
+    training when the rule says so); other probationary and full members the general hours;
+    activists, suspended and removed members none. A rule of 0 hours (and no concentrated
+    training) is no requirement."""
+    if status not in STATUSES_WITH_REQUIREMENT:
+        return NO_REQUIREMENT
+    if is_exempt:
+        return EXEMPT
+    if status == MemberStatus.CANDIDATE:
+        hours = Decimal(rule.candidate_hours)
+        return Requirement(RequirementGroup.CANDIDATE, hours) if hours > 0 else NO_REQUIREMENT
+    if is_cadre(categories):
+        hours, needs = Decimal(rule.cadre_hours), rule.cadre_needs_concentrated
+        return Requirement(RequirementGroup.CADRE, hours, needs) if hours > 0 or needs else NO_REQUIREMENT
+    hours = Decimal(rule.general_hours)
+    return Requirement(RequirementGroup.GENERAL, hours) if hours > 0 else NO_REQUIREMENT
+
+
+def counted_hours(req: Requirement, total: Decimal, concentrated: Decimal) -> Decimal:
+    """The hours that count towards the requirement."""
+    return concentrated if req.counts_concentrated_only else total
+
+
+def requirement_met(req: Requirement, total: Decimal, concentrated: Decimal) -> bool:
+    if not req.is_required:
+        return False
+    if counted_hours(req, total, concentrated) < req.required_hours:
+        return False
+    return not req.needs_concentrated or concentrated > 0
+
+
+def member_requirement(member: Member, rule: Rule | None = None) -> Requirement:
+    rule = rule or rule_for_path(member.org_path)
+    return requirement_of(
+        status=member.status, categories=member.categories, is_exempt=member.is_exempt, rule=rule
+    )
+
+
+# --- a member's hours -----------------------------------------------------------------------------
+
+
+def can_view_member_hours(user: Any, member: Member) -> bool:
+    """A member sees their own hours; others need the learning ``view`` action over the member's
+    organisation."""
+    if member.user_id is not None and member.user_id == getattr(user, "pk", None):
+        return True
+    return path_in(member.org_path, user_scope(user, "view", "learning").paths)
+
+
+@dataclass(frozen=True)
+class HourLine:
+    id: int
+    hours: Decimal
+    kind: str
+    kind_display: str
+    source: str
+    source_type: str
+    created_at: datetime
+
+
+@dataclass
+class MemberHours:
+    """我的学时 for one year."""
+
+    member: Member
+    year: int
+    requirement: Requirement
+    earned: Decimal
+    by_kind: dict[str, Decimal]
+    entries: list[HourLine]
+
+    @property
+    def required(self) -> Decimal:
+        return self.requirement.required_hours
+
+    @property
+    def exempt(self) -> bool:
+        return self.requirement.group == RequirementGroup.EXEMPT
+
+    @property
+    def counted(self) -> Decimal:
+        return counted_hours(self.requirement, self.earned, self.by_kind[HourKind.CONCENTRATED])
+
+    @property
+    def missing(self) -> Decimal:
+        if not self.requirement.is_required:
+            return ZERO
+        return max(ZERO, self.required - self.counted)
+
+    @property
+    def concentrated_ok(self) -> bool:
+        """Whether the condition of at least one concentrated training holds (or does not apply)."""
+        return not self.requirement.needs_concentrated or self.by_kind[HourKind.CONCENTRATED] > 0
+
+    @property
+    def completed(self) -> bool:
+        return requirement_met(self.requirement, self.earned, self.by_kind[HourKind.CONCENTRATED])
+
+
+def member_learning_hours(*, user: Any, member: Member, year: int) -> MemberHours:
+    """A member's requirement, hours by kind and every ledger line of the year (corrections
+    included, so the total is explained line by line). Two queries."""
+    if not can_view_member_hours(user, member):
+        raise Http404("党员不存在")
+    requirement = member_requirement(member)
+    rows = LearningHourEntry.objects.filter(member=member, year=year).order_by("created_at", "id")
+    by_kind = dict.fromkeys(HourKind.values, ZERO)
+    entries = []
+    for row in rows.values("id", "hours", "kind", "description", "source_type", "created_at"):
+        by_kind[row["kind"]] += row["hours"]
+        entries.append(
+            HourLine(
+                id=row["id"],
+                hours=row["hours"],
+                kind=row["kind"],
+                kind_display=str(HourKind(row["kind"]).label),
+                source=row["description"],
+                source_type=row["source_type"],
+                created_at=row["created_at"],
+            )
+        )
+    return MemberHours(
+        member=member,
+        year=year,
+        requirement=requirement,
+        earned=sum(by_kind.values(), ZERO),
+        by_kind=by_kind,
+        entries=entries,
+    )
+
+
+def hour_entry_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[LearningHourEntry]:
+    """Ledger lines within the user's learning scope (and the user's own)."""
+    filters = filters or {}
+    qs = LearningHourEntry.objects.restrict(user, "view").select_related("member")
+    if filters.get("member"):
+        qs = qs.filter(member=filters["member"])
+    if filters.get("year"):
+        qs = qs.filter(year=filters["year"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("source_type"):
+        qs = qs.filter(source_type=filters["source_type"])
+    return qs.order_by("-created_at", "-id")
+
+
+# --- completion of an organisation ----------------------------------------------------------------
+
+
+@dataclass
+class GroupCount:
+    members: int = 0
+    completed: int = 0
+
+
+@dataclass
+class LearningSummary:
+    """Completion of the annual requirement in an organisation's whole subtree. ``source`` says
+    whether it was read from the summary rows (``summary``) or computed from members (``live``)."""
+
+    organization: Organization
+    year: int
+    members: int
+    required_members: int
+    completed: int
+    exempt: int
+    not_required: int
+    groups: dict[str, GroupCount]
+    categories: dict[str, GroupCount] | None = None
+    source: str = "live"
+    required_by_category: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def completion_rate(self) -> float:
+        """Completed over required members, 0–1 (0 when nobody has a requirement)."""
+        return round(self.completed / self.required_members, 4) if self.required_members else 0.0
+
+    @property
+    def short(self) -> int:
+        return self.required_members - self.completed
+
+
+def learning_organization_get(*, user: Any, pk: Any, action: str = "view") -> Organization:
+    """An organisation in the user's learning scope; anything else is 404."""
+    paths = user_scope(user, action, "learning").paths
+    try:
+        return Organization.objects.filter(subtree_q("path", paths)).get(pk=pk)
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise Http404("党组织不存在") from None
+
+
+def _require_org_in_scope(user: Any, organization: Organization, action: str = "view") -> None:
+    if not path_in(organization.path, user_scope(user, action, "learning").paths):
+        raise Http404("党组织不存在")
+
+
+def learning_summary(
+    *, user: Any, organization: Organization, year: int, by_category: bool = False
+) -> LearningSummary:
+    """Members, required members, completed, completion rate and exempt members for the whole
+    subtree. Read from the summary rows kept with the ledger (two indexed rows, whatever the size
+    of the subtree) when they are complete — they count as many members as the organisation's own
+    member count — otherwise, and for the breakdown by member category, computed from the members
+    in one grouped query."""
+    _require_org_in_scope(user, organization)
+    if not by_category:
+        summary = learning_summary_from_rows(organization=organization, year=year)
+        if summary is not None:
+            return summary
+    return learning_summary_live(organization=organization, year=year, by_category=by_category)
+
+
+def _counts_row(organization: Organization) -> dict[str, Any] | None:
+    """The organisation's requirement counts when they are complete: they count as many members as
+    the organisation's member count (kept by the member services in their transaction). A member
+    created, transferred or taken off the roll without the learning hook shows up here as a
+    difference, and the callers then compute from the members instead."""
+    row: Any = (
+        OrgRequirementCounts.objects.filter(organization_id=organization.pk)
+        .values(
+            "members",
+            "general",
+            "cadre",
+            "candidate",
+            "exempt",
+            "not_required",
+            "organization__member_count",
+        )
+        .first()
+    )
+    if row is None or row["members"] != row["organization__member_count"]:
+        return None
+    return dict(row)
+
+
+def learning_summary_from_rows(*, organization: Organization, year: int) -> LearningSummary | None:
+    row = _counts_row(organization)
+    if row is None:
+        return None
+    done: Any = (
+        OrgYearCompletion.objects.filter(organization_id=organization.pk, year=year)
+        .values("general", "cadre", "candidate")
+        .first()
+    ) or {"general": 0, "cadre": 0, "candidate": 0}
+    groups = {g: GroupCount(row[g], done[g]) for g in ("general", "cadre", "candidate")}
+    return LearningSummary(
+        organization=organization,
+        year=year,
+        members=row["members"],
+        required_members=sum(g.members for g in groups.values()),
+        completed=sum(g.completed for g in groups.values()),
+        exempt=row["exempt"],
+        not_required=row["not_required"],
+        groups=groups,
+        source="summary",
+    )
+
+
+def _group_case(rule: Rule) -> Case:
+    cadre_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.COMMITTEE)
+
+    def group(req: Requirement) -> Value:
+        return Value(str(req.group))
+
+    return Case(
+        When(~Q(status__in=STATUSES_WITH_REQUIREMENT), then=Value(RequirementGroup.NONE.value)),
+        When(is_exempt=True, then=Value(RequirementGroup.EXEMPT.value)),
+        When(
+            status=MemberStatus.CANDIDATE,
+            then=group(
+                requirement_of(status=MemberStatus.CANDIDATE, categories=(), is_exempt=False, rule=rule)
+            ),
+        ),
+        When(
+            cadre_q,
+            then=group(
+                requirement_of(
+                    status=MemberStatus.FULL, categories=CADRE_CATEGORIES, is_exempt=False, rule=rule
+                )
+            ),
+        ),
+        default=group(requirement_of(status=MemberStatus.FULL, categories=(), is_exempt=False, rule=rule)),
+        output_field=CharField(),
+    )
+
+
+def _hours_ok_q(req: Requirement) -> Q | None:
+    """Condition on the annotations ``lh_total``/``lh_conc`` for the requirement to be met."""
+    if not req.is_required:
+        return None
+    counted = "lh_conc" if req.counts_concentrated_only else "lh_total"
+    condition = Q(**{f"{counted}__gte": req.required_hours - EPSILON})
+    if req.needs_concentrated:
+        condition &= Q(lh_conc__gt=EPSILON)
+    return condition
+
+
+def _ok_case(rule: Rule) -> Case:
+    cadre_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.COMMITTEE)
+    one, zero = Value(1), Value(0)
+
+    def ok(req: Requirement) -> Any:
+        condition = _hours_ok_q(req)
+        if condition is None:
+            return zero
+        return Case(When(condition, then=one), default=zero, output_field=IntegerField())
+
+    return Case(
+        When(~Q(status__in=STATUSES_WITH_REQUIREMENT) | Q(is_exempt=True), then=zero),
+        When(
+            status=MemberStatus.CANDIDATE,
+            then=ok(requirement_of(status=MemberStatus.CANDIDATE, categories=(), is_exempt=False, rule=rule)),
+        ),
+        When(
+            cadre_q,
+            then=ok(
+                requirement_of(
+                    status=MemberStatus.FULL, categories=CADRE_CATEGORIES, is_exempt=False, rule=rule
+                )
+            ),
+        ),
+        default=ok(requirement_of(status=MemberStatus.FULL, categories=(), is_exempt=False, rule=rule)),
+        output_field=IntegerField(),
+    )
+
+
+def _required_case(rule: Rule) -> Case:
+    def hours(req: Requirement) -> Value:
+        return Value(req.required_hours, output_field=DecimalField(max_digits=5, decimal_places=1))
+
+    cadre_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.COMMITTEE)
+    return Case(
+        When(~Q(status__in=STATUSES_WITH_REQUIREMENT) | Q(is_exempt=True), then=hours(EXEMPT)),
+        When(
+            status=MemberStatus.CANDIDATE,
+            then=hours(
+                requirement_of(status=MemberStatus.CANDIDATE, categories=(), is_exempt=False, rule=rule)
+            ),
+        ),
+        When(
+            cadre_q,
+            then=hours(
+                requirement_of(
+                    status=MemberStatus.FULL, categories=CADRE_CATEGORIES, is_exempt=False, rule=rule
+                )
+            ),
+        ),
+        default=hours(requirement_of(status=MemberStatus.FULL, categories=(), is_exempt=False, rule=rule)),
+        output_field=DecimalField(max_digits=5, decimal_places=1),
+    )
+
+
+def _by_rule(rules: list[Rule], build: Any, output_field: Any) -> Any:
+    """``build(rule)`` for the nearest rule of each member: the deepest rule first."""
+    *inner, base = rules
+    if not inner:
+        return build(base)
+    return Case(
+        *(When(subtree_q("org_path", [r.path]), then=build(r)) for r in inner),
+        default=build(base),
+        output_field=output_field,
+    )
+
+
+def members_with_requirement(*, organization: Organization, year: int) -> QuerySet[Member]:
+    """Active members of the subtree annotated, in SQL, with their year's hours (``lh_total``,
+    ``lh_conc``), requirement group (``lh_group``), required hours (``lh_required``), whether they
+    met it (``lh_ok``, 1/0) and what is missing (``lh_missing``)."""
+    rules = rules_in_subtree(organization.path)
+    dec: DecimalField = DecimalField(max_digits=7, decimal_places=1)
+    counted = Case(
+        When(status=MemberStatus.CANDIDATE, then=F("lh_conc")), default=F("lh_total"), output_field=dec
+    )
+    return (
+        Member.objects.filter(subtree_q("org_path", [organization.path]), is_active=True)
+        .annotate(lh_year=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
+        .annotate(
+            lh_total=Coalesce(F("lh_year__total"), Value(ZERO), output_field=dec),
+            lh_conc=Coalesce(F("lh_year__concentrated"), Value(ZERO), output_field=dec),
+        )
+        .annotate(
+            lh_group=_by_rule(rules, _group_case, CharField()),
+            lh_ok=_by_rule(rules, _ok_case, IntegerField()),
+            lh_required=_by_rule(rules, _required_case, DecimalField(max_digits=5, decimal_places=1)),
+        )
+        .annotate(lh_missing=Greatest(F("lh_required") - counted, Value(ZERO), output_field=dec))
+    )
+
+
+def learning_summary_live(
+    *, organization: Organization, year: int, by_category: bool = False
+) -> LearningSummary:
+    """The summary computed from the members in one query grouped by requirement group (and by
+    the member's categories, a handful of distinct lists, when the breakdown is wanted)."""
+    qs = members_with_requirement(organization=organization, year=year)
+    keys = ["lh_group", "categories"] if by_category else ["lh_group"]
+    rows = qs.values(*keys).annotate(n=Count("id"), done=Sum("lh_ok")).order_by()
+    groups = {g.value: GroupCount() for g in REQUIRED_GROUPS}
+    totals = {g.value: 0 for g in RequirementGroup}
+    categories = {c: GroupCount() for c in MemberCategory.values} if by_category else None
+    required_by_category = dict.fromkeys(MemberCategory.values, 0) if by_category else {}
+    for row in rows:
+        group, n, done = row["lh_group"], row["n"], int(row["done"] or 0)
+        totals[group] += n
+        if group in groups:
+            groups[group].members += n
+            groups[group].completed += done
+        if categories is not None:
+            for category in set(row["categories"] or ()):
+                if category in categories:
+                    categories[category].members += n
+                    categories[category].completed += done
+                    if group in groups:
+                        required_by_category[category] += n
+    return LearningSummary(
+        organization=organization,
+        year=year,
+        members=sum(totals.values()),
+        required_members=sum(g.members for g in groups.values()),
+        completed=sum(g.completed for g in groups.values()),
+        exempt=totals[RequirementGroup.EXEMPT],
+        not_required=totals[RequirementGroup.NONE],
+        groups=groups,
+        categories=categories,
+        source="live",
+        required_by_category=required_by_category,
+    )
+
+
+def learning_short_list(*, user: Any, organization: Organization, year: int) -> QuerySet[Member]:
+    """Members of the subtree who have a requirement and have not met it yet, in tree order, with
+    the annotations of ``members_with_requirement`` (exempt members are never listed)."""
+    _require_org_in_scope(user, organization)
+    return short_list_for(organization=organization, year=year)
+
+
+def short_list_for(*, organization: Organization, year: int) -> QuerySet[Member]:
+    """``learning_short_list`` without the scope check (for services that checked it). When the
+    summary rows are complete the list is read from the members' requirement states and completion
+    flags (an ordered index scan that stops at the page: well under a millisecond for a city's
+    first page); otherwise the requirement is computed in SQL for every member of the subtree."""
+    required = [g.value for g in REQUIRED_GROUPS]
+    if _counts_row(organization) is not None:
+        return (
+            members_with_requirement_state(organization=organization, year=year)
+            .filter(learning_requirement__group__in=required)
+            .filter(Q(lh_year__completed=False) | Q(lh_year__id__isnull=True))
+            .select_related("organization")
+            .order_by("org_path", "name", "id")
+        )
+    return (
+        members_with_requirement(organization=organization, year=year)
+        .filter(lh_group__in=required, lh_ok=0)  # type: ignore[misc]
+        .select_related("organization")
+        .order_by("org_path", "name", "id")
+    )
+
+
+def members_with_requirement_state(*, organization: Organization, year: int) -> QuerySet[Member]:
+    """Active members of the subtree with the annotations of ``members_with_requirement``, read
+    from the requirement states and the year's hours kept with the ledger."""
+    dec: DecimalField = DecimalField(max_digits=7, decimal_places=1)
+    counted = Case(
+        When(learning_requirement__group=RequirementGroup.CANDIDATE, then=F("lh_conc")),
+        default=F("lh_total"),
+        output_field=dec,
+    )
+    return (
+        Member.objects.filter(subtree_q("org_path", [organization.path]), is_active=True)
+        .annotate(lh_year=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
+        .annotate(
+            lh_total=Coalesce(F("lh_year__total"), Value(ZERO), output_field=dec),
+            lh_conc=Coalesce(F("lh_year__concentrated"), Value(ZERO), output_field=dec),
+            lh_group=F("learning_requirement__group"),
+            lh_required=F("learning_requirement__required_hours"),
+            lh_ok=Case(
+                When(lh_year__completed=True, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+        )
+        .annotate(lh_missing=Greatest(F("lh_required") - counted, Value(ZERO), output_field=dec))
+    )
+
+
+# --- online resources -----------------------------------------------------------------------------
+
+
+def resources_for_member(member: Member) -> QuerySet[OnlineResource]:
+    """Published resources of the member's organisation and of every organisation above it."""
+    return (
+        OnlineResource.objects.filter(
+            organization__path__in=ancestor_paths(member.org_path), is_published=True
+        )
+        .select_related("column")
+        .order_by("-published_at", "-id")
+    )
+
+
+def resource_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[OnlineResource]:
+    """What the user may open: resources published for the user's own member record, and every
+    resource (drafts included) of organisations in the user's learning scope."""
+    filters = filters or {}
+    condition = Q(pk__in=[])
+    paths = user_scope(user, "view", "learning").paths
+    if paths:
+        condition |= subtree_q("organization__path", paths)
+    member = member_of_user(user=user)
+    if member is not None:
+        condition |= Q(organization__path__in=ancestor_paths(member.org_path), is_published=True)
+    qs = OnlineResource.objects.filter(condition).select_related("column")
+    if filters.get("column"):
+        qs = qs.filter(column_id=filters["column"])
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("q"):
+        qs = qs.filter(title__icontains=filters["q"].strip())
+    if filters.get("published") in (True, False):
+        qs = qs.filter(is_published=filters["published"])
+    return qs.order_by("-published_at", "-id")
+
+
+def resource_get(*, user: Any, pk: Any) -> OnlineResource:
+    try:
+        return resource_list(user=user).get(pk=pk)
+    except (OnlineResource.DoesNotExist, ValueError, TypeError):
+        raise Http404("学习资源不存在") from None
+
+
+def resource_progress_for(*, member: Member | None, resource_ids: list[int]) -> dict[int, ResourceProgress]:
+    """The member's progress on each of the given resources, in one query."""
+    if member is None or not resource_ids:
+        return {}
+    rows = ResourceProgress.objects.filter(member=member, resource_id__in=resource_ids)
+    return {p.resource_id: p for p in rows}
+
+
+def column_list(*, user: Any) -> QuerySet[Column]:
+    return (
+        Column.objects.restrict(user, "view")
+        .select_related("organization")
+        .order_by("organization__path", "name")
+    )
+
+
+def hour_requirement_list(*, user: Any) -> QuerySet[HourRequirement]:
+    return (
+        HourRequirement.objects.restrict(user, "view")
+        .select_related("organization")
+        .order_by("organization__path")
+    )

@@ -1,0 +1,1450 @@
+"""Writes of the learning app: the hour ledger (学时台账), the summaries kept with it, hour
+requirements, online study resources and their server-measured progress, and the rebuild that
+proves every derived row equals a recomputation from the sources.
+
+The ledger is append-only. A source (an attendance row, a member's progress on a resource, a
+manual record) credits hours; when it changes, ``_sync_sources`` compares what the source credits
+now with the ledger's net for it and appends a correcting row. ``version`` numbers the rows of one
+(source, member, kind, year) and is part of a unique key, so two writers can never append the same
+correction twice.
+
+Three summaries follow the ledger in the same transaction, each proven by ``learning_hours_rebuild``:
+``MemberYearHours`` (a member's hours of a year by kind), ``MemberRequirement`` (the requirement a
+member is counted under) and the cumulative per-organisation counts ``OrgRequirementCounts`` and
+``OrgYearCompletion`` that serve the completion summary of any subtree from one row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from partyedu.core.audit import audit_record, diff, snapshot
+from partyedu.core.choices import AuditAction
+from partyedu.core.exporting import ExportColumn, XlsxExport
+from partyedu.core.scope import path_in, subtree_q, user_scope
+from partyedu.members.models import Member
+from partyedu.members.selectors import member_of_user
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+
+from .choices import HourKind, RequirementGroup, ResourceKind, SourceType
+from .conversion import activity_hours, hour_kind
+from .models import (
+    Column,
+    DailyOnlineStudy,
+    HourRequirement,
+    LearningHourEntry,
+    MemberRequirement,
+    MemberYearHours,
+    OnlineResource,
+    OrgRequirementCounts,
+    OrgYearCompletion,
+    ResourceProgress,
+)
+from .selectors import (
+    KIND_FIELDS,
+    ZERO,
+    ancestor_paths,
+    requirement_met,
+    requirement_of,
+    resources_for_member,
+    rule_for_path,
+    rules_for_paths,
+    short_list_for,
+)
+
+CHUNK = 500
+MAX_MANUAL_HOURS = Decimal("100")
+# Completing a resource: at least this share of it actually played or read.
+COMPLETION_SHARE = 0.95
+# Seconds a heartbeat may claim beyond the wall time since the previous one (network jitter).
+HEARTBEAT_TOLERANCE_SECONDS = 2
+
+YEAR_FIELDS = ("total", *KIND_FIELDS.values())
+COUNT_FIELDS = ("members", "general", "cadre", "candidate", "exempt", "not_required")
+COMPLETION_FIELDS = ("general", "cadre", "candidate")
+GROUP_FIELD = {
+    RequirementGroup.GENERAL: "general",
+    RequirementGroup.CADRE: "cadre",
+    RequirementGroup.CANDIDATE: "candidate",
+    RequirementGroup.EXEMPT: "exempt",
+    RequirementGroup.NONE: "not_required",
+}
+
+
+def _is_system(actor: Any) -> bool:
+    return actor is None
+
+
+def _actor_user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _require_learning_scope(
+    actor: Any, action: str, path: str, message: str = "您无权管理该组织的学习"
+) -> None:
+    if _is_system(actor):
+        return
+    if not path_in(path, user_scope(actor, action, "learning").paths):
+        raise PermissionDenied(message)
+
+
+def _hours_text(hours: Decimal) -> str:
+    return f"{Decimal(hours).normalize():f}"
+
+
+def _chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+# --- what a source credits ------------------------------------------------------------------------
+
+
+@dataclass
+class Desired:
+    """What one source credits now: its member, hours by (kind, year), the line's label (what
+    the member recognises: date, type, topic) and a note on the state (出席, 改为缺席 …)."""
+
+    member_id: int
+    hours: dict[tuple[str, int], Decimal]
+    label: str
+    note: str
+
+
+def _activity_label(activity: Any) -> str:
+    start = timezone.localtime(activity.start) if timezone.is_aware(activity.start) else activity.start
+    return f"{start:%Y-%m-%d} {activity.get_activity_type_display()}：{activity.topic[:150]}"
+
+
+def desired_for_attendance(ids: list[int]) -> dict[int, Desired]:
+    """Attendance credits the activity's hours when the member was present or late, or made the
+    session up (补学) and the secretary confirmed it; otherwise nothing."""
+    from partyedu.study.choices import ATTENDED_STATUSES, AttendanceStatus
+    from partyedu.study.models import Attendance
+
+    result = {}
+    rows = Attendance.objects.filter(pk__in=ids).select_related("activity")
+    for row in rows:
+        activity = row.activity
+        status_label = (
+            str(AttendanceStatus(row.status).label) if row.status in AttendanceStatus.values else ""
+        )
+        credited = row.status in ATTENDED_STATUSES or (
+            row.status == AttendanceStatus.MAKEUP and row.makeup_confirmed_at is not None
+        )
+        hours: dict[tuple[str, int], Decimal] = {}
+        if credited:
+            kind = hour_kind(activity)
+            hours = {(kind, year): h for year, h in activity_hours(activity).items() if h > 0}
+            note = status_label
+        elif row.status == AttendanceStatus.MAKEUP:
+            note = "补学待确认"
+        elif row.status:
+            note = f"改为{status_label}"
+        else:
+            note = "改为未登记"
+        result[row.pk] = Desired(row.member_id, hours, _activity_label(activity), note)
+    return result
+
+
+def desired_for_resource(ids: list[int]) -> dict[int, Desired]:
+    """A member's progress on a resource credits the resource's hours, as 网络学习 in the year of
+    completion, once it is completed."""
+    result = {}
+    for progress in ResourceProgress.objects.filter(pk__in=ids).select_related("resource"):
+        resource = progress.resource
+        hours: dict[tuple[str, int], Decimal] = {}
+        when = progress.completed_at
+        if when is not None and resource.credit_hours > 0:
+            hours = {(HourKind.ONLINE.value, timezone.localtime(when).year): resource.credit_hours}
+        day = timezone.localtime(when or progress.created_at or timezone.now())
+        label = f"{day:%Y-%m-%d} 网上学习：{resource.title[:150]}（{resource.get_kind_display()}）"
+        result[progress.pk] = Desired(progress.member_id, hours, label, "已学完" if when else "未学完")
+    return result
+
+
+# --- the ledger -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Net:
+    hours: Decimal
+    version: int
+
+
+def _ledger_nets(source_type: str, ids: list[int]) -> dict[int, dict[tuple[int, str, int], _Net]]:
+    """For each source, the ledger's net hours and last version by (member, kind, year)."""
+    nets: dict[int, dict[tuple[int, str, int], _Net]] = defaultdict(dict)
+    rows = (
+        LearningHourEntry.objects.filter(source_type=source_type, source_id__in=ids)
+        .values("source_id", "member_id", "kind", "year")
+        .annotate(net=Sum("hours"), last=Max("version"))
+        .order_by()
+    )
+    for row in rows:
+        key = (row["member_id"], row["kind"], row["year"])
+        nets[row["source_id"]][key] = _Net(Decimal(row["net"]), row["last"])
+    return nets
+
+
+def _first_labels(source_type: str, ids: list[int]) -> dict[int, str]:
+    """The label of the first line of each source, for corrections of sources that are gone."""
+    rows = (
+        LearningHourEntry.objects.filter(source_type=source_type, source_id__in=ids, version=1)
+        .order_by("id")
+        .values_list("source_id", "description")
+    )
+    labels: dict[int, str] = {}
+    for source_id, description in rows:
+        labels.setdefault(source_id, description.rsplit("（", 1)[0])
+    return labels
+
+
+def _correction_rows(
+    *,
+    source_type: str,
+    ids: list[int],
+    desired: dict[int, Desired],
+    nets: dict[int, dict[tuple[int, str, int], _Net]],
+    actor: Any,
+    word: str = "更正",
+) -> list[LearningHourEntry]:
+    """The rows that bring the ledger's net for each source to what the source credits now."""
+    gone = [sid for sid in ids if sid not in desired and nets.get(sid)]
+    gone_labels = _first_labels(source_type, gone) if gone else {}
+    rows = []
+    for sid in ids:
+        want_by_key: dict[tuple[int, str, int], Decimal] = {}
+        d = desired.get(sid)
+        if d is not None:
+            for (kind, year), hours in d.hours.items():
+                want_by_key[(d.member_id, kind, year)] = hours
+        have_by_key = nets.get(sid, {})
+        for key in sorted(set(want_by_key) | set(have_by_key)):
+            want = want_by_key.get(key, ZERO)
+            net = have_by_key.get(key, _Net(ZERO, 0))
+            if want == net.hours:
+                continue
+            member_id, kind, year = key
+            label = d.label if d is not None else gone_labels.get(sid, f"来源#{sid}")
+            if net.version == 0:
+                description = f"{label}（{d.note if d else ''}）"
+            elif want == 0:
+                reason = d.note if d is not None else "记录已删除"
+                description = f"{label}（{word}：{reason}，冲销{_hours_text(net.hours)}学时）"
+            else:
+                note = d.note if d is not None else ""
+                description = (
+                    f"{label}（{word}：{note}，学时由{_hours_text(net.hours)}改为{_hours_text(want)}）"
+                )
+            rows.append(
+                LearningHourEntry(
+                    member_id=member_id,
+                    year=year,
+                    kind=kind,
+                    hours=want - net.hours,
+                    source_type=source_type,
+                    source_id=sid,
+                    version=net.version + 1,
+                    description=description[:255],
+                    actor=_actor_user(actor),
+                )
+            )
+    return rows
+
+
+DesiredFn = Callable[[list[int]], dict[int, Desired]]
+
+
+def _sync_once(*, source_type: str, ids: list[int], desired_fn: DesiredFn, actor: Any, word: str) -> int:
+    desired = desired_fn(ids)
+    known = (
+        LearningHourEntry.objects.filter(source_type=source_type, source_id__in=ids)
+        .order_by()
+        .values_list("member_id", flat=True)
+        .distinct()
+    )
+    member_ids = {d.member_id for d in desired.values()} | set(known)
+    if not member_ids:
+        return 0
+    # Lock the members first (in id order, as every writer of their summaries does), then read the
+    # ledger: a concurrent writer's rows are committed and seen by the time we hold the locks.
+    locked = _lock_members(member_ids)
+    nets = _ledger_nets(source_type, ids)
+    rows = _correction_rows(
+        source_type=source_type, ids=ids, desired=desired, nets=nets, actor=actor, word=word
+    )
+    if rows:
+        LearningHourEntry.objects.bulk_create(rows)
+        _apply_hours(rows)
+        touched = {row.member_id for row in rows}
+        _members_refresh([m for m in locked if m["id"] in touched])
+    return len(rows)
+
+
+def _sync_sources(
+    *, source_type: str, ids: Iterable[int], desired_fn: DesiredFn, actor: Any, word: str = "更正"
+) -> int:
+    appended = 0
+    for chunk in _chunks(sorted({int(i) for i in ids})):
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    appended += _sync_once(
+                        source_type=source_type, ids=chunk, desired_fn=desired_fn, actor=actor, word=word
+                    )
+                break
+            except IntegrityError:
+                # A concurrent writer appended the same version first: compute again from the
+                # ledger as it now is (once; a second clash is a real error).
+                if attempt == 2:
+                    raise
+    return appended
+
+
+@transaction.atomic
+def learning_hours_sync_attendance(*, attendance_ids: list[int], actor: Any = None) -> int:
+    """Bring the ledger in line with the given attendance rows (after any change to attendance or
+    to an activity, deletions included: a row that no longer exists credits nothing). Appends
+    correcting rows only where the ledger differs; returns how many. Call inside the transaction
+    that changed the source."""
+    return _sync_sources(
+        source_type=SourceType.ATTENDANCE, ids=attendance_ids, desired_fn=desired_for_attendance, actor=actor
+    )
+
+
+@transaction.atomic
+def learning_hours_sync_resource(*, progress_ids: list[int], actor: Any = None) -> int:
+    """Bring the ledger in line with the given resource progress rows (completion credits the
+    resource's hours as 网络学习 once)."""
+    return _sync_sources(
+        source_type=SourceType.RESOURCE, ids=progress_ids, desired_fn=desired_for_resource, actor=actor
+    )
+
+
+def _apply_hours(rows: list[LearningHourEntry]) -> None:
+    """Add the rows to ``MemberYearHours`` by increments (created when missing), one UPDATE per
+    distinct change (an activity's 50 attendees: one statement)."""
+    deltas: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in rows:
+        deltas[(row.member_id, row.year)][KIND_FIELDS[HourKind(row.kind)]] += row.hours
+        deltas[(row.member_id, row.year)]["total"] += row.hours
+    MemberYearHours.objects.bulk_create(
+        [MemberYearHours(member_id=m, year=y) for (m, y) in sorted(deltas)], ignore_conflicts=True
+    )
+    groups: dict[tuple[int, tuple[tuple[str, Decimal], ...]], list[int]] = defaultdict(list)
+    for (member_id, year), delta in sorted(deltas.items()):
+        vector = tuple(sorted((f, d) for f, d in delta.items() if d))
+        if vector:
+            groups[(year, vector)].append(member_id)
+    for (year, vector), member_ids in groups.items():
+        MemberYearHours.objects.filter(year=year, member_id__in=member_ids).update(
+            **{name: F(name) + delta for name, delta in vector}
+        )
+
+
+# --- summaries kept with the ledger ---------------------------------------------------------------
+
+MEMBER_STATE_FIELDS = ("id", "organization_id", "org_path", "status", "categories", "is_exempt", "is_active")
+
+
+def _lock_members(member_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Lock the members' rows in id order and read what their requirement depends on. Every
+    writer of a member's summaries holds this lock, so their read–compute–write cannot interleave."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return []
+    return list(
+        Member.objects.select_for_update().filter(pk__in=ids).order_by("pk").values(*MEMBER_STATE_FIELDS)
+    )
+
+
+def _state_tuple(state: MemberRequirement | None) -> tuple[Any, ...] | None:
+    if state is None:
+        return None
+    return (state.organization_id, state.group, Decimal(state.required_hours), state.needs_concentrated)
+
+
+def _save_states(
+    create: list[MemberRequirement], update: list[MemberRequirement], delete: list[int], moved: set[int]
+) -> None:
+    """Write requirement states: one UPDATE per distinct (group, hours, condition) for members who
+    stay in their organisation (a rule change touches thousands with a handful of statements)."""
+    if delete:
+        MemberRequirement.objects.filter(member_id__in=delete).delete()
+    if create:
+        MemberRequirement.objects.bulk_create(create, batch_size=1000)
+    same_org: dict[tuple[str, Decimal, bool], list[int]] = defaultdict(list)
+    for state in update:
+        if state.member_id in moved:
+            MemberRequirement.objects.filter(member_id=state.member_id).update(
+                organization_id=state.organization_id,
+                group=state.group,
+                required_hours=state.required_hours,
+                needs_concentrated=state.needs_concentrated,
+            )
+        else:
+            key = (state.group, Decimal(state.required_hours), state.needs_concentrated)
+            same_org[key].append(state.member_id)
+    for (group, hours, needs), member_ids in same_org.items():
+        for chunk in _chunks(member_ids, 1000):
+            MemberRequirement.objects.filter(member_id__in=chunk).update(
+                group=group, required_hours=hours, needs_concentrated=needs
+            )
+
+
+def _save_flags(flags: dict[bool, list[int]]) -> None:
+    for value, row_ids in flags.items():
+        for chunk in _chunks(row_ids, 1000):
+            MemberYearHours.objects.filter(pk__in=chunk).update(completed=value)
+
+
+def _members_refresh(members: list[dict[str, Any]]) -> None:
+    """Recompute, for locked members, the requirement they are counted under and whether each
+    of their years is complete, and apply the differences to the organisation summaries."""
+    if not members:
+        return
+    ids = [m["id"] for m in members]
+    rules = rules_for_paths({m["org_path"] for m in members if m["is_active"]})
+    states = {s.member_id: s for s in MemberRequirement.objects.filter(member_id__in=ids)}
+    years: dict[int, list[Any]] = defaultdict(list)
+    for row in MemberYearHours.objects.filter(member_id__in=ids).values(
+        "id", "member_id", "year", "total", "concentrated", "completed"
+    ):
+        years[row["member_id"]].append(row)
+    org_paths = {m["organization_id"]: m["org_path"] for m in members}
+    old_orgs = {s.organization_id for s in states.values()} - set(org_paths)
+    if old_orgs:
+        org_paths.update(Organization.objects.filter(pk__in=old_orgs).values_list("pk", "path"))
+
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    completions: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+    create: list[MemberRequirement] = []
+    update: list[MemberRequirement] = []
+    delete: list[int] = []
+    moved: set[int] = set()
+    flags: dict[bool, list[int]] = {True: [], False: []}
+    for m in members:
+        old = states.get(m["id"])
+        req = None
+        new_tuple = None
+        if m["is_active"]:
+            req = requirement_of(
+                status=m["status"],
+                categories=m["categories"],
+                is_exempt=m["is_exempt"],
+                rule=rules[m["org_path"]],
+            )
+            new_tuple = (m["organization_id"], req.group, req.required_hours, req.needs_concentrated)
+        old_path = org_paths.get(old.organization_id) if old is not None else None
+        if _state_tuple(old) != new_tuple:
+            if old is not None and old_path is not None:
+                counts[old_path]["members"] -= 1
+                counts[old_path][GROUP_FIELD[RequirementGroup(old.group)]] -= 1
+            if req is not None:
+                counts[m["org_path"]]["members"] += 1
+                counts[m["org_path"]][GROUP_FIELD[RequirementGroup(req.group)]] += 1
+            if req is None:
+                delete.append(m["id"])
+            else:
+                state = MemberRequirement(
+                    member_id=m["id"],
+                    organization_id=m["organization_id"],
+                    group=req.group,
+                    required_hours=req.required_hours,
+                    needs_concentrated=req.needs_concentrated,
+                )
+                (update if old is not None else create).append(state)
+                if old is not None and old.organization_id != m["organization_id"]:
+                    moved.add(m["id"])
+        for row in years[m["id"]]:
+            done = req is not None and requirement_met(
+                req, Decimal(row["total"]), Decimal(row["concentrated"])
+            )
+            if (
+                row["completed"]
+                and old is not None
+                and old_path is not None
+                and old.group in COMPLETION_FIELDS
+            ):
+                completions[(old_path, row["year"])][old.group] -= 1
+            if done and req is not None:
+                completions[(m["org_path"], row["year"])][req.group] += 1
+            if done != row["completed"]:
+                flags[done].append(row["id"])
+    _save_states(create, update, delete, moved)
+    _save_flags(flags)
+    _apply_org_deltas(counts, completions)
+
+
+def _cumulate(
+    direct: dict[Any, Counter[str]], path_of: Callable[[Any], str]
+) -> dict[tuple[str, Any], Counter[str]]:
+    totals: dict[tuple[str, Any], Counter[str]] = defaultdict(Counter)
+    for key, delta in direct.items():
+        path = path_of(key)
+        rest = key[1] if isinstance(key, tuple) else None
+        for prefix in ancestor_paths(path):
+            totals[(prefix, rest)].update(delta)
+    return totals
+
+
+def _apply_org_deltas(
+    counts: dict[str, Counter[str]], completions: dict[tuple[str, int], Counter[str]]
+) -> None:
+    """Add changes given at an organisation's path to it and to every ancestor (cumulative, like
+    ``organizations.services.member_counts_add``), by increments, one UPDATE per distinct change."""
+    count_totals = _cumulate(counts, lambda key: key)
+    year_totals = _cumulate(completions, lambda key: key[0])
+    count_totals = {k: v for k, v in count_totals.items() if any(v.values())}
+    year_totals = {k: v for k, v in year_totals.items() if any(v.values())}
+    if not count_totals and not year_totals:
+        return
+    prefixes = {p for p, _ in count_totals} | {p for p, _ in year_totals}
+    org_ids = dict(Organization.objects.filter(path__in=sorted(prefixes)).values_list("path", "pk"))
+
+    if count_totals:
+        OrgRequirementCounts.objects.bulk_create(
+            [OrgRequirementCounts(organization_id=org_ids[p]) for p, _ in count_totals if p in org_ids],
+            ignore_conflicts=True,
+        )
+        by_vector: dict[tuple[tuple[str, int], ...], list[int]] = defaultdict(list)
+        for (path, _none), delta in sorted(count_totals.items()):
+            if path in org_ids:
+                by_vector[tuple(sorted((f, d) for f, d in delta.items() if d))].append(org_ids[path])
+        for vector, pks in by_vector.items():
+            OrgRequirementCounts.objects.filter(organization_id__in=pks).update(
+                **{name: F(name) + delta for name, delta in vector}
+            )
+    if year_totals:
+        OrgYearCompletion.objects.bulk_create(
+            [OrgYearCompletion(organization_id=org_ids[p], year=y) for p, y in year_totals if p in org_ids],
+            ignore_conflicts=True,
+        )
+        by_year_vector: dict[tuple[int, tuple[tuple[str, int], ...]], list[int]] = defaultdict(list)
+        for (path, year), delta in sorted(year_totals.items()):
+            if path in org_ids:
+                by_year_vector[(year, tuple(sorted((f, d) for f, d in delta.items() if d)))].append(
+                    org_ids[path]
+                )
+        for (year, vector), pks in by_year_vector.items():
+            OrgYearCompletion.objects.filter(year=year, organization_id__in=pks).update(
+                **{name: F(name) + delta for name, delta in vector}
+            )
+
+
+@transaction.atomic
+def learning_members_changed(*, member_ids: Iterable[int]) -> None:
+    """Bring the requirement summaries in line after members changed in a way their requirement
+    depends on (created, status, categories, exemption, taken off the roll, transferred). Member
+    services call this inside their transaction; until they do, the summary detects the members it
+    does not count (see ``selectors.learning_summary``) and the rebuild repairs the rest."""
+    for chunk in _chunks(sorted(set(member_ids)), 1000):
+        _members_refresh(_lock_members(chunk))
+
+
+@transaction.atomic
+def learning_org_moved(*, old_parent_path: str, new_parent_path: str, organization: Organization) -> None:
+    """Move an organisation's cumulative requirement counts from its old ancestors to its new ones
+    (call after ``organization_move``; like ``member_counts_add`` there)."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    completions: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+    row = OrgRequirementCounts.objects.filter(organization=organization).values(*COUNT_FIELDS).first()
+    if row:
+        counts[old_parent_path].update({k: -v for k, v in row.items()})
+        counts[new_parent_path].update(row)
+    for year_row in OrgYearCompletion.objects.filter(organization=organization).values(
+        "year", *COMPLETION_FIELDS
+    ):
+        year = year_row.pop("year")
+        completions[(old_parent_path, year)].update({k: -v for k, v in year_row.items()})
+        completions[(new_parent_path, year)].update(year_row)
+    _apply_org_deltas(counts, completions)
+
+
+def _refresh_subtree(path: str) -> None:
+    """Recount a subtree after its rule changed: members' states and flags recomputed and written
+    in bulk, the subtree's counts recomputed, and the difference applied to the ancestors."""
+    report = RebuildReport(applied=True)
+    _rebuild_requirements(report, path=path)
+
+
+# --- hour requirements ----------------------------------------------------------------------------
+
+REQUIREMENT_FIELDS = (
+    "general_hours",
+    "cadre_hours",
+    "cadre_needs_concentrated",
+    "candidate_hours",
+    "online_daily_cap_minutes",
+)
+
+
+@transaction.atomic
+def hour_requirement_set(*, actor: Any, organization: Organization, data: dict[str, Any]) -> HourRequirement:
+    """Set the hour requirement of an organisation's subtree (overriding any rule above it), and
+    recount its members' completion under the new rule."""
+    _require_learning_scope(actor, "change", organization.path)
+    unknown = [name for name in data if name not in REQUIREMENT_FIELDS]
+    if unknown:
+        raise ValidationError({name: ["该字段不能在此修改"] for name in unknown})
+    requirement = HourRequirement.objects.select_for_update().filter(organization=organization).first()
+    before = snapshot(requirement, REQUIREMENT_FIELDS) if requirement else {}
+    requirement = requirement or HourRequirement(organization=organization)
+    for name, value in data.items():
+        setattr(requirement, name, value)
+    errors = {}
+    for name in ("general_hours", "cadre_hours", "candidate_hours"):
+        value = getattr(requirement, name)
+        try:
+            if Decimal(value) < 0 or Decimal(value) > 500:
+                errors[name] = ["学时应在0到500之间"]
+        except (InvalidOperation, TypeError):
+            errors[name] = ["请输入数字"]
+    if errors:
+        raise ValidationError(errors)
+    requirement.full_clean()
+    requirement.save()
+    changes = diff(before, snapshot(requirement, REQUIREMENT_FIELDS))
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE if before else AuditAction.CREATE,
+        obj=requirement,
+        changes=changes,
+    )
+    _refresh_subtree(organization.path)
+    return requirement
+
+
+@transaction.atomic
+def hour_requirement_delete(*, actor: Any, requirement: HourRequirement) -> None:
+    """Remove a subtree's own rule: the rule above it (or the defaults) applies again."""
+    requirement = HourRequirement.objects.select_related("organization").get(pk=requirement.pk)
+    path = requirement.organization.path
+    _require_learning_scope(actor, "delete", path)
+    audit_record(actor=actor, action=AuditAction.DELETE, obj=requirement)
+    requirement.delete()
+    _refresh_subtree(path)
+
+
+# --- manual records -------------------------------------------------------------------------------
+
+
+def _check_manual(year: int, kind: str, hours: Any, description: str) -> Decimal:
+    errors: dict[str, list[str]] = {}
+    try:
+        amount = Decimal(str(hours))
+    except (InvalidOperation, TypeError):
+        raise ValidationError({"hours": ["请输入学时数"]}) from None
+    if not amount.is_finite() or amount <= 0:
+        errors["hours"] = ["学时应大于0"]
+    elif amount > MAX_MANUAL_HOURS:
+        errors["hours"] = [f"单次登记不超过{MAX_MANUAL_HOURS}学时"]
+    elif amount != amount.quantize(Decimal("0.1")):
+        errors["hours"] = ["学时最多一位小数"]
+    if kind not in HourKind.values:
+        errors["kind"] = ["请选择学时类别"]
+    this_year = timezone.localdate().year
+    if not isinstance(year, int) or not 2000 <= year <= this_year:
+        errors["year"] = [f"年度应在2000到{this_year}之间"]
+    if not description.strip():
+        errors["description"] = ["请填写学习内容"]
+    elif len(description.strip()) > 200:
+        errors["description"] = ["学习内容不超过200字"]
+    if errors:
+        raise ValidationError(errors)
+    return amount
+
+
+@transaction.atomic
+def learning_hours_record_manual(
+    *, actor: Any, member: Member, year: int, kind: str, hours: Any, description: str
+) -> LearningHourEntry:
+    """Record hours that no activity or resource in the system produced (自学, a course at another
+    party school …). The source of the line is the audit row that records who entered it."""
+    member = Member.objects.select_related("organization").get(pk=member.pk)
+    _require_learning_scope(actor, "add", member.org_path, "您无权为该党员登记学时")
+    amount = _check_manual(year, kind, hours, description)
+    if not member.is_active:
+        raise ValidationError({"member": ["该党员已离册"]})
+    locked = _lock_members([member.pk])
+    audit = audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type=LearningHourEntry._meta.label_lower,
+        object_repr=f"{member.name} {year} {HourKind(kind).label} {_hours_text(amount)}学时"[:255],
+        changes={"member": member.pk, "year": year, "kind": kind, "hours": str(amount)},
+        message=description.strip(),
+    )
+    entry = LearningHourEntry(
+        member=member,
+        year=year,
+        kind=kind,
+        hours=amount,
+        source_type=SourceType.MANUAL,
+        source_id=audit.pk,
+        version=1,
+        description=f"{description.strip()}（手工登记）"[:255],
+        actor=_actor_user(actor),
+    )
+    entry.full_clean()
+    entry.save()
+    _apply_hours([entry])
+    _members_refresh(locked)
+    return entry
+
+
+@transaction.atomic
+def learning_hours_manual_reverse(*, actor: Any, entry: LearningHourEntry, reason: str) -> LearningHourEntry:
+    """Cancel a manual record that was entered by mistake, by a correcting line (the original
+    line stays)."""
+    entry = LearningHourEntry.objects.select_related("member").get(pk=entry.pk)
+    if entry.source_type != SourceType.MANUAL:
+        raise ValidationError({"entry": ["只能撤销手工登记的学时；活动、网上学习学时随来源自动更正"]})
+    _require_learning_scope(actor, "change", entry.member.org_path, "您无权更正该党员的学时")
+    if not reason.strip():
+        raise ValidationError({"reason": ["请填写撤销原因"]})
+    locked = _lock_members([entry.member_id])
+    key = {
+        "source_type": entry.source_type,
+        "source_id": entry.source_id,
+        "member_id": entry.member_id,
+        "kind": entry.kind,
+        "year": entry.year,
+    }
+    agg = LearningHourEntry.objects.filter(**key).aggregate(net=Sum("hours"), last=Max("version"))
+    net = Decimal(agg["net"] or 0)
+    if net <= 0:
+        raise ValidationError({"entry": ["该登记已撤销"]})
+    correction = LearningHourEntry(
+        **key,
+        hours=-net,
+        version=agg["last"] + 1,
+        description=f"{entry.description.rsplit('（', 1)[0]}（撤销：{reason.strip()}）"[:255],
+        actor=_actor_user(actor),
+    )
+    correction.save()
+    _apply_hours([correction])
+    _members_refresh(locked)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=entry,
+        changes={"hours": [str(net), "0"]},
+        message=reason.strip(),
+    )
+    return correction
+
+
+# --- online resources -----------------------------------------------------------------------------
+
+MB = 1024 * 1024
+# Extensions, the check of the file's first bytes, and a size limit, per kind.
+ALLOWED_FILES: dict[str, dict[str, Callable[[bytes], bool]]] = {
+    ResourceKind.VIDEO: {
+        ".mp4": lambda head: head[4:8] == b"ftyp",
+        ".webm": lambda head: head[:4] == b"\x1a\x45\xdf\xa3",
+    },
+    ResourceKind.AUDIO: {
+        ".mp3": lambda head: (
+            head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+        ),
+        ".m4a": lambda head: head[4:8] == b"ftyp",
+    },
+    ResourceKind.COURSEWARE: {".pdf": lambda head: head[:5] == b"%PDF-"},
+}
+MAX_FILE_BYTES: dict[str, int] = {
+    ResourceKind.VIDEO: 2048 * MB,
+    ResourceKind.AUDIO: 200 * MB,
+    ResourceKind.COURSEWARE: 100 * MB,
+}
+FORMAT_NAMES: dict[str, str] = {
+    ResourceKind.VIDEO: "MP4、WebM",
+    ResourceKind.AUDIO: "MP3、M4A",
+    ResourceKind.COURSEWARE: "PDF",
+}
+RESOURCE_FIELDS = ("title", "column", "issue_no", "body", "duration_seconds", "credit_hours")
+AUDITED_RESOURCE_FIELDS = ("organization", "kind", *RESOURCE_FIELDS, "is_published")
+
+
+def validate_resource_file(kind: str, file: Any) -> None:
+    """A file of the kind's formats: by name and by its first bytes (a renamed file is refused)."""
+    if kind == ResourceKind.ARTICLE:
+        if file:
+            raise ValidationError({"file": ["文章不需要上传文件，请填写正文"]})
+        return
+    if not file:
+        raise ValidationError({"file": ["请上传文件"]})
+    name = (getattr(file, "name", "") or "").lower()
+    checks = ALLOWED_FILES[kind]
+    extension = next((ext for ext in checks if name.endswith(ext)), None)
+    message = f"{ResourceKind(kind).label}只支持{FORMAT_NAMES[kind]}格式"
+    if extension is None:
+        raise ValidationError({"file": [message]})
+    size = getattr(file, "size", None)
+    if size is not None and size > MAX_FILE_BYTES[kind]:
+        raise ValidationError({"file": [f"文件不能超过{MAX_FILE_BYTES[kind] // MB}MB"]})
+    if hasattr(file, "seek"):
+        file.seek(0)
+    head = file.read(16)
+    if hasattr(file, "seek"):
+        file.seek(0)
+    if not head or not checks[extension](head):
+        raise ValidationError({"file": [f"文件内容不是有效的{extension[1:].upper()}文件。{message}"]})
+
+
+def _check_resource(resource: OnlineResource) -> None:
+    errors: dict[str, list[str]] = {}
+    if not (resource.title or "").strip():
+        errors["title"] = ["请填写标题"]
+    if resource.kind == ResourceKind.ARTICLE and not (resource.body or "").strip():
+        errors["body"] = ["请填写文章正文"]
+    if not resource.duration_seconds or resource.duration_seconds < 1:
+        errors["duration_seconds"] = ["请填写时长（秒）"]
+    elif resource.duration_seconds > 24 * 3600:
+        errors["duration_seconds"] = ["时长不能超过24小时"]
+    if resource.credit_hours is None or Decimal(resource.credit_hours) <= 0:
+        errors["credit_hours"] = ["完成计入学时应大于0"]
+    elif Decimal(resource.credit_hours) > 8:
+        errors["credit_hours"] = ["单个资源计入学时不超过8"]
+    if resource.column_id and resource.column is not None:
+        column_path = resource.column.organization.path
+        if not resource.organization.path.startswith(column_path):
+            errors["column"] = ["栏目须属于发布组织或其上级组织"]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def column_create(*, actor: Any, organization: Organization, name: str, description: str = "") -> Column:
+    _require_learning_scope(actor, "add", organization.path)
+    column = Column(organization=organization, name=name.strip(), description=description.strip())
+    column.full_clean()
+    column.save()
+    audit_record(actor=actor, action=AuditAction.CREATE, obj=column)
+    return column
+
+
+@transaction.atomic
+def resource_create(
+    *,
+    actor: Any,
+    organization: Organization,
+    title: str,
+    kind: str,
+    duration_seconds: int,
+    file: Any = None,
+    body: str = "",
+    column: Column | None = None,
+    issue_no: int | None = None,
+    credit_hours: Any = Decimal("1"),
+) -> OnlineResource:
+    """A draft resource for the organisation's subtree (publish it with ``resource_publish``)."""
+    _require_learning_scope(actor, "add", organization.path)
+    if kind not in ResourceKind.values:
+        raise ValidationError({"kind": ["请选择资源类型"]})
+    validate_resource_file(kind, file)
+    resource = OnlineResource(
+        organization=organization,
+        column=column,
+        issue_no=issue_no,
+        title=(title or "").strip(),
+        kind=kind,
+        body=body or "",
+        duration_seconds=duration_seconds,
+        credit_hours=credit_hours,
+    )
+    _check_resource(resource)
+    if file:
+        resource.file = file
+    resource.full_clean()
+    resource.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=resource,
+        changes={"after": snapshot(resource, AUDITED_RESOURCE_FIELDS)},
+    )
+    return resource
+
+
+@transaction.atomic
+def resource_update(*, actor: Any, resource: OnlineResource, data: dict[str, Any]) -> OnlineResource:
+    """Change a resource's description. A new number of hours re-credits members who completed it
+    (by correcting lines)."""
+    resource = OnlineResource.objects.select_for_update().select_related("organization").get(pk=resource.pk)
+    _require_learning_scope(actor, "change", resource.organization.path)
+    unknown = [name for name in data if name not in RESOURCE_FIELDS]
+    if unknown:
+        raise ValidationError({name: ["该字段不能在此修改"] for name in unknown})
+    before = snapshot(resource, AUDITED_RESOURCE_FIELDS)
+    for name, value in data.items():
+        setattr(resource, name, value)
+    _check_resource(resource)
+    resource.full_clean()
+    resource.save()
+    changes = diff(before, snapshot(resource, AUDITED_RESOURCE_FIELDS))
+    if changes:
+        audit_record(actor=actor, action=AuditAction.UPDATE, obj=resource, changes=changes)
+    if "credit_hours" in changes:
+        completed = list(resource.progress.filter(completed_at__isnull=False).values_list("pk", flat=True))
+        learning_hours_sync_resource(progress_ids=completed, actor=actor)
+    return resource
+
+
+def _set_published(actor: Any, resource: OnlineResource, published: bool) -> OnlineResource:
+    resource = OnlineResource.objects.select_for_update().select_related("organization").get(pk=resource.pk)
+    _require_learning_scope(actor, "change", resource.organization.path)
+    if resource.is_published == published:
+        return resource
+    resource.is_published = published
+    if published and resource.published_at is None:
+        resource.published_at = timezone.now()
+    resource.save(update_fields=["is_published", "published_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=resource,
+        changes={"is_published": [not published, published]},
+        message="发布学习资源" if published else "撤回学习资源",
+    )
+    return resource
+
+
+@transaction.atomic
+def resource_publish(*, actor: Any, resource: OnlineResource) -> OnlineResource:
+    """Publish to the organisation's whole subtree."""
+    return _set_published(actor, resource, True)
+
+
+@transaction.atomic
+def resource_unpublish(*, actor: Any, resource: OnlineResource) -> OnlineResource:
+    """Withdraw; hours already credited for completions stay."""
+    return _set_published(actor, resource, False)
+
+
+Range = list[int]
+
+
+def merge_ranges(ranges: Iterable[Iterable[int]]) -> list[Range]:
+    merged: list[Range] = []
+    for start, end in sorted((int(a), int(b)) for a, b in ranges):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
+
+
+def uncovered(start: int, end: int, covered: list[Range]) -> list[Range]:
+    """The parts of [start, end) not in the (merged) covered ranges, in order."""
+    parts = []
+    cursor = start
+    for a, b in covered:
+        if b <= cursor:
+            continue
+        if a >= end:
+            break
+        if a > cursor:
+            parts.append([cursor, min(a, end)])
+        cursor = max(cursor, b)
+        if cursor >= end:
+            break
+    if cursor < end:
+        parts.append([cursor, end])
+    return parts
+
+
+def take_seconds(parts: list[Range], budget: int) -> list[Range]:
+    """The first ``budget`` seconds of the parts."""
+    taken = []
+    for a, b in parts:
+        if budget <= 0:
+            break
+        upto = min(b, a + budget)
+        taken.append([a, upto])
+        budget -= upto - a
+    return taken
+
+
+@dataclass
+class HeartbeatResult:
+    progress: ResourceProgress
+    credited_seconds: int
+    daily_seconds: int
+    daily_cap_seconds: int
+    just_completed: bool = False
+
+
+def _position(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError({name: ["请提交播放位置（秒）"]}) from None
+    if not math.isfinite(number):
+        raise ValidationError({name: ["播放位置无效"]})
+    return number
+
+
+@transaction.atomic
+def resource_heartbeat(
+    *, user: Any, resource: OnlineResource, start: Any, end: Any, at: datetime | None = None
+) -> HeartbeatResult:
+    """Record that the caller (their own member record) played or read [start, end] seconds of a
+    resource. Counted: only seconds not counted before, within the resource's length, no more than
+    the wall time since the previous heartbeat (plus a small tolerance — a jump or a page left
+    open earns nothing), and within the day's cap of the member's organisation. At 95 % the
+    resource is completed and credits its 网络学习 hours once."""
+    member = member_of_user(user=user)
+    if member is None:
+        raise PermissionDenied("只有党员本人可以记录学习进度")
+    if not resources_for_member(member).filter(pk=resource.pk).exists():
+        raise Http404("学习资源不存在")
+    start_f, end_f = _position(start, "start"), _position(end, "end")
+    if end_f < start_f:
+        raise ValidationError({"end": ["结束位置不能早于开始位置"]})
+    at = at or timezone.now()
+    duration = int(resource.duration_seconds)
+    lo = max(0, min(round(start_f), duration))
+    hi = max(0, min(round(end_f), duration))
+
+    try:
+        with transaction.atomic():
+            ResourceProgress.objects.get_or_create(member=member, resource=resource)
+    except IntegrityError:
+        pass  # created by a concurrent heartbeat
+    progress = ResourceProgress.objects.select_for_update().get(member=member, resource=resource)
+    covered = merge_ranges(progress.ranges or [])
+    if progress.last_heartbeat_at is not None:
+        wall = max(0.0, (at - progress.last_heartbeat_at).total_seconds())
+    else:
+        wall = 0.0
+    budget = int(wall) + HEARTBEAT_TOLERANCE_SECONDS
+    new_parts = uncovered(lo, hi, covered)
+    budget = min(budget, sum(b - a for a, b in new_parts))
+
+    cap = rule_for_path(member.org_path).online_daily_cap_minutes * 60
+    day = timezone.localdate(at)
+    DailyOnlineStudy.objects.bulk_create([DailyOnlineStudy(member=member, day=day)], ignore_conflicts=True)
+    daily = DailyOnlineStudy.objects.select_for_update().get(member=member, day=day)
+    if cap:
+        budget = min(budget, max(0, cap - daily.seconds))
+    credited = take_seconds(new_parts, budget) if budget > 0 else []
+    credited_seconds = sum(b - a for a, b in credited)
+    if credited_seconds:
+        DailyOnlineStudy.objects.filter(pk=daily.pk).update(seconds=F("seconds") + credited_seconds)
+        covered = merge_ranges([*covered, *credited])
+    progress.ranges = covered
+    progress.played_seconds = sum(b - a for a, b in covered)
+    progress.last_heartbeat_at = at
+    just_completed = False
+    if progress.completed_at is None and progress.played_seconds >= COMPLETION_SHARE * duration:
+        progress.completed_at = at
+        just_completed = True
+    progress.save(
+        update_fields=["ranges", "played_seconds", "last_heartbeat_at", "completed_at", "updated_at"]
+    )
+    if just_completed:
+        learning_hours_sync_resource(progress_ids=[progress.pk], actor=user)
+    return HeartbeatResult(
+        progress=progress,
+        credited_seconds=credited_seconds,
+        daily_seconds=daily.seconds + credited_seconds,
+        daily_cap_seconds=cap,
+        just_completed=just_completed,
+    )
+
+
+# --- the rebuild ------------------------------------------------------------------------------------
+
+SAMPLE_LINES = 20
+
+
+@dataclass
+class RebuildReport:
+    """Differences between the stored derived data and a recomputation from the sources. After
+    correct operation every count is 0."""
+
+    applied: bool
+    ledger: int = 0  # (source, member, kind, year) whose ledger net differs from the source
+    ledger_rows_appended: int = 0
+    year_hours: int = 0  # MemberYearHours rows that differ from the ledger
+    requirements: int = 0  # MemberRequirement rows and completion flags that differ
+    summaries: int = 0  # OrgRequirementCounts / OrgYearCompletion rows that differ
+    samples: list[str] = field(default_factory=list)
+
+    @property
+    def differences(self) -> int:
+        return self.ledger + self.year_hours + self.requirements + self.summaries
+
+    def note(self, line: str) -> None:
+        if len(self.samples) < SAMPLE_LINES:
+            self.samples.append(line)
+
+
+def _id_ranges(max_id: int, size: int = CHUNK) -> Iterable[tuple[int, int]]:
+    for lo in range(0, max_id + 1, size):
+        yield lo, lo + size
+
+
+def _rebuild_ledger(report: RebuildReport, source_type: str, source_max: int, desired_fn: DesiredFn) -> None:
+    ledger_max = (
+        LearningHourEntry.objects.filter(source_type=source_type).aggregate(m=Max("source_id"))["m"] or 0
+    )
+    label = SourceType(source_type).label
+    for lo, hi in _id_ranges(max(source_max, ledger_max)):
+        ids = list(range(lo, hi))
+        desired = desired_fn(ids)
+        nets = _ledger_nets(source_type, ids)
+        if not desired and not nets:
+            continue
+        rows = _correction_rows(source_type=source_type, ids=ids, desired=desired, nets=nets, actor=None)
+        if not rows:
+            continue
+        report.ledger += len(rows)
+        for row in rows:
+            report.note(
+                f"{label}#{row.source_id} 党员#{row.member_id} {row.year} {HourKind(row.kind).label}："
+                f"台账差 {_hours_text(row.hours)} 学时"
+            )
+        if report.applied:
+            report.ledger_rows_appended += _sync_sources(
+                source_type=source_type,
+                ids=sorted({row.source_id for row in rows}),
+                desired_fn=desired_fn,
+                actor=None,
+                word="核对更正",
+            )
+
+
+def _rebuild_year_hours(report: RebuildReport) -> None:
+    max_member = Member.objects.aggregate(m=Max("pk"))["m"] or 0
+    for lo, hi in _id_ranges(max_member, 2000):
+        expected: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(
+            lambda: dict.fromkeys(YEAR_FIELDS, ZERO)
+        )
+        sums = (
+            LearningHourEntry.objects.filter(member_id__gte=lo, member_id__lt=hi)
+            .values("member_id", "year", "kind")
+            .annotate(s=Sum("hours"))
+            .order_by()
+        )
+        for row in sums:
+            values = expected[(row["member_id"], row["year"])]
+            values[KIND_FIELDS[HourKind(row["kind"])]] += Decimal(row["s"])
+            values["total"] += Decimal(row["s"])
+        stored = {
+            (r.member_id, r.year): r
+            for r in MemberYearHours.objects.filter(member_id__gte=lo, member_id__lt=hi)
+        }
+        fix, create = [], []
+        for key in sorted(set(expected) | set(stored)):
+            want = expected.get(key, dict.fromkeys(YEAR_FIELDS, ZERO))
+            row = stored.get(key)
+            have = (
+                {name: Decimal(getattr(row, name)) for name in YEAR_FIELDS}
+                if row
+                else dict.fromkeys(YEAR_FIELDS, ZERO)
+            )
+            if want == have:
+                continue
+            report.year_hours += 1
+            report.note(
+                f"党员#{key[0]} {key[1]} 年度学时汇总：{_hours_text(have['total'])}，台账合计 {_hours_text(want['total'])}"
+            )
+            if row is None:
+                create.append(MemberYearHours(member_id=key[0], year=key[1], **want))
+            else:
+                for name, value in want.items():
+                    setattr(row, name, value)
+                fix.append(row)
+        if report.applied:
+            MemberYearHours.objects.bulk_create(create)
+            MemberYearHours.objects.bulk_update(fix, list(YEAR_FIELDS))
+
+
+def _member_batches(path: str | None) -> Iterable[tuple[Q, Q]]:
+    """Members (of a subtree, or all) in batches of 2000: conditions on members and on their
+    requirement states (for all members, by id range, so that states of members that no longer
+    exist are found too)."""
+    if path is None:
+        max_member = Member.objects.aggregate(m=Max("pk"))["m"] or 0
+        for lo, hi in _id_ranges(max_member, 2000):
+            yield Q(pk__gte=lo, pk__lt=hi), Q(member_id__gte=lo, member_id__lt=hi)
+        return
+    ids = list(
+        Member.objects.filter(subtree_q("org_path", [path])).order_by("pk").values_list("pk", flat=True)
+    )
+    for chunk in _chunks(ids, 2000):
+        yield Q(pk__in=chunk), Q(member_id__in=chunk)
+
+
+def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> None:
+    """Recompute each member's requirement state and completion flags (of a subtree, or all), then
+    the organisation counts from them; compare with what is stored; overwrite when applying. For a
+    subtree the members are locked as they are read, and the ancestors get the difference."""
+    direct_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    direct_years: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+    for member_q, state_q in _member_batches(path):
+        member_qs = Member.objects.filter(member_q).order_by("pk")
+        if path is not None:
+            member_qs = member_qs.select_for_update()
+        members = list(member_qs.values(*MEMBER_STATE_FIELDS))
+        ids = [m["id"] for m in members]
+        states = {s.member_id: s for s in MemberRequirement.objects.filter(state_q)}
+        rules = rules_for_paths({m["org_path"] for m in members if m["is_active"]})
+        year_rows: dict[int, list[Any]] = defaultdict(list)
+        for row in MemberYearHours.objects.filter(member_id__in=ids).values(
+            "id", "member_id", "year", "total", "concentrated", "completed"
+        ):
+            year_rows[row["member_id"]].append(row)
+        create: list[MemberRequirement] = []
+        update: list[MemberRequirement] = []
+        delete: list[int] = []
+        moved: set[int] = set()
+        flags: dict[bool, list[int]] = {True: [], False: []}
+        for m in members:
+            old = states.get(m["id"])
+            req = None
+            want = None
+            if m["is_active"]:
+                req = requirement_of(
+                    status=m["status"],
+                    categories=m["categories"],
+                    is_exempt=m["is_exempt"],
+                    rule=rules[m["org_path"]],
+                )
+                want = (m["organization_id"], req.group, req.required_hours, req.needs_concentrated)
+                direct_counts[m["org_path"]]["members"] += 1
+                direct_counts[m["org_path"]][GROUP_FIELD[RequirementGroup(req.group)]] += 1
+            if _state_tuple(old) != want:
+                report.requirements += 1
+                report.note(f"党员#{m['id']} 学时要求：{_state_tuple(old)} → {want}")
+                if req is None:
+                    delete.append(m["id"])
+                else:
+                    state = MemberRequirement(
+                        member_id=m["id"],
+                        organization_id=m["organization_id"],
+                        group=req.group,
+                        required_hours=req.required_hours,
+                        needs_concentrated=req.needs_concentrated,
+                    )
+                    (update if old is not None else create).append(state)
+                    if old is not None and old.organization_id != m["organization_id"]:
+                        moved.add(m["id"])
+            for row in year_rows[m["id"]]:
+                done = req is not None and requirement_met(
+                    req, Decimal(row["total"]), Decimal(row["concentrated"])
+                )
+                if done and req is not None:
+                    direct_years[(m["org_path"], row["year"])][req.group] += 1
+                if done != row["completed"]:
+                    report.requirements += 1
+                    report.note(f"党员#{m['id']} {row['year']} 达标标记：{row['completed']} → {done}")
+                    flags[done].append(row["id"])
+        present = set(ids)
+        orphans = [mid for mid in states if mid not in present]
+        if report.applied:
+            _save_states(create, update, delete + orphans, moved)
+            _save_flags(flags)
+
+    _rebuild_org_counts(report, direct_counts, direct_years, path)
+
+
+def _rebuild_org_counts(
+    report: RebuildReport,
+    direct_counts: dict[str, Counter[str]],
+    direct_years: dict[tuple[str, int], Counter[str]],
+    path: str | None = None,
+) -> None:
+    """Compare the organisation counts (of a subtree, or all) with the recomputed member states;
+    overwrite when applying (and, for a subtree, add the change to the ancestors)."""
+    prefix = path or ""
+    counts = {k: v for k, v in _cumulate(direct_counts, lambda key: key).items() if k[0].startswith(prefix)}
+    years = {k: v for k, v in _cumulate(direct_years, lambda key: key[0]).items() if k[0].startswith(prefix)}
+    orgs = (
+        Organization.objects.all() if path is None else Organization.objects.filter(subtree_q("path", [path]))
+    )
+    org_ids = dict(orgs.values_list("path", "pk"))
+    path_of = {pk: p for p, pk in org_ids.items()}
+
+    count_qs = OrgRequirementCounts.objects.all()
+    year_qs = OrgYearCompletion.objects.all()
+    if path is not None:
+        count_qs = count_qs.filter(organization_id__in=list(path_of))
+        year_qs = year_qs.filter(organization_id__in=list(path_of))
+    stored_counts = {row.organization_id: row for row in count_qs}
+    stored_years = {(row.organization_id, row.year): row for row in year_qs}
+    # What the subtree's root held before any fix, for the ancestors' share of the change.
+    root_pk = org_ids.get(path) if path is not None else None
+    old_root = (
+        {name: getattr(stored_counts[root_pk], name) for name in COUNT_FIELDS}
+        if root_pk in stored_counts
+        else {}
+    )
+    old_root_years = {
+        year: {name: getattr(row, name) for name in COMPLETION_FIELDS}
+        for (pk, year), row in stored_years.items()
+        if pk == root_pk
+    }
+    fix_counts: list[OrgRequirementCounts] = []
+    new_counts: list[OrgRequirementCounts] = []
+    wanted = {org_ids[path]: counter for (path, _none), counter in counts.items() if path in org_ids}
+    for pk in sorted(set(wanted) | set(stored_counts)):
+        want = {name: wanted.get(pk, Counter())[name] for name in COUNT_FIELDS}
+        count_row = stored_counts.get(pk)
+        have = (
+            {name: getattr(count_row, name) for name in COUNT_FIELDS}
+            if count_row
+            else dict.fromkeys(COUNT_FIELDS, 0)
+        )
+        if want == have:
+            continue
+        report.summaries += 1
+        report.note(f"组织{path_of.get(pk, pk)} 学时要求人数：{have} → {want}")
+        if count_row is None:
+            new_counts.append(OrgRequirementCounts(organization_id=pk, **want))
+        else:
+            for name, value in want.items():
+                setattr(count_row, name, value)
+            fix_counts.append(count_row)
+
+    fix_years: list[OrgYearCompletion] = []
+    new_years: list[OrgYearCompletion] = []
+    wanted_years = {
+        (org_ids[path], year): counter for (path, year), counter in years.items() if path in org_ids
+    }
+    for key in sorted(set(wanted_years) | set(stored_years)):
+        want = {name: wanted_years.get(key, Counter())[name] for name in COMPLETION_FIELDS}
+        year_row = stored_years.get(key)
+        have = (
+            {name: getattr(year_row, name) for name in COMPLETION_FIELDS}
+            if year_row
+            else dict.fromkeys(COMPLETION_FIELDS, 0)
+        )
+        if want == have:
+            continue
+        report.summaries += 1
+        report.note(f"组织{path_of.get(key[0], key[0])} {key[1]} 达标人数：{have} → {want}")
+        if year_row is None:
+            new_years.append(OrgYearCompletion(organization_id=key[0], year=key[1], **want))
+        else:
+            for name, value in want.items():
+                setattr(year_row, name, value)
+            fix_years.append(year_row)
+    if report.applied and path is not None and root_pk is not None and len(path) > SEGMENT_WIDTH:
+        # The subtree's change, measured at its root, goes to every ancestor.
+        parent = path[:-SEGMENT_WIDTH]
+        new_root = wanted.get(root_pk, Counter())
+        delta = Counter({name: new_root[name] - old_root.get(name, 0) for name in COUNT_FIELDS})
+        year_deltas: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+        for year in {y for (pk, y) in wanted_years if pk == root_pk} | set(old_root_years):
+            new_year = wanted_years.get((root_pk, year), Counter())
+            old_year = old_root_years.get(year, {})
+            for name in COMPLETION_FIELDS:
+                year_deltas[(parent, year)][name] += new_year[name] - old_year.get(name, 0)
+        _apply_org_deltas({parent: delta}, year_deltas)
+    if report.applied:
+        OrgRequirementCounts.objects.bulk_create(new_counts, batch_size=1000)
+        OrgRequirementCounts.objects.bulk_update(fix_counts, list(COUNT_FIELDS), batch_size=1000)
+        OrgYearCompletion.objects.bulk_create(new_years, batch_size=1000)
+        OrgYearCompletion.objects.bulk_update(fix_years, list(COMPLETION_FIELDS), batch_size=1000)
+
+
+def learning_hours_rebuild(*, apply: bool) -> RebuildReport:
+    """Recompute everything derived from the sources and compare it with what is stored:
+    the ledger's net for every attendance row and every resource progress (manual lines stand as
+    recorded), ``MemberYearHours`` from the ledger, each member's requirement state and completion
+    flags, and the organisation counts. With ``apply`` the ledger gets correcting lines (never an
+    update), and the summaries are overwritten with the recomputed values, in one transaction."""
+    from partyedu.study.models import Attendance
+
+    report = RebuildReport(applied=apply)
+    with transaction.atomic():
+        attendance_max = Attendance.objects.aggregate(m=Max("pk"))["m"] or 0
+        progress_max = ResourceProgress.objects.aggregate(m=Max("pk"))["m"] or 0
+        _rebuild_ledger(report, SourceType.ATTENDANCE, attendance_max, desired_for_attendance)
+        _rebuild_ledger(report, SourceType.RESOURCE, progress_max, desired_for_resource)
+        _rebuild_year_hours(report)
+        _rebuild_requirements(report)
+        if apply and report.differences:
+            audit_record(
+                actor=None,
+                action=AuditAction.UPDATE,
+                object_type=LearningHourEntry._meta.label_lower,
+                object_repr="学时核对重算",
+                changes={
+                    "ledger": report.ledger,
+                    "ledger_rows_appended": report.ledger_rows_appended,
+                    "year_hours": report.year_hours,
+                    "requirements": report.requirements,
+                    "summaries": report.summaries,
+                },
+                message=f"学时核对重算：更正{report.differences}处",
+            )
+    return report
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+SHORT_COLUMNS = [
+    ExportColumn("姓名", 12),
+    ExportColumn("所在党组织", 30),
+    ExportColumn("要求类别", 22),
+    ExportColumn("应修学时", 10),
+    ExportColumn("已修学时", 10),
+    ExportColumn("还差学时", 10),
+    ExportColumn("说明", 24),
+]
+
+
+def learning_short_export(*, actor: Any, organization: Organization, year: int) -> bytes:
+    """The members of the subtree still short of their requirement, as xlsx, with no personal
+    data beyond the name; one audit row."""
+    if actor is not None:
+        _require_learning_scope(actor, "export", organization.path, "您无权导出该组织的学时情况")
+    book = XlsxExport()
+    sheet = book.sheet(f"{year}年学时未达标", SHORT_COLUMNS)
+    member: Any  # annotated by the selector
+    for member in short_list_for(organization=organization, year=year).iterator(chunk_size=2000):
+        counted = member.lh_conc if member.lh_group == RequirementGroup.CANDIDATE else member.lh_total
+        note = ""
+        if member.lh_group == RequirementGroup.CANDIDATE:
+            note = "只计集中培训学时"
+        elif member.lh_missing <= 0:
+            note = "尚未参加集中培训"
+        sheet.append(
+            [
+                member.name,
+                member.organization.name,
+                str(RequirementGroup(member.lh_group).label),
+                float(member.lh_required),
+                float(counted),
+                float(member.lh_missing),
+                note,
+            ]
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        object_type=LearningHourEntry._meta.label_lower,
+        object_repr=f"{organization.name} {year}年学时未达标名单"[:255],
+        changes={"rows": sheet.rows, "organization": organization.pk, "year": year},
+        message=f"导出学时未达标党员{sheet.rows}名",
+    )
+    return book.to_bytes()

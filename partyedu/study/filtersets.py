@@ -1,0 +1,83 @@
+"""Query-string filters of study lists (API and web). They narrow the caller's scope, never widen
+it: an organisation id outside the scope gives an empty list rather than an error, so the filter
+cannot probe which ids exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+
+from partyedu.core.scope import subtree_q
+
+from .choices import ActivityType, SiteKind
+from .models import Activity, EducationBase, TeachingSite, TrainingClass
+from .selectors import study_filter_organization
+
+
+class _OrganizationSubtreeMixin:
+    request: Any
+
+    def filter_organization(self, queryset: QuerySet[Any], name: str, value: int) -> QuerySet[Any]:
+        org = study_filter_organization(user=getattr(self.request, "user", None), org_id=value)
+        if org is None:
+            return queryset.none()
+        return queryset.filter(subtree_q("organization__path", [org.path]))
+
+
+class ActivityFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
+    organization = django_filters.NumberFilter(method="filter_organization", label="组织ID（含全部下级）")
+    year = django_filters.NumberFilter(field_name="start", lookup_expr="year", label="年度（按开始时间）")
+    activity_type = django_filters.ChoiceFilter(choices=ActivityType.choices, label="活动类型")
+    training_class = django_filters.NumberFilter(field_name="training_class", label="培训班ID")
+    site = django_filters.NumberFilter(field_name="site", label="教学点ID")
+    education_base = django_filters.NumberFilter(field_name="education_base", label="教育基地ID")
+    required_topic = django_filters.NumberFilter(field_name="required_topic", label="必修专题ID")
+    search = django_filters.CharFilter(field_name="topic", lookup_expr="contains", label="主题包含")
+
+    class Meta:
+        model = Activity
+        fields = [
+            "organization",
+            "year",
+            "activity_type",
+            "training_class",
+            "site",
+            "education_base",
+            "required_topic",
+            "search",
+        ]
+
+
+class TrainingClassFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
+    organization = django_filters.NumberFilter(method="filter_organization", label="组织ID（含全部下级）")
+    year = django_filters.NumberFilter(
+        field_name="start_date", lookup_expr="year", label="年度（按开班日期）"
+    )
+    search = django_filters.CharFilter(field_name="name", lookup_expr="contains", label="名称包含")
+
+    class Meta:
+        model = TrainingClass
+        fields = ["organization", "year", "search"]
+
+
+class TeachingSiteFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
+    organization = django_filters.NumberFilter(method="filter_organization", label="组织ID（含全部下级）")
+    kind = django_filters.ChoiceFilter(choices=SiteKind.choices, label="类型")
+    is_active = django_filters.BooleanFilter(label="启用")
+    search = django_filters.CharFilter(field_name="name", lookup_expr="contains", label="名称包含")
+
+    class Meta:
+        model = TeachingSite
+        fields = ["organization", "kind", "is_active", "search"]
+
+
+class EducationBaseFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
+    organization = django_filters.NumberFilter(method="filter_organization", label="组织ID（含全部下级）")
+    is_active = django_filters.BooleanFilter(label="启用")
+    search = django_filters.CharFilter(field_name="name", lookup_expr="contains", label="名称包含")
+
+    class Meta:
+        model = EducationBase
+        fields = ["organization", "is_active", "search"]

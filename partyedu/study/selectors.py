@@ -1,0 +1,717 @@
+"""Reads of study data. Every function starts from ``restrict(user, action)`` (or the user's
+study scope) and aggregates in SQL: counts per activity, per member, per branch and month come
+from grouped queries, never from Python loops over rows."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, ExtractMonth, Substr
+from django.http import Http404
+from django.utils import timezone
+
+from partyedu.core.scope import path_in, subtree_q, user_scope
+from partyedu.members.choices import MemberStatus
+from partyedu.members.models import Member
+from partyedu.organizations.choices import OrgLevel
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+from partyedu.organizations.services import ancestor_paths
+
+from .choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus
+from .models import (
+    Activity,
+    Attendance,
+    CadenceRule,
+    ClassEnrollment,
+    EducationBase,
+    MaterialDistribution,
+    RequiredTopic,
+    StudyMaterial,
+    StudyPlan,
+    TeachingSite,
+    TrainingClass,
+)
+
+APP = "study"
+
+
+# --- scope helpers -------------------------------------------------------------------------------
+
+
+def study_paths(user: Any, action: str = "view") -> tuple[str, ...]:
+    return user_scope(user, action, APP).paths
+
+
+def _within(org: Organization, paths: tuple[str, ...]) -> list[str]:
+    """The part of ``org``'s subtree inside the given scope paths, as subtree roots."""
+    if path_in(org.path, paths):
+        return [org.path]
+    return [p for p in paths if p.startswith(org.path)]
+
+
+def _from_above_q(field_name: str, paths: tuple[str, ...]) -> Q:
+    """Rows owned by an organisation in the given subtrees or by an ancestor of one of them: what
+    was issued from above (plans, materials, a district's teaching sites) is visible below."""
+    above = sorted({a for p in paths for a in ancestor_paths(p)[:-1]})
+    condition = subtree_q(field_name, paths)
+    if above:
+        condition |= Q(**{f"{field_name}__in": above})
+    return condition
+
+
+def study_filter_organization(*, user: Any, org_id: Any, action: str = "view") -> Organization | None:
+    """The organisation a list is narrowed to, if it lies inside the user's study scope; None
+    for an unknown or out-of-scope id (the list is then empty, so ids cannot be probed)."""
+    try:
+        pk = int(org_id)
+    except (TypeError, ValueError):
+        return None
+    return Organization.objects.filter(subtree_q("path", study_paths(user, action)), pk=pk).first()
+
+
+def _get(qs: QuerySet[Any], pk: Any, message: str) -> Any:
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(message) from None
+
+
+# --- activities and attendance -------------------------------------------------------------------
+
+
+def activity_list(
+    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+) -> QuerySet[Activity]:
+    """Activities in the user's scope, newest first. Filters: ``organization`` (an Organization:
+    its whole subtree), ``year``, ``activity_type``, ``training_class``, ``site``,
+    ``education_base``, ``required_topic`` (instances or ids), ``q`` (topic contains)."""
+    filters = filters or {}
+    qs = Activity.objects.restrict(user, action).select_related("organization")
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
+    if filters.get("year"):
+        qs = qs.filter(start__year=int(filters["year"]))
+    if filters.get("activity_type"):
+        qs = qs.filter(activity_type=filters["activity_type"])
+    for name in ("training_class", "site", "education_base", "required_topic"):
+        value = filters.get(name)
+        if value not in (None, ""):
+            qs = qs.filter(**{name: value})
+    if filters.get("q") and str(filters["q"]).strip():
+        qs = qs.filter(topic__contains=str(filters["q"]).strip())
+    return qs.order_by("-start", "-id")
+
+
+def activity_get(*, user: Any, pk: Any, action: str = "view") -> Activity:
+    """One activity in the user's scope for ``action``; anything else is 404."""
+    qs = Activity.objects.restrict(user, action).select_related(
+        "organization", "site", "education_base", "required_topic", "training_class"
+    )
+    activity: Activity = _get(qs, pk, "活动不存在")
+    return activity
+
+
+@dataclass(frozen=True)
+class AttendanceCounts:
+    expected: int = 0  # the roster, invitees not included
+    invitees: int = 0
+    present: int = 0
+    late: int = 0
+    leave: int = 0
+    absent: int = 0
+    makeup: int = 0
+    unmarked: int = 0
+
+    @property
+    def attended(self) -> int:
+        return self.present + self.late
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "expected": self.expected,
+            "invitees": self.invitees,
+            "present": self.present,
+            "late": self.late,
+            "leave": self.leave,
+            "absent": self.absent,
+            "makeup": self.makeup,
+            "unmarked": self.unmarked,
+        }
+
+
+def activity_attendance_counts(activity_ids: list[int]) -> dict[int, AttendanceCounts]:
+    """Attendance counts of the given activities (a page of a list) in one grouped query."""
+    if not activity_ids:
+        return {}
+    roster = Q(is_invitee=False)
+    rows = (
+        Attendance.objects.filter(activity_id__in=activity_ids)
+        .values("activity_id")
+        .annotate(
+            expected=Count("id", filter=roster),
+            invitees=Count("id", filter=Q(is_invitee=True)),
+            present=Count("id", filter=Q(status=AttendanceStatus.PRESENT)),
+            late=Count("id", filter=Q(status=AttendanceStatus.LATE)),
+            leave=Count("id", filter=Q(status=AttendanceStatus.LEAVE)),
+            absent=Count("id", filter=Q(status=AttendanceStatus.ABSENT)),
+            makeup=Count("id", filter=Q(status=AttendanceStatus.MAKEUP)),
+            unmarked=Count("id", filter=Q(status=AttendanceStatus.UNMARKED)),
+        )
+        .order_by()
+    )
+    counts = {pk: AttendanceCounts() for pk in activity_ids}
+    for row in rows:
+        pk = row.pop("activity_id")
+        counts[pk] = AttendanceCounts(**row)
+    return counts
+
+
+def attendance_list(*, user: Any, activity: Activity, action: str = "view") -> QuerySet[Attendance]:
+    """The roster of an activity with each member's mark: the roster first, then invitees, each
+    in the order of the organisation tree and name."""
+    return (
+        Attendance.objects.restrict(user, action)
+        .filter(activity=activity)
+        .select_related("member", "member__organization")
+        .order_by("is_invitee", "member__org_path", "member__name", "id")
+    )
+
+
+def activity_quorum(activity: Activity) -> dict[str, Any]:
+    """Whether a 支部党员大会 had its quorum (支部条例 第十一条): more than half of the voting
+    members expected were present (出席 or 迟到). Only full members vote: probationary members,
+    candidates and invitees (列席) are not counted."""
+    voting = Q(activity=activity, is_invitee=False, member__status=MemberStatus.FULL)
+    agg = Attendance.objects.filter(voting).aggregate(
+        voting_expected=Count("id"), voting_present=Count("id", filter=Q(status__in=ATTENDED_STATUSES))
+    )
+    expected, present = agg["voting_expected"], agg["voting_present"]
+    return {"voting_expected": expected, "voting_present": present, "quorum_met": present * 2 > expected}
+
+
+def attendance_makeup_pending(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Attendance]:
+    """Reported 补学 waiting for the secretary's confirmation, in the user's scope."""
+    filters = filters or {}
+    qs = Attendance.objects.restrict(user, "change").filter(
+        status=AttendanceStatus.MAKEUP, makeup_confirmed_at__isnull=True
+    )
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("activity__organization__path", [org.path]))
+    return qs.select_related("member", "activity", "activity__organization").order_by(
+        "-activity__start", "id"
+    )
+
+
+def my_attendance_list(*, user: Any, year: int | None = None) -> QuerySet[Attendance]:
+    """The signed-in member's own attendance (我的活动): their own rows, whatever their roles."""
+    if not getattr(user, "is_authenticated", False):
+        return Attendance.objects.none()
+    qs = Attendance.objects.filter(member__user=user)
+    if year:
+        qs = qs.filter(activity__start__year=year)
+    return qs.select_related("activity", "activity__organization").order_by("-activity__start", "-id")
+
+
+# --- study plans ---------------------------------------------------------------------------------
+
+
+def study_plan_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[StudyPlan]:
+    """Plans issued by organisations in the user's scope or by those above it (a branch sees the
+    plans its district and city issued)."""
+    filters = filters or {}
+    paths = study_paths(user)
+    if not paths:
+        return StudyPlan.objects.none()
+    qs = StudyPlan.objects.filter(_from_above_q("organization__path", paths)).select_related("organization")
+    if filters.get("year"):
+        qs = qs.filter(year=int(filters["year"]))
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    return qs.order_by("-year", "-id")
+
+
+def study_plan_get(*, user: Any, pk: Any) -> StudyPlan:
+    plan: StudyPlan = _get(study_plan_list(user=user), pk, "学习计划不存在")
+    return plan
+
+
+def required_topic_choices(*, user: Any, organization: Organization) -> QuerySet[RequiredTopic]:
+    """Required topics an activity of ``organization`` may cover: those of plans issued by the
+    organisation or one above it."""
+    return (
+        RequiredTopic.objects.filter(plan__organization__path__in=ancestor_paths(organization.path))
+        .select_related("plan")
+        .order_by("-plan__year", "plan_id", "sort_order", "id")
+    )
+
+
+@dataclass
+class TopicCoverage:
+    topic: RequiredTopic
+    covered: list[Organization]
+    missing: list[Organization]
+
+    @property
+    def rate(self) -> float:
+        total = len(self.covered) + len(self.missing)
+        return len(self.covered) / total if total else 0.0
+
+
+@dataclass
+class PlanCoverage:
+    plan: StudyPlan
+    branches: list[Organization]
+    topics: list[TopicCoverage]
+
+
+def _branch_of(path: str, branches: dict[str, Organization]) -> Organization | None:
+    """The branch whose subtree holds ``path`` (a branch or one of its groups)."""
+    for prefix in reversed(ancestor_paths(path)):
+        if prefix in branches:
+            return branches[prefix]
+    return None
+
+
+def plan_coverage(plan: StudyPlan, user: Any) -> PlanCoverage:
+    """For each required topic of the plan, which branches in the plan's subtree (and the user's
+    scope) have held at least one activity covering it — held by the branch or one of its groups.
+    Three queries whatever the number of branches."""
+    roots = _within(plan.organization, study_paths(user))
+    branches = list(
+        Organization.objects.filter(subtree_q("path", roots), level=OrgLevel.BRANCH, is_active=True).order_by(
+            "path"
+        )
+    )
+    by_path = {b.path: b for b in branches}
+    topics = list(plan.topics.all())
+    covered: dict[int, set[int]] = {t.pk: set() for t in topics}
+    pairs = (
+        Activity.objects.filter(required_topic__plan=plan)
+        .filter(subtree_q("organization__path", roots))
+        .values_list("required_topic_id", "organization__path")
+        .distinct()
+    )
+    for topic_id, path in pairs:
+        branch = _branch_of(path, by_path)
+        if branch is not None and topic_id in covered:
+            covered[topic_id].add(branch.pk)
+    return PlanCoverage(
+        plan=plan,
+        branches=branches,
+        topics=[
+            TopicCoverage(
+                topic=t,
+                covered=[b for b in branches if b.pk in covered[t.pk]],
+                missing=[b for b in branches if b.pk not in covered[t.pk]],
+            )
+            for t in topics
+        ],
+    )
+
+
+# --- training classes ----------------------------------------------------------------------------
+
+
+def training_class_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[TrainingClass]:
+    filters = filters or {}
+    qs = TrainingClass.objects.restrict(user, "view").select_related("organization", "site")
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
+    if filters.get("year"):
+        qs = qs.filter(start_date__year=int(filters["year"]))
+    if filters.get("q") and str(filters["q"]).strip():
+        qs = qs.filter(name__contains=str(filters["q"]).strip())
+    return qs.annotate(enrolled=Count("enrollments", distinct=True)).order_by("-start_date", "id")
+
+
+def training_class_get(*, user: Any, pk: Any, action: str = "view") -> TrainingClass:
+    qs = TrainingClass.objects.restrict(user, action).select_related("organization", "site")
+    tc: TrainingClass = _get(qs, pk, "培训班不存在")
+    return tc
+
+
+def training_class_sessions(training_class: TrainingClass) -> QuerySet[Activity]:
+    return training_class.sessions.select_related("organization", "site").order_by("start", "id")
+
+
+def training_class_enrollments(training_class: TrainingClass) -> QuerySet[ClassEnrollment]:
+    return training_class.enrollments.select_related("member", "member__organization").order_by(
+        "member__org_path", "member__name", "member_id"
+    )
+
+
+# Attendance that counts as attending a session: 出席, 迟到, or 补学 once confirmed.
+CREDITED_Q = Q(status__in=ATTENDED_STATUSES) | Q(
+    status=AttendanceStatus.MAKEUP, makeup_confirmed_at__isnull=False
+)
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    member: Member
+    attended: int
+    held: int
+    completed: bool
+
+    @property
+    def ratio(self) -> float:
+        return self.attended / self.held if self.held else 0.0
+
+
+def class_completion(training_class: TrainingClass, at: datetime | None = None) -> list[CompletionRow]:
+    """Per enrollee: sessions attended (出席, 迟到, confirmed 补学) out of the sessions held so far,
+    and whether that meets the class's completion ratio. Two queries: the sessions held, and the
+    enrollees with their attended count as a grouped subquery."""
+    at = at or timezone.now()
+    held = training_class.sessions.filter(start__lte=at).count()
+    attended = (
+        Attendance.objects.filter(
+            CREDITED_Q,
+            member_id=OuterRef("member_id"),
+            activity__training_class=training_class,
+            activity__start__lte=at,
+        )
+        .order_by()
+        .values("member_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    enrollments = training_class_enrollments(training_class).annotate(
+        attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0))
+    )
+    ratio = Decimal(training_class.completion_ratio)
+    return [
+        CompletionRow(
+            member=e.member,
+            attended=e.attended,  # type: ignore[attr-defined]
+            held=held,
+            completed=bool(held) and Decimal(e.attended) >= ratio * held,  # type: ignore[attr-defined]
+        )
+        for e in enrollments
+    ]
+
+
+# --- teaching sites and education bases ----------------------------------------------------------
+
+
+def teaching_site_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[TeachingSite]:
+    filters = filters or {}
+    qs = TeachingSite.objects.restrict(user, "view").select_related("organization")
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
+    if filters.get("kind"):
+        qs = qs.filter(kind=filters["kind"])
+    if filters.get("is_active") in (True, False):
+        qs = qs.filter(is_active=filters["is_active"])
+    if filters.get("q") and str(filters["q"]).strip():
+        qs = qs.filter(name__contains=str(filters["q"]).strip())
+    return qs.order_by("organization__path", "name", "id")
+
+
+def teaching_site_get(*, user: Any, pk: Any, action: str = "view") -> TeachingSite:
+    site: TeachingSite = _get(
+        TeachingSite.objects.restrict(user, action).select_related("organization"), pk, "教学点不存在"
+    )
+    return site
+
+
+def teaching_site_choices(*, user: Any, organization: Organization | None = None) -> QuerySet[TeachingSite]:
+    """Active sites an activity may be held at: those in the user's scope and those run by an
+    organisation above it (or above ``organization``)."""
+    paths = study_paths(user)
+    condition = _from_above_q("organization__path", paths)
+    if organization is not None:
+        condition |= Q(organization__path__in=ancestor_paths(organization.path))
+    return (
+        TeachingSite.objects.filter(condition, is_active=True)
+        .select_related("organization")
+        .order_by("organization__path", "name")
+    )
+
+
+def education_base_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[EducationBase]:
+    """Education bases in the user's scope, with the number of visits (activities held there)."""
+    filters = filters or {}
+    qs = EducationBase.objects.restrict(user, "view").select_related("organization")
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
+    if filters.get("is_active") in (True, False):
+        qs = qs.filter(is_active=filters["is_active"])
+    if filters.get("q") and str(filters["q"]).strip():
+        qs = qs.filter(name__contains=str(filters["q"]).strip())
+    return qs.annotate(visit_count=Count("activities")).order_by("organization__path", "name", "id")
+
+
+def education_base_get(*, user: Any, pk: Any, action: str = "view") -> EducationBase:
+    base: EducationBase = _get(
+        EducationBase.objects.restrict(user, action).select_related("organization"), pk, "教育基地不存在"
+    )
+    return base
+
+
+def education_base_choices(*, user: Any, organization: Organization | None = None) -> QuerySet[EducationBase]:
+    paths = study_paths(user)
+    condition = _from_above_q("organization__path", paths)
+    if organization is not None:
+        condition |= Q(organization__path__in=ancestor_paths(organization.path))
+    return (
+        EducationBase.objects.filter(condition, is_active=True)
+        .select_related("organization")
+        .order_by("organization__path", "name")
+    )
+
+
+def education_base_visits(*, user: Any, base: EducationBase) -> QuerySet[Activity]:
+    """Visits to a base (活动 held there) that the user may see."""
+    return activity_list(user=user, filters={"education_base": base})
+
+
+# --- printed study materials ---------------------------------------------------------------------
+
+
+def material_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[StudyMaterial]:
+    """Materials handed out by organisations in the user's scope or above it."""
+    filters = filters or {}
+    paths = study_paths(user)
+    if not paths:
+        return StudyMaterial.objects.none()
+    qs = StudyMaterial.objects.filter(_from_above_q("organization__path", paths)).select_related(
+        "organization"
+    )
+    if filters.get("year"):
+        qs = qs.filter(year=int(filters["year"]))
+    return qs.order_by("-year", "title", "id")
+
+
+def material_get(*, user: Any, pk: Any) -> StudyMaterial:
+    material: StudyMaterial = _get(material_list(user=user), pk, "学习材料不存在")
+    return material
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    organization: Organization
+    members: int
+    distributed: int
+    # True for the row of members registered directly at the organisation (本级), not below it.
+    own_level: bool = False
+
+    @property
+    def rate(self) -> float:
+        return self.distributed / self.members if self.members else 0.0
+
+
+@dataclass
+class MaterialCoverage:
+    total: CoverageRow
+    rows: list[CoverageRow] = field(default_factory=list)
+
+
+def material_coverage(
+    *, user: Any, material: StudyMaterial, organization: Organization
+) -> MaterialCoverage | None:
+    """Copies handed out against active members for ``organization``'s subtree, with one row per
+    direct child (and one for members registered at the organisation itself). Two grouped
+    queries, grouping members by the path prefix of the child they fall under. None when the
+    organisation is outside the user's scope."""
+    if not path_in(organization.path, study_paths(user)):
+        return None
+    width = len(organization.path) + SEGMENT_WIDTH
+    members = dict(
+        Member.objects.filter(subtree_q("org_path", [organization.path]), is_active=True)
+        .annotate(prefix=Substr("org_path", 1, width))
+        .values("prefix")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("prefix", "n")
+    )
+    handed = dict(
+        MaterialDistribution.objects.filter(
+            subtree_q("member__org_path", [organization.path]), material=material, member__is_active=True
+        )
+        .annotate(prefix=Substr("member__org_path", 1, width))
+        .values("prefix")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("prefix", "n")
+    )
+    children = {
+        c.path: c for c in Organization.objects.filter(parent=organization).order_by("sort_order", "path")
+    }
+    rows = []
+    if members.get(organization.path) or handed.get(organization.path):
+        rows.append(
+            CoverageRow(
+                organization,
+                members.get(organization.path, 0),
+                handed.get(organization.path, 0),
+                own_level=True,
+            )
+        )
+    for path, child in children.items():
+        if child.is_active or members.get(path) or handed.get(path):
+            rows.append(CoverageRow(child, members.get(path, 0), handed.get(path, 0)))
+    total = CoverageRow(organization, sum(members.values()), sum(handed.values()))
+    return MaterialCoverage(total=total, rows=rows)
+
+
+# --- cadence of organisational life --------------------------------------------------------------
+
+# DOMAIN_RULES defaults (per_months, times): 主题党日 monthly; 支部党员大会 and 党课 quarterly.
+DEFAULT_CADENCE: dict[str, tuple[int, int]] = {
+    ActivityType.THEME_DAY: (1, 1),
+    ActivityType.BRANCH_ASSEMBLY: (3, 1),
+    ActivityType.PARTY_LECTURE: (3, 1),
+}
+
+
+def period_label(per_months: int, number: int) -> str:
+    """The name of the ``number``-th period (1-based) of a year cut into ``per_months`` months."""
+    if per_months == 1:
+        return f"{number}月"
+    if per_months == 3:
+        return f"第{number}季度"
+    if per_months == 6:
+        return "上半年" if number == 1 else "下半年"
+    if per_months == 12:
+        return "全年"
+    first = (number - 1) * per_months + 1
+    return f"{first}–{min(first + per_months - 1, 12)}月"
+
+
+@dataclass
+class CadenceItem:
+    activity_type: str
+    per_months: int
+    times: int
+    # Activities held in each period of the year (index 0 = period 1).
+    counts: list[int]
+    # Periods (1-based) that have ended without enough activities.
+    missing: list[int]
+    # The period under way has not yet had enough (not counted as missing).
+    pending: bool
+
+    @property
+    def label(self) -> str:
+        return str(ActivityType(self.activity_type).label)
+
+    @property
+    def missing_labels(self) -> list[str]:
+        return [period_label(self.per_months, n) for n in self.missing]
+
+
+@dataclass
+class BranchCadence:
+    branch: Organization
+    items: list[CadenceItem]
+
+    @property
+    def compliant(self) -> bool:
+        return not any(item.missing for item in self.items)
+
+    def item(self, activity_type: str) -> CadenceItem | None:
+        return next((i for i in self.items if i.activity_type == activity_type), None)
+
+    def missing(self, activity_type: str) -> list[int]:
+        item = self.item(activity_type)
+        return item.missing if item else []
+
+    @property
+    def theme_day_missing_months(self) -> list[int]:
+        return self.missing(ActivityType.THEME_DAY)
+
+    @property
+    def assembly_missing_quarters(self) -> list[int]:
+        return self.missing(ActivityType.BRANCH_ASSEMBLY)
+
+    @property
+    def lecture_missing_quarters(self) -> list[int]:
+        return self.missing(ActivityType.PARTY_LECTURE)
+
+
+def _period_state(year: int, per_months: int, as_of: date) -> tuple[int, int]:
+    """(number of periods that have ended by ``as_of``, number of periods in the year)."""
+    periods = -(-12 // per_months)
+    ended = 0
+    for n in range(1, periods + 1):
+        last_month = min(n * per_months, 12)
+        last_day = date(year, last_month, calendar.monthrange(year, last_month)[1])
+        if last_day < as_of:
+            ended = n
+    return ended, periods
+
+
+def cadence_report(
+    *, user: Any, organization: Organization, year: int, as_of: date | None = None
+) -> list[BranchCadence]:
+    """For every branch in ``organization``'s subtree within the user's scope: per required
+    activity type, the activities held in each period of ``year`` and the periods that ended
+    without enough of them (months lacking a 主题党日, quarters lacking a 支部党员大会 or a 党课 by
+    default). Activities held by a branch's party groups count for the branch. CadenceRule rows
+    override the defaults for a subtree; the nearest rule up the tree wins, and ``times=0`` lifts
+    a requirement. Three queries whatever the number of branches: branches, rules, and the
+    activities grouped by organisation, type and month."""
+    as_of = as_of or timezone.localdate()
+    roots = _within(organization, study_paths(user))
+    if not roots:
+        return []
+    branches = list(
+        Organization.objects.filter(subtree_q("path", roots), level=OrgLevel.BRANCH, is_active=True).order_by(
+            "path"
+        )
+    )
+    if not branches:
+        return []
+    rules: dict[tuple[str, str], tuple[int, int]] = {
+        (path, activity_type): (per_months, times)
+        for path, activity_type, per_months, times in CadenceRule.objects.filter(
+            Q(organization__path__in=ancestor_paths(organization.path))
+            | subtree_q("organization__path", roots)
+        ).values_list("organization__path", "activity_type", "per_months", "times")
+    }
+    types = list(dict.fromkeys([*DEFAULT_CADENCE, *(t for _, t in rules)]))
+    by_path = {b.path: b for b in branches}
+    held: dict[tuple[int, str, int], int] = {}
+    rows = (
+        Activity.objects.filter(
+            subtree_q("organization__path", roots), start__year=year, activity_type__in=types
+        )
+        .annotate(month=ExtractMonth("start"))
+        .values("organization__path", "activity_type", "month")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        branch = _branch_of(row["organization__path"], by_path)
+        if branch is not None:
+            key = (branch.pk, row["activity_type"], row["month"])
+            held[key] = held.get(key, 0) + row["n"]
+
+    report = []
+    for branch in branches:
+        chain = list(reversed(ancestor_paths(branch.path)))
+        items = []
+        for activity_type in types:
+            rule = next((rules[(p, activity_type)] for p in chain if (p, activity_type) in rules), None)
+            per_months, times = rule or DEFAULT_CADENCE.get(activity_type, (0, 0))
+            if not per_months or not times:
+                continue
+            ended, periods = _period_state(year, per_months, as_of)
+            counts = [0] * periods
+            for month in range(1, 13):
+                counts[(month - 1) // per_months] += held.get((branch.pk, activity_type, month), 0)
+            missing = [n for n in range(1, ended + 1) if counts[n - 1] < times]
+            pending = ended < periods and date(year, 1, 1) <= as_of and counts[ended] < times
+            items.append(CadenceItem(activity_type, per_months, times, counts, missing, pending))
+        report.append(BranchCadence(branch=branch, items=items))
+    return report
