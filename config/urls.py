@@ -5,5 +5,7 @@ urlpatterns = [
     path("accounts/", include("partyedu.accounts.urls")),
     path("organizations/", include("partyedu.organizations.urls")),
     path("members/", include("partyedu.members.urls")),
+    path("study/", include("partyedu.study.urls")),
+    path("learning/", include("partyedu.learning.urls")),
     path("api/", include("partyedu.api.urls")),
 ]

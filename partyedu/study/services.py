@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -483,8 +484,12 @@ def activity_delete(*, actor: Any, activity: Activity) -> None:
         obj=activity,
         changes={"before": snapshot(activity, AUDITED_ACTIVITY_FIELDS), "attendance": len(attendance_ids)},
     )
+    files = [(f.file.storage, f.file.name) for f in activity.files.all()]
     activity.delete()
     sync_attendance_hours(attendance_ids=attendance_ids, actor=actor)
+    # Stored images go once the deletion has committed (a rollback keeps them).
+    for storage, name in files:
+        transaction.on_commit(partial(storage.delete, name))
 
 
 # --- attendance ----------------------------------------------------------------------------------
@@ -1114,3 +1119,64 @@ def cadence_rule_delete(*, actor: Any, rule: CadenceRule) -> None:
         changes={"before": snapshot(rule, ("organization", "activity_type", "per_months", "times"))},
     )
     rule.delete()
+
+
+@transaction.atomic
+def activity_files_update(
+    *,
+    actor: Any,
+    activity: Activity,
+    photos: Sequence[Any] = (),
+    sign_in_sheet: Any = None,
+    remove: Iterable[Any] = (),
+) -> Activity:
+    """Add photos (at most ``MAX_PHOTOS`` in all) and/or replace the sign-in sheet scan of an
+    activity, and drop the files ticked for removal, with one audit row. Files must be images
+    (``ActivityFile.file`` is an ImageField; Pillow checks the content, not the name)."""
+    from django.core.files.images import get_image_dimensions
+
+    from .choices import MAX_PHOTOS, FileKind
+    from .models import ActivityFile
+
+    activity = _lock_activity(activity)
+    _require_org(actor, "change", activity.organization, "您无权修改该组织的活动")
+    remove_ids = [int(pk) for pk in remove]
+    for upload in [*photos, *([sign_in_sheet] if sign_in_sheet else [])]:
+        width, _height = get_image_dimensions(upload)
+        if not width:
+            raise ValidationError(
+                {"photos": [f"“{getattr(upload, 'name', '')}”不是有效的图片文件，请上传照片（JPG、PNG）"]}
+            )
+    removed = list(ActivityFile.objects.filter(activity=activity, pk__in=remove_ids))
+    if sign_in_sheet:
+        removed += list(
+            ActivityFile.objects.filter(activity=activity, kind=FileKind.SIGN_IN_SHEET).exclude(
+                pk__in=remove_ids
+            )
+        )
+    kept_photos = (
+        ActivityFile.objects.filter(activity=activity, kind=FileKind.PHOTO)
+        .exclude(pk__in=[f.pk for f in removed])
+        .count()
+    )
+    if kept_photos + len(photos) > MAX_PHOTOS:
+        raise ValidationError({"photos": [f"每次活动最多保存{MAX_PHOTOS}张照片，已有{kept_photos}张"]})
+    for old in removed:
+        # The file goes only once the transaction has committed.
+        transaction.on_commit(partial(old.file.storage.delete, old.file.name))
+        old.delete()
+    added = [ActivityFile(activity=activity, kind=FileKind.PHOTO, file=photo) for photo in photos]
+    if sign_in_sheet:
+        added.append(ActivityFile(activity=activity, kind=FileKind.SIGN_IN_SHEET, file=sign_in_sheet))
+    for item in added:
+        item.full_clean(exclude=["activity"])
+        item.save()
+    if added or removed:
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=activity,
+            changes={"files": {"added": len(added), "removed": len(removed)}},
+            message="上传或删除活动图片",
+        )
+    return activity

@@ -1,0 +1,721 @@
+"""Study pages: activities (list, record on a phone, detail, edit, delete), the attendance screen,
+QR check-in (the code on the secretary's phone or a projector, and the member's scan), study plans
+with their coverage, training classes, teaching sites, education bases, the cadence report and
+printed materials. Views parse input, call one service or selector and render."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from partyedu.core.forms import apply_validation_error
+from partyedu.core.scope import has_action, path_in, subtree_q, user_scope
+from partyedu.core.views import PAGE_SIZE, action_required, is_htmx_partial, paginate, posted
+from partyedu.members.selectors import member_list, member_of_user
+from partyedu.organizations.models import Organization
+
+from . import selectors, services
+from .checkin import checkin_qr_svg, checkin_token, checkin_url, checkin_with_token
+from .choices import ATTENDED_STATUSES, ActivityType, AttendanceMethod, AttendanceStatus, FileKind
+from .forms import (
+    ActivityDeleteForm,
+    ActivityFilterForm,
+    ActivityForm,
+    DistributeForm,
+    EducationBaseForm,
+    MaterialForm,
+    MemberPickForm,
+    OrganizationPickForm,
+    OrgYearForm,
+    PlaceFilterForm,
+    StudyPlanFilterForm,
+    StudyPlanForm,
+    TeachingSiteForm,
+    TrainingClassFilterForm,
+    TrainingClassForm,
+    default_organization,
+    posted_marks,
+)
+from .models import Activity, ActivityFile, Attendance
+
+APP = "study"
+# The four marks of the attendance screen (补学 is confirmed separately).
+MARKS = (
+    (AttendanceStatus.PRESENT, "success"),
+    (AttendanceStatus.LATE, "warning"),
+    (AttendanceStatus.LEAVE, "info"),
+    (AttendanceStatus.ABSENT, "danger"),
+)
+# A member who scanned before signing in is checked in as of the scan if they sign in this soon.
+SCAN_SESSION_KEY = "checkin_scan"
+SCAN_GRACE = timedelta(minutes=10)
+SVG_SIZE = re.compile(r'^<svg width="(\d+)" height="(\d+)"')
+# At most this many members are listed for ticking; a larger organisation is narrowed first.
+PICK_LIMIT = 300
+
+
+def _can(user: Any, action: str, org: Organization) -> bool:
+    return path_in(org.path, user_scope(user, action, APP).paths)
+
+
+def _htmx_or_page(request: HttpRequest, partial: str, page: str, context: dict[str, Any]) -> HttpResponse:
+    response = render(request, partial if is_htmx_partial(request) else page, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+# --- activities ----------------------------------------------------------------------------------
+
+
+@action_required("view", APP)
+def activity_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = ActivityFilterForm(request.GET or None, user=user)
+    page = paginate(request, selectors.activity_list(user=user, filters=form.filters()))
+    counts = selectors.activity_attendance_counts([a.pk for a in page])
+    for activity in page:
+        activity.counts = counts[activity.pk]
+    context = {"form": form, "page_obj": page, "can_add": has_action(user, "add", APP)}
+    return _htmx_or_page(request, "study/_activity_table.html", "study/activity_list.html", context)
+
+
+@action_required("view", APP)
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    activity = selectors.activity_get(user=user, pk=pk)
+    counts = selectors.activity_attendance_counts([activity.pk])[activity.pk]
+    quorum = (
+        selectors.activity_quorum(activity)
+        if activity.activity_type == ActivityType.BRANCH_ASSEMBLY
+        else None
+    )
+    not_attended = list(
+        selectors.attendance_list(user=user, activity=activity)
+        .filter(status__in=[AttendanceStatus.LEAVE, AttendanceStatus.ABSENT, AttendanceStatus.MAKEUP])
+        .values_list("member__name", "status")[:200]
+    )
+    by_status: dict[str, list[str]] = {}
+    for name, status in not_attended:
+        by_status.setdefault(str(AttendanceStatus(status).label), []).append(name)
+    files = list(activity.files.all())
+    context = {
+        "activity": activity,
+        "counts": counts,
+        "quorum": quorum,
+        "by_status": by_status,
+        "photos": [f for f in files if f.kind == FileKind.PHOTO],
+        "sheets": [f for f in files if f.kind == FileKind.SIGN_IN_SHEET],
+        "can_change": _can(user, "change", activity.organization),
+        "can_delete": _can(user, "delete", activity.organization),
+    }
+    return render(request, "study/activity_detail.html", context)
+
+
+@transaction.atomic
+def _save_activity(request: HttpRequest, form: ActivityForm, activity: Activity | None) -> Activity | None:
+    """Record or update the activity with its images in one transaction; service errors go on
+    the form."""
+    data = form.service_data()
+    try:
+        with transaction.atomic():
+            if activity is None:
+                activity = services.activity_record(actor=request.user, data=data)
+            else:
+                activity = services.activity_update(actor=request.user, activity=activity, data=data)
+            services.activity_files_update(
+                actor=request.user,
+                activity=activity,
+                photos=form.cleaned_data.get("photos") or [],
+                sign_in_sheet=form.cleaned_data.get("sign_in_sheet"),
+                remove=form.cleaned_data.get("remove_files") or [],
+            )
+    except ValidationError as exc:
+        apply_validation_error(form, exc, ActivityForm.FIELD_MAP)  # type: ignore[arg-type]
+        return None
+    return activity
+
+
+@action_required("add", APP)
+def activity_create(request: HttpRequest) -> HttpResponse:
+    form = ActivityForm(posted(request), request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        activity = _save_activity(request, form, None)
+        if activity is not None:
+            messages.success(request, _("已登记活动“%(topic)s”") % {"topic": activity.topic})
+            return redirect("study:activity_detail", pk=activity.pk)
+    return render(request, "study/activity_form.html", {"form": form, "activity": None})
+
+
+@action_required("change", APP)
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_get(user=request.user, pk=pk, action="change")
+    form = ActivityForm(posted(request), request.FILES or None, user=request.user, activity=activity)
+    if request.method == "POST" and form.is_valid() and _save_activity(request, form, activity) is not None:
+        messages.success(request, _("已保存"))
+        return redirect("study:activity_detail", pk=activity.pk)
+    return render(request, "study/activity_form.html", {"form": form, "activity": activity})
+
+
+@action_required("delete", APP)
+def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_get(user=request.user, pk=pk, action="delete")
+    form = ActivityDeleteForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        topic = activity.topic
+        services.activity_delete(actor=request.user, activity=activity)
+        messages.success(request, _("已删除活动“%(topic)s”") % {"topic": topic})
+        return redirect("study:activity_list")
+    counts = selectors.activity_attendance_counts([activity.pk])[activity.pk]
+    return render(
+        request, "study/activity_delete.html", {"activity": activity, "form": form, "counts": counts}
+    )
+
+
+@never_cache
+@action_required("view", APP)
+def activity_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    """A photo or sign-in sheet, to those who may see the activity."""
+    activity = selectors.activity_get(user=request.user, pk=pk)
+    item = ActivityFile.objects.filter(activity=activity, pk=file_pk).first()
+    if item is None or not item.file:
+        raise Http404(_("图片不存在"))
+    content_type = mimetypes.guess_type(item.file.name)[0] or "application/octet-stream"
+    response = FileResponse(item.file.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- attendance ----------------------------------------------------------------------------------
+
+
+@action_required("change", APP)
+def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole roster on one screen, a four-way mark per member, one submit. Submitting twice
+    changes nothing the second time (the service is idempotent)."""
+    user = request.user
+    activity = selectors.activity_get(user=user, pk=pk, action="change")
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            result = services.attendance_mark(
+                actor=user,
+                activity=activity,
+                records=posted_marks(request.POST),
+                method=AttendanceMethod.ROSTER,
+            )
+        except ValidationError as exc:
+            errors = exc.messages
+        else:
+            if result.changed:
+                messages.success(request, _("已保存出勤：%(n)d人有变动") % {"n": len(result.changed)})
+            else:
+                messages.info(request, _("出勤情况没有变化"))
+            return redirect("study:activity_detail", pk=activity.pk)
+    rows = list(selectors.attendance_list(user=user, activity=activity, action="change"))
+    chosen = posted_marks(request.POST) if request.method == "POST" else []
+    picked = {str(r["member"]): r["status"] for r in chosen}
+    for row in rows:
+        row.choice = picked.get(str(row.member_id), row.status)
+    counts = selectors.activity_attendance_counts([activity.pk])[activity.pk]
+    context = {
+        "activity": activity,
+        "roster": [r for r in rows if not r.is_invitee],
+        "invitees": [r for r in rows if r.is_invitee],
+        "rows": rows,
+        "counts": counts,
+        "marks": [(status.value, status.label, color) for status, color in MARKS],
+        "errors": errors,
+    }
+    return render(request, "study/attendance.html", context, status=400 if errors else 200)
+
+
+@require_POST
+@action_required("change", APP)
+def attendance_makeup(request: HttpRequest, pk: int, attendance_pk: int) -> HttpResponse:
+    """Confirm a reported 补学, or record (and so confirm) 补学 for an absent member."""
+    user = request.user
+    activity = selectors.activity_get(user=user, pk=pk, action="change")
+    row = (
+        Attendance.objects.restrict(user, "change")
+        .filter(activity=activity, pk=attendance_pk)
+        .select_related("member")
+        .first()
+    )
+    if row is None:
+        raise Http404(_("出勤记录不存在"))
+    try:
+        if row.status == AttendanceStatus.MAKEUP:
+            services.attendance_makeup_confirm(actor=user, attendance=row)
+        elif row.status in (AttendanceStatus.ABSENT, AttendanceStatus.LEAVE):
+            services.attendance_mark(
+                actor=user,
+                activity=activity,
+                records=[{"member": row.member_id, "status": AttendanceStatus.MAKEUP}],
+            )
+        else:
+            raise ValidationError(_("只有缺席或请假的党员需要补学"))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("已确认%(name)s补学，学时已计入") % {"name": row.member.name})
+    return redirect(reverse("study:attendance", args=[activity.pk]) + f"#row-{row.member_id}")
+
+
+# --- QR check-in ---------------------------------------------------------------------------------
+
+
+def _scalable(svg: str) -> str:
+    """The QR code's SVG with a viewBox, so that CSS can size it to the screen or projector."""
+    return SVG_SIZE.sub(r'<svg viewBox="0 0 \1 \2" width="\1" height="\2"', svg, count=1)
+
+
+@never_cache
+@action_required("change", APP)
+def activity_qr(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rotating check-in code, big enough for a projector, refreshed every 25 seconds by
+    HTMX with the number of members checked in so far."""
+    user = request.user
+    activity = selectors.activity_get(user=user, pk=pk, action="change")
+    token, expires_in = checkin_token(activity)
+    url = request.build_absolute_uri(checkin_url(token))
+    opens, closes = services.checkin_window(activity)
+    now = timezone.now()
+    counts = selectors.activity_attendance_counts([activity.pk])[activity.pk]
+    arrived = list(
+        selectors.attendance_list(user=user, activity=activity, action="change")
+        .filter(status__in=ATTENDED_STATUSES)
+        .order_by("-marked_at", "-id")
+        .values_list("member__name", flat=True)[:200]
+    )
+    context = {
+        "activity": activity,
+        "svg": _scalable(checkin_qr_svg(url, scale=10)),
+        "url": url,
+        "expires_in": expires_in,
+        "counts": counts,
+        "arrived": arrived,
+        "opens": opens,
+        "closes": closes,
+        "not_open": now < opens,
+        "closed": now > closes,
+    }
+    return _htmx_or_page(request, "study/_qr_live.html", "study/qr.html", context)
+
+
+@never_cache
+def checkin(request: HttpRequest) -> HttpResponse:
+    """Where a member's phone lands after scanning: checks the member in and says so in big
+    letters. A member not yet signed in is sent to sign in and brought back; the scan time is
+    kept in the session, so the time it takes to type a password does not expire the code."""
+    token = (request.GET.get("t") or "").strip()
+    if not request.user.is_authenticated:
+        if token:
+            request.session[SCAN_SESSION_KEY] = {"t": token, "at": timezone.now().isoformat()}
+        return redirect_to_login(request.get_full_path())
+    if not token:
+        return redirect("study:scan")
+    at = None
+    scan = request.session.pop(SCAN_SESSION_KEY, None)
+    if isinstance(scan, dict) and scan.get("t") == token:
+        try:
+            scanned = datetime.fromisoformat(scan["at"])
+        except (TypeError, ValueError):
+            scanned = None
+        if scanned is not None and timedelta(0) <= timezone.now() - scanned <= SCAN_GRACE:
+            at = scanned
+    try:
+        row = checkin_with_token(user=request.user, token=token, at=at)
+    except ValidationError as exc:
+        context = {"ok": False, "message": "；".join(exc.messages)}
+        return render(request, "study/checkin_result.html", context, status=400)
+    activity = row.activity
+    context = {"ok": True, "row": row, "activity": activity, "late": row.status == AttendanceStatus.LATE}
+    return render(request, "study/checkin_result.html", context)
+
+
+@login_required
+def scan(request: HttpRequest) -> HttpResponse:
+    """扫码签到: how to scan, and the member's own recent activities with their marks."""
+    member = member_of_user(user=request.user)
+    recent = list(selectors.my_attendance_list(user=request.user)[:10]) if member is not None else []
+    return render(request, "study/scan.html", {"member": member, "recent": recent})
+
+
+# --- study plans ---------------------------------------------------------------------------------
+
+
+@action_required("view", APP)
+def plan_list(request: HttpRequest) -> HttpResponse:
+    form = StudyPlanFilterForm(request.GET or None)
+    page = paginate(request, selectors.study_plan_list(user=request.user, filters=form.filters()))
+    context = {"form": form, "page_obj": page, "can_add": has_action(request.user, "add", APP)}
+    return render(request, "study/plan_list.html", context)
+
+
+@action_required("view", APP)
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.study_plan_get(user=request.user, pk=pk)
+    coverage = selectors.plan_coverage(plan, request.user)
+    covered = {t.topic.pk: {b.pk for b in t.covered} for t in coverage.topics}
+    rows = [
+        {
+            "branch": branch,
+            "marks": [branch.pk in covered[t.topic.pk] for t in coverage.topics],
+        }
+        for branch in coverage.branches
+    ]
+    for row in rows:
+        row["done"] = all(row["marks"])
+    if request.GET.get("missing") == "1":
+        rows = [row for row in rows if not row["done"]]
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "plan": plan,
+        "coverage": coverage,
+        "page_obj": page,
+        "missing_only": request.GET.get("missing") == "1",
+    }
+    return render(request, "study/plan_detail.html", context)
+
+
+@action_required("add", APP)
+def plan_create(request: HttpRequest) -> HttpResponse:
+    form = StudyPlanForm(posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.study_plan_issue(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已下发学习计划“%(title)s”") % {"title": plan.title})
+            return redirect("study:plan_detail", pk=plan.pk)
+    return render(request, "study/plan_form.html", {"form": form})
+
+
+# --- training classes ----------------------------------------------------------------------------
+
+
+@action_required("view", APP)
+def class_list(request: HttpRequest) -> HttpResponse:
+    form = TrainingClassFilterForm(request.GET or None, user=request.user)
+    page = paginate(request, selectors.training_class_list(user=request.user, filters=form.filters()))
+    context = {"form": form, "page_obj": page, "can_add": has_action(request.user, "add", APP)}
+    return render(request, "study/class_list.html", context)
+
+
+@action_required("view", APP)
+def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    tc = selectors.training_class_get(user=user, pk=pk)
+    sessions = list(selectors.training_class_sessions(tc))
+    counts = selectors.activity_attendance_counts([s.pk for s in sessions])
+    for session in sessions:
+        session.counts = counts[session.pk]
+    completion = selectors.class_completion(tc)
+    context = {
+        "tc": tc,
+        "sessions": sessions,
+        "completion": completion,
+        "completed": sum(1 for row in completion if row.completed),
+        "percent": round(tc.completion_ratio * 100),
+        "now": timezone.now(),
+        "can_change": _can(user, "change", tc.organization),
+        "can_add": _can(user, "add", tc.organization),
+    }
+    return render(request, "study/class_detail.html", context)
+
+
+@action_required("add", APP)
+def class_create(request: HttpRequest) -> HttpResponse:
+    form = TrainingClassForm(posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tc = services.training_class_create(actor=request.user, data=form.service_data())
+        except ValidationError as exc:
+            apply_validation_error(form, exc, {"completion_ratio": "completion_percent"})
+        else:
+            messages.success(request, _("已开设培训班“%(name)s”，请添加学员") % {"name": tc.name})
+            return redirect("study:class_enroll", pk=tc.pk)
+    return render(request, "study/class_form.html", {"form": form})
+
+
+def _pick_choices(
+    request: HttpRequest,
+    *,
+    action: str,
+    within: Organization | None = None,
+    default: Organization | None = None,
+) -> tuple[OrganizationPickForm, Organization | None, list[Any], bool]:
+    """The organisation picked for ticking members (``?organization=``), and its members (at most
+    ``PICK_LIMIT``; the flag says whether there were more)."""
+    pick = OrganizationPickForm(request.GET or None, user=request.user, action=action)
+    org = pick.picked() if request.GET.get("organization") or request.GET.get("organization__q") else None
+    if org is None and not pick.errors:
+        org = default
+        pick.fields["organization"].initial = default
+    if org is None:
+        return pick, None, [], False
+    qs = member_list(user=request.user, filters={"organization": org})
+    if within is not None:
+        qs = qs.filter(subtree_q("org_path", [within.path]))
+    members = list(qs[: PICK_LIMIT + 1])
+    return pick, org, members[:PICK_LIMIT], len(members) > PICK_LIMIT
+
+
+@action_required("change", APP)
+def class_enroll(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    tc = selectors.training_class_get(user=user, pk=pk, action="change")
+    pick, org, members, more = _pick_choices(
+        request, action="view", default=default_organization(user, "change")
+    )
+    enrolled = set(tc.enrollments.values_list("member_id", flat=True))
+    form = MemberPickForm(posted(request), user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.training_class_enroll(
+                actor=user, training_class=tc, members=form.cleaned_data["member_ids"]
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc, {"members": "names"})
+        else:
+            messages.success(request, _("已报名%(n)d人") % {"n": len(new)})
+            return redirect("study:class_detail", pk=tc.pk)
+    context = {
+        "tc": tc,
+        "pick": pick,
+        "org": org,
+        "members": members,
+        "more": more,
+        "done_ids": enrolled,
+        "done_label": _("已报名"),
+        "form": form,
+        "enrolled_count": len(enrolled),
+    }
+    return render(request, "study/class_enroll.html", context)
+
+
+@action_required("add", APP)
+def class_session_create(request: HttpRequest, pk: int) -> HttpResponse:
+    tc = selectors.training_class_get(user=request.user, pk=pk, action="add")
+    form = ActivityForm(
+        posted(request),
+        request.FILES or None,
+        user=request.user,
+        organization=tc.organization,
+        training_class=tc,
+        initial={"topic": ""},
+    )
+    if request.method == "POST" and form.is_valid():
+        activity = _save_activity(request, form, None)
+        if activity is not None:
+            messages.success(request, _("已添加课次“%(topic)s”") % {"topic": activity.topic})
+            return redirect("study:activity_detail", pk=activity.pk)
+    return render(request, "study/activity_form.html", {"form": form, "activity": None, "tc": tc})
+
+
+# --- teaching sites and education bases ----------------------------------------------------------
+
+
+@action_required("view", APP)
+def site_list(request: HttpRequest) -> HttpResponse:
+    form = PlaceFilterForm(request.GET or None, user=request.user)
+    page = paginate(request, selectors.teaching_site_list(user=request.user, filters=form.filters()))
+    context = {"form": form, "page_obj": page, "can_add": has_action(request.user, "add", APP)}
+    return render(request, "study/site_list.html", context)
+
+
+@action_required("add", APP)
+def site_create(request: HttpRequest) -> HttpResponse:
+    form = TeachingSiteForm(posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.teaching_site_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已登记教学点“%(name)s”") % {"name": site.name})
+            return redirect("study:site_list")
+    return render(
+        request, "study/place_form.html", {"form": form, "title": _("登记教学点"), "back": "study:site_list"}
+    )
+
+
+@action_required("view", APP)
+def base_list(request: HttpRequest) -> HttpResponse:
+    form = PlaceFilterForm(request.GET or None, user=request.user)
+    page = paginate(request, selectors.education_base_list(user=request.user, filters=form.filters()))
+    context = {"form": form, "page_obj": page, "can_add": has_action(request.user, "add", APP)}
+    return render(request, "study/base_list.html", context)
+
+
+@action_required("view", APP)
+def base_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    base = selectors.education_base_get(user=request.user, pk=pk)
+    page = paginate(request, selectors.education_base_visits(user=request.user, base=base))
+    counts = selectors.activity_attendance_counts([a.pk for a in page])
+    for activity in page:
+        activity.counts = counts[activity.pk]
+    return render(request, "study/base_detail.html", {"base": base, "page_obj": page})
+
+
+@action_required("add", APP)
+def base_create(request: HttpRequest) -> HttpResponse:
+    form = EducationBaseForm(posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            base = services.education_base_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已登记教育基地“%(name)s”") % {"name": base.name})
+            return redirect("study:base_detail", pk=base.pk)
+    return render(
+        request,
+        "study/place_form.html",
+        {"form": form, "title": _("登记教育基地"), "back": "study:base_list"},
+    )
+
+
+# --- cadence -------------------------------------------------------------------------------------
+
+
+@action_required("view", APP)
+def cadence(request: HttpRequest) -> HttpResponse:
+    """Which branches held their 主题党日 every month and their 党员大会 and 党课 every quarter."""
+    form = OrgYearForm(request.GET or None, user=request.user)
+    org, year = form.values()
+    report = selectors.cadence_report(user=request.user, organization=org, year=year) if org else []
+    types: list[tuple[str, str]] = []
+    for branch in report:
+        for item in branch.items:
+            if all(code != item.activity_type for code, _label in types):
+                types.append((item.activity_type, item.label))
+    rows = [{"branch": b, "cells": [(label, b.item(code)) for code, label in types]} for b in report]
+    compliant = sum(1 for b in report if b.compliant)
+    missing_only = request.GET.get("missing") == "1"
+    if missing_only:
+        rows = [row for row, b in zip(rows, report, strict=True) if not b.compliant]
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "org": org,
+        "year": year,
+        "types": types,
+        "page_obj": page,
+        "total": len(report),
+        "compliant": compliant,
+        "missing_only": missing_only,
+    }
+    return render(request, "study/cadence.html", context)
+
+
+# --- printed materials ---------------------------------------------------------------------------
+
+
+@action_required("view", APP)
+def material_list(request: HttpRequest) -> HttpResponse:
+    form = StudyPlanFilterForm(request.GET or None)
+    filters = form.filters()
+    filters.pop("kind", None)
+    page = paginate(request, selectors.material_list(user=request.user, filters=filters))
+    context = {"form": form, "page_obj": page, "can_add": has_action(request.user, "add", APP)}
+    return render(request, "study/material_list.html", context)
+
+
+@action_required("view", APP)
+def material_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    material = selectors.material_get(user=user, pk=pk)
+    pick = OrganizationPickForm(request.GET or None, user=user, label=_("查看哪个组织（含下级）"))
+    org = pick.picked()
+    if org is None and not pick.errors:
+        if path_in(material.organization.path, selectors.study_paths(user)):
+            org = material.organization
+        else:
+            org = default_organization(user, action="view")
+        pick.fields["organization"].initial = org
+    coverage = selectors.material_coverage(user=user, material=material, organization=org) if org else None
+    context = {
+        "material": material,
+        "pick": pick,
+        "org": org,
+        "coverage": coverage,
+        "can_distribute": has_action(user, "add", APP),
+    }
+    return render(request, "study/material_detail.html", context)
+
+
+@action_required("add", APP)
+def material_create(request: HttpRequest) -> HttpResponse:
+    form = MaterialForm(posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            material = services.material_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已登记学习材料“%(title)s”") % {"title": material.title})
+            return redirect("study:material_distribute", pk=material.pk)
+    return render(request, "study/material_form.html", {"form": form})
+
+
+@action_required("add", APP)
+def material_distribute(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tick the members of a branch who received a copy (全选 for all)."""
+    user = request.user
+    material = selectors.material_get(user=user, pk=pk)
+    default = default_organization(user, "add")
+    if default is not None and not default.path.startswith(material.organization.path):
+        default = None
+    pick, org, members, more = _pick_choices(
+        request, action="add", within=material.organization, default=default
+    )
+    handed = set(
+        material.distributions.filter(member_id__in=[m.pk for m in members]).values_list(
+            "member_id", flat=True
+        )
+    )
+    form = DistributeForm(posted(request), user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.material_distribute(
+                actor=user,
+                material=material,
+                members=form.cleaned_data["member_ids"],
+                distributed_on=form.cleaned_data["distributed_on"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc, {"members": "names"})
+        else:
+            messages.success(request, _("已登记发放%(n)d份") % {"n": len(new)})
+            url = reverse("study:material_detail", args=[material.pk])
+            return redirect(f"{url}?organization={org.pk}" if org else url)
+    context = {
+        "material": material,
+        "pick": pick,
+        "org": org,
+        "members": members,
+        "more": more,
+        "done_ids": handed,
+        "done_label": _("已发放"),
+        "form": form,
+    }
+    return render(request, "study/material_distribute.html", context)
