@@ -7,6 +7,7 @@ import re
 
 import pytest
 from openpyxl import Workbook
+from playwright.sync_api import expect
 
 from partyedu.core.testing import PASSWORD, make_member, make_tree, make_user, valid_id_number
 from partyedu.members.models import Member
@@ -52,8 +53,9 @@ def test_member_search_by_pinyin_initials(desktop_page):
     page.get_by_label("搜索").fill("zs")
     page.get_by_role("button", name="查询").click()
     table = page.locator("#member-table")
-    table.get_by_text("张三").wait_for()
-    assert table.get_by_text("李四").count() == 0
+    # The table is refreshed in place; wait until the filtered rows have arrived.
+    expect(table.get_by_text("李四")).to_have_count(0)
+    expect(table.get_by_text("张三")).to_be_visible()
     screenshot(page, "members-search")
 
 
