@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from partyedu.accounts.choices import RoleCode
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
+from partyedu.core.demo_study import Person, StudyResult, build_study, study_summary_lines
 from partyedu.core.pinyin import initials
 from partyedu.members.choices import Education, Gender, MemberCategory, MemberStatus
 from partyedu.members.idnumber import check_char
@@ -1292,6 +1293,7 @@ class SeedResult:
     accounts: list[tuple[str, str, str]]  # username, role label, scope
     seconds: float
     seed: int
+    study: StudyResult | None = None
 
 
 def has_data() -> bool:
@@ -1318,9 +1320,38 @@ def clear_data() -> None:
     (``seed_demo --force``). Accounts stay — the demo accounts are reused by the next seed — and so
     does the audit log, which is append-only."""
     from partyedu.accounts.models import PiiGrant, RoleAssignment, User
+    from partyedu.learning import models as learning
     from partyedu.members.models import Member, MemberTransfer
     from partyedu.organizations.models import Organization
+    from partyedu.study import models as study
 
+    # Study and learning rows first (largest first, children before parents), each table in one
+    # statement where nothing depends on it.
+    for model in (
+        learning.LearningHourEntry,
+        learning.MemberYearHours,
+        learning.MemberRequirement,
+        learning.OrgRequirementCounts,
+        learning.OrgYearCompletion,
+        learning.DailyOnlineStudy,
+        learning.ResourceProgress,
+        learning.OnlineResource,
+        learning.Column,
+        learning.HourRequirement,
+        study.Attendance,
+        study.ActivityFile,
+        study.Activity,
+        study.ClassEnrollment,
+        study.TrainingClass,
+        study.MaterialDistribution,
+        study.StudyMaterial,
+        study.RequiredTopic,
+        study.StudyPlan,
+        study.TeachingSite,
+        study.EducationBase,
+        study.CadenceRule,
+    ):
+        model.objects.all()._raw_delete(model.objects.db)
     MemberTransfer.objects.all().delete()
     Member.objects.only("id").delete()
     RoleAssignment.objects.all().delete()
@@ -1347,9 +1378,15 @@ def demo_user(username: str, display_name: str, mobile: str) -> Any:
 
 
 def build_demo(
-    *, members: int = DEFAULT_MEMBERS, seed: int = DEFAULT_SEED, progress: Callable[[str], None] | None = None
+    *,
+    members: int = DEFAULT_MEMBERS,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[str], None] | None = None,
+    study: bool = True,
 ) -> SeedResult:
-    """Write a demo city into an empty database and return a summary."""
+    """Write a demo city into an empty database and return a summary. With ``study`` (the
+    default) the city also gets its year of activities, attendance, classes, study plan and
+    online study, and the learning-hour ledger derived from them (``demo_study``)."""
     from partyedu.accounts.models import Role
     from partyedu.accounts.services import pii_grant_create, role_assign
     from partyedu.core.pii import mask_id_number, mask_mobile
@@ -1390,9 +1427,31 @@ def build_demo(
         org_paths = {o.index: o.path for o in plan.orgs}
         statuses: Counter[str] = Counter()
         batch: list[Member] = []
+        specs: list[MemberSpec] = []
+        people: list[Person] = []
+
+        def write_batch() -> None:
+            Member.objects.bulk_create(batch)
+            people.extend(
+                Person(
+                    pk=obj.pk,
+                    org=spec.org,
+                    branch=spec.branch,
+                    role=spec.role,
+                    status=spec.status,
+                    categories=tuple(spec.categories),
+                    exempt=spec.is_exempt,
+                    name=spec.name,
+                )
+                for obj, spec in zip(batch, specs, strict=True)
+            )
+            batch.clear()
+            specs.clear()
+
         count = 0
         for spec in plan.members():
             statuses[spec.status] += 1
+            specs.append(spec)
             batch.append(
                 Member(
                     organization_id=ids[spec.org],
@@ -1417,25 +1476,28 @@ def build_demo(
                 )
             )
             if len(batch) >= MEMBER_BATCH:
-                Member.objects.bulk_create(batch)
                 count += len(batch)
-                batch.clear()
+                write_batch()
                 if count % 20_000 == 0:
                     say(f"党员 {count} 名")
-        Member.objects.bulk_create(batch)
         count += len(batch)
+        write_batch()
         member_summaries_rebuild()  # direct member counts per organisation
 
         orgs = {o.index: o for o in plan.orgs}
         role_names = dict(Role.objects.values_list("code", "name"))
         rows: list[tuple[str, str, str]] = []
+        users: dict[str, Any] = {}
+        account_members: dict[str, int] = {}
         for account in plan.accounts():
             member = None
             mobile = ""
             if account.member_key:
                 member = Member.objects.get(id_number_hash=id_number_index(account.member_key))
                 mobile = member.phone
+                account_members[account.username] = member.pk
             user = demo_user(account.username, account.display_name, mobile)
+            users[account.username] = user
             org = Organization.objects.get(pk=ids[account.org])
             role_assign(actor=None, user=user, role_code=account.role, organization=org)
             scope = orgs[account.org].short_name or org.name
@@ -1448,20 +1510,44 @@ def build_demo(
                 Member.objects.filter(pk=member.pk).update(user=user)
             rows.append((account.username, role_names.get(account.role, account.role), scope))
 
+        say(f"党员 {count} 名、演示账号 {len(rows)} 个")
+        study_result = None
+        if study:
+            study_result = build_study(
+                plan=plan,
+                org_ids=ids,
+                people=people,
+                seed=seed,
+                users=users,
+                account_members=account_members,
+                progress=say,
+            )
         by_level = Counter(o.level for o in plan.orgs)
         too_small, too_large = sizing_counts(plan)
+        changes: dict[str, Any] = {
+            "seed": seed,
+            "members": count,
+            "organizations": len(plan.orgs),
+            "accounts": [r[0] for r in rows],
+        }
+        message = f"生成演示数据：{len(plan.orgs)}个党组织、{count}名党员（seed={seed}）"
+        if study_result is not None:
+            changes.update(
+                activities=study_result.activities,
+                attendance=study_result.attendance,
+                hour_entries=study_result.hour_entries,
+            )
+            message = (
+                f"生成演示数据：{len(plan.orgs)}个党组织、{count}名党员、{study_result.activities}次学习活动、"
+                f"{study_result.attendance}条出勤记录（seed={seed}）"
+            )
         audit_record(
             actor=None,
             action=AuditAction.CREATE,
             object_type="core.demo_seed",
             object_repr="演示数据",
-            changes={
-                "seed": seed,
-                "members": count,
-                "organizations": len(plan.orgs),
-                "accounts": [r[0] for r in rows],
-            },
-            message=f"生成演示数据：{len(plan.orgs)}个党组织、{count}名党员（seed={seed}）",
+            changes=changes,
+            message=message,
         )
     analyze()
     return SeedResult(
@@ -1473,6 +1559,7 @@ def build_demo(
         accounts=rows,
         seconds=time.perf_counter() - started,
         seed=seed,
+        study=study_result,
     )
 
 
@@ -1506,11 +1593,21 @@ def sizing_counts(plan: DemoPlan) -> tuple[int, int]:
 
 def analyze() -> None:
     """Refresh the query planner's statistics after a bulk load."""
+    from partyedu.learning.models import LearningHourEntry, MemberRequirement, MemberYearHours
     from partyedu.members.models import Member
     from partyedu.organizations.models import Organization
+    from partyedu.study.models import Activity, Attendance
 
     with connection.cursor() as cursor:
-        for model in (Organization, Member):
+        for model in (
+            Organization,
+            Member,
+            Activity,
+            Attendance,
+            LearningHourEntry,
+            MemberYearHours,
+            MemberRequirement,
+        ):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
@@ -1542,6 +1639,8 @@ def summary_lines(result: SeedResult, *, accounts: bool = True) -> list[str]:
         f"党员 {result.members} 名：{statuses}",
         f"规模提示（演示用）：不足3名党员的党支部 {result.too_small} 个，超过50名党员的党支部 {result.too_large} 个",
     ]
+    if result.study is not None:
+        lines += study_summary_lines(result.study)
     if accounts:
         lines += ["", f"演示账号（密码均为 {DEMO_PASSWORD}）："]
         lines += format_table(("用户名", "角色", "范围"), result.accounts)

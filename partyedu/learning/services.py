@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from partyedu.core.audit import audit_record, diff, snapshot
+from partyedu.core.bulk import adapt, insert_plain
 from partyedu.core.choices import AuditAction
 from partyedu.core.exporting import ExportColumn, XlsxExport
 from partyedu.core.scope import path_in, subtree_q, user_scope
@@ -65,6 +66,8 @@ from .selectors import (
 )
 
 CHUNK = 500
+# Sources per step of the rebuild (a city's year is millions of attendance rows).
+REBUILD_CHUNK = 10_000
 MAX_MANUAL_HOURS = Decimal("100")
 # Completing a resource: at least this share of it actually played or read.
 COMPLETION_SHARE = 0.95
@@ -104,6 +107,14 @@ def _hours_text(hours: Decimal) -> str:
     return f"{Decimal(hours).normalize():f}"
 
 
+def _ids_q(field_name: str, ids: Sequence[int]) -> Q:
+    """``field IN (ids)``, or for a ``range`` of consecutive ids (the rebuild's steps) a range
+    condition, which spares the database and the ORM a list of thousands of parameters."""
+    if isinstance(ids, range) and ids.step == 1:
+        return Q(**{f"{field_name}__gte": ids.start, f"{field_name}__lt": ids.stop})
+    return Q(**{f"{field_name}__in": list(ids)})
+
+
 def _chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -128,50 +139,94 @@ def _activity_label(activity: Any) -> str:
     return f"{start:%Y-%m-%d} {activity.get_activity_type_display()}：{activity.topic[:150]}"
 
 
-def desired_for_attendance(ids: list[int]) -> dict[int, Desired]:
+def desired_for_attendance(ids: Sequence[int]) -> dict[int, Desired]:
     """Attendance credits the activity's hours when the member was present or late, or made the
-    session up (补学) and the secretary confirmed it; otherwise nothing."""
-    from partyedu.study.choices import ATTENDED_STATUSES, AttendanceStatus
-    from partyedu.study.models import Attendance
+    session up (补学) and the secretary confirmed it; otherwise nothing.
 
+    Two queries: the attendance rows as plain values, then their activities; an activity's label,
+    kind and hours are worked out once for all its rows (the rebuild reads millions of rows)."""
+    from partyedu.study.choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus
+    from partyedu.study.models import Activity, Attendance
+
+    rows = list(
+        Attendance.objects.filter(_ids_q("pk", ids))
+        .order_by()
+        .values_list("pk", "member_id", "status", "makeup_confirmed_at", "activity_id")
+    )
+    if not rows:
+        return {}
+    activities = {
+        a.pk: a
+        for a in Activity.objects.filter(pk__in=sorted({r[4] for r in rows})).only(
+            "id", "activity_type", "topic", "start", "end", "credited_hours"
+        )
+    }
+    # The labels as ``get_FOO_display()`` gives them, looked up once per call, not per row.
+    type_labels = {value: str(label) for value, label in ActivityType.choices}
+    status_labels = {value: str(label) for value, label in AttendanceStatus.choices}
+    attended = {str(s) for s in ATTENDED_STATUSES}
+    per_activity: dict[int, tuple[str, dict[tuple[str, int], Decimal]]] = {}
     result = {}
-    rows = Attendance.objects.filter(pk__in=ids).select_related("activity")
-    for row in rows:
-        activity = row.activity
-        status_label = (
-            str(AttendanceStatus(row.status).label) if row.status in AttendanceStatus.values else ""
-        )
-        credited = row.status in ATTENDED_STATUSES or (
-            row.status == AttendanceStatus.MAKEUP and row.makeup_confirmed_at is not None
-        )
+    for pk, member_id, status, confirmed_at, activity_id in rows:
+        cached = per_activity.get(activity_id)
+        if cached is None:
+            activity = activities.get(activity_id)
+            if activity is None:  # deleted meanwhile: its attendance is gone too and credits nothing
+                continue
+            start = (
+                timezone.localtime(activity.start) if timezone.is_aware(activity.start) else activity.start
+            )
+            type_label = type_labels.get(activity.activity_type, activity.activity_type)
+            label = f"{start:%Y-%m-%d} {type_label}：{activity.topic[:150]}"
+            kind = str(hour_kind(activity))
+            full = {(kind, year): h for year, h in activity_hours(activity).items() if h > 0}
+            cached = per_activity[activity_id] = (label, full)
+        label, full = cached
+        status_label = status_labels.get(status, "")
+        credited = status in attended or (status == AttendanceStatus.MAKEUP and confirmed_at is not None)
         hours: dict[tuple[str, int], Decimal] = {}
         if credited:
-            kind = hour_kind(activity)
-            hours = {(kind, year): h for year, h in activity_hours(activity).items() if h > 0}
+            hours = dict(full)
             note = status_label
-        elif row.status == AttendanceStatus.MAKEUP:
+        elif status == AttendanceStatus.MAKEUP:
             note = "补学待确认"
-        elif row.status:
+        elif status:
             note = f"改为{status_label}"
         else:
             note = "改为未登记"
-        result[row.pk] = Desired(row.member_id, hours, _activity_label(activity), note)
+        result[pk] = Desired(member_id, hours, label, note)
     return result
 
 
-def desired_for_resource(ids: list[int]) -> dict[int, Desired]:
+def desired_for_resource(ids: Sequence[int]) -> dict[int, Desired]:
     """A member's progress on a resource credits the resource's hours, as 网络学习 in the year of
-    completion, once it is completed."""
+    completion, once it is completed. Two queries: the progress rows as values, their resources."""
+    rows = list(
+        ResourceProgress.objects.filter(_ids_q("pk", ids))
+        .order_by()
+        .values_list("pk", "member_id", "completed_at", "created_at", "resource_id")
+    )
+    if not rows:
+        return {}
+    resources = {
+        r.pk: r
+        for r in OnlineResource.objects.filter(pk__in=sorted({row[4] for row in rows})).only(
+            "id", "title", "kind", "credit_hours"
+        )
+    }
+    kind_labels = {value: str(label) for value, label in ResourceKind.choices}
     result = {}
-    for progress in ResourceProgress.objects.filter(pk__in=ids).select_related("resource"):
-        resource = progress.resource
+    for pk, member_id, when, created_at, resource_id in rows:
+        resource = resources.get(resource_id)
+        if resource is None:  # deleted meanwhile, and its progress with it
+            continue
         hours: dict[tuple[str, int], Decimal] = {}
-        when = progress.completed_at
         if when is not None and resource.credit_hours > 0:
             hours = {(HourKind.ONLINE.value, timezone.localtime(when).year): resource.credit_hours}
-        day = timezone.localtime(when or progress.created_at or timezone.now())
-        label = f"{day:%Y-%m-%d} 网上学习：{resource.title[:150]}（{resource.get_kind_display()}）"
-        result[progress.pk] = Desired(progress.member_id, hours, label, "已学完" if when else "未学完")
+        day = timezone.localtime(when or created_at or timezone.now())
+        kind = kind_labels.get(resource.kind, resource.kind)
+        label = f"{day:%Y-%m-%d} 网上学习：{resource.title[:150]}（{kind}）"
+        result[pk] = Desired(member_id, hours, label, "已学完" if when else "未学完")
     return result
 
 
@@ -184,11 +239,11 @@ class _Net:
     version: int
 
 
-def _ledger_nets(source_type: str, ids: list[int]) -> dict[int, dict[tuple[int, str, int], _Net]]:
+def _ledger_nets(source_type: str, ids: Sequence[int]) -> dict[int, dict[tuple[int, str, int], _Net]]:
     """For each source, the ledger's net hours and last version by (member, kind, year)."""
     nets: dict[int, dict[tuple[int, str, int], _Net]] = defaultdict(dict)
     rows = (
-        LearningHourEntry.objects.filter(source_type=source_type, source_id__in=ids)
+        LearningHourEntry.objects.filter(_ids_q("source_id", ids), source_type=source_type)
         .values("source_id", "member_id", "kind", "year")
         .annotate(net=Sum("hours"), last=Max("version"))
         .order_by()
@@ -212,18 +267,49 @@ def _first_labels(source_type: str, ids: list[int]) -> dict[int, str]:
     return labels
 
 
+@dataclass(slots=True)
+class _Line:
+    """A ledger line to append, as plain values (a rebuild makes millions; a model instance each
+    would cost more than writing them)."""
+
+    member_id: int
+    year: int
+    kind: str
+    hours: Decimal
+    source_type: str
+    source_id: int
+    version: int
+    description: str
+    actor_id: int | None
+
+    def entry(self) -> LearningHourEntry:
+        return LearningHourEntry(
+            member_id=self.member_id,
+            year=self.year,
+            kind=self.kind,
+            hours=self.hours,
+            source_type=self.source_type,
+            source_id=self.source_id,
+            version=self.version,
+            description=self.description,
+            actor_id=self.actor_id,
+        )
+
+
 def _correction_rows(
     *,
     source_type: str,
-    ids: list[int],
+    ids: Sequence[int],
     desired: dict[int, Desired],
     nets: dict[int, dict[tuple[int, str, int], _Net]],
     actor: Any,
     word: str = "更正",
-) -> list[LearningHourEntry]:
+) -> list[_Line]:
     """The rows that bring the ledger's net for each source to what the source credits now."""
     gone = [sid for sid in ids if sid not in desired and nets.get(sid)]
     gone_labels = _first_labels(source_type, gone) if gone else {}
+    user = _actor_user(actor)
+    actor_id = user.pk if user is not None else None
     rows = []
     for sid in ids:
         want_by_key: dict[tuple[int, str, int], Decimal] = {}
@@ -250,7 +336,7 @@ def _correction_rows(
                     f"{label}（{word}：{note}，学时由{_hours_text(net.hours)}改为{_hours_text(want)}）"
                 )
             rows.append(
-                LearningHourEntry(
+                _Line(
                     member_id=member_id,
                     year=year,
                     kind=kind,
@@ -259,26 +345,72 @@ def _correction_rows(
                     source_id=sid,
                     version=net.version + 1,
                     description=description[:255],
-                    actor=_actor_user(actor),
+                    actor_id=actor_id,
                 )
             )
     return rows
 
 
-DesiredFn = Callable[[list[int]], dict[int, Desired]]
+DesiredFn = Callable[[Sequence[int]], dict[int, Desired]]
+
+ENTRY_COLUMNS = (
+    "member",
+    "year",
+    "kind",
+    "hours",
+    "source_type",
+    "source_id",
+    "version",
+    "description",
+    "actor",
+    "created_at",
+)
+# From this many rows on, ledger lines are written as plain rows (a rebuild appends millions).
+PLAIN_INSERT_MIN = 200
 
 
-def _sync_once(*, source_type: str, ids: list[int], desired_fn: DesiredFn, actor: Any, word: str) -> int:
+def _insert_entries(rows: list[_Line]) -> None:
+    """Append ledger lines: ``bulk_create`` for the few lines of a service call, plain rows
+    (COPY / executemany) for the many of a rebuild. Same rows either way; the unique key
+    (source, member, kind, year, version) guards both."""
+    if len(rows) < PLAIN_INSERT_MIN:
+        LearningHourEntry.objects.bulk_create([row.entry() for row in rows])
+        return
+    created = adapt(timezone.now())
+    insert_plain(
+        LearningHourEntry,
+        ENTRY_COLUMNS,
+        (
+            (
+                r.member_id,
+                r.year,
+                r.kind,
+                adapt(r.hours),
+                r.source_type,
+                r.source_id,
+                r.version,
+                r.description,
+                r.actor_id,
+                created,
+            )
+            for r in rows
+        ),
+    )
+
+
+def _sync_once(
+    *, source_type: str, ids: Sequence[int], desired_fn: DesiredFn, actor: Any, word: str
+) -> list[_Line]:
     desired = desired_fn(ids)
     known = (
-        LearningHourEntry.objects.filter(source_type=source_type, source_id__in=ids)
+        LearningHourEntry.objects.filter(_ids_q("source_id", ids), source_type=source_type)
         .order_by()
         .values_list("member_id", flat=True)
         .distinct()
     )
     member_ids = {d.member_id for d in desired.values()} | set(known)
     if not member_ids:
-        return 0
+        return []
     # Lock the members first (in id order, as every writer of their summaries does), then read the
     # ledger: a concurrent writer's rows are committed and seen by the time we hold the locks.
     locked = _lock_members(member_ids)
@@ -287,22 +419,38 @@ def _sync_once(*, source_type: str, ids: list[int], desired_fn: DesiredFn, actor
         source_type=source_type, ids=ids, desired=desired, nets=nets, actor=actor, word=word
     )
     if rows:
-        LearningHourEntry.objects.bulk_create(rows)
+        _insert_entries(rows)
         _apply_hours(rows)
         touched = {row.member_id for row in rows}
         _members_refresh([m for m in locked if m["id"] in touched])
-    return len(rows)
+    return rows
 
 
 def _sync_sources(
-    *, source_type: str, ids: Iterable[int], desired_fn: DesiredFn, actor: Any, word: str = "更正"
+    *,
+    source_type: str,
+    ids: Iterable[int],
+    desired_fn: DesiredFn,
+    actor: Any,
+    word: str = "更正",
+    chunk_size: int = CHUNK,
+    on_rows: Callable[[list[_Line]], None] | None = None,
 ) -> int:
+    """Sync the sources in chunks, each in a savepoint; ``on_rows`` sees each chunk's appended
+    rows. Returns how many rows were appended. A ``range`` of ids that fits one chunk is queried
+    as a range."""
     appended = 0
-    for chunk in _chunks(sorted({int(i) for i in ids})):
+    chunks: Iterable[Sequence[int]]
+    if isinstance(ids, range) and ids.step == 1 and len(ids) <= chunk_size:
+        chunks = [ids]
+    else:
+        chunks = _chunks(sorted({int(i) for i in ids}), chunk_size)
+    for chunk in chunks:
+        rows: list[_Line] = []
         for attempt in (1, 2):
             try:
                 with transaction.atomic():
-                    appended += _sync_once(
+                    rows = _sync_once(
                         source_type=source_type, ids=chunk, desired_fn=desired_fn, actor=actor, word=word
                     )
                 break
@@ -311,6 +459,9 @@ def _sync_sources(
                 # ledger as it now is (once; a second clash is a real error).
                 if attempt == 2:
                     raise
+        appended += len(rows)
+        if on_rows is not None and rows:
+            on_rows(rows)
     return appended
 
 
@@ -334,9 +485,16 @@ def learning_hours_sync_resource(*, progress_ids: list[int], actor: Any = None) 
     )
 
 
-def _apply_hours(rows: list[LearningHourEntry]) -> None:
-    """Add the rows to ``MemberYearHours`` by increments (created when missing), one UPDATE per
-    distinct change (an activity's 50 attendees: one statement)."""
+# Distinct increments up to which ``_apply_hours`` writes one UPDATE … SET x = x + Δ each (an
+# activity's 50 attendees are one); beyond, one UPDATE … FROM a VALUES list per 400 members.
+GROUPED_UPDATES_MAX = 4
+DELTA_ROWS = 100
+
+
+def _apply_hours(rows: Sequence[_Line] | Sequence[LearningHourEntry]) -> None:
+    """Add the rows to ``MemberYearHours`` by increments (created when missing): one UPDATE per
+    distinct change when there are few (a service call), else one UPDATE from a list of
+    per-member increments (a rebuild touches thousands of members, each with its own sums)."""
     deltas: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row in rows:
         deltas[(row.member_id, row.year)][KIND_FIELDS[HourKind(row.kind)]] += row.hours
@@ -349,10 +507,45 @@ def _apply_hours(rows: list[LearningHourEntry]) -> None:
         vector = tuple(sorted((f, d) for f, d in delta.items() if d))
         if vector:
             groups[(year, vector)].append(member_id)
+    if len(groups) > GROUPED_UPDATES_MAX:
+        _add_year_hours([(key, delta) for key, delta in sorted(deltas.items()) if any(delta.values())])
+        return
     for (year, vector), member_ids in groups.items():
         MemberYearHours.objects.filter(year=year, member_id__in=member_ids).update(
             **{name: F(name) + delta for name, delta in vector}
         )
+
+
+def _add_year_hours(items: list[tuple[tuple[int, int], dict[str, Decimal]]]) -> None:
+    _add_from_values(MemberYearHours, ("member_id", "year"), YEAR_FIELDS, items)
+
+
+def _add_from_values(
+    model: Any,
+    keys: tuple[str, ...],
+    fields: tuple[str, ...],
+    items: Sequence[tuple[tuple[Any, ...], dict[str, Any]]],
+) -> None:
+    """``UPDATE t SET f = t.f + d.f, … FROM (VALUES …) d WHERE t.key = d.key`` for rows that exist,
+    400 rows a statement (SQLite ≥ 3.33 and PostgreSQL both have UPDATE … FROM): the increments
+    of thousands of rows, each its own, in a few statements."""
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    columns = [*keys, *fields]
+    sets = ", ".join(f"{qn(f)} = {table}.{qn(f)} + d.{qn(f)}" for f in fields)
+    match = " AND ".join(f"{table}.{qn(k)} = d.{qn(k)}" for k in keys)
+    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), DELTA_ROWS):
+            part = items[start : start + DELTA_ROWS]
+            params: list[Any] = []
+            for key, delta in part:
+                params += [*key, *(adapt(delta.get(f, 0)) for f in fields)]
+            cursor.execute(
+                f"WITH d ({', '.join(qn(c) for c in columns)}) AS (VALUES {', '.join([row_sql] * len(part))}) "
+                f"UPDATE {table} SET {sets} FROM d WHERE {match}",
+                params,
+            )
 
 
 # --- summaries kept with the ledger ---------------------------------------------------------------
@@ -505,7 +698,8 @@ def _apply_org_deltas(
     counts: dict[str, Counter[str]], completions: dict[tuple[str, int], Counter[str]]
 ) -> None:
     """Add changes given at an organisation's path to it and to every ancestor (cumulative, like
-    ``organizations.services.member_counts_add``), by increments, one UPDATE per distinct change."""
+    ``organizations.services.member_counts_add``), by increments: one UPDATE per distinct change
+    when there are few, else one UPDATE from a list of per-organisation increments."""
     count_totals = _cumulate(counts, lambda key: key)
     year_totals = _cumulate(completions, lambda key: key[0])
     count_totals = {k: v for k, v in count_totals.items() if any(v.values())}
@@ -516,21 +710,42 @@ def _apply_org_deltas(
     org_ids = dict(Organization.objects.filter(path__in=sorted(prefixes)).values_list("path", "pk"))
 
     if count_totals:
+        wanted = {org_ids[p] for p, _ in count_totals if p in org_ids}
+        have = set(
+            OrgRequirementCounts.objects.filter(organization_id__in=sorted(wanted)).values_list(
+                "organization_id", flat=True
+            )
+        )
         OrgRequirementCounts.objects.bulk_create(
-            [OrgRequirementCounts(organization_id=org_ids[p]) for p, _ in count_totals if p in org_ids],
+            [OrgRequirementCounts(organization_id=pk) for pk in sorted(wanted - have)],
             ignore_conflicts=True,
         )
         by_vector: dict[tuple[tuple[str, int], ...], list[int]] = defaultdict(list)
         for (path, _none), delta in sorted(count_totals.items()):
             if path in org_ids:
                 by_vector[tuple(sorted((f, d) for f, d in delta.items() if d))].append(org_ids[path])
-        for vector, pks in by_vector.items():
-            OrgRequirementCounts.objects.filter(organization_id__in=pks).update(
-                **{name: F(name) + delta for name, delta in vector}
+        if len(by_vector) > GROUPED_UPDATES_MAX:
+            _add_from_values(
+                OrgRequirementCounts,
+                ("organization_id",),
+                COUNT_FIELDS,
+                [((pk,), dict(vector)) for vector, pks in by_vector.items() for pk in pks],
             )
+        else:
+            for vector, pks in by_vector.items():
+                OrgRequirementCounts.objects.filter(organization_id__in=pks).update(
+                    **{name: F(name) + delta for name, delta in vector}
+                )
     if year_totals:
+        wanted_years = {(org_ids[p], y) for p, y in year_totals if p in org_ids}
+        have_years = set(
+            OrgYearCompletion.objects.filter(
+                organization_id__in=sorted({pk for pk, _ in wanted_years}),
+                year__in=sorted({y for _, y in wanted_years}),
+            ).values_list("organization_id", "year")
+        )
         OrgYearCompletion.objects.bulk_create(
-            [OrgYearCompletion(organization_id=org_ids[p], year=y) for p, y in year_totals if p in org_ids],
+            [OrgYearCompletion(organization_id=pk, year=y) for pk, y in sorted(wanted_years - have_years)],
             ignore_conflicts=True,
         )
         by_year_vector: dict[tuple[int, tuple[tuple[str, int], ...]], list[int]] = defaultdict(list)
@@ -539,10 +754,18 @@ def _apply_org_deltas(
                 by_year_vector[(year, tuple(sorted((f, d) for f, d in delta.items() if d)))].append(
                     org_ids[path]
                 )
-        for (year, vector), pks in by_year_vector.items():
-            OrgYearCompletion.objects.filter(year=year, organization_id__in=pks).update(
-                **{name: F(name) + delta for name, delta in vector}
+        if len(by_year_vector) > GROUPED_UPDATES_MAX:
+            _add_from_values(
+                OrgYearCompletion,
+                ("organization_id", "year"),
+                COMPLETION_FIELDS,
+                [((pk, year), dict(vector)) for (year, vector), pks in by_year_vector.items() for pk in pks],
             )
+        else:
+            for (year, vector), pks in by_year_vector.items():
+                OrgYearCompletion.objects.filter(year=year, organization_id__in=pks).update(
+                    **{name: F(name) + delta for name, delta in vector}
+                )
 
 
 @transaction.atomic
@@ -1102,33 +1325,42 @@ def _id_ranges(max_id: int, size: int = CHUNK) -> Iterable[tuple[int, int]]:
 
 
 def _rebuild_ledger(report: RebuildReport, source_type: str, source_max: int, desired_fn: DesiredFn) -> None:
+    """Compare what every source credits with the ledger. Checking reads without locks; applying
+    works in one pass per chunk under the members' locks, as the services do (``_sync_sources``),
+    so what it finds different is what it appends, with the summaries kept in step."""
     ledger_max = (
         LearningHourEntry.objects.filter(source_type=source_type).aggregate(m=Max("source_id"))["m"] or 0
     )
     label = SourceType(source_type).label
-    for lo, hi in _id_ranges(max(source_max, ledger_max)):
-        ids = list(range(lo, hi))
-        desired = desired_fn(ids)
-        nets = _ledger_nets(source_type, ids)
-        if not desired and not nets:
-            continue
-        rows = _correction_rows(source_type=source_type, ids=ids, desired=desired, nets=nets, actor=None)
-        if not rows:
-            continue
+
+    def found(rows: list[_Line]) -> None:
         report.ledger += len(rows)
         for row in rows:
+            if len(report.samples) >= SAMPLE_LINES:
+                break
             report.note(
                 f"{label}#{row.source_id} 党员#{row.member_id} {row.year} {HourKind(row.kind).label}："
                 f"台账差 {_hours_text(row.hours)} 学时"
             )
+
+    for lo, hi in _id_ranges(max(source_max, ledger_max), REBUILD_CHUNK):
+        ids = range(lo, hi)
         if report.applied:
             report.ledger_rows_appended += _sync_sources(
                 source_type=source_type,
-                ids=sorted({row.source_id for row in rows}),
+                ids=ids,
                 desired_fn=desired_fn,
                 actor=None,
                 word="核对更正",
+                chunk_size=REBUILD_CHUNK,
+                on_rows=found,
             )
+            continue
+        desired = desired_fn(ids)
+        nets = _ledger_nets(source_type, ids)
+        if not desired and not nets:
+            continue
+        found(_correction_rows(source_type=source_type, ids=ids, desired=desired, nets=nets, actor=None))
 
 
 def _rebuild_year_hours(report: RebuildReport) -> None:

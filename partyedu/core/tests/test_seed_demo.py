@@ -1,20 +1,39 @@
 import hashlib
 import io
+import re
 from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Q
+from django.utils import timezone
 
 from partyedu.accounts.models import PiiGrant, RoleAssignment, User
 from partyedu.core.demo import DEMO_PASSWORD, DISTRICTS, REFERENCE_DATE, DemoPlan, add_years
+from partyedu.core.demo_study import STUDY_FROM, STUDY_UNTIL, STUDY_YEAR, StudyPlanner, plan_people
 from partyedu.core.models import AuditLog
 from partyedu.core.testing import make_tree
+from partyedu.learning.models import LearningHourEntry, MemberYearHours, OnlineResource, ResourceProgress
+from partyedu.learning.selectors import learning_short_list, learning_summary
+from partyedu.learning.services import learning_hours_rebuild
 from partyedu.members.choices import MemberCategory, MemberStatus
 from partyedu.members.idnumber import parse_id_number
 from partyedu.members.models import Member
+from partyedu.members.selectors import has_category_q
 from partyedu.organizations.choices import MEMBER_LEVELS, OrgLevel
 from partyedu.organizations.models import Organization
 from partyedu.organizations.services import organization_create, rebuild_org_paths
+from partyedu.study.models import (
+    Activity,
+    Attendance,
+    EducationBase,
+    StudyMaterial,
+    StudyPlan,
+    TeachingSite,
+    TrainingClass,
+)
+from partyedu.study.selectors import cadence_report, class_completion, plan_coverage
 
 MEMBERS = 300
 SEED = 7
@@ -265,3 +284,210 @@ def test_demo_accounts_lists_the_seeded_accounts():
     for username in ("city_admin", "district_admin", "branch_sec", "member1", "reviewer6", "auditor"):
         assert username in text
     assert DEMO_PASSWORD in text and "敏感信息授权" in text
+
+
+# --- The year of study ----------------------------------------------------------------------------------
+
+AS_OF = STUDY_UNTIL + timedelta(days=1)
+
+
+def study_digest(acts):
+    h = hashlib.sha256()
+    for a in acts:
+        h.update(repr((a.org, a.activity_type, a.topic, a.start, a.end, a.required_topic, a.rows)).encode())
+    return h.hexdigest()
+
+
+def planned_study(members=MEMBERS, seed_value=SEED):
+    plan = DemoPlan(members, seed_value)
+    planner = StudyPlanner(plan, plan_people(plan), seed_value)
+    return [*planner.class_a()[1], *planner.class_b()[1], *planner.acts()]
+
+
+def db_study_digest():
+    """Activities (organisation, type, topic, times, required topic) and their attendance (member
+    by ID number, status, invitee, confirmed 补学), independent of database ids."""
+    h = hashlib.sha256()
+    for a in Activity.objects.select_related("organization", "required_topic").order_by(
+        "organization__path", "start", "activity_type", "topic"
+    ):
+        marks = sorted(
+            (m.member.id_number, m.status, m.is_invitee, m.makeup_confirmed_at is not None)
+            for m in a.attendances.select_related("member")
+        )
+        topic = a.required_topic.title if a.required_topic else ""
+        h.update(repr((a.organization.path, a.activity_type, a.topic, a.start, a.end, topic, marks)).encode())
+    return h.hexdigest()
+
+
+def test_the_study_year_is_the_same_for_a_seed_and_stays_in_the_demo_year():
+    acts = planned_study()
+    assert study_digest(acts) == study_digest(planned_study())
+    assert study_digest(acts) != study_digest(planned_study(seed_value=SEED + 1))
+    assert all(STUDY_FROM <= a.start.date() <= STUDY_UNTIL and a.end > a.start for a in acts)
+    assert all(a.rows for a in acts)
+
+
+def test_retirees_and_floating_members_attend_less_than_those_in_work():
+    plan = DemoPlan(3000, 4)
+    people = plan_people(plan)
+    planner = StudyPlanner(plan, people, 4)
+    by_pk = {p.pk: p for p in people}
+    came: dict[str, Counter] = {"floating": Counter(), "retired": Counter(), "employed": Counter()}
+    for a in planner.acts():
+        if a.activity_type != "theme_day":
+            continue
+        for member, _invitee, status, *_ in a.rows:
+            p = by_pk[member]
+            if p.role != "member" or p.exempt:
+                continue
+            group = next((c for c in ("floating", "retired", "employed") if c in p.categories), None)
+            if group:
+                came[group][status in ("present", "late")] += 1
+
+    def rate(group):
+        return came[group][True] / (came[group][True] + came[group][False])
+
+    assert rate("floating") < rate("retired") < rate("employed")
+    assert rate("employed") > 0.85
+
+
+@pytest.mark.django_db
+def test_seed_writes_a_year_of_study_and_prints_its_summary():
+    output = seed()
+    for words in ("学习活动", "出勤记录", "学时台账", "应达标", "支部书记达标"):
+        assert words in output
+    assert Activity.objects.count() > 300 and Attendance.objects.count() > 3000
+    types = set(Activity.objects.values_list("activity_type", flat=True))
+    assert {
+        "theme_day",
+        "branch_assembly",
+        "party_lecture",
+        "branch_committee",
+        "central_group_study",
+        "reading_class",
+        "training_session",
+        "online_class",
+        "home_delivery",
+    } <= types
+    statuses = set(Attendance.objects.values_list("status", flat=True))
+    assert {"present", "late", "leave", "absent", "makeup"} <= statuses
+    assert Attendance.objects.filter(status="makeup", makeup_confirmed_at__isnull=False).exists()
+    assert Attendance.objects.filter(status="makeup", makeup_confirmed_at__isnull=True).exists()
+    # The type is shown by the activity and the ledger line; the topic does not repeat it.
+    for activity in Activity.objects.all():
+        assert not activity.topic.startswith(activity.get_activity_type_display()), activity.topic
+    line = LearningHourEntry.objects.filter(source_type="attendance").first().description
+    assert re.fullmatch(r"2026-\d\d-\d\d \S+：.+（(出席|迟到|补学)）", line), line
+    first, last = Activity.objects.order_by("start").first(), Activity.objects.order_by("start").last()
+    assert timezone.localdate(first.start) >= STUDY_FROM and timezone.localdate(last.start) <= STUDY_UNTIL
+    assert AuditLog.objects.filter(object_type="core.demo_seed").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_ledger_after_seeding_equals_a_rebuild_from_the_sources():
+    seed()
+    assert LearningHourEntry.objects.count() > 3000
+    report = learning_hours_rebuild(apply=False)
+    assert report.differences == 0, report.samples
+    # Every credited attendance has exactly its hours in the ledger, and nothing else is credited.
+    credited = Attendance.objects.filter(
+        Q(status__in=("present", "late")) | Q(status="makeup", makeup_confirmed_at__isnull=False)
+    )
+    assert LearningHourEntry.objects.filter(source_type="attendance").count() == credited.count()
+    assert LearningHourEntry.objects.filter(source_type="resource").count() == (
+        ResourceProgress.objects.filter(completed_at__isnull=False).count()
+    )
+
+
+@pytest.mark.django_db
+def test_some_members_are_short_most_secretaries_are_not_and_exempt_members_stand_apart():
+    seed()
+    root = Organization.objects.get(depth=0)
+    city_admin = User.objects.get(username="city_admin")
+    summary = learning_summary(user=city_admin, organization=root, year=STUDY_YEAR)
+    assert summary.source == "summary"
+    assert summary.members == MEMBERS and summary.exempt > 0
+    assert 0.4 < summary.completion_rate < 0.95
+    short = list(learning_short_list(user=city_admin, organization=root, year=STUDY_YEAR))
+    assert len(short) == summary.required_members - summary.completed > 0
+    secretaries = Member.objects.filter(has_category_q(MemberCategory.SECRETARY), is_exempt=False)
+    done = MemberYearHours.objects.filter(year=STUDY_YEAR, completed=True, member__in=secretaries).count()
+    assert done > secretaries.count() / 2
+    # Exempt members are served at home: 送学上门 with that member alone on the roster.
+    for member in Member.objects.filter(is_exempt=True)[:5]:
+        visits = Activity.objects.filter(activity_type="home_delivery", attendances__member=member)
+        assert visits.exists()
+        assert all(v.attendances.count() == 1 for v in visits)
+
+
+@pytest.mark.django_db
+def test_cadence_has_gaps_in_some_branches_but_most_meetings_are_held():
+    seed()
+    root = Organization.objects.get(depth=0)
+    report = cadence_report(
+        user=User.objects.get(username="city_admin"), organization=root, year=STUDY_YEAR, as_of=AS_OF
+    )
+    assert report
+    assert any(b.theme_day_missing_months for b in report)
+    assert any(b.assembly_missing_quarters or b.lecture_missing_quarters for b in report)
+    assert sum(b.compliant for b in report) > len(report) / 3
+    held = sum(sum(b.item("theme_day").counts[:10]) for b in report if b.item("theme_day"))
+    assert held > 0.8 * 10 * len(report)
+    # The fourth quarter is under way: reported as pending, never as missing.
+    assert all(4 not in b.assembly_missing_quarters for b in report)
+
+
+@pytest.mark.django_db
+def test_the_study_plan_is_covered_by_most_branches_but_not_all():
+    seed()
+    plan = StudyPlan.objects.get()
+    assert plan.organization.depth == 0 and plan.year == STUDY_YEAR and 4 <= plan.topics.count() <= 6
+    coverage = plan_coverage(plan, User.objects.get(username="city_admin"))
+    rates = [t.rate for t in coverage.topics]
+    assert rates[0] > 0.7
+    assert any(t.missing for t in coverage.topics)
+    assert rates[0] > rates[-1]
+
+
+@pytest.mark.django_db
+def test_classes_sites_bases_resources_and_materials():
+    seed()
+    classes = {tc.is_online: tc for tc in TrainingClass.objects.all()}
+    assert set(classes) == {False, True}
+    offline, online = classes[False], classes[True]
+    assert offline.sessions.count() == 16
+    assert {timezone.localtime(s.start).weekday() for s in offline.sessions.all()} == {1, 3}
+    assert set(online.sessions.values_list("activity_type", flat=True)) == {"online_class"}
+    for tc in (offline, online):
+        rows = class_completion(tc, at=timezone.make_aware(datetime(2026, 11, 16)))
+        assert len(rows) == tc.enrollments.count() >= 10
+        assert any(r.completed for r in rows)
+    assert not all(r.completed for r in class_completion(offline))
+    assert offline.enrollments.filter(member__status="candidate").exists()
+    kinds = Counter(TeachingSite.objects.values_list("kind", flat=True))
+    assert kinds["main"] == 1 and kinds["site"] >= 1 and kinds["classroom"] >= 1
+    assert 3 <= EducationBase.objects.count() <= 4
+    assert Activity.objects.filter(education_base__isnull=False).exists()
+    resources = OnlineResource.objects.filter(is_published=True, kind="article")
+    assert 3 <= resources.count() <= 5 and all(r.body for r in resources)
+    assert ResourceProgress.objects.filter(completed_at__isnull=False).exists()
+    material = StudyMaterial.objects.get()
+    assert material.distributions.count() > 10
+
+
+@pytest.mark.django_db
+def test_no_study_seeds_only_the_city():
+    output = seed(no_study=True)
+    assert Member.objects.count() == MEMBERS
+    assert not Activity.objects.exists() and not LearningHourEntry.objects.exists()
+    assert "学习活动" not in output
+
+
+@pytest.mark.django_db
+def test_force_reseeds_the_same_study_year():
+    seed()
+    first = db_study_digest()
+    seed(force=True)
+    assert db_study_digest() == first
+    assert learning_hours_rebuild(apply=False).differences == 0

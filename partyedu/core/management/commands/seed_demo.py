@@ -14,7 +14,10 @@ from partyedu.core.demo import (
 
 
 class Command(BaseCommand):
-    help = "生成演示数据：一个虚构城市的党组织、党员和演示账号（同一 seed 结果相同）"
+    help = (
+        "生成演示数据：一个虚构城市的党组织、党员和演示账号，以及2026年的学习活动、出勤、培训班、"
+        "学习计划、网上学习和由此重算的学时台账（同一 seed 结果相同）"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -23,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="随机种子（默认 %(default)s）")
         parser.add_argument(
             "--no-accounts", action="store_true", help="不在结尾列出演示账号（make run 另行列出）"
+        )
+        parser.add_argument(
+            "--no-study",
+            action="store_true",
+            help="只生成党组织、党员和账号，不生成学习活动、出勤、培训班、学习计划和学时台账",
         )
         parser.add_argument(
             "--force",
@@ -44,6 +52,11 @@ class Command(BaseCommand):
             except ProtectedError as exc:
                 raise CommandError(f"无法清除现有数据（仍有其他数据引用党组织或党员）：{exc}") from None
             self.stdout.write("已清除现有党组织和党员数据")
-        result = build_demo(members=options["members"], seed=options["seed"], progress=self.stdout.write)
+        result = build_demo(
+            members=options["members"],
+            seed=options["seed"],
+            progress=self.stdout.write,
+            study=not options["no_study"],
+        )
         for line in summary_lines(result, accounts=not options["no_accounts"]):
             self.stdout.write(line)
