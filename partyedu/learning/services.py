@@ -488,7 +488,7 @@ def learning_hours_sync_resource(*, progress_ids: list[int], actor: Any = None) 
 # Distinct increments up to which ``_apply_hours`` writes one UPDATE … SET x = x + Δ each (an
 # activity's 50 attendees are one); beyond, one UPDATE … FROM a VALUES list per 400 members.
 GROUPED_UPDATES_MAX = 4
-DELTA_ROWS = 100
+DELTA_ROWS = 400
 
 
 def _apply_hours(rows: Sequence[_Line] | Sequence[LearningHourEntry]) -> None:
@@ -604,9 +604,13 @@ def _save_flags(flags: dict[bool, list[int]]) -> None:
             MemberYearHours.objects.filter(pk__in=chunk).update(completed=value)
 
 
-def _members_refresh(members: list[dict[str, Any]]) -> None:
+OrgDeltas = tuple[dict[str, Counter[str]], dict[tuple[str, int], Counter[str]]]
+
+
+def _members_refresh(members: list[dict[str, Any]], org_deltas: OrgDeltas | None = None) -> None:
     """Recompute, for locked members, the requirement they are counted under and whether each
-    of their years is complete, and apply the differences to the organisation summaries."""
+    of their years is complete, and apply the differences to the organisation summaries — or add
+    them to ``org_deltas``, for a caller that applies the changes of many chunks at once."""
     if not members:
         return
     ids = [m["id"] for m in members]
@@ -679,7 +683,13 @@ def _members_refresh(members: list[dict[str, Any]]) -> None:
                 flags[done].append(row["id"])
     _save_states(create, update, delete, moved)
     _save_flags(flags)
-    _apply_org_deltas(counts, completions)
+    if org_deltas is None:
+        _apply_org_deltas(counts, completions)
+        return
+    for path, delta in counts.items():
+        org_deltas[0].setdefault(path, Counter()).update(delta)
+    for key, delta in completions.items():
+        org_deltas[1].setdefault(key, Counter()).update(delta)
 
 
 def _cumulate(
@@ -773,9 +783,13 @@ def learning_members_changed(*, member_ids: Iterable[int]) -> None:
     """Bring the requirement summaries in line after members changed in a way their requirement
     depends on (created, status, categories, exemption, taken off the roll, transferred). Member
     services call this inside their transaction; until they do, the summary detects the members it
-    does not count (see ``selectors.learning_summary``) and the rebuild repairs the rest."""
+    does not count (see ``selectors.learning_summary``) and the rebuild repairs the rest.
+    The organisation counts get the changes of all members at once (an import of thousands
+    touches the same ancestors from every chunk)."""
+    deltas: OrgDeltas = ({}, {})
     for chunk in _chunks(sorted(set(member_ids)), 1000):
-        _members_refresh(_lock_members(chunk))
+        _members_refresh(_lock_members(chunk), deltas)
+    _apply_org_deltas(*deltas)
 
 
 @transaction.atomic
