@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from partyedu.core.scope import has_role, path_in, user_grants, user_pii_paths
+from partyedu.core.scope import has_role, path_in, user_pii_paths
 
 from .choices import RoleCode
 from .models import PiiGrant, RoleAssignment, User
@@ -24,10 +24,6 @@ def can_see_pii(user: Any, org_path: str) -> bool:
 
 def holds_pii_grant(user: Any) -> bool:
     return bool(pii_paths(user))
-
-
-def user_roles_summary(user: Any) -> list[str]:
-    return sorted({g.role for g in user_grants(user)})
 
 
 def role_assignment_list(*, user: Any) -> QuerySet[RoleAssignment]:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from partyedu.core.scope import PATH_END, subtree_q
+from partyedu.core.scope import subtree_q
 
 from .choices import OrgLevel
 from .models import SEGMENT_WIDTH, Organization
@@ -49,10 +49,6 @@ def organization_ancestors(org: Organization) -> QuerySet[Organization]:
     """The chain from the root down to the parent, from the path prefixes (one query)."""
     prefixes = [org.path[:i] for i in range(SEGMENT_WIDTH, len(org.path), SEGMENT_WIDTH)]
     return Organization.objects.filter(path__in=prefixes).order_by("path")
-
-
-def organization_subtree(org: Organization) -> QuerySet[Organization]:
-    return Organization.objects.filter(path__gte=org.path, path__lt=org.path + PATH_END)
 
 
 def organization_roots(*, user: Any) -> list[Organization]:
