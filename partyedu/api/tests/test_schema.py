@@ -74,3 +74,11 @@ def test_root_lists_the_endpoints(client):
     assert body["ping"].endswith("/api/v1/ping/")
     assert body["schema"].endswith("/api/schema/")
     assert body["docs"].endswith("/api/docs/")
+
+
+@pytest.mark.django_db
+def test_root_lists_the_study_endpoints(client):
+    body = client.get("/api/v1/", HTTP_ACCEPT="application/json").json()
+    assert body["activities"].endswith("/api/v1/activities/")
+    assert body["checkin"].endswith("/api/v1/checkin/")
+    assert body["resources"].endswith("/api/v1/resources/")
