@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "partyedu.members",
     "partyedu.study",
     "partyedu.learning",
+    "partyedu.lectures",
+    "partyedu.competitions",
     "partyedu.api",
 ]
 

@@ -34,8 +34,9 @@ ROLE_DEFAULTS: dict[str, tuple[str, list[str]]] = {
         ["*.view", "*.add", "*.change", "*.delete", "*.import", "*.export", "accounts.view"],
     ),
     RoleCode.BRANCH_ADMIN: (RoleScope.SUBTREE, ["*.view", "*.add", "*.change", "*.export"]),
-    RoleCode.MEMBER: (RoleScope.SELF, ["members.view"]),
-    RoleCode.LECTURER: (RoleScope.SELF, ["members.view"]),
-    RoleCode.REVIEWER: (RoleScope.ASSIGNED, []),
+    RoleCode.MEMBER: (RoleScope.SELF, ["members.view", "lectures.view"]),
+    RoleCode.LECTURER: (RoleScope.SELF, ["members.view", "lectures.view"]),
+    # A reviewer reaches only the reviews assigned to them (Review.scope_assigned).
+    RoleCode.REVIEWER: (RoleScope.ASSIGNED, ["competitions.view", "competitions.change"]),
     RoleCode.INSPECTOR: (RoleScope.SUBTREE, ["organizations.view", "members.view"]),
 }

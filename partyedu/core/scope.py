@@ -44,10 +44,11 @@ class Scope:
 
     paths: tuple[str, ...]
     own: bool
+    assigned: bool = False
 
     @property
     def empty(self) -> bool:
-        return not self.paths and not self.own
+        return not self.paths and not self.own and not self.assigned
 
 
 # Wildcard patterns ("*.view") cover the domain apps only; rights over accounts and the audit log
@@ -133,7 +134,7 @@ def forget_grants(user: Any) -> None:
 
 def user_scope(user: Any, action: str, app_label: str) -> Scope:
     paths: list[str] = []
-    own = False
+    own = assigned = False
     for grant in user_grants(user):
         if not action_matches(grant.actions, app_label, action):
             continue
@@ -141,7 +142,9 @@ def user_scope(user: Any, action: str, app_label: str) -> Scope:
             paths.append(grant.path)
         elif grant.scope == SCOPE_SELF:
             own = True
-    return Scope(minimal_paths(paths), own)
+        elif grant.scope == SCOPE_ASSIGNED:
+            assigned = True
+    return Scope(minimal_paths(paths), own, assigned)
 
 
 def has_action(user: Any, action: str, app_label: str) -> bool:
@@ -177,6 +180,9 @@ class ScopedQuerySet(models.QuerySet):
         scope_self = getattr(model, "scope_self", None)
         if scope.own and scope_self:
             condition |= Q(**{scope_self: user})
+        scope_assigned = getattr(model, "scope_assigned", None)
+        if scope.assigned and scope_assigned:
+            condition |= Q(**{scope_assigned: user})
         return self.filter(condition)
 
 
@@ -185,6 +191,8 @@ class ScopedModel(models.Model):
 
     scope_path: ClassVar[str] = "organization__path"
     scope_self: ClassVar[str | None] = None
+    # For roles scoped to what they are assigned (评委): the user field of an assignment.
+    scope_assigned: ClassVar[str | None] = None
 
     objects = ScopedQuerySet.as_manager()
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CompetitionsConfig(AppConfig):
+    name = "partyedu.competitions"
+    label = "competitions"
+    verbose_name = _("党课评选")
