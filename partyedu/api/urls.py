@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from partyedu.competitions.api import urls as competition_urls
 from partyedu.learning.api import urls as learning_urls
 from partyedu.members.api import urls as member_urls
 from partyedu.organizations.api import urls as organization_urls
@@ -20,6 +21,7 @@ v1: list[URLPattern | URLResolver] = [
     path("", include(member_urls.urlpatterns)),
     path("", include(learning_urls.urlpatterns)),
     path("", include(study_urls.urlpatterns)),
+    path("", include(competition_urls.urlpatterns)),
 ]
 
 urlpatterns = [

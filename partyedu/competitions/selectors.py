@@ -1,0 +1,309 @@
+"""Reads of competitions: lists within scope, a reviewer's own assignments, round progress and
+results with the chosen aggregation, awards and certificate verification.
+
+Aggregation (docs/competitions.md) works on the reviews' weighted totals, in ``Decimal``, so the
+same scores give the same ranking on every database:
+- ``mean``: the mean of the totals;
+- ``trimmed_mean``: with 5 or more reviews, drop one highest and one lowest total, then the mean;
+- ``zscore``: each total becomes (total − μ) / σ over that reviewer's own submitted totals in the
+  round (population σ; 0 when σ is 0), then the mean of the entry's z values.
+Scores are rounded half-up to 4 places before ranking; equal scores share a rank (1, 2, 2, 4).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from partyedu.accounts.choices import RoleCode
+from partyedu.accounts.models import RoleAssignment, User
+from partyedu.core.scope import subtree_q, user_scope
+
+from .choices import Aggregation
+from .models import Award, Certificate, Competition, Entry, Review, Round, RoundEntry
+
+APP = "competitions"
+RESULT_PLACES = Decimal("0.0001")
+TRIM_MIN_REVIEWS = 5
+
+
+def competition_list(*, user: Any, action: str = "view") -> QuerySet[Competition]:
+    return (
+        Competition.objects.restrict(user, action)
+        .select_related("organization")
+        .annotate(entry_count=Count("entries", filter=Q(entries__withdrawn=False), distinct=True))
+        .order_by("-year", "-id")
+    )
+
+
+def competition_get(*, user: Any, pk: Any, action: str = "view") -> Competition:
+    try:
+        return Competition.objects.restrict(user, action).select_related("organization").get(pk=pk)
+    except (Competition.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def round_get(*, user: Any, pk: Any, action: str = "view") -> Round:
+    try:
+        return Round.objects.restrict(user, action).select_related("competition__organization").get(pk=pk)
+    except (Round.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def entry_list(*, user: Any, competition: Competition) -> QuerySet[Entry]:
+    return (
+        Entry.objects.restrict(user, "view")
+        .filter(competition=competition)
+        .select_related("organization", "lecturer", "category")
+        .order_by("id")
+    )
+
+
+def entry_get(*, user: Any, pk: Any, action: str = "view") -> Entry:
+    try:
+        return (
+            Entry.objects.restrict(user, action)
+            .select_related("competition__organization", "organization", "lecturer", "category")
+            .get(pk=pk)
+        )
+    except (Entry.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def own_entries(*, user: Any) -> QuerySet[Entry]:
+    """A member's own entries (self-nominated or recommended)."""
+    return (
+        Entry.objects.filter(lecturer__user=user)
+        .select_related("competition", "organization")
+        .order_by("-competition__year", "-id")
+    )
+
+
+def reviewer_list(*, user: Any) -> list[dict[str, Any]]:
+    """The users holding the reviewer role at organisations within the caller's scope, each with
+    the organisation of that role (the first, when several)."""
+    scope = user_scope(user, "view", APP)
+    rows = (
+        RoleAssignment.objects.filter(
+            subtree_q("organization__path", scope.paths), role__code=RoleCode.REVIEWER, user__is_active=True
+        )
+        .order_by("user_id", "organization__path")
+        .values_list(
+            "user_id", "user__username", "user__display_name", "organization_id", "organization__name"
+        )
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for user_id, username, display_name, org_id, org_name in rows:
+        out.setdefault(
+            user_id,
+            {
+                "id": user_id,
+                "username": username,
+                "display_name": display_name,
+                "organization": org_id,
+                "organization_name": org_name,
+            },
+        )
+    return list(out.values())
+
+
+def review_list(*, user: Any) -> QuerySet[Review]:
+    """Only the caller's own assignments, whatever else their roles allow."""
+    return (
+        Review.objects.restrict(user, "view")
+        .filter(reviewer=user)
+        .select_related("round_entry__entry__category", "round_entry__round__competition")
+        .order_by("submitted_at", "round_entry__round__competition_id", "round_entry_id")
+    )
+
+
+def review_get(*, user: Any, pk: Any) -> Review:
+    """One of the caller's own reviews; any other is not found."""
+    try:
+        return review_list(user=user).get(pk=pk)
+    except (Review.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def review_peers(review: Review) -> list[Review]:
+    """The other submitted reviews of the same entry, shown to a reviewer only after their own
+    submission (empty before)."""
+    if review.submitted_at is None:
+        return []
+    return list(
+        Review.objects.filter(round_entry_id=review.round_entry_id, submitted_at__isnull=False)
+        .exclude(pk=review.pk)
+        .order_by("id")
+    )
+
+
+# --- results -------------------------------------------------------------------------------------
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(RESULT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def aggregate_mean(totals: Sequence[Decimal]) -> Decimal | None:
+    if not totals:
+        return None
+    return _q(sum(totals, Decimal(0)) / len(totals))
+
+
+def aggregate_trimmed(totals: Sequence[Decimal]) -> Decimal | None:
+    if len(totals) >= TRIM_MIN_REVIEWS:
+        ordered = sorted(totals)
+        return aggregate_mean(ordered[1:-1])
+    return aggregate_mean(totals)
+
+
+def reviewer_z(totals_by_reviewer: dict[int, list[Decimal]]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Each reviewer's (μ, σ) over their submitted totals."""
+    out: dict[int, tuple[Decimal, Decimal]] = {}
+    for reviewer_id, totals in totals_by_reviewer.items():
+        mean = sum(totals, Decimal(0)) / len(totals)
+        sigma = statistics.pstdev(totals, mean) if len(totals) > 1 else Decimal(0)
+        out[reviewer_id] = (mean, Decimal(sigma))
+    return out
+
+
+def z_value(total: Decimal, mean: Decimal, sigma: Decimal) -> Decimal:
+    return Decimal(0) if sigma == 0 else (total - mean) / sigma
+
+
+@dataclass
+class ResultRow:
+    round_entry_id: int
+    entry_id: int
+    title: str
+    lecturer: str
+    organization: str
+    assigned: int = 0
+    submitted: int = 0
+    totals: list[Decimal] = field(default_factory=list)
+    score: Decimal | None = None
+    rank: int | None = None
+    tied: bool = False
+    spread: Decimal | None = None
+    flagged: bool = False
+    advanced: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.assigned > 0 and self.submitted == self.assigned
+
+
+def rank_rows(rows: list[ResultRow]) -> list[ResultRow]:
+    """Order by score (highest first; unscored last, by entry), equal scores sharing a rank."""
+    rows.sort(key=lambda r: (r.score is None, -(r.score or 0), r.entry_id))
+    counts: dict[Decimal, int] = defaultdict(int)
+    for row in rows:
+        if row.score is not None:
+            counts[row.score] += 1
+    position = 0
+    previous: Decimal | None = None
+    for index, row in enumerate(rows, start=1):
+        if row.score is None:
+            continue
+        if row.score != previous:
+            position = index
+            previous = row.score
+        row.rank = position
+        row.tied = counts[row.score] > 1
+    return rows
+
+
+def round_results(round_: Round) -> list[ResultRow]:
+    """Every entry of the round with its reviews' totals, its aggregate by the round's method,
+    its rank and whether its reviewers disagree strongly (spread ≥ the round's threshold)."""
+    rows: dict[int, ResultRow] = {}
+    for re_id, entry_id, title, lecturer, org, advanced in (
+        RoundEntry.objects.filter(round=round_, entry__withdrawn=False)
+        .order_by("entry_id")
+        .values_list(
+            "pk", "entry_id", "entry__title", "entry__lecturer__name", "entry__organization__name", "advanced"
+        )
+    ):
+        rows[re_id] = ResultRow(re_id, entry_id, title, lecturer, org, advanced=advanced)
+    reviews = Review.objects.filter(round_entry__round=round_).order_by("id")
+    by_entry: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    by_reviewer: dict[int, list[Decimal]] = defaultdict(list)
+    for re_id, reviewer_id, total, submitted_at in reviews.values_list(
+        "round_entry_id", "reviewer_id", "total", "submitted_at"
+    ):
+        row = rows.get(re_id)
+        if row is None:
+            continue
+        row.assigned += 1
+        if submitted_at is None or total is None:
+            continue
+        row.submitted += 1
+        by_entry[re_id].append((reviewer_id, total))
+        by_reviewer[reviewer_id].append(total)
+    z = reviewer_z(by_reviewer) if round_.aggregation == Aggregation.ZSCORE else {}
+    for re_id, row in rows.items():
+        pairs = by_entry.get(re_id, [])
+        row.totals = [total for _, total in pairs]
+        if not pairs:
+            continue
+        row.spread = max(row.totals) - min(row.totals)
+        row.flagged = len(pairs) > 1 and row.spread >= round_.spread_threshold
+        if round_.aggregation == Aggregation.TRIMMED_MEAN:
+            row.score = aggregate_trimmed(row.totals)
+        elif round_.aggregation == Aggregation.ZSCORE:
+            values = [z_value(total, *z[reviewer_id]) for reviewer_id, total in pairs]
+            row.score = _q(sum(values, Decimal(0)) / len(values))
+        else:
+            row.score = aggregate_mean(row.totals)
+    return rank_rows(list(rows.values()))
+
+
+@dataclass
+class ReviewerProgress:
+    user_id: int
+    username: str
+    assigned: int
+    submitted: int
+
+
+def round_progress(round_: Round) -> list[ReviewerProgress]:
+    """Per panel member: reviews assigned and submitted."""
+    counts = {
+        row["reviewer_id"]: row
+        for row in Review.objects.filter(round_entry__round=round_)
+        .values("reviewer_id")
+        .annotate(assigned=Count("id"), submitted=Count("id", filter=Q(submitted_at__isnull=False)))
+    }
+    out = []
+    for user_id, username in round_.panel.order_by("user_id").values_list("user_id", "user__username"):
+        row = counts.get(user_id, {})
+        out.append(ReviewerProgress(user_id, username, row.get("assigned", 0), row.get("submitted", 0)))
+    return out
+
+
+def round_panel(round_: Round) -> list[User]:
+    return list(User.objects.filter(review_panels__round=round_).order_by("pk"))
+
+
+def award_list(*, user: Any, competition: Competition) -> QuerySet[Award]:
+    return (
+        Award.objects.restrict(user, "view")
+        .filter(competition=competition)
+        .select_related("certificate", "entry", "organization")
+        .order_by("kind", "id")
+    )
+
+
+def certificate_verify(code: str) -> Certificate | None:
+    """The certificate with this code, for the public page; None when there is none."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 32:
+        return None
+    return Certificate.objects.select_related("award__competition").filter(code=code).first()
