@@ -80,6 +80,7 @@ ci: lint test-sqlite test-postgres test-browser
 
 bench: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/competitions.py
 
 clean:
 	rm -rf $(VENV) var .coverage htmlcov
