@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from partyedu.accounts.choices import RoleCode
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
+from partyedu.core.demo_lectures import LectureResult, build_competition, lecture_summary_lines
 from partyedu.core.demo_study import Person, StudyResult, build_study, study_summary_lines
 from partyedu.core.pinyin import initials
 from partyedu.members.choices import Education, Gender, MemberCategory, MemberStatus
@@ -1294,6 +1295,7 @@ class SeedResult:
     seconds: float
     seed: int
     study: StudyResult | None = None
+    lectures: LectureResult | None = None
 
 
 def has_data() -> bool:
@@ -1320,7 +1322,9 @@ def clear_data() -> None:
     (``seed_demo --force``). Accounts stay — the demo accounts are reused by the next seed — and so
     does the audit log, which is append-only."""
     from partyedu.accounts.models import PiiGrant, RoleAssignment, User
+    from partyedu.competitions import models as competitions
     from partyedu.learning import models as learning
+    from partyedu.lectures import models as lectures
     from partyedu.members.models import Member, MemberTransfer
     from partyedu.organizations.models import Organization
     from partyedu.study import models as study
@@ -1328,6 +1332,29 @@ def clear_data() -> None:
     # Study and learning rows first (largest first, children before parents), each table in one
     # statement where nothing depends on it.
     for model in (
+        competitions.Certificate,
+        competitions.Award,
+        competitions.Review,
+        competitions.RoundReviewer,
+        competitions.RoundEntry,
+        competitions.Entry,
+        competitions.Category,
+        competitions.Criterion,
+        competitions.Round,
+        competitions.Competition,
+        lectures.LibraryItem,
+        lectures.LectureSeries,
+        lectures.LectureRating,
+        lectures.LectureFile,
+        lectures.LectureSpeaker,
+        lectures.Lecture,
+        lectures.TopicTask,
+        lectures.TopicProposal,
+        lectures.TopicCall,
+        lectures.RotationSlot,
+        lectures.Rotation,
+        lectures.Lecturer.tags.through,
+        lectures.Lecturer,
         learning.LearningHourEntry,
         learning.MemberYearHours,
         learning.MemberRequirement,
@@ -1512,6 +1539,7 @@ def build_demo(
 
         say(f"党员 {count} 名、演示账号 {len(rows)} 个")
         study_result = None
+        lecture_result = None
         if study:
             study_result = build_study(
                 plan=plan,
@@ -1522,6 +1550,8 @@ def build_demo(
                 account_members=account_members,
                 progress=say,
             )
+            lecture_result = build_competition(users=users, seed=seed)
+            say(f"党课评选 1 项、参赛作品 {lecture_result.entries} 件")
         by_level = Counter(o.level for o in plan.orgs)
         too_small, too_large = sizing_counts(plan)
         changes: dict[str, Any] = {
@@ -1560,6 +1590,7 @@ def build_demo(
         seconds=time.perf_counter() - started,
         seed=seed,
         study=study_result,
+        lectures=lecture_result,
     )
 
 
@@ -1641,6 +1672,8 @@ def summary_lines(result: SeedResult, *, accounts: bool = True) -> list[str]:
     ]
     if result.study is not None:
         lines += study_summary_lines(result.study)
+    if result.lectures is not None:
+        lines += lecture_summary_lines(result.lectures)
     if accounts:
         lines += ["", f"演示账号（密码均为 {DEMO_PASSWORD}）："]
         lines += format_table(("用户名", "角色", "范围"), result.accounts)
