@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from partyedu.accounts.choices import RoleCode
@@ -288,6 +288,23 @@ def round_progress(round_: Round) -> list[ReviewerProgress]:
     return out
 
 
+def round_assignments(round_: Round) -> list[dict[str, Any]]:
+    """Every assignment of the round as plain rows (entry, reviewer, manual, submitted)."""
+    return list(
+        Review.objects.filter(round_entry__round=round_)
+        .order_by("round_entry__entry_id", "reviewer_id")
+        .values(
+            "id",
+            "manual",
+            "submitted_at",
+            "reviewer",
+            entry=F("round_entry__entry_id"),
+            entry_title=F("round_entry__entry__title"),
+            reviewer_username=F("reviewer__username"),
+        )
+    )
+
+
 def round_panel(round_: Round) -> list[User]:
     return list(User.objects.filter(review_panels__round=round_).order_by("pk"))
 
@@ -307,3 +324,170 @@ def certificate_verify(code: str) -> Certificate | None:
     if not code or len(code) > 32:
         return None
     return Certificate.objects.select_related("award__competition").filter(code=code).first()
+
+
+# --- pages (added with the web UI) ---------------------------------------------------------------
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of an organisation and of every organisation above it."""
+    from partyedu.organizations.models import SEGMENT_WIDTH
+
+    return [path[:end] for end in range(SEGMENT_WIDTH, len(path) + 1, SEGMENT_WIDTH)]
+
+
+def _open_round_q() -> Q:
+    from .choices import RoundStatus
+
+    return Q(rounds__status=RoundStatus.OPEN)
+
+
+def competitions_accepting_entries(*, user: Any) -> QuerySet[Competition]:
+    """Running competitions with an open round that an organisation in the user's ``add`` scope
+    may enter: those held at or above an organisation of that scope (a district recommends to the
+    city's competition) and those held within it."""
+    from .choices import CompetitionStatus
+
+    paths = user_scope(user, "add", APP).paths
+    if not paths:
+        return Competition.objects.none()
+    above = sorted({p for path in paths for p in ancestor_paths(path)})
+    return (
+        Competition.objects.filter(
+            Q(organization__path__in=above) | subtree_q("organization__path", paths),
+            status=CompetitionStatus.RUNNING,
+        )
+        .filter(pk__in=Competition.objects.filter(_open_round_q()).values("pk"))
+        .select_related("organization")
+        .order_by("-year", "-id")
+    )
+
+
+def competition_for_entries_get(*, user: Any, pk: Any) -> Competition:
+    try:
+        return competitions_accepting_entries(user=user).get(pk=pk)
+    except (Competition.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def competitions_open_to_member(*, member: Any) -> QuerySet[Competition]:
+    """Running competitions with an open round held at the member's organisation or above it
+    (the competitions a member may nominate themself to)."""
+    from .choices import CompetitionStatus
+
+    return (
+        Competition.objects.filter(
+            organization__path__in=ancestor_paths(member.org_path), status=CompetitionStatus.RUNNING
+        )
+        .filter(pk__in=Competition.objects.filter(_open_round_q()).values("pk"))
+        .select_related("organization")
+        .order_by("-year", "-id")
+    )
+
+
+def with_progress(entries: QuerySet[Entry]) -> QuerySet[Entry]:
+    """Entries annotated with the furthest round they reached (``reached``, a sequence) and
+    their number of awards."""
+    from django.db.models import Max
+
+    return entries.annotate(
+        reached=Max("round_entries__round__sequence"),
+        award_count=Count("awards", distinct=True),
+    )
+
+
+def pending_endorsements(*, user: Any) -> QuerySet[Entry]:
+    """Self-nominations awaiting the endorsement of a branch the user may act for."""
+    from .choices import EntrySource
+
+    return (
+        Entry.objects.restrict(user, "change")
+        .filter(source=EntrySource.SELF, endorsed_at__isnull=True, withdrawn=False)
+        .select_related("competition", "organization", "lecturer", "category")
+        .order_by("competition_id", "id")
+    )
+
+
+def entry_for_withdraw_get(*, user: Any, pk: Any) -> Entry:
+    """An entry the user may withdraw: within their ``change`` scope, or their own."""
+    try:
+        return (
+            Entry.objects.filter(
+                Q(pk__in=Entry.objects.restrict(user, "change").values("pk")) | Q(lecturer__user=user)
+            )
+            .select_related("competition__organization", "organization", "lecturer")
+            .get(pk=pk)
+        )
+    except (Entry.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def entry_file_get(*, user: Any, pk: Any) -> Entry:
+    """An entry whose video and materials the user may open: one in their scope, one assigned
+    to them for review, or their own."""
+    assigned = Review.objects.restrict(user, "view").filter(reviewer=user).values("round_entry__entry_id")
+    try:
+        return Entry.objects.filter(
+            Q(pk__in=Entry.objects.restrict(user, "view").values("pk"))
+            | Q(pk__in=assigned)
+            | Q(lecturer__user=user),
+            pk=pk,
+        ).get()
+    except (Entry.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def round_open_reviews(*, user: Any, round_: Round) -> QuerySet[Review]:
+    """The round's assignments not yet submitted (those a manual reassignment may replace)."""
+    return (
+        Review.objects.restrict(user, "change")
+        .filter(round_entry__round=round_, submitted_at__isnull=True, round_entry__entry__withdrawn=False)
+        .select_related("round_entry__entry", "reviewer")
+        .order_by("round_entry__entry_id", "reviewer_id")
+    )
+
+
+def round_following(round_: Round) -> Round | None:
+    """The next round of the same competition, if any."""
+    return (
+        Round.objects.filter(competition_id=round_.competition_id, sequence__gt=round_.sequence)
+        .order_by("sequence")
+        .first()
+    )
+
+
+def award_get(*, user: Any, pk: Any, action: str = "view") -> Award:
+    try:
+        return (
+            Award.objects.restrict(user, action)
+            .select_related("competition__organization", "certificate")
+            .get(pk=pk)
+        )
+    except (Award.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def competition_rounds(competition: Competition) -> list[Round]:
+    """The competition's rounds with their entries (``entry_count``), assignments
+    (``assigned``) and submitted reviews (``submitted``)."""
+    return list(
+        competition.rounds.annotate(
+            entry_count=Count(
+                "round_entries", filter=Q(round_entries__entry__withdrawn=False), distinct=True
+            ),
+            assigned=Count("round_entries__reviews", distinct=True),
+            submitted=Count(
+                "round_entries__reviews",
+                filter=Q(round_entries__reviews__submitted_at__isnull=False),
+                distinct=True,
+            ),
+        ).order_by("sequence")
+    )
+
+
+def round_names(competition_ids: Sequence[int]) -> dict[tuple[int, int], str]:
+    """(competition id, sequence) → round name, for saying which round an entry reached."""
+    rows = Round.objects.filter(competition_id__in=list(competition_ids)).values_list(
+        "competition_id", "sequence", "name"
+    )
+    return {(cid, seq): name for cid, seq, name in rows}

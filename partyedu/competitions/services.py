@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -524,10 +524,10 @@ class _Slot:
 
 
 @transaction.atomic
-def round_assign(*, actor: Any, round_: Round) -> list[Review]:
+def round_assign(*, actor: Any, round_: Round) -> int:
     """Give every entry of the round its missing reviews, balanced across the panel and free of
     conflicts of interest. Existing assignments are kept, so running it twice changes nothing.
-    Returns every assignment of the round."""
+    Returns the number of new assignments (``selectors.round_assignments`` lists them all)."""
     _require(actor, "change", round_.competition.organization.path)
     round_ = _lock_round(round_)
     if round_.status != RoundStatus.OPEN:
@@ -574,13 +574,13 @@ def round_assign(*, actor: Any, round_: Round) -> list[Review]:
     # Most constrained first, so that entries with few eligible reviewers are served before the
     # loads fill up; then least-loaded reviewers, ties by user id.
     slots.sort(key=lambda item: (len(item[1]) - item[0].need, item[0].round_entry_id))
-    new: list[Review] = []
+    new: list[tuple[int, int]] = []
     for slot, eligible in slots:
         chosen = sorted(eligible, key=lambda r: (load[r], r))[: slot.need]
         for reviewer_id in chosen:
             load[reviewer_id] += 1
-            new.append(Review(round_entry_id=slot.round_entry_id, reviewer_id=reviewer_id))
-    Review.objects.bulk_create(new)
+            new.append((slot.round_entry_id, reviewer_id))
+    _insert_assignments(new)
     if new:
         audit_record(
             actor=actor,
@@ -589,11 +589,23 @@ def round_assign(*, actor: Any, round_: Round) -> list[Review]:
             changes={"assigned": len(new)},
             message="自动分配评审任务",
         )
-    return list(
-        Review.objects.filter(round_entry__round=round_)
-        .select_related("round_entry__entry", "reviewer")
-        .order_by("round_entry_id", "reviewer_id")
+    return len(new)
+
+
+def _insert_assignments(pairs: list[tuple[int, int]]) -> None:
+    """Insert new, empty reviews. One prepared INSERT run for every row: a city round makes
+    thousands, and building each as a model (with its JSON default) costs more than the
+    assignment itself."""
+    if not pairs:
+        return
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name(Review._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (round_entry_id, reviewer_id, scores, comment, manual, created_at, updated_at) "
+        "VALUES (%s, %s, '{}', '', %s, %s, %s)"
     )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(re_id, reviewer_id, False, now, now) for re_id, reviewer_id in pairs])
 
 
 @transaction.atomic
@@ -957,3 +969,58 @@ def certificate_revoke(*, actor: Any, certificate: Certificate, reason: str) -> 
     certificate.save(update_fields=["revoked_at", "revoked_reason", "updated_at"])
     audit_record(actor=actor, action=AuditAction.REVOKE, obj=certificate, message=reason)
     return certificate
+
+
+# --- exports (added with the web UI) -------------------------------------------------------------
+
+
+def round_results_export(*, actor: Any, round_: Round) -> bytes:
+    """The round's results as an xlsx workbook (rank, ties, score, each review's total, spread,
+    flag, advancement); the export is written to the audit log."""
+    from partyedu.core.exporting import ExportColumn, XlsxExport
+
+    from .selectors import round_results
+
+    _require(actor, "export", round_.competition.organization.path, "您无权导出该评选的结果")
+    rows = round_results(round_)
+    book = XlsxExport()
+    sheet = book.sheet(
+        f"{round_.name}结果",
+        [
+            ExportColumn("名次", 8),
+            ExportColumn("并列", 6),
+            ExportColumn("党课题目", 36),
+            ExportColumn("主讲人", 12),
+            ExportColumn("报送组织", 24),
+            ExportColumn("已评/应评", 10),
+            ExportColumn("得分", 12),
+            ExportColumn("各评委总分", 30),
+            ExportColumn("分差", 10),
+            ExportColumn("分歧较大", 10),
+            ExportColumn("晋级", 8),
+        ],
+    )
+    for row in rows:
+        sheet.append(
+            [
+                row.rank,
+                "并列" if row.tied else "",
+                row.title,
+                row.lecturer,
+                row.organization,
+                f"{row.submitted}/{row.assigned}",
+                float(row.score) if row.score is not None else None,
+                "、".join(str(t) for t in row.totals),
+                float(row.spread) if row.spread is not None else None,
+                "是" if row.flagged else "",
+                "是" if row.advanced else "",
+            ]
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.EXPORT,
+        obj=round_,
+        changes={"rows": sheet.rows},
+        message=f"导出评审结果{sheet.rows}条",
+    )
+    return book.to_bytes()

@@ -121,14 +121,14 @@ class ReviewersSetSerializer(serializers.Serializer):
     )
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
-    entry = serializers.IntegerField(source="round_entry.entry_id", read_only=True)
-    entry_title = serializers.CharField(source="round_entry.entry.title", read_only=True)
-    reviewer_username = serializers.CharField(source="reviewer.username", read_only=True)
-
-    class Meta:
-        model = Review
-        fields = ["id", "entry", "entry_title", "reviewer", "reviewer_username", "manual", "submitted_at"]
+class AssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    entry = serializers.IntegerField()
+    entry_title = serializers.CharField()
+    reviewer = serializers.IntegerField()
+    reviewer_username = serializers.CharField()
+    manual = serializers.BooleanField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
 
 
 class ReviewSerializer(serializers.ModelSerializer):

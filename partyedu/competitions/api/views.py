@@ -184,8 +184,9 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     )
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: Any = None) -> Response:
-        reviews = services.round_assign(actor=request.user, round_=self.get_object())
-        return Response(AssignmentSerializer(reviews, many=True).data)
+        round_ = self.get_object()
+        services.round_assign(actor=request.user, round_=round_)
+        return Response(AssignmentSerializer(selectors.round_assignments(round_), many=True).data)
 
     @extend_schema(
         summary="评审结果",

@@ -119,7 +119,7 @@ def test_put_review_scores_it(tree, organiser):
     _, round_, judges = _running(tree, organiser)
     panel(round_, judges)
     api_client(organiser).post(f"/api/v1/rounds/{round_.pk}/assign/")
-    review = Review.objects.filter(reviewer=judges[0]).first()
+    review = Review.objects.filter(reviewer=judges[0])[0]
     response = api_client(judges[0]).put(
         f"/api/v1/reviews/{review.pk}/",
         {"scores": {"内容": 90, "表达": 80, "效果": 70}, "comment": "好"},
@@ -133,7 +133,7 @@ def test_another_reviewers_review_is_404(tree, organiser):
     _, round_, judges = _running(tree, organiser)
     panel(round_, judges)
     api_client(organiser).post(f"/api/v1/rounds/{round_.pk}/assign/")
-    review = Review.objects.filter(reviewer=judges[0]).first()
+    review = Review.objects.filter(reviewer=judges[0])[0]
     client = api_client(judges[1])
     assert client.get(f"/api/v1/reviews/{review.pk}/").status_code == 404
     response = client.put(f"/api/v1/reviews/{review.pk}/", {"scores": {"内容": 1}}, format="json")
@@ -144,7 +144,7 @@ def test_out_of_range_score_is_400(tree, organiser):
     _, round_, judges = _running(tree, organiser)
     panel(round_, judges)
     api_client(organiser).post(f"/api/v1/rounds/{round_.pk}/assign/")
-    review = Review.objects.filter(reviewer=judges[0]).first()
+    review = Review.objects.filter(reviewer=judges[0])[0]
     response = api_client(judges[0]).put(
         f"/api/v1/reviews/{review.pk}/", {"scores": {"内容": 90, "表达": 180, "效果": 70}}, format="json"
     )
