@@ -23,7 +23,8 @@ from partyedu.organizations.models import Organization
 
 from . import selectors
 from .choices import MAX_PHOTOS, ActivityType, PlanKind, SiteKind
-from .models import Activity, RequiredTopic
+from .models import Activity, RequiredTopic, StudyPlan, TeachingSite
+from .services import PERIOD_MONTHS
 
 ALL = [("", _("全部"))]
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -54,6 +55,40 @@ def default_organization(user: Any, action: str = "add", app_label: str = "study
     if member is not None and path_in(member.org_path, paths):
         return member.organization
     return None
+
+
+class OwnedObjectForm(forms.Form):
+    """The form of an object owned by an organisation, for both its create and its edit page.
+
+    Creating, the organisation is picked from the user's ``add`` scope (starting with their
+    own). Editing (``instance`` given), the organisation is fixed — the services refuse to move
+    an object — so the field leaves the form, and every other field starts with the instance's
+    value. ``create_only`` and ``edit_only`` name fields shown on one page only."""
+
+    create_only: tuple[str, ...] = ()
+    edit_only: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, user: Any, instance: Any = None, **kwargs: Any) -> None:
+        self.user = user
+        self.instance = instance
+        if instance is not None:
+            initial = {
+                name: getattr(instance, name)
+                for name in self.base_fields
+                if name != "organization" and name not in self.create_only and hasattr(instance, name)
+            }
+            initial.update(kwargs.get("initial") or {})
+            kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        if instance is None:
+            field = self.fields["organization"]
+            field.restrict_to(user=user, action="add", app_label="study")
+            if not self.is_bound:
+                field.initial = default_organization(user)
+        else:
+            del self.fields["organization"]
+        for name in self.create_only if instance is not None else self.edit_only:
+            del self.fields[name]
 
 
 # --- members typed by name or ID number ----------------------------------------------------------
@@ -500,7 +535,10 @@ class StudyPlanFilterForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
 
 
-class StudyPlanForm(forms.Form):
+class StudyPlanForm(OwnedObjectForm):
+    """Issue a plan, its topics typed one a line. Editing, the topics are rows of their own
+    (``StudyPlanEditForm``)."""
+
     organization = OrganizationChoiceField(
         label=_("下发组织"), queryset=None, help_text=_("计划下发到本组织及全部下级组织")
     )
@@ -518,14 +556,11 @@ class StudyPlanForm(forms.Form):
         ),
         help_text=_("每行一个专题；需要完成期限的，在专题后加“|年-月-日”，如：学习党章|2026-06-30"),
     )
+    create_only = ("topics",)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["organization"]
-        field.restrict_to(user=user, action="add", app_label="study")
-        if not self.is_bound:
-            field.initial = default_organization(user)
-        self.fields["year"].choices = year_choices()
+    def __init__(self, *args: Any, user: Any, instance: StudyPlan | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, instance=instance, **kwargs)
+        self.fields["year"].choices = year_choices(instance.year if instance is not None else None)
         self.fields["year"].initial = timezone.localdate().year
 
     def clean_topics(self) -> list[dict[str, Any]]:
@@ -552,6 +587,58 @@ class StudyPlanForm(forms.Form):
         return topics
 
 
+class TopicForm(forms.Form):
+    """One required topic of a plan being edited: an existing one (``id``) or a new one."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    title = forms.CharField(label=_("专题"), required=False, max_length=200)
+    due_date = forms.DateField(label=_("完成期限"), required=False, widget=DateInput())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("title") and (data.get("id") or data.get("due_date")) and not data.get("DELETE"):
+            self.add_error("title", _("请填写专题名称；不需要的专题请勾选“删除”"))
+        return data
+
+
+TopicFormSet = forms.formset_factory(TopicForm, extra=3, can_delete=True, can_delete_extra=False)
+
+
+class StudyPlanEditForm(StudyPlanForm):
+    """Edit a plan: its fields, and its topics as rows (rename, change the deadline, delete, and
+    three blank rows to add). ``topic_forms`` is the formset of the rows; each existing row
+    carries ``used``, the number of activities covering the topic. Such a topic cannot be
+    deleted, so the page shows no delete box for it; a box ticked before an activity came to
+    cover the topic still reaches the service, which refuses and says why."""
+
+    def __init__(self, *args: Any, user: Any, instance: StudyPlan, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, instance=instance, **kwargs)
+        topics = list(instance.topics.all())
+        self.topic_forms = TopicFormSet(
+            self.data if self.is_bound else None,
+            prefix="topics",
+            initial=[{"id": t.pk, "title": t.title, "due_date": t.due_date} for t in topics],
+        )
+        used = selectors.required_topic_usage(instance)
+        for row, topic in zip(self.topic_forms.forms, topics, strict=False):
+            row.used = used.get(topic.pk, 0)  # type: ignore[attr-defined]
+
+    def is_valid(self) -> bool:
+        topics_valid = self.topic_forms.is_valid()
+        return super().is_valid() and topics_valid
+
+    def service_data(self) -> dict[str, Any]:
+        """The ``data`` of ``study_plan_update``: the plan's fields and the topics kept and added,
+        in the order of the rows; blank rows are left out."""
+        topics = []
+        for row in self.topic_forms.forms:
+            d = getattr(row, "cleaned_data", None) or {}
+            if d.get("DELETE") or not (d.get("id") or d.get("title")):
+                continue
+            topics.append({"id": d.get("id"), "title": d["title"], "due_date": d.get("due_date")})
+        return {**self.cleaned_data, "topics": topics}
+
+
 # --- training classes ----------------------------------------------------------------------------
 
 
@@ -563,7 +650,7 @@ class TrainingClassFilterForm(ActivityFilterForm):
         self.fields["q"].widget.attrs["placeholder"] = _("名称包含的文字")
 
 
-class TrainingClassForm(forms.Form):
+class TrainingClassForm(OwnedObjectForm):
     organization = OrganizationChoiceField(label=_("主办组织"), queryset=None)
     name = forms.CharField(label=_("班次名称"), max_length=200)
     start_date = forms.DateField(label=_("开班日期"), widget=DateInput())
@@ -584,13 +671,18 @@ class TrainingClassForm(forms.Form):
     )
     is_online = forms.BooleanField(label=_("网上班级（如为外卖骑手等流动党员开设）"), required=False)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["organization"]
-        field.restrict_to(user=user, action="add", app_label="study")
-        if not self.is_bound:
-            field.initial = default_organization(user)
-        self.fields["site"].queryset = selectors.teaching_site_choices(user=user)
+    def __init__(self, *args: Any, user: Any, instance: Any = None, **kwargs: Any) -> None:
+        if instance is not None:
+            kwargs["initial"] = {
+                "completion_percent": round(instance.completion_ratio * 100),
+                **(kwargs.get("initial") or {}),
+            }
+        super().__init__(*args, user=user, instance=instance, **kwargs)
+        sites = selectors.teaching_site_choices(user=user)
+        if instance is not None and instance.site_id:
+            # The class's own site stays a choice even if retired since.
+            sites = sites | TeachingSite.objects.filter(pk=instance.site_id)
+        self.fields["site"].queryset = sites
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -604,6 +696,9 @@ class TrainingClassForm(forms.Form):
         percent = d.pop("completion_percent")
         d["completion_ratio"] = (Decimal(percent) / 100).quantize(Decimal("0.01"))
         return d
+
+    # service errors on the fields of this form
+    FIELD_MAP = {"completion_ratio": "completion_percent"}
 
 
 class MemberIdsField(forms.TypedMultipleChoiceField):
@@ -667,23 +762,20 @@ class OrganizationPickForm(forms.Form):
 # --- places --------------------------------------------------------------------------------------
 
 
-class TeachingSiteForm(forms.Form):
+class TeachingSiteForm(OwnedObjectForm):
     organization = OrganizationChoiceField(label=_("所属组织"), queryset=None)
     name = forms.CharField(label=_("名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=SiteKind.choices, initial=SiteKind.SITE)
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
     capacity = forms.IntegerField(label=_("可容纳人数"), required=False, min_value=1)
     contact = forms.CharField(label=_("联系人"), max_length=50, required=False)
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["organization"]
-        field.restrict_to(user=user, action="add", app_label="study")
-        if not self.is_bound:
-            field.initial = default_organization(user)
+    is_active = forms.BooleanField(
+        label=_("启用"), required=False, help_text=_("停用后不再出现在活动地点的选项中，已有记录不变")
+    )
+    edit_only = ("is_active",)
 
 
-class EducationBaseForm(forms.Form):
+class EducationBaseForm(OwnedObjectForm):
     organization = OrganizationChoiceField(label=_("登记组织"), queryset=None)
     name = forms.CharField(label=_("名称"), max_length=100)
     base_type = forms.CharField(label=_("基地类型"), max_length=50, initial="红色教育基地")
@@ -691,13 +783,10 @@ class EducationBaseForm(forms.Form):
     description = forms.CharField(
         label=_("简介"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["organization"]
-        field.restrict_to(user=user, action="add", app_label="study")
-        if not self.is_bound:
-            field.initial = default_organization(user)
+    is_active = forms.BooleanField(
+        label=_("启用"), required=False, help_text=_("停用后不再出现在活动地点的选项中，已有记录不变")
+    )
+    edit_only = ("is_active",)
 
 
 class PlaceFilterForm(forms.Form):
@@ -747,19 +836,46 @@ class OrgYearForm(forms.Form):
         return org, year or timezone.localdate().year
 
 
-class MaterialForm(forms.Form):
+class MaterialForm(OwnedObjectForm):
     organization = OrganizationChoiceField(label=_("发放组织"), queryset=None)
     title = forms.CharField(label=_("材料名称"), max_length=200)
     year = forms.TypedChoiceField(label=_("年度"), coerce=int)
 
+    def __init__(self, *args: Any, user: Any, instance: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, instance=instance, **kwargs)
+        self.fields["year"].choices = year_choices(instance.year if instance is not None else None)
+        self.fields["year"].initial = timezone.localdate().year
+
+
+class CadenceRuleForm(forms.Form):
+    """Set (create or replace) how often an organisation's subtree must hold an activity type."""
+
+    organization = OrganizationChoiceField(
+        label=_("适用组织"),
+        queryset=None,
+        help_text=_("规定适用于该组织及其全部下级组织；下级组织另有规定的，从其规定"),
+    )
+    activity_type = forms.ChoiceField(label=_("活动类型"), choices=ActivityType.choices)
+    per_months = forms.TypedChoiceField(
+        label=_("周期"),
+        coerce=int,
+        choices=[(m, selectors.period_name(m)) for m in PERIOD_MONTHS],
+        initial=1,
+    )
+    times = forms.IntegerField(
+        label=_("每个周期至少开展（次）"),
+        min_value=0,
+        max_value=31,
+        initial=1,
+        help_text=_("填 0 表示该组织及其下级不要求开展此类活动"),
+    )
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["organization"]
-        field.restrict_to(user=user, action="add", app_label="study")
-        if not self.is_bound:
-            field.initial = default_organization(user)
-        self.fields["year"].choices = year_choices()
-        self.fields["year"].initial = timezone.localdate().year
+        field.restrict_to(user=user, action="change", app_label="study")
+        if not self.is_bound and "organization" not in self.initial:
+            field.initial = default_organization(user, "change")
 
 
 STATUS_FIELD_PREFIX = "status_"

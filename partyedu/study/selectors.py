@@ -237,8 +237,15 @@ def study_plan_list(*, user: Any, filters: dict[str, Any] | None = None) -> Quer
     return qs.order_by("-year", "-id")
 
 
-def study_plan_get(*, user: Any, pk: Any) -> StudyPlan:
-    plan: StudyPlan = _get(study_plan_list(user=user), pk, "学习计划不存在")
+def study_plan_get(*, user: Any, pk: Any, action: str = "view") -> StudyPlan:
+    """A plan the user may see (issued in their scope or above it); for any other action, one
+    issued by an organisation in their scope for that action. Anything else is 404."""
+    qs = (
+        study_plan_list(user=user)
+        if action == "view"
+        else StudyPlan.objects.restrict(user, action).select_related("organization")
+    )
+    plan: StudyPlan = _get(qs, pk, "学习计划不存在")
     return plan
 
 
@@ -249,6 +256,18 @@ def required_topic_choices(*, user: Any, organization: Organization) -> QuerySet
         RequiredTopic.objects.filter(plan__organization__path__in=ancestor_paths(organization.path))
         .select_related("plan")
         .order_by("-plan__year", "plan_id", "sort_order", "id")
+    )
+
+
+def required_topic_usage(plan: StudyPlan) -> dict[int, int]:
+    """The number of activities covering each of the plan's topics (topics not covered are
+    absent); one grouped query."""
+    return dict(
+        Activity.objects.filter(required_topic__plan=plan)
+        .values("required_topic_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("required_topic_id", "n")
     )
 
 
@@ -493,8 +512,15 @@ def material_list(*, user: Any, filters: dict[str, Any] | None = None) -> QueryS
     return qs.order_by("-year", "title", "id")
 
 
-def material_get(*, user: Any, pk: Any) -> StudyMaterial:
-    material: StudyMaterial = _get(material_list(user=user), pk, "学习材料不存在")
+def material_get(*, user: Any, pk: Any, action: str = "view") -> StudyMaterial:
+    """A material the user may see (handed out in their scope or above it); for any other
+    action, one handed out by an organisation in their scope for that action."""
+    qs = (
+        material_list(user=user)
+        if action == "view"
+        else StudyMaterial.objects.restrict(user, action).select_related("organization")
+    )
+    material: StudyMaterial = _get(qs, pk, "学习材料不存在")
     return material
 
 
@@ -573,6 +599,40 @@ DEFAULT_CADENCE: dict[str, tuple[int, int]] = {
     ActivityType.BRANCH_ASSEMBLY: (3, 1),
     ActivityType.PARTY_LECTURE: (3, 1),
 }
+
+
+def cadence_rule_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[CadenceRule]:
+    """Cadence rules set for organisations in the user's scope, in the order of the tree.
+    Filters: ``organization`` (an Organization: its whole subtree)."""
+    filters = filters or {}
+    qs = CadenceRule.objects.restrict(user, "view").select_related("organization")
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
+    return qs.order_by("organization__path", "activity_type", "id")
+
+
+def cadence_rules_above(*, user: Any) -> QuerySet[CadenceRule]:
+    """Rules set above the user's scope that apply to it (a city's rule over its districts):
+    shown for reference, changed only by those above."""
+    paths = study_paths(user)
+    above = sorted({a for p in paths for a in ancestor_paths(p)[:-1]} - set(paths))
+    return (
+        CadenceRule.objects.filter(organization__path__in=above)
+        .select_related("organization")
+        .order_by("organization__path", "activity_type", "id")
+    )
+
+
+def cadence_rule_get(*, user: Any, pk: Any, action: str = "view") -> CadenceRule:
+    qs = CadenceRule.objects.restrict(user, action).select_related("organization")
+    rule: CadenceRule = _get(qs, pk, "频次规定不存在")
+    return rule
+
+
+def period_name(per_months: int) -> str:
+    """How often a period comes round: 每月, 每季度, 每半年, 每年, 每N个月."""
+    return {1: "每月", 3: "每季度", 6: "每半年", 12: "每年"}.get(per_months, f"每{per_months}个月")
 
 
 def period_label(per_months: int, number: int) -> str:

@@ -1,15 +1,18 @@
 """Study pages: activities (list, record on a phone, detail, edit, delete), the attendance screen,
 QR check-in (the code on the secretary's phone or a projector, and the member's scan), study plans
-with their coverage, training classes, teaching sites, education bases, the cadence report and
-printed materials. Views parse input, call one service or selector and render."""
+with their coverage, training classes and their enrollees, teaching sites, education bases, the
+cadence report and its rules, and printed materials. Views parse input, call one service or
+selector and render; the create and edit pages share one shape (``_form_page``)."""
 
 from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -37,6 +40,7 @@ from .forms import (
     ActivityDeleteForm,
     ActivityFilterForm,
     ActivityForm,
+    CadenceRuleForm,
     DistributeForm,
     EducationBaseForm,
     MaterialForm,
@@ -44,6 +48,7 @@ from .forms import (
     OrganizationPickForm,
     OrgYearForm,
     PlaceFilterForm,
+    StudyPlanEditForm,
     StudyPlanFilterForm,
     StudyPlanForm,
     TeachingSiteForm,
@@ -69,9 +74,44 @@ SVG_SIZE = re.compile(r'^<svg width="(\d+)" height="(\d+)"')
 # At most this many members are listed for ticking; a larger organisation is narrowed first.
 PICK_LIMIT = 300
 
+T = TypeVar("T")
+
 
 def _can(user: Any, action: str, org: Organization) -> bool:
     return path_in(org.path, user_scope(user, action, APP).paths)
+
+
+def _form_page(
+    request: HttpRequest,
+    form: forms.Form,
+    save: Callable[[], T],
+    *,
+    message: Callable[[T], str],
+    then: Callable[[T], str],
+    template: str,
+    context: dict[str, Any] | None = None,
+    field_map: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The shape of every create and edit page: a valid POST calls the service (``save``); its
+    ``ValidationError`` goes on the form's fields (the service has written nothing), else the
+    success ``message`` is shown and the user goes on to ``then(obj)``. A GET, or a POST with
+    errors, shows the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = save()
+        except ValidationError as exc:
+            apply_validation_error(form, exc, field_map)
+        else:
+            messages.success(request, message(obj))
+            return redirect(then(obj))
+    return render(request, template, {"form": form, **(context or {})})
+
+
+def _mark_changeable(user: Any, objects: Any) -> None:
+    """Set ``can_change`` on each object of a list page (for its 编辑 button)."""
+    paths = selectors.study_paths(user, "change")
+    for obj in objects:
+        obj.can_change = path_in(obj.organization.path, paths)
 
 
 def _htmx_or_page(request: HttpRequest, partial: str, page: str, context: dict[str, Any]) -> HttpResponse:
@@ -391,6 +431,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "coverage": coverage,
         "page_obj": page,
         "missing_only": request.GET.get("missing") == "1",
+        "can_change": _can(request.user, "change", plan.organization),
     }
     return render(request, "study/plan_detail.html", context)
 
@@ -398,15 +439,29 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("add", APP)
 def plan_create(request: HttpRequest) -> HttpResponse:
     form = StudyPlanForm(posted(request), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            plan = services.study_plan_issue(actor=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, _("已下发学习计划“%(title)s”") % {"title": plan.title})
-            return redirect("study:plan_detail", pk=plan.pk)
-    return render(request, "study/plan_form.html", {"form": form})
+    return _form_page(
+        request,
+        form,
+        lambda: services.study_plan_issue(actor=request.user, data=form.cleaned_data),
+        message=lambda plan: _("已下发学习计划“%(title)s”") % {"title": plan.title},
+        then=lambda plan: reverse("study:plan_detail", args=[plan.pk]),
+        template="study/plan_form.html",
+    )
+
+
+@action_required("change", APP)
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.study_plan_get(user=request.user, pk=pk, action="change")
+    form = StudyPlanEditForm(posted(request), user=request.user, instance=plan)
+    return _form_page(
+        request,
+        form,
+        lambda: services.study_plan_update(actor=request.user, plan=plan, data=form.service_data()),
+        message=lambda saved: _("已保存学习计划“%(title)s”") % {"title": saved.title},
+        then=lambda saved: reverse("study:plan_detail", args=[saved.pk]),
+        template="study/plan_form.html",
+        context={"plan": plan},
+    )
 
 
 # --- training classes ----------------------------------------------------------------------------
@@ -445,15 +500,51 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("add", APP)
 def class_create(request: HttpRequest) -> HttpResponse:
     form = TrainingClassForm(posted(request), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            tc = services.training_class_create(actor=request.user, data=form.service_data())
-        except ValidationError as exc:
-            apply_validation_error(form, exc, {"completion_ratio": "completion_percent"})
-        else:
-            messages.success(request, _("已开设培训班“%(name)s”，请添加学员") % {"name": tc.name})
-            return redirect("study:class_enroll", pk=tc.pk)
-    return render(request, "study/class_form.html", {"form": form})
+    return _form_page(
+        request,
+        form,
+        lambda: services.training_class_create(actor=request.user, data=form.service_data()),
+        message=lambda tc: _("已开设培训班“%(name)s”，请添加学员") % {"name": tc.name},
+        then=lambda tc: reverse("study:class_enroll", args=[tc.pk]),
+        template="study/class_form.html",
+        field_map=TrainingClassForm.FIELD_MAP,
+    )
+
+
+@action_required("change", APP)
+def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    tc = selectors.training_class_get(user=request.user, pk=pk, action="change")
+    form = TrainingClassForm(posted(request), user=request.user, instance=tc)
+    return _form_page(
+        request,
+        form,
+        lambda: services.training_class_update(
+            actor=request.user, training_class=tc, data=form.service_data()
+        ),
+        message=lambda saved: _("已保存培训班“%(name)s”") % {"name": saved.name},
+        then=lambda saved: reverse("study:class_detail", args=[saved.pk]),
+        template="study/class_form.html",
+        context={"tc": tc},
+        field_map=TrainingClassForm.FIELD_MAP,
+    )
+
+
+@require_POST
+@action_required("change", APP)
+def class_unenroll(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """Withdraw one enrollee (the page asks to confirm first). Sessions already held keep their
+    attendance and the hours it earned."""
+    tc = selectors.training_class_get(user=request.user, pk=pk, action="change")
+    enrollment = selectors.training_class_enrollments(tc).filter(member_id=member_pk).first()
+    if enrollment is None:
+        raise Http404(_("该党员不是本班学员"))
+    services.training_class_unenroll(actor=request.user, training_class=tc, members=[enrollment.member_id])
+    messages.success(
+        request,
+        _("%(name)s已退出培训班；已参加课次的出勤和学时保留，之后的课次不再列入应到名单")
+        % {"name": enrollment.member.name},
+    )
+    return redirect("study:class_detail", pk=tc.pk)
 
 
 def _pick_choices(
@@ -538,6 +629,7 @@ def class_session_create(request: HttpRequest, pk: int) -> HttpResponse:
 def site_list(request: HttpRequest) -> HttpResponse:
     form = PlaceFilterForm(request.GET or None, user=request.user)
     page = paginate(request, selectors.teaching_site_list(user=request.user, filters=form.filters()))
+    _mark_changeable(request.user, page)
     context = {"form": form, "page_obj": page, "can_add": has_action(request.user, "add", APP)}
     return render(request, "study/site_list.html", context)
 
@@ -545,16 +637,33 @@ def site_list(request: HttpRequest) -> HttpResponse:
 @action_required("add", APP)
 def site_create(request: HttpRequest) -> HttpResponse:
     form = TeachingSiteForm(posted(request), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            site = services.teaching_site_create(actor=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, _("已登记教学点“%(name)s”") % {"name": site.name})
-            return redirect("study:site_list")
-    return render(
-        request, "study/place_form.html", {"form": form, "title": _("登记教学点"), "back": "study:site_list"}
+    return _form_page(
+        request,
+        form,
+        lambda: services.teaching_site_create(actor=request.user, data=form.cleaned_data),
+        message=lambda site: _("已登记教学点“%(name)s”") % {"name": site.name},
+        then=lambda site: reverse("study:site_list"),
+        template="study/place_form.html",
+        context={"title": _("登记教学点"), "back": reverse("study:site_list")},
+    )
+
+
+@action_required("change", APP)
+def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    site = selectors.teaching_site_get(user=request.user, pk=pk, action="change")
+    form = TeachingSiteForm(posted(request), user=request.user, instance=site)
+    return _form_page(
+        request,
+        form,
+        lambda: services.teaching_site_update(actor=request.user, site=site, data=form.cleaned_data),
+        message=lambda saved: _("已保存教学点“%(name)s”") % {"name": saved.name},
+        then=lambda saved: reverse("study:site_list"),
+        template="study/place_form.html",
+        context={
+            "title": _("编辑教学点"),
+            "back": reverse("study:site_list"),
+            "organization": site.organization,
+        },
     )
 
 
@@ -573,24 +682,44 @@ def base_detail(request: HttpRequest, pk: int) -> HttpResponse:
     counts = selectors.activity_attendance_counts([a.pk for a in page])
     for activity in page:
         activity.counts = counts[activity.pk]
-    return render(request, "study/base_detail.html", {"base": base, "page_obj": page})
+    context = {
+        "base": base,
+        "page_obj": page,
+        "can_change": _can(request.user, "change", base.organization),
+    }
+    return render(request, "study/base_detail.html", context)
 
 
 @action_required("add", APP)
 def base_create(request: HttpRequest) -> HttpResponse:
     form = EducationBaseForm(posted(request), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            base = services.education_base_create(actor=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, _("已登记教育基地“%(name)s”") % {"name": base.name})
-            return redirect("study:base_detail", pk=base.pk)
-    return render(
+    return _form_page(
         request,
-        "study/place_form.html",
-        {"form": form, "title": _("登记教育基地"), "back": "study:base_list"},
+        form,
+        lambda: services.education_base_create(actor=request.user, data=form.cleaned_data),
+        message=lambda base: _("已登记教育基地“%(name)s”") % {"name": base.name},
+        then=lambda base: reverse("study:base_detail", args=[base.pk]),
+        template="study/place_form.html",
+        context={"title": _("登记教育基地"), "back": reverse("study:base_list")},
+    )
+
+
+@action_required("change", APP)
+def base_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    base = selectors.education_base_get(user=request.user, pk=pk, action="change")
+    form = EducationBaseForm(posted(request), user=request.user, instance=base)
+    return _form_page(
+        request,
+        form,
+        lambda: services.education_base_update(actor=request.user, base=base, data=form.cleaned_data),
+        message=lambda saved: _("已保存教育基地“%(name)s”") % {"name": saved.name},
+        then=lambda saved: reverse("study:base_detail", args=[saved.pk]),
+        template="study/place_form.html",
+        context={
+            "title": _("编辑教育基地"),
+            "back": reverse("study:base_detail", args=[base.pk]),
+            "organization": base.organization,
+        },
     )
 
 
@@ -627,6 +756,82 @@ def cadence(request: HttpRequest) -> HttpResponse:
     return render(request, "study/cadence.html", context)
 
 
+@action_required("view", APP)
+def cadence_rule_list(request: HttpRequest) -> HttpResponse:
+    """The cadence rules that apply in the user's scope: those set within it (changed here by
+    those who may) and those set above it, with the defaults they override."""
+    user = request.user
+    page = paginate(request, selectors.cadence_rule_list(user=user))
+    _mark_changeable(user, page)
+    above = list(selectors.cadence_rules_above(user=user))
+    for rule in [*page, *above]:
+        rule.period = selectors.period_name(rule.per_months)
+    context = {
+        "page_obj": page,
+        "above": above,
+        "defaults": [
+            (ActivityType(code).label, selectors.period_name(per_months), times)
+            for code, (per_months, times) in selectors.DEFAULT_CADENCE.items()
+        ],
+        "can_set": has_action(user, "change", APP),
+    }
+    return render(request, "study/cadence_rules.html", context)
+
+
+def _rule_summary(rule: Any) -> str:
+    if not rule.times:
+        return _("%(org)s及下级组织不要求开展%(type)s") % {
+            "org": rule.organization.name,
+            "type": rule.get_activity_type_display(),
+        }
+    return _("%(org)s及下级组织%(period)s至少开展%(type)s%(n)d次") % {
+        "org": rule.organization.name,
+        "period": selectors.period_name(rule.per_months),
+        "type": rule.get_activity_type_display(),
+        "n": rule.times,
+    }
+
+
+@action_required("change", APP)
+def cadence_rule_set(request: HttpRequest) -> HttpResponse:
+    """Set (create or replace) the rule of one organisation and activity type; ``?rule=`` starts
+    the form with an existing rule's values."""
+    user = request.user
+    initial: dict[str, Any] = {}
+    if request.GET.get("rule"):
+        rule = selectors.cadence_rule_get(user=user, pk=request.GET["rule"], action="change")
+        initial = {
+            "organization": rule.organization,
+            "activity_type": rule.activity_type,
+            "per_months": rule.per_months,
+            "times": rule.times,
+        }
+    form = CadenceRuleForm(posted(request), user=user, initial=initial)
+    return _form_page(
+        request,
+        form,
+        lambda: services.cadence_rule_set(actor=user, **form.cleaned_data),
+        message=lambda saved: _("已设置：%(rule)s") % {"rule": _rule_summary(saved)},
+        then=lambda saved: reverse("study:cadence_rules"),
+        template="study/cadence_rule_form.html",
+    )
+
+
+@require_POST
+@action_required("change", APP)
+def cadence_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a rule (the page asks to confirm first); the rule above, or the default, applies
+    again."""
+    rule = selectors.cadence_rule_get(user=request.user, pk=pk, action="change")
+    services.cadence_rule_delete(actor=request.user, rule=rule)
+    messages.success(
+        request,
+        _("已删除%(org)s的“%(type)s”频次规定，改按上级规定或默认要求")
+        % {"org": rule.organization.name, "type": rule.get_activity_type_display()},
+    )
+    return redirect("study:cadence_rules")
+
+
 # --- printed materials ---------------------------------------------------------------------------
 
 
@@ -659,6 +864,7 @@ def material_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "org": org,
         "coverage": coverage,
         "can_distribute": has_action(user, "add", APP),
+        "can_change": _can(user, "change", material.organization),
     }
     return render(request, "study/material_detail.html", context)
 
@@ -666,15 +872,29 @@ def material_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("add", APP)
 def material_create(request: HttpRequest) -> HttpResponse:
     form = MaterialForm(posted(request), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            material = services.material_create(actor=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, _("已登记学习材料“%(title)s”") % {"title": material.title})
-            return redirect("study:material_distribute", pk=material.pk)
-    return render(request, "study/material_form.html", {"form": form})
+    return _form_page(
+        request,
+        form,
+        lambda: services.material_create(actor=request.user, data=form.cleaned_data),
+        message=lambda material: _("已登记学习材料“%(title)s”") % {"title": material.title},
+        then=lambda material: reverse("study:material_distribute", args=[material.pk]),
+        template="study/material_form.html",
+    )
+
+
+@action_required("change", APP)
+def material_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    material = selectors.material_get(user=request.user, pk=pk, action="change")
+    form = MaterialForm(posted(request), user=request.user, instance=material)
+    return _form_page(
+        request,
+        form,
+        lambda: services.material_update(actor=request.user, material=material, data=form.cleaned_data),
+        message=lambda saved: _("已保存学习材料“%(title)s”") % {"title": saved.title},
+        then=lambda saved: reverse("study:material_detail", args=[saved.pk]),
+        template="study/material_form.html",
+        context={"material": material},
+    )
 
 
 @action_required("add", APP)

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from partyedu.core.testing import make_member, make_user
+from partyedu.accounts.models import Role
+from partyedu.core.testing import ScopedEndpointTests, make_member, make_user
 from partyedu.study.models import Activity
 from partyedu.study.services import activity_record
 
@@ -79,3 +80,24 @@ def members(tree):
         "wang": make_member(tree.group_a, "王五"),
         "zhao": make_member(tree.branch_b, "赵六"),
     }
+
+
+class ScopedPostEndpointTests(ScopedEndpointTests):
+    """``ScopedEndpointTests`` for a POST-only action (a button that asks to confirm): every case
+    POSTs instead of GETs. A POST that succeeds redirects to the page the user returns to, which
+    is then fetched, so "a role at the organisation" is a 200 like any page, while no role is
+    still a 403, a sibling's object a 404 and an anonymous user the login page."""
+
+    def _get(self, client: Any, url: str) -> Any:
+        response = client.post(url)
+        if response.status_code == 302 and "/accounts/login/" not in response["Location"]:
+            return client.get(response["Location"])
+        return response
+
+
+@pytest.fixture
+def viewer(tree):
+    """A user who may view study data in 甲区委 but change nothing: the inspector role, given
+    ``study.view`` for the test."""
+    Role.objects.filter(code="inspector").update(actions=["organizations.view", "study.view"])
+    return make_user("viewer_a", role="inspector", org=tree.district_a)
