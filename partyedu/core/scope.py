@@ -152,6 +152,12 @@ def has_action(user: Any, action: str, app_label: str) -> bool:
     return not user_scope(user, action, app_label).empty
 
 
+def role_paths(user: Any, *roles: str) -> tuple[str, ...]:
+    """The subtrees where the user holds one of these roles (for policy settings that belong to
+    the organisation departments, whatever actions other roles carry)."""
+    return minimal_paths([grant.path for grant in user_grants(user) if grant.role in roles])
+
+
 def has_role(user: Any, *roles: str) -> bool:
     return any(grant.role in roles for grant in user_grants(user))
 

@@ -27,9 +27,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from partyedu.accounts.choices import RoleCode
 from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.choices import AuditAction
-from partyedu.core.scope import path_in, subtree_q, user_scope
+from partyedu.core.scope import path_in, role_paths, subtree_q, user_scope
 from partyedu.members.models import Member
 from partyedu.organizations.models import Organization
 
@@ -69,6 +70,15 @@ def _require_org(actor: Any, action: str, org: Organization, message: str) -> No
         return
     if not path_in(org.path, user_scope(actor, action, APP).paths):
         raise PermissionDenied(message)
+
+
+def _require_policy(actor: Any, org: Organization) -> None:
+    """Cadence rules are policy: set by the organisation departments (组织部/工委管理员) over
+    their subtree, never by a branch for itself."""
+    if actor is None:
+        return
+    if not path_in(org.path, role_paths(actor, RoleCode.ORG_ADMIN)):
+        raise PermissionDenied("组织生活频次规定由组织部门（组织部/工委管理员）设置")
 
 
 def _is_ancestor_or_self(ancestor_path: str, path: str) -> bool:
@@ -1237,6 +1247,7 @@ def cadence_rule_set(
     """Set how often the organisation's subtree must hold an activity type (overriding the
     DOMAIN_RULES default and any rule above). ``times=0`` lifts the requirement for the subtree."""
     _require_org(actor, "change", organization, "您无权设置该组织的组织生活频次")
+    _require_policy(actor, organization)
     errors: dict[str, list[str]] = {}
     if activity_type not in ActivityType.values:
         errors["activity_type"] = ["请选择活动类型"]
@@ -1266,6 +1277,7 @@ def cadence_rule_delete(*, actor: Any, rule: CadenceRule) -> None:
     """Remove an override; the rule above (or the default) applies again."""
     rule = CadenceRule.objects.select_related("organization").get(pk=rule.pk)
     _require_org(actor, "change", rule.organization, "您无权设置该组织的组织生活频次")
+    _require_policy(actor, rule.organization)
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,

@@ -16,7 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -27,8 +27,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from partyedu.accounts.choices import RoleCode
 from partyedu.core.forms import apply_validation_error
-from partyedu.core.scope import has_action, path_in, subtree_q, user_scope
+from partyedu.core.scope import has_action, path_in, role_paths, subtree_q, user_scope
 from partyedu.core.views import PAGE_SIZE, action_required, is_htmx_partial, paginate, posted
 from partyedu.members.selectors import member_list, member_of_user
 from partyedu.organizations.models import Organization
@@ -763,6 +764,9 @@ def cadence_rule_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     page = paginate(request, selectors.cadence_rule_list(user=user))
     _mark_changeable(user, page)
+    policy = role_paths(user, RoleCode.ORG_ADMIN)
+    for rule in page:
+        rule.can_change = rule.can_change and path_in(rule.organization.path, policy)
     above = list(selectors.cadence_rules_above(user=user))
     for rule in [*page, *above]:
         rule.period = selectors.period_name(rule.per_months)
@@ -773,9 +777,14 @@ def cadence_rule_list(request: HttpRequest) -> HttpResponse:
             (ActivityType(code).label, selectors.period_name(per_months), times)
             for code, (per_months, times) in selectors.DEFAULT_CADENCE.items()
         ],
-        "can_set": has_action(user, "change", APP),
+        "can_set": has_action(user, "change", APP) and bool(policy),
     }
     return render(request, "study/cadence_rules.html", context)
+
+
+def _require_policy_role(user: Any) -> None:
+    if not role_paths(user, RoleCode.ORG_ADMIN):
+        raise PermissionDenied(_("组织生活频次规定由组织部门（组织部/工委管理员）设置"))
 
 
 def _rule_summary(rule: Any) -> str:
@@ -797,6 +806,7 @@ def cadence_rule_set(request: HttpRequest) -> HttpResponse:
     """Set (create or replace) the rule of one organisation and activity type; ``?rule=`` starts
     the form with an existing rule's values."""
     user = request.user
+    _require_policy_role(user)
     initial: dict[str, Any] = {}
     if request.GET.get("rule"):
         rule = selectors.cadence_rule_get(user=user, pk=request.GET["rule"], action="change")
@@ -822,6 +832,7 @@ def cadence_rule_set(request: HttpRequest) -> HttpResponse:
 def cadence_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove a rule (the page asks to confirm first); the rule above, or the default, applies
     again."""
+    _require_policy_role(request.user)
     rule = selectors.cadence_rule_get(user=request.user, pk=pk, action="change")
     services.cadence_rule_delete(actor=request.user, rule=rule)
     messages.success(
