@@ -22,6 +22,10 @@ class ResourceKind(models.TextChoices):
     ARTICLE = "article", _("文章")
 
 
+# Kinds whose duration is the playing time of their file (read from it where possible).
+MEDIA_KINDS = (ResourceKind.VIDEO, ResourceKind.AUDIO)
+
+
 class RequirementGroup(models.TextChoices):
     """Which annual requirement applies to a member (DOMAIN_RULES: 学时)."""
 

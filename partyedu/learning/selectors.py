@@ -8,6 +8,7 @@ is a 404.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,13 +33,14 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
-from partyedu.core.scope import path_in, subtree_q, user_scope
+from partyedu.accounts.choices import RoleCode
+from partyedu.core.scope import path_in, role_paths, subtree_q, user_scope
 from partyedu.members.choices import MemberCategory, MemberStatus
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q, member_of_user
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization
 
-from .choices import REQUIRED_GROUPS, HourKind, RequirementGroup
+from .choices import REQUIRED_GROUPS, HourKind, RequirementGroup, SourceType
 from .models import (
     Column,
     HourRequirement,
@@ -237,6 +239,9 @@ class HourLine:
     source: str
     source_type: str
     created_at: datetime
+    # A manual record's own line while it stands (not yet cancelled): the line a manager may
+    # reverse (``learning_hours_manual_reverse``).
+    reversible: bool = False
 
 
 @dataclass
@@ -284,10 +289,19 @@ def member_learning_hours(*, user: Any, member: Member, year: int) -> MemberHour
     if not can_view_member_hours(user, member):
         raise Http404("党员不存在")
     requirement = member_requirement(member)
-    rows = LearningHourEntry.objects.filter(member=member, year=year).order_by("created_at", "id")
+    rows = list(
+        LearningHourEntry.objects.filter(member=member, year=year)
+        .order_by("created_at", "id")
+        .values("id", "hours", "kind", "description", "source_type", "source_id", "version", "created_at")
+    )
+    # A manual record and its cancellation share (source, kind) within the year.
+    manual_nets: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        if row["source_type"] == SourceType.MANUAL:
+            manual_nets[(row["source_id"], row["kind"])] += row["hours"]
     by_kind = dict.fromkeys(HourKind.values, ZERO)
     entries = []
-    for row in rows.values("id", "hours", "kind", "description", "source_type", "created_at"):
+    for row in rows:
         by_kind[row["kind"]] += row["hours"]
         entries.append(
             HourLine(
@@ -298,6 +312,9 @@ def member_learning_hours(*, user: Any, member: Member, year: int) -> MemberHour
                 source=row["description"],
                 source_type=row["source_type"],
                 created_at=row["created_at"],
+                reversible=row["source_type"] == SourceType.MANUAL
+                and row["version"] == 1
+                and manual_nets[(row["source_id"], row["kind"])] > 0,
             )
         )
     return MemberHours(
@@ -699,11 +716,26 @@ def resource_list(*, user: Any, filters: dict[str, Any] | None = None) -> QueryS
     return qs.order_by("-published_at", "-id")
 
 
-def resource_get(*, user: Any, pk: Any) -> OnlineResource:
+def resource_get(*, user: Any, pk: Any, action: str = "view") -> OnlineResource:
+    """A resource the user may open (``view``: published to them or in their learning scope), or
+    one in their scope for ``action`` (``change``, ``delete``); anything else is 404."""
+    qs = resource_list(user=user) if action == "view" else OnlineResource.objects.restrict(user, action)
     try:
-        return resource_list(user=user).get(pk=pk)
+        return qs.select_related("organization", "column").get(pk=pk)
     except (OnlineResource.DoesNotExist, ValueError, TypeError):
         raise Http404("学习资源不存在") from None
+
+
+@dataclass(frozen=True)
+class ResourceUsage:
+    learners: int
+    completed: int
+
+
+def resource_usage(resource: OnlineResource) -> ResourceUsage:
+    """How many members have studied the resource, and how many completed it (one query)."""
+    row = resource.progress.aggregate(learners=Count("pk"), completed=Count("completed_at"))
+    return ResourceUsage(learners=row["learners"], completed=row["completed"])
 
 
 def resource_progress_for(*, member: Member | None, resource_ids: list[int]) -> dict[int, ResourceProgress]:
@@ -722,9 +754,99 @@ def column_list(*, user: Any) -> QuerySet[Column]:
     )
 
 
+def resource_column_choices(*, user: Any, resource: OnlineResource) -> QuerySet[Column]:
+    """Columns a resource may move to: those the user sees of its organisation or above, and the
+    one it is in now (which may belong to an organisation above the user's scope)."""
+    allowed = Q(organization__path__in=ancestor_paths(resource.organization.path))
+    visible = Column.objects.restrict(user, "view").filter(allowed).values("pk")
+    current = Q(pk=resource.column_id) if resource.column_id else Q(pk__in=[])
+    return (
+        Column.objects.filter(Q(pk__in=visible) | current)
+        .select_related("organization")
+        .order_by("organization__path", "name")
+    )
+
+
 def hour_requirement_list(*, user: Any) -> QuerySet[HourRequirement]:
     return (
         HourRequirement.objects.restrict(user, "view")
         .select_related("organization")
         .order_by("organization__path")
     )
+
+
+def hour_requirement_policy_paths(user: Any) -> tuple[str, ...]:
+    """Subtrees where the user sets hour requirements: where they are an organisation department
+    (组织部/工委管理员). Requirements are policy, not a branch's own business."""
+    return role_paths(user, RoleCode.ORG_ADMIN)
+
+
+def hour_requirement_get(
+    *, user: Any, pk: Any, action: str = "view", policy: bool = False
+) -> HourRequirement:
+    """A subtree's own rule within the user's learning scope for ``action`` (and, with
+    ``policy``, where the user sets requirements); else 404."""
+    qs = HourRequirement.objects.restrict(user, action).select_related("organization")
+    if policy:
+        qs = qs.filter(subtree_q("organization__path", hour_requirement_policy_paths(user)))
+    try:
+        return qs.get(pk=pk)
+    except (HourRequirement.DoesNotExist, ValueError, TypeError):
+        raise Http404("学时要求不存在") from None
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """The rule in force at the top of one of the user's subtrees, and where it comes from
+    (``organization`` None: the lawful defaults)."""
+
+    scope: Organization
+    rule: Rule
+    organization: Organization | None
+
+
+def hour_requirement_scope_rules(*, user: Any) -> list[ScopeRule]:
+    """For each subtree of the user's learning scope, the rule that applies at its top (set there
+    or above, or the defaults): what the rules in the list override. Two queries."""
+    paths = user_scope(user, "view", "learning").paths
+    if not paths:
+        return []
+    rules = rules_for_paths(paths)
+    wanted = set(paths) | {rule.path for rule in rules.values() if rule.path}
+    orgs = {org.path: org for org in Organization.objects.filter(path__in=sorted(wanted))}
+    return [
+        ScopeRule(scope=orgs[path], rule=rules[path], organization=orgs.get(rules[path].path))
+        for path in paths
+        if path in orgs
+    ]
+
+
+def hour_requirement_inherited(*, requirement: HourRequirement) -> ScopeRule:
+    """The rule that applies to the subtree once its own is removed: the nearest one above, or
+    the defaults."""
+    organization = requirement.organization
+    parent = organization.path[:-SEGMENT_WIDTH]
+    rule = rule_for_path(parent) if parent else DEFAULT_RULE
+    source = Organization.objects.filter(path=rule.path).first() if rule.path else None
+    return ScopeRule(scope=organization, rule=rule, organization=source)
+
+
+def learning_member_get(*, user: Any, pk: Any, action: str = "view") -> Member:
+    """A member within the user's learning scope for ``action`` (the members app's own scope
+    does not apply: it is the learning data that is read or written); else 404."""
+    paths = user_scope(user, action, "learning").paths
+    try:
+        return Member.objects.filter(subtree_q("org_path", paths)).select_related("organization").get(pk=pk)
+    except (Member.DoesNotExist, ValueError, TypeError):
+        raise Http404("党员不存在") from None
+
+
+def manual_entry_get(*, user: Any, member: Member, pk: Any, action: str = "change") -> LearningHourEntry:
+    """A manual record's line of the member, within the user's learning scope for ``action``."""
+    qs = LearningHourEntry.objects.restrict(user, action).filter(
+        member=member, source_type=SourceType.MANUAL, version=1
+    )
+    try:
+        return qs.get(pk=pk)
+    except (LearningHourEntry.DoesNotExist, ValueError, TypeError):
+        raise Http404("学时记录不存在") from None

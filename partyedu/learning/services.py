@@ -22,25 +22,28 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from partyedu.accounts.choices import RoleCode
 from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.bulk import adapt, insert_plain
 from partyedu.core.choices import AuditAction
 from partyedu.core.exporting import ExportColumn, XlsxExport
-from partyedu.core.scope import path_in, subtree_q, user_scope
+from partyedu.core.scope import path_in, role_paths, subtree_q, user_scope
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_of_user
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization
 
-from .choices import HourKind, RequirementGroup, ResourceKind, SourceType
+from .choices import MEDIA_KINDS, HourKind, RequirementGroup, ResourceKind, SourceType
 from .conversion import activity_hours, hour_kind
+from .media import duration_seconds_of, media_duration, stored_duration
 from .models import (
     Column,
     DailyOnlineStudy,
@@ -101,6 +104,16 @@ def _require_learning_scope(
         return
     if not path_in(path, user_scope(actor, action, "learning").paths):
         raise PermissionDenied(message)
+
+
+def _require_policy(actor: Any, path: str) -> None:
+    """Hour requirements are policy: set by the organisation departments (组织部/工委管理员) over
+    their subtree, never by a branch for itself (DOMAIN_RULES), whatever actions other roles
+    carry."""
+    if _is_system(actor):
+        return
+    if not path_in(path, role_paths(actor, RoleCode.ORG_ADMIN)):
+        raise PermissionDenied("学时要求由组织部门（组织部/工委管理员）设定")
 
 
 def _hours_text(hours: Decimal) -> str:
@@ -811,11 +824,12 @@ def learning_org_moved(*, old_parent_path: str, new_parent_path: str, organizati
     _apply_org_deltas(counts, completions)
 
 
-def _refresh_subtree(path: str) -> None:
+def _refresh_subtree(path: str) -> RebuildReport:
     """Recount a subtree after its rule changed: members' states and flags recomputed and written
     in bulk, the subtree's counts recomputed, and the difference applied to the ancestors."""
     report = RebuildReport(applied=True)
     _rebuild_requirements(report, path=path)
+    return report
 
 
 # --- hour requirements ----------------------------------------------------------------------------
@@ -829,11 +843,31 @@ REQUIREMENT_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class RuleChange:
+    """A subtree's rule set or removed, and what that changed for its members: how many are now
+    counted under another requirement (group or hours), and how many member-years changed between
+    达标 and 未达标. Both come from the recount the change runs anyway."""
+
+    requirement: HourRequirement | None
+    members_changed: int
+    completions_changed: int
+
+
+def _rule_change(requirement: HourRequirement | None, report: RebuildReport) -> RuleChange:
+    return RuleChange(
+        requirement=requirement,
+        members_changed=report.requirement_states,
+        completions_changed=report.completion_flags,
+    )
+
+
 @transaction.atomic
-def hour_requirement_set(*, actor: Any, organization: Organization, data: dict[str, Any]) -> HourRequirement:
+def hour_requirement_set(*, actor: Any, organization: Organization, data: dict[str, Any]) -> RuleChange:
     """Set the hour requirement of an organisation's subtree (overriding any rule above it), and
     recount its members' completion under the new rule."""
     _require_learning_scope(actor, "change", organization.path)
+    _require_policy(actor, organization.path)
     unknown = [name for name in data if name not in REQUIREMENT_FIELDS]
     if unknown:
         raise ValidationError({name: ["该字段不能在此修改"] for name in unknown})
@@ -861,19 +895,24 @@ def hour_requirement_set(*, actor: Any, organization: Organization, data: dict[s
         obj=requirement,
         changes=changes,
     )
-    _refresh_subtree(organization.path)
-    return requirement
+    return _rule_change(requirement, _refresh_subtree(organization.path))
 
 
 @transaction.atomic
-def hour_requirement_delete(*, actor: Any, requirement: HourRequirement) -> None:
+def hour_requirement_delete(*, actor: Any, requirement: HourRequirement) -> RuleChange:
     """Remove a subtree's own rule: the rule above it (or the defaults) applies again."""
     requirement = HourRequirement.objects.select_related("organization").get(pk=requirement.pk)
     path = requirement.organization.path
     _require_learning_scope(actor, "delete", path)
-    audit_record(actor=actor, action=AuditAction.DELETE, obj=requirement)
+    _require_policy(actor, path)
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        obj=requirement,
+        changes={"before": snapshot(requirement, REQUIREMENT_FIELDS)},
+    )
     requirement.delete()
-    _refresh_subtree(path)
+    return _rule_change(None, _refresh_subtree(path))
 
 
 # --- manual records -------------------------------------------------------------------------------
@@ -1042,6 +1081,19 @@ def validate_resource_file(kind: str, file: Any) -> None:
         raise ValidationError({"file": [f"文件内容不是有效的{extension[1:].upper()}文件。{message}"]})
 
 
+def _file_duration(kind: str, file: Any, typed: int | None) -> int | None:
+    """The duration to store: for audio and video the file's own length whenever it can be read
+    (whatever was typed); otherwise the typed one, which media then must have."""
+    if kind not in MEDIA_KINDS or not file:
+        return typed
+    length = media_duration(file)
+    if length is not None:
+        return duration_seconds_of(length)
+    if not typed:
+        raise ValidationError({"duration_seconds": ["无法从文件中读取播放时长，请填写时长"]})
+    return typed
+
+
 def _check_resource(resource: OnlineResource) -> None:
     errors: dict[str, list[str]] = {}
     if not (resource.title or "").strip():
@@ -1081,18 +1133,21 @@ def resource_create(
     organization: Organization,
     title: str,
     kind: str,
-    duration_seconds: int,
+    duration_seconds: int | None = None,
     file: Any = None,
     body: str = "",
     column: Column | None = None,
     issue_no: int | None = None,
     credit_hours: Any = Decimal("1"),
 ) -> OnlineResource:
-    """A draft resource for the organisation's subtree (publish it with ``resource_publish``)."""
+    """A draft resource for the organisation's subtree (publish it with ``resource_publish``).
+    Audio and video last as long as their file says when it can be read (``duration_seconds`` is
+    then ignored); otherwise, and for courseware and articles (the reading time), as typed."""
     _require_learning_scope(actor, "add", organization.path)
     if kind not in ResourceKind.values:
         raise ValidationError({"kind": ["请选择资源类型"]})
     validate_resource_file(kind, file)
+    duration_seconds = _file_duration(kind, file, duration_seconds)
     resource = OnlineResource(
         organization=organization,
         column=column,
@@ -1100,7 +1155,7 @@ def resource_create(
         title=(title or "").strip(),
         kind=kind,
         body=body or "",
-        duration_seconds=duration_seconds,
+        duration_seconds=duration_seconds or 0,  # 0: refused below as missing
         credit_hours=credit_hours,
     )
     _check_resource(resource)
@@ -1120,12 +1175,15 @@ def resource_create(
 @transaction.atomic
 def resource_update(*, actor: Any, resource: OnlineResource, data: dict[str, Any]) -> OnlineResource:
     """Change a resource's description. A new number of hours re-credits members who completed it
-    (by correcting lines)."""
+    (by correcting lines). The duration of audio or video whose file can be read stays the
+    file's."""
     resource = OnlineResource.objects.select_for_update().select_related("organization").get(pk=resource.pk)
     _require_learning_scope(actor, "change", resource.organization.path)
     unknown = [name for name in data if name not in RESOURCE_FIELDS]
     if unknown:
         raise ValidationError({name: ["该字段不能在此修改"] for name in unknown})
+    if "duration_seconds" in data and resource.kind in MEDIA_KINDS and resource.file:
+        data = {**data, "duration_seconds": _stored_file_duration(resource, data["duration_seconds"])}
     before = snapshot(resource, AUDITED_RESOURCE_FIELDS)
     for name, value in data.items():
         setattr(resource, name, value)
@@ -1139,6 +1197,46 @@ def resource_update(*, actor: Any, resource: OnlineResource, data: dict[str, Any
         completed = list(resource.progress.filter(completed_at__isnull=False).values_list("pk", flat=True))
         learning_hours_sync_resource(progress_ids=completed, actor=actor)
     return resource
+
+
+def _stored_file_duration(resource: OnlineResource, typed: int | None) -> int | None:
+    length = stored_duration(resource.file)
+    if length is not None:
+        return duration_seconds_of(length)
+    if not typed:
+        raise ValidationError({"duration_seconds": ["无法从文件中读取播放时长，请填写时长"]})
+    return typed
+
+
+@transaction.atomic
+def resource_delete(*, actor: Any, resource: OnlineResource) -> None:
+    """Delete a resource that nobody has studied yet, with its file (after commit). A resource
+    with progress rows is kept, since those rows are the sources of ledger lines and of what
+    members see of their study: withdraw it with ``resource_unpublish`` instead."""
+    resource = OnlineResource.objects.select_for_update().select_related("organization").get(pk=resource.pk)
+    _require_learning_scope(actor, "delete", resource.organization.path, "您无权删除该组织的学习资源")
+    # Ledger lines of a resource name its progress rows (source_id), so no progress, no lines.
+    usage = resource.progress.aggregate(learners=Count("pk"), completed=Count("completed_at"))
+    if usage["learners"]:
+        raise ValidationError(
+            {
+                "resource": [
+                    f"已有{usage['learners']}名党员学习过该资源（{usage['completed']}人已学完并计入学时），"
+                    "学习记录和学时须保留，不能删除。如不再使用，请下架：党员将看不到该资源，已计入的学时不变。"
+                ]
+            }
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        obj=resource,
+        changes={"before": snapshot(resource, AUDITED_RESOURCE_FIELDS)},
+    )
+    file = resource.file
+    resource.delete()
+    if file:
+        # The stored file goes once the deletion has committed (a rollback keeps it).
+        transaction.on_commit(partial(file.storage.delete, file.name))
 
 
 def _set_published(actor: Any, resource: OnlineResource, published: bool) -> OnlineResource:
@@ -1321,6 +1419,10 @@ class RebuildReport:
     ledger_rows_appended: int = 0
     year_hours: int = 0  # MemberYearHours rows that differ from the ledger
     requirements: int = 0  # MemberRequirement rows and completion flags that differ
+    # The same differences by what they concern: members counted under another requirement, and
+    # member-years whose completion flag changed (a rule change reports them to its author).
+    requirement_states: int = 0
+    completion_flags: int = 0
     summaries: int = 0  # OrgRequirementCounts / OrgYearCompletion rows that differ
     samples: list[str] = field(default_factory=list)
 
@@ -1479,6 +1581,7 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
                 direct_counts[m["org_path"]][GROUP_FIELD[RequirementGroup(req.group)]] += 1
             if _state_tuple(old) != want:
                 report.requirements += 1
+                report.requirement_states += 1
                 report.note(f"党员#{m['id']} 学时要求：{_state_tuple(old)} → {want}")
                 if req is None:
                     delete.append(m["id"])
@@ -1501,6 +1604,7 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
                     direct_years[(m["org_path"], row["year"])][req.group] += 1
                 if done != row["completed"]:
                     report.requirements += 1
+                    report.completion_flags += 1
                     report.note(f"党员#{m['id']} {row['year']} 达标标记：{row['completed']} → {done}")
                     flags[done].append(row["id"])
         present = set(ids)

@@ -1,7 +1,8 @@
 """Learning pages: 我的学时 for a member (big numbers on a phone), a member's hours for those who
-manage them, the completion view of an organisation with the list of members still short (and its
-xlsx export), and online study: resources by column, a player that reports what was actually
-played, and the page where an organisation department publishes a resource."""
+manage them (with manual records and their cancellation), the completion view of an organisation
+with the list of members still short (and its xlsx export), the hour requirements of subtrees, and
+online study: resources by column, a player that reports what was actually played, and the pages
+where an organisation department publishes, edits, withdraws and deletes a resource."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -36,8 +38,19 @@ from partyedu.members.models import Member
 from partyedu.members.selectors import member_of_user
 
 from . import selectors, services
-from .choices import HourKind, RequirementGroup
-from .forms import ResourceFilterForm, ResourceForm, SummaryFilterForm
+from .choices import MEDIA_KINDS, HourKind, RequirementGroup
+from .forms import (
+    HourRequirementDeleteForm,
+    HourRequirementForm,
+    ManualHoursForm,
+    ManualReverseForm,
+    ResourceDeleteForm,
+    ResourceEditForm,
+    ResourceFilterForm,
+    ResourceForm,
+    SummaryFilterForm,
+)
+from .media import grossly_different, stored_duration
 
 APP = "learning"
 YEARS_SHOWN = 5
@@ -94,7 +107,74 @@ def member_hours(request: HttpRequest, pk: int) -> HttpResponse:
     context = _hours_context(request, member, _year(request))  # scope checked by the selector
     context["mine"] = False
     context["can_view_member"] = path_in(member.org_path, user_scope(request.user, "view", "members").paths)
+    context["can_record"] = path_in(member.org_path, user_scope(request.user, "add", APP).paths)
+    context["can_reverse"] = path_in(member.org_path, user_scope(request.user, "change", APP).paths)
     return render(request, "learning/hours.html", context)
+
+
+def _member_hours_url(member: Member, year: int) -> str:
+    return f"{reverse('learning:member_hours', args=[member.pk])}?year={year}"
+
+
+@action_required("add", APP)
+def manual_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record hours that came from outside the system (自学, a course elsewhere) for a member."""
+    member = selectors.learning_member_get(user=request.user, pk=pk, action="add")
+    form = ManualHoursForm(posted(request), year=_year(request))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            entry = services.learning_hours_record_manual(
+                actor=request.user,
+                member=member,
+                year=d["year"],
+                kind=d["kind"],
+                hours=d["hours"],
+                description=d["description"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已为%(name)s登记%(year)d年%(kind)s %(hours)s 学时")
+                % {
+                    "name": member.name,
+                    "year": entry.year,
+                    "kind": HourKind(entry.kind).label,
+                    "hours": f"{entry.hours.normalize():f}",
+                },
+            )
+            return redirect(_member_hours_url(member, entry.year))
+    return render(request, "learning/manual_form.html", {"form": form, "member": member})
+
+
+@action_required("change", APP)
+def manual_reverse(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+    """Cancel a manual record entered by mistake: a correcting line with the reason (the
+    original line stays in the ledger)."""
+    member = selectors.learning_member_get(user=request.user, pk=pk, action="change")
+    entry = selectors.manual_entry_get(user=request.user, member=member, pk=entry_pk, action="change")
+    form = ManualReverseForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.learning_hours_manual_reverse(
+                actor=request.user, entry=entry, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已撤销“%(text)s”，扣除%(hours)s学时")
+                % {"text": entry.description, "hours": f"{entry.hours.normalize():f}"},
+            )
+            return redirect(_member_hours_url(member, entry.year))
+    return render(
+        request,
+        "learning/manual_reverse.html",
+        {"form": form, "member": member, "entry": entry, "back": _member_hours_url(member, entry.year)},
+    )
 
 
 # --- completion of an organisation ---------------------------------------------------------------
@@ -167,15 +247,104 @@ def summary_export(request: HttpRequest) -> HttpResponse:
     return xlsx_response(content, _("%(year)d年学时未达标名单") % {"year": year})
 
 
-# --- online resources ----------------------------------------------------------------------------
-
-
 def _require_learner(user: Any) -> Member | None:
     """Members (their own study) and those who manage learning somewhere may open resources."""
     member = member_of_user(user=user)
     if member is None and not has_action(user, "view", APP):
         raise PermissionDenied(_("您没有执行此操作的权限"))
     return member
+
+
+# --- hour requirements ---------------------------------------------------------------------------
+
+
+@action_required("view", APP)
+def requirement_list(request: HttpRequest) -> HttpResponse:
+    """The subtrees with their own hour requirement, and the rule in force at the top of the
+    user's scope that they override."""
+    user = request.user
+    page = paginate(request, selectors.hour_requirement_list(user=user))
+    policy = selectors.hour_requirement_policy_paths(user)
+    change_paths = user_scope(user, "change", APP).paths
+    delete_paths = user_scope(user, "delete", APP).paths
+    for requirement in page:
+        path = requirement.organization.path
+        requirement.can_change = path_in(path, change_paths) and path_in(path, policy)
+        requirement.can_delete = path_in(path, delete_paths) and path_in(path, policy)
+    context = {
+        "page_obj": page,
+        "scope_rules": selectors.hour_requirement_scope_rules(user=user),
+        "can_set": bool(change_paths) and bool(policy),
+    }
+    return render(request, "learning/requirement_list.html", context)
+
+
+def _require_policy_role(user: Any) -> None:
+    if not selectors.hour_requirement_policy_paths(user):
+        raise PermissionDenied(_("学时要求由组织部门（组织部/工委管理员）设定"))
+
+
+def _rule_change_message(done: str, change: services.RuleChange) -> str:
+    parts = [done]
+    if change.members_changed:
+        parts.append(_("%(n)d名党员适用的学时要求随之调整") % {"n": change.members_changed})
+    else:
+        parts.append(_("没有党员适用的学时要求因此改变"))
+    if change.completions_changed:
+        parts.append(_("%(n)d人次的年度达标情况随之改变") % {"n": change.completions_changed})
+    return "；".join(parts)
+
+
+@action_required("change", APP)
+def requirement_set(request: HttpRequest) -> HttpResponse:
+    """Set (create or replace) the requirement of a subtree; ``?organization=`` starts from that
+    organisation's rule."""
+    user = request.user
+    _require_policy_role(user)
+    organization = None
+    if request.method != "POST" and request.GET.get("organization"):
+        organization = selectors.learning_organization_get(
+            user=user, pk=request.GET["organization"], action="change"
+        )
+        if not path_in(organization.path, selectors.hour_requirement_policy_paths(user)):
+            raise Http404(_("党组织不存在"))
+    form = HourRequirementForm(posted(request), user=user, organization=organization)
+    if request.method == "POST" and form.is_valid():
+        organization = form.cleaned_data["organization"]
+        try:
+            change = services.hour_requirement_set(
+                actor=user, organization=organization, data=form.service_data()
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            done = _("已保存“%(name)s”的学时要求") % {"name": organization.name}
+            messages.success(request, _rule_change_message(done, change))
+            return redirect("learning:requirement_list")
+    return render(request, "learning/requirement_form.html", {"form": form})
+
+
+@action_required("delete", APP)
+def requirement_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a subtree's own requirement: the one above it (or the defaults) applies again."""
+    _require_policy_role(request.user)
+    requirement = selectors.hour_requirement_get(user=request.user, pk=pk, action="delete", policy=True)
+    form = HourRequirementDeleteForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        name = requirement.organization.name
+        change = services.hour_requirement_delete(actor=request.user, requirement=requirement)
+        done = _("已删除“%(name)s”的学时要求") % {"name": name}
+        messages.success(request, _rule_change_message(done, change))
+        return redirect("learning:requirement_list")
+    context = {
+        "form": form,
+        "requirement": requirement,
+        "inherited": selectors.hour_requirement_inherited(requirement=requirement),
+    }
+    return render(request, "learning/requirement_delete.html", context)
+
+
+# --- online resources: learning --------------------------------------------------------------------
 
 
 @login_required
@@ -242,6 +411,7 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "resume": resume,
         "length": _length_text(resource.duration_seconds),
         "can_change": path_in(resource.organization.path, user_scope(user, "change", APP).paths),
+        "can_delete": path_in(resource.organization.path, user_scope(user, "delete", APP).paths),
     }
     return render(request, "learning/resource_detail.html", context)
 
@@ -250,6 +420,18 @@ def _length_text(seconds: int) -> str:
     if seconds < 60:
         return _("%(n)d秒") % {"n": seconds}
     return _("约%(n)d分钟") % {"n": round(seconds / 60)}
+
+
+def _clock_text(seconds: int) -> str:
+    """An exact playing time: 1小时2分3秒, 12分5秒, 45秒."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    text = ""
+    if hours:
+        text += _("%(n)d小时") % {"n": hours}
+    if hours or minutes:
+        text += _("%(n)d分") % {"n": minutes}
+    return text + _("%(n)d秒") % {"n": secs}
 
 
 def _progress_json(result: Any, resource: Any) -> dict[str, Any]:
@@ -349,6 +531,24 @@ def resource_file(request: HttpRequest, pk: int) -> HttpResponse:
     return response_  # type: ignore[return-value]
 
 
+# --- online resources: publishing ------------------------------------------------------------------
+
+
+def _duration_message(request: HttpRequest, resource: Any, typed: int | None) -> None:
+    """Say where an audio or video's duration came from when it was not simply what was typed."""
+    if resource.kind not in MEDIA_KINDS or typed == resource.duration_seconds:
+        return
+    real = _clock_text(resource.duration_seconds)
+    if not typed:
+        messages.info(request, _("已从文件读取播放时长：%(real)s") % {"real": real})
+    elif grossly_different(typed, resource.duration_seconds):
+        messages.warning(
+            request,
+            _("填写的时长（%(typed)s）与文件的实际播放时长（%(real)s）不符，已按实际时长记录")
+            % {"typed": _clock_text(typed), "real": real},
+        )
+
+
 @action_required("add", APP)
 def resource_create(request: HttpRequest) -> HttpResponse:
     form = ResourceForm(posted(request), request.FILES or None, user=request.user)
@@ -382,17 +582,75 @@ def resource_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("已发布“%(title)s”") % {"title": resource.title})
             else:
                 messages.success(request, _("已保存“%(title)s”，尚未发布") % {"title": resource.title})
+            _duration_message(request, resource, d["duration_seconds"])
             return redirect("learning:resource_detail", pk=resource.pk)
-    return render(request, "learning/resource_form.html", {"form": form})
+    return render(request, "learning/resource_form.html", {"form": form, "title": _("发布学习资源")})
+
+
+@action_required("change", APP)
+def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a resource's title, column, issue, text, reading time or hours (a new number of
+    hours re-credits those who completed it)."""
+    user = request.user
+    resource = selectors.resource_get(user=user, pk=pk, action="change")
+    file_seconds = stored_duration(resource.file) if resource.kind in MEDIA_KINDS else None
+    form = ResourceEditForm(posted(request), user=user, resource=resource, file_seconds=file_seconds)
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        try:
+            with transaction.atomic():
+                if form.cleaned_data.get("new_column"):
+                    data["column"] = services.column_create(
+                        actor=user, organization=resource.organization, name=form.cleaned_data["new_column"]
+                    )
+                resource = services.resource_update(actor=user, resource=resource, data=data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc, ResourceEditForm.FIELD_MAP)
+        else:
+            messages.success(request, _("已保存“%(title)s”") % {"title": resource.title})
+            return redirect("learning:resource_detail", pk=resource.pk)
+    context = {
+        "form": form,
+        "resource": resource,
+        "title": _("编辑学习资源"),
+        "file_length": _clock_text(round(file_seconds)) if file_seconds is not None else "",
+    }
+    return render(request, "learning/resource_form.html", context)
+
+
+@action_required("delete", APP)
+def resource_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a resource nobody has studied; one that has been studied is refused (下架 instead)."""
+    user = request.user
+    resource = selectors.resource_get(user=user, pk=pk, action="delete")
+    form = ResourceDeleteForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        title = resource.title
+        try:
+            services.resource_delete(actor=user, resource=resource)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已删除“%(title)s”") % {"title": title})
+            return redirect("learning:resource_list")
+    context = {
+        "form": form,
+        "resource": resource,
+        "usage": selectors.resource_usage(resource),
+        "can_change": path_in(resource.organization.path, user_scope(user, "change", APP).paths),
+    }
+    return render(request, "learning/resource_delete.html", context)
 
 
 @require_POST
 @action_required("change", APP)
 def resource_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    resource = selectors.resource_get(user=request.user, pk=pk)
+    """Publish (``publish=1``) or withdraw — 下架, ``publish=0`` — a resource; withdrawing keeps
+    the hours already credited."""
+    resource = selectors.resource_get(user=request.user, pk=pk, action="change")
     if request.POST.get("publish") == "0":
         services.resource_unpublish(actor=request.user, resource=resource)
-        messages.success(request, _("已撤回，党员暂时看不到该资源"))
+        messages.success(request, _("已下架，党员暂时看不到该资源；已计入的学时不变"))
     else:
         services.resource_publish(actor=request.user, resource=resource)
         messages.success(request, _("已发布"))
