@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from partyedu.competitions.urls import verify_urlpatterns
+
 urlpatterns = [
     path("", include("partyedu.core.urls")),
     path("accounts/", include("partyedu.accounts.urls")),
@@ -7,5 +9,7 @@ urlpatterns = [
     path("members/", include("partyedu.members.urls")),
     path("study/", include("partyedu.study.urls")),
     path("learning/", include("partyedu.learning.urls")),
+    path("competitions/", include("partyedu.competitions.urls")),
+    path("verify/", include((verify_urlpatterns, "verify"))),
     path("api/", include("partyedu.api.urls")),
 ]

@@ -1,0 +1,516 @@
+"""Forms of the competition pages. They parse what organisers, reviewers and members type into
+the data the services take; the services apply the rules (rubric sums to 100, scope, conflicts
+of interest, scores 0–100, outstanding reviews) and their messages go back onto these forms."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partyedu.core.forms import DateInput, OrganizationChoiceField
+from partyedu.core.scope import subtree_q, user_scope
+from partyedu.members.idnumber import normalize_id_number
+from partyedu.members.pii_index import id_number_index
+from partyedu.members.selectors import member_list
+from partyedu.organizations.models import Organization
+
+from .choices import Aggregation
+from .models import Competition, Criterion, Review
+from .services import MAX_CRITERIA
+
+APP = "competitions"
+MB = 1024 * 1024
+MAX_VIDEO_BYTES = 500 * MB
+MAX_MATERIALS_BYTES = 50 * MB
+VIDEO_EXTENSIONS = ("mp4", "m4v", "mov", "webm", "ogv")
+MATERIAL_EXTENSIONS = ("pdf", "doc", "docx", "ppt", "pptx", "wps", "txt")
+# What each aggregation method means, in the words an organiser reads on the round form.
+AGGREGATION_HELP = {
+    Aggregation.MEAN: _("各评委加权总分的算术平均。评委少、打分尺度接近时适用。"),
+    Aggregation.TRIMMED_MEAN: _(
+        "每件作品有5份及以上评分时，去掉一个最高分和一个最低分后再平均；不足5份时按平均分计算。"
+        "可减少个别评委偏高或偏低的影响。"
+    ),
+    Aggregation.ZSCORE: _(
+        "先把每位评委的总分换算成标准分：（该评委给这件作品的总分 − 该评委本轮全部评分的平均分）÷ "
+        "该评委评分的标准差，再对作品的标准分求平均。评委各评不同作品、尺度宽严不一时适用；"
+        "得分为标准分，0 表示与评委平均水平相当。"
+    ),
+}
+
+
+def year_choices() -> list[tuple[int, str]]:
+    this = timezone.localdate().year
+    return [(y, f"{y}年") for y in range(this + 1, this - 5, -1)]
+
+
+def _check_upload(upload: Any, extensions: tuple[str, ...], limit: int, what: Any) -> Any:
+    if not upload:
+        return upload
+    name = getattr(upload, "name", "") or ""
+    extension = PurePath(name).suffix.lower().lstrip(".")
+    if extension not in extensions:
+        raise ValidationError(
+            _("“%(name)s”不是%(what)s，请上传 %(ext)s 格式的文件")
+            % {"name": name, "what": what, "ext": "、".join(extensions)}
+        )
+    if getattr(upload, "size", 0) > limit:
+        raise ValidationError(
+            _("“%(name)s”超过 %(mb)d MB，请压缩后再上传") % {"name": name, "mb": limit // MB}
+        )
+    return upload
+
+
+class VideoField(forms.FileField):
+    widget = forms.ClearableFileInput(attrs={"accept": "video/*"})
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        return _check_upload(super().clean(data, initial), VIDEO_EXTENSIONS, MAX_VIDEO_BYTES, _("视频文件"))
+
+
+class MaterialsField(forms.FileField):
+    widget = forms.ClearableFileInput(attrs={"accept": ",".join(f".{e}" for e in MATERIAL_EXTENSIONS)})
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        return _check_upload(
+            super().clean(data, initial), MATERIAL_EXTENSIONS, MAX_MATERIALS_BYTES, _("讲稿或课件")
+        )
+
+
+# --- competitions --------------------------------------------------------------------------------
+
+
+class CompetitionForm(forms.Form):
+    """A competition with its rubric (rows of ``CriterionFormSet``) and its categories."""
+
+    title = forms.CharField(
+        label=_("评选名称"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("如：2026年全市优秀党课评选")}),
+    )
+    organization = OrganizationChoiceField(
+        label=_("主办组织"), queryset=None, help_text=_("本组织及全部下级组织的党课可以参评")
+    )
+    year = forms.TypedChoiceField(label=_("年度"), coerce=int)
+    description = forms.CharField(
+        label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+    categories = forms.CharField(
+        label=_("参赛组别"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "微党课\n情景党课"}),
+        help_text=_("每行一个组别；不分组别的留空"),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(OrganizationChoiceField, self.fields["organization"])
+        field.restrict_to(user=user, action="add", app_label=APP)
+        paths = user_scope(user, "add", APP).paths
+        if not self.is_bound and len(paths) == 1:
+            # The organisation where the organiser's role applies, as the study forms start.
+            field.initial = Organization.objects.filter(path=paths[0], is_active=True).first()
+        cast(forms.ChoiceField, self.fields["year"]).choices = year_choices()
+        self.fields["year"].initial = timezone.localdate().year
+        self.criteria = CriterionFormSet(
+            self.data if self.is_bound else None,
+            prefix="criteria",
+            initial=None if self.is_bound else DEFAULT_RUBRIC,
+        )
+
+    def clean_categories(self) -> list[str]:
+        text = self.cleaned_data.get("categories") or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def is_valid(self) -> bool:
+        rows_valid = self.criteria.is_valid()
+        return super().is_valid() and rows_valid
+
+    def service_data(self) -> dict[str, Any]:
+        rows = []
+        for row in self.criteria.forms:
+            d = getattr(row, "cleaned_data", None) or {}
+            if d.get("name") or d.get("weight") is not None:
+                rows.append(
+                    {
+                        "name": d.get("name", ""),
+                        "weight": d.get("weight"),
+                        "description": d.get("description", ""),
+                    }
+                )
+        return {**self.cleaned_data, "criteria": rows}
+
+
+class CriterionForm(forms.Form):
+    """One row of the rubric."""
+
+    name = forms.CharField(
+        label=_("评分项"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"placeholder": _("如：内容")}),
+    )
+    weight = forms.IntegerField(
+        label=_("权重"),
+        required=False,
+        min_value=1,
+        max_value=100,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "data-weight": ""}),
+    )
+    description = forms.CharField(label=_("评分要点"), required=False, max_length=200)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("weight") is not None and not data.get("name"):
+            self.add_error("name", _("请填写评分项名称"))
+        if data.get("name") and data.get("weight") is None and "weight" not in self.errors:
+            self.add_error("weight", _("请填写权重"))
+        return data
+
+
+DEFAULT_RUBRIC = [
+    {"name": "内容", "weight": 40, "description": "政治方向正确，主题鲜明，内容充实"},
+    {"name": "表达", "weight": 30, "description": "语言生动，通俗易懂，仪态自然"},
+    {"name": "效果", "weight": 30, "description": "联系实际，感染力强，现场反响好"},
+]
+CriterionFormSet = forms.formset_factory(
+    CriterionForm, extra=2, max_num=MAX_CRITERIA, absolute_max=MAX_CRITERIA
+)
+
+
+# --- rounds --------------------------------------------------------------------------------------
+
+
+class RoundForm(forms.Form):
+    name = forms.CharField(
+        label=_("轮次名称"), max_length=100, widget=forms.TextInput(attrs={"placeholder": _("如：区县初评")})
+    )
+    reviews_per_entry = forms.IntegerField(
+        label=_("每件作品评审人数"),
+        min_value=1,
+        max_value=50,
+        initial=3,
+        help_text=_("每件作品由几位评委打分；评委不会评到本人所在组织（及下级）的作品"),
+    )
+    aggregation = forms.ChoiceField(
+        label=_("计分方法"),
+        choices=Aggregation.choices,
+        initial=Aggregation.MEAN,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    advance_count = forms.IntegerField(
+        label=_("晋级名额"),
+        required=False,
+        min_value=1,
+        help_text=_("前几名进入下一轮（与最后一名同分的一并晋级）；最后一轮可不填"),
+    )
+    advance_min_score = forms.DecimalField(
+        label=_("晋级分数线"),
+        required=False,
+        max_digits=7,
+        decimal_places=3,
+        help_text=_("得分达到此分数的作品晋级；与晋级名额同时填写时须两项都满足"),
+    )
+    spread_threshold = forms.DecimalField(
+        label=_("分歧提示阈值"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal(100),
+        max_digits=5,
+        decimal_places=2,
+        initial=20,
+        help_text=_("同一作品最高分与最低分相差达到此值时，结果中标出“分歧较大”"),
+    )
+
+    def __init__(self, *args: Any, instance: Any = None, **kwargs: Any) -> None:
+        if instance is not None:
+            kwargs.setdefault("initial", {name: getattr(instance, name) for name in self.base_fields})
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+
+    def aggregation_options(self) -> list[tuple[Any, Any]]:
+        """Each method's radio button with its explanation."""
+        return [(option, AGGREGATION_HELP.get(option.data["value"], "")) for option in self["aggregation"]]
+
+    def service_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if data.get("spread_threshold") is None:
+            data.pop("spread_threshold", None)
+        if self.instance is not None and data.get("reviews_per_entry") == self.instance.reviews_per_entry:
+            # Unchanged: leave it out, so that a round with assignments can still be edited.
+            data.pop("reviews_per_entry")
+        return data
+
+
+# --- entries -------------------------------------------------------------------------------------
+
+
+class AnyIdField(forms.TypedChoiceField):
+    """An id ticked in a list. Any id is accepted here: the service checks it against the roll,
+    the user's scope and the competition (and says why it refuses)."""
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value).isdigit()
+
+
+class EntryForm(forms.Form):
+    """A lecture entered into a competition: recommended by an organisation (``recommend``),
+    with its lecturer ticked in a list of members or typed by name or ID number, or nominated by
+    its lecturer themself (the organisation and lecturer fields leave the form)."""
+
+    lecturer = AnyIdField(label=_("主讲人"), required=False, coerce=int, empty_value=None)
+    lecturer_name = forms.CharField(
+        label=_("或填写主讲人姓名/身份证号"),
+        required=False,
+        max_length=50,
+        help_text=_("不在上面名单中时填写；重名的请填身份证号"),
+    )
+    organization = OrganizationChoiceField(
+        label=_("报送组织"), queryset=None, help_text=_("以哪个组织的名义推荐该作品")
+    )
+    category: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("组别"), queryset=None, required=False, empty_label=_("不分组别")
+    )
+    title = forms.CharField(label=_("党课题目"), max_length=200)
+    summary = forms.CharField(
+        label=_("内容简介"), required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
+    )
+    video = VideoField(label=_("授课视频"), required=False, help_text=_("MP4 等格式，不超过500 MB"))
+    materials = MaterialsField(
+        label=_("讲稿/课件"), required=False, help_text=_("PDF、Word、PPT 等格式，不超过50 MB")
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        competition: Competition,
+        recommend: bool = True,
+        members: list[Any] | None = None,
+        default_organization: Organization | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.competition = competition
+        cast(forms.ModelChoiceField, self.fields["category"]).queryset = competition.categories.order_by("id")
+        if not competition.categories.exists():
+            del self.fields["category"]
+        if not recommend:
+            for name in ("lecturer", "lecturer_name", "organization"):
+                del self.fields[name]
+            self.order_fields(["title", "category", "summary", "video", "materials"])
+            return
+        cast(forms.ChoiceField, self.fields["lecturer"]).choices = [("", "")] + [
+            (m.pk, m.name) for m in members or []
+        ]
+        field = cast(OrganizationChoiceField, self.fields["organization"])
+        field.restrict_to(user=user, action="add", app_label=APP)
+        field.queryset = field.queryset.filter(subtree_q("path", [competition.organization.path]))
+        if not self.is_bound and default_organization is not None:
+            field.initial = default_organization
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if "lecturer" not in self.fields:
+            return data
+        text = (data.get("lecturer_name") or "").strip()
+        if data.get("lecturer") is None and text:
+            data["lecturer"] = self._lecturer_by_text(text)
+        if data.get("lecturer") is None and not self.has_error("lecturer_name"):
+            self.add_error("lecturer", _("请从名单中选择主讲人，或填写其姓名"))
+        return data
+
+    def _lecturer_by_text(self, text: str) -> int | None:
+        """The one active member in the competition's subtree, visible to the user, with this
+        name or ID number."""
+        members = member_list(user=self.user, filters={"organization": self.competition.organization})
+        number = normalize_id_number(text)
+        if len(number) == 18:
+            rows = list(members.filter(id_number_hash=id_number_index(number)).values_list("pk", "name")[:2])
+        else:
+            rows = list(members.filter(name=text).values_list("pk", "organization__name")[:10])
+        if not rows:
+            self.add_error("lecturer_name", _("未找到“%(text)s”（或不在您的管理范围内）") % {"text": text})
+            return None
+        if len(rows) > 1:
+            orgs = "、".join(str(org) for _pk, org in rows)
+            self.add_error(
+                "lecturer_name",
+                _("有多名党员叫“%(text)s”（%(orgs)s），请改填其身份证号，或从名单中选择")
+                % {"text": text, "orgs": orgs},
+            )
+            return None
+        return int(rows[0][0])
+
+    def service_data(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.cleaned_data.items() if k != "lecturer_name"}
+        return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+class MemberSourceForm(forms.Form):
+    """Which organisation's members to list for picking the lecturer."""
+
+    organization = OrganizationChoiceField(
+        label=_("从哪个组织选主讲人（含下级）"), queryset=None, required=False
+    )
+
+    def __init__(self, *args: Any, user: Any, competition: Competition, **kwargs: Any) -> None:
+        kwargs["prefix"] = "from"
+        super().__init__(*args, **kwargs)
+        field = cast(OrganizationChoiceField, self.fields["organization"])
+        field.restrict_to(user=user, action="view", app_label="members")
+        field.queryset = field.queryset.filter(subtree_q("path", [competition.organization.path]))
+
+    def picked(self) -> Organization | None:
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data.get("organization")
+        return None
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("撤回原因"), required=False, max_length=200)
+
+
+# --- panel, assignment, finishing ----------------------------------------------------------------
+
+
+class PanelForm(forms.Form):
+    users = forms.TypedMultipleChoiceField(
+        label=_("本轮评委"), coerce=int, required=True, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, reviewers: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reviewers = reviewers
+        cast(forms.ChoiceField, self.fields["users"]).choices = [(r["id"], r["username"]) for r in reviewers]
+        self.fields["users"].error_messages["required"] = _("请至少勾选一位评委")
+
+    def selected(self) -> set[int]:
+        """The ticked user ids (as posted, or the current panel)."""
+        values = self["users"].value() or []
+        return {int(v) for v in values if str(v).isdigit()}
+
+
+class ReassignForm(forms.Form):
+    review = forms.TypedChoiceField(label=_("要替换的评审（尚未提交）"), coerce=int)
+    reviewer = forms.TypedChoiceField(label=_("改由哪位评委评审"), coerce=int)
+    reason = forms.CharField(
+        label=_("调整原因"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("如：原评委出差，无法按时评审")}),
+        help_text=_("必填，记入审计日志"),
+    )
+
+    def __init__(self, *args: Any, reviews: list[Review], panel: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reviews = {r.pk: r for r in reviews}
+        cast(forms.ChoiceField, self.fields["review"]).choices = [("", _("请选择"))] + [
+            (r.pk, f"《{r.round_entry.entry.title}》— {r.reviewer.username}") for r in reviews
+        ]
+        cast(forms.ChoiceField, self.fields["reviewer"]).choices = [("", _("请选择"))] + [
+            (u.pk, f"{u.username}（{u.display_name}）" if u.display_name else u.username) for u in panel
+        ]
+
+
+class FinishForm(forms.Form):
+    """Advance (or close) a round; with reviews outstanding only by an explicit, reasoned override."""
+
+    override = forms.BooleanField(label=_("强制执行（尚有评审未提交）"), required=False)
+    reason = forms.CharField(
+        label=_("强制执行的原因"), required=False, max_length=200, help_text=_("强制执行时必填，记入审计日志")
+    )
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+
+class ReviewForm(forms.Form):
+    """One number per criterion (0–100, one decimal) and a comment."""
+
+    comment = forms.CharField(
+        label=_("评语"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, criteria: list[Criterion], review: Review, **kwargs: Any) -> None:
+        initial: dict[str, Any] = {"comment": review.comment}
+        for criterion in criteria:
+            if criterion.name in (review.scores or {}):
+                initial[f"score_{criterion.pk}"] = Decimal(str(review.scores[criterion.name]))
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        fields: dict[str, forms.Field] = {}
+        for criterion in criteria:
+            fields[f"score_{criterion.pk}"] = forms.DecimalField(
+                label=criterion.name,
+                min_value=Decimal(0),
+                max_value=Decimal(100),
+                max_digits=4,
+                decimal_places=1,
+                help_text=criterion.description,
+                widget=forms.NumberInput(
+                    attrs={"step": "0.1", "min": "0", "max": "100", "inputmode": "decimal", "data-score": ""}
+                ),
+                error_messages={
+                    "required": _("请为“%(name)s”打分") % {"name": criterion.name},
+                    "max_decimal_places": _("最多保留一位小数"),
+                },
+            )
+            fields[f"score_{criterion.pk}"].weight = criterion.weight  # type: ignore[attr-defined]
+        comment = self.fields.pop("comment")
+        self.fields.update(fields)
+        self.fields["comment"] = comment
+
+    def score_fields(self) -> list[forms.BoundField]:
+        return [self[f"score_{c.pk}"] for c in self.criteria]
+
+    def scores(self) -> dict[str, Decimal]:
+        return {c.name: self.cleaned_data[f"score_{c.pk}"] for c in self.criteria}
+
+
+# --- awards --------------------------------------------------------------------------------------
+
+
+class AwardGrantForm(forms.Form):
+    lecture_count = forms.IntegerField(
+        label=_("优秀党课名额"), min_value=0, initial=0, help_text=_("最后一轮前几名（并列的一并获奖）")
+    )
+    lecturer_count = forms.IntegerField(
+        label=_("优秀主讲人名额"), min_value=0, initial=0, help_text=_("最后一轮前几名作品的主讲人")
+    )
+    organization_count = forms.IntegerField(
+        label=_("优秀组织单位名额"),
+        min_value=0,
+        initial=0,
+        help_text=_("按主办组织的直接下级组织统计：所属作品获“优秀党课”件数多的在前，件数相同比最好名次"),
+    )
+    awarded_on = forms.DateField(label=_("授予日期"), widget=DateInput(), initial=timezone.localdate)
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("撤销原因"), max_length=200, help_text=_("撤销后，查验页面将显示该证书已撤销")
+    )
+
+
+class VerifyForm(forms.Form):
+    code = forms.CharField(
+        label=_("证书编号"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        return "".join(self.cleaned_data["code"].split()).upper()

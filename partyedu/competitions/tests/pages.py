@@ -1,0 +1,183 @@
+"""Builders for the page tests: a competition with a round, entries and a panel at a given
+organisation; scored and finished competitions with awards; and permission-test mixins for pages
+reached by POST or by assignment (reviewers) rather than by an organisational role."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from partyedu.competitions.models import Award, Competition, Entry, Review, Round
+from partyedu.competitions.services import (
+    awards_grant,
+    entry_create,
+    review_submit,
+    round_assign,
+    round_close,
+)
+from partyedu.core.testing import ScopedEndpointTests, Tree, make_member, make_user
+
+from .conftest import make_competition, make_round, panel, reviewer
+
+_n = itertools.count(1)
+
+
+def outside(org: Any) -> Any:
+    """An organisation outside ``org``'s district (the other district of the test tree), where
+    reviewers have no conflict of interest with ``org``'s entries."""
+    from partyedu.organizations.models import Organization
+
+    district = org.parent
+    return Organization.objects.filter(parent_id=district.parent_id).exclude(pk=district.pk).first()
+
+
+def scores(content: Any = 90, expression: Any = 80, effect: Any = 70) -> dict[str, Any]:
+    return {"内容": content, "表达": expression, "效果": effect}
+
+
+@dataclass
+class Contest:
+    competition: Competition
+    round: Round
+    entries: list[Entry]
+    reviewers: list[Any]
+    reviews: list[Review] = field(default_factory=list)
+
+    def reviews_of(self, user: Any) -> list[Review]:
+        return list(Review.objects.filter(reviewer=user).order_by("id"))
+
+
+def contest(
+    org: Any,
+    reviewer_org: Any,
+    *,
+    entries: int = 1,
+    reviewers: int = 2,
+    title: str | None = None,
+    video: bool = False,
+    **round_data: Any,
+) -> Contest:
+    """A competition held at ``org`` with one open round, ``entries`` recommended entries from
+    ``org`` and a panel of ``reviewers`` reviewers at ``reviewer_org`` (outside ``org``), every
+    entry assigned to every reviewer (unless ``reviews_per_entry`` says otherwise)."""
+    n = next(_n)
+    competition = make_competition(org, title=title or f"优秀党课评选{n}号", categories=["微党课"])
+    round_data.setdefault("reviews_per_entry", max(reviewers, 1))
+    round_ = make_round(competition, "初评", **round_data)
+    made = []
+    for i in range(entries):
+        data: dict[str, Any] = {
+            "title": f"党课{n}-{i + 1}",
+            "lecturer": make_member(org, f"讲者{n}{i}"),
+            "organization": org,
+            "summary": "讲述支部的故事",
+            "category": competition.categories.get().pk,
+        }
+        if video:
+            data["video"] = SimpleUploadedFile("talk.mp4", b"\x00\x00\x00\x18ftypmp42" + b"0" * 64)
+            data["materials"] = SimpleUploadedFile("script.pdf", b"%PDF-1.4 script")
+        made.append(entry_create(actor=None, competition=competition, data=data))
+    users = [reviewer(reviewer_org, f"rev{n}_{i}") for i in range(reviewers)]
+    if users:
+        panel(round_, users)
+        if entries:
+            round_assign(actor=None, round_=round_)
+    reviews = list(Review.objects.filter(round_entry__round=round_).order_by("id"))
+    return Contest(competition, round_, made, users, reviews)
+
+
+def submit(review: Review, **values: Any) -> Review:
+    return review_submit(actor=review.reviewer, review=review, scores=scores(**values))
+
+
+def finished(org: Any, reviewer_org: Any, *, entries: int = 2) -> Contest:
+    """A one-round competition, every review submitted, closed, awards granted (one of each)."""
+    c = contest(org, reviewer_org, entries=entries)
+    ranks = {entry.pk: i for i, entry in enumerate(c.entries)}
+    for review in Review.objects.filter(round_entry__round=c.round).select_related("round_entry", "reviewer"):
+        submit(review, content=90 - 10 * ranks[review.round_entry.entry_id])
+    round_close(actor=None, round_=c.round)
+    awards_grant(
+        actor=None,
+        competition=c.competition,
+        data={
+            "lecture_count": 1,
+            "lecturer_count": 1,
+            "organization_count": 1,
+            "awarded_on": date(2026, 6, 1),
+        },
+    )
+    return c
+
+
+def lecture_award(c: Contest) -> Award:
+    return Award.objects.select_related("certificate").get(competition=c.competition, kind="lecture")
+
+
+def total_of(values: dict[str, Any]) -> Decimal:
+    return (
+        Decimal(str(values["内容"])) * 40
+        + Decimal(str(values["表达"])) * 30
+        + Decimal(str(values["效果"])) * 30
+    ) / 100
+
+
+class PostEndpointTests(ScopedEndpointTests):
+    """ScopedEndpointTests for an action reached by POST: the form is posted (``post_data``) and,
+    for a signed-in user, the redirect followed to the page it lands on."""
+
+    def post_data(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def url(self, obj: Any) -> str:
+        self._data = self.post_data(obj)
+        return self.action_url(obj)
+
+    def action_url(self, obj: Any) -> str:
+        raise NotImplementedError
+
+    def _get(self, client: Any, url: str) -> Any:
+        signed_in = "_auth_user_id" in client.session
+        return client.post(url, getattr(self, "_data", {}), follow=signed_in)
+
+
+class AssignedEndpointTests(ScopedEndpointTests):
+    """ScopedEndpointTests for reviewer pages: a reviewer's "organisation" is their assignment.
+    The reviewer assigned to the object sees it; another reviewer gets 404 (or an empty list)."""
+
+    role: ClassVar[str] = "reviewer"
+
+    def make_object(self, org: Any) -> Review:
+        return contest(org, outside(org), reviewers=1).reviews[0]
+
+    def test_role_at_the_org_gets_200(self, client: Any, scope_tree: Tree) -> None:
+        review = self.make_object(scope_tree.branch_a)
+        client.force_login(review.reviewer)
+        response = self._get(client, self.url(review))
+        assert response.status_code == 200
+        if self.kind == "list":
+            assert self.listed(response, review)
+
+    def test_role_at_a_sibling_org_gets_404_or_nothing(self, client: Any, scope_tree: Tree) -> None:
+        review = self.make_object(scope_tree.branch_a)
+        client.force_login(make_user(role="reviewer", org=scope_tree.district_b))
+        response = self._get(client, self.url(review))
+        if self.kind == "list":
+            assert response.status_code == 200
+            assert not self.listed(response, review)
+        else:
+            assert response.status_code == 404
+
+
+def member_user(org: Any, name: str = "自荐人") -> Any:
+    """A member account linked to a member record at ``org``."""
+    user = make_user(role="member", org=org)
+    member = make_member(org, name)
+    member.user = user
+    member.save(update_fields=["user"])
+    return user
