@@ -9,6 +9,7 @@ urlpatterns = [
     path("members/", include("partyedu.members.urls")),
     path("study/", include("partyedu.study.urls")),
     path("learning/", include("partyedu.learning.urls")),
+    path("lectures/", include("partyedu.lectures.urls")),
     path("competitions/", include("partyedu.competitions.urls")),
     path("verify/", include((verify_urlpatterns, "verify"))),
     path("api/", include("partyedu.api.urls")),

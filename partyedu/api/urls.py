@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from partyedu.competitions.api import urls as competition_urls
 from partyedu.learning.api import urls as learning_urls
+from partyedu.lectures.api import urls as lecture_urls
 from partyedu.members.api import urls as member_urls
 from partyedu.organizations.api import urls as organization_urls
 from partyedu.study.api import urls as study_urls
@@ -21,6 +22,7 @@ v1: list[URLPattern | URLResolver] = [
     path("", include(member_urls.urlpatterns)),
     path("", include(learning_urls.urlpatterns)),
     path("", include(study_urls.urlpatterns)),
+    path("", include(lecture_urls.urlpatterns)),
     path("", include(competition_urls.urlpatterns)),
 ]
 

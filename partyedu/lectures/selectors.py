@@ -1,0 +1,876 @@
+"""Reads of lectures data. Every function starts from ``restrict(user, action)`` (or the user's
+``lectures`` scope) and aggregates in SQL: counts per year, per type, per category and per
+organisation come from grouped queries, never from Python loops over rows.
+
+Beyond the subtree scope of administrators, a few reads follow the work itself:
+
+- a member (党员, 讲师: ``lectures.view`` on themself) sees the lectures they were expected at or
+  gave, their own lecturer entries, rotation weeks and topic tasks;
+- lecturer pools, topic calls and library series of organisations *above* the user's scope are
+  visible below it (a city's 师资库 serves its branches; a district's call is answered by its
+  branches), as study plans are in the study app.
+
+Ratings are only ever read as aggregates or as anonymous comments (no member, no date)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import ExtractYear, Substr
+from django.http import Http404
+from django.utils import timezone
+
+from partyedu.core.scope import path_in, subtree_q, user_scope
+from partyedu.members.choices import MemberCategory
+from partyedu.members.models import Member
+from partyedu.members.selectors import has_category_q
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+from partyedu.organizations.services import ancestor_paths
+from partyedu.study.choices import ATTENDED_STATUSES, AttendanceStatus
+from partyedu.study.models import Activity, Attendance
+
+from .choices import LecturerCategory, LectureType, TaskStatus
+from .models import (
+    Lecture,
+    Lecturer,
+    LectureRating,
+    LectureSeries,
+    LectureSpeaker,
+    LibraryItem,
+    Rotation,
+    RotationSlot,
+    TopicCall,
+    TopicProposal,
+    TopicTask,
+)
+
+APP = "lectures"
+# Attendance that lets a member rate a lecture: 出席, 迟到, or 补学 once the secretary confirmed it.
+ATTENDED_Q = Q(status__in=ATTENDED_STATUSES) | Q(
+    status=AttendanceStatus.MAKEUP, makeup_confirmed_at__isnull=False
+)
+RECORD_LECTURES = 50
+
+
+# --- scope helpers -------------------------------------------------------------------------------
+
+
+def lecture_paths(user: Any, action: str = "view") -> tuple[str, ...]:
+    """The subtrees where the user may perform ``action`` on lectures data; the system (None)
+    reaches everything."""
+    if user is None:
+        return ("",)
+    return user_scope(user, action, APP).paths
+
+
+def is_manager(user: Any, action: str = "view") -> bool:
+    """Whether the user manages lectures somewhere (a subtree role, not only their own data)."""
+    return bool(lecture_paths(user, action))
+
+
+def _above(paths: tuple[str, ...]) -> list[str]:
+    """The ancestors of the given subtrees (not the subtrees themselves)."""
+    return sorted({a for p in paths for a in ancestor_paths(p)[:-1]} - set(paths))
+
+
+def _within(org: Organization, paths: tuple[str, ...]) -> list[str]:
+    """The part of ``org``'s subtree inside the given scope paths, as subtree roots."""
+    if path_in(org.path, paths):
+        return [org.path]
+    return [p for p in paths if p.startswith(org.path)]
+
+
+def _get(qs: QuerySet[Any], pk: Any, message: str) -> Any:
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(message) from None
+
+
+def year_range(year: int) -> tuple[datetime, datetime]:
+    """The start of the year and of the next one, in the local time zone (an indexable range)."""
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.combine(date(year, 1, 1), time.min, tzinfo=tz),
+        datetime.combine(date(year + 1, 1, 1), time.min, tzinfo=tz),
+    )
+
+
+def lectures_filter_organization(*, user: Any, org_id: Any, action: str = "view") -> Organization | None:
+    """The organisation a list is narrowed to, if it lies inside the user's lectures scope; None
+    for an unknown or out-of-scope id (the list is then empty, so ids cannot be probed)."""
+    try:
+        pk = int(org_id)
+    except (TypeError, ValueError):
+        return None
+    return Organization.objects.filter(subtree_q("path", lecture_paths(user, action)), pk=pk).first()
+
+
+# --- ratings -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """What anybody is shown of the ratings of a lecture (or a lecturer): never who rated."""
+
+    count: int = 0
+    total: int = 0
+    distribution: tuple[int, ...] = (0, 0, 0, 0, 0)  # number of 1, 2, 3, 4 and 5 ratings
+
+    @property
+    def average(self) -> float | None:
+        return round(self.total / self.count, 2) if self.count else None
+
+    @property
+    def bars(self) -> list[tuple[int, int, int]]:
+        """(score, number, percent) from 5 down to 1, for a bar chart."""
+        return [
+            (score, n, round(100 * n / self.count) if self.count else 0)
+            for score, n in reversed(list(enumerate(self.distribution, start=1)))
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "average": self.average,
+            "distribution": {str(score): n for score, n in enumerate(self.distribution, start=1)},
+        }
+
+
+def _summary(rows: Any) -> RatingSummary:
+    """A summary from ``(score, n)`` rows."""
+    distribution = [0] * 5
+    for score, n in rows:
+        if 1 <= score <= 5:
+            distribution[score - 1] += n
+    count = sum(distribution)
+    total = sum(score * n for score, n in enumerate(distribution, start=1))
+    return RatingSummary(count=count, total=total, distribution=tuple(distribution))
+
+
+def lecture_rating_summary(lecture: Lecture) -> RatingSummary:
+    rows = LectureRating.objects.filter(lecture=lecture).values("score").annotate(n=Count("id")).order_by()
+    return _summary((r["score"], r["n"]) for r in rows)
+
+
+def lecture_rating_summaries(lecture_ids: list[int]) -> dict[int, RatingSummary]:
+    """The rating summaries of the given lectures (a page of a list), in one grouped query."""
+    if not lecture_ids:
+        return {}
+    grouped: dict[int, list[tuple[int, int]]] = {pk: [] for pk in lecture_ids}
+    rows = (
+        LectureRating.objects.filter(lecture_id__in=lecture_ids)
+        .values("lecture_id", "score")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        grouped[row["lecture_id"]].append((row["score"], row["n"]))
+    return {pk: _summary(items) for pk, items in grouped.items()}
+
+
+def lecturer_rating_summary(lecturer: Lecturer) -> RatingSummary:
+    """All ratings of the lectures the lecturer gave."""
+    rows = (
+        LectureRating.objects.filter(
+            lecture__in=LectureSpeaker.objects.filter(lecturer=lecturer).values("lecture_id")
+        )
+        .values("score")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return _summary((r["score"], r["n"]) for r in rows)
+
+
+def lecture_rating_comments(lecture: Lecture) -> list[tuple[int, str]]:
+    """The comments given with ratings, anonymous: (score, text), best first, with no member,
+    id or time that could tell who wrote them."""
+    return list(
+        LectureRating.objects.filter(lecture=lecture)
+        .exclude(comment="")
+        .order_by("-score", "comment")
+        .values_list("score", "comment")
+    )
+
+
+def lecture_my_rating(*, user: Any, lecture: Lecture) -> LectureRating | None:
+    """The signed-in member's own rating of the lecture, if any."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return LectureRating.objects.filter(lecture=lecture, member__user=user).first()
+
+
+def is_speaker(user: Any, lecture: Lecture) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return LectureSpeaker.objects.filter(lecture=lecture, lecturer__member__user=user).exists()
+
+
+def can_see_rating_comments(user: Any, lecture: Lecture) -> bool:
+    """Administrators of the lecture's organisation read the anonymous comments; a lecturer sees
+    only the aggregate of their own lecture, even where they also administer."""
+    org_path = lecture.activity.organization.path
+    return path_in(org_path, lecture_paths(user, "change")) and not is_speaker(user, lecture)
+
+
+def rating_member(user: Any) -> Member | None:
+    """The active member record of the signed-in user (ratings are always the user's own)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Member.objects.filter(user=user, is_active=True).first()
+
+
+def rating_refusal(member: Member | None, lecture: Lecture) -> str:
+    """Why this member may not rate the lecture ("" when they may)."""
+    if member is None:
+        return "只有党员本人可以评价党课"
+    if LectureSpeaker.objects.filter(lecture=lecture, lecturer__member=member).exists():
+        return "主讲人不能评价自己的党课"
+    attended = Attendance.objects.filter(activity_id=lecture.activity_id, member=member).filter(ATTENDED_Q)
+    if not attended.exists():
+        return "只有参加了本次党课的党员（出席、迟到或已确认补学）可以评价"
+    return ""
+
+
+# --- the lecturer pool ---------------------------------------------------------------------------
+
+
+def lecturer_list(
+    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+) -> QuerySet[Lecturer]:
+    """Lecturers of the pools in the user's scope (a lecturer themself: their own entries), with
+    the number of lectures each gave. Filters: ``organization`` (an Organization: its subtree),
+    ``tag`` (a tag id or name), ``category``, ``q`` (name, unit or title contains),
+    ``include_inactive``, ``include_above`` (also the pools above the user's scope, which serve
+    it)."""
+    filters = filters or {}
+    qs = Lecturer.objects.restrict(user, action)
+    if filters.get("include_above") and action == "view":
+        qs = qs | Lecturer.objects.filter(organization__path__in=_above(lecture_paths(user, "view")))
+    if not filters.get("include_inactive"):
+        qs = qs.filter(is_active=True)
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
+    tag = filters.get("tag")
+    if tag not in (None, ""):
+        tag_q = Q(tags__name=str(tag))
+        if str(tag).isdigit():
+            tag_q |= Q(tags__pk=int(str(tag)))
+        qs = qs.filter(pk__in=Lecturer.objects.filter(tag_q).values("pk"))
+    if filters.get("category"):
+        qs = qs.filter(category=filters["category"])
+    text = str(filters.get("q") or "").strip()
+    if text:
+        qs = qs.filter(Q(name__contains=text) | Q(unit__contains=text) | Q(title__contains=text))
+    return (
+        qs.select_related("organization")
+        .prefetch_related("tags")
+        .annotate(lecture_count=Count("speakings__lecture", distinct=True))
+        .order_by("organization__path", "name", "id")
+    )
+
+
+def lecturer_choices(
+    *, user: Any, organization: Organization | None = None, include_inactive: bool = False
+) -> QuerySet[Lecturer]:
+    """Lecturers the user may name for a lecture or a topic: those of pools in the user's scope,
+    of pools above it, and of pools above ``organization`` (a district's or city's 师资库 serves
+    the branches below it)."""
+    above = _above(lecture_paths(user, "view"))
+    if organization is not None:
+        above = sorted(set(above) | set(ancestor_paths(organization.path)))
+    qs = Lecturer.objects.restrict(user, "view") | Lecturer.objects.filter(organization__path__in=above)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.select_related("organization").order_by("organization__path", "name", "id")
+
+
+def lecturer_get(*, user: Any, pk: Any, action: str = "view") -> Lecturer:
+    """A lecturer the user may see (their scope, pools above it, or their own entry); for any
+    other action, one of a pool in their scope for that action. Anything else is 404."""
+    if action == "view":
+        qs = Lecturer.objects.restrict(user, "view") | Lecturer.objects.filter(
+            organization__path__in=_above(lecture_paths(user, "view"))
+        )
+    else:
+        qs = Lecturer.objects.restrict(user, action)
+    lecturer: Lecturer = _get(
+        qs.select_related("organization", "member__organization").prefetch_related("tags"), pk, "讲师不存在"
+    )
+    return lecturer
+
+
+@dataclass(frozen=True)
+class YearCount:
+    year: int
+    lectures: int
+    cross: int
+
+
+@dataclass
+class LecturerRecord:
+    """A lecturer's record, derived from data: lectures given per year (and of them cross
+    lectures), ratings of their lectures, the recent lectures the viewer may see, and awards
+    (filled in by the competitions app)."""
+
+    lecturer: Lecturer
+    years: list[YearCount]
+    ratings: RatingSummary
+    lectures: list[Lecture]
+    awards: list[Any] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(y.lectures for y in self.years)
+
+
+def lecturer_record(*, user: Any, lecturer: Lecturer) -> LecturerRecord:
+    """The record of a lecturer: counts per year over every lecture they gave (their teaching
+    record is theirs), the ratings summary, and the most recent lectures within the viewer's
+    reach. Three queries."""
+    years = (
+        LectureSpeaker.objects.filter(lecturer=lecturer)
+        .annotate(year=ExtractYear("lecture__activity__start"))
+        .values("year")
+        .annotate(n=Count("lecture", distinct=True), cross=Count("id", filter=Q(is_cross=True)))
+        .order_by("-year")
+    )
+    lectures = list(lecture_list(user=user, filters={"lecturer": lecturer.pk})[:RECORD_LECTURES])
+    return LecturerRecord(
+        lecturer=lecturer,
+        years=[YearCount(r["year"], r["n"], r["cross"]) for r in years],
+        ratings=lecturer_rating_summary(lecturer),
+        lectures=lectures,
+    )
+
+
+# --- lectures ------------------------------------------------------------------------------------
+
+
+def _own_lectures_q(user: Any) -> Q:
+    """Lectures a member was expected at (on the roster or invited) or gave."""
+    return Q(activity_id__in=Attendance.objects.filter(member__user=user).values("activity_id")) | Q(
+        pk__in=LectureSpeaker.objects.filter(lecturer__member__user=user).values("lecture_id")
+    )
+
+
+def lecture_list(
+    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+) -> QuerySet[Lecture]:
+    """Lectures in the user's scope — for a member (``view`` on themself), the lectures they were
+    expected at or gave — newest first. Filters: ``organization`` (its subtree), ``year``,
+    ``lecture_type``, ``lecturer`` (id), ``cross`` (only lectures with a cross speaker), ``q``
+    (title contains)."""
+    filters = filters or {}
+    qs = Lecture.objects.restrict(user, action)
+    if action == "view" and user_scope(user, "view", APP).own:
+        qs = qs | Lecture.objects.filter(_own_lectures_q(user))
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("activity__organization__path", [org.path]))
+    if filters.get("year"):
+        start, end = year_range(int(filters["year"]))
+        qs = qs.filter(activity__start__gte=start, activity__start__lt=end)
+    if filters.get("lecture_type"):
+        qs = qs.filter(lecture_type=filters["lecture_type"])
+    if filters.get("lecturer"):
+        qs = qs.filter(
+            pk__in=LectureSpeaker.objects.filter(lecturer_id=filters["lecturer"]).values("lecture_id")
+        )
+    if filters.get("cross"):
+        qs = qs.filter(pk__in=LectureSpeaker.objects.filter(is_cross=True).values("lecture_id"))
+    text = str(filters.get("q") or "").strip()
+    if text:
+        qs = qs.filter(title__contains=text)
+    return (
+        qs.select_related("activity", "activity__organization")
+        .prefetch_related("speakers__lecturer")
+        .order_by("-activity__start", "-id")
+    )
+
+
+def lecture_get(*, user: Any, pk: Any, action: str = "view") -> Lecture:
+    qs = lecture_list(user=user, action=action).select_related("task__proposal")
+    lecture: Lecture = _get(qs, pk, "党课不存在")
+    return lecture
+
+
+def lecture_activity_get(*, user: Any, pk: Any, action: str = "add") -> Activity:
+    """An activity the user may see (study scope) in whose organisation they may ``action``
+    lectures: the page that records its lecture. Anything else is 404."""
+    qs = (
+        Activity.objects.restrict(user, "view")
+        .filter(subtree_q("organization__path", lecture_paths(user, action)))
+        .select_related("organization")
+    )
+    activity: Activity = _get(qs, pk, "活动不存在")
+    return activity
+
+
+def lecture_of_activity(activity: Activity) -> Lecture | None:
+    return Lecture.objects.filter(activity=activity).select_related("task__proposal").first()
+
+
+# --- leaders' duty to lecture ----------------------------------------------------------------------
+
+DUTY_CATEGORIES = (MemberCategory.SECRETARY, MemberCategory.LEADER)
+
+
+def _members(user: Any) -> QuerySet[Member]:
+    return Member.objects.all() if user is None else Member.objects.restrict(user, "view")
+
+
+def _duty_members(user: Any, organization: Organization) -> QuerySet[Member]:
+    roots = _within(organization, lecture_paths(user, "view"))
+    if not roots:
+        return Member.objects.none()
+    duty_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.LEADER)
+    return _members(user).filter(subtree_q("org_path", roots), duty_q, is_active=True)
+
+
+def _lectured_in(year: int) -> Exists:
+    start, end = year_range(year)
+    return Exists(
+        LectureSpeaker.objects.filter(
+            lecturer__member=OuterRef("pk"),
+            lecture__activity__start__gte=start,
+            lecture__activity__start__lt=end,
+        )
+    )
+
+
+def lecture_duty(
+    *, user: Any, organization: Organization, year: int, lectured: bool | None = None
+) -> QuerySet[Member]:
+    """党委(党组)书记 ≥ 1 lecture a year (DOMAIN_RULES), and secretaries should lecture: the active
+    members of ``organization``'s subtree (within the user's scope) categorised 基层党组织书记 or
+    领导干部, each with ``lecture_count`` (lectures given in ``year``, wherever) and ``cross_count``
+    (of them, cross lectures). ``lectured`` keeps those who have (True) or have not (False)
+    lectured; exempt members (年老体弱) are reported apart by ``is_exempt``. One query."""
+    start, end = year_range(year)
+    in_year = Q(
+        lecturer_entries__speakings__lecture__activity__start__gte=start,
+        lecturer_entries__speakings__lecture__activity__start__lt=end,
+    )
+    qs = _duty_members(user, organization)
+    if lectured is True:
+        qs = qs.filter(_lectured_in(year))
+    elif lectured is False:
+        qs = qs.filter(~_lectured_in(year))
+    return (
+        qs.select_related("organization")
+        .annotate(
+            lecture_count=Count("lecturer_entries__speakings__lecture", filter=in_year, distinct=True),
+            cross_count=Count(
+                "lecturer_entries__speakings__lecture",
+                filter=in_year & Q(lecturer_entries__speakings__is_cross=True),
+                distinct=True,
+            ),
+        )
+        .order_by("org_path", "name", "id")
+    )
+
+
+@dataclass(frozen=True)
+class DutySummary:
+    total: int = 0
+    lectured: int = 0
+    exempt: int = 0
+
+    @property
+    def not_lectured(self) -> int:
+        return self.total - self.exempt - self.lectured
+
+
+def lecture_duty_summary(*, user: Any, organization: Organization, year: int) -> DutySummary:
+    """Counts of the duty list: all, lectured (not exempt), exempt. One query."""
+    row = _duty_members(user, organization).aggregate(
+        total=Count("id"),
+        exempt=Count("id", filter=Q(is_exempt=True)),
+        lectured=Count("id", filter=Q(_lectured_in(year), is_exempt=False)),
+    )
+    return DutySummary(total=row["total"], lectured=row["lectured"], exempt=row["exempt"])
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountRow:
+    code: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OrgStatsRow:
+    organization: Organization
+    lectures: int
+    cross_lectures: int
+    ratings: int
+    rating_total: int
+    own_level: bool = False
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.rating_total / self.ratings, 2) if self.ratings else None
+
+
+@dataclass
+class LectureStats:
+    organization: Organization
+    year: int
+    lectures: int
+    cross_lectures: int
+    by_type: list[CountRow]
+    by_category: list[CountRow]
+    ratings: int
+    rating_total: int
+    duty: DutySummary
+    rows: list[OrgStatsRow]
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.rating_total / self.ratings, 2) if self.ratings else None
+
+
+def lecture_stats(*, user: Any, organization: Organization, year: int) -> LectureStats | None:
+    """Lectures of ``organization``'s subtree in ``year``: how many, by lecture type, by lecturer
+    category (a lecture counts once under each category of its speakers), cross lectures (with a
+    cross speaker), ratings (count, average), the duty summary of secretaries and leading cadres,
+    and one row per direct child organisation (and one for the organisation itself), grouped by
+    path prefix in SQL. Six queries whatever the size. None when the organisation is outside the
+    user's scope."""
+    if not path_in(organization.path, lecture_paths(user, "view")):
+        return None
+    start, end = year_range(year)
+    lectures = Lecture.objects.filter(
+        subtree_q("activity__organization__path", [organization.path]),
+        activity__start__gte=start,
+        activity__start__lt=end,
+    )
+    types = dict(
+        lectures.values("lecture_type").annotate(n=Count("id")).order_by().values_list("lecture_type", "n")
+    )
+    by_type = [CountRow(code, str(label), types.get(code, 0)) for code, label in LectureType.choices]
+    categories = dict(
+        LectureSpeaker.objects.filter(lecture__in=lectures)
+        .values("lecturer__category")
+        .annotate(n=Count("lecture", distinct=True))
+        .order_by()
+        .values_list("lecturer__category", "n")
+    )
+    by_category = [
+        CountRow(code, str(label), categories.get(code, 0)) for code, label in LecturerCategory.choices
+    ]
+
+    width = len(organization.path) + SEGMENT_WIDTH
+    per_prefix: dict[str, dict[str, int]] = {}
+    lecture_rows = (
+        lectures.annotate(prefix=Substr("activity__organization__path", 1, width))
+        .values("prefix")
+        .annotate(
+            n=Count("id", distinct=True),
+            cross=Count("id", distinct=True, filter=Q(speakers__is_cross=True)),
+        )
+        .order_by()
+    )
+    for row in lecture_rows:
+        per_prefix.setdefault(row["prefix"], {}).update(lectures=row["n"], cross=row["cross"])
+    rating_rows = (
+        LectureRating.objects.filter(lecture__in=lectures)
+        .annotate(prefix=Substr("lecture__activity__organization__path", 1, width))
+        .values("prefix")
+        .annotate(n=Count("id"), total=Sum("score"))
+        .order_by()
+    )
+    for row in rating_rows:
+        per_prefix.setdefault(row["prefix"], {}).update(ratings=row["n"], rating_total=row["total"] or 0)
+
+    def org_row(org: Organization, values: dict[str, int], own: bool = False) -> OrgStatsRow:
+        return OrgStatsRow(
+            organization=org,
+            lectures=values.get("lectures", 0),
+            cross_lectures=values.get("cross", 0),
+            ratings=values.get("ratings", 0),
+            rating_total=values.get("rating_total", 0),
+            own_level=own,
+        )
+
+    rows = []
+    if organization.path in per_prefix:
+        rows.append(org_row(organization, per_prefix[organization.path], own=True))
+    for child in Organization.objects.filter(parent=organization).order_by("sort_order", "path"):
+        if child.is_active or child.path in per_prefix:
+            rows.append(org_row(child, per_prefix.get(child.path, {})))
+    return LectureStats(
+        organization=organization,
+        year=year,
+        lectures=sum(v.get("lectures", 0) for v in per_prefix.values()),
+        cross_lectures=sum(v.get("cross", 0) for v in per_prefix.values()),
+        by_type=by_type,
+        by_category=by_category,
+        ratings=sum(v.get("ratings", 0) for v in per_prefix.values()),
+        rating_total=sum(v.get("rating_total", 0) for v in per_prefix.values()),
+        duty=lecture_duty_summary(user=user, organization=organization, year=year),
+        rows=rows,
+    )
+
+
+# --- rotations -----------------------------------------------------------------------------------
+
+
+def rotation_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Rotation]:
+    filters = filters or {}
+    qs = Rotation.objects.restrict(user, "view").select_related("organization")
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
+    return qs.order_by("-start_date", "-id")
+
+
+def rotation_get(*, user: Any, pk: Any, action: str = "view") -> Rotation:
+    rotation: Rotation = _get(
+        Rotation.objects.restrict(user, action).select_related("organization"), pk, "轮讲安排不存在"
+    )
+    return rotation
+
+
+def rotation_slots(rotation: Rotation) -> QuerySet[RotationSlot]:
+    return rotation.slots.select_related("member", "member__organization").order_by("date", "id")
+
+
+def rotation_upcoming(
+    *, user: Any, organization: Organization | None = None, today: date | None = None
+) -> QuerySet[RotationSlot]:
+    """Weeks still to come of the rotations the user may see, soonest first."""
+    qs = RotationSlot.objects.restrict(user, "view").filter(date__gte=today or timezone.localdate())
+    if organization is not None:
+        qs = qs.filter(subtree_q("rotation__organization__path", [organization.path]))
+    return qs.select_related("member", "rotation", "rotation__organization").order_by("date", "id")
+
+
+def my_rotation_slots(*, user: Any, today: date | None = None) -> QuerySet[RotationSlot]:
+    """The signed-in member's own weeks to lecture (我的党课安排), whatever their roles."""
+    if not getattr(user, "is_authenticated", False):
+        return RotationSlot.objects.none()
+    return (
+        RotationSlot.objects.filter(member__user=user, date__gte=today or timezone.localdate())
+        .select_related("rotation", "rotation__organization")
+        .order_by("date", "id")
+    )
+
+
+# --- topic calls ---------------------------------------------------------------------------------
+
+
+def topic_call_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[TopicCall]:
+    """Calls opened by organisations in the user's scope or above it (a branch answers its
+    district's call)."""
+    filters = filters or {}
+    paths = lecture_paths(user, "view")
+    if not paths:
+        return TopicCall.objects.none()
+    qs = TopicCall.objects.restrict(user, "view") | TopicCall.objects.filter(
+        organization__path__in=_above(paths)
+    )
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    return qs.select_related("organization").order_by("-deadline", "-id")
+
+
+def topic_call_get(*, user: Any, pk: Any, action: str = "view") -> TopicCall:
+    """A call the user may see (in or above their scope); for any other action, one opened by an
+    organisation in their scope for that action."""
+    qs = (
+        topic_call_list(user=user)
+        if action == "view"
+        else TopicCall.objects.restrict(user, action).select_related("organization")
+    )
+    call: TopicCall = _get(qs, pk, "选题征集不存在")
+    return call
+
+
+def topic_proposal_list(*, user: Any, call: TopicCall) -> QuerySet[TopicProposal]:
+    """The topics submitted to a call that the user may see: all of them for the calling
+    organisation's administrators, a branch's own otherwise. Key topics first."""
+    return (
+        TopicProposal.objects.restrict(user, "view")
+        .filter(call=call)
+        .select_related("organization")
+        .annotate(task_count=Count("tasks"))
+        .order_by("-is_key", "id")
+    )
+
+
+def topic_proposal_get(*, user: Any, pk: Any, action: str = "change") -> TopicProposal:
+    """A proposal whose call the user may manage (``action`` over the calling organisation)."""
+    qs = TopicProposal.objects.filter(
+        call__in=TopicCall.objects.restrict(user, action).values("pk")
+    ).select_related("call__organization", "organization")
+    proposal: TopicProposal = _get(qs, pk, "选题不存在")
+    return proposal
+
+
+def topic_task_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[TopicTask]:
+    """Assigned topics (点题任务) of organisations in the user's scope (a lecturer: their own).
+    Filters: ``organization`` (subtree), ``status``, ``call``."""
+    filters = filters or {}
+    qs = TopicTask.objects.restrict(user, "view")
+    org = filters.get("organization")
+    if isinstance(org, Organization):
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("call"):
+        qs = qs.filter(proposal__call=filters["call"])
+    return qs.select_related("proposal", "proposal__call", "organization", "lecturer").order_by(
+        "status", "due_date", "id"
+    )
+
+
+def topic_task_get(*, user: Any, pk: Any, action: str = "view") -> TopicTask:
+    task: TopicTask = _get(
+        TopicTask.objects.restrict(user, action).select_related(
+            "proposal", "organization", "lecturer__member"
+        ),
+        pk,
+        "点题任务不存在",
+    )
+    return task
+
+
+def my_topic_tasks(*, user: Any) -> QuerySet[TopicTask]:
+    """Topics assigned to the signed-in user as a lecturer, still to be given."""
+    if not getattr(user, "is_authenticated", False):
+        return TopicTask.objects.none()
+    return (
+        TopicTask.objects.filter(lecturer__member__user=user, status=TaskStatus.ASSIGNED)
+        .select_related("proposal", "proposal__call", "organization")
+        .order_by("due_date", "id")
+    )
+
+
+def task_choices(*, user: Any, current: TopicTask | None = None) -> QuerySet[TopicTask]:
+    """Tasks a lecture may fulfil: assigned ones the user may see (and the lecture's own)."""
+    qs = TopicTask.objects.restrict(user, "view").filter(status=TaskStatus.ASSIGNED)
+    if current is not None:
+        qs = qs | TopicTask.objects.filter(pk=current.pk)
+    return qs.select_related("proposal", "organization").order_by("due_date", "id")
+
+
+# --- the library ---------------------------------------------------------------------------------
+
+
+def library_series_list(*, user: Any) -> QuerySet[LectureSeries]:
+    """Series of organisations in the user's scope or above it, with their number of items."""
+    paths = lecture_paths(user, "view")
+    qs = LectureSeries.objects.restrict(user, "view")
+    if paths:
+        qs = qs | LectureSeries.objects.filter(organization__path__in=_above(paths))
+    return qs.select_related("organization").annotate(item_count=Count("items")).order_by("-id")
+
+
+def library_series_get(*, user: Any, pk: Any, action: str = "view") -> LectureSeries:
+    qs = (
+        library_series_list(user=user)
+        if action == "view"
+        else LectureSeries.objects.restrict(user, action).select_related("organization")
+    )
+    series: LectureSeries = _get(qs, pk, "党课系列不存在")
+    return series
+
+
+def library_item_list(
+    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+) -> QuerySet[LibraryItem]:
+    """Library items published by organisations in the user's scope. Filters: ``series`` (id),
+    ``q`` (title contains)."""
+    filters = filters or {}
+    qs = LibraryItem.objects.restrict(user, action)
+    if filters.get("series"):
+        qs = qs.filter(series_id=filters["series"])
+    text = str(filters.get("q") or "").strip()
+    if text:
+        qs = qs.filter(resource__title__contains=text)
+    return qs.select_related("resource", "resource__organization", "series", "lecturer").order_by(
+        "series_id", "sort_order", "id"
+    )
+
+
+def library_item_get(*, user: Any, pk: Any, action: str = "view") -> LibraryItem:
+    item: LibraryItem = _get(library_item_list(user=user, action=action), pk, "党课库条目不存在")
+    return item
+
+
+@dataclass
+class SeriesGroup:
+    series: LectureSeries | None
+    items: list[LibraryItem]
+
+
+def library_showing(*, member: Member, today: date | None = None) -> list[SeriesGroup]:
+    """What the library shows a member today (展播): published items of the member's organisation
+    and every organisation above it whose showing dates cover today, grouped by series (series
+    first, newest series first; items outside a series last)."""
+    today = today or timezone.localdate()
+    items = list(
+        LibraryItem.objects.filter(
+            resource__organization__path__in=ancestor_paths(member.org_path), resource__is_published=True
+        )
+        .filter(Q(show_from__isnull=True) | Q(show_from__lte=today))
+        .filter(Q(show_until__isnull=True) | Q(show_until__gte=today))
+        .select_related("resource", "series", "lecturer")
+        .order_by("-series_id", "sort_order", "id")
+    )
+    groups: dict[int | None, SeriesGroup] = {}
+    for item in items:
+        key = item.series_id
+        if key not in groups:
+            groups[key] = SeriesGroup(series=item.series, items=[])
+        groups[key].items.append(item)
+    ordered = [g for k, g in groups.items() if k is not None]
+    if None in groups:
+        ordered.append(groups[None])
+    return ordered
+
+
+# --- a member's own page -------------------------------------------------------------------------
+
+
+def my_lectures_given(*, user: Any) -> QuerySet[Lecture]:
+    """Lectures the signed-in user gave (as any of their lecturer entries), newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Lecture.objects.none()
+    return (
+        Lecture.objects.filter(
+            pk__in=LectureSpeaker.objects.filter(lecturer__member__user=user).values("lecture_id")
+        )
+        .select_related("activity", "activity__organization")
+        .order_by("-activity__start", "-id")
+    )
+
+
+def my_lectures_attended(*, user: Any, since: date | None = None) -> QuerySet[Lecture]:
+    """Lectures the signed-in member attended (and so may rate), newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Lecture.objects.none()
+    attended = Attendance.objects.filter(member__user=user).filter(ATTENDED_Q)
+    qs = Lecture.objects.filter(activity_id__in=attended.values("activity_id"))
+    if since is not None:
+        qs = qs.filter(activity__start__date__gte=since)
+    return qs.select_related("activity", "activity__organization").order_by("-activity__start", "-id")
+
+
+def my_rated_lecture_ids(*, user: Any, lecture_ids: list[int]) -> set[int]:
+    if not getattr(user, "is_authenticated", False) or not lecture_ids:
+        return set()
+    return set(
+        LectureRating.objects.filter(member__user=user, lecture_id__in=lecture_ids).values_list(
+            "lecture_id", flat=True
+        )
+    )
