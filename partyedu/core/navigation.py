@@ -30,6 +30,7 @@ NAV_ITEMS = (
     NavItem(_("党员"), "members:list", "people", "members", "view"),
     NavItem(_("学习活动"), "study:index", "calendar-check", "study", "view"),
     NavItem(_("学时"), "learning:index", "hourglass-split", "learning", "view"),
+    NavItem(_("我来讲党课"), "lectures:index", "mic", "lectures", "view"),
     NavItem(_("党课评选"), "competitions:index", "award", "competitions", "view"),
     NavItem(_("账号与角色"), "accounts:user_list", "person-gear", "accounts", "view"),
     NavItem(_("审计日志"), "core:audit_list", "journal-text", "core", "view_audit"),

@@ -82,3 +82,13 @@ def test_root_lists_the_study_endpoints(client):
     assert body["activities"].endswith("/api/v1/activities/")
     assert body["checkin"].endswith("/api/v1/checkin/")
     assert body["resources"].endswith("/api/v1/resources/")
+
+
+@pytest.mark.django_db
+def test_root_lists_the_lecture_endpoints(client):
+    body = client.get("/api/v1/", HTTP_ACCEPT="application/json").json()
+    assert body["lecturers"].endswith("/api/v1/lecturers/")
+    assert body["lectures"].endswith("/api/v1/lectures/")
+    assert body["competitions"].endswith("/api/v1/competitions/")
+    assert body["reviewers"].endswith("/api/v1/reviewers/")
+    assert body["reviews"].endswith("/api/v1/reviews/")

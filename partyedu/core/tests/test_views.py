@@ -67,6 +67,24 @@ def test_home_links_a_member_to_their_own_profile(client: Any, tree: Tree) -> No
     assert "我的党员档案" in html
 
 
+def test_home_links_a_member_to_lectures_library_and_entries(client: Any, tree: Tree) -> None:
+    user = make_user(role="member", org=tree.branch_a)
+    member = make_member(tree.branch_a, "刘党员")
+    member.user = user
+    member.save(update_fields=["user"])
+    client.force_login(user)
+    html = client.get(reverse("core:home")).content.decode()
+    for name in ("lectures:my", "lectures:library", "competitions:my_entries"):
+        assert reverse(name) in html
+
+
+def test_home_menu_offers_lectures_and_competitions_to_an_org_admin(client: Any, tree: Tree) -> None:
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    html = client.get(reverse("core:home")).content.decode()
+    assert reverse("lectures:index") in html
+    assert reverse("competitions:index") in html
+
+
 def test_base_layout_uses_local_assets_and_logout_form(client: Any, tree: Tree) -> None:
     client.force_login(make_user(role="org_admin", org=tree.root))
     html = client.get(reverse("core:home")).content.decode()
