@@ -65,7 +65,11 @@ def build(label: str, entries: int, reviewers: int, per_entry: int) -> Any:
         data={
             "title": f"基准评选{label}",
             "organization": root,
-            "criteria": [{"name": "内容", "weight": 40}, {"name": "表达", "weight": 30}, {"name": "效果", "weight": 30}],
+            "criteria": [
+                {"name": "内容", "weight": 40},
+                {"name": "表达", "weight": 30},
+                {"name": "效果", "weight": 30},
+            ],
         },
     )
     round_ = round_create(
