@@ -4,7 +4,7 @@ of interest, scores 0–100, outstanding reviews) and their messages go back ont
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import PurePath
 from typing import Any, cast
 
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partyedu.core.forms import DateInput, OrganizationChoiceField
 from partyedu.core.scope import subtree_q, user_scope
+from partyedu.lectures.selectors import library_series_for
 from partyedu.members.idnumber import normalize_id_number
 from partyedu.members.pii_index import id_number_index
 from partyedu.members.selectors import member_list
@@ -495,6 +496,66 @@ class AwardGrantForm(forms.Form):
         help_text=_("按主办组织的直接下级组织统计：所属作品获“优秀党课”件数多的在前，件数相同比最好名次"),
     )
     awarded_on = forms.DateField(label=_("授予日期"), widget=DateInput(), initial=timezone.localdate)
+
+
+class AwardPublishForm(forms.Form):
+    """Publish the video of a 优秀党课 to the lecture library (播党课): the series it joins (the
+    organiser's or one above it), the showing dates (展播) and the hours its study credits. The
+    title, lecturer and honour come from the award."""
+
+    series = forms.TypedChoiceField(label=_("所属系列"), required=False, coerce=int, empty_value=None)
+    show_from = forms.DateField(label=_("展播开始"), required=False, widget=DateInput())
+    show_until = forms.DateField(label=_("展播结束"), required=False, widget=DateInput())
+    credit_hours = forms.DecimalField(
+        label=_("学完计入学时"),
+        initial=Decimal("1"),
+        min_value=Decimal("0.1"),
+        max_value=Decimal("8"),
+        max_digits=3,
+        decimal_places=1,
+        help_text=_("学完（实际播放达95%）后计入网络学习学时，每人一次"),
+    )
+    duration_minutes = forms.DecimalField(
+        label=_("时长（分钟）"),
+        required=False,
+        min_value=Decimal("0.1"),
+        max_digits=6,
+        decimal_places=1,
+        help_text=_("可不填：按视频的实际播放时长计；无法读取时长的视频（如 WebM）须填写"),
+    )
+
+    # Service field → form field (errors of other fields, e.g. the video's, go to the top).
+    FIELD_MAP = {"duration_seconds": "duration_minutes"}
+
+    def __init__(self, *args: Any, user: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        series = library_series_for(user=user, organization=organization)
+        field = cast(forms.TypedChoiceField, self.fields["series"])
+        field.choices = [("", _("不加入系列"))] + [
+            (s.pk, f"{s.title}（{s.organization.name}）") for s in series
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("show_from"), data.get("show_until")
+        if start and end and end < start:
+            self.add_error("show_until", _("展播结束日期不能早于开始日期"))
+        return data
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``lectures.services.library_publish`` this form fills."""
+        d = self.cleaned_data
+        minutes = d.get("duration_minutes")
+        seconds = (
+            int((minutes * 60).to_integral_value(rounding=ROUND_HALF_UP)) if minutes is not None else None
+        )
+        return {
+            "series": d.get("series"),
+            "show_from": d.get("show_from"),
+            "show_until": d.get("show_until"),
+            "credit_hours": d["credit_hours"],
+            "duration_seconds": seconds,
+        }
 
 
 class RevokeForm(forms.Form):

@@ -31,6 +31,8 @@ urlpatterns = [
     path("nominate/<int:pk>/", views.nominate, name="nominate"),
     path("awards/<int:pk>/certificate/", views.certificate_download, name="certificate_download"),
     path("awards/<int:pk>/revoke/", views.certificate_revoke, name="certificate_revoke"),
+    # 发布到党课库: a 优秀党课's video becomes a lecture library item (lectures app).
+    path("awards/<int:pk>/publish/", views.award_publish, name="award_publish"),
 ]
 
 # Mounted at /verify/ (namespace "verify"): public, no sign-in.

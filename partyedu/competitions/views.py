@@ -8,11 +8,14 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import Iterator
+from pathlib import PurePath
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -25,17 +28,21 @@ from django.views.decorators.http import require_POST
 from partyedu.core.forms import apply_validation_error
 from partyedu.core.scope import has_action, path_in, user_scope
 from partyedu.core.views import action_required, paginate, posted, xlsx_response
+from partyedu.lectures import selectors as lecture_selectors
+from partyedu.lectures.models import LibraryItem
+from partyedu.lectures.services import LIBRARY_KINDS, library_publish
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_list, member_of_user
 from partyedu.organizations.models import Organization
 
 from . import selectors, services
 from .certificates import certificate_pdf
-from .choices import Aggregation, CompetitionStatus, RoundStatus
+from .choices import Aggregation, AwardKind, CompetitionStatus, RoundStatus
 from .filtersets import CompetitionFilterSet
 from .forms import (
     AGGREGATION_HELP,
     AwardGrantForm,
+    AwardPublishForm,
     CompetitionForm,
     EntryForm,
     FinishForm,
@@ -48,13 +55,15 @@ from .forms import (
     VerifyForm,
     WithdrawForm,
 )
-from .models import Competition, Entry, Round
+from .models import Award, Competition, Entry, Round
 
 APP = "competitions"
 # At most this many members are listed for picking a lecturer; a larger organisation is narrowed.
 PICK_LIMIT = 300
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 RANGE_CHUNK = 256 * 1024
+# Entry videos the lecture library takes (an entry may also be MOV, M4V or OGV).
+LIBRARY_VIDEO_SUFFIXES = frozenset(ext for ext, kind in LIBRARY_KINDS.items() if kind == "video")
 
 
 def _can(user: Any, action: str, path: str) -> bool:
@@ -695,17 +704,169 @@ def nominate(request: HttpRequest, pk: int) -> HttpResponse:
 # --- awards and certificates ---------------------------------------------------------------------
 
 
+def library_honour(competition: Competition, award: Award) -> str:
+    """The honour a library item published from an award carries, e.g. “2026年全市优秀党课评选
+    优秀党课”. With the resource's title (the entry's) and the organiser, it is how the library
+    remembers which entries were published (``lectures.selectors.library_item_for_honour``):
+    lectures stay independent of competitions, so a library item has no reference to an entry."""
+    return f"{competition.title} {award.get_kind_display()}"[
+        : LibraryItem._meta.get_field("honour").max_length
+    ]
+
+
+def _can_publish(user: Any, competition: Competition) -> bool:
+    """Whether the user may publish the competition's awarded lectures to the organiser's library:
+    ``competitions.change`` over the organiser and ``lectures.add`` and ``learning.add`` there
+    (what ``lectures.services.library_publish`` checks)."""
+    path = competition.organization.path
+    return (
+        _can(user, "change", path)
+        and path_in(path, lecture_selectors.lecture_paths(user, "add"))
+        and path_in(path, user_scope(user, "add", "learning").paths)
+    )
+
+
+def _publish_refusal(award: Award) -> str:
+    """Why this award's lecture cannot go to the library ("" when it can)."""
+    if award.kind != AwardKind.LECTURE or award.entry is None:
+        return _("只有“优秀党课”奖项的作品可以发布到党课库")
+    certificate = getattr(award, "certificate", None)
+    if certificate is not None and certificate.revoked_at is not None:
+        return _("该奖项的证书已撤销，不能发布到党课库")
+    if not award.entry.video:
+        return _("该作品没有上传授课视频，不能发布到党课库")
+    suffix = PurePath(award.entry.video.name).suffix.lower()
+    if suffix not in LIBRARY_VIDEO_SUFFIXES:
+        return _("该作品的视频为%(format)s格式，党课库只支持 MP4、WebM 视频") % {
+            "format": suffix.lstrip(".").upper() or _("未知")
+        }
+    return ""
+
+
+def _already_published(title: str) -> str:
+    return _("“%(title)s”已发布到党课库，不能重复发布；如已下架，请在党课库中重新上架") % {"title": title}
+
+
 @action_required("view", APP)
 def award_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """奖项与证书; each 优秀党课 with a video says whether it is in the library yet and, for those
+    who may publish, offers 发布到党课库 (one query for the whole list)."""
     user = request.user
     competition = selectors.competition_get(user=user, pk=pk)
     awards = list(selectors.award_list(user=user, competition=competition))
+    can_publish = _can_publish(user, competition)
+    lecture_awards = [a for a in awards if not _publish_refusal(a)]
+    publishable = {a.pk for a in lecture_awards}
+    in_library: dict[str, set[Any]] = {}
+    if lecture_awards:
+        in_library = lecture_selectors.library_honour_titles(
+            organization=competition.organization,
+            honour=library_honour(competition, lecture_awards[0]),
+            titles=[a.entry.title for a in lecture_awards if a.entry is not None],
+        )
+    for award in awards:
+        state = ""
+        if award.pk in publishable and award.entry is not None:
+            members = in_library.get(award.entry.title, set())
+            published = None in members or award.entry.lecturer_id in members
+            state = "published" if published else "ready"
+        setattr(award, "library_state", state)  # noqa: B010
     context = {
         "competition": competition,
         "awards": awards,
         "can_change": _can(user, "change", competition.organization.path),
+        "can_publish": can_publish,
     }
     return render(request, "competitions/award_list.html", context)
+
+
+def _publish_award(user: Any, award: Award, form: AwardPublishForm) -> LibraryItem:
+    """Publish the award's entry video to the organiser's library in one transaction. The award
+    row is locked first, so two clicks at once publish it once; the library is then asked again
+    whether the entry is already there."""
+    competition = award.competition
+    org = competition.organization
+    entry = award.entry
+    assert entry is not None
+    honour = library_honour(competition, award)
+    with transaction.atomic():
+        Award.objects.select_for_update().filter(pk=award.pk).first()
+        if lecture_selectors.library_item_for_honour(
+            organization=org, honour=honour, title=entry.title, member=entry.lecturer_id
+        ):
+            raise ValidationError(_already_published(entry.title))
+        lecturer = lecture_selectors.lecturer_of_member(user=user, member=entry.lecturer_id, organization=org)
+        lecture = None
+        if (
+            entry.lecture_id
+            and lecture_selectors.lecture_list(user=user).filter(pk=entry.lecture_id).exists()
+        ):
+            lecture = entry.lecture_id
+        with entry.video.open("rb") as handle:
+            # A copy of the video becomes the library's resource: the entry keeps its own file.
+            video = File(handle, name=PurePath(entry.video.name).name)
+            return library_publish(
+                actor=user,
+                organization=org,
+                title=entry.title,
+                file=video,
+                lecturer=lecturer.pk if lecturer is not None else None,
+                lecture=lecture,
+                honour=honour,
+                **form.service_kwargs(),
+            )
+
+
+@action_required("change", APP)
+def award_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """发布到党课库: the video of a 优秀党课 becomes an online study resource of the organiser's
+    subtree (studying it credits 网络学习 hours), with the pool lecturer of the entry's member
+    when there is one and the honour “<competition> 优秀党课”. An entry is published once."""
+    user = request.user
+    award = selectors.award_get(user=user, pk=pk, action="change")
+    competition = award.competition
+    if not _can_publish(user, competition):
+        raise PermissionDenied(_("您无权向该组织的党课库发布党课"))
+    back = reverse("competitions:award_list", args=[competition.pk])
+    refusal = _publish_refusal(award)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(back)
+    entry = award.entry
+    assert entry is not None
+    org = competition.organization
+    existing = lecture_selectors.library_item_for_honour(
+        organization=org,
+        honour=library_honour(competition, award),
+        title=entry.title,
+        member=entry.lecturer_id,
+    )
+    if existing is not None:
+        messages.error(request, _already_published(entry.title))
+        return redirect(back)
+    form = AwardPublishForm(posted(request), user=user, organization=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = _publish_award(user, award, form)
+        except ValidationError as exc:
+            apply_validation_error(form, exc, AwardPublishForm.FIELD_MAP)
+        else:
+            messages.success(
+                request,
+                _("已发布到党课库：%(title)s。党员学完后计入网络学习学时") % {"title": item.resource.title},
+            )
+            return redirect(back)
+    context = {
+        "form": form,
+        "award": award,
+        "entry": entry,
+        "competition": competition,
+        "honour": library_honour(competition, award),
+        "lecturer": lecture_selectors.lecturer_of_member(
+            user=user, member=entry.lecturer_id, organization=org
+        ),
+    }
+    return render(request, "competitions/award_publish.html", context)
 
 
 @action_required("change", APP)

@@ -311,27 +311,83 @@ class YearCount:
     cross: int
 
 
+@dataclass(frozen=True)
+class LecturerAward:
+    """A competition award of a lecturer (优秀党课 or 优秀主讲人), as shown in their record."""
+
+    competition: str
+    year: int
+    kind: str
+    label: str
+    entry_title: str
+    awarded_on: date
+    certificate_code: str
+
+
 @dataclass
 class LecturerRecord:
     """A lecturer's record, derived from data: lectures given per year (and of them cross
-    lectures), ratings of their lectures, the recent lectures the viewer may see, and awards
-    (filled in by the competitions app)."""
+    lectures), ratings of their lectures, the recent lectures the viewer may see, and the
+    competition awards of the member they are."""
 
     lecturer: Lecturer
     years: list[YearCount]
     ratings: RatingSummary
     lectures: list[Lecture]
-    awards: list[Any] = field(default_factory=list)
+    awards: list[LecturerAward] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return sum(y.lectures for y in self.years)
 
 
+def lecturer_awards(lecturer: Lecturer) -> list[LecturerAward]:
+    """The competition awards of a lecturer who is a member of the system: the 优秀党课 and
+    优秀主讲人 awards of entries the member lectured, newest first, with the certificate code.
+    Awards whose certificate was revoked are not part of a record; an outside lecturer has none.
+    One query (none for an outside lecturer). The competitions app depends on this one, so it is
+    imported here, not at module level."""
+    if lecturer.member_id is None:
+        return []
+    from partyedu.competitions.choices import AwardKind
+    from partyedu.competitions.models import Award
+
+    labels = dict(AwardKind.choices)
+    rows = (
+        Award.objects.filter(
+            kind__in=[AwardKind.LECTURE, AwardKind.LECTURER],
+            entry__lecturer_id=lecturer.member_id,
+            certificate__revoked_at__isnull=True,
+        )
+        .order_by("-awarded_on", "-competition__year", "kind", "-id")
+        .values_list(
+            "competition__title",
+            "competition__year",
+            "kind",
+            "entry__title",
+            "awarded_on",
+            "certificate__code",
+        )
+    )
+    return [
+        LecturerAward(
+            competition=title,
+            year=year,
+            kind=kind,
+            label=str(labels.get(kind, kind)),
+            entry_title=entry_title or "",
+            awarded_on=awarded_on,
+            certificate_code=code or "",
+        )
+        for title, year, kind, entry_title, awarded_on, code in rows
+    ]
+
+
 def lecturer_record(*, user: Any, lecturer: Lecturer) -> LecturerRecord:
     """The record of a lecturer: counts per year over every lecture they gave (their teaching
-    record is theirs), the ratings summary, and the most recent lectures within the viewer's
-    reach. Three queries."""
+    record is theirs), the ratings summary, the most recent lectures within the viewer's reach,
+    and their competition awards (``lecturer_awards``: public on the verification page anyway).
+    Four queries."""
     years = (
         LectureSpeaker.objects.filter(lecturer=lecturer)
         .annotate(year=ExtractYear("lecture__activity__start"))
@@ -345,6 +401,7 @@ def lecturer_record(*, user: Any, lecturer: Lecturer) -> LecturerRecord:
         years=[YearCount(r["year"], r["n"], r["cross"]) for r in years],
         ratings=lecturer_rating_summary(lecturer),
         lectures=lectures,
+        awards=lecturer_awards(lecturer),
     )
 
 
@@ -514,10 +571,34 @@ class OrgStatsRow:
     ratings: int
     rating_total: int
     own_level: bool = False
+    # Competitions (评选) of the year: entries recommended by organisations of this row's subtree,
+    # the submitted reviews of those entries, and awards naming those organisations, by kind.
+    entries: int = 0
+    reviews: int = 0
+    lecture_awards: int = 0
+    lecturer_awards: int = 0
+    organization_awards: int = 0
 
     @property
     def rating_average(self) -> float | None:
         return round(self.rating_total / self.ratings, 2) if self.ratings else None
+
+    @property
+    def awards(self) -> int:
+        return self.lecture_awards + self.lecturer_awards + self.organization_awards
+
+
+@dataclass(frozen=True)
+class CompetitionSummary:
+    """The competitions part of the statistics: entries, reviews done, awards by kind."""
+
+    entries: int = 0
+    reviews: int = 0
+    awards: tuple[CountRow, ...] = ()
+
+    @property
+    def award_total(self) -> int:
+        return sum(row.count for row in self.awards)
 
 
 @dataclass
@@ -532,19 +613,81 @@ class LectureStats:
     rating_total: int
     duty: DutySummary
     rows: list[OrgStatsRow]
+    competitions: CompetitionSummary = field(default_factory=CompetitionSummary)
 
     @property
     def rating_average(self) -> float | None:
         return round(self.rating_total / self.ratings, 2) if self.ratings else None
 
 
+# Award kind (competitions.choices.AwardKind values) → the field of OrgStatsRow that counts it.
+AWARD_FIELDS = {
+    "lecture": "lecture_awards",
+    "lecturer": "lecturer_awards",
+    "organization": "organization_awards",
+}
+
+
+def _competition_prefix_counts(
+    organization: Organization, year: int, width: int
+) -> dict[str, dict[str, int]]:
+    """Competition figures of ``organization``'s subtree for competitions of ``year``, grouped by
+    the path prefix of ``width`` characters (the direct child, or the organisation itself):
+
+    - ``entries``: entries (not withdrawn) whose recommending organisation (报送组织) lies there;
+    - ``reviews``: the submitted reviews of those entries, over every round;
+    - one key per award field (``AWARD_FIELDS``): awards of those competitions naming an
+      organisation there — 优秀党课 and 优秀主讲人 name the entry's organisation, 优秀组织单位 the
+      credited unit — leaving out awards whose certificate was revoked.
+
+    Two grouped queries. The competitions app depends on this one, so it is imported here."""
+    from partyedu.competitions.models import Award, Entry
+
+    out: dict[str, dict[str, int]] = {}
+    entry_rows = (
+        Entry.objects.filter(
+            subtree_q("organization__path", [organization.path]),
+            competition__year=year,
+            withdrawn=False,
+        )
+        .annotate(prefix=Substr("organization__path", 1, width))
+        .values("prefix")
+        .annotate(
+            n=Count("id", distinct=True),
+            reviews=Count(
+                "round_entries__reviews", filter=Q(round_entries__reviews__submitted_at__isnull=False)
+            ),
+        )
+        .order_by()
+    )
+    for row in entry_rows:
+        out.setdefault(row["prefix"], {}).update(entries=row["n"], reviews=row["reviews"])
+    award_rows = (
+        Award.objects.filter(
+            subtree_q("organization__path", [organization.path]),
+            competition__year=year,
+            certificate__revoked_at__isnull=True,
+        )
+        .annotate(prefix=Substr("organization__path", 1, width))
+        .values("prefix", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in award_rows:
+        name = AWARD_FIELDS.get(row["kind"])
+        if name is not None:
+            out.setdefault(row["prefix"], {})[name] = row["n"]
+    return out
+
+
 def lecture_stats(*, user: Any, organization: Organization, year: int) -> LectureStats | None:
     """Lectures of ``organization``'s subtree in ``year``: how many, by lecture type, by lecturer
     category (a lecture counts once under each category of its speakers), cross lectures (with a
     cross speaker), ratings (count, average), the duty summary of secretaries and leading cadres,
-    and one row per direct child organisation (and one for the organisation itself), grouped by
-    path prefix in SQL. Six queries whatever the size. None when the organisation is outside the
-    user's scope."""
+    the competitions of the year (entries, reviews done, awards by kind:
+    ``_competition_prefix_counts``), and one row per direct child organisation (and one for the
+    organisation itself), grouped by path prefix in SQL. Eight queries whatever the size. None
+    when the organisation is outside the user's scope."""
     if not path_in(organization.path, lecture_paths(user, "view")):
         return None
     start, end = year_range(year)
@@ -590,6 +733,8 @@ def lecture_stats(*, user: Any, organization: Organization, year: int) -> Lectur
     )
     for row in rating_rows:
         per_prefix.setdefault(row["prefix"], {}).update(ratings=row["n"], rating_total=row["total"] or 0)
+    for prefix, values in _competition_prefix_counts(organization, year, width).items():
+        per_prefix.setdefault(prefix, {}).update(values)
 
     def org_row(org: Organization, values: dict[str, int], own: bool = False) -> OrgStatsRow:
         return OrgStatsRow(
@@ -599,7 +744,23 @@ def lecture_stats(*, user: Any, organization: Organization, year: int) -> Lectur
             ratings=values.get("ratings", 0),
             rating_total=values.get("rating_total", 0),
             own_level=own,
+            entries=values.get("entries", 0),
+            reviews=values.get("reviews", 0),
+            **{name: values.get(name, 0) for name in AWARD_FIELDS.values()},
         )
+
+    def total(key: str) -> int:
+        return sum(v.get(key, 0) for v in per_prefix.values())
+
+    from partyedu.competitions.choices import AwardKind
+
+    competitions = CompetitionSummary(
+        entries=total("entries"),
+        reviews=total("reviews"),
+        awards=tuple(
+            CountRow(code, str(label), total(AWARD_FIELDS[code])) for code, label in AwardKind.choices
+        ),
+    )
 
     rows = []
     if organization.path in per_prefix:
@@ -610,14 +771,15 @@ def lecture_stats(*, user: Any, organization: Organization, year: int) -> Lectur
     return LectureStats(
         organization=organization,
         year=year,
-        lectures=sum(v.get("lectures", 0) for v in per_prefix.values()),
-        cross_lectures=sum(v.get("cross", 0) for v in per_prefix.values()),
+        lectures=total("lectures"),
+        cross_lectures=total("cross"),
         by_type=by_type,
         by_category=by_category,
-        ratings=sum(v.get("ratings", 0) for v in per_prefix.values()),
-        rating_total=sum(v.get("rating_total", 0) for v in per_prefix.values()),
+        ratings=total("ratings"),
+        rating_total=total("rating_total"),
         duty=lecture_duty_summary(user=user, organization=organization, year=year),
         rows=rows,
+        competitions=competitions,
     )
 
 
@@ -805,6 +967,59 @@ def library_item_list(
 def library_item_get(*, user: Any, pk: Any, action: str = "view") -> LibraryItem:
     item: LibraryItem = _get(library_item_list(user=user, action=action), pk, "党课库条目不存在")
     return item
+
+
+def library_series_for(*, user: Any, organization: Organization) -> QuerySet[LectureSeries]:
+    """Series an item shown to ``organization``'s subtree may join, offered to the user: those
+    of the organisation itself and of every organisation above it that the user may see."""
+    return library_series_list(user=user).filter(organization__path__in=ancestor_paths(organization.path))
+
+
+def lecturer_of_member(*, user: Any, member: Any, organization: Organization) -> Lecturer | None:
+    """The pool entry (师资库) of a member that the user may name on an item shown to
+    ``organization``'s subtree (``lecturer_choices``), or None: an active entry first, then the
+    pool highest in the tree, then the oldest entry."""
+    member_id = getattr(member, "pk", member)
+    if member_id is None:
+        return None
+    return (
+        lecturer_choices(user=user, organization=organization, include_inactive=True)
+        .filter(member_id=member_id)
+        .order_by("-is_active", "organization__path", "id")
+        .first()
+    )
+
+
+def library_honour_titles(
+    *, organization: Organization, honour: str, titles: list[str]
+) -> dict[str, set[Any]]:
+    """Which of ``titles`` the library of ``organization`` already holds under ``honour`` (e.g.
+    “2026年全市优秀党课评选 优秀党课”): title → the members of those items' lecturers (None for an
+    item without a lecturer or with an outside lecturer). One query. Published and withdrawn
+    items alike: a withdrawn item is put back with ``library_item_republish``, not published
+    twice."""
+    if not titles:
+        return {}
+    out: dict[str, set[Any]] = {}
+    rows = LibraryItem.objects.filter(
+        resource__organization=organization, honour=honour, resource__title__in=list(set(titles))
+    ).values_list("resource__title", "lecturer__member_id")
+    for title, member_id in rows:
+        out.setdefault(title, set()).add(member_id)
+    return out
+
+
+def library_item_for_honour(
+    *, organization: Organization, honour: str, title: str, member: Any = None
+) -> LibraryItem | None:
+    """The library item of ``organization`` holding ``title`` under ``honour`` — for a lecture of
+    a member, one whose lecturer is that member or names no member (another member's lecture of
+    the same title is a different lecture). None when there is none."""
+    qs = LibraryItem.objects.filter(resource__organization=organization, honour=honour, resource__title=title)
+    member_id = getattr(member, "pk", member)
+    if member_id is not None:
+        qs = qs.filter(Q(lecturer__member_id=member_id) | Q(lecturer__member__isnull=True))
+    return qs.select_related("resource").order_by("id").first()
 
 
 @dataclass

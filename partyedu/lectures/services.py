@@ -1352,6 +1352,14 @@ STATS_COLUMNS = (
     ExportColumn("评价人次", 10),
     ExportColumn("平均评分", 10),
 )
+COMPETITION_STATS_COLUMNS = (
+    ExportColumn("组织", 30),
+    ExportColumn("参赛作品", 10),
+    ExportColumn("完成评审", 10),
+    ExportColumn("优秀党课", 10),
+    ExportColumn("优秀主讲人", 10),
+    ExportColumn("优秀组织单位", 12),
+)
 DUTY_COLUMNS = (
     ExportColumn("姓名", 12),
     ExportColumn("所在党组织", 30),
@@ -1375,7 +1383,7 @@ def _require_export(actor: Any, organization: Organization, message: str) -> Non
 
 def lecture_stats_export(*, actor: Any, organization: Organization, year: int) -> bytes:
     """The statistics page as xlsx (summary, by type, by lecturer category, per organisation
-    below); one audit row."""
+    below, and the competitions of the year per organisation below); one audit row."""
     _require_export(actor, organization, "您无权导出该组织的党课统计")
     stats = lecture_stats(user=actor, organization=organization, year=year)
     if stats is None:
@@ -1393,6 +1401,9 @@ def lecture_stats_export(*, actor: Any, organization: Organization, year: int) -
         ("其中免于要求", stats.duty.exempt),
         ("评价人次", stats.ratings),
         ("平均评分", stats.rating_average if stats.rating_average is not None else ""),
+        ("评选参赛作品", stats.competitions.entries),
+        ("评选完成评审", stats.competitions.reviews),
+        *((f"获{row.label}", row.count) for row in stats.competitions.awards),
     ):
         summary.append([label, value])
     by_type = book.sheet("按党课类型", [ExportColumn("党课类型", 16), ExportColumn("次数", 10)])
@@ -1406,6 +1417,19 @@ def lecture_stats_export(*, actor: Any, organization: Organization, year: int) -
         name = f"{org_row.organization.name}（本级）" if org_row.own_level else org_row.organization.name
         average = org_row.rating_average if org_row.rating_average is not None else ""
         below.append([name, org_row.lectures, org_row.cross_lectures, org_row.ratings, average])
+    contests = book.sheet("党课评选", COMPETITION_STATS_COLUMNS)
+    for org_row in stats.rows:
+        name = f"{org_row.organization.name}（本级）" if org_row.own_level else org_row.organization.name
+        contests.append(
+            [
+                name,
+                org_row.entries,
+                org_row.reviews,
+                org_row.lecture_awards,
+                org_row.lecturer_awards,
+                org_row.organization_awards,
+            ]
+        )
     audit_record(
         actor=actor,
         action=AuditAction.EXPORT,

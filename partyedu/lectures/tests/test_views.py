@@ -780,8 +780,9 @@ def test_stats_page_runs_a_fixed_number_of_queries(
     client.force_login(admin)
     url = f"{reverse('lectures:stats')}?organization={tree.district_a.pk}&year=2025"
     # session, user, grants, picked organisation, types, categories, per-organisation lectures,
-    # ratings, children, duty summary, session save (up to 3)
-    with django_assert_max_num_queries(13):
+    # ratings, competition entries and reviews, competition awards, children, duty summary,
+    # session save (up to 3)
+    with django_assert_max_num_queries(15):
         response = client.get(url)
     assert 'data-testid="lectures">9<' in response.content.decode()
 
