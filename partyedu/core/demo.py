@@ -31,7 +31,12 @@ from django.db import connection, transaction
 from partyedu.accounts.choices import RoleCode
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
-from partyedu.core.demo_lectures import LectureResult, build_competition, lecture_summary_lines
+from partyedu.core.demo_lectures import (
+    LectureResult,
+    build_competition,
+    build_lecture_year,
+    lecture_summary_lines,
+)
 from partyedu.core.demo_study import Person, StudyResult, build_study, study_summary_lines
 from partyedu.core.pinyin import initials
 from partyedu.members.choices import Education, Gender, MemberCategory, MemberStatus
@@ -1552,6 +1557,7 @@ def build_demo(
             )
             lecture_result = build_competition(users=users, seed=seed)
             say(f"党课评选 1 项、参赛作品 {lecture_result.entries} 件")
+            build_lecture_year(result=lecture_result, users=users, seed=seed, progress=say)
         by_level = Counter(o.level for o in plan.orgs)
         too_small, too_large = sizing_counts(plan)
         changes: dict[str, Any] = {

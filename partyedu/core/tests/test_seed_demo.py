@@ -11,12 +11,32 @@ from django.utils import timezone
 
 from partyedu.accounts.models import PiiGrant, RoleAssignment, User
 from partyedu.core.demo import DEMO_PASSWORD, DISTRICTS, REFERENCE_DATE, DemoPlan, add_years
+from partyedu.core.demo_lectures import CALL_DEADLINE, ROTATION_START, ROTATION_WEEKS, SERIES_TITLE
 from partyedu.core.demo_study import STUDY_FROM, STUDY_UNTIL, STUDY_YEAR, StudyPlanner, plan_people
 from partyedu.core.models import AuditLog
 from partyedu.core.testing import make_tree
 from partyedu.learning.models import LearningHourEntry, MemberYearHours, OnlineResource, ResourceProgress
 from partyedu.learning.selectors import learning_short_list, learning_summary
 from partyedu.learning.services import learning_hours_rebuild
+from partyedu.lectures.models import (
+    Lecture,
+    Lecturer,
+    LectureRating,
+    LectureSpeaker,
+    LibraryItem,
+    Rotation,
+    TopicCall,
+    TopicTask,
+)
+from partyedu.lectures.selectors import (
+    ATTENDED_Q,
+    lecture_duty,
+    library_showing,
+    my_lectures_attended,
+    my_rated_lecture_ids,
+    my_topic_tasks,
+)
+from partyedu.lectures.services import is_cross_lecture
 from partyedu.members.choices import MemberCategory, MemberStatus
 from partyedu.members.idnumber import parse_id_number
 from partyedu.members.models import Member
@@ -469,7 +489,7 @@ def test_classes_sites_bases_resources_and_materials():
     assert kinds["main"] == 1 and kinds["site"] >= 1 and kinds["classroom"] >= 1
     assert 3 <= EducationBase.objects.count() <= 4
     assert Activity.objects.filter(education_base__isnull=False).exists()
-    resources = OnlineResource.objects.filter(is_published=True, kind="article")
+    resources = OnlineResource.objects.filter(is_published=True, kind="article", library_item__isnull=True)
     assert 3 <= resources.count() <= 5 and all(r.body for r in resources)
     assert ResourceProgress.objects.filter(completed_at__isnull=False).exists()
     material = StudyMaterial.objects.get()
@@ -484,10 +504,159 @@ def test_no_study_seeds_only_the_city():
     assert "学习活动" not in output
 
 
+def db_lecture_digest():
+    """Lecturers (pool, name, category, title, tags), lectures (activity, title, type, speakers
+    with their cross flag), ratings (member by ID number, score, comment), the rotation, the call
+    and the library, independent of database ids."""
+    h = hashlib.sha256()
+    for lecturer in Lecturer.objects.select_related("organization").prefetch_related("tags"):
+        tags = sorted(t.name for t in lecturer.tags.all())
+        h.update(
+            repr(
+                (lecturer.organization.path, lecturer.name, lecturer.category, lecturer.title, tags)
+            ).encode()
+        )
+    lectures = Lecture.objects.select_related("activity__organization").order_by(
+        "activity__organization__path", "activity__start", "title"
+    )
+    for lecture in lectures:
+        speakers = sorted(lecture.speakers.values_list("lecturer__name", "is_cross"))
+        ratings = sorted(lecture.ratings.values_list("member__id_number", "score", "comment"))
+        activity = lecture.activity
+        row = (
+            activity.organization.path,
+            activity.start,
+            lecture.title,
+            lecture.lecture_type,
+            speakers,
+            ratings,
+        )
+        h.update(repr(row).encode())
+    slots = Rotation.objects.values_list("slots__date", "slots__member__id_number", "slots__topic")
+    proposals = TopicCall.objects.values_list(
+        "proposals__title", "proposals__organization__path", "proposals__is_key"
+    )
+    items = LibraryItem.objects.values_list("resource__title", "lecturer__name", "honour", "sort_order")
+    h.update(repr((sorted(slots), sorted(proposals), sorted(items))).encode())
+    return h.hexdigest()
+
+
 @pytest.mark.django_db
 def test_force_reseeds_the_same_study_year():
     seed()
-    first = db_study_digest()
+    first, lectures = db_study_digest(), db_lecture_digest()
     seed(force=True)
     assert db_study_digest() == first
+    assert db_lecture_digest() == lectures
     assert learning_hours_rebuild(apply=False).differences == 0
+
+
+# --- 「我来讲党课」 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seed_writes_lecturer_pools_lectures_ratings_rotation_call_and_library():
+    output = seed()
+    for words in ("师资库", "党课记录", "交叉讲党课", "尚未讲", "支部党课大家讲", "选题征集", SERIES_TITLE):
+        assert words in output
+    root = Organization.objects.get(depth=0)
+    city_admin = User.objects.get(username="city_admin")
+    branch_sec = User.objects.get(username="branch_sec")
+    member1 = User.objects.get(username="member1")
+    branch = Member.objects.get(user=branch_sec).organization
+
+    # The pools: the city's and each district's; members are secretaries or leading cadres (or an
+    # awarded lecturer of the competition); eight outside lecturers, some with titles and tags.
+    districts = Organization.objects.filter(depth=1).filter(
+        Q(name__endswith="区委员会") | Q(name__endswith="县委员会")
+    )
+    assert districts.count() == len(DISTRICTS)
+    for district in districts:
+        assert Lecturer.objects.filter(organization=district, member__isnull=False).exists()
+    outsiders = Lecturer.objects.filter(member__isnull=True)
+    assert outsiders.count() == 8 and outsiders.filter(organization=root).count() >= 5
+    assert {"party_school", "university", "model", "veteran"} <= set(
+        outsiders.values_list("category", flat=True)
+    )
+    assert Lecturer.objects.filter(title="金牌讲师").count() >= 2
+    assert Lecturer.objects.filter(tags__name="党史").exists()
+    duty = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.LEADER)
+    secretaries = Member.objects.filter(has_category_q(MemberCategory.SECRETARY), is_exempt=False)
+    assert Lecturer.objects.filter(member__in=secretaries).count() == secretaries.count()
+    awarded = set(
+        Lecturer.objects.filter(member__isnull=False)
+        .exclude(member__in=Member.objects.filter(duty))
+        .values_list("title", flat=True)
+    )
+    assert awarded <= {"金牌讲师", "全市优秀党课主讲人"}
+
+    # Lectures on most 党课 activities, each with a speaker, mostly 常规党课, mostly secretaries.
+    held = Activity.objects.filter(activity_type="party_lecture").count()
+    assert 0.7 * held <= Lecture.objects.count() < held
+    assert not Lecture.objects.exclude(activity__activity_type="party_lecture").exists()
+    assert not Lecture.objects.filter(speakers__isnull=True).exists()
+    types = Counter(Lecture.objects.values_list("lecture_type", flat=True))
+    assert types.most_common(1)[0][0] == "standard" and len(types) >= 3
+    speakers = list(
+        LectureSpeaker.objects.select_related(
+            "lecturer__member__organization", "lecture__activity__organization"
+        )
+    )
+    by_secretaries = [
+        s for s in speakers if s.lecturer.member and "secretary" in s.lecturer.member.categories
+    ]
+    assert len(by_secretaries) > len(speakers) / 2
+    # The cross flag is the service's rule; some secretaries lecture in another branch.
+    for s in speakers:
+        assert s.is_cross == is_cross_lecture(s.lecturer, s.lecture.activity.organization.path)
+    assert any(s.is_cross and "secretary" in s.lecturer.member.categories for s in speakers)
+    assert any(s.lecturer.member_id is None for s in speakers)
+    assert my_lectures_attended(user=member1).exists()
+    assert Lecture.objects.filter(speakers__lecturer__member__user=branch_sec).exists()
+
+    # Ratings 1–5, mostly 4–5, only by members who attended and did not speak; a few comments.
+    ratings = list(LectureRating.objects.select_related("lecture"))
+    assert len(ratings) > Lecture.objects.count()
+    attended = set(Attendance.objects.filter(ATTENDED_Q).values_list("activity_id", "member_id"))
+    spoke = set(LectureSpeaker.objects.values_list("lecture_id", "lecturer__member_id"))
+    for r in ratings:
+        assert (r.lecture.activity_id, r.member_id) in attended
+        assert (r.lecture_id, r.member_id) not in spoke
+    scores = Counter(r.score for r in ratings)
+    assert (scores[4] + scores[5]) / len(ratings) > 0.7 and set(scores) <= {1, 2, 3, 4, 5}
+    assert any(r.comment for r in ratings) and not all(r.comment for r in ratings)
+    heard = list(my_lectures_attended(user=member1).values_list("pk", flat=True))
+    assert len(my_rated_lecture_ids(user=member1, lecture_ids=heard)) < len(heard)  # one left to rate
+
+    # The duty page has secretaries who have not lectured this year.
+    not_yet = lecture_duty(user=city_admin, organization=root, year=STUDY_YEAR, lectured=False)
+    assert not_yet.filter(has_category_q(MemberCategory.SECRETARY), is_exempt=False).exists()
+    assert lecture_duty(user=city_admin, organization=root, year=STUDY_YEAR, lectured=True).exists()
+
+    # 支部党课大家讲: eight weekly topics for branch_sec's branch, everyone once before anyone twice.
+    rotation = Rotation.objects.get()
+    assert rotation.organization == branch and rotation.start_date == ROTATION_START
+    slots = list(rotation.slots.order_by("date"))
+    assert len(slots) == ROTATION_WEEKS
+    assert [s.date for s in slots] == [ROTATION_START + timedelta(weeks=n) for n in range(ROTATION_WEEKS)]
+    assert len({s.topic for s in slots}) == ROTATION_WEEKS
+    assert len({s.member_id for s in slots}) == min(
+        ROTATION_WEEKS, branch.members.filter(status__in=("full", "probationary"), is_exempt=False).count()
+    )
+
+    # The open topic call of the city: eight proposals, two key, one assigned to branch_sec.
+    call = TopicCall.objects.get()
+    assert call.organization == root and call.status == "open" and call.deadline >= CALL_DEADLINE
+    assert call.proposals.count() == 8 and call.proposals.filter(is_key=True).count() == 2
+    task = TopicTask.objects.get()
+    assert task.status == "assigned" and task.proposal.is_key and task.lecturer.member.user == branch_sec
+    assert list(my_topic_tasks(user=branch_sec)) == [task]
+
+    # The library: 「精品党课」 of the city, published as online study, showing to every member.
+    items = LibraryItem.objects.select_related("series", "resource")
+    assert 2 <= items.count() <= 3
+    assert {i.series.title for i in items} == {SERIES_TITLE}
+    assert all(i.resource.is_published and i.resource.organization == root for i in items)
+    assert items.filter(honour__contains="优秀党课").exists()
+    showing = library_showing(member=Member.objects.get(user=member1))
+    assert showing and showing[0].series.title == SERIES_TITLE and showing[0].items
