@@ -824,6 +824,8 @@ class OrgYearForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organization"].restrict_to(user=user, action="view", app_label=app_label)
         self.fields["year"].choices = year_choices()
+        # The report shows this year when none is chosen; the picker must say so too.
+        self.fields["year"].initial = timezone.localdate().year
 
     def values(self) -> tuple[Organization | None, int]:
         """The organisation (default: the top of the user's scope when it is one organisation)

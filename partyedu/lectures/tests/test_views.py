@@ -865,3 +865,14 @@ def test_the_series_page_lists_its_items(client, tree, admin):
     client.force_login(admin)
     html = client.get(reverse("lectures:series_detail", args=[series.pk])).content.decode()
     assert item.resource.title in html
+
+
+def test_stats_year_picker_shows_the_year_reported(client, tree):
+    from django.utils import timezone
+
+    from partyedu.core.testing import make_user as _make_user
+
+    client.force_login(_make_user(role="org_admin", org=tree.root))
+    html = client.get("/lectures/stats/").content.decode()
+    year = timezone.localdate().year
+    assert f'<option value="{year}" selected>' in html
