@@ -7,14 +7,15 @@ import secrets
 from collections.abc import Callable
 from functools import wraps
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,7 @@ from partyedu.core.scope import has_action, has_role
 from . import selectors
 from .forms import AuditFilterForm, ImportUploadForm
 
+T = TypeVar("T")
 PAGE_SIZE = 50
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PENDING_IMPORTS = "pending_imports"
@@ -66,6 +68,42 @@ def is_htmx_partial(request: HttpRequest) -> bool:
     """An HTMX request that wants a fragment (not a history restore, which needs the whole page)."""
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.history_restore_request
+
+
+def htmx_or_page(request: HttpRequest, partial: str, page: str, context: dict[str, Any]) -> HttpResponse:
+    """The partial for an HTMX request (a filter or a pager), the whole page otherwise."""
+    response = render(request, partial if is_htmx_partial(request) else page, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def form_page(
+    request: HttpRequest,
+    form: Any,
+    save: Callable[[], T],
+    *,
+    message: Callable[[T], str],
+    then: Callable[[T], str],
+    template: str,
+    context: dict[str, Any] | None = None,
+    field_map: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The shape of every create and edit page: a valid POST calls the service (``save``, in one
+    transaction); its ``ValidationError`` goes on the form's fields (nothing was written), else the
+    success ``message`` is shown and the user goes on to ``then(obj)``. A GET, or a POST with
+    errors, shows the form."""
+    from .forms import apply_validation_error
+
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                obj = save()
+        except ValidationError as exc:
+            apply_validation_error(form, exc, field_map)
+        else:
+            messages.success(request, message(obj))
+            return redirect(then(obj))
+    return render(request, template, {"form": form, **(context or {})})
 
 
 def xlsx_response(content: bytes, basename: str) -> HttpResponse:

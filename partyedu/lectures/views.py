@@ -14,11 +14,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +27,14 @@ from django.views.decorators.http import require_POST
 
 from partyedu.core.forms import apply_validation_error
 from partyedu.core.scope import has_action, path_in
-from partyedu.core.views import action_required, is_htmx_partial, paginate, posted, xlsx_response
+from partyedu.core.views import (
+    action_required,
+    form_page,
+    htmx_or_page,
+    paginate,
+    posted,
+    xlsx_response,
+)
 from partyedu.members.selectors import member_of_user
 
 from . import selectors, services
@@ -78,38 +83,6 @@ def manager_required(action: str) -> Callable[[Callable[..., HttpResponse]], Cal
 
 def _can(user: Any, action: str, org: Any) -> bool:
     return path_in(org.path, selectors.lecture_paths(user, action))
-
-
-def _form_page(
-    request: HttpRequest,
-    form: forms.Form,
-    save: Callable[[], T],
-    *,
-    message: Callable[[T], str],
-    then: Callable[[T], str],
-    template: str,
-    context: dict[str, Any] | None = None,
-    field_map: dict[str, str] | None = None,
-) -> HttpResponse:
-    """Every create and edit page: a valid POST calls the service (``save``); its
-    ``ValidationError`` goes on the form's fields (the service wrote nothing), else the success
-    ``message`` is shown and the user goes on to ``then(obj)``."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                obj = save()
-        except ValidationError as exc:
-            apply_validation_error(form, exc, field_map)
-        else:
-            messages.success(request, message(obj))
-            return redirect(then(obj))
-    return render(request, template, {"form": form, **(context or {})})
-
-
-def _htmx_or_page(request: HttpRequest, partial: str, page: str, context: dict[str, Any]) -> HttpResponse:
-    response = render(request, partial if is_htmx_partial(request) else page, context)
-    response["Vary"] = "HX-Request"
-    return response
 
 
 def _post_action(request: HttpRequest, call: Callable[[], Any], success: str, then: str) -> HttpResponse:
@@ -165,7 +138,7 @@ def lecturer_list(request: HttpRequest) -> HttpResponse:
     form = LecturerFilterForm(request.GET or None, user=user)
     page = paginate(request, selectors.lecturer_list(user=user, filters=form.filters()))
     context = {"form": form, "page_obj": page, "can_add": selectors.is_manager(user, "add")}
-    return _htmx_or_page(request, "lectures/_lecturer_table.html", "lectures/lecturer_list.html", context)
+    return htmx_or_page(request, "lectures/_lecturer_table.html", "lectures/lecturer_list.html", context)
 
 
 @action_required("view", APP)
@@ -187,7 +160,7 @@ def lecturer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required("add")
 def lecturer_create(request: HttpRequest) -> HttpResponse:
     form = LecturerForm(posted(request), user=request.user)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.lecturer_create(actor=request.user, data=form.service_data()),
@@ -203,7 +176,7 @@ def lecturer_create(request: HttpRequest) -> HttpResponse:
 def lecturer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     lecturer = selectors.lecturer_get(user=request.user, pk=pk, action="change")
     form = LecturerForm(posted(request), user=request.user, instance=lecturer)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.lecturer_update(actor=request.user, lecturer=lecturer, data=form.service_data()),
@@ -243,7 +216,7 @@ def lecture_list(request: HttpRequest) -> HttpResponse:
     for lecture in page:
         setattr(lecture, "rating", summaries[lecture.pk])  # noqa: B010
     context = {"form": form, "page_obj": page, "is_manager": selectors.is_manager(user)}
-    return _htmx_or_page(request, "lectures/_lecture_table.html", "lectures/lecture_list.html", context)
+    return htmx_or_page(request, "lectures/_lecture_table.html", "lectures/lecture_list.html", context)
 
 
 @action_required("view", APP)
@@ -340,7 +313,7 @@ def activity_lecture(request: HttpRequest, activity_pk: int) -> HttpResponse:
         return services.lecture_update(actor=user, lecture=lecture, data=form.service_data())
 
     wrong_type = activity.activity_type != "party_lecture"
-    return _form_page(
+    return form_page(
         request,
         form,
         save,
@@ -436,7 +409,7 @@ def rotation_list(request: HttpRequest) -> HttpResponse:
 @manager_required("add")
 def rotation_create(request: HttpRequest) -> HttpResponse:
     form = RotationForm(posted(request), user=request.user)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.rotation_generate(actor=request.user, **form.service_kwargs()),
@@ -484,7 +457,7 @@ def rotation_slot(request: HttpRequest, pk: int, slot_pk: int) -> HttpResponse:
     if slot is None:
         raise Http404(_("轮讲安排不存在"))
     form = SlotForm(posted(request), rotation=rotation, slot=slot)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.rotation_slot_replace(
@@ -531,7 +504,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
 @manager_required("add")
 def call_create(request: HttpRequest) -> HttpResponse:
     form = TopicCallForm(posted(request), user=request.user)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.topic_call_open(actor=request.user, **form.cleaned_data),
@@ -564,7 +537,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def call_submit(request: HttpRequest, pk: int) -> HttpResponse:
     call = selectors.topic_call_get(user=request.user, pk=pk)
     form = ProposalForm(posted(request), user=request.user, call=call)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.topic_proposal_submit(actor=request.user, call=call, **form.cleaned_data),
@@ -609,7 +582,7 @@ def proposal_key(request: HttpRequest, pk: int) -> HttpResponse:
 def proposal_assign(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = selectors.topic_proposal_get(user=request.user, pk=pk)
     form = AssignForm(posted(request), user=request.user, call=proposal.call)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.topic_assign(actor=request.user, proposal=proposal, **form.cleaned_data),
@@ -694,7 +667,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required("add")
 def series_create(request: HttpRequest) -> HttpResponse:
     form = SeriesForm(posted(request), user=request.user)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.library_series_create(actor=request.user, data=form.cleaned_data),
@@ -709,7 +682,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
 def series_edit(request: HttpRequest, pk: int) -> HttpResponse:
     series = selectors.library_series_get(user=request.user, pk=pk, action="change")
     form = SeriesForm(posted(request), user=request.user, instance=series)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.library_series_update(actor=request.user, series=series, data=form.cleaned_data),
@@ -728,7 +701,7 @@ def library_publish(request: HttpRequest) -> HttpResponse:
     if request.GET.get("lecture"):
         lecture = selectors.lecture_get(user=user, pk=request.GET["lecture"])
     form = PublishForm(posted(request), request.FILES or None, user=user, lecture=lecture)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.library_publish(actor=user, **form.service_kwargs()),
@@ -749,7 +722,7 @@ def library_publish(request: HttpRequest) -> HttpResponse:
 def library_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.library_item_get(user=request.user, pk=pk, action="change")
     form = LibraryItemForm(posted(request), user=request.user, instance=item)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.library_item_update(actor=request.user, item=item, data=form.item_data()),

@@ -2,17 +2,15 @@
 QR check-in (the code on the secretary's phone or a projector, and the member's scan), study plans
 with their coverage, training classes and their enrollees, teaching sites, education bases, the
 cadence report and its rules, and printed materials. Views parse input, call one service or
-selector and render; the create and edit pages share one shape (``_form_page``)."""
+selector and render; the create and edit pages share one shape (``core.views.form_page``)."""
 
 from __future__ import annotations
 
 import mimetypes
 import re
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -30,7 +28,14 @@ from django.views.decorators.http import require_POST
 from partyedu.accounts.choices import RoleCode
 from partyedu.core.forms import apply_validation_error
 from partyedu.core.scope import has_action, path_in, role_paths, subtree_q, user_scope
-from partyedu.core.views import PAGE_SIZE, action_required, is_htmx_partial, paginate, posted
+from partyedu.core.views import (
+    PAGE_SIZE,
+    action_required,
+    form_page,
+    htmx_or_page,
+    paginate,
+    posted,
+)
 from partyedu.members.selectors import member_list, member_of_user
 from partyedu.organizations.models import Organization
 
@@ -82,43 +87,11 @@ def _can(user: Any, action: str, org: Organization) -> bool:
     return path_in(org.path, user_scope(user, action, APP).paths)
 
 
-def _form_page(
-    request: HttpRequest,
-    form: forms.Form,
-    save: Callable[[], T],
-    *,
-    message: Callable[[T], str],
-    then: Callable[[T], str],
-    template: str,
-    context: dict[str, Any] | None = None,
-    field_map: dict[str, str] | None = None,
-) -> HttpResponse:
-    """The shape of every create and edit page: a valid POST calls the service (``save``); its
-    ``ValidationError`` goes on the form's fields (the service has written nothing), else the
-    success ``message`` is shown and the user goes on to ``then(obj)``. A GET, or a POST with
-    errors, shows the form."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            obj = save()
-        except ValidationError as exc:
-            apply_validation_error(form, exc, field_map)
-        else:
-            messages.success(request, message(obj))
-            return redirect(then(obj))
-    return render(request, template, {"form": form, **(context or {})})
-
-
 def _mark_changeable(user: Any, objects: Any) -> None:
     """Set ``can_change`` on each object of a list page (for its 编辑 button)."""
     paths = selectors.study_paths(user, "change")
     for obj in objects:
         obj.can_change = path_in(obj.organization.path, paths)
-
-
-def _htmx_or_page(request: HttpRequest, partial: str, page: str, context: dict[str, Any]) -> HttpResponse:
-    response = render(request, partial if is_htmx_partial(request) else page, context)
-    response["Vary"] = "HX-Request"
-    return response
 
 
 # --- activities ----------------------------------------------------------------------------------
@@ -133,7 +106,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     for activity in page:
         activity.counts = counts[activity.pk]
     context = {"form": form, "page_obj": page, "can_add": has_action(user, "add", APP)}
-    return _htmx_or_page(request, "study/_activity_table.html", "study/activity_list.html", context)
+    return htmx_or_page(request, "study/_activity_table.html", "study/activity_list.html", context)
 
 
 @action_required("view", APP)
@@ -357,7 +330,7 @@ def activity_qr(request: HttpRequest, pk: int) -> HttpResponse:
         "not_open": now < opens,
         "closed": now > closes,
     }
-    return _htmx_or_page(request, "study/_qr_live.html", "study/qr.html", context)
+    return htmx_or_page(request, "study/_qr_live.html", "study/qr.html", context)
 
 
 @never_cache
@@ -440,7 +413,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("add", APP)
 def plan_create(request: HttpRequest) -> HttpResponse:
     form = StudyPlanForm(posted(request), user=request.user)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.study_plan_issue(actor=request.user, data=form.cleaned_data),
@@ -454,7 +427,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.study_plan_get(user=request.user, pk=pk, action="change")
     form = StudyPlanEditForm(posted(request), user=request.user, instance=plan)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.study_plan_update(actor=request.user, plan=plan, data=form.service_data()),
@@ -501,7 +474,7 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("add", APP)
 def class_create(request: HttpRequest) -> HttpResponse:
     form = TrainingClassForm(posted(request), user=request.user)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.training_class_create(actor=request.user, data=form.service_data()),
@@ -516,7 +489,7 @@ def class_create(request: HttpRequest) -> HttpResponse:
 def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
     tc = selectors.training_class_get(user=request.user, pk=pk, action="change")
     form = TrainingClassForm(posted(request), user=request.user, instance=tc)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.training_class_update(
@@ -638,7 +611,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 @action_required("add", APP)
 def site_create(request: HttpRequest) -> HttpResponse:
     form = TeachingSiteForm(posted(request), user=request.user)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.teaching_site_create(actor=request.user, data=form.cleaned_data),
@@ -653,7 +626,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
 def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
     site = selectors.teaching_site_get(user=request.user, pk=pk, action="change")
     form = TeachingSiteForm(posted(request), user=request.user, instance=site)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.teaching_site_update(actor=request.user, site=site, data=form.cleaned_data),
@@ -694,7 +667,7 @@ def base_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("add", APP)
 def base_create(request: HttpRequest) -> HttpResponse:
     form = EducationBaseForm(posted(request), user=request.user)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.education_base_create(actor=request.user, data=form.cleaned_data),
@@ -709,7 +682,7 @@ def base_create(request: HttpRequest) -> HttpResponse:
 def base_edit(request: HttpRequest, pk: int) -> HttpResponse:
     base = selectors.education_base_get(user=request.user, pk=pk, action="change")
     form = EducationBaseForm(posted(request), user=request.user, instance=base)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.education_base_update(actor=request.user, base=base, data=form.cleaned_data),
@@ -817,7 +790,7 @@ def cadence_rule_set(request: HttpRequest) -> HttpResponse:
             "times": rule.times,
         }
     form = CadenceRuleForm(posted(request), user=user, initial=initial)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.cadence_rule_set(actor=user, **form.cleaned_data),
@@ -883,7 +856,7 @@ def material_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("add", APP)
 def material_create(request: HttpRequest) -> HttpResponse:
     form = MaterialForm(posted(request), user=request.user)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.material_create(actor=request.user, data=form.cleaned_data),
@@ -897,7 +870,7 @@ def material_create(request: HttpRequest) -> HttpResponse:
 def material_edit(request: HttpRequest, pk: int) -> HttpResponse:
     material = selectors.material_get(user=request.user, pk=pk, action="change")
     form = MaterialForm(posted(request), user=request.user, instance=material)
-    return _form_page(
+    return form_page(
         request,
         form,
         lambda: services.material_update(actor=request.user, material=material, data=form.cleaned_data),
