@@ -86,14 +86,20 @@ def own_entries(*, user: Any) -> QuerySet[Entry]:
     )
 
 
+def reviewer_roles(*, user: Any) -> QuerySet[RoleAssignment]:
+    """Reviewer-role assignments of active users at organisations within the user's competitions
+    scope (every one for the system, ``user=None``)."""
+    qs = RoleAssignment.objects.filter(role__code=RoleCode.REVIEWER, user__is_active=True)
+    if user is None:
+        return qs
+    return qs.filter(subtree_q("organization__path", user_scope(user, "view", APP).paths))
+
+
 def reviewer_list(*, user: Any) -> list[dict[str, Any]]:
     """The users holding the reviewer role at organisations within the caller's scope, each with
     the organisation of that role (the first, when several)."""
-    scope = user_scope(user, "view", APP)
     rows = (
-        RoleAssignment.objects.filter(
-            subtree_q("organization__path", scope.paths), role__code=RoleCode.REVIEWER, user__is_active=True
-        )
+        reviewer_roles(user=user)
         .order_by("user_id", "organization__path")
         .values_list(
             "user_id", "user__username", "user__display_name", "organization_id", "organization__name"

@@ -22,7 +22,6 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -471,7 +470,9 @@ def round_reviewers_set(*, actor: Any, round_: Round, users: Iterable[Any]) -> l
         except (TypeError, ValueError):
             raise ValidationError({"users": [f"无效的用户编号：{value}"]}) from None
     ids = list(dict.fromkeys(ids))
-    eligible = set(reviewer_user_ids(actor, ids))
+    from .selectors import reviewer_roles
+
+    eligible = set(reviewer_roles(user=actor).filter(user_id__in=ids).values_list("user_id", flat=True))
     unknown = [str(pk) for pk in ids if pk not in eligible]
     if unknown:
         raise ValidationError({"users": [f"以下用户不是您管理范围内的评委：ID {'、'.join(unknown)}"]})
@@ -500,29 +501,6 @@ def round_reviewers_set(*, actor: Any, round_: Round, users: Iterable[Any]) -> l
     return list(round_.panel.select_related("user").order_by("user_id"))
 
 
-def reviewer_user_ids(actor: Any, candidates: Sequence[int] | None = None) -> list[int]:
-    """Users holding the reviewer role at an organisation within the actor's competitions scope."""
-    qs = RoleAssignment.objects.filter(role__code=RoleCode.REVIEWER, user__is_active=True)
-    if actor is not None:
-        from partyedu.core.scope import subtree_q
-
-        scope = user_scope(actor, "view", APP)
-        qs = qs.filter(subtree_q("organization__path", scope.paths))
-    if candidates is not None:
-        qs = qs.filter(user_id__in=candidates)
-    return sorted(set(qs.values_list("user_id", flat=True)))
-
-
-@dataclass(frozen=True)
-class _Slot:
-    round_entry_id: int
-    entry_path: str
-    lecturer_path: str
-    lecturer_user: int | None
-    have: frozenset[int]
-    need: int
-
-
 @transaction.atomic
 def round_assign(*, actor: Any, round_: Round) -> int:
     """Give every entry of the round its missing reviews, balanced across the panel and free of
@@ -544,7 +522,7 @@ def round_assign(*, actor: Any, round_: Round) -> int:
         have[re_id].add(reviewer_id)
         if reviewer_id in load:
             load[reviewer_id] += 1
-    slots: list[tuple[_Slot, list[int]]] = []
+    slots: list[tuple[int, int, list[int]]] = []  # (round entry, reviews needed, eligible reviewers)
     rows = RoundEntry.objects.filter(round=round_, entry__withdrawn=False).values_list(
         "pk", "entry__organization__path", "entry__lecturer_path", "entry__lecturer__user_id", "entry__title"
     )
@@ -561,8 +539,7 @@ def round_assign(*, actor: Any, round_: Round) -> int:
         if len(eligible) < need:
             shortages.append(f"《{title}》可回避后的评委只有{len(eligible) + len(have[re_id])}人")
             continue
-        slot = _Slot(re_id, entry_path, lecturer_path, lecturer_user, frozenset(have[re_id]), need)
-        slots.append((slot, eligible))
+        slots.append((re_id, need, eligible))
     if shortages:
         raise ValidationError(
             {
@@ -573,13 +550,13 @@ def round_assign(*, actor: Any, round_: Round) -> int:
         )
     # Most constrained first, so that entries with few eligible reviewers are served before the
     # loads fill up; then least-loaded reviewers, ties by user id.
-    slots.sort(key=lambda item: (len(item[1]) - item[0].need, item[0].round_entry_id))
+    slots.sort(key=lambda slot: (len(slot[2]) - slot[1], slot[0]))
     new: list[tuple[int, int]] = []
-    for slot, eligible in slots:
-        chosen = sorted(eligible, key=lambda r: (load[r], r))[: slot.need]
+    for re_id, need, eligible in slots:
+        chosen = sorted(eligible, key=lambda r: (load[r], r))[:need]
         for reviewer_id in chosen:
             load[reviewer_id] += 1
-            new.append((slot.round_entry_id, reviewer_id))
+            new.append((re_id, reviewer_id))
     _insert_assignments(new)
     if new:
         audit_record(
