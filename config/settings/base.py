@@ -183,6 +183,10 @@ STORAGES = {
 # Largest spreadsheet accepted by imports.
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 10) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
+# What an xlsx may expand to, and how many cells its sheet rectangle may hold (A1 to the furthest
+# cell): both are checked before parsing, so a hostile file is refused in milliseconds.
+IMPORT_MAX_XLSX_EXPANDED_BYTES = env_int("IMPORT_MAX_XLSX_EXPANDED_MB", 64) * 1024 * 1024
+IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 2_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

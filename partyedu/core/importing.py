@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from .xlsx_safety import XlsxRefused, check_xlsx
+
 PREVIEW_ROWS = 20
 # Rows written per INSERT/UPDATE statement by the services that use this pipeline.
 WRITE_BATCH = 500
@@ -302,6 +304,10 @@ def _xlsx_rows(data: bytes) -> list[list[Any]]:
 
     if not data.startswith(XLSX_MAGIC):
         raise ImportFileError(NOT_XLSX)
+    try:
+        check_xlsx(data)
+    except XlsxRefused as exc:
+        raise ImportFileError(exc.message) from None
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [
