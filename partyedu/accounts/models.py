@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partyedu.core import pii
 from partyedu.core.fields import EncryptedTextField
-from partyedu.core.models import TimeStampedModel
+from partyedu.core.models import CleanTextMixin, TimeStampedModel
 from partyedu.core.scope import ScopedModel
 
 from .choices import RoleCode, RoleScope
@@ -22,7 +22,7 @@ def mobile_index(mobile: str) -> str:
     return pii.blind_index(mobile.strip(), "mobile")
 
 
-class User(AbstractUser):
+class User(CleanTextMixin, AbstractUser):
     """A person who can sign in: an administrator, a secretary, a member, a reviewer. Logs in by
     user name or by mobile number; the mobile number is stored encrypted with a blind index."""
 

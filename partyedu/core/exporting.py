@@ -15,6 +15,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from .control_chars import strip_for_xlsx
+
 # A cell starting with one of these may be read as a formula (or a DDE call) by Excel/WPS.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_WIDTH = 60
@@ -23,9 +25,13 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def escape_formula(value: Any) -> Any:
-    """Prefix text that a spreadsheet would evaluate with a single quote; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """Text made safe for a cell: characters XML cannot hold dropped (old rows may still carry
+    them), and text a spreadsheet would evaluate prefixed with a single quote. Other values
+    unchanged."""
+    if isinstance(value, str):
+        value = strip_for_xlsx(value)
+        if value.startswith(FORMULA_PREFIXES):
+            return "'" + value
     return value
 
 
@@ -46,7 +52,7 @@ class SheetWriter:
     def __init__(
         self, workbook: Workbook, title: str, columns: Sequence[ExportColumn | str], *, wrap: bool = False
     ) -> None:
-        self.worksheet = workbook.create_sheet(title=title[:31])
+        self.worksheet = workbook.create_sheet(title=strip_for_xlsx(title)[:31])
         self.rows = 0
         self._wrap = wrap
         cols = [c if isinstance(c, ExportColumn) else ExportColumn(c) for c in columns]

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from . import control_chars
 from .xlsx_safety import XlsxRefused, check_xlsx
 
 PREVIEW_ROWS = 20
@@ -154,6 +155,8 @@ class Column:
             return list(dict.fromkeys(mapping[p] for p in parts))
         if self.max_length is not None and len(text) > self.max_length:
             raise CellError(f"不能超过{self.max_length}个字符（当前{len(text)}个）")
+        if found := control_chars.IN_LINE.search(text):
+            raise CellError(f"{control_chars.LINE_MESSAGE}（{control_chars.describe(found.group())}）")
         return text
 
     def display(self, value: Any) -> str:

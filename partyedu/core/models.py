@@ -5,13 +5,43 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import control_chars
 from .choices import AuditAction
 
 
-class TimeStampedModel(models.Model):
+class CleanTextMixin:
+    """``full_clean`` refuses control characters in every text field (tabs and line breaks too in
+    single-line ones), so every write path that validates — forms, the API through the services,
+    imports — refuses them with the field named, whatever model it writes."""
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            super().clean_fields(exclude)  # type: ignore[misc]
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for field in self._meta.concrete_fields:  # type: ignore[attr-defined]
+            if (exclude and field.name in exclude) or field.name in errors:
+                continue
+            if isinstance(field, models.TextField):
+                check = control_chars.check_text
+            elif isinstance(field, models.CharField) and not field.choices:
+                check = control_chars.check_line
+            else:
+                continue
+            try:
+                check(getattr(self, field.attname))
+            except ValidationError as exc:
+                errors[field.name] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
+
+class TimeStampedModel(CleanTextMixin, models.Model):
     """Abstract: every table records when a row was created and last changed."""
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

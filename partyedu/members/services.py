@@ -96,18 +96,22 @@ def apply_member_data(member: Member, data: dict[str, Any]) -> None:
             value = value.strip()
         setattr(member, field, value)
 
-    if "id_number" in data or not member.id_number_hash:
+    # The ID number fixes birth date and gender (GB 11643), on every write: a new or changed
+    # number sets them, and a birth date or gender given against a stored number must agree.
+    id_given = "id_number" in data or not member.id_number_hash
+    if id_given or "birth_date" in data or "gender" in data:
         try:
             info = parse_id_number(member.id_number or "")
         except ValidationError as exc:
             raise ValidationError({"id_number": exc.messages}) from None
-        member.id_number = info.number
-        member.id_number_hash = pii_index.id_number_index(info.number)
-        if not member.birth_date or "birth_date" not in data:
+        if id_given:
+            member.id_number = info.number
+            member.id_number_hash = pii_index.id_number_index(info.number)
+        if not member.birth_date or (id_given and "birth_date" not in data):
             member.birth_date = info.birth_date
         elif member.birth_date != info.birth_date:
             errors["birth_date"] = [f"出生日期与身份证号不符（身份证号为{info.birth_date:%Y-%m-%d}）"]
-        if not member.gender or "gender" not in data:
+        if not member.gender or (id_given and "gender" not in data):
             member.gender = info.gender
         elif member.gender != info.gender:
             errors["gender"] = [f"性别与身份证号不符（身份证号为{Gender(info.gender).label}）"]
@@ -135,13 +139,28 @@ def apply_member_data(member: Member, data: dict[str, Any]) -> None:
     member.set_masked_fields()
 
 
-def _check_unique_id(member: Member) -> None:
-    clash = Member.objects.filter(id_number_hash=member.id_number_hash).exclude(pk=member.pk).first()
-    if clash is not None:
-        # Say where only in terms the caller may already know; the org name is not secret here.
-        raise ValidationError(
-            {"id_number": [f"该身份证号已登记在“{clash.organization.name}”，一名党员只能编入一个党支部"]}
-        )
+OUT_OF_SCOPE_MEMBER = (
+    "该身份证号已登记在您管理范围以外的党组织，一名党员只能编入一个党支部。"
+    "如需调入，请联系上级党委组织部门办理组织关系转接"
+)
+
+
+def _check_unique_id(member: Member, actor: Any) -> None:
+    clash = (
+        Member.objects.filter(id_number_hash=member.id_number_hash)
+        .exclude(pk=member.pk)
+        .select_related("organization")
+        .first()
+    )
+    if clash is None:
+        return
+    # Name the organisation only to someone who may already see that member: outside the
+    # caller's scope, where the person is a member is itself personal data.
+    if actor is None or path_in(clash.org_path, user_scope(actor, "view", "members").paths):
+        message = f"该身份证号已登记在“{clash.organization.name}”，一名党员只能编入一个党支部"
+    else:
+        message = OUT_OF_SCOPE_MEMBER
+    raise ValidationError({"id_number": [message]})
 
 
 @transaction.atomic
@@ -150,7 +169,7 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
     apply_member_data(member, data)
     _check_org(member.organization if member.organization_id else None)
     _require_org_scope(actor, "add", member.organization)
-    _check_unique_id(member)
+    _check_unique_id(member, actor)
     member.org_path = member.organization.path
     member.full_clean(exclude=["user"])
     member.save()
@@ -175,7 +194,7 @@ def member_update(*, actor: Any, member: Member, data: dict[str, Any]) -> Member
     before = snapshot(member, AUDITED_FIELDS)
     old_id, old_phone = member.id_number, member.phone
     apply_member_data(member, data)
-    _check_unique_id(member)
+    _check_unique_id(member, actor)
     member.full_clean(exclude=["user"])
     member.save()
     changes = diff(before, snapshot(member, AUDITED_FIELDS))
@@ -249,7 +268,6 @@ IMPORT_UPDATE_FIELDS = (
     "phone_masked",
 )
 IMPORT_CLEAN_EXCLUDE = ["user", "organization", "id_number_hash"]
-OUT_OF_SCOPE_MEMBER = "该身份证号已登记在您管理范围以外的党组织，如需调入请办理组织关系转接"
 
 
 @dataclasses.dataclass

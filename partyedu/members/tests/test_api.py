@@ -322,6 +322,40 @@ def test_the_same_person_cannot_be_in_two_branches(tree, admin_root, zhang):
     assert Member.objects.count() == 1
 
 
+def test_a_number_registered_outside_scope_does_not_name_the_organisation(tree, zhang):
+    admin_b = make_user("admin_b", role="org_admin", org=tree.district_b)
+
+    response = api_client(admin_b).post(
+        LIST_URL, new_member(tree.branch_b, id_number=zhang.id_number), format="json"
+    )
+
+    assert response.status_code == 400
+    message = response.json()["errors"]["id_number"][0]
+    assert zhang.organization.name not in message
+    assert "已登记" in message and "组织关系转接" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("gender", "F"), ("birth_date", "1991-02-03")],
+)
+def test_patch_contradicting_the_stored_id_number_is_400(tree, admin_a, zhang, field, value):
+    response = api_client(admin_a).patch(detail_url(zhang), {field: value}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    stored = Member.objects.get(pk=zhang.pk)
+    assert (stored.gender, stored.birth_date) == (zhang.gender, zhang.birth_date)
+
+
+def test_patch_agreeing_with_the_stored_id_number_is_accepted(tree, admin_a, zhang):
+    response = api_client(admin_a).patch(
+        detail_url(zhang), {"birth_date": zhang.birth_date.isoformat(), "gender": zhang.gender}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+
+
 def test_birth_date_must_match_the_id_number(tree, admin_a):
     payload = new_member(tree.branch_a, birth_date="1991-01-01")
     response = api_client(admin_a).post(LIST_URL, payload, format="json")
