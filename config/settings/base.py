@@ -105,6 +105,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # One bounded pool per process instead of a persistent connection per thread: a threaded
+    # server (or a burst of requests) can never hold more than DB_POOL_MAX_SIZE connections per
+    # process. Size it so that processes × DB_POOL_MAX_SIZE (web workers, job workers, the
+    # scheduler) stays below the server's max_connections; docs/security.md has the sum.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # pooled connections go back to the pool instead
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 4),
+        # Seconds a request waits for a free connection before failing instead of queueing forever.
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        "max_idle": 300,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set, in-process otherwise --------------------------------------
