@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from partyedu.accounts.choices import RoleCode
 from partyedu.accounts.models import RoleAssignment, User
+from partyedu.core import control_chars
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.core.scope import path_in, user_scope
@@ -118,6 +119,10 @@ def _clean_criteria(criteria: Any) -> list[dict[str, Any]]:
         name = str(item.get("name") or "").strip()
         if not name:
             raise ValidationError({"criteria": [f"第{i}个评分项缺少名称"]})
+        try:
+            control_chars.check_line(name)
+        except ValidationError as exc:
+            raise ValidationError({"criteria": [f"第{i}个评分项名称{exc.messages[0]}"]}) from None
         if len(name) > 30:
             raise ValidationError({"criteria": [f"评分项“{name}”名称过长（最多30字）"]})
         if name in seen:
@@ -174,6 +179,10 @@ def competition_create(*, actor: Any, data: dict[str, Any]) -> Competition:
         description=str(data.get("description") or "").strip(),
         created_by=_user(actor),
     )
+    competition.refuse_control_characters()
+    for name in categories:
+        Category(name=name).refuse_control_characters()
+    competition.save()
     Criterion.objects.bulk_create(
         Criterion(competition=competition, sort_order=i, **c) for i, c in enumerate(criteria)
     )
@@ -251,7 +260,9 @@ def round_create(*, actor: Any, competition: Competition, data: dict[str, Any]) 
         raise ValidationError({"name": ["请填写轮次名称"]})
     previous = competition.rounds.aggregate(m=Max("sequence"))["m"] or 0
     status = RoundStatus.OPEN if previous == 0 else RoundStatus.PENDING
-    round_ = Round.objects.create(competition=competition, sequence=previous + 1, status=status, **values)
+    round_ = Round(competition=competition, sequence=previous + 1, status=status, **values)
+    round_.refuse_control_characters()
+    round_.save()
     audit_record(
         actor=actor, action=AuditAction.CREATE, obj=round_, changes={k: str(v) for k, v in values.items()}
     )
@@ -269,6 +280,7 @@ def round_update(*, actor: Any, round_: Round, data: dict[str, Any]) -> Round:
         raise ValidationError({"reviews_per_entry": ["已分配评审任务，不能修改每件作品评审人数"]})
     for key, value in values.items():
         setattr(round_, key, value)
+    round_.refuse_control_characters()
     round_.save()
     audit_record(
         actor=actor, action=AuditAction.UPDATE, obj=round_, changes={k: str(v) for k, v in values.items()}
@@ -336,6 +348,7 @@ def _entry_common(competition: Competition, data: dict[str, Any], member: Member
         "lecturer": member,
         "lecturer_path": member.org_path,
     }
+    Entry(title=values["title"], summary=values["summary"]).refuse_control_characters()
     for name in ("video", "materials", "lecture"):
         if data.get(name):
             values[name] = data[name]
@@ -680,6 +693,7 @@ def review_submit(*, actor: Any, review: Review, scores: Any, comment: str = "")
     review.scores = {name: str(value) for name, value in cleaned.items()}
     review.total = weighted_total(cleaned, criteria)
     review.comment = str(comment or "").strip()[:2000]
+    review.refuse_control_characters()
     first = review.submitted_at is None
     review.submitted_at = timezone.now()
     review.save(update_fields=["scores", "total", "comment", "submitted_at", "updated_at"])

@@ -24,8 +24,21 @@ class CleanTextMixin:
             super().clean_fields(exclude)  # type: ignore[misc]
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
+        skip = set(exclude or ()) | set(errors)
+        errors.update(self.control_character_errors(exclude=skip))
+        if errors:
+            raise ValidationError(errors)
+
+    def refuse_control_characters(self, *, exclude: Any = None) -> None:
+        """The control-character part of ``full_clean`` alone, for services that validate the
+        rest themselves."""
+        if errors := self.control_character_errors(exclude=set(exclude or ())):
+            raise ValidationError(errors)
+
+    def control_character_errors(self, *, exclude: set[str]) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
         for field in self._meta.concrete_fields:  # type: ignore[attr-defined]
-            if (exclude and field.name in exclude) or field.name in errors:
+            if field.name in exclude:
                 continue
             if isinstance(field, models.TextField):
                 check = control_chars.check_text
@@ -37,8 +50,7 @@ class CleanTextMixin:
                 check(getattr(self, field.attname))
             except ValidationError as exc:
                 errors[field.name] = exc.messages
-        if errors:
-            raise ValidationError(errors)
+        return errors
 
 
 class TimeStampedModel(CleanTextMixin, models.Model):

@@ -4,6 +4,7 @@ import io
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -112,3 +113,19 @@ def test_organization_export_strips_control_characters_already_stored(tree, admi
 
     values = [cell for row in load_workbook(io.BytesIO(data)).active.values for cell in row]
     assert "甲一支部" in values
+
+
+def test_services_that_validate_by_hand_still_refuse_control_characters(tree):
+    from partyedu.competitions.services import competition_create
+
+    organiser = make_user(role="org_admin", org=tree.root)
+    data = {
+        "organization": tree.root,
+        "title": f"党课{BELL}评选",
+        "criteria": [{"name": "内容", "weight": 100}],
+    }
+
+    with pytest.raises(ValidationError) as caught:
+        competition_create(actor=organiser, data=data)
+
+    assert "title" in caught.value.message_dict
