@@ -227,7 +227,7 @@ def test_delete_asks_to_confirm_and_needs_a_post(client: Any, tree: Tree, admin:
     rule = make_rule(tree.branch_a, "theme_day")
     client.force_login(admin)
     html = client.get(reverse("study:cadence_rules")).content.decode()
-    assert "return confirm('确定删除甲一支部的“主题党日”频次规定吗？" in html
+    assert 'data-confirm="确定删除甲一支部的“主题党日”频次规定吗？' in html
     assert client.get(reverse("study:cadence_rule_delete", args=[rule.pk])).status_code == 405
     assert CadenceRule.objects.exists()
 

@@ -311,7 +311,7 @@ def test_class_detail_offers_edit_and_withdraw_only_to_who_may_change(
     client.force_login(secretary)
     html = client.get(detail).content.decode()
     assert reverse("study:class_edit", args=[tc.pk]) in html and withdraw in html
-    assert "return confirm('确定让张三退出本培训班吗？" in html
+    assert 'data-confirm="确定让张三退出本培训班吗？' in html
     client.force_login(viewer)
     html = client.get(detail).content.decode()
     assert reverse("study:class_edit", args=[tc.pk]) not in html and withdraw not in html
