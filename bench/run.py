@@ -202,9 +202,14 @@ def bench_seed(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def api_token(client: Any, username: str) -> str:
-    from partyedu.core.demo import DEMO_PASSWORD
+    from partyedu.core.demo import DEMO_PASSWORD, demo_otp_code
 
-    response = client.post("/api/v1/auth/token/", {"username": username, "password": DEMO_PASSWORD})
+    # city_admin signs in with a second factor: the code its demo authenticator shows.
+    data = {"username": username, "password": DEMO_PASSWORD}
+    code = demo_otp_code(username)
+    if code:
+        data["otp"] = code
+    response = client.post("/api/v1/auth/token/", data)
     if response.status_code != 200:
         raise RuntimeError(f"token for {username}: HTTP {response.status_code} {response.content[:200]!r}")
     return response.json()["token"]
@@ -218,8 +223,7 @@ def bench_api(args: argparse.Namespace) -> dict[str, Any]:
     # sees a whole district masked; branch_sec one branch.
     for username in ("city_admin", "district_admin", "branch_sec"):
         auth = {"HTTP_AUTHORIZATION": f"Token {api_token(Client(), username)}"}
-        # A fresh client without the session cookie of the token exchange, as a real API client:
-        # otherwise every request would also rewrite a session row.
+        # A fresh client, as a real API client (the token exchange opens no session anyway).
         client = Client()
         first = client.get("/api/v1/members/", **auth)
         if first.status_code != 200:

@@ -9,6 +9,9 @@ import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
+from partyedu.accounts.models import User
+from partyedu.accounts.otp import fresh_totp_code, otp_enrolled, otp_required
+from partyedu.accounts.testing import otp_device_make
 from partyedu.core.testing import PASSWORD, make_member, make_tree, make_user, valid_id_number
 from partyedu.members.models import Member
 
@@ -18,10 +21,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def login(page, username: str, password: str = PASSWORD) -> None:
+    """Sign in as a person would. An account that has, or must have, a second factor gets a test
+    authenticator, and the code it would show is typed at the second step."""
+    device = _authenticator(username) if password == PASSWORD else None
     page.goto("/accounts/login/")
     page.get_by_label("用户名或手机号").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    if device is not None:
+        page.get_by_label("动态验证码").fill(fresh_totp_code(device))
+        page.get_by_role("button", name="验证并登录").click()
+
+
+def _authenticator(username: str):
+    user = User.objects.filter(username=username).first()
+    if user is None or not (otp_required(user) or otp_enrolled(user)):
+        return None
+    return otp_device_make(user)
 
 
 def test_login_with_wrong_password_shows_chinese_error(page):

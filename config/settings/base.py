@@ -39,12 +39,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "partyedu.core",
     "partyedu.accounts",
     "partyedu.organizations",
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "partyedu.accounts.middleware.OtpRequiredMiddleware",
     "partyedu.accounts.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -154,14 +158,48 @@ AUTH_PASSWORD_VALIDATORS = [
 # Days after which a password must be changed (等保: periodic change); 0 turns it off.
 PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90)
 
-# Lockout after repeated failures (django-axes), per user name.
+# Lockout after repeated failures (django-axes), per account: a registered mobile number counts
+# for the account it belongs to (partyedu.accounts.throttle.axes_username).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "partyedu.accounts.throttle.axes_username"
+AXES_CLIENT_IP_CALLABLE = "partyedu.accounts.throttle.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "partyedu.accounts.views.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# The audit log records every sign-in; axes' own access log would also force a session (row and
+# cookie) onto every API token exchange.
+AXES_DISABLE_ACCESS_LOG = True
+# Failures from one source address, whatever accounts they name, before the address is refused
+# for LOGIN_LOCKOUT_MINUTES. Higher than the per-account limit: an office shares one address.
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 30)
+# Progressive delay per account: after more than LOGIN_DELAY_FREE_FAILURES failures, the next
+# attempt waits BASE, 2×BASE, 4×BASE … seconds (at most MAX) before it is even checked.
+LOGIN_DELAY_FREE_FAILURES = env_int("LOGIN_DELAY_FREE_FAILURES", 2)
+LOGIN_DELAY_BASE_SECONDS = env_int("LOGIN_DELAY_BASE_SECONDS", 2)
+LOGIN_DELAY_MAX_SECONDS = env_int("LOGIN_DELAY_MAX_SECONDS", 60)
+
+# Two-factor sign-in (TOTP, django-otp). Roles that must use it: a role code, or "code@root" for
+# the role held at a root organisation only (the city level). Others may turn it on themselves.
+OTP_REQUIRED_ROLES = [
+    r.strip()
+    for r in os.environ.get("OTP_REQUIRED_ROLES", "sysadmin,secadmin,auditor,org_admin@root").split(",")
+    if r.strip()
+]
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "党员教育培训管理平台")
+# Codes are accepted one step (30 s) either side of the server clock, and that window does not
+# move: learning a drift from accepted codes would let a run of early codes shift it for good.
+OTP_TOTP_SYNC = False
+# Sessions signed in through these backends count as verified. Only the test settings set it
+# (client.force_login); production leaves it empty.
+OTP_VERIFIED_SESSION_BACKENDS: list[str] = []
+
+# API tokens: a token dies API_TOKEN_LIFETIME_HOURS after it was issued, or after
+# API_TOKEN_IDLE_HOURS without use, whichever comes first.
+API_TOKEN_LIFETIME_HOURS = env_int("API_TOKEN_LIFETIME_HOURS", 7 * 24)
+API_TOKEN_IDLE_HOURS = env_int("API_TOKEN_IDLE_HOURS", 8)
 
 # Idle sessions end after SESSION_IDLE_MINUTES (the cookie is renewed on every request).
 SESSION_COOKIE_AGE = 60 * env_int("SESSION_IDLE_MINUTES", 30)
@@ -208,7 +246,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- API ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "partyedu.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

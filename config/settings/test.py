@@ -18,3 +18,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["*"]
+
+# client.force_login signs in through a backend of its own, and sessions it opens count as
+# verified by the second factor: a test that is not about sign-in needs no code. Tests of the
+# second factor sign in with a password, or force_login with the real backend.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "partyedu.accounts.testing.ForceLoginBackend",
+    "partyedu.accounts.backends.UsernameOrMobileBackend",
+]
+OTP_VERIFIED_SESSION_BACKENDS = ["partyedu.accounts.testing.ForceLoginBackend"]
+
+# Jobs run in the committing thread, so a test sees their outcome at once.
+JOBS_BACKEND = "inline"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partyedu.core.forms import DateInput, OrganizationChoiceField
 
+from . import otp, throttle
 from .choices import RoleCode
 
 
@@ -32,6 +33,66 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("用户名（或手机号）或密码不正确。请注意密码区分大小写。"),
         "inactive": _("该账号已停用，请联系系统管理员。"),
     }
+
+    def clean(self) -> dict[str, Any]:
+        # The progressive delay and the address limit refuse an attempt before the password is
+        # even checked (and the refusal is not counted as a failure).
+        username = self.cleaned_data.get("username")
+        if username and self.request is not None:
+            refusal = throttle.check(self.request, username)
+            if refusal is not None:
+                raise forms.ValidationError(refusal.message, code="throttled")
+        return super().clean()
+
+
+class OtpCodeForm(forms.Form):
+    """The 6-digit code of an authenticator app (sign-in step, enrolment)."""
+
+    token = forms.CharField(
+        label=_("动态验证码"),
+        max_length=12,
+        help_text=_("打开手机上的验证器应用，输入本平台当前显示的6位数字"),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def clean_token(self) -> str:
+        token = otp.normalize(self.cleaned_data["token"])
+        if not otp.is_totp_code(token):
+            raise forms.ValidationError(_("请输入6位数字"))
+        return token
+
+
+class RecoveryCodeForm(forms.Form):
+    """One of the ten recovery codes, when the phone is not at hand."""
+
+    prefix = "recovery"
+    token = forms.CharField(
+        label=_("恢复码"),
+        max_length=20,
+        help_text=_("启用双因素认证时保存的10个恢复码之一，形如 abcd-efgh，每个只能使用一次"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        return otp.normalize(self.cleaned_data["token"])
+
+
+class OtpDisableForm(forms.Form):
+    prefix = "disable"
+    token = forms.CharField(
+        label=_("动态验证码或恢复码"),
+        max_length=20,
+        help_text=_("为确认是您本人操作，请输入验证器当前显示的6位数字或一个恢复码"),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none"}),
+    )
 
 
 class PasswordChangeForm(forms.Form):

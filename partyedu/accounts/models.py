@@ -1,7 +1,9 @@
-"""Users, roles held at organisations, and grants to see personal data unmasked."""
+"""Users, roles held at organisations, grants to see personal data unmasked, and API tokens."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -142,3 +144,64 @@ class PiiGrant(TimeStampedModel, ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.organization}"
+
+
+class ApiToken(models.Model):
+    """A credential for the REST API, issued by the token exchange (user name, password and, where
+    required, a one-time code) and sent as ``Authorization: Token <key>``. It behaves like a web
+    session: it ends at ``expires_at``, after ``API_TOKEN_IDLE_HOURS`` without use, when the user
+    revokes it, when the password changes, or when the account is disabled. Only a SHA-256 hash of
+    the key is stored (the key is 256 random bits, so a plain hash cannot be reversed by guessing);
+    ``prefix`` lets the user tell their tokens apart. Each exchange issues a new token, so a user
+    may have one per device."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("令牌前缀"), max_length=PREFIX_LENGTH, editable=False)
+    name = models.CharField(
+        _("名称"), max_length=150, blank=True, help_text=_("签发时的客户端（User-Agent）或自定名称")
+    )
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("登录令牌")
+        verbose_name_plural = _("登录令牌")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="api_token_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.prefix}…"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def ended_q(now: datetime) -> models.Q:
+        """Tokens that no longer authenticate at ``now`` (revoked, expired or idle too long)."""
+        idle = now - timedelta(hours=settings.API_TOKEN_IDLE_HOURS)
+        return (
+            models.Q(revoked_at__isnull=False)
+            | models.Q(expires_at__lte=now)
+            | models.Q(last_used_at__lte=idle)
+        )
+
+    def idle_deadline(self) -> datetime:
+        return (self.last_used_at or self.created_at) + timedelta(hours=settings.API_TOKEN_IDLE_HOURS)
+
+    def ended_reason(self, now: datetime) -> str:
+        """Why the token no longer authenticates, in Chinese, or "" while it is valid."""
+        if self.revoked_at is not None:
+            return "令牌已撤销，请重新登录获取"
+        if self.expires_at <= now:
+            return "令牌已过期，请重新登录获取"
+        if self.idle_deadline() <= now:
+            return "令牌长时间未使用已失效，请重新登录获取"
+        return ""

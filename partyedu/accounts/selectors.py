@@ -1,4 +1,4 @@
-"""Reads of accounts, roles and personal-data grants."""
+"""Reads of accounts, roles, personal-data grants and API tokens."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from partyedu.core.scope import has_role, path_in, user_pii_paths
 
 from .choices import RoleCode
-from .models import PiiGrant, RoleAssignment, User
+from .models import ApiToken, PiiGrant, RoleAssignment, User
 
 
 def pii_paths(user: Any) -> tuple[str, ...]:
@@ -72,3 +73,23 @@ def pii_grant_list(*, user: Any, target: User) -> QuerySet[PiiGrant]:
         .select_related("organization", "granted_by")
         .order_by("-created_at", "-id")
     )
+
+
+def api_token_list(*, user: Any) -> QuerySet[ApiToken]:
+    """The user's own tokens that still authenticate, newest first. Nobody sees another's."""
+    if not getattr(user, "is_authenticated", False):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user).exclude(ApiToken.ended_q(timezone.now()))
+
+
+def api_token_get(*, user: Any, pk: Any) -> ApiToken:
+    try:
+        return api_token_list(user=user).get(pk=pk)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise Http404("令牌不存在") from None
+
+
+def api_token_for_key(key: str) -> ApiToken | None:
+    """The token row of a presented key, with its user, in one query (whether it still
+    authenticates is the caller's question: ``ApiToken.ended_reason``)."""
+    return ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()

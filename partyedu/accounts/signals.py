@@ -1,4 +1,5 @@
-"""Sign-in events go to the audit log. Django's auth signals are the only place they surface."""
+"""Sign-in events go to the audit log and to the sign-in throttle (``throttle``). Django's auth
+signals are the only place they surface."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from django.dispatch import receiver
 from partyedu.core.audit import audit_record, client_ip
 from partyedu.core.choices import AuditAction
 
+from . import throttle
+
+# Key of the credentials sent with ``user_login_failed`` when the password was right and the
+# one-time code was not (see ``otp.failure_signal``).
+OTP_CREDENTIAL = "otp"
+
 
 def _ip(request: Any) -> str | None:
     return client_ip(request) if request is not None else None
@@ -19,6 +26,7 @@ def _ip(request: Any) -> str | None:
 @receiver(user_logged_in)
 def audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     audit_record(actor=user, action=AuditAction.LOGIN, obj=user, ip_address=_ip(request))
+    throttle.success_record(user.get_username())
 
 
 @receiver(user_logged_out)
@@ -29,14 +37,18 @@ def audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed)
 def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    typed = str(credentials.get("username", ""))
     audit_record(
         actor=None,
         action=AuditAction.LOGIN_FAILED,
         success=False,
-        username=str(credentials.get("username", ""))[:150],
+        username=typed[:150],
         object_type="accounts.user",
         ip_address=_ip(request),
+        message="动态验证码或恢复码错误" if OTP_CREDENTIAL in credentials else "",
     )
+    if request is not None:
+        throttle.failure_record(request, typed)
 
 
 @receiver(user_locked_out)

@@ -17,6 +17,8 @@ app_name = "api"
 v1: list[URLPattern | URLResolver] = [
     path("", views.ApiRootView.as_view(), name="root"),
     path("auth/token/", views.TokenObtainView.as_view(), name="auth-token"),
+    path("auth/tokens/", views.TokenListView.as_view(), name="auth-token-list"),
+    path("auth/tokens/<int:pk>/", views.TokenDetailView.as_view(), name="auth-token-detail"),
     path("ping/", views.PingView.as_view(), name="ping"),
     path("", include(organization_urls.urlpatterns)),
     path("", include(member_urls.urlpatterns)),

@@ -18,3 +18,14 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", _("导入")
     GRANT = "grant", _("授权")
     REVOKE = "revoke", _("撤销授权")
+    OTP_ENABLE = "otp_enable", _("启用双因素认证")
+    OTP_DISABLE = "otp_disable", _("关闭双因素认证")
+    OTP_RESET = "otp_reset", _("重置双因素认证")
+    OTP_RECOVERY_CODES = "otp_recovery_codes", _("重新生成恢复码")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")

@@ -46,6 +46,11 @@ from partyedu.organizations.choices import ALLOWED_CHILD_LEVELS, OrgLevel, OrgTy
 from partyedu.organizations.services import encode_segment
 
 DEMO_PASSWORD = "Demo@2026"
+# The demo accounts whose role requires a second factor (city_admin, sysadmin, secadmin, auditor)
+# share this authenticator secret, so the demo can be signed into: add it to any authenticator app
+# (Base32, time-based, 6 digits, 30 s) or read the current code from ``demo_accounts --otp``.
+# It is written only by the demo seed, which production settings refuse to run.
+DEMO_OTP_SECRET = "OBQXE5DZMVSHKLLEMVWW6LJSGAZDMIJB"
 DEFAULT_MEMBERS = 2000
 DEFAULT_SEED = 2026
 MIN_MEMBERS = 100
@@ -1394,6 +1399,45 @@ def clear_data() -> None:
         Organization.objects.filter(depth=depth).delete()
 
 
+def demo_authenticator(user: Any) -> None:
+    """Give a demo account whose role requires a second factor the shared demo authenticator
+    (replacing whatever an earlier demo session bound), without recovery codes."""
+    from base64 import b32decode
+
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    TOTPDevice.objects.create(
+        user=user, name="演示验证器", key=b32decode(DEMO_OTP_SECRET).hex(), confirmed=True
+    )
+
+
+def demo_otp_accounts() -> list[str]:
+    """The demo accounts that still sign in with the demo authenticator."""
+    from base64 import b32decode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    names = TOTPDevice.objects.filter(
+        user__username__in=DEMO_USERNAMES, key=b32decode(DEMO_OTP_SECRET).hex(), confirmed=True
+    ).values_list("user__username", flat=True)
+    order = {name: i for i, name in enumerate(DEMO_USERNAMES)}
+    return sorted(names, key=order.__getitem__)
+
+
+def demo_otp_code(username: str) -> str:
+    """A code the demo authenticator of this account accepts now ("" without one): for tools
+    (bench) that sign in through the API as a person would."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from partyedu.accounts.otp import fresh_totp_code
+
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    return fresh_totp_code(device) if device is not None else ""
+
+
 def demo_user(username: str, display_name: str, mobile: str) -> Any:
     """Create a demo account, or reset one left by an earlier seed to the demo password."""
     from partyedu.accounts.models import User
@@ -1420,6 +1464,7 @@ def build_demo(
     default) the city also gets its year of activities, attendance, classes, study plan and
     online study, and the learning-hour ledger derived from them (``demo_study``)."""
     from partyedu.accounts.models import Role
+    from partyedu.accounts.otp import otp_required
     from partyedu.accounts.services import pii_grant_create, role_assign
     from partyedu.core.pii import mask_id_number, mask_mobile
     from partyedu.members.models import Member
@@ -1540,6 +1585,8 @@ def build_demo(
                 scope += "（含敏感信息授权）"
             if member is not None:
                 Member.objects.filter(pk=member.pk).update(user=user)
+            if otp_required(user):
+                demo_authenticator(user)
             rows.append((account.username, role_names.get(account.role, account.role), scope))
 
         say(f"党员 {count} 名、演示账号 {len(rows)} 个")
@@ -1683,4 +1730,16 @@ def summary_lines(result: SeedResult, *, accounts: bool = True) -> list[str]:
     if accounts:
         lines += ["", f"演示账号（密码均为 {DEMO_PASSWORD}）："]
         lines += format_table(("用户名", "角色", "范围"), result.accounts)
+        lines += otp_lines(demo_otp_accounts())
     return lines
+
+
+def otp_lines(usernames: list[str]) -> list[str]:
+    if not usernames:
+        return []
+    return [
+        "",
+        f"以下账号登录时还须输入动态验证码：{'、'.join(usernames)}",
+        f"演示用验证器密钥（Base32，基于时间，6位，30秒）：{DEMO_OTP_SECRET}",
+        "可把密钥添加到手机验证器应用，或运行 python manage.py demo_accounts --otp 查看当前验证码。",
+    ]

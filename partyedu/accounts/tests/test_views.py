@@ -66,9 +66,10 @@ def test_wrong_password_shows_a_chinese_error(client: Any, tree: Tree) -> None:
     assert "用户名（或手机号）或密码不正确" in response.content.decode()
 
 
-def test_repeated_failures_lock_the_account(client: Any, settings: Any) -> None:
+def test_repeated_failures_lock_the_account(client: Any, settings: Any, signin_clock: Any) -> None:
     make_user("laozhao")
     for _ in range(settings.AXES_FAILURE_LIMIT):
+        signin_clock.advance(settings.LOGIN_DELAY_MAX_SECONDS)  # past the progressive delay
         response = client.post(reverse("accounts:login"), {"username": "laozhao", "password": "wrong"})
     assert response.status_code == 403
     assert "登录失败次数过多，账号已锁定30分钟" in response.content.decode()

@@ -2,9 +2,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from partyedu.accounts.models import ApiToken
+from partyedu.accounts.services import api_token_issue
 from partyedu.core.models import AuditLog
 from partyedu.core.testing import PASSWORD, make_user
 
@@ -21,15 +22,18 @@ def test_token_for_username_and_password(api):
     user = make_user("alice")
     response = api.post(TOKEN_URL, {"username": "alice", "password": PASSWORD}, format="json")
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=user).key}
+    body = response.json()
+    assert set(body) == {"token", "expires_at"}
+    assert ApiToken.objects.get(key_hash=ApiToken.hash_key(body["token"])).user == user
 
 
 @pytest.mark.django_db
-def test_token_is_stable_across_sign_ins(api):
+def test_every_exchange_issues_a_new_token(api):
     make_user("alice")
     first = api.post(TOKEN_URL, {"username": "alice", "password": PASSWORD}, format="json").json()
     second = api.post(TOKEN_URL, {"username": "alice", "password": PASSWORD}, format="json").json()
-    assert first == second
+    assert first["token"] != second["token"]
+    assert ApiToken.objects.filter(user__username="alice", revoked_at__isnull=True).count() == 2
 
 
 @pytest.mark.django_db
@@ -72,11 +76,13 @@ def test_missing_fields_are_reported_by_field(api):
 
 
 @pytest.mark.django_db
-def test_lockout_after_five_failures(api):
-    # given five failed attempts
+def test_lockout_after_five_failures(api, signin_clock):
+    # given five failed attempts, each after the progressive delay
     make_user("alice")
     for _ in range(4):
+        signin_clock.advance(60)
         assert api.post(TOKEN_URL, {"username": "alice", "password": "bad"}, format="json").status_code == 400
+    signin_clock.advance(60)
     fifth = api.post(TOKEN_URL, {"username": "alice", "password": "bad"}, format="json")
     assert fifth.status_code == 429
     # when the right password is given
@@ -86,16 +92,19 @@ def test_lockout_after_five_failures(api):
     body = response.json()
     assert "锁定" in body["detail"]
     assert body["errors"] == {}
-    assert not Token.objects.filter(user__username="alice").exists()
+    assert not ApiToken.objects.filter(user__username="alice").exists()
 
 
 @pytest.mark.django_db
-def test_a_successful_sign_in_resets_the_failure_count(api):
+def test_a_successful_sign_in_resets_the_failure_count(api, signin_clock):
     make_user("alice")
     for _ in range(4):
+        signin_clock.advance(60)
         api.post(TOKEN_URL, {"username": "alice", "password": "bad"}, format="json")
+    signin_clock.advance(60)
     assert api.post(TOKEN_URL, {"username": "alice", "password": PASSWORD}, format="json").status_code == 200
     for _ in range(4):
+        signin_clock.advance(60)
         response = api.post(TOKEN_URL, {"username": "alice", "password": "bad"}, format="json")
     assert response.status_code == 400
 
@@ -112,8 +121,8 @@ def test_expired_password_gets_no_token(api):
 @pytest.mark.django_db
 def test_token_authenticates_requests(api):
     user = make_user("alice")
-    token = Token.objects.create(user=user)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = api_token_issue(user=user)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = api.get("/api/v1/ping/")
     assert response.status_code == 200
     assert response.json() == {"ok": True, "user": "alice"}
@@ -141,9 +150,9 @@ def test_bad_token_is_401(api):
 @pytest.mark.django_db
 def test_token_of_an_expired_password_is_refused(api):
     user = make_user("alice")
-    token = Token.objects.create(user=user)
+    _token, key = api_token_issue(user=user)
     user.__class__.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=400))
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     response = api.get("/api/v1/ping/")
     assert response.status_code == 403
     assert "密码已过期" in response.json()["detail"]
@@ -151,7 +160,7 @@ def test_token_of_an_expired_password_is_refused(api):
 
 @pytest.mark.django_db
 def test_ping_costs_one_query_with_a_token(api, django_assert_max_num_queries):
-    token = Token.objects.create(user=make_user("alice"))
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = api_token_issue(user=make_user("alice"))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     with django_assert_max_num_queries(1):
         assert api.get("/api/v1/ping/").status_code == 200

@@ -48,5 +48,23 @@ def test_database_refuses_raw_update_on_postgresql():
         cursor.execute("UPDATE core_auditlog SET message = 'x'")
 
 
+@pytest.mark.django_db
+def test_database_refuses_truncate_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("trigger exists on PostgreSQL only")
+    from django.db import DatabaseError, transaction
+
+    audit_record(actor=None, action="create", object_type="x", object_id="1")
+    with (
+        pytest.raises(DatabaseError, match="cannot be truncated"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        # As in production: no maintenance setting (the test database has one, see conftest).
+        cursor.execute("SET LOCAL partyedu.audit_maintenance = 'off'")
+        cursor.execute("TRUNCATE core_auditlog")
+    assert AuditLog.objects.exists()
+
+
 def test_diff_lists_changed_fields_only():
     assert diff({"a": 1, "b": 2}, {"a": 1, "b": 3}) == {"b": [2, 3]}
