@@ -281,6 +281,12 @@ CONTENT_SECURITY_POLICY = {
         "media-src": ["'self'", "blob:"],
         "worker-src": ["'self'", "blob:"],
         "connect-src": ["'self'"],
+    # JSON bodies are measured for nesting depth before parsing (a deep body is 400, not 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "partyedu.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -297,6 +303,34 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The error answers every operation can give (401/403/404/429, 400 with input) in our shape.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "partyedu.api.schema.add_error_responses",
+    ],
+}
+
+# --- Background jobs -------------------------------------------------------------------------------
+# Celery with a broker when one is configured; otherwise jobs run in a thread of the process that
+# queued them, after its transaction commits (the embedded default needs nothing more).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "celery" if CELERY_BROKER_URL else "thread")
+# A running job whose heartbeat is older than this is taken to be dead (requeued or failed).
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 120)
+JOB_KEEP_DAYS = env_int("JOB_KEEP_DAYS", 7)
+IMPORT_UPLOAD_KEEP_HOURS = env_int("IMPORT_UPLOAD_KEEP_HOURS", 24)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_BEAT_SCHEDULE = {
+    "reap-jobs": {
+        "task": "partyedu.core.tasks.reap_jobs_task",
+        "schedule": float(env_int("JOB_REAP_SECONDS", 60)),
+    },
+    "housekeeping": {"task": "partyedu.core.tasks.housekeeping_task", "schedule": 24 * 3600.0},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 

@@ -37,6 +37,7 @@ from partyedu.core import control_chars
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.core.scope import path_in, user_scope
+from partyedu.core.years import YEAR_MAX, YEAR_MIN
 from partyedu.members.models import Member
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization
 
@@ -167,7 +168,7 @@ def competition_create(*, actor: Any, data: dict[str, Any]) -> Competition:
         year = int(year)
     except (TypeError, ValueError):
         raise ValidationError({"year": ["年度必须是整数"]}) from None
-    if not 2000 <= year <= 2100:
+    if not YEAR_MIN <= year <= YEAR_MAX:
         raise ValidationError({"year": ["年度超出范围"]})
     categories = [str(c).strip() for c in data.get("categories") or [] if str(c).strip()]
     if len(set(categories)) != len(categories):

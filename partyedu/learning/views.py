@@ -32,6 +32,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from partyedu.core.forms import apply_validation_error
+from partyedu.core.json_depth import json_too_deep
 from partyedu.core.scope import has_action, path_in, user_scope
 from partyedu.core.views import action_required, is_htmx_partial, paginate, posted, xlsx_response
 from partyedu.members.models import Member
@@ -461,7 +462,8 @@ def resource_heartbeat(request: HttpRequest, pk: int) -> JsonResponse:
     resource = selectors.resource_get(user=request.user, pk=pk)
     if request.content_type == "application/json":
         try:
-            payload = json.loads(request.body or b"{}")
+            # Measured first: a deeply nested body would raise RecursionError, not ValueError.
+            payload = {} if json_too_deep(request.body) else json.loads(request.body or b"{}")
         except ValueError:
             payload = {}
         if not isinstance(payload, dict):

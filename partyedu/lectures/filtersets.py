@@ -9,6 +9,7 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
+from partyedu.core.filters import IdFilter, YearFilter
 from partyedu.core.scope import subtree_q
 
 from .choices import LecturerCategory, LectureType
@@ -28,9 +29,7 @@ class _OrganizationSubtreeMixin:
 
 
 class LecturerFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
-    organization = django_filters.NumberFilter(
-        method="filter_organization", label="师资库组织ID（含全部下级）"
-    )
+    organization = IdFilter(method="filter_organization", label="师资库组织ID（含全部下级）")
     tag = django_filters.CharFilter(method="filter_tag", label="专长（名称或ID）")
     category = django_filters.ChoiceFilter(choices=LecturerCategory.choices, label="讲师类别")
     q = django_filters.CharFilter(method="filter_q", label="姓名、单位或称号包含")
@@ -59,19 +58,17 @@ class LecturerFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
 class LectureFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
     organization_field = "activity__organization__path"
 
-    organization = django_filters.NumberFilter(method="filter_organization", label="组织ID（含全部下级）")
-    year = django_filters.NumberFilter(method="filter_year", label="年度（按党课活动的开始时间）")
+    organization = IdFilter(method="filter_organization", label="组织ID（含全部下级）")
+    year = YearFilter(method="filter_year", label="年度（按党课活动的开始时间）")
     lecture_type = django_filters.ChoiceFilter(choices=LectureType.choices, label="党课类型")
-    lecturer = django_filters.NumberFilter(method="filter_lecturer", label="讲师ID")
+    lecturer = IdFilter(method="filter_lecturer", label="讲师ID")
 
     class Meta:
         model = Lecture
         fields = ["organization", "year", "lecture_type", "lecturer"]
 
     def filter_year(self, queryset: QuerySet[Lecture], name: str, value: int) -> QuerySet[Lecture]:
-        if not 1900 <= int(value) <= 2999:
-            return queryset.none()
-        start, end = year_range(int(value))
+        start, end = year_range(value)
         return queryset.filter(activity__start__gte=start, activity__start__lt=end)
 
     def filter_lecturer(self, queryset: QuerySet[Lecture], name: str, value: int) -> QuerySet[Lecture]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
+from partyedu.core.filters import IdFilter
 from partyedu.core.scope import subtree_q
 
 from .choices import Gender, MemberCategory, MemberStatus
@@ -15,7 +16,7 @@ from .selectors import has_category_q, member_filter_organization, search_q
 class MemberFilterSet(django_filters.FilterSet):
     """Filters applied on top of the caller's scope; they can narrow it, never widen it."""
 
-    organization = django_filters.NumberFilter(method="filter_organization", label="党组织ID（含全部下级）")
+    organization = IdFilter(method="filter_organization", label="党组织ID（含全部下级）")
     search = django_filters.CharFilter(
         method="filter_search", label="姓名、拼音首字母（如 zs）或完整身份证号"
     )

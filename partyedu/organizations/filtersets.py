@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
+from partyedu.core.filters import IdFilter
 from partyedu.core.scope import subtree_q
 
 from .choices import OrgLevel, OrgType
@@ -15,12 +16,12 @@ from .selectors import organization_search_q
 class OrganizationFilterSet(django_filters.FilterSet):
     """Filters applied on top of the caller's scope; they can narrow it, never widen it."""
 
-    parent = django_filters.NumberFilter(field_name="parent", label="上级组织ID（直接下级）")
+    parent = IdFilter(field_name="parent", label="上级组织ID（直接下级）")
     level = django_filters.ChoiceFilter(choices=OrgLevel.choices, label="组织层级")
     org_type = django_filters.ChoiceFilter(choices=OrgType.choices, label="单位类型")
     is_active = django_filters.BooleanFilter(label="有效")
     search = django_filters.CharFilter(method="filter_search", label="名称、拼音首字母或组织代码")
-    within = django_filters.NumberFilter(method="filter_within", label="某组织ID及其全部下级")
+    within = IdFilter(method="filter_within", label="某组织ID及其全部下级")
 
     class Meta:
         model = Organization

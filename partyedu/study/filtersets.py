@@ -9,6 +9,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 
+from partyedu.core.filters import IdFilter, YearFilter
 from partyedu.core.scope import subtree_q
 
 from .choices import ActivityType, SiteKind
@@ -27,13 +28,13 @@ class _OrganizationSubtreeMixin:
 
 
 class ActivityFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
-    organization = django_filters.NumberFilter(method="filter_organization", label="组织ID（含全部下级）")
-    year = django_filters.NumberFilter(field_name="start", lookup_expr="year", label="年度（按开始时间）")
+    organization = IdFilter(method="filter_organization", label="组织ID（含全部下级）")
+    year = YearFilter(field_name="start", lookup_expr="year", label="年度（按开始时间）")
     activity_type = django_filters.ChoiceFilter(choices=ActivityType.choices, label="活动类型")
-    training_class = django_filters.NumberFilter(field_name="training_class", label="培训班ID")
-    site = django_filters.NumberFilter(field_name="site", label="教学点ID")
-    education_base = django_filters.NumberFilter(field_name="education_base", label="教育基地ID")
-    required_topic = django_filters.NumberFilter(field_name="required_topic", label="必修专题ID")
+    training_class = IdFilter(field_name="training_class", label="培训班ID")
+    site = IdFilter(field_name="site", label="教学点ID")
+    education_base = IdFilter(field_name="education_base", label="教育基地ID")
+    required_topic = IdFilter(field_name="required_topic", label="必修专题ID")
     search = django_filters.CharFilter(field_name="topic", lookup_expr="contains", label="主题包含")
 
     class Meta:
@@ -51,10 +52,8 @@ class ActivityFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
 
 
 class TrainingClassFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
-    organization = django_filters.NumberFilter(method="filter_organization", label="组织ID（含全部下级）")
-    year = django_filters.NumberFilter(
-        field_name="start_date", lookup_expr="year", label="年度（按开班日期）"
-    )
+    organization = IdFilter(method="filter_organization", label="组织ID（含全部下级）")
+    year = YearFilter(field_name="start_date", lookup_expr="year", label="年度（按开班日期）")
     search = django_filters.CharFilter(field_name="name", lookup_expr="contains", label="名称包含")
 
     class Meta:
@@ -63,7 +62,7 @@ class TrainingClassFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet
 
 
 class TeachingSiteFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
-    organization = django_filters.NumberFilter(method="filter_organization", label="组织ID（含全部下级）")
+    organization = IdFilter(method="filter_organization", label="组织ID（含全部下级）")
     kind = django_filters.ChoiceFilter(choices=SiteKind.choices, label="类型")
     is_active = django_filters.BooleanFilter(label="启用")
     search = django_filters.CharFilter(field_name="name", lookup_expr="contains", label="名称包含")
@@ -74,7 +73,7 @@ class TeachingSiteFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet)
 
 
 class EducationBaseFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
-    organization = django_filters.NumberFilter(method="filter_organization", label="组织ID（含全部下级）")
+    organization = IdFilter(method="filter_organization", label="组织ID（含全部下级）")
     is_active = django_filters.BooleanFilter(label="启用")
     search = django_filters.CharFilter(field_name="name", lookup_expr="contains", label="名称包含")
 

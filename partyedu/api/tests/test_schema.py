@@ -92,3 +92,61 @@ def test_root_lists_the_lecture_endpoints(client):
     assert body["competitions"].endswith("/api/v1/competitions/")
     assert body["reviewers"].endswith("/api/v1/reviewers/")
     assert body["reviews"].endswith("/api/v1/reviews/")
+
+
+def _generated() -> dict:
+    import json
+
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+
+
+def _response_schema(operation: dict, code: str) -> dict:
+    return operation["responses"][code]["content"]["application/json"]["schema"]
+
+
+def test_every_operation_documents_the_common_errors_in_the_error_shape():
+    schema = _generated()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            takes_input = "requestBody" in operation or any(
+                p["in"] == "query" for p in operation.get("parameters", [])
+            )
+            codes = ["401", "403", "404", "429", *(["400"] if takes_input else [])]
+            for code in codes:
+                assert _response_schema(operation, code) == {"$ref": "#/components/schemas/Error"}, (
+                    method,
+                    path,
+                    code,
+                )
+
+
+def test_competition_rounds_and_entries_are_documented_as_plain_arrays():
+    paths = _generated()["paths"]
+    for path, component in (
+        ("/api/v1/competitions/{id}/rounds/", "Round"),
+        ("/api/v1/competitions/{id}/entries/", "Entry"),
+    ):
+        operation = paths[path]["get"]
+        assert _response_schema(operation, "200") == {
+            "type": "array",
+            "items": {"$ref": f"#/components/schemas/{component}"},
+        }
+        assert not {p["name"] for p in operation["parameters"]} & {"page", "page_size"}
+    for action in ("advance", "assign", "reviewers"):
+        operation = paths[f"/api/v1/rounds/{{id}}/{action}/"]["post"]
+        assert not {p["name"] for p in operation["parameters"]} & {"page", "page_size"}
+
+
+def test_the_panel_is_documented_as_it_is_answered():
+    operation = _generated()["paths"]["/api/v1/rounds/{id}/reviewers/"]["post"]
+    assert _response_schema(operation, "200")["items"] == {"$ref": "#/components/schemas/PanelMember"}
+
+
+def test_fields_that_can_be_empty_are_documented_so():
+    components = _generated()["components"]["schemas"]
+    assert components["Resource"]["properties"]["column_name"]["nullable"] is True
+    method = components["AttendanceRow"]["properties"]["method"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in method["oneOf"]

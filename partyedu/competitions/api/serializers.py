@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from partyedu.api.fields import IdField
 from partyedu.competitions.choices import Aggregation
 from partyedu.competitions.models import Competition, Criterion, Entry, Review, Round
 
@@ -42,7 +43,10 @@ class RoundWriteSerializer(serializers.Serializer):
     aggregation = serializers.ChoiceField(
         choices=Aggregation.choices, default=Aggregation.MEAN, label="计分方法"
     )
-    advance_count = serializers.IntegerField(min_value=1, required=False, allow_null=True, label="晋级名额")
+    # The column is a PositiveIntegerField: 32 bits in PostgreSQL.
+    advance_count = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True, label="晋级名额"
+    )
     advance_min_score = serializers.DecimalField(
         max_digits=7, decimal_places=3, required=False, allow_null=True, label="晋级分数线"
     )
@@ -59,7 +63,7 @@ class CompetitionSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=50), required=False, write_only=True, label="参赛组别"
     )
     rounds = RoundSerializer(many=True, read_only=True)
-    organization = serializers.IntegerField(source="organization_id", label="主办组织ID")
+    organization = IdField(source="organization_id", label="主办组织ID")
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
@@ -85,9 +89,9 @@ class CompetitionSerializer(serializers.ModelSerializer):
 class EntrySerializer(serializers.ModelSerializer):
     lecturer_name = serializers.CharField(source="lecturer.name", read_only=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
-    lecturer = serializers.IntegerField(source="lecturer_id", label="主讲人（党员ID）")
-    organization = serializers.IntegerField(source="organization_id", label="报送组织ID")
-    category = serializers.IntegerField(source="category_id", required=False, allow_null=True, label="组别ID")
+    lecturer = IdField(source="lecturer_id", label="主讲人（党员ID）")
+    organization = IdField(source="organization_id", label="报送组织ID")
+    category = IdField(source="category_id", required=False, allow_null=True, label="组别ID")
 
     class Meta:
         model = Entry
@@ -115,10 +119,15 @@ class ReviewerSerializer(serializers.Serializer):
     organization_name = serializers.CharField()
 
 
+class PanelMemberSerializer(serializers.Serializer):
+    """A judge on a round's panel, as the panel is set."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
 class ReviewersSetSerializer(serializers.Serializer):
-    users = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, label="评委用户ID"
-    )
+    users = serializers.ListField(child=IdField(), allow_empty=False, label="评委用户ID")
 
 
 class AssignmentSerializer(serializers.Serializer):

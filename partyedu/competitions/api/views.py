@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from .serializers import (
     AssignmentSerializer,
     CompetitionSerializer,
     EntrySerializer,
+    PanelMemberSerializer,
     ResultsSerializer,
     ReviewerSerializer,
     ReviewersSetSerializer,
@@ -92,7 +93,7 @@ class CompetitionViewSet(
         request=RoundWriteSerializer,
         responses={201: RoundSerializer, 400: BAD_INPUT},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def rounds(self, request: Request, pk: Any = None) -> Response:
         competition = self.get_object()
         if request.method == "GET":
@@ -111,7 +112,7 @@ class CompetitionViewSet(
         request=EntrySerializer,
         responses={201: EntrySerializer, 400: BAD_INPUT},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def entries(self, request: Request, pk: Any = None) -> Response:
         competition = self.get_object()
         if request.method == "GET":
@@ -136,7 +137,7 @@ class ReviewerListView(APIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Organisers only: a reviewer's own "change" right reaches their assignments, not the panel.
         if not user_scope(request.user, "change", "competitions").paths:
-            return Response({"detail": "您无权执行此操作"}, status=status.HTTP_403_FORBIDDEN)
+            raise exceptions.PermissionDenied(ChangePermission.message)
         return Response(ReviewerSerializer(selectors.reviewer_list(user=request.user), many=True).data)
 
 
@@ -163,9 +164,9 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         summary="设置评委",
         description="把本轮评委设为给定用户（须持有评委角色且在调用者管理范围内）。已提交评分的评委不能移出。",
         request=ReviewersSetSerializer,
-        responses={200: ReviewerSerializer(many=True), 400: BAD_INPUT},
+        responses={200: PanelMemberSerializer(many=True), 400: BAD_INPUT},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)
     def reviewers(self, request: Request, pk: Any = None) -> Response:
         round_ = self.get_object()
         serializer = ReviewersSetSerializer(data=request.data)
@@ -173,7 +174,7 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         services.round_reviewers_set(
             actor=request.user, round_=round_, users=serializer.validated_data["users"]
         )
-        return Response([{"id": u.pk, "username": u.username} for u in selectors.round_panel(round_)])
+        return Response(PanelMemberSerializer(selectors.round_panel(round_), many=True).data)
 
     @extend_schema(
         summary="自动分配评审",
@@ -182,7 +183,7 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         request=None,
         responses={200: AssignmentSerializer(many=True), 400: BAD_INPUT},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)
     def assign(self, request: Request, pk: Any = None) -> Response:
         round_ = self.get_object()
         services.round_assign(actor=request.user, round_=round_)
@@ -212,7 +213,7 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         request=AdvanceSerializer,
         responses={200: EntrySerializer(many=True), 400: BAD_INPUT},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)
     def advance(self, request: Request, pk: Any = None) -> Response:
         serializer = AdvanceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -7,12 +7,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from partyedu.core.years import YEAR_MAX, YEAR_MIN
 from partyedu.learning.models import OnlineResource, ResourceProgress
 
 
 class YearQuerySerializer(serializers.Serializer):
     year = serializers.IntegerField(
-        required=False, min_value=2000, max_value=2100, label="年度", help_text="默认本年度"
+        required=False, min_value=YEAR_MIN, max_value=YEAR_MAX, label="年度", help_text="默认本年度"
     )
 
 
@@ -92,7 +93,7 @@ def progress_data(progress: ResourceProgress | None, duration: int) -> dict[str,
 class ResourceSerializer(serializers.ModelSerializer):
     """An online study resource (视频、音频、课件、文章) and the caller's own progress on it."""
 
-    column_name = serializers.CharField(source="column.name", read_only=True, default=None)
+    column_name = serializers.CharField(source="column.name", read_only=True, default=None, allow_null=True)
     credit_hours = serializers.FloatField(read_only=True)
     progress = serializers.SerializerMethodField(help_text="本人学习进度；非党员本人为 null")
 

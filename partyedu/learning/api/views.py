@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from partyedu.api.permissions import IsAuthenticated
 from partyedu.api.serializers import ErrorSerializer
 from partyedu.core.scope import has_action
+from partyedu.core.years import YEAR_MAX, YEAR_MIN
 from partyedu.learning.filtersets import ResourceFilterSet
 from partyedu.learning.models import OnlineResource
 from partyedu.learning.selectors import (
@@ -40,7 +41,9 @@ from .serializers import (
     progress_data,
 )
 
-YEAR_PARAMETER = OpenApiParameter("year", int, description="年度，默认本年度")
+YEAR_PARAMETER = OpenApiParameter(
+    "year", {"type": "integer", "minimum": YEAR_MIN, "maximum": YEAR_MAX}, description="年度，默认本年度"
+)
 
 
 def query_year(request: Request) -> int:

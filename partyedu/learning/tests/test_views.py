@@ -300,6 +300,14 @@ def test_heartbeat_errors_are_json_in_chinese(client: Any, tree: Tree) -> None:
     assert response.status_code == 403 and "党员本人" in response.json()["detail"]
 
 
+def test_heartbeat_with_a_deeply_nested_body_is_400_not_500(client: Any, tree: Tree) -> None:
+    resource = publish(tree.branch_a, "课")
+    client.force_login(link(make_member(tree.branch_a, "学习党员")))
+    url = reverse("learning:resource_heartbeat", args=[resource.pk])
+    response = client.post(url, "[" * 2000 + "]" * 2000, content_type="application/json")
+    assert response.status_code == 400 and "播放位置" in response.json()["detail"]
+
+
 def test_admin_preview_does_not_record_progress(client: Any, tree: Tree) -> None:
     resource = publish(tree.branch_a, "预览课")
     client.force_login(make_user(role="org_admin", org=tree.district_a))

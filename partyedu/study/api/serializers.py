@@ -5,9 +5,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from partyedu.api.fields import IdField
 from partyedu.api.permissions import scope_action
 from partyedu.organizations.models import Organization
 from partyedu.organizations.selectors import organization_choices
+from partyedu.study.choices import AttendanceMethod
 from partyedu.study.models import (
     Activity,
     Attendance,
@@ -71,7 +73,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         help_text="培训班课次时填写；应到名单默认为该班学员；创建后不能修改",
     )
     roster = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IdField(),
         write_only=True,
         required=False,
         label="应到名单",
@@ -79,7 +81,7 @@ class ActivitySerializer(serializers.ModelSerializer):
         "修改时填写即替换原名单",
     )
     invitees = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IdField(),
         write_only=True,
         required=False,
         label="列席人员",
@@ -161,6 +163,10 @@ STATUS_HELP = "出勤情况：present 出席 / late 迟到 / leave 请假 / abse
 
 class AttendanceRowSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text=STATUS_HELP)
+    # Declared: a read-only model field loses ``allow_blank``, and unmarked rows have no method.
+    method = serializers.ChoiceField(
+        choices=AttendanceMethod.choices, allow_blank=True, read_only=True, label="登记方式"
+    )
     member_name = serializers.CharField(source="member.name", read_only=True, label="姓名")
     member_status = serializers.CharField(source="member.status", read_only=True, label="党员状态")
     organization = serializers.IntegerField(
@@ -205,7 +211,7 @@ class AttendanceSheetSerializer(serializers.Serializer):
 
 
 class AttendanceRecordSerializer(serializers.Serializer):
-    member = serializers.IntegerField(help_text="党员ID")
+    member = IdField(help_text="党员ID")
     status = serializers.CharField(
         allow_blank=True,
         help_text="present 出席 / late 迟到 / leave 请假 / absent 缺席 / makeup 补学（登记即确认）/ 空字符串 未登记",

@@ -1,0 +1,129 @@
+"""A small populated tree for API-wide tests (the input limits and the schema fuzzing stage):
+two callers — a city-level administrator and a branch secretary (who also judges the competition,
+from 乙一支部, so the review endpoints have a row to serve) — and one row of each kind the API
+serves, with the ids to address them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from partyedu.core.testing import Tree, make_member, make_tree, make_user
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class Populated:
+    tree: Tree
+    users: dict[str, Any]
+    # Resource name (the first path segment after /api/v1/) → the id of a seeded row. A
+    # "name:method" key gives another row for that method (DELETE takes its own activity).
+    ids: dict[str, int]
+
+    def path_id(self, method: str, path: str) -> int:
+        resource = path.removeprefix("/api/v1/").split("/", 1)[0]
+        return self.ids.get(f"{resource}:{method.lower()}") or self.ids[resource]
+
+
+def populate() -> Populated:
+    from partyedu.accounts.services import api_token_issue, role_assign
+    from partyedu.competitions.models import Review
+    from partyedu.competitions.services import (
+        competition_create,
+        entry_create,
+        round_assign,
+        round_create,
+        round_reviewers_set,
+    )
+    from partyedu.learning.models import OnlineResource
+    from partyedu.lectures.services import lecture_record, lecturer_create
+    from partyedu.study.services import activity_record, attendance_mark
+
+    tree = make_tree()
+    users = {
+        "city_admin": make_user("city_admin", role="org_admin", org=tree.root),
+        "branch_secretary": make_user("branch_secretary", role="branch_admin", org=tree.branch_a),
+    }
+    zhang = make_member(tree.branch_a, "张三")
+    li = make_member(tree.branch_a, "李四")
+    make_member(tree.group_a, "王五")
+    make_member(tree.branch_b, "赵六")
+
+    start = datetime(2026, 3, 6, 14, 30, tzinfo=TZ)
+    activity = activity_record(
+        actor=None,
+        data={
+            "organization": tree.branch_a,
+            "activity_type": "party_lecture",
+            "topic": "学习党章",
+            "start": start,
+            "end": start + timedelta(hours=2),
+        },
+    )
+    attendance_mark(
+        actor=None,
+        activity=activity,
+        records=[{"member": zhang.pk, "status": "present"}, {"member": li.pk, "status": "absent"}],
+    )
+    # DELETE gets an activity of its own, so it cannot take the first one from later requests.
+    disposable = activity_record(
+        actor=None,
+        data={
+            "organization": tree.branch_a,
+            "activity_type": "theme_day",
+            "topic": "主题党日",
+            "start": start + timedelta(days=7),
+            "end": start + timedelta(days=7, hours=2),
+        },
+    )
+    speaker = lecturer_create(actor=None, data={"organization": tree.branch_a, "member": zhang.pk})
+    lecture = lecture_record(
+        actor=None, activity=activity, data={"title": "学习党章", "lecturers": [speaker.pk]}
+    )
+    competition = competition_create(
+        actor=None,
+        data={
+            "title": "优秀党课评选",
+            "organization": tree.root,
+            "criteria": [{"name": "内容", "weight": 60}, {"name": "表达", "weight": 40}],
+        },
+    )
+    round_ = round_create(actor=None, competition=competition, data={"name": "初评", "reviews_per_entry": 1})
+    for title, lecturer in (("党课一", zhang), ("党课二", li)):
+        entry_create(
+            actor=None,
+            competition=competition,
+            data={"title": title, "lecturer": lecturer, "organization": tree.branch_a},
+        )
+    judge = users["branch_secretary"]
+    role_assign(actor=None, user=judge, role_code="reviewer", organization=tree.branch_b)
+    round_reviewers_set(actor=None, round_=round_, users=[judge])
+    round_assign(actor=None, round_=round_)
+    resource = OnlineResource.objects.create(
+        organization=tree.root, title="学习资源", kind="article", body="正文", duration_seconds=600
+    )
+    ids = {
+        "activities": activity.pk,
+        "activities:delete": disposable.pk,
+        "members": zhang.pk,
+        "organizations": tree.branch_a.pk,
+        "competitions": competition.pk,
+        "rounds": round_.pk,
+        "lecturers": speaker.pk,
+        "lectures": lecture.pk,
+        "resources": resource.pk,
+        "reviews": Review.objects.filter(reviewer=judge).values_list("pk", flat=True)[0],
+        # /auth/tokens/{id}/: a token of city_admin that is not the one the stage signs in with.
+        "auth": api_token_issue(user=users["city_admin"], name="fuzz target")[0].pk,
+    }
+    return Populated(tree, users, ids)
+
+
+@pytest.fixture
+def populated(db: Any) -> Populated:
+    return populate()
