@@ -10,7 +10,7 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from .models import AuditLog
+from .models import AuditLog, Job
 from .scope import has_action
 
 
@@ -43,3 +43,26 @@ def audit_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[
     if filters.get("success") in (True, False):
         qs = qs.filter(success=filters["success"])
     return qs.order_by("-created_at", "-id")
+
+
+def job_list(*, user: Any) -> QuerySet[Job]:
+    """The jobs a person started, newest first. Jobs belong to their starter, not to an
+    organisation: nobody else sees their progress or their files."""
+    if not getattr(user, "is_authenticated", False):
+        return Job.objects.none()
+    return Job.objects.filter(created_by=user).order_by("-created_at")
+
+
+def job_get(*, user: Any, pk: Any) -> Job:
+    """One of the person's jobs (Http404 for anyone else's). A job whose worker has died is put
+    back in the queue or failed here too, so its page never shows "running" forever."""
+    from django.http import Http404
+
+    from .jobs import jobs_reap
+
+    job = job_list(user=user).filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    if not job.finished and jobs_reap(job_ids=[job.pk]):
+        job.refresh_from_db()
+    return job

@@ -253,3 +253,37 @@ class ImportFlow:
             return self._render(request, ImportUploadForm(), report=report)
         self._remember(request, token, entry)
         return self._render(request, ImportUploadForm(), report=report, token=token, filename=upload.name)
+
+
+# --- Background jobs ----------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, selectors.job_list(user=request.user), per_page=20)
+    return render(request, "core/job_list.html", {"page_obj": page})
+
+
+@require_GET
+@login_required
+def job_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    """The progress page; while the job runs, HTMX asks for the progress fragment every second."""
+    job = selectors.job_get(user=request.user, pk=pk)
+    template = "core/_job_progress.html" if is_htmx_partial(request) else "core/job_detail.html"
+    return render(request, template, {"job": job, "back_url": job.params.get("back_url", "")})
+
+
+@require_GET
+@login_required
+def job_download(request: HttpRequest, pk: Any) -> HttpResponse:
+    from django.http import FileResponse, Http404
+
+    job = selectors.job_get(user=request.user, pk=pk)
+    if not job.finished or not job.result_file:
+        raise Http404
+    response = FileResponse(
+        job.result_file.open("rb"), as_attachment=True, filename=PurePath(job.result_file.name).name
+    )
+    response["Cache-Control"] = "no-store"
+    return response
