@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与权限")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (login audit hooks)
+        from . import housekeeping, signals  # noqa: F401  (nightly cleaning, login audit hooks)

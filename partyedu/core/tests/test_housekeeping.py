@@ -59,3 +59,18 @@ def test_unconfirmed_import_uploads_are_deleted_after_a_day(monkeypatch):
 
     assert abandoned_import_uploads() == 1
     assert default_storage.exists(kept) and not default_storage.exists(stale)
+
+
+def test_api_tokens_ended_a_month_ago_are_deleted_and_others_kept():
+    from partyedu.accounts.models import ApiToken
+    from partyedu.accounts.services import api_token_issue
+    from partyedu.core.testing import make_user
+
+    user = make_user("holder")
+    live, _key = api_token_issue(user=user)
+    old, _key = api_token_issue(user=user)
+    ApiToken.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=40))
+
+    call_command("housekeeping", stdout=StringIO())
+
+    assert list(ApiToken.objects.values_list("pk", flat=True)) == [live.pk]
