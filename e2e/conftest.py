@@ -55,8 +55,10 @@ def page(browser, live_server) -> Iterator[object]:
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
+    refused = _watch_policy_violations(page)
     yield page
     context.close()
+    assert refused == [], "the Content-Security-Policy refused something on these pages"
 
 
 @pytest.fixture
@@ -66,8 +68,28 @@ def desktop_page(browser, live_server) -> Iterator[object]:
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
+    refused = _watch_policy_violations(page)
     yield page
     context.close()
+    assert refused == [], "the Content-Security-Policy refused something on these pages"
+
+
+def _watch_policy_violations(page: object) -> list[str]:
+    """Messages of anything the Content-Security-Policy refused (an inline script, a handler, an
+    outside address): every page must work under the policy, so a test that saw one fails."""
+    refused: list[str] = []
+
+    def on_console(message: object) -> None:
+        text = message.text  # type: ignore[attr-defined]
+        # Redoc's bundle asks for its vendor's logo from the internet; the policy refusing that
+        # request is the point (nothing leaves the intranet), so it is the one refusal expected.
+        if "cdn.redoc.ly" in text:
+            return
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            refused.append(text)
+
+    page.on("console", on_console)  # type: ignore[attr-defined]
+    return refused
 
 
 def screenshot(page: object, name: str) -> Path:
