@@ -236,6 +236,8 @@ STORAGES = {
 # Largest spreadsheet accepted by imports.
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 10) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
+# Files of more rows are checked and imported as background jobs with a progress page.
+IMPORT_JOB_MIN_ROWS = env_int("IMPORT_JOB_MIN_ROWS", 2_000)
 # What an xlsx may expand to, and how many cells its sheet rectangle may hold (A1 to the furthest
 # cell): both are checked before parsing, so a hostile file is refused in milliseconds.
 IMPORT_MAX_XLSX_EXPANDED_BYTES = env_int("IMPORT_MAX_XLSX_EXPANDED_MB", 64) * 1024 * 1024
@@ -250,6 +252,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies are measured for nesting depth before parsing (a deep body is 400, not 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "partyedu.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "partyedu.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -266,43 +274,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-}
-
-# --- Response headers ------------------------------------------------------------------------------
-# Scripts only from this site and never inline (every script is a file under static/), no plugins,
-# no framing, forms post only here. Inline style attributes stay allowed: Bootstrap and HTMX use them.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "blob:"],
-        "font-src": ["'self'", "data:"],
-        "media-src": ["'self'", "blob:"],
-        "worker-src": ["'self'", "blob:"],
-        "connect-src": ["'self'"],
-    # JSON bodies are measured for nesting depth before parsing (a deep body is 400, not 500).
-    "DEFAULT_PARSER_CLASSES": [
-        "partyedu.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
-        "object-src": ["'none'"],
-        "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-    }
-}
-# Browser features the platform never uses are switched off for it and anything it embeds.
-PERMISSIONS_POLICY = (
-    "accelerometer=(), autoplay=(self), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
-    "magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
-)
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
     # The error answers every operation can give (401/403/404/429, 400 with input) in our shape.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -331,6 +302,37 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("JOB_REAP_SECONDS", 60)),
     },
     "housekeeping": {"task": "partyedu.core.tasks.housekeeping_task", "schedule": 24 * 3600.0},
+}
+
+# --- Response headers ------------------------------------------------------------------------------
+# Scripts only from this site and never inline (every script is a file under static/), no plugins,
+# no framing, forms post only here. Inline style attributes stay allowed: Bootstrap and HTMX use them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features the platform never uses are switched off for it and anything it embeds.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(self), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 

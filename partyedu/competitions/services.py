@@ -173,7 +173,7 @@ def competition_create(*, actor: Any, data: dict[str, Any]) -> Competition:
     categories = [str(c).strip() for c in data.get("categories") or [] if str(c).strip()]
     if len(set(categories)) != len(categories):
         raise ValidationError({"categories": ["组别名称重复"]})
-    competition = Competition.objects.create(
+    competition = Competition(
         organization=org,
         title=title[:200],
         year=year,
