@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "partyedu.core"
     label = "core"
     verbose_name = _("平台基础")
+
+    def ready(self) -> None:
+        from . import housekeeping, import_jobs  # noqa: F401  (nightly steps, import job kinds)

@@ -358,6 +358,18 @@ def _decode_csv(data: bytes) -> str:
     raise ImportFileError("无法识别CSV文件的编码，请另存为UTF-8编码的CSV")
 
 
+def estimate_rows(data: bytes, filename: str) -> int:
+    """Roughly how many rows a file holds, without parsing it: the last row an xlsx sheet reaches,
+    or the lines of a csv. Decides whether an import runs as a background job; a file that will
+    be refused anyway counts as small, so that its message comes at once."""
+    if data.startswith(XLSX_MAGIC):
+        try:
+            return check_xlsx(data)
+        except XlsxRefused:
+            return 0
+    return data.count(b"\n")
+
+
 def normalize_header(value: Any) -> str:
     text = re.sub(r"\s+", "", cell_text(value)).lstrip("\ufeff")
     for suffix in ("（必填）", "(必填)", "*", "＊"):

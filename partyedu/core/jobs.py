@@ -51,18 +51,20 @@ class JobKind:
     label: str
     run: Callable[..., dict[str, Any] | None]
     max_attempts: int = 2
+    # A template that shows a finished job's result on its page (with the job as ``job``).
+    result_template: str = ""
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
 def job_kind(
-    name: str, label: str, *, max_attempts: int = 2
+    name: str, label: str, *, max_attempts: int = 2, result_template: str = ""
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``function(job=Job, progress=Progress) -> dict | None`` as the work of ``name``."""
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        _KINDS[name] = JobKind(name, label, function, max_attempts)
+        _KINDS[name] = JobKind(name, label, function, max_attempts, result_template)
         return function
 
     return register

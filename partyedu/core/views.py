@@ -9,6 +9,7 @@ from functools import wraps
 from pathlib import PurePath
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -196,12 +197,32 @@ class ImportFlow:
         }
         return render(request, "core/import.html", context)
 
+    def _enqueue(self, request: HttpRequest, entry: dict[str, Any], token: str, *, kind: str) -> Any:
+        from .jobs import job_enqueue
+
+        verb = "检查" if kind == "core.import_check" else "导入"
+        return job_enqueue(
+            actor=request.user,
+            kind=kind,
+            label=f"{self.title}：{verb}“{entry['filename']}”",
+            key=f"{kind}:{token}",
+            params={
+                "runner": f"{self.run.__module__}.{self.run.__qualname__}",
+                "name": entry["name"],
+                "filename": entry["filename"],
+                "token": token,
+                "import_url": request.path,
+                "done_url": self.done_url,
+                "back_url": self.back_url,
+            },
+        )
+
     def _run(self, request: HttpRequest, entry: dict[str, Any], *, dry_run: bool) -> Any:
         with default_storage.open(entry["name"], "rb") as handle:
             return self.run(actor=request.user, file=handle, filename=entry["filename"], dry_run=dry_run)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from partyedu.core.importing import ImportFileError
+        from partyedu.core.importing import ImportFileError, estimate_rows
 
         if request.method != "POST":
             return self._render(request, ImportUploadForm())
@@ -216,6 +237,13 @@ class ImportFlow:
                 self._forget(request, token)
                 messages.info(request, _("已取消导入"))
                 return redirect(request.path)
+            if entry.get("large"):
+                # The file stays for the job, which deletes it when done.
+                pending = self._pending(request)
+                pending.pop(token, None)
+                request.session[PENDING_IMPORTS] = pending
+                job = self._enqueue(request, entry, token, kind="core.import_commit")
+                return redirect("core:job_detail", pk=job.pk)
             try:
                 report = self._run(request, entry, dry_run=False)
             except ImportFileError as exc:
@@ -240,8 +268,15 @@ class ImportFlow:
         upload = form.cleaned_data["file"]
         extension = PurePath(upload.name).suffix.lower().lstrip(".")
         token = secrets.token_urlsafe(24)
-        name = default_storage.save(f"imports/{token}.{extension}", ContentFile(upload.read()))
+        content = upload.read()
+        name = default_storage.save(f"imports/{token}.{extension}", ContentFile(content))
         entry = {"kind": self.kind, "name": name, "filename": upload.name, "user": request.user.pk}
+        if estimate_rows(content, upload.name) > settings.IMPORT_JOB_MIN_ROWS:
+            # A large file is checked in the background; its page offers the confirmation.
+            entry["large"] = True
+            self._remember(request, token, entry)
+            job = self._enqueue(request, entry, token, kind="core.import_check")
+            return redirect("core:job_detail", pk=job.pk)
         try:
             report = self._run(request, entry, dry_run=True)
         except ImportFileError as exc:
@@ -269,9 +304,17 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def job_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     """The progress page; while the job runs, HTMX asks for the progress fragment every second."""
+    from .jobs import registered_kinds
+
     job = selectors.job_get(user=request.user, pk=pk)
+    kind = registered_kinds().get(job.kind)
+    context = {
+        "job": job,
+        "back_url": job.params.get("back_url", ""),
+        "result_template": kind.result_template if kind else "",
+    }
     template = "core/_job_progress.html" if is_htmx_partial(request) else "core/job_detail.html"
-    return render(request, template, {"job": job, "back_url": job.params.get("back_url", "")})
+    return render(request, template, context)
 
 
 @require_GET

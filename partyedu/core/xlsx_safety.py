@@ -179,9 +179,10 @@ def _limits() -> tuple[int, int, int]:
     )
 
 
-def check_xlsx(data: bytes) -> None:
+def check_xlsx(data: bytes) -> int:
     """Raise XlsxRefused unless ``data`` is a zip whose parts expand within the limits and whose
-    worksheets stay within the row and cell limits."""
+    worksheets stay within the row and cell limits. Returns the last row any worksheet reaches
+    (an upper bound of the rows an import will read, known before parsing)."""
     expanded_limit, row_limit, cell_limit = _limits()
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -198,6 +199,7 @@ def check_xlsx(data: bytes) -> None:
     if sum(member.file_size for member in members) > expanded_limit:
         raise too_big
     budget = expanded_limit
+    reach = 0
     for member in members:
         is_sheet = member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")
         extent = Extent(row_limit, cell_limit)
@@ -220,6 +222,8 @@ def check_xlsx(data: bytes) -> None:
                 carry = carry[-KEEP_OF_LONG_TAG:]
         if is_sheet and carry:
             extent.scan(carry)
+        reach = max(reach, extent.rows)
+    return reach
 
 
 def _inflate(data: bytes, member: zipfile.ZipInfo) -> Iterator[bytes]:

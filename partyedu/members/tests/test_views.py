@@ -540,3 +540,61 @@ def test_import_token_is_bound_to_the_session(client: Any, tree: Tree) -> None:
     response = client.post(reverse("members:import"), {"token": token, "confirm": "1"}, follow=True)
     assert "待导入的文件已失效" in response.content.decode()
     assert not Member.objects.filter(name="会话党员").exists()
+
+
+def _new_members(count: int, tree: Tree) -> list[dict[str, str]]:
+    return [
+        {
+            "姓名": f"批量党员{i}",
+            "身份证号": valid_id_number(),
+            "所在党组织代码": tree.branch_a.code,
+            "党员状态": "正式党员",
+            "出生日期": "1980-01-01",
+        }
+        for i in range(count)
+    ]
+
+
+@needs_import_pipeline
+def test_a_large_import_is_checked_and_imported_as_background_jobs(
+    client: Any, tree: Tree, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.IMPORT_JOB_MIN_ROWS = 2
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    csv = _member_csv(client, _new_members(3, tree))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("members:import"), {"file": _csv_upload(csv)})
+    check_page = client.get(response["Location"]).content.decode()
+
+    assert response["Location"].startswith("/jobs/")
+    assert "检查通过：共3行，将新增3条" in check_page and 'name="confirm"' in check_page
+    assert not Member.objects.filter(name__startswith="批量党员").exists()
+    token = next(iter(client.session["pending_imports"]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("members:import"), {"token": token, "confirm": "1"})
+    done_page = client.get(response["Location"]).content.decode()
+
+    assert "导入完成：共3行，新增3条" in done_page
+    assert Member.objects.filter(name__startswith="批量党员").count() == 3
+    assert default_storage.listdir("imports")[1] == []
+
+
+@needs_import_pipeline
+def test_a_large_import_with_errors_lists_them_on_the_job_page_and_keeps_no_file(
+    client: Any, tree: Tree, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.IMPORT_JOB_MIN_ROWS = 2
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    rows = _new_members(3, tree)
+    rows[1]["身份证号"] = "123"
+    csv = _member_csv(client, rows)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("members:import"), {"file": _csv_upload(csv)})
+    page = client.get(response["Location"]).content.decode()
+
+    assert "检查发现1个问题" in page and "第3行" in page
+    assert 'name="confirm"' not in page
+    assert default_storage.listdir("imports")[1] == []
