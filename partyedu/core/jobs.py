@@ -20,6 +20,7 @@ same hook pattern by which a lower app reaches work defined higher up.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -270,7 +271,7 @@ def jobs_reap(*, job_ids: list[Any] | None = None) -> int:
                 status=JobStatus.QUEUED, heartbeat_at=None
             )
             if updated:
-                transaction.on_commit(lambda pk=job.pk: dispatch(pk))
+                transaction.on_commit(functools.partial(dispatch, job.pk))
         handled += updated
     return handled
 

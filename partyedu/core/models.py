@@ -20,7 +20,7 @@ class CleanTextMixin:
     imports — refuses them with the field named, whatever model it writes."""
 
     def clean_fields(self, exclude: Any = None) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, Any] = {}
         try:
             super().clean_fields(exclude)  # type: ignore[misc]
         except ValidationError as exc:
