@@ -424,6 +424,59 @@ def bench_marking(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def bench_requirement(args: argparse.Namespace) -> dict[str, Any]:
+    """An hour requirement change at the root, as city_admin through the service: the root's
+    general hours raised by 8, then set back. Timed apart: the request (the rule saved and audited,
+    the recount queued) and the recount job (``learning.requirement_recount``, set-based, run here
+    instead of by a worker); then the same values saved again (a no-op)."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from partyedu.core import jobs
+    from partyedu.learning.selectors import rule_for_path
+    from partyedu.learning.services import hour_requirement_set
+    from partyedu.organizations.models import Organization
+
+    root = Organization.objects.filter(parent__isnull=True).order_by("path").first()
+    assert root is not None
+    actor = get_user_model().objects.get(username="city_admin")
+    general = rule_for_path(root.path).general_hours
+    reverse("learning:requirement_list")  # the URLs loaded, as in a running server
+    queued: list[Any] = []
+    dispatch = jobs.dispatch
+    jobs.dispatch = queued.append  # type: ignore[assignment]
+    out: dict[str, Any] = {"members": root.member_count, "changes": []}
+    try:
+        for hours in (general + 8, general):
+            queued.clear()
+            started = time.perf_counter()
+            hour_requirement_set(actor=actor, organization=root, data={"general_hours": hours})
+            request_s = time.perf_counter() - started
+            started = time.perf_counter()
+            results = [jobs.run_job(pk) for pk in queued]
+            job_s = time.perf_counter() - started
+            job = results[0] if results else None
+            if job is None or job.status != "succeeded":
+                raise RuntimeError(f"recount job: {job and job.error}")
+            out["changes"].append(
+                {
+                    "general_hours": str(hours),
+                    "request_ms": round(request_s * 1000, 1),
+                    "job_s": round(job_s, 2),
+                    "members_changed": job.result["members_changed"],
+                    "completions_changed": job.result["completions_changed"],
+                }
+            )
+        queued.clear()
+        started = time.perf_counter()
+        change = hour_requirement_set(actor=actor, organization=root, data={"general_hours": general})
+        out["unchanged_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        assert not change.changed and not queued
+    finally:
+        jobs.dispatch = dispatch  # type: ignore[assignment]
+    return out
+
+
 def bench_verify(args: argparse.Namespace) -> dict[str, Any]:
     """The whole ledger and every summary against a recomputation from the sources (the
     ``rebuild_learning_hours`` check), after the marking benchmark has changed them."""
@@ -790,6 +843,29 @@ def result_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 verdict(growth["pass"]),
             )
         )
+    requirement = results.get("requirement")
+    if requirement:
+        for change in requirement["changes"]:
+            rows.append(
+                (
+                    f"(i) requirement change at the root (request) — general hours to {change['general_hours']}",
+                    f"{change['request_ms']:.0f} ms",
+                    "",
+                    "",
+                )
+            )
+            rows.append(
+                (
+                    f"    requirement change at the root (job) — {change['members_changed']:,} of "
+                    f"{requirement['members']:,} members' requirement, {change['completions_changed']:,} completions",
+                    f"{change['job_s']:.1f} s",
+                    "",
+                    "",
+                )
+            )
+        rows.append(
+            ("    the same values saved again (no-op)", f"{requirement['unchanged_ms']:.1f} ms", "", "")
+        )
     verify = results.get("verify")
     if verify:
         verify["pass"] = verify["differences"] == 0
@@ -875,7 +951,11 @@ def main(argv: list[str] | None = None) -> int:
         results["environment"] = environment()
         benches: list[tuple[str, str, Any]] = [("api", "b/c", bench_api)]
         if args.study:
-            benches += [("summary", "e", bench_summary), ("marking", "f", bench_marking)]
+            benches += [
+                ("summary", "e", bench_summary),
+                ("marking", "f", bench_marking),
+                ("requirement", "i", bench_requirement),
+            ]
             if growth is not None:
                 benches.append(("growth", "g", lambda a: growth.measure(os.environ["DATABASE_URL"])))
             if args.verify:

@@ -6,3 +6,7 @@ class LearningConfig(AppConfig):
     name = "partyedu.learning"
     label = "learning"
     verbose_name = _("学时与网上学习")
+
+    def ready(self) -> None:
+        # Background job kinds (the recount after an hour requirement changed).
+        from . import jobs  # noqa: F401

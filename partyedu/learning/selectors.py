@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -546,6 +547,31 @@ def _required_case(rule: Rule) -> Case:
         default=hours(requirement_of(status=MemberStatus.FULL, categories=(), is_exempt=False, rule=rule)),
         output_field=DecimalField(max_digits=5, decimal_places=1),
     )
+
+
+def _needs_case(rule: Rule) -> Case:
+    """Whether the member's requirement includes at least one concentrated training (cadres,
+    when the rule says so)."""
+    cadre = requirement_of(status=MemberStatus.FULL, categories=CADRE_CATEGORIES, is_exempt=False, rule=rule)
+    cadre_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.COMMITTEE)
+    return Case(
+        When(~Q(status__in=STATUSES_WITH_REQUIREMENT) | Q(is_exempt=True), then=Value(False)),
+        When(status=MemberStatus.CANDIDATE, then=Value(False)),
+        When(cadre_q, then=Value(cadre.needs_concentrated)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def requirement_annotations(rules: list[Rule]) -> dict[str, Any]:
+    """The requirement of each member of a subtree as SQL expressions on ``Member`` (``rq_group``,
+    ``rq_hours``, ``rq_needs``): the rules of ``requirement_of``, the nearest of ``rules`` (as
+    ``rules_in_subtree`` gives them) chosen for each member by ``CASE`` on its path."""
+    return {
+        "rq_group": _by_rule(rules, _group_case, CharField()),
+        "rq_hours": _by_rule(rules, _required_case, DecimalField(max_digits=5, decimal_places=1)),
+        "rq_needs": _by_rule(rules, _needs_case, BooleanField()),
+    }
 
 
 def _by_rule(rules: list[Rule], build: Any, output_field: Any) -> Any:

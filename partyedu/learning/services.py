@@ -36,6 +36,7 @@ from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.bulk import adapt, insert_plain
 from partyedu.core.choices import AuditAction
 from partyedu.core.exporting import ExportColumn, XlsxExport
+from partyedu.core.models import Job
 from partyedu.core.scope import path_in, role_paths, subtree_q, user_scope
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_of_user
@@ -43,6 +44,7 @@ from partyedu.organizations.models import SEGMENT_WIDTH, Organization
 
 from .choices import MEDIA_KINDS, HourKind, RequirementGroup, ResourceKind, SourceType
 from .conversion import activity_hours, hour_kind
+from .jobs import requirement_recount_enqueue, requirement_recount_unfinished
 from .media import duration_seconds_of, media_duration, stored_duration
 from .models import (
     Column,
@@ -567,14 +569,25 @@ MEMBER_STATE_FIELDS = ("id", "organization_id", "org_path", "status", "categorie
 
 
 def _lock_members(member_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """Lock the members' rows in id order and read what their requirement depends on. Every
-    writer of a member's summaries holds this lock, so their read–compute–write cannot interleave."""
+    """Lock the members' rows in id order and read what their requirement depends on, then lock
+    their requirement states (in the same order). Every writer of a member's summaries holds these
+    locks, so their read–compute–write cannot interleave; the requirement recount after a rule
+    change (``recount.py``), which must not hold members for its duration, takes only the
+    states' locks, batch by batch, before it touches a member's summaries."""
     ids = sorted(set(member_ids))
     if not ids:
         return []
-    return list(
+    members = list(
         Member.objects.select_for_update().filter(pk__in=ids).order_by("pk").values(*MEMBER_STATE_FIELDS)
     )
+    if connection.features.has_select_for_update:
+        list(
+            MemberRequirement.objects.select_for_update()
+            .filter(member_id__in=ids)
+            .order_by("member_id")
+            .values_list("member_id", flat=True)
+        )
+    return members
 
 
 def _state_tuple(state: MemberRequirement | None) -> tuple[Any, ...] | None:
@@ -824,14 +837,6 @@ def learning_org_moved(*, old_parent_path: str, new_parent_path: str, organizati
     _apply_org_deltas(counts, completions)
 
 
-def _refresh_subtree(path: str) -> RebuildReport:
-    """Recount a subtree after its rule changed: members' states and flags recomputed and written
-    in bulk, the subtree's counts recomputed, and the difference applied to the ancestors."""
-    report = RebuildReport(applied=True)
-    _rebuild_requirements(report, path=path)
-    return report
-
-
 # --- hour requirements ----------------------------------------------------------------------------
 
 REQUIREMENT_FIELDS = (
@@ -845,34 +850,58 @@ REQUIREMENT_FIELDS = (
 
 @dataclass(frozen=True)
 class RuleChange:
-    """A subtree's rule set or removed, and what that changed for its members: how many are now
-    counted under another requirement (group or hours), and how many member-years changed between
-    达标 and 未达标. Both come from the recount the change runs anyway."""
+    """A subtree's rule set or removed. ``changed``: the rule differs from what was stored (saving
+    the same values again changes nothing). ``job``: the recount of the subtree's members
+    (``learning.requirement_recount``, queued to start once the change commits), when the change
+    can alter any member's requirement — not when only the daily online cap changed, or when the
+    rule's hours equal those it replaces; saving unchanged values returns the starter's recount
+    still under way, if any."""
 
     requirement: HourRequirement | None
-    members_changed: int
-    completions_changed: int
+    changed: bool
+    job: Job | None
 
 
-def _rule_change(requirement: HourRequirement | None, report: RebuildReport) -> RuleChange:
-    return RuleChange(
-        requirement=requirement,
-        members_changed=report.requirement_states,
-        completions_changed=report.completion_flags,
+def _requirement_values(rule: Any) -> tuple[Any, ...]:
+    """What members' requirements depend on (not the daily online cap)."""
+    return (
+        Decimal(rule.general_hours),
+        Decimal(rule.cadre_hours),
+        bool(rule.cadre_needs_concentrated),
+        Decimal(rule.candidate_hours),
     )
+
+
+def _same_values(requirement: HourRequirement, data: dict[str, Any]) -> bool:
+    """Whether ``data`` (form or API values) equals what the rule holds."""
+    for name, value in data.items():
+        model_field: Any = HourRequirement._meta.get_field(name)
+        try:
+            if model_field.to_python(value) != getattr(requirement, name):
+                return False
+        except ValidationError:
+            return False
+    return True
 
 
 @transaction.atomic
 def hour_requirement_set(*, actor: Any, organization: Organization, data: dict[str, Any]) -> RuleChange:
-    """Set the hour requirement of an organisation's subtree (overriding any rule above it), and
-    recount its members' completion under the new rule."""
+    """Set the hour requirement of an organisation's subtree (overriding any rule above it) and
+    queue the recount of its members under the new rule; it runs after commit, outside this
+    transaction (``recount.requirements_recount``). Saving the values already stored is a no-op."""
     _require_learning_scope(actor, "change", organization.path)
     _require_policy(actor, organization.path)
     unknown = [name for name in data if name not in REQUIREMENT_FIELDS]
     if unknown:
         raise ValidationError({name: ["该字段不能在此修改"] for name in unknown})
     requirement = HourRequirement.objects.select_for_update().filter(organization=organization).first()
+    if requirement is not None and _same_values(requirement, data):
+        # Saved again as it is (a double submit): nothing to write, audit or recount.
+        return RuleChange(
+            requirement, False, requirement_recount_unfinished(actor=actor, organization=organization)
+        )
     before = snapshot(requirement, REQUIREMENT_FIELDS) if requirement else {}
+    in_force = _requirement_values(rule_for_path(organization.path))
     requirement = requirement or HourRequirement(organization=organization)
     for name, value in data.items():
         setattr(requirement, name, value)
@@ -887,24 +916,31 @@ def hour_requirement_set(*, actor: Any, organization: Organization, data: dict[s
     if errors:
         raise ValidationError(errors)
     requirement.full_clean()
-    requirement.save()
+    for name in ("general_hours", "cadre_hours", "candidate_hours"):
+        # As stored (one decimal): the audit's diff then names only the fields that changed.
+        setattr(requirement, name, Decimal(getattr(requirement, name)).quantize(Decimal("0.1")))
     changes = diff(before, snapshot(requirement, REQUIREMENT_FIELDS))
+    requirement.save()
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE if before else AuditAction.CREATE,
         obj=requirement,
         changes=changes,
     )
-    return _rule_change(requirement, _refresh_subtree(organization.path))
+    job = None
+    if _requirement_values(requirement) != in_force:
+        job = requirement_recount_enqueue(actor=actor, organization=organization)
+    return RuleChange(requirement, True, job)
 
 
 @transaction.atomic
 def hour_requirement_delete(*, actor: Any, requirement: HourRequirement) -> RuleChange:
-    """Remove a subtree's own rule: the rule above it (or the defaults) applies again."""
+    """Remove a subtree's own rule: the rule above it (or the defaults) applies again; the recount
+    of its members is queued as for ``hour_requirement_set``."""
     requirement = HourRequirement.objects.select_related("organization").get(pk=requirement.pk)
-    path = requirement.organization.path
-    _require_learning_scope(actor, "delete", path)
-    _require_policy(actor, path)
+    organization = requirement.organization
+    _require_learning_scope(actor, "delete", organization.path)
+    _require_policy(actor, organization.path)
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,
@@ -912,7 +948,10 @@ def hour_requirement_delete(*, actor: Any, requirement: HourRequirement) -> Rule
         changes={"before": snapshot(requirement, REQUIREMENT_FIELDS)},
     )
     requirement.delete()
-    return _rule_change(None, _refresh_subtree(path))
+    job = None
+    if _requirement_values(rule_for_path(organization.path)) != _requirement_values(requirement):
+        job = requirement_recount_enqueue(actor=actor, organization=organization)
+    return RuleChange(None, True, job)
 
 
 # --- manual records -------------------------------------------------------------------------------
@@ -1420,7 +1459,7 @@ class RebuildReport:
     year_hours: int = 0  # MemberYearHours rows that differ from the ledger
     requirements: int = 0  # MemberRequirement rows and completion flags that differ
     # The same differences by what they concern: members counted under another requirement, and
-    # member-years whose completion flag changed (a rule change reports them to its author).
+    # member-years whose completion flag changed.
     requirement_states: int = 0
     completion_flags: int = 0
     summaries: int = 0  # OrgRequirementCounts / OrgYearCompletion rows that differ

@@ -285,15 +285,21 @@ def _require_policy_role(user: Any) -> None:
         raise PermissionDenied(_("学时要求由组织部门（组织部/工委管理员）设定"))
 
 
-def _rule_change_message(done: str, change: services.RuleChange) -> str:
-    parts = [done]
-    if change.members_changed:
-        parts.append(_("%(n)d名党员适用的学时要求随之调整") % {"n": change.members_changed})
+def _after_rule_change(request: HttpRequest, done: str, change: services.RuleChange) -> HttpResponse:
+    """To the recount's progress page (its outcome says how many members' requirements and
+    completions changed, and its 返回 leads back to the list), or back to the list when no
+    member's requirement can have changed."""
+    if change.job is not None:
+        if change.changed:
+            messages.success(request, _("%(done)s，正在重新核算下级党员的学时要求") % {"done": done})
+        else:
+            messages.info(request, _("学时要求没有变化，上次修改后的核算仍在进行"))
+        return redirect("core:job_detail", pk=change.job.pk)
+    if change.changed:
+        messages.success(request, _("%(done)s；没有党员适用的学时要求因此改变") % {"done": done})
     else:
-        parts.append(_("没有党员适用的学时要求因此改变"))
-    if change.completions_changed:
-        parts.append(_("%(n)d人次的年度达标情况随之改变") % {"n": change.completions_changed})
-    return "；".join(parts)
+        messages.info(request, _("学时要求没有变化"))
+    return redirect("learning:requirement_list")
 
 
 @action_required("change", APP)
@@ -320,8 +326,7 @@ def requirement_set(request: HttpRequest) -> HttpResponse:
             apply_validation_error(form, exc)
         else:
             done = _("已保存“%(name)s”的学时要求") % {"name": organization.name}
-            messages.success(request, _rule_change_message(done, change))
-            return redirect("learning:requirement_list")
+            return _after_rule_change(request, done, change)
     return render(request, "learning/requirement_form.html", {"form": form})
 
 
@@ -335,8 +340,7 @@ def requirement_delete(request: HttpRequest, pk: int) -> HttpResponse:
         name = requirement.organization.name
         change = services.hour_requirement_delete(actor=request.user, requirement=requirement)
         done = _("已删除“%(name)s”的学时要求") % {"name": name}
-        messages.success(request, _rule_change_message(done, change))
-        return redirect("learning:requirement_list")
+        return _after_rule_change(request, done, change)
     context = {
         "form": form,
         "requirement": requirement,

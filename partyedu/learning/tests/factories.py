@@ -3,11 +3,14 @@ write them call ``learning_hours_sync_attendance`` the same way)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.test import TestCase
 from django.utils import timezone
 
 from partyedu.learning.services import learning_hours_rebuild, learning_hours_sync_attendance
@@ -56,3 +59,11 @@ def attend(
 def assert_ledger_equals_rebuild() -> None:
     report = learning_hours_rebuild(apply=False)
     assert report.differences == 0, report.samples
+
+
+@contextmanager
+def jobs_run() -> Iterator[None]:
+    """Run the background jobs queued inside the block when it ends, as the commit of a request
+    would (tests use the inline job runner): a rule change's recount, for instance."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        yield

@@ -11,18 +11,23 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from partyedu.core.choices import JobStatus
+from partyedu.core.models import Job
 from partyedu.core.testing import ScopedEndpointTests, Tree, make_member, make_user
+from partyedu.learning.jobs import RECOUNT_KIND
 from partyedu.learning.models import HourRequirement, MemberRequirement
 from partyedu.learning.services import hour_requirement_delete, hour_requirement_set
 
-from .factories import assert_ledger_equals_rebuild
+from .factories import assert_ledger_equals_rebuild, jobs_run
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 
 
 def set_rule(org: Any, **values: Any) -> HourRequirement:
-    return hour_requirement_set(actor=None, organization=org, data=values).requirement  # type: ignore[return-value]
+    with jobs_run():
+        change = hour_requirement_set(actor=None, organization=org, data=values)
+    return change.requirement  # type: ignore[return-value]
 
 
 def form_data(org: Any, **values: Any) -> dict[str, Any]:
@@ -145,20 +150,72 @@ def test_form_for_an_organisation_starts_from_the_rule_in_force(client: Any, tre
 def test_setting_a_rule_creates_it_and_recounts_the_members(client: Any, tree: Tree, admin: Any) -> None:
     member = make_member(tree.branch_a, "党员甲")
     client.force_login(admin)
-    response = client.post(reverse("learning:requirement_set"), form_data(tree.branch_a, general_hours=40))
-    assert response.status_code == 302 and response["Location"] == reverse("learning:requirement_list")
+    with jobs_run():
+        response = client.post(
+            reverse("learning:requirement_set"), form_data(tree.branch_a, general_hours=40)
+        )
+    job = Job.objects.get(kind=RECOUNT_KIND)
+    assert response.status_code == 302 and response["Location"] == reverse("core:job_detail", args=[job.pk])
+    assert (job.status, job.created_by) == (JobStatus.SUCCEEDED, admin)
     assert HourRequirement.objects.get(organization=tree.branch_a).general_hours == D("40")
     assert MemberRequirement.objects.get(member=member).required_hours == D("40")
     assert_ledger_equals_rebuild()
 
 
-def test_success_message_says_how_many_members_changed(client: Any, tree: Tree, admin: Any) -> None:
+def test_the_recount_page_says_how_many_members_changed(client: Any, tree: Tree, admin: Any) -> None:
     make_member(tree.branch_a, "党员甲")
     make_member(tree.group_a, "党员乙")
     make_member(tree.branch_b, "别处党员")
     client.force_login(admin)
+    with jobs_run():
+        response = client.post(
+            reverse("learning:requirement_set"), form_data(tree.branch_a, general_hours=40)
+        )
+    assert messages_of(response) == ["已保存“甲一支部”的学时要求，正在重新核算下级党员的学时要求"]
+    html = client.get(response["Location"]).content.decode()
+    assert "已按现行学时要求核算“甲一支部”及下级党员；2名党员适用的学时要求随之调整" in html
+    # 返回 leads back to the requirements
+    assert f'href="{reverse("learning:requirement_list")}"' in html
+
+
+def test_the_rule_is_saved_before_the_recount_runs(client: Any, tree: Tree, admin: Any) -> None:
+    member = make_member(tree.branch_a, "党员甲")
+    client.force_login(admin)
+    # when: the request commits but its job has not run yet
     response = client.post(reverse("learning:requirement_set"), form_data(tree.branch_a, general_hours=40))
-    assert messages_of(response) == ["已保存“甲一支部”的学时要求；2名党员适用的学时要求随之调整"]
+    # then: the rule stands, the members are recounted by the job, which waits in the queue
+    job = Job.objects.get(kind=RECOUNT_KIND)
+    assert response["Location"] == reverse("core:job_detail", args=[job.pk])
+    assert job.status == JobStatus.QUEUED
+    assert job.params == {"organization": tree.branch_a.pk, "back_url": reverse("learning:requirement_list")}
+    assert HourRequirement.objects.get(organization=tree.branch_a).general_hours == D("40")
+    assert MemberRequirement.objects.get(member=member).required_hours == D("32")
+    html = client.get(response["Location"]).content.decode()
+    assert "任务已排队" in html
+
+
+def test_saving_the_same_values_again_changes_nothing(client: Any, tree: Tree, admin: Any) -> None:
+    set_rule(tree.branch_a, general_hours=D("40"))
+    client.force_login(admin)
+    response = client.post(reverse("learning:requirement_set"), form_data(tree.branch_a, general_hours=40))
+    assert response["Location"] == reverse("learning:requirement_list")
+    assert messages_of(response) == ["学时要求没有变化"]
+    assert not Job.objects.filter(created_by=admin).exists()
+
+
+def test_a_double_save_queues_one_recount(client: Any, tree: Tree, admin: Any) -> None:
+    make_member(tree.branch_a, "党员甲")
+    client.force_login(admin)
+    url = reverse("learning:requirement_set")
+    first = client.post(url, form_data(tree.branch_a, general_hours=40))
+    # the same values again while the recount waits: sent to the same job
+    second = client.post(url, form_data(tree.branch_a, general_hours=40))
+    assert second["Location"] == first["Location"]
+    assert messages_of(second)[-1] == "学时要求没有变化，上次修改后的核算仍在进行"
+    # another change while it still waits: that job, which has not read the rules yet, counts it
+    third = client.post(url, form_data(tree.branch_a, general_hours=44))
+    assert third["Location"] == first["Location"]
+    assert Job.objects.filter(kind=RECOUNT_KIND).count() == 1
 
 
 def test_success_message_when_no_member_is_affected(client: Any, tree: Tree, admin: Any) -> None:
@@ -240,12 +297,26 @@ def test_deleting_restores_the_rule_above_and_reports_the_members(
     member = make_member(tree.branch_a, "党员甲")
     rule = set_rule(tree.branch_a, general_hours=D("40"))
     client.force_login(admin)
-    response = client.post(reverse("learning:requirement_delete", args=[rule.pk]), {"confirm": "on"})
-    assert response["Location"] == reverse("learning:requirement_list")
+    with jobs_run():
+        response = client.post(reverse("learning:requirement_delete", args=[rule.pk]), {"confirm": "on"})
+    job = Job.objects.get(kind=RECOUNT_KIND, created_by=admin)
+    assert response["Location"] == reverse("core:job_detail", args=[job.pk])
     assert not HourRequirement.objects.exists()
     assert MemberRequirement.objects.get(member=member).required_hours == D("32")
-    assert messages_of(response) == ["已删除“甲一支部”的学时要求；1名党员适用的学时要求随之调整"]
+    assert messages_of(response) == ["已删除“甲一支部”的学时要求，正在重新核算下级党员的学时要求"]
+    assert job.result["summary"] == "已按现行学时要求核算“甲一支部”及下级党员；1名党员适用的学时要求随之调整"
     assert_ledger_equals_rebuild()
+
+
+def test_deleting_a_rule_equal_to_the_one_above_needs_no_recount(client: Any, tree: Tree, admin: Any) -> None:
+    make_member(tree.branch_a, "党员甲")
+    set_rule(tree.district_a, general_hours=D("40"))
+    rule = set_rule(tree.branch_a, general_hours=D("40"), online_daily_cap_minutes=60)
+    client.force_login(admin)
+    response = client.post(reverse("learning:requirement_delete", args=[rule.pk]), {"confirm": "on"})
+    assert response["Location"] == reverse("learning:requirement_list")
+    assert messages_of(response) == ["已删除“甲一支部”的学时要求；没有党员适用的学时要求因此改变"]
+    assert not Job.objects.filter(created_by=admin).exists()
 
 
 def test_branch_admin_cannot_delete_a_rule(client: Any, tree: Tree) -> None:
@@ -265,7 +336,14 @@ def test_rule_change_counts_members_whose_completion_changed(tree: Tree) -> None
     learning_hours_record_manual(
         actor=None, member=member, year=current_year(), kind="self", hours=D("30"), description="自学"
     )
-    change = hour_requirement_set(actor=None, organization=tree.branch_a, data={"general_hours": D("30")})
-    assert (change.members_changed, change.completions_changed) == (1, 1)
-    change = hour_requirement_delete(actor=None, requirement=change.requirement)  # type: ignore[arg-type]
-    assert (change.requirement, change.members_changed, change.completions_changed) == (None, 1, 1)
+    with jobs_run():
+        change = hour_requirement_set(actor=None, organization=tree.branch_a, data={"general_hours": D("30")})
+    assert change.job is not None
+    change.job.refresh_from_db()
+    assert (change.job.result["members_changed"], change.job.result["completions_changed"]) == (1, 1)
+    assert change.job.result["summary"].endswith("1名党员适用的学时要求随之调整；1人次的年度达标情况随之改变")
+    with jobs_run():
+        change = hour_requirement_delete(actor=None, requirement=change.requirement)  # type: ignore[arg-type]
+    assert change.requirement is None and change.job is not None
+    change.job.refresh_from_db()
+    assert (change.job.result["members_changed"], change.job.result["completions_changed"]) == (1, 1)

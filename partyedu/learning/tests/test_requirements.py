@@ -21,7 +21,7 @@ from partyedu.learning.services import (
 from partyedu.members.models import Member
 from partyedu.members.services import member_update
 
-from .factories import assert_ledger_equals_rebuild, attend, make_activity
+from .factories import assert_ledger_equals_rebuild, attend, jobs_run, make_activity
 
 D = Decimal
 
@@ -232,12 +232,16 @@ def test_member_change_is_counted_after_the_hook(tree, admin, population):
 
 
 def test_a_rule_change_recounts_the_subtree(tree, admin, population):
-    hour_requirement_set(actor=admin, organization=tree.branch_b, data={"general_hours": D(30)})
+    with jobs_run():
+        hour_requirement_set(actor=admin, organization=tree.branch_b, data={"general_hours": D(30)})
     summary = learning_summary(user=admin, organization=tree.root, year=2026)
     assert summary.source == "summary"
     assert summary.completed == 4
     assert_ledger_equals_rebuild()
-    hour_requirement_delete(actor=admin, requirement=HourRequirement.objects.get(organization=tree.branch_b))
+    with jobs_run():
+        hour_requirement_delete(
+            actor=admin, requirement=HourRequirement.objects.get(organization=tree.branch_b)
+        )
     assert learning_summary(user=admin, organization=tree.root, year=2026).completed == 3
     assert_ledger_equals_rebuild()
 
@@ -365,7 +369,8 @@ def test_short_list_export_needs_the_export_action(tree, population):
 
 
 def test_a_rule_without_candidate_hours_moves_candidates_out_of_the_required(tree, admin, population):
-    hour_requirement_set(actor=admin, organization=tree.branch_a, data={"candidate_hours": D(0)})
+    with jobs_run():
+        hour_requirement_set(actor=admin, organization=tree.branch_a, data={"candidate_hours": D(0)})
     summary = learning_summary(user=admin, organization=tree.root, year=2026)
     assert summary.source == "summary"
     assert (summary.required_members, summary.not_required, summary.completed) == (5, 2, 3)

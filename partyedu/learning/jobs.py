@@ -1,0 +1,98 @@
+"""Background work of the learning app: the recount of a subtree's members after its hour
+requirement was set or removed (``learning.requirement_recount``).
+
+The request saves the rule (checks, audit) and queues the job in its transaction; the job starts
+once that commits and counts every member of the subtree under the rule then in force
+(``recount.requirements_recount``: set-based SQL, in short transactions that never lock members).
+The job keeps the organisation's id, never its path (an organisation moved meanwhile is recounted
+where it now is).
+
+One recount per subtree and person at a time, and never one that misses a change: a queued
+recount has not read the rules yet, so a second save returns it (locked until the save commits,
+so that it cannot start before); a running one may have read them already, so a save meanwhile
+queues the next one (keys ``…#2``, ``…#3``). The recount itself runs again when the rules changed
+while it counted. Running it twice is harmless: it writes only differences.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.urls import reverse
+
+from partyedu.core.choices import JobStatus
+from partyedu.core.jobs import JobFailed, Progress, job_enqueue, job_kind
+from partyedu.core.models import Job
+from partyedu.organizations.models import Organization
+
+RECOUNT_KIND = "learning.requirement_recount"
+UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
+# Recounts of one subtree by one person that can be running at once before a save gives up
+# deduplicating (each running one read the rules before the save).
+MAX_KEYS = 20
+
+
+def _key(actor: Any, organization: Organization) -> str:
+    return f"{RECOUNT_KIND}:{organization.pk}:{getattr(actor, 'pk', None) or 0}"
+
+
+def requirement_recount_unfinished(*, actor: Any, organization: Organization) -> Job | None:
+    """The person's recount of the subtree that is queued or running, if any (the newest)."""
+    base = _key(actor, organization)
+    return (
+        Job.objects.filter(Q(key=base) | Q(key__startswith=f"{base}#"), status__in=UNFINISHED)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def requirement_recount_enqueue(*, actor: Any, organization: Organization) -> Job:
+    """Queue the recount of ``organization``'s subtree (call inside the transaction that changed
+    its rule), or return the person's recount of it that is still queued."""
+    base = _key(actor, organization)
+    params = {"organization": organization.pk, "back_url": reverse("learning:requirement_list")}
+    label = f"按学时要求重新核算“{organization.name}”"
+    for n in range(1, MAX_KEYS + 1):
+        key = base if n == 1 else f"{base}#{n}"
+        queued = Job.objects.select_for_update().filter(key=key, status=JobStatus.QUEUED).first()
+        if queued is not None:
+            return queued
+        if not Job.objects.filter(key=key, status=JobStatus.RUNNING).exists():
+            return job_enqueue(actor=actor, kind=RECOUNT_KIND, label=label, params=params, key=key)
+    return job_enqueue(actor=actor, kind=RECOUNT_KIND, label=label, params=params)
+
+
+def recount_summary(name: str, members_changed: int, completions_changed: int) -> str:
+    parts = [f"已按现行学时要求核算“{name}”及下级党员"]
+    if members_changed:
+        parts.append(f"{members_changed}名党员适用的学时要求随之调整")
+    else:
+        parts.append("没有党员适用的学时要求因此改变")
+    if completions_changed:
+        parts.append(f"{completions_changed}人次的年度达标情况随之改变")
+    return "；".join(parts)
+
+
+@job_kind(RECOUNT_KIND, "重新核算学时要求")
+def requirement_recount_job(*, job: Job, progress: Progress) -> dict[str, Any]:
+    from .recount import RecountTally, requirements_recount
+
+    organization = Organization.objects.filter(pk=job.params.get("organization")).first()
+    if organization is None:
+        raise JobFailed("该党组织已不存在，无需核算")
+    # What an interrupted earlier attempt counted: recorded with each batch it committed.
+    done = job.result or {}
+    tally = RecountTally(
+        members_changed=int(done.get("members_changed", 0)),
+        completions_changed=int(done.get("completions_changed", 0)),
+    )
+
+    def record(tally: RecountTally) -> None:
+        Job.objects.filter(pk=job.pk).update(result=tally.as_dict())
+
+    tally = requirements_recount(path=organization.path, tally=tally, progress=progress, on_batch=record)
+    return {
+        **tally.as_dict(),
+        "summary": recount_summary(organization.name, tally.members_changed, tally.completions_changed),
+    }

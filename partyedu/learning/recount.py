@@ -1,0 +1,425 @@
+"""The recount after an hour requirement changed: every member of the subtree counted under the
+rule now in force, in SQL.
+
+A rule change can alter the requirement of every member below it (at a city's root: 100,000
+members, 8,000 organisations), so nothing here loops over members or organisations in Python. The
+subtree's members are taken in batches of ``BATCH_MEMBERS`` consecutive ids, and each batch is one
+short transaction of five statements:
+
+1. lock the batch's ``MemberRequirement`` rows (PostgreSQL; in member id order);
+2. the change of the organisation counts: each member whose requirement changes is −1 at its old
+   organisation and group and +1 at its new one; the sums per organisation are spread to every
+   ancestor by ``GROUP BY`` on the path prefixes (``substr(path, 1, 4·n)``) and added with one
+   ``INSERT … SELECT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` (rows created as needed);
+3. the same for the completions per organisation and year (``MemberYearHours.completed`` before,
+   the requirement met under the new rule after);
+4. ``UPDATE … FROM`` the members' requirement states that differ;
+5. ``UPDATE … FROM`` the completion flags that differ.
+
+The new requirement is ``selectors.requirement_annotations`` — the rules of ``requirement_of`` as
+``CASE`` expressions, the nearest rule of each member chosen by its path — compiled by the ORM
+into each statement. Members whose state is missing or stale in a way a rule cannot explain (an
+active member without a state, a state of a member off the roll: written by a loader that did not
+call the learning hook) go through ``learning_members_changed`` first, as they would have anyway.
+
+Locking: the recount reads members and never locks them, so members' own writes (transfers,
+check-ins) never wait for it. It writes only derived rows and serialises with the ledger by the
+``MemberRequirement`` row, which every writer of a member's summaries locks right after the
+member (``services._lock_members``) and this recount locks first in each batch; both take them
+in member id order, and then ``MemberYearHours`` and the organisation rows, so they cannot
+deadlock on them. A check-in for a member of the batch waits for that batch (≈ 0.2 s), then
+reads the state the batch wrote and applies its own change on top of it. The organisation rows are
+changed by increments, never overwritten, so a concurrent writer's increment to the same row is
+never lost. We chose this over recomputing the subtree's counts from a snapshot and overwriting
+them, which would have to lock every summary row of the subtree for the whole recount to be
+correct. A member whose state appears after step 1 (created meanwhile by a service) was counted
+by its writer under the rule already committed: its old and new values are equal, and the flag
+update compares the row's own current hours (re-read under its lock), so it adds nothing.
+
+Running it again changes nothing (every statement writes only differences), so a job retried
+after a crash, or a second job for the same subtree, is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import F, Max, Q
+from django.db.models.functions import Length
+
+from partyedu.core.scope import PATH_END, subtree_q
+from partyedu.members.models import Member
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+
+from .choices import REQUIRED_GROUPS, RequirementGroup
+from .models import MemberRequirement, MemberYearHours, OrgRequirementCounts, OrgYearCompletion
+from .selectors import EPSILON, Rule, requirement_annotations, rules_in_subtree
+
+# Members per transaction: what a check-in of one of them may wait for (≈ 0.2 s on PostgreSQL).
+BATCH_MEMBERS = 5000
+# A batch that meets a deadlock (with a writer adding to the same organisation rows) is retried.
+BATCH_ATTEMPTS = 3
+# Rule changes committed while a recount runs are picked up by running it again, this often.
+MAX_PASSES = 3
+
+# The count of each requirement group in ``OrgRequirementCounts``.
+GROUP_OF_FIELD = {
+    "general": RequirementGroup.GENERAL.value,
+    "cadre": RequirementGroup.CADRE.value,
+    "candidate": RequirementGroup.CANDIDATE.value,
+    "exempt": RequirementGroup.EXEMPT.value,
+    "not_required": RequirementGroup.NONE.value,
+}
+REQUIRED = tuple(g.value for g in REQUIRED_GROUPS)
+STATE_COLUMNS = (
+    "member_id",
+    "org_id",
+    "new_path",
+    "new_group",
+    "new_hours",
+    "new_needs",
+    "old_org",
+    "old_path",
+    "old_group",
+    "old_hours",
+    "old_needs",
+)
+
+
+@dataclass
+class RecountTally:
+    """What a recount changed: members counted under another requirement (group, hours,
+    condition or organisation) and member-years that moved between 达标 and 未达标."""
+
+    members_changed: int = 0
+    completions_changed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def table(model: Any) -> str:
+    return qn(model._meta.db_table)
+
+
+def _in_list(values: Sequence[str]) -> str:
+    # Choice codes (fixed identifiers of ours, never user input) as SQL literals.
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _range_sql(alias: str, path: str, lo: int, hi: int | None) -> tuple[str, list[Any]]:
+    """The batch's members: in the subtree, active, ids in [lo, hi)."""
+    sql = f"{alias}.{qn('org_path')} >= %s AND {alias}.{qn('org_path')} < %s AND {alias}.{qn('is_active')}"
+    sql += f" AND {alias}.{qn('id')} >= %s"
+    params: list[Any] = [path, path + PATH_END, lo]
+    if hi is not None:
+        sql += f" AND {alias}.{qn('id')} < %s"
+        params.append(hi)
+    return sql, params
+
+
+def _ids_sql(column: str, lo: int, hi: int | None) -> tuple[str, list[Any]]:
+    """The batch's id range on another table's member column (so that its index is used)."""
+    if hi is None:
+        return f"{column} >= %s", [lo]
+    return f"{column} >= %s AND {column} < %s", [lo, hi]
+
+
+def _states_sql(rules: list[Rule], path: str, lo: int, hi: int | None) -> tuple[str, list[Any]]:
+    """``s`` (a subquery): for each member of the batch that has a requirement state, the
+    requirement under ``rules`` (new) beside the stored one (old), with the organisations' paths."""
+    members = Member.objects.filter(subtree_q("org_path", [path]), is_active=True, pk__gte=lo)
+    if hi is not None:
+        members = members.filter(pk__lt=hi)
+    state = "learning_requirement__"
+    qs = (
+        members.filter(**{f"{state}isnull": False})
+        .order_by()
+        .annotate(**requirement_annotations(rules))
+        .annotate(
+            member_id=F("pk"),
+            org_id=F("organization_id"),
+            new_path=F("org_path"),
+            new_group=F("rq_group"),
+            new_hours=F("rq_hours"),
+            new_needs=F("rq_needs"),
+            old_org=F(f"{state}organization_id"),
+            old_path=F(f"{state}organization__path"),
+            old_group=F(f"{state}group"),
+            old_hours=F(f"{state}required_hours"),
+            old_needs=F(f"{state}needs_concentrated"),
+        )
+        .values_list(*STATE_COLUMNS)
+    )
+    sql, params = qs.query.sql_with_params()
+    return f"({sql})", list(params)
+
+
+CHANGED = (
+    "(s.org_id <> s.old_org OR s.new_group <> s.old_group OR s.new_hours <> s.old_hours"
+    " OR s.new_needs <> s.old_needs)"
+)
+
+
+def _met_sql(group: str, hours: str, needs: str, total: str, concentrated: str) -> str:
+    """The requirement (group, hours, needs) met by a year's hours — ``requirement_met`` in SQL
+    (hours have one decimal: a threshold lowered by half a step is exact)."""
+    candidate = RequirementGroup.CANDIDATE.value
+    return (
+        f"({group} IN ({_in_list(REQUIRED)})"
+        f" AND (CASE WHEN {group} = '{candidate}' THEN {concentrated} ELSE {total} END) >= {hours} - {EPSILON}"
+        f" AND (NOT {needs} OR {concentrated} > {EPSILON}))"
+    )
+
+
+def _prefixes_sql(depth: int, fields: Sequence[str], keys: Sequence[str] = ()) -> str:
+    """``up``: the rows of ``direct`` (path, *keys, *fields) summed over every prefix of their
+    path — each organisation's change added to it and to all its ancestors."""
+    levels = ", ".join(f"({n})" for n in range(1, depth + 1))
+    prefix = f"substr(direct.path, 1, lv.n * {SEGMENT_WIDTH})"
+    key_cols = "".join(f", direct.{k}" for k in keys)
+    sums = ", ".join(f"SUM(direct.{f}) AS {f}" for f in fields)
+    return (
+        f"lv (n) AS (VALUES {levels}), "
+        f"up AS (SELECT {prefix} AS prefix{key_cols}, {sums} FROM direct"
+        f" JOIN lv ON lv.n * {SEGMENT_WIDTH} <= length(direct.path) GROUP BY {prefix}{key_cols})"
+    )
+
+
+def _upsert_sql(model: Any, keys: Sequence[str], fields: Sequence[str]) -> str:
+    """Add ``up``'s non-zero changes to the model's rows (created when missing), in organisation
+    order (the order in which they are locked)."""
+    target = table(model)
+    org = table(Organization)
+    columns = ", ".join(qn(c) for c in ("organization_id", *keys, *fields))
+    select = ", ".join(["o.id", *(f"up.{k}" for k in keys), *(f"up.{f}" for f in fields)])
+    nonzero = " OR ".join(f"up.{f} <> 0" for f in fields)
+    conflict = ", ".join(qn(c) for c in ("organization_id", *keys))
+    sets = ", ".join(f"{qn(f)} = {target}.{qn(f)} + excluded.{qn(f)}" for f in fields)
+    order = ", ".join(["o.id", *(f"up.{k}" for k in keys)])
+    return (
+        f"INSERT INTO {target} ({columns}) SELECT {select} FROM up JOIN {org} o ON o.{qn('path')} = up.prefix"
+        f" WHERE {nonzero} ORDER BY {order} ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
+    )
+
+
+COUNT_FIELDS = ("members", *GROUP_OF_FIELD)
+COMPLETION_FIELDS = ("general", "cadre", "candidate")
+
+
+def _count_deltas_sql(states: str, depth: int) -> str:
+    def side(path: str, group: str, sign: str) -> str:
+        flags = ", ".join(
+            f"CASE WHEN {group} = '{GROUP_OF_FIELD[name]}' THEN {sign}1 ELSE 0 END"
+            for name in COUNT_FIELDS[1:]
+        )
+        return f"SELECT {path}, {sign}1, {flags} FROM ch"
+
+    fields = ", ".join(COUNT_FIELDS)
+    sums = ", ".join(f"SUM({f}) AS {f}" for f in COUNT_FIELDS)
+    return (
+        f"WITH s AS {states}, ch AS (SELECT * FROM s WHERE {CHANGED}), "
+        f"d (path, {fields}) AS ({side('new_path', 'new_group', '')} UNION ALL "
+        f"{side('old_path', 'old_group', '-')}), "
+        f"direct AS (SELECT path, {sums} FROM d GROUP BY path), "
+        f"{_prefixes_sql(depth, COUNT_FIELDS)} "
+        f"{_upsert_sql(OrgRequirementCounts, (), COUNT_FIELDS)}"
+    )
+
+
+def _completion_deltas_sql(states: str, depth: int, hour_ids: str) -> str:
+    hours = table(MemberYearHours)
+    met = _met_sql("s.new_group", "s.new_hours", "s.new_needs", "h.total", "h.concentrated")
+
+    def side(path: str, group: str, sign: str, condition: str) -> str:
+        flags = ", ".join(
+            f"CASE WHEN {group} = '{GROUP_OF_FIELD[name]}' THEN {sign}1 ELSE 0 END"
+            for name in COMPLETION_FIELDS
+        )
+        return f"SELECT {path}, year, {flags} FROM hc WHERE {condition}"
+
+    fields = ", ".join(COMPLETION_FIELDS)
+    sums = ", ".join(f"SUM({f}) AS {f}" for f in COMPLETION_FIELDS)
+    return (
+        f"WITH s AS {states}, "
+        # The member-years whose contribution may change: the member's requirement changed, or
+        # whether it is met did.
+        f"hc AS (SELECT s.*, h.{qn('year')} AS year, h.{qn('completed')} AS was_met, {met} AS now_met"
+        f" FROM s JOIN {hours} h ON h.{qn('member_id')} = s.member_id AND {hour_ids}"
+        f" WHERE {CHANGED} OR h.{qn('completed')} <> {met}), "
+        f"d (path, year, {fields}) AS ("
+        f"{side('new_path', 'new_group', '', 'now_met')} UNION ALL "
+        f"{side('old_path', 'old_group', '-', f'was_met AND old_group IN ({_in_list(REQUIRED)})')}), "
+        f"direct AS (SELECT path, year, {sums} FROM d GROUP BY path, year), "
+        f"{_prefixes_sql(depth, COMPLETION_FIELDS, ('year',))} "
+        f"{_upsert_sql(OrgYearCompletion, ('year',), COMPLETION_FIELDS)}"
+    )
+
+
+def _states_update_sql(states: str) -> str:
+    target = table(MemberRequirement)
+    sets = ", ".join(
+        f"{qn(column)} = s.{value}"
+        for column, value in (
+            ("organization_id", "org_id"),
+            ("group", "new_group"),
+            ("required_hours", "new_hours"),
+            ("needs_concentrated", "new_needs"),
+        )
+    )
+    # A plain UPDATE (not WITH … UPDATE): the sqlite3 module counts the rows of statements that
+    # start with INSERT, UPDATE or DELETE only.
+    return (
+        f"UPDATE {target} SET {sets} FROM {states} s"
+        f" WHERE {target}.{qn('member_id')} = s.member_id AND {CHANGED}"
+    )
+
+
+def _flags_update_sql(member_range: str, hour_ids: str) -> str:
+    target = table(MemberYearHours)
+    met = _met_sql(
+        f"r.{qn('group')}",
+        f"r.{qn('required_hours')}",
+        f"r.{qn('needs_concentrated')}",
+        f"{target}.{qn('total')}",
+        f"{target}.{qn('concentrated')}",
+    )
+    # The hours are the row's own (re-read under its lock if a writer changed it meanwhile).
+    return (
+        f"UPDATE {target} SET {qn('completed')} = {met}"
+        f" FROM {table(MemberRequirement)} r JOIN {table(Member)} m ON m.{qn('id')} = r.{qn('member_id')}"
+        f" WHERE r.{qn('member_id')} = {target}.{qn('member_id')} AND {hour_ids} AND {member_range}"
+        f" AND {target}.{qn('completed')} <> {met}"
+    )
+
+
+def _lock_sql(member_range: str) -> str:
+    state = table(MemberRequirement)
+    return (
+        f"SELECT COUNT(*) FROM (SELECT r.{qn('member_id')} FROM {state} r"
+        f" JOIN {table(Member)} m ON m.{qn('id')} = r.{qn('member_id')} WHERE {member_range}"
+        f" ORDER BY r.{qn('member_id')} FOR UPDATE OF r) locked"
+    )
+
+
+def _recount_batch(rules: list[Rule], path: str, depth: int, lo: int, hi: int | None) -> RecountTally:
+    """One batch (members of the subtree with ids in [lo, hi)), inside the caller's transaction."""
+    states, state_params = _states_sql(rules, path, lo, hi)
+    member_range, range_params = _range_sql("m", path, lo, hi)
+    hour_ids, hour_id_params = _ids_sql(f"h.{qn('member_id')}", lo, hi)
+    flag_ids, flag_id_params = _ids_sql(f"{table(MemberYearHours)}.{qn('member_id')}", lo, hi)
+    tally = RecountTally()
+    with connection.cursor() as cursor:
+        if connection.features.has_select_for_update:
+            cursor.execute(_lock_sql(member_range), range_params)
+        # The organisation changes first: they compare the stored states and flags with the new.
+        cursor.execute(_count_deltas_sql(states, depth), state_params)
+        cursor.execute(_completion_deltas_sql(states, depth, hour_ids), [*state_params, *hour_id_params])
+        cursor.execute(_states_update_sql(states), state_params)
+        tally.members_changed = max(cursor.rowcount, 0)
+        cursor.execute(_flags_update_sql(member_range, flag_ids), [*flag_id_params, *range_params])
+        tally.completions_changed = max(cursor.rowcount, 0)
+    return tally
+
+
+def _batch_starts(path: str, size: int) -> list[int]:
+    """The first member id of each batch of ``size`` active members of the subtree (one query:
+    every ``size``-th id by a window function)."""
+    member_range, params = _range_sql("m", path, 0, None)
+    sql = (
+        f"SELECT id FROM (SELECT m.{qn('id')} AS id, ROW_NUMBER() OVER (ORDER BY m.{qn('id')}) AS rn"
+        f" FROM {table(Member)} m WHERE {member_range}) numbered WHERE (rn - 1) %% %s = 0 ORDER BY id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, size])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _requirement_values(rules: list[Rule]) -> list[tuple[Any, ...]]:
+    return [
+        (r.path, r.general_hours, r.cadre_hours, r.cadre_needs_concentrated, r.candidate_hours) for r in rules
+    ]
+
+
+def _repair_stragglers(path: str) -> int:
+    """Members whose state no rule can explain (active without a state, off the roll with one):
+    the member hook brings them in line (none after correct operation)."""
+    from .services import learning_members_changed
+
+    stale = list(
+        Member.objects.filter(subtree_q("org_path", [path]))
+        .filter(
+            Q(is_active=True, learning_requirement__isnull=True)
+            | Q(is_active=False, learning_requirement__isnull=False)
+        )
+        .values_list("pk", flat=True)
+    )
+    if stale:
+        learning_members_changed(member_ids=stale)
+    return len(stale)
+
+
+def requirements_recount(
+    *,
+    path: str,
+    tally: RecountTally | None = None,
+    progress: Callable[..., None] | None = None,
+    on_batch: Callable[[RecountTally], None] | None = None,
+    batch_members: int | None = None,
+) -> RecountTally:
+    """Count every member of the subtree at ``path`` under the hour requirement now in force
+    there, with the organisation counts (the subtree's and its ancestors') kept in step. Adds what
+    it changed to ``tally`` (a retried job passes what its earlier attempt committed);
+    ``on_batch(tally)`` runs inside each batch's transaction, so a record of the tally commits
+    with the batch it counts. Must not run inside a transaction that holds member locks."""
+    tally = tally or RecountTally()
+    size = batch_members or BATCH_MEMBERS
+    report = progress or (lambda **kwargs: None)
+    depth = (
+        Organization.objects.filter(subtree_q("path", [path])).aggregate(m=Max(Length("path")))["m"]
+        or len(path)
+    ) // SEGMENT_WIDTH
+    for _pass in range(MAX_PASSES):
+        rules = rules_in_subtree(path)
+        with transaction.atomic():
+            repaired = _repair_stragglers(path)
+            if repaired:
+                tally = RecountTally(tally.members_changed + repaired, tally.completions_changed)
+                if on_batch is not None:
+                    on_batch(tally)
+        starts = _batch_starts(path, size)
+        total = Member.objects.filter(subtree_q("org_path", [path]), is_active=True).count()
+        report(done=0, total=total, message="正在按新的学时要求核算党员")
+        for index, lo in enumerate(starts):
+            hi = starts[index + 1] if index + 1 < len(starts) else None
+            for attempt in range(1, BATCH_ATTEMPTS + 1):
+                try:
+                    with transaction.atomic():
+                        changed = _recount_batch(rules, path, depth, lo, hi)
+                        after = RecountTally(
+                            tally.members_changed + changed.members_changed,
+                            tally.completions_changed + changed.completions_changed,
+                        )
+                        if on_batch is not None:
+                            on_batch(after)
+                except OperationalError:
+                    # A deadlock with a writer adding to the same organisation rows: nothing of
+                    # the batch was written; take it again.
+                    if attempt == BATCH_ATTEMPTS:
+                        raise
+                    continue
+                tally = after
+                break
+            report(done=min(total, (index + 1) * size), total=total)
+        # A rule changed while we counted (committed after we read the rules): count again.
+        if _requirement_values(rules_in_subtree(path)) == _requirement_values(rules):
+            break
+    report(done=total, total=total)
+    return tally
