@@ -1,8 +1,11 @@
 # PartyEdu — every target sets up what it needs (virtualenv, pinned dependencies) first.
 #   make run    set up, migrate, seed the demo on an empty database, serve on 127.0.0.1:$(PORT)
+#               (gunicorn, several worker processes, DEBUG off); make dev: Django's runserver
+#   make serve  production processes (gunicorn + Celery worker + Celery beat), from the environment
 #   make test   set up and run the whole test suite (SQLite; browser tests when Chromium is present;
 #               the API schema fuzzing stage runs on its own: make test-fuzz)
-#   make ci     lint + suite on SQLite with coverage + suite on PostgreSQL + API fuzzing + browser tests
+#   make ci     lint + suite on SQLite with coverage + suite on PostgreSQL + multi-process stage
+#               + API fuzzing + browser tests
 #   make bench  benchmarks (100,000 members) on the configured database
 
 PYTHON ?= python3
@@ -17,7 +20,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 BASE_STAMP := $(VENV)/.base-$(shell sha1sum requirements/base.txt 2>/dev/null | cut -c1-12)
 DEV_STAMP  := $(VENV)/.dev-$(shell sha1sum requirements/dev.txt 2>/dev/null | cut -c1-12)
 
-.PHONY: run install install-dev migrate seed test test-fast test-sqlite test-postgres test-browser test-fuzz \
+.PHONY: run dev serve test-multiprocess install install-dev migrate seed test test-fast test-sqlite test-postgres test-browser test-fuzz \
         lint typecheck ci bench clean browser-deps check-deploy
 
 $(BIN)/python:
@@ -42,24 +45,51 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo --members $(DEMO_MEMBERS) --seed 2026 --no-accounts
 
+# The demo is served as production serves: gunicorn with one process per share of the CPUs
+# (config/gunicorn.conf.py; WEB_CONCURRENCY=N to choose), static files collected into
+# var/staticfiles and served by WhiteNoise, DEBUG off. Jobs run in the process that queued them
+# (there is no Celery worker here, even with REDIS_URL set).
 run: seed
+	@$(BIN)/python manage.py collectstatic --noinput -v0
 	@echo
 	@$(BIN)/python manage.py demo_accounts
 	@echo
-	@echo "PartyEdu 演示：http://127.0.0.1:$(PORT)/  （Ctrl-C 停止）"
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@DEBUG=$${DEBUG:-0} JOBS_BACKEND=$${JOBS_BACKEND:-thread} PORT=$(PORT) HOST=127.0.0.1 \
+		GUNICORN_LOG_LEVEL=$${GUNICORN_LOG_LEVEL:-warning} DJANGO_SETTINGS_MODULE=config.settings.dev \
+		exec $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+# Development: Django's runserver (reloads on change, DEBUG on, static files from the source tree).
+dev: seed
+	@echo
+	@$(BIN)/python manage.py demo_accounts
+	@echo
+	@echo "PartyEdu 开发服务器：http://127.0.0.1:$(PORT)/  （Ctrl-C 停止）"
+	JOBS_BACKEND=$${JOBS_BACKEND:-thread} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production processes in the foreground, from environment variables only (docs/deployment.md):
+# migrate + collectstatic, then gunicorn, a Celery worker and Celery beat; Ctrl-C stops all three.
+serve: install
+	DJANGO_SETTINGS_MODULE=config.settings.prod bin/serve
 
 # The whole suite on SQLite. Browser tests run when Chromium is installed (under CI=true they
 # must run: a missing browser fails the run instead of skipping).
 test: install-dev
-	$(PYTEST) -n 2 -q -m "not fuzz"
+	$(PYTEST) -n 2 -q -m "not fuzz and not multiprocess"
 
 test-sqlite: install-dev
-	$(PYTEST) -n 2 -q -m "not browser and not fuzz" --cov --cov-report=term --cov-fail-under=85
+	$(PYTEST) -n 2 -q -m "not browser and not fuzz and not multiprocess" --cov --cov-report=term --cov-fail-under=85
 
 test-postgres: install-dev
 	@bash .ci/ensure-postgres
-	DATABASE_URL=$(PG_URL) $(PYTEST) -n 2 -q -m "not browser and not fuzz"
+	DATABASE_URL=$(PG_URL) $(PYTEST) -n 2 -q -m "not browser and not fuzz and not multiprocess"
+
+# Several real processes against one PostgreSQL database and Redis: two gunicorn servers taking
+# turns in one user's flow, a Celery worker, media in an S3 store (moto); and bin/serve itself.
+# Under CI=true a missing PostgreSQL or Redis fails the stage. About a minute.
+test-multiprocess: install-dev
+	@bash .ci/ensure-postgres
+	@bash .ci/ensure-redis
+	$(PYTEST) -q -m multiprocess -p no:randomly partyedu/core/tests/test_multiprocess.py
 
 # Schemathesis sends generated requests for every operation of /api/schema/ to the app in process
 # (two callers, bounded derandomized examples); any 5xx or undocumented answer fails. About 3 minutes.
@@ -82,7 +112,7 @@ lint: install-dev
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/mypy
 
-ci: lint test-sqlite test-postgres test-fuzz test-browser
+ci: lint test-sqlite test-postgres test-multiprocess test-fuzz test-browser
 
 bench: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from partyedu.competitions.urls import verify_urlpatterns
+from partyedu.core.health import health
 
 urlpatterns = [
     path("", include("partyedu.core.urls")),
@@ -13,4 +14,5 @@ urlpatterns = [
     path("competitions/", include("partyedu.competitions.urls")),
     path("verify/", include((verify_urlpatterns, "verify"))),
     path("api/", include("partyedu.api.urls")),
+    path("healthz/", health, name="health"),
 ]

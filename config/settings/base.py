@@ -228,11 +228,42 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files and job results: a directory every application server shares (a local disk for
+# one server, NFS for several), or an S3-compatible object store (MinIO, Ceph, a cloud's) when
+# MEDIA_S3_BUCKET is set. Either way files are only ever served through views that check scope.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+if MEDIA_S3_BUCKET:
+    _s3_endpoint = os.environ.get("MEDIA_S3_ENDPOINT_URL") or None
+    # Self-hosted stores are addressed by path (the bucket in the path, not in the host name).
+    _s3_style = os.environ.get("MEDIA_S3_ADDRESSING_STYLE") or ("path" if _s3_endpoint else None)
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": _s3_endpoint,
+            "access_key": os.environ.get("MEDIA_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("MEDIA_S3_SECRET_KEY") or None,
+            "region_name": os.environ.get("MEDIA_S3_REGION") or None,
+            "location": os.environ.get("MEDIA_S3_PREFIX", ""),
+            "addressing_style": _s3_style,
+            "signature_version": "s3v4",
+            # As on a disk: a second file of the same name gets a new name, never replaces the first.
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+        },
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A list export of more members than this runs as a background job with a progress page; smaller
+# ones download at once.
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 2000)
 # Largest spreadsheet accepted by imports.
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 10) * 1024 * 1024
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import FIELD_ENCRYPTION_KEY, SECRET_KEY, SILENCED_SYSTEM_CHECKS, env_bool
+from .base import FIELD_ENCRYPTION_KEY, SECRET_KEY, SILENCED_SYSTEM_CHECKS, STORAGES, env_bool
 
 DEBUG = False
 if not SECRET_KEY:
@@ -12,12 +12,16 @@ if not FIELD_ENCRYPTION_KEY:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set in production (personal data is encrypted).")
 
 ALLOW_DEMO_SEED = False
+# Media storage as configured in base (a shared directory or S3); static files hashed and
+# compressed by collectstatic, served by WhiteNoise.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Load balancers and supervisors check health over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365

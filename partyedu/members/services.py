@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -409,10 +410,18 @@ def _member_import_write(plan: Any) -> dict[str, Any]:
     return {}
 
 
-def member_export(*, actor: Any, queryset: QuerySet[Member]) -> bytes:
+# How often a long export reports how far it has got.
+EXPORT_PROGRESS_EVERY = 500
+
+
+def member_export(
+    *, actor: Any, queryset: QuerySet[Member], progress: Callable[[int], None] | None = None
+) -> bytes:
     """The members of ``queryset`` that the actor may export, as an xlsx in the import layout (so it
     can be edited and imported again). 身份证号 and 手机号 are masked unless the actor holds the
-    PII grant for the member's organisation. One audit row records the count and the unmasking."""
+    PII grant for the member's organisation. One audit row records the count and the unmasking.
+    ``progress`` is told the number of rows written so far, every EXPORT_PROGRESS_EVERY rows (a
+    background export shows it)."""
     from partyedu.accounts.selectors import can_see_pii
 
     if actor is not None:
@@ -430,6 +439,8 @@ def member_export(*, actor: Any, queryset: QuerySet[Member]) -> bytes:
             visible[path] = can_see_pii(actor, path)
         unmasked_rows += visible[path]
         sheet.append(member_export_row(member, unmasked=visible[path]))
+        if progress is not None and sheet.rows % EXPORT_PROGRESS_EVERY == 0:
+            progress(sheet.rows)
     audit_record(
         actor=actor,
         action=AuditAction.EXPORT,
