@@ -374,3 +374,6 @@ ALLOW_DEMO_SEED = True
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # How many reverse proxies put X-Forwarded-For in front of us (0: trust only REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# QR check-in: how long after its 30-second slot ended a scanned code is still accepted, judged at
+# the time the scan reached us (partyedu/study/checkin.py; at most 120).
+CHECKIN_GRACE_SECONDS = env_int("CHECKIN_GRACE_SECONDS", 30)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -154,28 +155,44 @@ def _activity_label(activity: Any) -> str:
     return f"{start:%Y-%m-%d} {activity.get_activity_type_display()}：{activity.topic[:150]}"
 
 
+# Up to this many attendance rows are read joined to their activities (one query instead of two).
+JOINED_READ_MAX = 100
+# What an activity's label, kind and hours depend on.
+ACTIVITY_HOUR_FIELDS = ("id", "activity_type", "topic", "start", "end", "credited_hours")
+
+
 def desired_for_attendance(ids: Sequence[int]) -> dict[int, Desired]:
     """Attendance credits the activity's hours when the member was present or late, or made the
     session up (补学) and the secretary confirmed it; otherwise nothing.
 
     Two queries: the attendance rows as plain values, then their activities; an activity's label,
-    kind and hours are worked out once for all its rows (the rebuild reads millions of rows)."""
+    kind and hours are worked out once for all its rows (the rebuild reads millions of rows). A
+    few rows (a check-in, a marking) are read with their activities in one query."""
     from partyedu.study.choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus
     from partyedu.study.models import Activity, Attendance
 
-    rows = list(
-        Attendance.objects.filter(_ids_q("pk", ids))
-        .order_by()
-        .values_list("pk", "member_id", "status", "makeup_confirmed_at", "activity_id")
-    )
+    fields = ("pk", "member_id", "status", "makeup_confirmed_at", "activity_id")
+    activities: dict[int, Any] = {}
+    if isinstance(ids, range) or len(ids) > JOINED_READ_MAX:
+        rows = list(Attendance.objects.filter(_ids_q("pk", ids)).order_by().values_list(*fields))
+        if rows:
+            activities = {
+                a.pk: a
+                for a in Activity.objects.filter(pk__in=sorted({r[4] for r in rows})).only(
+                    *ACTIVITY_HOUR_FIELDS
+                )
+            }
+    else:
+        joined = [f"activity__{name}" for name in ACTIVITY_HOUR_FIELDS]
+        rows = []
+        for values in Attendance.objects.filter(pk__in=list(ids)).order_by().values_list(*fields, *joined):
+            rows.append(values[: len(fields)])
+            activities.setdefault(
+                values[4],
+                SimpleNamespace(**dict(zip(ACTIVITY_HOUR_FIELDS, values[len(fields) :], strict=True))),
+            )
     if not rows:
         return {}
-    activities = {
-        a.pk: a
-        for a in Activity.objects.filter(pk__in=sorted({r[4] for r in rows})).only(
-            "id", "activity_type", "topic", "start", "end", "credited_hours"
-        )
-    }
     # The labels as ``get_FOO_display()`` gives them, looked up once per call, not per row.
     type_labels = {value: str(label) for value, label in ActivityType.choices}
     status_labels = {value: str(label) for value, label in AttendanceStatus.choices}
@@ -413,23 +430,50 @@ def _insert_entries(rows: list[_Line]) -> None:
     )
 
 
-def _sync_once(
-    *, source_type: str, ids: Sequence[int], desired_fn: DesiredFn, actor: Any, word: str
-) -> list[_Line]:
-    desired = desired_fn(ids)
-    known = (
+def _source_members(source_type: str, ids: Sequence[int]) -> set[int]:
+    """The members the sources belong to and those their ledger lines name, in one query."""
+    from partyedu.study.models import Attendance
+
+    model: Any = {SourceType.ATTENDANCE: Attendance, SourceType.RESOURCE: ResourceProgress}[
+        SourceType(source_type)
+    ]
+    of_sources = model.objects.filter(_ids_q("pk", ids)).order_by().values_list("member_id", flat=True)
+    in_ledger = (
         LearningHourEntry.objects.filter(_ids_q("source_id", ids), source_type=source_type)
         .order_by()
         .values_list("member_id", flat=True)
-        .distinct()
     )
-    member_ids = {d.member_id for d in desired.values()} | set(known)
-    if not member_ids:
+    return set(of_sources.union(in_ledger))
+
+
+def _sync_once(
+    *,
+    source_type: str,
+    ids: Sequence[int],
+    desired_fn: DesiredFn,
+    actor: Any,
+    word: str,
+    member_ids: Iterable[int] | None = None,
+) -> list[_Line]:
+    wanted = set(member_ids or ()) or _source_members(source_type, ids)
+    if not wanted:
         return []
-    # Lock the members first (in id order, as every writer of their summaries does), then read the
-    # ledger: a concurrent writer's rows are committed and seen by the time we hold the locks.
-    locked = _lock_members(member_ids)
+    # Lock the members first (in id order, as every writer of their summaries does), and only then
+    # read what the sources credit and what the ledger holds: a writer of the same sources or
+    # members that got there first has committed by the time we hold the locks, and both reads see
+    # its work. (What a source credited, read before the locks, could be older than the ledger
+    # read after them: a check-in committed meanwhile would then be reversed.)
+    states: dict[int, MemberRequirement] = {}
+    locked = _lock_members(wanted, states)
+    desired = desired_fn(ids)
     nets = _ledger_nets(source_type, ids)
+    named = {d.member_id for d in desired.values()} | {key[0] for net in nets.values() for key in net}
+    extra = named - {m["id"] for m in locked}
+    if extra:
+        # A member the caller did not name: lock it too, then read both again under all the locks.
+        locked = sorted([*locked, *_lock_members(extra, states)], key=lambda m: m["id"])
+        desired = desired_fn(ids)
+        nets = _ledger_nets(source_type, ids)
     rows = _correction_rows(
         source_type=source_type, ids=ids, desired=desired, nets=nets, actor=actor, word=word
     )
@@ -437,7 +481,7 @@ def _sync_once(
         _insert_entries(rows)
         _apply_hours(rows)
         touched = {row.member_id for row in rows}
-        _members_refresh([m for m in locked if m["id"] in touched])
+        _members_refresh([m for m in locked if m["id"] in touched], states=states)
     return rows
 
 
@@ -450,10 +494,13 @@ def _sync_sources(
     word: str = "更正",
     chunk_size: int = CHUNK,
     on_rows: Callable[[list[_Line]], None] | None = None,
+    member_ids: Iterable[int] | None = None,
 ) -> int:
     """Sync the sources in chunks, each in a savepoint; ``on_rows`` sees each chunk's appended
     rows. Returns how many rows were appended. A ``range`` of ids that fits one chunk is queried
-    as a range."""
+    as a range. ``member_ids``: the members of the sources, when the caller knows them (one
+    source, its member at hand): spares looking them up before locking them."""
+    members = None if member_ids is None else sorted(set(member_ids))
     appended = 0
     chunks: Iterable[Sequence[int]]
     if isinstance(ids, range) and ids.step == 1 and len(ids) <= chunk_size:
@@ -466,7 +513,12 @@ def _sync_sources(
             try:
                 with transaction.atomic():
                     rows = _sync_once(
-                        source_type=source_type, ids=chunk, desired_fn=desired_fn, actor=actor, word=word
+                        source_type=source_type,
+                        ids=chunk,
+                        desired_fn=desired_fn,
+                        actor=actor,
+                        word=word,
+                        member_ids=members,
                     )
                 break
             except IntegrityError:
@@ -480,18 +532,27 @@ def _sync_sources(
     return appended
 
 
-@transaction.atomic
-def learning_hours_sync_attendance(*, attendance_ids: list[int], actor: Any = None) -> int:
+# No savepoint of its own: the caller's transaction is the unit (a failure here fails the change
+# of the source), and each chunk has its savepoint for the retry below.
+@transaction.atomic(savepoint=False)
+def learning_hours_sync_attendance(
+    *, attendance_ids: list[int], actor: Any = None, member_ids: Iterable[int] | None = None
+) -> int:
     """Bring the ledger in line with the given attendance rows (after any change to attendance or
     to an activity, deletions included: a row that no longer exists credits nothing). Appends
     correcting rows only where the ledger differs; returns how many. Call inside the transaction
-    that changed the source."""
+    that changed the source. ``member_ids``: the rows' members, when the caller has them at hand
+    (a check-in); any other member the rows or their ledger lines name is locked as well."""
     return _sync_sources(
-        source_type=SourceType.ATTENDANCE, ids=attendance_ids, desired_fn=desired_for_attendance, actor=actor
+        source_type=SourceType.ATTENDANCE,
+        ids=attendance_ids,
+        desired_fn=desired_for_attendance,
+        actor=actor,
+        member_ids=member_ids,
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def learning_hours_sync_resource(*, progress_ids: list[int], actor: Any = None) -> int:
     """Bring the ledger in line with the given resource progress rows (completion credits the
     resource's hours as 网络学习 once)."""
@@ -500,39 +561,40 @@ def learning_hours_sync_resource(*, progress_ids: list[int], actor: Any = None) 
     )
 
 
-# Distinct increments up to which ``_apply_hours`` writes one UPDATE … SET x = x + Δ each (an
-# activity's 50 attendees are one); beyond, one UPDATE … FROM a VALUES list per 400 members.
+# Distinct increments up to which ``_apply_org_deltas`` writes one UPDATE … SET x = x + Δ each
+# (an activity's 50 attendees are one); beyond, one UPDATE … FROM a VALUES list per 400 rows.
 GROUPED_UPDATES_MAX = 4
 DELTA_ROWS = 400
 
 
 def _apply_hours(rows: Sequence[_Line] | Sequence[LearningHourEntry]) -> None:
-    """Add the rows to ``MemberYearHours`` by increments (created when missing): one UPDATE per
-    distinct change when there are few (a service call), else one UPDATE from a list of
-    per-member increments (a rebuild touches thousands of members, each with its own sums)."""
+    """Add the rows to ``MemberYearHours`` by increments, creating the rows that are missing: one
+    ``INSERT … ON CONFLICT (member, year) DO UPDATE SET x = x + excluded.x`` per 400 member-years
+    (a check-in's one line is one statement; a rebuild's thousands of members, each with its own
+    sums, a few)."""
     deltas: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row in rows:
         deltas[(row.member_id, row.year)][KIND_FIELDS[HourKind(row.kind)]] += row.hours
         deltas[(row.member_id, row.year)]["total"] += row.hours
-    MemberYearHours.objects.bulk_create(
-        [MemberYearHours(member_id=m, year=y) for (m, y) in sorted(deltas)], ignore_conflicts=True
-    )
-    groups: dict[tuple[int, tuple[tuple[str, Decimal], ...]], list[int]] = defaultdict(list)
-    for (member_id, year), delta in sorted(deltas.items()):
-        vector = tuple(sorted((f, d) for f, d in delta.items() if d))
-        if vector:
-            groups[(year, vector)].append(member_id)
-    if len(groups) > GROUPED_UPDATES_MAX:
-        _add_year_hours([(key, delta) for key, delta in sorted(deltas.items()) if any(delta.values())])
+    if not deltas:
         return
-    for (year, vector), member_ids in groups.items():
-        MemberYearHours.objects.filter(year=year, member_id__in=member_ids).update(
-            **{name: F(name) + delta for name, delta in vector}
-        )
-
-
-def _add_year_hours(items: list[tuple[tuple[int, int], dict[str, Decimal]]]) -> None:
-    _add_from_values(MemberYearHours, ("member_id", "year"), YEAR_FIELDS, items)
+    qn = connection.ops.quote_name
+    table = qn(MemberYearHours._meta.db_table)
+    columns = ", ".join(qn(c) for c in ("member_id", "year", *YEAR_FIELDS, "completed"))
+    sets = ", ".join(f"{qn(f)} = {table}.{qn(f)} + excluded.{qn(f)}" for f in YEAR_FIELDS)
+    row_sql = "(" + ", ".join(["%s"] * (len(YEAR_FIELDS) + 3)) + ")"
+    items = sorted(deltas.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), DELTA_ROWS):
+            part = items[start : start + DELTA_ROWS]
+            params: list[Any] = []
+            for (member_id, year), delta in part:
+                params += [member_id, year, *(adapt(delta.get(f, ZERO)) for f in YEAR_FIELDS), False]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(part))} "
+                f"ON CONFLICT ({qn('member_id')}, {qn('year')}) DO UPDATE SET {sets}",
+                params,
+            )
 
 
 def _add_from_values(
@@ -568,19 +630,30 @@ def _add_from_values(
 MEMBER_STATE_FIELDS = ("id", "organization_id", "org_path", "status", "categories", "is_exempt", "is_active")
 
 
-def _lock_members(member_ids: Iterable[int]) -> list[dict[str, Any]]:
+def _lock_members(
+    member_ids: Iterable[int], states: dict[int, MemberRequirement] | None = None
+) -> list[dict[str, Any]]:
     """Lock the members' rows in id order and read what their requirement depends on, then lock
     their requirement states (in the same order). Every writer of a member's summaries holds these
     locks, so their read–compute–write cannot interleave; the requirement recount after a rule
     change (``recount.py``), which must not hold members for its duration, takes only the
-    states' locks, batch by batch, before it touches a member's summaries."""
+    states' locks, batch by batch, before it touches a member's summaries. The states locked are
+    added to ``states`` when it is given (for ``_members_refresh``, which then need not read them
+    again)."""
     ids = sorted(set(member_ids))
     if not ids:
         return []
     members = list(
         Member.objects.select_for_update().filter(pk__in=ids).order_by("pk").values(*MEMBER_STATE_FIELDS)
     )
-    if connection.features.has_select_for_update:
+    if states is not None:
+        states.update(
+            (state.member_id, state)
+            for state in MemberRequirement.objects.select_for_update()
+            .filter(member_id__in=ids)
+            .order_by("member_id")
+        )
+    elif connection.features.has_select_for_update:
         list(
             MemberRequirement.objects.select_for_update()
             .filter(member_id__in=ids)
@@ -633,15 +706,23 @@ def _save_flags(flags: dict[bool, list[int]]) -> None:
 OrgDeltas = tuple[dict[str, Counter[str]], dict[tuple[str, int], Counter[str]]]
 
 
-def _members_refresh(members: list[dict[str, Any]], org_deltas: OrgDeltas | None = None) -> None:
+def _members_refresh(
+    members: list[dict[str, Any]],
+    org_deltas: OrgDeltas | None = None,
+    states: dict[int, MemberRequirement] | None = None,
+) -> None:
     """Recompute, for locked members, the requirement they are counted under and whether each
     of their years is complete, and apply the differences to the organisation summaries — or add
-    them to ``org_deltas``, for a caller that applies the changes of many chunks at once."""
+    them to ``org_deltas``, for a caller that applies the changes of many chunks at once.
+    ``states``: the members' requirement states as ``_lock_members`` read them, if it did."""
     if not members:
         return
     ids = [m["id"] for m in members]
     rules = rules_for_paths({m["org_path"] for m in members if m["is_active"]})
-    states = {s.member_id: s for s in MemberRequirement.objects.filter(member_id__in=ids)}
+    if states is None:
+        states = {s.member_id: s for s in MemberRequirement.objects.filter(member_id__in=ids)}
+    else:
+        states = {pk: states[pk] for pk in ids if pk in states}
     years: dict[int, list[Any]] = defaultdict(list)
     for row in MemberYearHours.objects.filter(member_id__in=ids).values(
         "id", "member_id", "year", "total", "concentrated", "completed"

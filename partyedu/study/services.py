@@ -155,15 +155,21 @@ def _aware(value: Any) -> Any:
     return value
 
 
-def sync_attendance_hours(*, attendance_ids: Iterable[int], actor: Any) -> None:
+def sync_attendance_hours(
+    *, attendance_ids: Iterable[int], actor: Any, member_ids: Iterable[int] | None = None
+) -> None:
     """Have the learning ledger recompute what each attendance credits (0 for a row that no longer
-    exists) and append correcting rows. Call inside the transaction that changed the rows."""
+    exists) and append correcting rows. Call inside the transaction that changed the rows.
+    ``member_ids``: the rows' members when at hand (spares the ledger looking them up)."""
     ids = sorted(set(attendance_ids))
     if not ids:
         return
     from partyedu.learning.services import learning_hours_sync_attendance
 
-    learning_hours_sync_attendance(attendance_ids=ids, actor=actor)
+    if member_ids is None:
+        learning_hours_sync_attendance(attendance_ids=ids, actor=actor)
+    else:
+        learning_hours_sync_attendance(attendance_ids=ids, actor=actor, member_ids=sorted(set(member_ids)))
 
 
 def checkin_window(activity: Activity) -> tuple[datetime, datetime]:
@@ -561,9 +567,10 @@ def attendance_mark(
 
     Idempotent: a mark already in place changes nothing and writes no audit row. Every record is
     checked before anything is written; a member not on the roster (or invitees) or outside the
-    actor's scope fails the whole call. Writers of one activity are serialised by a lock on the
-    activity row, and the rows are read after taking it, so a stale caller cannot undo or
-    duplicate another's marks. Marking 补学 here confirms it."""
+    actor's scope fails the whole call. Markings of one activity are serialised by a lock on the
+    activity row, and the rows are read and locked after taking it (a member's QR check-in locks
+    only that member's row, never the activity), so a stale caller cannot undo or duplicate
+    another's marks. Marking 补学 here confirms it."""
     activity = _lock_activity(activity)
     _require_org(actor, "change", activity.organization, "您无权登记该活动的出勤")
     if method not in AttendanceMethod.values:
@@ -590,7 +597,10 @@ def attendance_mark(
     if not wanted and not errors:
         errors.append("请至少登记一名党员的出勤")
     rows = {
-        row.member_id: row for row in Attendance.objects.filter(activity=activity, member_id__in=list(wanted))
+        row.member_id: row
+        for row in Attendance.objects.select_for_update()
+        .filter(activity=activity, member_id__in=list(wanted))
+        .order_by("pk")
     }
     members = Member.objects.all() if actor is None else Member.objects.restrict(actor, "view")
     visible = dict(members.filter(pk__in=list(wanted)).values_list("pk", "name"))

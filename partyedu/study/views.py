@@ -40,7 +40,7 @@ from partyedu.members.selectors import member_list, member_of_user
 from partyedu.organizations.models import Organization
 
 from . import selectors, services
-from .checkin import checkin_qr_svg, checkin_token, checkin_url, checkin_with_token
+from .checkin import checkin_qr_svg, checkin_token, checkin_url, checkin_with_token, scan_time
 from .choices import ATTENDED_STATUSES, ActivityType, AttendanceMethod, AttendanceStatus, FileKind
 from .forms import (
     ActivityDeleteForm,
@@ -338,14 +338,15 @@ def checkin(request: HttpRequest) -> HttpResponse:
     """Where a member's phone lands after scanning: checks the member in and says so in big
     letters. A member not yet signed in is sent to sign in and brought back; the scan time is
     kept in the session, so the time it takes to type a password does not expire the code."""
+    received = scan_time(request)
     token = (request.GET.get("t") or "").strip()
     if not request.user.is_authenticated:
         if token:
-            request.session[SCAN_SESSION_KEY] = {"t": token, "at": timezone.now().isoformat()}
+            request.session[SCAN_SESSION_KEY] = {"t": token, "at": received.isoformat()}
         return redirect_to_login(request.get_full_path())
     if not token:
         return redirect("study:scan")
-    at = None
+    at = received
     scan = request.session.pop(SCAN_SESSION_KEY, None)
     if isinstance(scan, dict) and scan.get("t") == token:
         try:

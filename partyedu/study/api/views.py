@@ -14,7 +14,7 @@ from partyedu.api.permissions import IsAuthenticated, ScopedActionPermission
 from partyedu.api.serializers import ErrorSerializer
 from partyedu.api.viewsets import ScopedViewSet
 from partyedu.core.scope import has_action
-from partyedu.study.checkin import checkin_token, checkin_with_token
+from partyedu.study.checkin import checkin_token, checkin_with_token, scan_time
 from partyedu.study.choices import ActivityType, AttendanceMethod
 from partyedu.study.filtersets import ActivityFilterSet
 from partyedu.study.models import Activity
@@ -190,7 +190,8 @@ class CheckinView(APIView):
         responses={200: CheckinResultSerializer, 400: BAD_INPUT},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        at = scan_time(request)
         serializer = CheckinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        row = checkin_with_token(user=request.user, token=serializer.validated_data["token"])
+        row = checkin_with_token(user=request.user, token=serializer.validated_data["token"], at=at)
         return Response(CheckinResultSerializer(row).data)

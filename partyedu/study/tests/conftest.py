@@ -51,9 +51,9 @@ def hours_sync(monkeypatch: pytest.MonkeyPatch) -> SyncCalls:
     calls = SyncCalls()
     real = learning.learning_hours_sync_attendance
 
-    def spy(*, attendance_ids: list[int], actor: Any) -> int:
+    def spy(*, attendance_ids: list[int], actor: Any, **kwargs: Any) -> int:
         calls.append(sorted(attendance_ids))
-        return real(attendance_ids=attendance_ids, actor=actor)
+        return real(attendance_ids=attendance_ids, actor=actor, **kwargs)
 
     monkeypatch.setattr(learning, "learning_hours_sync_attendance", spy)
     return calls

@@ -2,12 +2,15 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import RequestFactory
+from django.utils import timezone
 
 from partyedu.core.models import AuditLog
 from partyedu.core.testing import make_member, make_user
 from partyedu.study.checkin import (
     EXPIRED_MESSAGE,
     INVALID_MESSAGE,
+    MAX_GRACE_SECONDS,
     NO_MEMBER_MESSAGE,
     NOT_EXPECTED_MESSAGE,
     SLOT_SECONDS,
@@ -15,6 +18,7 @@ from partyedu.study.checkin import (
     checkin_token,
     checkin_url,
     checkin_with_token,
+    scan_time,
 )
 from partyedu.study.models import Attendance
 
@@ -172,3 +176,102 @@ def test_qr_code_is_inline_svg_of_the_checkin_url(activity):
     svg = checkin_qr_svg(url)
     assert svg.startswith("<svg") and "</svg>" in svg
     assert "http" not in svg.replace("http://www.w3.org", "")
+
+
+# --- judged at the scan time, with a bounded grace -------------------------------------------------
+
+
+def at_slot_edge(seconds_after_the_slot):
+    """The moment ``seconds_after_the_slot`` after the slot of START (a code shown at START)
+    was replaced by the next one."""
+    return START + timedelta(seconds=SLOT_SECONDS + seconds_after_the_slot)
+
+
+def test_token_scanned_just_inside_the_grace_is_accepted(activity, zhang):
+    token, _ = checkin_token(activity, at=START)
+    row = checkin_with_token(user=zhang, token=token, at=at_slot_edge(29.5))
+    assert row.status == "present"
+
+
+def test_token_scanned_just_outside_the_grace_is_refused(activity, zhang):
+    token, _ = checkin_token(activity, at=START)
+    with pytest.raises(ValidationError) as exc:
+        checkin_with_token(user=zhang, token=token, at=at_slot_edge(30.5))
+    assert token_message(exc) == EXPIRED_MESSAGE
+    assert status_of(activity, zhang).status == ""
+
+
+def test_the_grace_is_a_setting(activity, zhang, settings):
+    settings.CHECKIN_GRACE_SECONDS = 10
+    token, _ = checkin_token(activity, at=START)
+    with pytest.raises(ValidationError):
+        checkin_with_token(user=zhang, token=token, at=at_slot_edge(11))
+    assert checkin_with_token(user=zhang, token=token, at=at_slot_edge(9)).status == "present"
+
+
+def test_the_grace_is_bounded_whatever_the_setting(activity, zhang, settings):
+    settings.CHECKIN_GRACE_SECONDS = 3600
+    token, _ = checkin_token(activity, at=START)
+    with pytest.raises(ValidationError) as exc:
+        checkin_with_token(user=zhang, token=token, at=at_slot_edge(MAX_GRACE_SECONDS + 1))
+    assert token_message(exc) == EXPIRED_MESSAGE
+    assert checkin_with_token(user=zhang, token=token, at=at_slot_edge(MAX_GRACE_SECONDS - 1)).status
+
+
+def test_the_scan_time_also_decides_lateness(activity, zhang):
+    # scanned 14 minutes after the start, handled after the 15 (a long queue): still 出席
+    scanned = START + timedelta(minutes=14, seconds=50)
+    token, _ = checkin_token(activity, at=scanned)
+    assert checkin_with_token(user=zhang, token=token, at=scanned).status == "present"
+
+
+def request_with_stamp(stamp=None):
+    headers = {} if stamp is None else {"HTTP_X_REQUEST_START": stamp}
+    return RequestFactory().post("/api/v1/checkin/", **headers)
+
+
+def test_scan_time_is_now_without_a_trusted_proxy(settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    old = timezone.now() - timedelta(seconds=20)
+    before = timezone.now()
+    assert scan_time(request_with_stamp(f"t={old.timestamp():.3f}")) >= before
+
+
+@pytest.mark.parametrize("scale", [1, 1000, 1_000_000])
+def test_scan_time_is_the_trusted_proxys_stamp(settings, scale):
+    settings.TRUSTED_PROXY_COUNT = 1
+    stamp = timezone.now() - timedelta(seconds=12)
+    value = f"t={stamp.timestamp():.3f}" if scale == 1 else f"t={int(stamp.timestamp() * scale)}"
+    assert abs((scan_time(request_with_stamp(value)) - stamp).total_seconds()) < 0.01
+
+
+def test_a_stamp_is_believed_only_within_the_grace_and_never_ahead(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    now = timezone.now()
+    ancient = scan_time(request_with_stamp(f"t={(now - timedelta(hours=1)).timestamp():.3f}"))
+    assert timedelta(seconds=29) < now - ancient <= timedelta(seconds=30)
+    future = scan_time(request_with_stamp(f"t={(now + timedelta(hours=1)).timestamp():.3f}"))
+    assert future - now < timedelta(seconds=1)
+    assert scan_time(request_with_stamp("t=garbage")) >= now
+    assert scan_time(request_with_stamp()) >= now
+
+
+# --- what a check-in costs ---------------------------------------------------------------------------
+
+
+def test_a_check_in_takes_15_queries_and_a_second_scan_three(activity, zhang, django_assert_max_num_queries):
+    from partyedu.learning.models import LearningHourEntry
+    from partyedu.learning.services import learning_members_changed
+
+    # given a member counted by the learning summaries, as every member on the roll is
+    learning_members_changed(member_ids=[status_of(activity, zhang).member_id])
+    token, _ = checkin_token(activity, at=START)
+    # when: the transaction, the attendance row (with its activity), its update, the audit row
+    # and the ledger sync in a savepoint: member and requirement locks, what the row credits (with
+    # its activity), the ledger's net, the line, the year's summary, the rule, the year flags
+    with django_assert_max_num_queries(15):
+        row = checkin_with_token(user=zhang, token=token, at=START)
+    with django_assert_max_num_queries(3):
+        checkin_with_token(user=zhang, token=token, at=START + timedelta(seconds=5))
+    # then
+    assert LearningHourEntry.objects.filter(source_type="attendance", source_id=row.pk).count() == 1
