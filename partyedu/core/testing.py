@@ -149,3 +149,38 @@ class ScopedEndpointTests:
             assert not self.listed(response, obj)
         else:
             assert response.status_code == 404
+
+
+def run_at_once(*calls: Any, atomic: bool = False, timeout: float | None = 30) -> list[Any]:
+    """Run each call in its own thread, all released together by a barrier, each with its own
+    database connection (closed afterwards); fail on any exception. With ``atomic`` each call
+    runs in its own transaction. Returns the calls' results in finishing order. Used by the
+    PostgreSQL concurrency tests: SQLite serialises writers, so there is no race to test there."""
+    import threading
+
+    from django.db import connections, transaction
+
+    barrier = threading.Barrier(len(calls))
+    errors: list[Exception] = []
+    results: list[Any] = []
+
+    def worker(call: Any) -> None:
+        try:
+            barrier.wait()
+            if atomic:
+                with transaction.atomic():
+                    results.append(call())
+            else:
+                results.append(call())
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert errors == []
+    return results

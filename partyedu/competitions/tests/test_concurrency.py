@@ -3,15 +3,15 @@ writers by locking the whole database, so there is no race to test)."""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from partyedu.competitions.models import Review, RoundEntry
 from partyedu.competitions.selectors import round_results
 from partyedu.competitions.services import review_submit, round_assign
+from partyedu.core.testing import run_at_once
 
 from .conftest import make_competition, make_entry, make_round, panel, reviewer
 
@@ -23,27 +23,6 @@ def _roles(transactional_db):
     from partyedu.accounts.services import default_roles_ensure
 
     default_roles_ensure()
-
-
-def run_at_once(*calls):
-    barrier = threading.Barrier(len(calls))
-    errors: list[Exception] = []
-
-    def worker(call):
-        try:
-            barrier.wait()
-            call()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
 
 
 def _round_with_two_reviews(tree):

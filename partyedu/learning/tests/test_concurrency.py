@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections, transaction
 
-from partyedu.core.testing import make_member
+from partyedu.core.testing import make_member, run_at_once
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.services import learning_hours_sync_attendance, learning_members_changed
 from partyedu.members.models import Member
@@ -23,33 +23,11 @@ def _postgres_only(transactional_db):
         pytest.skip("needs PostgreSQL")
 
 
-def run_at_once(*calls):
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def worker(call):
-        try:
-            barrier.wait()
-            with transaction.atomic():
-                call()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-
-
 def test_the_same_attendance_synced_at_once_is_awarded_once(tree):
     members = [make_member(tree.branch_a, f"党员{i}") for i in range(5)]
     activity = make_activity(tree.branch_a)
     ids = [attend(activity, m, sync=False).pk for m in members]
-    run_at_once(*(lambda: learning_hours_sync_attendance(attendance_ids=ids) for _ in range(3)))
+    run_at_once(*(lambda: learning_hours_sync_attendance(attendance_ids=ids) for _ in range(3)), atomic=True)
     assert LearningHourEntry.objects.count() == 5
     assert set(MemberYearHours.objects.values_list("total", flat=True)) == {Decimal("2")}
     assert_ledger_equals_rebuild()
@@ -63,6 +41,7 @@ def test_two_activities_of_one_member_at_once_add_up(tree):
     run_at_once(
         lambda: learning_hours_sync_attendance(attendance_ids=[first.pk]),
         lambda: learning_hours_sync_attendance(attendance_ids=[second.pk]),
+        atomic=True,
     )
     assert MemberYearHours.objects.get(member=member).total == Decimal("16")
     assert_ledger_equals_rebuild()
@@ -156,6 +135,7 @@ def test_check_ins_during_a_recount_keep_every_summary_right(tree, attempt):
     run_at_once(
         lambda: recount.requirements_recount(path=tree.root.path, batch_members=5),
         *(lambda ids=ids: learning_hours_sync_attendance(attendance_ids=ids) for ids in rows),
+        atomic=True,
     )
     # 32 + 3 × 2 hours complete the new 34, 3 × 2 alone do not
     complete = set(MemberYearHours.objects.filter(completed=True).values_list("member_id", flat=True))

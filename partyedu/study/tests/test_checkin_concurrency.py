@@ -11,7 +11,7 @@ from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user
+from partyedu.core.testing import make_member, make_user, run_at_once
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.tests.factories import assert_ledger_equals_rebuild
 from partyedu.study.checkin import checkin_token, checkin_with_token
@@ -48,28 +48,6 @@ def live_activity(org):
     """A two-hour 主题党日 (2 学时) that began five minutes ago; its roster is the org's members."""
     start = timezone.now() - timedelta(minutes=5)
     return record(org, start=start, end=start + timedelta(hours=2))
-
-
-def run_at_once(*calls):
-    barrier = threading.Barrier(len(calls))
-    errors, results = [], []
-
-    def worker(call):
-        try:
-            barrier.wait()
-            results.append(call())
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
-    return results
 
 
 def in_thread(call, done, name):

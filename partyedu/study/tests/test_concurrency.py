@@ -1,13 +1,11 @@
 """Two secretaries submitting at the same moment (PostgreSQL only: SQLite serialises writers by
 locking the whole database, so there is no race to test)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_user
+from partyedu.core.testing import make_user, run_at_once
 from partyedu.study.models import Attendance
 from partyedu.study.services import attendance_mark
 
@@ -22,27 +20,6 @@ def _roles(transactional_db):
     from partyedu.accounts.services import default_roles_ensure
 
     default_roles_ensure()
-
-
-def run_at_once(*calls):
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def worker(call):
-        try:
-            barrier.wait()
-            call()
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
 
 
 def test_same_marks_submitted_at_once_are_written_once(tree, members):
