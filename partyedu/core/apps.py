@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台基础")
 
     def ready(self) -> None:
-        from . import housekeeping, import_jobs  # noqa: F401  (nightly steps, import job kinds)
+        from . import housekeeping, import_jobs, partitions  # noqa: F401  (nightly steps, job kinds)
