@@ -6,3 +6,7 @@ class CompetitionsConfig(AppConfig):
     name = "partyedu.competitions"
     label = "competitions"
     verbose_name = _("党课评选")
+
+    def ready(self) -> None:
+        # Background job kinds (下载全部证书).
+        from . import jobs  # noqa: F401

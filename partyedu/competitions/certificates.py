@@ -2,6 +2,10 @@
 award, the recipient, the basis, the date, the issuing organisation, the certificate code and a
 QR code of the public verification page.
 
+For 下载全部证书 (a background job, ``competitions.jobs``) the same page is drawn for every valid
+certificate of a competition into one ZIP: each certificate as its own PDF, named by code and
+recipient, and one combined PDF of all pages for printing (合并打印).
+
 The Chinese text uses reportlab's built-in CID font STSong-Light, which PDF readers supply
 themselves, so no font file ships with the application (the intranet rule: nothing fetched from
 outside). The code is also written in a standard font and in the document's metadata, so a text
@@ -10,6 +14,9 @@ search of the file finds it."""
 from __future__ import annotations
 
 import io
+import re
+import zipfile
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from reportlab.graphics import renderPDF
@@ -28,6 +35,10 @@ FONT = "STSong-Light"
 CODE_FONT = "Helvetica"
 PARTY_RED = Color(0.70, 0.07, 0.11)
 QR_SIZE = 34 * mm
+# Characters Windows refuses in a file name (and control characters), replaced in ZIP members.
+UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+RECIPIENT_IN_FILENAME = 60  # characters: the whole name stays far below Windows' 260-character path
+COMBINED_NAME = "合并打印（全部证书）.pdf"
 
 
 def _font() -> str:
@@ -54,16 +65,23 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
 def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     """The certificate as PDF bytes. ``verify_url`` is the absolute address of its public
     verification page (printed as a QR code and as text)."""
+    buffer = io.BytesIO()
+    pdf = Canvas(buffer, pagesize=landscape(A4))
+    pdf.setTitle(f"荣誉证书 {certificate.code}")
+    pdf.setSubject(certificate.code)
+    pdf.setAuthor(certificate.award.competition.organization.name)
+    pdf.setCreator("PartyEdu")
+    _draw_page(pdf, certificate, verify_url)
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _draw_page(pdf: Canvas, certificate: Certificate, verify_url: str) -> None:
+    """Draw the certificate as the canvas's next page."""
     award: Any = certificate.award
     competition = award.competition
     font = _font()
-    buffer = io.BytesIO()
     width, height = landscape(A4)
-    pdf = Canvas(buffer, pagesize=(width, height))
-    pdf.setTitle(f"荣誉证书 {certificate.code}")
-    pdf.setSubject(certificate.code)
-    pdf.setAuthor(competition.organization.name)
-    pdf.setCreator("PartyEdu")
 
     # A double red frame.
     pdf.setStrokeColor(PARTY_RED)
@@ -130,5 +148,39 @@ def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     pdf.drawString(left + QR_SIZE + 4 * mm, 33 * mm, verify_url[:90])
 
     pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+
+
+def certificate_filename(certificate: Certificate) -> str:
+    """``<code>_<recipient>.pdf`` with what Windows cannot take in a file name replaced by "_",
+    no trailing dots or spaces, the recipient cut to a length any unzip tool accepts. The
+    code (unique, from a safe alphabet) keeps the names distinct and never a reserved name."""
+    recipient = UNSAFE_FILENAME.sub("_", certificate.award.recipient)
+    recipient = re.sub(r"\s+", " ", recipient).strip(" .")[:RECIPIENT_IN_FILENAME].rstrip(" .")
+    return f"{certificate.code}_{recipient}.pdf" if recipient else f"{certificate.code}.pdf"
+
+
+def certificate_batch_zip(
+    certificates: Sequence[Certificate],
+    verify_url: Callable[[str], str],
+    *,
+    title: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """A ZIP of one PDF per certificate plus ``COMBINED_NAME`` holding every page in the same
+    order. ``verify_url(code)`` gives each certificate's verification address; ``progress(n)``
+    is told how many certificates are done."""
+    archive = io.BytesIO()
+    combined_buffer = io.BytesIO()
+    combined = Canvas(combined_buffer, pagesize=landscape(A4))
+    combined.setTitle(f"荣誉证书（合并打印）{title}".strip())
+    combined.setCreator("PartyEdu")
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for done, certificate in enumerate(certificates, start=1):
+            url = verify_url(certificate.code)
+            bundle.writestr(certificate_filename(certificate), certificate_pdf(certificate, url))
+            _draw_page(combined, certificate, url)
+            if progress is not None:
+                progress(done)
+        combined.save()
+        bundle.writestr(COMBINED_NAME, combined_buffer.getvalue())
+    return archive.getvalue()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/entries/new/", views.entry_create, name="entry_create"),
     path("<int:pk>/awards/", views.award_list, name="award_list"),
     path("<int:pk>/awards/grant/", views.award_grant, name="award_grant"),
+    path("<int:pk>/awards/certificates/", views.certificate_batch, name="certificate_batch"),
     path("rounds/<int:pk>/", views.round_detail, name="round_detail"),
     path("rounds/<int:pk>/edit/", views.round_edit, name="round_edit"),
     path("rounds/<int:pk>/panel/", views.round_panel, name="round_panel"),

@@ -952,3 +952,28 @@ def verify_certificate(request: HttpRequest, code: str) -> HttpResponse:
     award = certificate.award
     context = {"certificate": certificate, "award": award, "competition": award.competition}
     return render(request, "competitions/verify_result.html", context)
+
+
+# --- 下载全部证书 (a background job) ----------------------------------------------------------
+
+
+@require_POST
+@action_required("view", APP)
+def certificate_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    """下载全部证书: queue the ZIP of the competition's valid certificates (each as a PDF, plus one
+    combined PDF for printing) and show its job page. Who may: whoever may download a single
+    certificate (competitions.view over the organiser), through the same selectors."""
+    from .jobs import NO_CERTIFICATES, certificate_batch_awards, certificate_batch_enqueue
+
+    competition = selectors.competition_get(user=request.user, pk=pk)
+    count = certificate_batch_awards(user=request.user, competition=competition).count()
+    if not count:
+        messages.error(request, NO_CERTIFICATES)
+        return redirect("competitions:award_list", pk=competition.pk)
+    job = certificate_batch_enqueue(
+        actor=request.user,
+        competition=competition,
+        count=count,
+        verify_base=request.build_absolute_uri(reverse("verify:form")),
+    )
+    return redirect("core:job_detail", pk=job.pk)

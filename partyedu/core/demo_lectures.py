@@ -434,6 +434,7 @@ def build_lecture_year(
         is_cross_lecture,
         lecturer_create,
     )
+    from partyedu.lectures.summaries import lecture_figures_rebuild
     from partyedu.members.choices import MemberCategory
     from partyedu.members.models import Member
     from partyedu.members.selectors import has_category_q
@@ -644,7 +645,16 @@ def build_lecture_year(
         if rng.random() < 0.7:
             subject = title if "“" in title else f"“{title}”"
             summary = f"结合{_unit(a.organization.name)}实际，围绕{subject}讲授，{TYPE_PHRASES[kind]}。"
-        lecture_rows.append(Lecture(activity=a, title=title[:200], lecture_type=kind, summary=summary))
+        lecture_rows.append(
+            Lecture(
+                activity=a,
+                organization_id=a.organization_id,
+                start=a.start,
+                title=title[:200],
+                lecture_type=kind,
+                summary=summary,
+            )
+        )
     Lecture.objects.bulk_create(lecture_rows, batch_size=500)
     speaker_rows = [
         LectureSpeaker(
@@ -738,6 +748,9 @@ def build_lecture_year(
         lecture_rows=lecture_rows,
         ratings=ratings,
     )
+    # The year's lectures, ratings and lecturers were written in bulk: build the statistics'
+    # summary rows from them (what the lectures services keep from now on).
+    lecture_figures_rebuild(apply=True)
     duty = lecture_duty_summary(user=None, organization=root, year=DEMO_YEAR)
     result.duty_total, result.duty_not_lectured = duty.total - duty.exempt, duty.not_lectured
     result.seconds = time.perf_counter() - started

@@ -1294,7 +1294,11 @@ def build_study(
     MaterialDistribution.objects.bulk_create(copies, batch_size=1000)
     result.distributions = len(copies)
 
-    # The ledger and every summary, derived from the sources.
+    # The cadence report's monthly counts, and the ledger and every summary, derived from the
+    # sources.
+    from partyedu.study.services import activity_counts_rebuild
+
+    activity_counts_rebuild(apply=True)
     say("学时台账重算 …")
     rebuild_started = time.perf_counter()
     report = learning_hours_rebuild(apply=True)

@@ -24,7 +24,14 @@ NONCE_BYTES = 12
 
 
 def _keys() -> tuple[str, ...]:
-    keys = tuple(k.strip() for k in (settings.FIELD_ENCRYPTION_KEY or "").split(",") if k.strip())
+    return _split_keys(settings.FIELD_ENCRYPTION_KEY or "")
+
+
+@lru_cache(maxsize=4)
+def _split_keys(setting: str) -> tuple[str, ...]:
+    # Cached by the setting's text: a page of members decrypts a hundred values, and a changed
+    # setting (rotation, tests) is a new text.
+    keys = tuple(k.strip() for k in setting.split(",") if k.strip())
     if not keys:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is not set.")
     return keys

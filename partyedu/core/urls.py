@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import maintenance_views, views
 
 app_name = "core"
 urlpatterns = [
@@ -9,4 +9,6 @@ urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job_detail"),
     path("jobs/<uuid:pk>/download/", views.job_download, name="job_download"),
+    path("maintenance/", maintenance_views.maintenance, name="maintenance"),
+    path("maintenance/<str:name>/start/", maintenance_views.maintenance_start, name="maintenance_start"),
 ]

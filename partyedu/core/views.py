@@ -30,6 +30,7 @@ from partyedu.core.scope import has_action, has_role
 
 from . import selectors
 from .forms import AuditFilterForm, ImportUploadForm
+from .pagination import BoundedCountPaginator, KnownCountPaginator
 
 T = TypeVar("T")
 PAGE_SIZE = 50
@@ -61,8 +62,19 @@ def posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def paginate(
+    request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE, *, count: int | None = None
+) -> Page:
+    """The page of ``?page=`` (the first or last page for a number out of range). ``count``: the
+    list's length when summary rows already know it; otherwise the list is counted only up to a
+    bound well past the page (``pagination.BoundedCountPaginator``), never all of it."""
+    number = request.GET.get("page")
+    paginator: Paginator
+    if count is not None:
+        paginator = KnownCountPaginator(queryset, per_page, count=count)
+    else:
+        paginator = BoundedCountPaginator.for_page(queryset, per_page, number)
+    return paginator.get_page(number)
 
 
 def is_htmx_partial(request: HttpRequest) -> bool:

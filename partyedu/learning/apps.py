@@ -8,5 +8,6 @@ class LearningConfig(AppConfig):
     verbose_name = _("学时与网上学习")
 
     def ready(self) -> None:
-        # Background job kinds (the recount after an hour requirement changed).
-        from . import jobs  # noqa: F401
+        # Background job kinds (the recount after an hour requirement changed) and the rebuild
+        # on the 系统维护 page.
+        from . import jobs, maintenance  # noqa: F401

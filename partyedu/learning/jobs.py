@@ -1,5 +1,7 @@
 """Background work of the learning app: the recount of a subtree's members after its hour
-requirement was set or removed (``learning.requirement_recount``).
+requirement was set or removed (``learning.requirement_recount``), and the export of the members
+still short of their requirement when the list is too long for a request
+(``learning.short_export``, see ``partyedu.core.export_jobs``).
 
 The request saves the rule (checks, audit) and queues the job in its transaction; the job starts
 once that commits and counts every member of the subtree under the rule then in force
@@ -17,16 +19,20 @@ while it counted. Running it twice is harmless: it writes only differences.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Q
+from django.http import QueryDict
 from django.urls import reverse
 
 from partyedu.core.choices import JobStatus
+from partyedu.core.export_jobs import ExportFile, RowProgress, export_job_kind, export_job_or_none, query_int
 from partyedu.core.jobs import JobFailed, Progress, job_enqueue, job_kind
 from partyedu.core.models import Job
 from partyedu.organizations.models import Organization
 
 RECOUNT_KIND = "learning.requirement_recount"
+SHORT_EXPORT_KIND = "learning.short_export"
 UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
 # Recounts of one subtree by one person that can be running at once before a save gives up
 # deduplicating (each running one read the rules before the save).
@@ -96,3 +102,47 @@ def requirement_recount_job(*, job: Job, progress: Progress) -> dict[str, Any]:
         **tally.as_dict(),
         "summary": recount_summary(organization.name, tally.members_changed, tally.completions_changed),
     }
+
+
+# --- the list of members short of their requirement, as xlsx -------------------------------------
+
+
+def short_export_rows(*, organization: Organization, year: int) -> int:
+    """The length of the short list from stored counts: required minus completed members in the
+    summary rows when they are complete, else the subtree's member count (an upper bound)."""
+    from .selectors import learning_summary_from_rows
+
+    summary = learning_summary_from_rows(organization=organization, year=year)
+    return summary.short if summary is not None else organization.member_count
+
+
+def short_export_job_or_none(*, actor: Any, organization: Organization, year: int) -> Job | None:
+    """None when the short list of ``organization``'s subtree is short enough to download at once;
+    otherwise its export job (the same one while unfinished)."""
+    query = urlencode({"organization": organization.pk, "year": year})
+    return export_job_or_none(
+        actor=actor,
+        kind=SHORT_EXPORT_KIND,
+        label=f"导出“{organization.name}”{year}年学时未达标名单",
+        query=query,
+        rows=short_export_rows(organization=organization, year=year),
+        back_url=f"{reverse('learning:summary')}?{query}",
+    )
+
+
+@export_job_kind(SHORT_EXPORT_KIND, "导出学时未达标名单")
+def short_export_job(*, user: Any, query: QueryDict, progress: Progress) -> ExportFile:
+    from .services import learning_short_export
+
+    pk, year = query_int(query, "organization"), query_int(query, "year")
+    organization = Organization.objects.filter(pk=pk).first() if pk is not None else None
+    if organization is None or year is None:
+        raise JobFailed("该党组织已不存在，无法导出")
+    rows = RowProgress(
+        progress,
+        total=short_export_rows(organization=organization, year=year),
+        message="正在生成学时未达标名单",
+    )
+    # The service checks the export scope again for ``user`` before it reads a row.
+    content = learning_short_export(actor=user, organization=organization, year=year, progress=rows)
+    return ExportFile(f"{year}年学时未达标名单", content, f"已导出学时未达标党员{rows.rows}名")

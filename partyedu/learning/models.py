@@ -112,6 +112,12 @@ class MemberRequirement(models.Model):
     group = models.CharField(_("要求类别"), max_length=16, choices=RequirementGroup.choices)
     required_hours = models.DecimalField(_("应修学时"), max_digits=5, decimal_places=1)
     needs_concentrated = models.BooleanField(_("须有集中培训"), default=False)
+    categories = models.JSONField(
+        _("党员类别"),
+        default=list,
+        blank=True,
+        help_text=_("按党员类别统计（OrgCategoryCounts）时计入的类别，即党员本人登记的类别"),
+    )
 
     class Meta:
         verbose_name = _("党员学时要求")
@@ -171,6 +177,59 @@ class OrgYearCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.year}"
+
+
+class OrgCategoryCounts(models.Model):
+    """Members of an organisation and all its descendants holding one member category (一名党员可
+    属于多个类别), and how many of them have an hour requirement — cumulative, kept in step with
+    ``MemberRequirement`` (its group and categories) like ``OrgRequirementCounts``."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("党组织"),
+        on_delete=models.CASCADE,
+        related_name="category_counts",
+    )
+    category = models.CharField(_("党员类别"), max_length=16)
+    members = models.IntegerField(_("在册党员"), default=0)
+    required = models.IntegerField(_("有学时要求"), default=0)
+
+    class Meta:
+        verbose_name = _("组织分类别学时要求人数")
+        verbose_name_plural = _("组织分类别学时要求人数")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "category"], name="org_category_counts_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.category}: {self.members}"
+
+
+class OrgYearCategoryCompletion(models.Model):
+    """Members of an organisation and all its descendants holding one member category who met
+    their requirement in a year (cumulative), kept in step with ``MemberYearHours.completed``."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("党组织"),
+        on_delete=models.CASCADE,
+        related_name="year_category_completions",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    category = models.CharField(_("党员类别"), max_length=16)
+    completed = models.IntegerField(_("达标"), default=0)
+
+    class Meta:
+        verbose_name = _("组织分类别年度学时达标人数")
+        verbose_name_plural = _("组织分类别年度学时达标人数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "category"], name="org_year_category_completion_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year} {self.category}"
 
 
 class HourRequirement(TimeStampedModel, ScopedModel):

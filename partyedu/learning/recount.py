@@ -4,7 +4,7 @@ rule now in force, in SQL.
 A rule change can alter the requirement of every member below it (at a city's root: 100,000
 members, 8,000 organisations), so nothing here loops over members or organisations in Python. The
 subtree's members are taken in batches of ``BATCH_MEMBERS`` consecutive ids, and each batch is one
-short transaction of five statements:
+short transaction of seven statements:
 
 1. lock the batch's ``MemberRequirement`` rows (PostgreSQL; in member id order);
 2. the change of the organisation counts: each member whose requirement changes is −1 at its old
@@ -13,8 +13,10 @@ short transaction of five statements:
    ``INSERT … SELECT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` (rows created as needed);
 3. the same for the completions per organisation and year (``MemberYearHours.completed`` before,
    the requirement met under the new rule after);
-4. ``UPDATE … FROM`` the members' requirement states that differ;
-5. ``UPDATE … FROM`` the completion flags that differ.
+4. and 5. the same two by member category (``OrgCategoryCounts``, ``OrgYearCategoryCompletion``),
+   each member's JSON list of categories expanded to one row per category;
+6. ``UPDATE … FROM`` the members' requirement states that differ;
+7. ``UPDATE … FROM`` the completion flags that differ.
 
 The new requirement is ``selectors.requirement_annotations`` — the rules of ``requirement_of`` as
 ``CASE`` expressions, the nearest rule of each member chosen by its path — compiled by the ORM
@@ -55,7 +57,14 @@ from partyedu.members.models import Member
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization
 
 from .choices import REQUIRED_GROUPS, RequirementGroup
-from .models import MemberRequirement, MemberYearHours, OrgRequirementCounts, OrgYearCompletion
+from .models import (
+    MemberRequirement,
+    MemberYearHours,
+    OrgCategoryCounts,
+    OrgRequirementCounts,
+    OrgYearCategoryCompletion,
+    OrgYearCompletion,
+)
 from .selectors import EPSILON, Rule, requirement_annotations, rules_in_subtree
 
 # Members per transaction: what a check-in of one of them may wait for (≈ 0.2 s on PostgreSQL).
@@ -86,6 +95,8 @@ STATE_COLUMNS = (
     "old_group",
     "old_hours",
     "old_needs",
+    "new_cats",
+    "old_cats",
 )
 
 
@@ -155,6 +166,8 @@ def _states_sql(rules: list[Rule], path: str, lo: int, hi: int | None) -> tuple[
             old_group=F(f"{state}group"),
             old_hours=F(f"{state}required_hours"),
             old_needs=F(f"{state}needs_concentrated"),
+            new_cats=F("categories"),
+            old_cats=F(f"{state}categories"),
         )
         .values_list(*STATE_COLUMNS)
     )
@@ -164,7 +177,7 @@ def _states_sql(rules: list[Rule], path: str, lo: int, hi: int | None) -> tuple[
 
 CHANGED = (
     "(s.org_id <> s.old_org OR s.new_group <> s.old_group OR s.new_hours <> s.old_hours"
-    " OR s.new_needs <> s.old_needs)"
+    " OR s.new_needs <> s.old_needs OR s.new_cats <> s.old_cats)"
 )
 
 
@@ -212,6 +225,10 @@ def _upsert_sql(model: Any, keys: Sequence[str], fields: Sequence[str]) -> str:
 
 COUNT_FIELDS = ("members", *GROUP_OF_FIELD)
 COMPLETION_FIELDS = ("general", "cadre", "candidate")
+CATEGORY_FIELDS = ("members", "required")
+# The batch's old and new requirements, computed once per batch (a temporary table: this session's).
+STATES_TABLE = "recount_batch_states"
+CHANGES_TABLE = "recount_batch_hours"  # and the member-years whose completion may change
 
 
 def _count_deltas_sql(states: str, depth: int) -> str:
@@ -234,9 +251,24 @@ def _count_deltas_sql(states: str, depth: int) -> str:
     )
 
 
-def _completion_deltas_sql(states: str, depth: int, hour_ids: str) -> str:
+def _hour_changes_select(hour_ids: str) -> str:
+    """The member-years (of the members in ``s``) whose contribution to the completions may
+    change: the member's requirement changed, or whether it is met did."""
     hours = table(MemberYearHours)
     met = _met_sql("s.new_group", "s.new_hours", "s.new_needs", "h.total", "h.concentrated")
+    return (
+        f"SELECT s.*, h.{qn('year')} AS year, h.{qn('completed')} AS was_met, {met} AS now_met"
+        f" FROM s JOIN {hours} h ON h.{qn('member_id')} = s.member_id AND {hour_ids}"
+        f" WHERE {CHANGED} OR h.{qn('completed')} <> {met}"
+    )
+
+
+def _hour_changes_sql(hour_ids: str, changes: str | None) -> str:
+    """``hc``: ``_hour_changes_select``, or the table the batch computed it into."""
+    return f"hc AS (SELECT * FROM {changes})" if changes else f"hc AS ({_hour_changes_select(hour_ids)})"
+
+
+def _completion_deltas_sql(states: str, depth: int, hour_ids: str, changes: str | None = None) -> str:
 
     def side(path: str, group: str, sign: str, condition: str) -> str:
         flags = ", ".join(
@@ -248,18 +280,71 @@ def _completion_deltas_sql(states: str, depth: int, hour_ids: str) -> str:
     fields = ", ".join(COMPLETION_FIELDS)
     sums = ", ".join(f"SUM({f}) AS {f}" for f in COMPLETION_FIELDS)
     return (
-        f"WITH s AS {states}, "
-        # The member-years whose contribution may change: the member's requirement changed, or
-        # whether it is met did.
-        f"hc AS (SELECT s.*, h.{qn('year')} AS year, h.{qn('completed')} AS was_met, {met} AS now_met"
-        f" FROM s JOIN {hours} h ON h.{qn('member_id')} = s.member_id AND {hour_ids}"
-        f" WHERE {CHANGED} OR h.{qn('completed')} <> {met}), "
+        f"WITH s AS {states}, {_hour_changes_sql(hour_ids, changes)}, "
         f"d (path, year, {fields}) AS ("
         f"{side('new_path', 'new_group', '', 'now_met')} UNION ALL "
         f"{side('old_path', 'old_group', '-', f'was_met AND old_group IN ({_in_list(REQUIRED)})')}), "
         f"direct AS (SELECT path, year, {sums} FROM d GROUP BY path, year), "
         f"{_prefixes_sql(depth, COMPLETION_FIELDS, ('year',))} "
         f"{_upsert_sql(OrgYearCompletion, ('year',), COMPLETION_FIELDS)}"
+    )
+
+
+def _each_category(column: str) -> tuple[str, str]:
+    """A join that yields one row per element of a member's JSON list of categories, and the
+    element's column."""
+    if connection.vendor == "postgresql":
+        return f"CROSS JOIN LATERAL jsonb_array_elements_text({column}) AS e(category)", "e.category"
+    return f"JOIN json_each({column}) AS e", "e.value"
+
+
+def _category_count_deltas_sql(states: str, depth: int) -> str:
+    """The members and required members by category: each changed member −1 under its stored
+    categories at its old organisation, +1 under its categories at its new one (a category the
+    member lists twice counts once: UNION drops the duplicate rows)."""
+    new_each, new_value = _each_category("ch.new_cats")
+    old_each, old_value = _each_category("ch.old_cats")
+    required = _in_list(REQUIRED)
+    # Only members whose organisation, categories or whether they have a requirement changed: for
+    # the others (a rule's hours changed) the −1 and +1 cancel out.
+    relevant = (
+        f"s.org_id <> s.old_org OR s.new_cats <> s.old_cats"
+        f" OR (s.new_group IN ({required})) <> (s.old_group IN ({required}))"
+    )
+    return (
+        f"WITH s AS {states}, ch AS (SELECT * FROM s WHERE {relevant}), "
+        f"d (member_id, side, path, category, required) AS ("
+        f"SELECT ch.member_id, 1, ch.new_path, {new_value},"
+        f" CASE WHEN ch.new_group IN ({required}) THEN 1 ELSE 0 END FROM ch {new_each} UNION "
+        f"SELECT ch.member_id, -1, ch.old_path, {old_value},"
+        f" CASE WHEN ch.old_group IN ({required}) THEN -1 ELSE 0 END FROM ch {old_each}), "
+        f"direct AS (SELECT path, category, SUM(side) AS members, SUM(required) AS required"
+        f" FROM d GROUP BY path, category), "
+        f"{_prefixes_sql(depth, CATEGORY_FIELDS, ('category',))} "
+        f"{_upsert_sql(OrgCategoryCounts, ('category',), CATEGORY_FIELDS)}"
+    )
+
+
+def _category_completion_deltas_sql(
+    states: str, depth: int, hour_ids: str, changes: str | None = None
+) -> str:
+    """The completions by category, from the same member-years as ``_completion_deltas_sql``."""
+    new_each, new_value = _each_category("cc.new_cats")
+    old_each, old_value = _each_category("cc.old_cats")
+    counted_before = f"(hc.was_met AND hc.old_group IN ({_in_list(REQUIRED)}))"
+    # Only member-years whose counting changes: met before and not now (or the reverse), or met
+    # under another organisation or other categories; for the others the −1 and +1 cancel out.
+    relevant = f"{counted_before} <> hc.now_met OR hc.org_id <> hc.old_org OR hc.new_cats <> hc.old_cats"
+    return (
+        f"WITH s AS {states}, {_hour_changes_sql(hour_ids, changes)}, "
+        f"cc AS (SELECT hc.*, {counted_before} AS counted_before FROM hc WHERE {relevant}), "
+        f"d (member_id, year, side, path, category) AS ("
+        f"SELECT cc.member_id, cc.year, 1, cc.new_path, {new_value} FROM cc {new_each} WHERE cc.now_met UNION "
+        f"SELECT cc.member_id, cc.year, -1, cc.old_path, {old_value} FROM cc {old_each}"
+        f" WHERE cc.counted_before), "
+        f"direct AS (SELECT path, year, category, SUM(side) AS completed FROM d GROUP BY path, year, category), "
+        f"{_prefixes_sql(depth, ('completed',), ('year', 'category'))} "
+        f"{_upsert_sql(OrgYearCategoryCompletion, ('year', 'category'), ('completed',))}"
     )
 
 
@@ -272,6 +357,7 @@ def _states_update_sql(states: str) -> str:
             ("group", "new_group"),
             ("required_hours", "new_hours"),
             ("needs_concentrated", "new_needs"),
+            ("categories", "new_cats"),
         )
     )
     # A plain UPDATE (not WITH … UPDATE): the sqlite3 module counts the rows of statements that
@@ -310,22 +396,41 @@ def _lock_sql(member_range: str) -> str:
 
 
 def _recount_batch(rules: list[Rule], path: str, depth: int, lo: int, hi: int | None) -> RecountTally:
-    """One batch (members of the subtree with ids in [lo, hi)), inside the caller's transaction."""
-    states, state_params = _states_sql(rules, path, lo, hi)
+    """One batch (members of the subtree with ids in [lo, hi)), inside the caller's transaction.
+    The batch's old and new requirements are computed once, into a temporary table that the
+    statements then read (the rules' ``CASE`` expressions over 5,000 members are the costly
+    part of each statement)."""
+    states_query, query_params = _states_sql(rules, path, lo, hi)
+    states, state_params = f"(SELECT * FROM {STATES_TABLE})", list[Any]()
     member_range, range_params = _range_sql("m", path, lo, hi)
     hour_ids, hour_id_params = _ids_sql(f"h.{qn('member_id')}", lo, hi)
     flag_ids, flag_id_params = _ids_sql(f"{table(MemberYearHours)}.{qn('member_id')}", lo, hi)
     tally = RecountTally()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The planner takes each member's list of categories for 100 rows (its default for a
+            # set-returning function), so the category statements look costly enough to be
+            # JIT-compiled — 0.8 s each, for a few thousand rows.
+            cursor.execute("SET LOCAL jit = off")
         if connection.features.has_select_for_update:
             cursor.execute(_lock_sql(member_range), range_params)
+        # After the lock: what the states hold now. A failed batch rolls the table back with it.
+        cursor.execute(f"CREATE TEMPORARY TABLE {STATES_TABLE} AS {states_query[1:-1]}", query_params)
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {CHANGES_TABLE} AS WITH s AS {states} {_hour_changes_select(hour_ids)}",
+            hour_id_params,
+        )
         # The organisation changes first: they compare the stored states and flags with the new.
         cursor.execute(_count_deltas_sql(states, depth), state_params)
-        cursor.execute(_completion_deltas_sql(states, depth, hour_ids), [*state_params, *hour_id_params])
+        cursor.execute(_completion_deltas_sql(states, depth, hour_ids, CHANGES_TABLE))
+        cursor.execute(_category_count_deltas_sql(states, depth), state_params)
+        cursor.execute(_category_completion_deltas_sql(states, depth, hour_ids, CHANGES_TABLE))
         cursor.execute(_states_update_sql(states), state_params)
         tally.members_changed = max(cursor.rowcount, 0)
         cursor.execute(_flags_update_sql(member_range, flag_ids), [*flag_id_params, *range_params])
         tally.completions_changed = max(cursor.rowcount, 0)
+        cursor.execute(f"DROP TABLE {STATES_TABLE}")
+        cursor.execute(f"DROP TABLE {CHANGES_TABLE}")
     return tally
 
 

@@ -47,7 +47,9 @@ from .models import (
     HourRequirement,
     LearningHourEntry,
     OnlineResource,
+    OrgCategoryCounts,
     OrgRequirementCounts,
+    OrgYearCategoryCompletion,
     OrgYearCompletion,
     ResourceProgress,
 )
@@ -402,11 +404,34 @@ def learning_summary(
     member count — otherwise, and for the breakdown by member category, computed from the members
     in one grouped query."""
     _require_org_in_scope(user, organization)
-    if not by_category:
-        summary = learning_summary_from_rows(organization=organization, year=year)
-        if summary is not None:
-            return summary
+    summary = learning_summary_from_rows(organization=organization, year=year)
+    if summary is not None:
+        if by_category:
+            _add_categories_from_rows(summary)
+        return summary
     return learning_summary_live(organization=organization, year=year, by_category=by_category)
+
+
+def _add_categories_from_rows(summary: LearningSummary) -> None:
+    """The breakdown by member category, from the category rows kept with the ledger beside the
+    summary rows (valid when those are, which the caller checked): two indexed queries, whatever
+    the size of the subtree."""
+    org_id = summary.organization.pk
+    categories = {c: GroupCount() for c in MemberCategory.values}
+    required_by_category = dict.fromkeys(MemberCategory.values, 0)
+    for category, members, required in OrgCategoryCounts.objects.filter(organization_id=org_id).values_list(
+        "category", "members", "required"
+    ):
+        if category in categories:
+            categories[category].members = members
+            required_by_category[category] = required
+    for category, completed in OrgYearCategoryCompletion.objects.filter(
+        organization_id=org_id, year=summary.year
+    ).values_list("category", "completed"):
+        if category in categories:
+            categories[category].completed = completed
+    summary.categories = categories
+    summary.required_by_category = required_by_category
 
 
 def _counts_row(organization: Organization) -> dict[str, Any] | None:

@@ -11,7 +11,8 @@ correction twice.
 Three summaries follow the ledger in the same transaction, each proven by ``learning_hours_rebuild``:
 ``MemberYearHours`` (a member's hours of a year by kind), ``MemberRequirement`` (the requirement a
 member is counted under) and the cumulative per-organisation counts ``OrgRequirementCounts`` and
-``OrgYearCompletion`` that serve the completion summary of any subtree from one row.
+``OrgYearCompletion`` that serve the completion summary of any subtree from one row — and, beside
+them, ``OrgCategoryCounts`` and ``OrgYearCategoryCompletion``, the same by member category.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from partyedu.accounts.choices import RoleCode
 from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.bulk import adapt, insert_plain
 from partyedu.core.choices import AuditAction
+from partyedu.core.export_jobs import EXPORT_PROGRESS_EVERY
 from partyedu.core.exporting import ExportColumn, XlsxExport
 from partyedu.core.models import Job
 from partyedu.core.scope import path_in, role_paths, subtree_q, user_scope
@@ -55,7 +57,9 @@ from .models import (
     MemberRequirement,
     MemberYearHours,
     OnlineResource,
+    OrgCategoryCounts,
     OrgRequirementCounts,
+    OrgYearCategoryCompletion,
     OrgYearCompletion,
     ResourceProgress,
 )
@@ -663,10 +667,27 @@ def _lock_members(
     return members
 
 
+def _categories(values: Iterable[str] | None) -> tuple[str, ...]:
+    """A member's categories as the summaries count them: each once, in a stable order."""
+    return tuple(sorted(set(values or ())))
+
+
+def _listed(values: Iterable[str] | None) -> tuple[str, ...]:
+    """A member's categories as listed: what the state stores and compares, order included (the
+    recount compares the two lists in SQL)."""
+    return tuple(values or ())
+
+
 def _state_tuple(state: MemberRequirement | None) -> tuple[Any, ...] | None:
     if state is None:
         return None
-    return (state.organization_id, state.group, Decimal(state.required_hours), state.needs_concentrated)
+    return (
+        state.organization_id,
+        state.group,
+        Decimal(state.required_hours),
+        state.needs_concentrated,
+        _listed(state.categories),
+    )
 
 
 def _save_states(
@@ -678,7 +699,7 @@ def _save_states(
         MemberRequirement.objects.filter(member_id__in=delete).delete()
     if create:
         MemberRequirement.objects.bulk_create(create, batch_size=1000)
-    same_org: dict[tuple[str, Decimal, bool], list[int]] = defaultdict(list)
+    same_org: dict[tuple[str, Decimal, bool, tuple[str, ...]], list[int]] = defaultdict(list)
     for state in update:
         if state.member_id in moved:
             MemberRequirement.objects.filter(member_id=state.member_id).update(
@@ -686,14 +707,20 @@ def _save_states(
                 group=state.group,
                 required_hours=state.required_hours,
                 needs_concentrated=state.needs_concentrated,
+                categories=list(_listed(state.categories)),
             )
         else:
-            key = (state.group, Decimal(state.required_hours), state.needs_concentrated)
+            key = (
+                state.group,
+                Decimal(state.required_hours),
+                state.needs_concentrated,
+                _listed(state.categories),
+            )
             same_org[key].append(state.member_id)
-    for (group, hours, needs), member_ids in same_org.items():
+    for (group, hours, needs, categories), member_ids in same_org.items():
         for chunk in _chunks(member_ids, 1000):
             MemberRequirement.objects.filter(member_id__in=chunk).update(
-                group=group, required_hours=hours, needs_concentrated=needs
+                group=group, required_hours=hours, needs_concentrated=needs, categories=list(categories)
             )
 
 
@@ -703,7 +730,28 @@ def _save_flags(flags: dict[bool, list[int]]) -> None:
             MemberYearHours.objects.filter(pk__in=chunk).update(completed=value)
 
 
-OrgDeltas = tuple[dict[str, Counter[str]], dict[tuple[str, int], Counter[str]]]
+# Changes to the organisation counts, each given at the organisation where it happens (they are
+# added to it and to every ancestor): by requirement group at a path; completions by group at
+# (path, year); by category at (path, category) — ``members`` and ``required``; and completions by
+# category at (path, year, category) — ``completed``.
+OrgDeltas = tuple[
+    dict[str, Counter[str]],
+    dict[tuple[str, int], Counter[str]],
+    dict[tuple[str, str], Counter[str]],
+    dict[tuple[str, int, str], Counter[str]],
+]
+
+
+def _new_deltas() -> OrgDeltas:
+    return defaultdict(Counter), defaultdict(Counter), defaultdict(Counter), defaultdict(Counter)
+
+
+def _merge_deltas(into: OrgDeltas, more: OrgDeltas) -> None:
+    for target, source in zip(into, more, strict=True):
+        merged: dict[Any, Counter[str]] = target  # type: ignore[assignment]
+        changes: dict[Any, Counter[str]] = source  # type: ignore[assignment]
+        for key, delta in changes.items():
+            merged.setdefault(key, Counter()).update(delta)
 
 
 def _members_refresh(
@@ -733,8 +781,8 @@ def _members_refresh(
     if old_orgs:
         org_paths.update(Organization.objects.filter(pk__in=old_orgs).values_list("pk", "path"))
 
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    completions: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+    deltas = _new_deltas()
+    counts, completions, category_counts, category_completions = deltas
     create: list[MemberRequirement] = []
     update: list[MemberRequirement] = []
     delete: list[int] = []
@@ -744,6 +792,8 @@ def _members_refresh(
         old = states.get(m["id"])
         req = None
         new_tuple = None
+        categories = _categories(m["categories"])
+        old_categories = _categories(old.categories) if old is not None else ()
         if m["is_active"]:
             req = requirement_of(
                 status=m["status"],
@@ -751,15 +801,27 @@ def _members_refresh(
                 is_exempt=m["is_exempt"],
                 rule=rules[m["org_path"]],
             )
-            new_tuple = (m["organization_id"], req.group, req.required_hours, req.needs_concentrated)
+            new_tuple = (
+                m["organization_id"],
+                req.group,
+                req.required_hours,
+                req.needs_concentrated,
+                _listed(m["categories"]),
+            )
         old_path = org_paths.get(old.organization_id) if old is not None else None
         if _state_tuple(old) != new_tuple:
             if old is not None and old_path is not None:
                 counts[old_path]["members"] -= 1
                 counts[old_path][GROUP_FIELD[RequirementGroup(old.group)]] -= 1
+                for category in old_categories:
+                    category_counts[(old_path, category)]["members"] -= 1
+                    category_counts[(old_path, category)]["required"] -= old.group in COMPLETION_FIELDS
             if req is not None:
                 counts[m["org_path"]]["members"] += 1
                 counts[m["org_path"]][GROUP_FIELD[RequirementGroup(req.group)]] += 1
+                for category in categories:
+                    category_counts[(m["org_path"], category)]["members"] += 1
+                    category_counts[(m["org_path"], category)]["required"] += req.group in COMPLETION_FIELDS
             if req is None:
                 delete.append(m["id"])
             else:
@@ -769,6 +831,7 @@ def _members_refresh(
                     group=req.group,
                     required_hours=req.required_hours,
                     needs_concentrated=req.needs_concentrated,
+                    categories=list(_listed(m["categories"])),
                 )
                 (update if old is not None else create).append(state)
                 if old is not None and old.organization_id != m["organization_id"]:
@@ -784,19 +847,20 @@ def _members_refresh(
                 and old.group in COMPLETION_FIELDS
             ):
                 completions[(old_path, row["year"])][old.group] -= 1
+                for category in old_categories:
+                    category_completions[(old_path, row["year"], category)]["completed"] -= 1
             if done and req is not None:
                 completions[(m["org_path"], row["year"])][req.group] += 1
+                for category in categories:
+                    category_completions[(m["org_path"], row["year"], category)]["completed"] += 1
             if done != row["completed"]:
                 flags[done].append(row["id"])
     _save_states(create, update, delete, moved)
     _save_flags(flags)
     if org_deltas is None:
-        _apply_org_deltas(counts, completions)
+        _apply_org_deltas(*deltas)
         return
-    for path, delta in counts.items():
-        org_deltas[0].setdefault(path, Counter()).update(delta)
-    for key, delta in completions.items():
-        org_deltas[1].setdefault(key, Counter()).update(delta)
+    _merge_deltas(org_deltas, deltas)
 
 
 def _cumulate(
@@ -812,11 +876,99 @@ def _cumulate(
 
 
 def _apply_org_deltas(
-    counts: dict[str, Counter[str]], completions: dict[tuple[str, int], Counter[str]]
+    counts: dict[str, Counter[str]],
+    completions: dict[tuple[str, int], Counter[str]],
+    category_counts: dict[tuple[str, str], Counter[str]] | None = None,
+    category_completions: dict[tuple[str, int, str], Counter[str]] | None = None,
 ) -> None:
     """Add changes given at an organisation's path to it and to every ancestor (cumulative, like
-    ``organizations.services.member_counts_add``), by increments: one UPDATE per distinct change
-    when there are few, else one UPDATE from a list of per-organisation increments."""
+    ``organizations.services.member_counts_add``), by increments: the counts by requirement group,
+    then those by member category (always in this order, as the recount does, so that writers
+    lock the rows in one order)."""
+    _apply_group_deltas(counts, completions)
+    _apply_category_deltas(category_counts or {}, category_completions or {})
+
+
+def _upsert_increments(
+    model: Any,
+    keys: tuple[str, ...],
+    fields: tuple[str, ...],
+    rows: list[tuple[tuple[Any, ...], list[int]]],
+) -> None:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET f = f + excluded.f`` for each (key, values)
+    row (created when missing), 400 rows a statement, in the order given (callers sort by
+    organisation)."""
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    columns = ", ".join(qn(c) for c in (*keys, *fields))
+    conflict = ", ".join(qn(k) for k in keys)
+    sets = ", ".join(f"{qn(f)} = {table}.{qn(f)} + excluded.{qn(f)}" for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * (len(keys) + len(fields))) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), DELTA_ROWS):
+            part = rows[start : start + DELTA_ROWS]
+            params: list[Any] = []
+            for key, values in part:
+                params += [*key, *values]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(part))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}",
+                params,
+            )
+
+
+CATEGORY_COUNT_FIELDS = ("members", "required")
+
+
+def _up_the_tree(
+    direct: dict[Any, Counter[str]], fields: tuple[str, ...]
+) -> dict[tuple[Any, ...], list[int]]:
+    """Changes keyed (path, *rest) added to every prefix of the path: {(prefix, *rest): values},
+    the rows whose values are all 0 left out. Plain lists: an import's thousands of members add
+    up tens of thousands of times here."""
+    totals: dict[tuple[Any, ...], list[int]] = {}
+    for (path, *rest), delta in direct.items():
+        values = [delta[name] for name in fields]
+        if not any(values):
+            continue
+        for prefix in ancestor_paths(path):
+            key = (prefix, *rest)
+            row = totals.get(key)
+            if row is None:
+                totals[key] = list(values)
+            else:
+                for i, value in enumerate(values):
+                    row[i] += value
+    return {key: values for key, values in totals.items() if any(values)}
+
+
+def _apply_category_deltas(
+    counts: dict[tuple[str, str], Counter[str]], completions: dict[tuple[str, int, str], Counter[str]]
+) -> None:
+    """The changes by member category, added to the organisation and every ancestor."""
+    count_rows = _up_the_tree(counts, CATEGORY_COUNT_FIELDS)
+    year_rows = _up_the_tree(completions, ("completed",))
+    if not count_rows and not year_rows:
+        return
+    prefixes = {key[0] for key in count_rows} | {key[0] for key in year_rows}
+    org_ids = dict(Organization.objects.filter(path__in=sorted(prefixes)).values_list("path", "pk"))
+    by_org = [
+        ((org_ids[key[0]], *key[1:]), values) for key, values in count_rows.items() if key[0] in org_ids
+    ]
+    by_org.sort(key=lambda row: row[0])
+    _upsert_increments(OrgCategoryCounts, ("organization_id", "category"), CATEGORY_COUNT_FIELDS, by_org)
+    by_org = [((org_ids[key[0]], *key[1:]), values) for key, values in year_rows.items() if key[0] in org_ids]
+    by_org.sort(key=lambda row: row[0])
+    _upsert_increments(
+        OrgYearCategoryCompletion, ("organization_id", "year", "category"), ("completed",), by_org
+    )
+
+
+def _apply_group_deltas(
+    counts: dict[str, Counter[str]], completions: dict[tuple[str, int], Counter[str]]
+) -> None:
+    """By requirement group: one UPDATE per distinct change when there are few, else one UPDATE
+    from a list of per-organisation increments."""
     count_totals = _cumulate(counts, lambda key: key)
     year_totals = _cumulate(completions, lambda key: key[0])
     count_totals = {k: v for k, v in count_totals.items() if any(v.values())}
@@ -893,7 +1045,7 @@ def learning_members_changed(*, member_ids: Iterable[int]) -> None:
     does not count (see ``selectors.learning_summary``) and the rebuild repairs the rest.
     The organisation counts get the changes of all members at once (an import of thousands
     touches the same ancestors from every chunk)."""
-    deltas: OrgDeltas = ({}, {})
+    deltas = _new_deltas()
     for chunk in _chunks(sorted(set(member_ids)), 1000):
         _members_refresh(_lock_members(chunk), deltas)
     _apply_org_deltas(*deltas)
@@ -915,7 +1067,19 @@ def learning_org_moved(*, old_parent_path: str, new_parent_path: str, organizati
         year = year_row.pop("year")
         completions[(old_parent_path, year)].update({k: -v for k, v in year_row.items()})
         completions[(new_parent_path, year)].update(year_row)
-    _apply_org_deltas(counts, completions)
+    category_counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for category, members, required in OrgCategoryCounts.objects.filter(
+        organization=organization
+    ).values_list("category", *CATEGORY_COUNT_FIELDS):
+        category_counts[(old_parent_path, category)].update({"members": -members, "required": -required})
+        category_counts[(new_parent_path, category)].update({"members": members, "required": required})
+    category_completions: dict[tuple[str, int, str], Counter[str]] = defaultdict(Counter)
+    for year, category, completed in OrgYearCategoryCompletion.objects.filter(
+        organization=organization
+    ).values_list("year", "category", "completed"):
+        category_completions[(old_parent_path, year, category)]["completed"] -= completed
+        category_completions[(new_parent_path, year, category)]["completed"] += completed
+    _apply_org_deltas(counts, completions, category_counts, category_completions)
 
 
 # --- hour requirements ----------------------------------------------------------------------------
@@ -1543,7 +1707,8 @@ class RebuildReport:
     # member-years whose completion flag changed.
     requirement_states: int = 0
     completion_flags: int = 0
-    summaries: int = 0  # OrgRequirementCounts / OrgYearCompletion rows that differ
+    # OrgRequirementCounts / OrgYearCompletion (and their by-category rows) that differ
+    summaries: int = 0
     samples: list[str] = field(default_factory=list)
 
     @property
@@ -1667,6 +1832,8 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
     subtree the members are locked as they are read, and the ancestors get the difference."""
     direct_counts: dict[str, Counter[str]] = defaultdict(Counter)
     direct_years: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+    direct_categories: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    direct_category_years: dict[tuple[str, int, str], Counter[str]] = defaultdict(Counter)
     for member_q, state_q in _member_batches(path):
         member_qs = Member.objects.filter(member_q).order_by("pk")
         if path is not None:
@@ -1689,6 +1856,7 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
             old = states.get(m["id"])
             req = None
             want = None
+            categories = _categories(m["categories"])
             if m["is_active"]:
                 req = requirement_of(
                     status=m["status"],
@@ -1696,9 +1864,18 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
                     is_exempt=m["is_exempt"],
                     rule=rules[m["org_path"]],
                 )
-                want = (m["organization_id"], req.group, req.required_hours, req.needs_concentrated)
+                want = (
+                    m["organization_id"],
+                    req.group,
+                    req.required_hours,
+                    req.needs_concentrated,
+                    _listed(m["categories"]),
+                )
                 direct_counts[m["org_path"]]["members"] += 1
                 direct_counts[m["org_path"]][GROUP_FIELD[RequirementGroup(req.group)]] += 1
+                for category in categories:
+                    direct_categories[(m["org_path"], category)]["members"] += 1
+                    direct_categories[(m["org_path"], category)]["required"] += req.group in COMPLETION_FIELDS
             if _state_tuple(old) != want:
                 report.requirements += 1
                 report.requirement_states += 1
@@ -1712,6 +1889,7 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
                         group=req.group,
                         required_hours=req.required_hours,
                         needs_concentrated=req.needs_concentrated,
+                        categories=list(_listed(m["categories"])),
                     )
                     (update if old is not None else create).append(state)
                     if old is not None and old.organization_id != m["organization_id"]:
@@ -1722,6 +1900,8 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
                 )
                 if done and req is not None:
                     direct_years[(m["org_path"], row["year"])][req.group] += 1
+                    for category in categories:
+                        direct_category_years[(m["org_path"], row["year"], category)]["completed"] += 1
                 if done != row["completed"]:
                     report.requirements += 1
                     report.completion_flags += 1
@@ -1734,6 +1914,100 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
             _save_flags(flags)
 
     _rebuild_org_counts(report, direct_counts, direct_years, path)
+    _rebuild_category_counts(report, direct_categories, direct_category_years, path)
+
+
+def _rebuild_category_counts(
+    report: RebuildReport,
+    direct: dict[tuple[str, str], Counter[str]],
+    direct_years: dict[tuple[str, int, str], Counter[str]],
+    path: str | None = None,
+) -> None:
+    """Compare the counts by member category (of a subtree, or all) with the recomputed member
+    states; overwrite when applying (and, for a subtree, add the change to the ancestors)."""
+    prefix = path or ""
+    orgs = (
+        Organization.objects.all() if path is None else Organization.objects.filter(subtree_q("path", [path]))
+    )
+    org_ids = dict(orgs.values_list("path", "pk"))
+    path_of = {pk: p for p, pk in org_ids.items()}
+    wanted: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+    for (member_path, category), delta in direct.items():
+        for p in ancestor_paths(member_path):
+            if p.startswith(prefix) and p in org_ids:
+                wanted[(org_ids[p], category)].update(delta)
+    wanted_years: dict[tuple[int, int, str], Counter[str]] = defaultdict(Counter)
+    for (member_path, year, category), delta in direct_years.items():
+        for p in ancestor_paths(member_path):
+            if p.startswith(prefix) and p in org_ids:
+                wanted_years[(org_ids[p], year, category)].update(delta)
+
+    count_qs = OrgCategoryCounts.objects.all()
+    year_qs = OrgYearCategoryCompletion.objects.all()
+    if path is not None:
+        count_qs = count_qs.filter(organization_id__in=list(path_of))
+        year_qs = year_qs.filter(organization_id__in=list(path_of))
+    stored = {(row.organization_id, row.category): row for row in count_qs}
+    stored_years = {(row.organization_id, row.year, row.category): row for row in year_qs}
+    root_pk = org_ids.get(path) if path is not None else None
+    root_delta: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    root_year_delta: dict[tuple[str, int, str], Counter[str]] = defaultdict(Counter)
+    parent = path[:-SEGMENT_WIDTH] if path is not None else ""
+
+    create: list[OrgCategoryCounts] = []
+    fix: list[OrgCategoryCounts] = []
+    for key in sorted(set(wanted) | set(stored)):
+        want = {name: wanted[key][name] for name in CATEGORY_COUNT_FIELDS} if key in wanted else {}
+        want = {name: want.get(name, 0) for name in CATEGORY_COUNT_FIELDS}
+        row = stored.get(key)
+        have = (
+            {name: getattr(row, name) for name in CATEGORY_COUNT_FIELDS}
+            if row
+            else dict.fromkeys(CATEGORY_COUNT_FIELDS, 0)
+        )
+        if want == have:
+            continue
+        report.summaries += 1
+        report.note(f"组织{path_of.get(key[0], key[0])} 类别{key[1]} 人数：{have} → {want}")
+        if key[0] == root_pk:
+            root_delta[(parent, key[1])].update({n: want[n] - have[n] for n in CATEGORY_COUNT_FIELDS})
+        if row is None:
+            create.append(OrgCategoryCounts(organization_id=key[0], category=key[1], **want))
+        else:
+            for name, value in want.items():
+                setattr(row, name, value)
+            fix.append(row)
+    create_years: list[OrgYearCategoryCompletion] = []
+    fix_years: list[OrgYearCategoryCompletion] = []
+    for year_key in sorted(set(wanted_years) | set(stored_years)):
+        completed = wanted_years[year_key]["completed"] if year_key in wanted_years else 0
+        year_row = stored_years.get(year_key)
+        had = year_row.completed if year_row else 0
+        if completed == had:
+            continue
+        report.summaries += 1
+        report.note(
+            f"组织{path_of.get(year_key[0], year_key[0])} {year_key[1]} 类别{year_key[2]} 达标：{had} → {completed}"
+        )
+        if year_key[0] == root_pk:
+            root_year_delta[(parent, year_key[1], year_key[2])]["completed"] += completed - had
+        if year_row is None:
+            create_years.append(
+                OrgYearCategoryCompletion(
+                    organization_id=year_key[0], year=year_key[1], category=year_key[2], completed=completed
+                )
+            )
+        else:
+            year_row.completed = completed
+            fix_years.append(year_row)
+    if report.applied and path is not None and len(path) > SEGMENT_WIDTH:
+        # The subtree's change, measured at its root, goes to every ancestor.
+        _apply_category_deltas(root_delta, root_year_delta)
+    if report.applied:
+        OrgCategoryCounts.objects.bulk_create(create, batch_size=1000)
+        OrgCategoryCounts.objects.bulk_update(fix, list(CATEGORY_COUNT_FIELDS), batch_size=1000)
+        OrgYearCategoryCompletion.objects.bulk_create(create_years, batch_size=1000)
+        OrgYearCategoryCompletion.objects.bulk_update(fix_years, ["completed"], batch_size=1000)
 
 
 def _rebuild_org_counts(
@@ -1836,21 +2110,32 @@ def _rebuild_org_counts(
         OrgYearCompletion.objects.bulk_update(fix_years, list(COMPLETION_FIELDS), batch_size=1000)
 
 
-def learning_hours_rebuild(*, apply: bool) -> RebuildReport:
+def learning_hours_rebuild(
+    *, apply: bool, progress: Callable[[int, int, str], None] | None = None
+) -> RebuildReport:
     """Recompute everything derived from the sources and compare it with what is stored:
     the ledger's net for every attendance row and every resource progress (manual lines stand as
     recorded), ``MemberYearHours`` from the ledger, each member's requirement state and completion
     flags, and the organisation counts. With ``apply`` the ledger gets correcting lines (never an
-    update), and the summaries are overwritten with the recomputed values, in one transaction."""
+    update), and the summaries are overwritten with the recomputed values, in one transaction.
+    ``progress(done, total, message)`` is told each step as it starts (for the 系统维护 page)."""
     from partyedu.study.models import Attendance
+
+    def step(done: int, message: str) -> None:
+        if progress is not None:
+            progress(done, 4, message)
 
     report = RebuildReport(applied=apply)
     with transaction.atomic():
         attendance_max = Attendance.objects.aggregate(m=Max("pk"))["m"] or 0
         progress_max = ResourceProgress.objects.aggregate(m=Max("pk"))["m"] or 0
+        step(0, "正在核对出勤记录的学时台账")
         _rebuild_ledger(report, SourceType.ATTENDANCE, attendance_max, desired_for_attendance)
+        step(1, "正在核对网上学习的学时台账")
         _rebuild_ledger(report, SourceType.RESOURCE, progress_max, desired_for_resource)
+        step(2, "正在核对年度学时汇总")
         _rebuild_year_hours(report)
+        step(3, "正在核对学时要求、达标标记和组织人数")
         _rebuild_requirements(report)
         if apply and report.differences:
             audit_record(
@@ -1883,9 +2168,12 @@ SHORT_COLUMNS = [
 ]
 
 
-def learning_short_export(*, actor: Any, organization: Organization, year: int) -> bytes:
+def learning_short_export(
+    *, actor: Any, organization: Organization, year: int, progress: Callable[[int], None] | None = None
+) -> bytes:
     """The members of the subtree still short of their requirement, as xlsx, with no personal
-    data beyond the name; one audit row."""
+    data beyond the name; one audit row. ``progress`` is told the number of rows written, every
+    EXPORT_PROGRESS_EVERY rows and at the end (a background export shows it)."""
     if actor is not None:
         _require_learning_scope(actor, "export", organization.path, "您无权导出该组织的学时情况")
     book = XlsxExport()
@@ -1909,6 +2197,10 @@ def learning_short_export(*, actor: Any, organization: Organization, year: int) 
                 note,
             ]
         )
+        if progress is not None and sheet.rows % EXPORT_PROGRESS_EVERY == 0:
+            progress(sheet.rows)
+    if progress is not None:
+        progress(sheet.rows)
     audit_record(
         actor=actor,
         action=AuditAction.EXPORT,

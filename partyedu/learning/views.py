@@ -191,7 +191,13 @@ def summary(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "org": org, "year": year}
     if org is not None:
         result = selectors.learning_summary(user=user, organization=org, year=year)
-        page = paginate(request, selectors.learning_short_list(user=user, organization=org, year=year))
+        # The list is as long as the summary says (members with a requirement, less those who
+        # met it): no COUNT over the subtree's members.
+        page = paginate(
+            request,
+            selectors.learning_short_list(user=user, organization=org, year=year),
+            count=result.short,
+        )
         groups = [
             (str(RequirementGroup(code).label), count)
             for code, count in result.groups.items()
@@ -240,10 +246,17 @@ def summary_categories(request: HttpRequest) -> HttpResponse:
 @never_cache
 @action_required("export", APP)
 def summary_export(request: HttpRequest) -> HttpResponse:
+    """The members short of their requirement as xlsx; a list longer than EXPORT_SYNC_MAX_ROWS
+    (by the stored counts) is built by a background job, and the user is sent to its page."""
+    from .jobs import short_export_job_or_none
+
     org = selectors.learning_organization_get(
         user=request.user, pk=request.GET.get("organization"), action="export"
     )
     year = _year(request)
+    job = short_export_job_or_none(actor=request.user, organization=org, year=year)
+    if job is not None:
+        return redirect("core:job_detail", pk=job.pk)
     content = services.learning_short_export(actor=request.user, organization=org, year=year)
     return xlsx_response(content, _("%(year)d年学时未达标名单") % {"year": year})
 

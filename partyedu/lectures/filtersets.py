@@ -56,7 +56,7 @@ class LecturerFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
 
 
 class LectureFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
-    organization_field = "activity__organization__path"
+    organization_field = "organization__path"
 
     organization = IdFilter(method="filter_organization", label="组织ID（含全部下级）")
     year = YearFilter(method="filter_year", label="年度（按党课活动的开始时间）")
@@ -69,7 +69,7 @@ class LectureFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
 
     def filter_year(self, queryset: QuerySet[Lecture], name: str, value: int) -> QuerySet[Lecture]:
         start, end = year_range(value)
-        return queryset.filter(activity__start__gte=start, activity__start__lt=end)
+        return queryset.filter(start__gte=start, start__lt=end)
 
     def filter_lecturer(self, queryset: QuerySet[Lecture], name: str, value: int) -> QuerySet[Lecture]:
         return queryset.filter(pk__in=LectureSpeaker.objects.filter(lecturer_id=value).values("lecture_id"))

@@ -254,10 +254,13 @@ class LectureForm(forms.Form):
         choices = selectors.lecturer_choices(
             user=user, organization=activity.organization, include_inactive=True
         )
-        rows = choices.filter(Q(pk__in=list(current)) | Q(is_active=True))[:MAX_CHOICES]
+        rows = choices.filter(Q(pk__in=list(current)) | Q(is_active=True)).values_list(
+            "pk", "name", "title", "organization__short_name", "organization__name"
+        )[:MAX_CHOICES]
+        # Plain values, not 300 lecturers and their organisations as model instances.
         _field(self, "lecturers").choices = [
-            (lec.pk, f"{lec.name}{f'（{lec.title}）' if lec.title else ''} · {lec.organization.display_name}")
-            for lec in rows
+            (pk, f"{name}{f'（{title}）' if title else ''} · {short_name or org_name}")
+            for pk, name, title, short_name, org_name in rows
         ]
         tasks = selectors.task_choices(user=user, current=lecture.task if lecture is not None else None)
         task_rows = [(t.pk, f"{t.proposal.title}（{t.organization.name}）") for t in tasks[:MAX_CHOICES]]
@@ -433,9 +436,11 @@ class AssignForm(forms.Form):
         field = _field(self, "organization")
         field.restrict_to(user=user, action="view", app_label=APP)
         field.queryset = field.queryset.filter(subtree_q("path", [call.organization.path]))
-        lecturers = selectors.lecturer_choices(user=user, organization=call.organization)[:MAX_CHOICES]
+        lecturers = selectors.lecturer_choices(user=user, organization=call.organization).values_list(
+            "pk", "name", "organization__name"
+        )[:MAX_CHOICES]
         _field(self, "lecturer").choices = [("", _("不指定讲师"))] + [
-            (lec.pk, f"{lec.name}（{lec.organization.name}）") for lec in lecturers
+            (pk, f"{name}（{org_name}）") for pk, name, org_name in lecturers
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -592,14 +597,16 @@ class PublishForm(LibraryItemForm):
         _field(self, "resource").choices = [("", _("不选择，上传新文件"))] + [
             (r.pk, r.title) for r in resources
         ]
-        lecturers = selectors.lecturer_choices(user=user)[:MAX_CHOICES]
+        lecturers = selectors.lecturer_choices(user=user).values_list("pk", "name", "organization__name")[
+            :MAX_CHOICES
+        ]
         initial_lecturers = []
         if lecture is not None:
             initial_lecturers = [s.lecturer_id for s in lecture.speakers.all()]
             if initial_lecturers and not self.is_bound:
                 _field(self, "lecturer").initial = initial_lecturers[0]
         _field(self, "lecturer").choices = [("", _("不指定"))] + [
-            (lec.pk, f"{lec.name}（{lec.organization.name}）") for lec in lecturers
+            (pk, f"{name}（{org_name}）") for pk, name, org_name in lecturers
         ]
 
     def clean(self) -> dict[str, Any]:

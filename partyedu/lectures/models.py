@@ -77,9 +77,10 @@ class Lecturer(TimeStampedModel, ScopedModel):
 
 class Lecture(TimeStampedModel, ScopedModel):
     """A party lecture given at an activity of type 党课: who lectured, on what, in which style.
-    The time, place and attendees are the activity's; hours come from its attendance."""
+    The time, place and attendees are the activity's (``organization`` and ``start`` are copies of
+    the activity's, kept by the services); hours come from its attendance."""
 
-    scope_path = "activity__organization__path"
+    scope_path = "organization__path"
 
     activity = models.OneToOneField(
         "study.Activity", verbose_name=_("党课活动"), on_delete=models.CASCADE, related_name="lecture"
@@ -97,11 +98,24 @@ class Lecture(TimeStampedModel, ScopedModel):
         related_name="lectures",
     )
     summary = models.TextField(_("内容摘要"), blank=True)
+    # The activity's organisation (which never changes) and start, kept here so that lists scope,
+    # sort and filter lectures with indexes of their own instead of joining every activity of the
+    # city (most of which are not lectures).
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("党组织"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text=_("党课活动的组织"),
+    )
+    start = models.DateTimeField(_("党课时间"), editable=False, help_text=_("党课活动的开始时间"))
 
     class Meta:
         verbose_name = _("党课")
         verbose_name_plural = _("党课")
         ordering = ["-id"]
+        indexes = [models.Index(fields=["start", "id"], name="lecture_start_idx")]
 
     def __str__(self) -> str:
         return self.title
@@ -150,7 +164,7 @@ class LectureFile(TimeStampedModel):
 class LectureRating(TimeStampedModel, ScopedModel):
     """An attendee's rating of a lecture (1–5 and a comment). Lecturers see only the aggregate."""
 
-    scope_path = "lecture__activity__organization__path"
+    scope_path = "lecture__organization__path"
     scope_self = "member__user"
 
     lecture = models.ForeignKey(
@@ -376,3 +390,87 @@ class LibraryItem(TimeStampedModel, ScopedModel):
 
     def __str__(self) -> str:
         return str(self.resource)
+
+
+# --- summary rows of the statistics (kept by ``summaries``, proved by ``lecture_figures_rebuild``) --
+
+
+class LectureFigure(models.Model):
+    """One figure of the lecture statistics of an organisation *and everything below it*, for a
+    year: cumulative, like ``Organization.member_count``, so a page reads an organisation and its
+    direct children instead of aggregating a city. ``name`` says which figure (``summaries.
+    FIGURE_NAMES``: lectures, cross lectures, ratings and their total score, lectures per type and
+    per lecturer category, and the secretaries and leading cadres of the duty to lecture).
+    ``year`` 0 holds the figures that do not depend on a year (who is on the duty list). Only
+    ``summaries`` writes these rows, by increments inside the transaction of the change."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("党组织"),
+        on_delete=models.CASCADE,
+        related_name="lecture_figures",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), help_text=_("0 表示不分年度的数字"))
+    name = models.CharField(_("指标"), max_length=40)
+    value = models.BigIntegerField(_("数值"), default=0)
+
+    class Meta:
+        verbose_name = _("党课统计汇总")
+        verbose_name_plural = _("党课统计汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year", "name"], name="lecture_figure_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year} {self.name}={self.value}"
+
+
+class LectureTally(models.Model):
+    """What the statistics count of one lecture, as last added into ``LectureFigure``: where and
+    when it was held, its type, whether a speaker lectured across (交叉讲), its speakers'
+    categories and members, and its ratings. A change to the lecture — made here, or to its
+    activity in the study app — is applied as the difference between this row and the lecture's
+    new state. The ids are plain numbers, not foreign keys, so the row outlives a lecture deleted
+    with its activity until that deletion is synced."""
+
+    lecture_id = models.BigIntegerField(_("党课"), primary_key=True)
+    activity_id = models.BigIntegerField(_("活动"), db_index=True)
+    organization_id = models.BigIntegerField(_("党组织"))
+    year = models.PositiveSmallIntegerField(_("年度"))
+    lecture_type = models.CharField(_("党课类型"), max_length=16)
+    is_cross = models.BooleanField(_("交叉讲党课"), default=False)
+    categories = models.JSONField(_("主讲人类别"), default=list)
+    speakers = models.JSONField(_("主讲党员"), default=list, help_text=_("主讲党员的 ID"))
+    ratings = models.PositiveIntegerField(_("评价人次"), default=0)
+    rating_total = models.PositiveIntegerField(_("评分合计"), default=0)
+
+    class Meta:
+        verbose_name = _("党课统计计数")
+        verbose_name_plural = _("党课统计计数")
+
+    def __str__(self) -> str:
+        return f"{self.lecture_id} {self.year}"
+
+
+class LectureDutyMember(models.Model):
+    """A member on the duty list (an active 基层党组织书记 or 领导干部), as last added into the duty
+    figures of ``LectureFigure``: their organisation and whether they are exempt. A change to the
+    member in the members app is applied as the difference between this row and the member's new
+    state."""
+
+    member = models.OneToOneField(
+        "members.Member",
+        verbose_name=_("党员"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    organization_id = models.BigIntegerField(_("党组织"))
+    is_exempt = models.BooleanField(_("免于要求"), default=False)
+
+    class Meta:
+        verbose_name = _("讲党课责任人")
+        verbose_name_plural = _("讲党课责任人")
+
+    def __str__(self) -> str:
+        return str(self.member_id)

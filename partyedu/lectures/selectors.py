@@ -1,6 +1,9 @@
 """Reads of lectures data. Every function starts from ``restrict(user, action)`` (or the user's
 ``lectures`` scope) and aggregates in SQL: counts per year, per type, per category and per
-organisation come from grouped queries, never from Python loops over rows.
+organisation come from grouped queries, never from Python loops over rows. The statistics of a
+subtree and the duty summary read the cumulative summary rows kept by ``summaries`` (a few rows
+whatever the size of the subtree); ``lecture_stats_from_sources`` is the same computed from the
+lectures, what the tests compare them with.
 
 Beyond the subtree scope of administrators, a few reads follow the work itself:
 
@@ -14,12 +17,14 @@ Ratings are only ever read as aggregates or as anonymous comments (no member, no
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import ExtractYear, Substr
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, ExtractYear, Substr
 from django.http import Http404
 from django.utils import timezone
 
@@ -32,9 +37,11 @@ from partyedu.organizations.services import ancestor_paths
 from partyedu.study.choices import ATTENDED_STATUSES, AttendanceStatus
 from partyedu.study.models import Activity, Attendance
 
+from . import summaries
 from .choices import LecturerCategory, LectureType, TaskStatus
 from .models import (
     Lecture,
+    LectureFigure,
     Lecturer,
     LectureRating,
     LectureSeries,
@@ -266,10 +273,17 @@ def lecturer_list(
     text = str(filters.get("q") or "").strip()
     if text:
         qs = qs.filter(Q(name__contains=text) | Q(unit__contains=text) | Q(title__contains=text))
+    # The count is a subquery of each row, not a join grouped over the whole pool: the database
+    # computes it after sorting and cutting the page (PostgreSQL postpones such expressions).
+    given = LectureSpeaker.objects.filter(lecturer=OuterRef("pk")).order_by().values("lecturer")
     return (
         qs.select_related("organization")
         .prefetch_related("tags")
-        .annotate(lecture_count=Count("speakings__lecture", distinct=True))
+        .annotate(
+            lecture_count=Coalesce(
+                Subquery(given.annotate(n=Count("lecture_id", distinct=True)).values("n")[:1]), 0
+            )
+        )
         .order_by("organization__path", "name", "id")
     )
 
@@ -390,7 +404,7 @@ def lecturer_record(*, user: Any, lecturer: Lecturer) -> LecturerRecord:
     Four queries."""
     years = (
         LectureSpeaker.objects.filter(lecturer=lecturer)
-        .annotate(year=ExtractYear("lecture__activity__start"))
+        .annotate(year=ExtractYear("lecture__start"))
         .values("year")
         .annotate(n=Count("lecture", distinct=True), cross=Count("id", filter=Q(is_cross=True)))
         .order_by("-year")
@@ -428,10 +442,10 @@ def lecture_list(
         qs = qs | Lecture.objects.filter(_own_lectures_q(user))
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("activity__organization__path", [org.path]))
+        qs = qs.filter(subtree_q("organization__path", [org.path]))
     if filters.get("year"):
         start, end = year_range(int(filters["year"]))
-        qs = qs.filter(activity__start__gte=start, activity__start__lt=end)
+        qs = qs.filter(start__gte=start, start__lt=end)
     if filters.get("lecture_type"):
         qs = qs.filter(lecture_type=filters["lecture_type"])
     if filters.get("lecturer"):
@@ -446,8 +460,22 @@ def lecture_list(
     return (
         qs.select_related("activity", "activity__organization")
         .prefetch_related("speakers__lecturer")
-        .order_by("-activity__start", "-id")
+        .order_by("-start", "-id")
     )
+
+
+def lecture_page_rows(ids: list[int]) -> list[Lecture]:
+    """The lectures of one page of ``lecture_list``, in the page's order, with what a list shows
+    (activity, organisation, speakers). A page is cut from the list's ids alone, so that a later
+    page sorts narrow rows instead of whole lectures with their activities; then its rows are read
+    by id. Three queries."""
+    rows = (
+        Lecture.objects.filter(pk__in=ids)
+        .select_related("activity", "activity__organization")
+        .prefetch_related("speakers__lecturer")
+        .in_bulk()
+    )
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def lecture_get(*, user: Any, pk: Any, action: str = "view") -> Lecture:
@@ -481,55 +509,90 @@ def _members(user: Any) -> QuerySet[Member]:
     return Member.objects.all() if user is None else Member.objects.restrict(user, "view")
 
 
+def _duty_roots(user: Any, organization: Organization) -> list[str]:
+    return _within(organization, lecture_paths(user, "view"))
+
+
 def _duty_members(user: Any, organization: Organization) -> QuerySet[Member]:
-    roots = _within(organization, lecture_paths(user, "view"))
+    roots = _duty_roots(user, organization)
     if not roots:
         return Member.objects.none()
     duty_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.LEADER)
     return _members(user).filter(subtree_q("org_path", roots), duty_q, is_active=True)
 
 
-def _lectured_in(year: int) -> Exists:
+def _given_in(year: int) -> QuerySet[LectureSpeaker]:
+    """The speakings of the outer member (through any of their lecturer entries) at lectures of
+    ``year``."""
     start, end = year_range(year)
-    return Exists(
-        LectureSpeaker.objects.filter(
-            lecturer__member=OuterRef("pk"),
-            lecture__activity__start__gte=start,
-            lecture__activity__start__lt=end,
-        )
+    return LectureSpeaker.objects.filter(
+        lecturer__member=OuterRef("pk"), lecture__start__gte=start, lecture__start__lt=end
     )
 
 
+def _lectured_in(year: int) -> Exists:
+    return Exists(_given_in(year))
+
+
+def _lectures_of_member(speakings: QuerySet[LectureSpeaker]) -> Coalesce:
+    """The number of distinct lectures among the outer member's ``speakings``."""
+    counted = speakings.order_by().values("lecturer__member").annotate(n=Count("lecture_id", distinct=True))
+    return Coalesce(Subquery(counted.values("n")[:1]), 0)
+
+
 def lecture_duty(
-    *, user: Any, organization: Organization, year: int, lectured: bool | None = None
+    *,
+    user: Any,
+    organization: Organization,
+    year: int,
+    lectured: bool | None = None,
+    with_counts: bool = True,
 ) -> QuerySet[Member]:
     """党委(党组)书记 ≥ 1 lecture a year (DOMAIN_RULES), and secretaries should lecture: the active
     members of ``organization``'s subtree (within the user's scope) categorised 基层党组织书记 or
     领导干部, each with ``lecture_count`` (lectures given in ``year``, wherever) and ``cross_count``
     (of them, cross lectures). ``lectured`` keeps those who have (True) or have not (False)
-    lectured; exempt members (年老体弱) are reported apart by ``is_exempt``. One query."""
-    start, end = year_range(year)
-    in_year = Q(
-        lecturer_entries__speakings__lecture__activity__start__gte=start,
-        lecturer_entries__speakings__lecture__activity__start__lt=end,
-    )
+    lectured; exempt members (年老体弱) are reported apart by ``is_exempt``. One query. A page
+    asks ``with_counts=False`` and then ``lecture_duty_counts`` for its own rows: the database
+    would compute the counts of every row it skips to reach a later page."""
     qs = _duty_members(user, organization)
     if lectured is True:
         qs = qs.filter(_lectured_in(year))
     elif lectured is False:
         qs = qs.filter(~_lectured_in(year))
-    return (
-        qs.select_related("organization")
-        .annotate(
-            lecture_count=Count("lecturer_entries__speakings__lecture", filter=in_year, distinct=True),
-            cross_count=Count(
-                "lecturer_entries__speakings__lecture",
-                filter=in_year & Q(lecturer_entries__speakings__is_cross=True),
-                distinct=True,
-            ),
-        )
-        .order_by("org_path", "name", "id")
+    qs = qs.select_related("organization").order_by("org_path", "name", "id")
+    if not with_counts:
+        return qs
+    given = _given_in(year)
+    return qs.annotate(
+        lecture_count=_lectures_of_member(given),
+        cross_count=_lectures_of_member(given.filter(is_cross=True)),
     )
+
+
+def lecture_duty_counts(members: Iterable[Member], year: int) -> None:
+    """Set ``lecture_count`` and ``cross_count`` (as ``lecture_duty`` annotates them) on the given
+    members, say a page of the duty list. One query (none for no members)."""
+    rows = list(members)
+    counts: dict[int, dict[str, int]] = {}
+    if rows:
+        start, end = year_range(year)
+        given = LectureSpeaker.objects.filter(
+            lecturer__member_id__in=[m.pk for m in rows], lecture__start__gte=start, lecture__start__lt=end
+        )
+        for row in (
+            given.values("lecturer__member_id")
+            .annotate(
+                n=Count("lecture_id", distinct=True),
+                cross=Count("lecture_id", distinct=True, filter=Q(is_cross=True)),
+            )
+            .order_by()
+        ):
+            counts[row["lecturer__member_id"]] = row
+    for member in rows:
+        row = counts.get(member.pk, {})
+        setattr(member, "lecture_count", row.get("n", 0))  # noqa: B010
+        setattr(member, "cross_count", row.get("cross", 0))  # noqa: B010
 
 
 @dataclass(frozen=True)
@@ -537,20 +600,68 @@ class DutySummary:
     total: int = 0
     lectured: int = 0
     exempt: int = 0
+    exempt_lectured: int = 0  # exempt, and lectured all the same
 
     @property
     def not_lectured(self) -> int:
         return self.total - self.exempt - self.lectured
 
+    def listed(self, lectured: bool | None) -> int:
+        """The length of ``lecture_duty`` with the same ``lectured`` filter."""
+        if lectured is None:
+            return self.total
+        done = self.lectured + self.exempt_lectured
+        return done if lectured else self.total - done
 
-def lecture_duty_summary(*, user: Any, organization: Organization, year: int) -> DutySummary:
-    """Counts of the duty list: all, lectured (not exempt), exempt. One query."""
+
+def _duty_from_figures(values: Counter[str]) -> DutySummary:
+    return DutySummary(
+        total=values[summaries.DUTY],
+        lectured=values[summaries.DUTY_LECTURED],
+        exempt=values[summaries.DUTY_EXEMPT],
+        exempt_lectured=values[summaries.DUTY_EXEMPT_LECTURED],
+    )
+
+
+def _duty_summary_from_sources(user: Any, organization: Organization, year: int) -> DutySummary:
     row = _duty_members(user, organization).aggregate(
         total=Count("id"),
         exempt=Count("id", filter=Q(is_exempt=True)),
         lectured=Count("id", filter=Q(_lectured_in(year), is_exempt=False)),
+        exempt_lectured=Count("id", filter=Q(_lectured_in(year), is_exempt=True)),
     )
-    return DutySummary(total=row["total"], lectured=row["lectured"], exempt=row["exempt"])
+    return DutySummary(
+        total=row["total"],
+        lectured=row["lectured"],
+        exempt=row["exempt"],
+        exempt_lectured=row["exempt_lectured"],
+    )
+
+
+def _members_cover(user: Any, paths: list[str]) -> bool:
+    """Whether the user sees every member of these subtrees (so that the summary rows, which count
+    all of them, are what the user's list shows)."""
+    return user is None or all(path_in(p, user_scope(user, "view", "members").paths) for p in paths)
+
+
+def lecture_duty_summary(*, user: Any, organization: Organization, year: int) -> DutySummary:
+    """Counts of the duty list: all, lectured (not exempt), exempt (and exempt who lectured). From
+    the summary rows (``summaries``) when the user sees every member of the subtrees concerned —
+    one query — else counted from the members."""
+    roots = _duty_roots(user, organization)
+    if not roots:
+        return DutySummary()
+    if not _members_cover(user, roots):
+        return _duty_summary_from_sources(user, organization, year)
+    rows = LectureFigure.objects.filter(
+        organization__path__in=roots,
+        year__in=[year, summaries.ALL_YEARS],
+        name__in=summaries.DUTY_FIGURES,
+    )
+    values: Counter[str] = Counter()
+    for name, value in rows.values_list("name", "value"):
+        values[name] += value
+    return _duty_from_figures(values)
 
 
 # --- statistics ----------------------------------------------------------------------------------
@@ -620,6 +731,9 @@ class LectureStats:
         return round(self.rating_total / self.ratings, 2) if self.ratings else None
 
 
+# The summary figures of a row of the statistics (per child organisation).
+ROW_FIGURES = (summaries.LECTURES, summaries.CROSS, summaries.RATINGS, summaries.RATING_TOTAL)
+
 # Award kind (competitions.choices.AwardKind values) → the field of OrgStatsRow that counts it.
 AWARD_FIELDS = {
     "lecture": "lecture_awards",
@@ -686,8 +800,95 @@ def lecture_stats(*, user: Any, organization: Organization, year: int) -> Lectur
     cross speaker), ratings (count, average), the duty summary of secretaries and leading cadres,
     the competitions of the year (entries, reviews done, awards by kind:
     ``_competition_prefix_counts``), and one row per direct child organisation (and one for the
-    organisation itself), grouped by path prefix in SQL. Eight queries whatever the size. None
-    when the organisation is outside the user's scope."""
+    organisation itself). The lecture and duty figures are the summary rows of the organisation
+    and of its children (``summaries``: cumulative, kept by the services), so the page reads a few
+    rows whatever the size of the subtree; ``lecture_stats_from_sources`` computes the same from
+    the lectures themselves. Four queries (one more for a user who sees only part of the
+    subtree's members: their duty summary is counted). None when the organisation is outside the
+    user's scope."""
+    if not path_in(organization.path, lecture_paths(user, "view")):
+        return None
+    children = list(Organization.objects.filter(parent=organization).order_by("sort_order", "path"))
+    rows_q = Q(organization=organization) | Q(
+        organization__in=[child.pk for child in children], name__in=ROW_FIGURES
+    )
+    figures: dict[int, Counter[str]] = {}
+    for org_id, name, value in LectureFigure.objects.filter(
+        rows_q, year__in=[year, summaries.ALL_YEARS]
+    ).values_list("organization_id", "name", "value"):
+        figures.setdefault(org_id, Counter())[name] += value
+    total = figures.get(organization.pk, Counter())
+    by_type = [
+        CountRow(code, str(label), total[summaries.TYPE + code]) for code, label in LectureType.choices
+    ]
+    by_category = [
+        CountRow(code, str(label), total[summaries.CATEGORY + code])
+        for code, label in LecturerCategory.choices
+    ]
+    own = Counter({name: total[name] for name in ROW_FIGURES})
+    for child in children:
+        own.subtract(figures.get(child.pk, Counter()))
+    width = len(organization.path) + SEGMENT_WIDTH
+    contests = _competition_prefix_counts(organization, year, width)
+
+    def org_row(org: Organization, values: Counter[str], own_level: bool = False) -> OrgStatsRow:
+        competition = contests.get(org.path, {})
+        return OrgStatsRow(
+            organization=org,
+            lectures=values[summaries.LECTURES],
+            cross_lectures=values[summaries.CROSS],
+            ratings=values[summaries.RATINGS],
+            rating_total=values[summaries.RATING_TOTAL],
+            own_level=own_level,
+            entries=competition.get("entries", 0),
+            reviews=competition.get("reviews", 0),
+            **{name: competition.get(name, 0) for name in AWARD_FIELDS.values()},
+        )
+
+    def contest_total(key: str) -> int:
+        return sum(values.get(key, 0) for values in contests.values())
+
+    from partyedu.competitions.choices import AwardKind
+
+    rows = []
+    if own[summaries.LECTURES] or organization.path in contests:
+        rows.append(org_row(organization, own, own_level=True))
+    for child in children:
+        values = figures.get(child.pk, Counter())
+        if child.is_active or values[summaries.LECTURES] or child.path in contests:
+            rows.append(org_row(child, values))
+    duty = (
+        _duty_from_figures(total)
+        if _members_cover(user, [organization.path])
+        else _duty_summary_from_sources(user, organization, year)
+    )
+    return LectureStats(
+        organization=organization,
+        year=year,
+        lectures=total[summaries.LECTURES],
+        cross_lectures=total[summaries.CROSS],
+        by_type=by_type,
+        by_category=by_category,
+        ratings=total[summaries.RATINGS],
+        rating_total=total[summaries.RATING_TOTAL],
+        duty=duty,
+        rows=rows,
+        competitions=CompetitionSummary(
+            entries=contest_total("entries"),
+            reviews=contest_total("reviews"),
+            awards=tuple(
+                CountRow(code, str(label), contest_total(AWARD_FIELDS[code]))
+                for code, label in AwardKind.choices
+            ),
+        ),
+    )
+
+
+def lecture_stats_from_sources(*, user: Any, organization: Organization, year: int) -> LectureStats | None:
+    """``lecture_stats`` computed from the lectures, ratings and members themselves, grouped by
+    path prefix in SQL: what the summary rows must agree with (the tests compare the two). Eight
+    queries, each aggregating the whole subtree. None when the organisation is outside the user's
+    scope."""
     if not path_in(organization.path, lecture_paths(user, "view")):
         return None
     start, end = year_range(year)
@@ -777,7 +978,7 @@ def lecture_stats(*, user: Any, organization: Organization, year: int) -> Lectur
         by_category=by_category,
         ratings=total("ratings"),
         rating_total=total("rating_total"),
-        duty=lecture_duty_summary(user=user, organization=organization, year=year),
+        duty=_duty_summary_from_sources(user, organization, year),
         rows=rows,
         competitions=competitions,
     )
@@ -1066,7 +1267,7 @@ def my_lectures_given(*, user: Any) -> QuerySet[Lecture]:
             pk__in=LectureSpeaker.objects.filter(lecturer__member__user=user).values("lecture_id")
         )
         .select_related("activity", "activity__organization")
-        .order_by("-activity__start", "-id")
+        .order_by("-start", "-id")
     )
 
 
@@ -1077,8 +1278,8 @@ def my_lectures_attended(*, user: Any, since: date | None = None) -> QuerySet[Le
     attended = Attendance.objects.filter(member__user=user).filter(ATTENDED_Q)
     qs = Lecture.objects.filter(activity_id__in=attended.values("activity_id"))
     if since is not None:
-        qs = qs.filter(activity__start__date__gte=since)
-    return qs.select_related("activity", "activity__organization").order_by("-activity__start", "-id")
+        qs = qs.filter(start__date__gte=since)
+    return qs.select_related("activity", "activity__organization").order_by("-start", "-id")
 
 
 def my_rated_lecture_ids(*, user: Any, lecture_ids: list[int]) -> set[int]:

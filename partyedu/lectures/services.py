@@ -20,11 +20,14 @@ Rules encoded here (see docs/lectures.md):
 - Rotation: members who have lectured least (rotation weeks + lectures given) go first, ties by
   name then id; nobody lectures twice before everyone has lectured once; exempt members (年老体弱)
   are left out unless asked for.
+- Statistics: every service that changes what the statistics count (a lecture, its speakers, its
+  ratings, a lecturer's category) ends with ``summaries.lectures_sync`` in its transaction, which
+  keeps the summary rows the statistics pages read (``summaries`` says how).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -39,6 +42,7 @@ from django.utils import timezone
 
 from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.choices import AuditAction
+from partyedu.core.export_jobs import EXPORT_PROGRESS_EVERY
 from partyedu.core.exporting import ExportColumn, XlsxExport
 from partyedu.core.scope import path_in, subtree_q, user_scope
 from partyedu.members.choices import PARTY_STATUSES, MemberCategory
@@ -74,6 +78,7 @@ from .selectors import (
     rating_member,
     rating_refusal,
 )
+from .summaries import lectures_sync
 
 APP = "lectures"
 M = TypeVar("M", bound=models.Model)
@@ -270,6 +275,8 @@ def lecturer_update(*, actor: Any, lecturer: Lecturer, data: dict[str, Any]) -> 
     lecturer.full_clean()
     lecturer.save()
     changes: dict[str, Any] = diff(before, snapshot(lecturer, AUDITED_LECTURER_FIELDS))
+    if "category" in changes:
+        lectures_sync(lecture_ids=lecturer.speakings.values_list("lecture_id", flat=True))
     if tags is not None:
         tag_rows = _resolve_tags(tags)
         lecturer.tags.set(tag_rows)
@@ -514,7 +521,12 @@ def lecture_record(*, actor: Any, activity: Activity, data: dict[str, Any]) -> L
     data = _clean_strings(dict(data))
     _check_fields(data, LECTURE_FIELDS)
     data.pop("remove_files", None)
-    lecture = Lecture(activity=activity, lecture_type=data.get("lecture_type") or LectureType.STANDARD)
+    lecture = Lecture(
+        activity=activity,
+        organization=activity.organization,
+        start=activity.start,
+        lecture_type=data.get("lecture_type") or LectureType.STANDARD,
+    )
     _apply_lecture(lecture, data)
     speakers = _speakers(actor, activity, data.get("lecturers"), set())
     task = _task(actor, data.get("task"), None)
@@ -530,6 +542,7 @@ def lecture_record(*, actor: Any, activity: Activity, data: dict[str, Any]) -> L
     )
     _save_files(lecture, files)
     _task_done(lecture.task_id)
+    lectures_sync(lecture_ids=[lecture.pk])
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -594,6 +607,7 @@ def lecture_update(*, actor: Any, lecture: Lecture, data: dict[str, Any]) -> Lec
     if lecture.task_id != old_task:
         _task_undone(old_task, lecture.pk)
         _task_done(lecture.task_id)
+    lectures_sync(lecture_ids=[lecture.pk])
     if changes:
         audit_record(actor=actor, action=AuditAction.UPDATE, obj=lecture, changes=changes)
     return lecture
@@ -620,6 +634,7 @@ def lecture_delete(*, actor: Any, lecture: Lecture) -> None:
     task_id, pk = lecture.task_id, lecture.pk
     lecture.delete()
     _task_undone(task_id, pk)
+    lectures_sync(lecture_ids=[pk])
     for storage, name in files:
         transaction.on_commit(partial(storage.delete, name))
 
@@ -660,9 +675,12 @@ def lecture_rate(*, actor: Any, lecture: Lecture, score: Any, comment: str = "")
         rating = LectureRating(lecture=lecture, member=member)
     elif rating.score == value and rating.comment == comment:
         return rating
+    old_score = None if created else rating.score
     rating.score, rating.comment = value, comment
     rating.full_clean()
     rating.save()
+    if rating.score != old_score:
+        lectures_sync(lecture_ids=[lecture.pk])
     audit_record(
         actor=actor,
         action=AuditAction.CREATE if created else AuditAction.UPDATE,
@@ -1441,9 +1459,12 @@ def lecture_stats_export(*, actor: Any, organization: Organization, year: int) -
     return book.to_bytes()
 
 
-def lecture_duty_export(*, actor: Any, organization: Organization, year: int) -> bytes:
+def lecture_duty_export(
+    *, actor: Any, organization: Organization, year: int, progress: Callable[[int], None] | None = None
+) -> bytes:
     """The secretaries and leading cadres of the subtree with the lectures they gave in the year
-    (names only, no other personal data); one audit row."""
+    (names only, no other personal data); one audit row. ``progress`` is told the number of rows
+    written, every EXPORT_PROGRESS_EVERY rows and at the end (a background export shows it)."""
     _require_export(actor, organization, "您无权导出该组织的讲党课情况")
     labels = dict(MemberCategory.choices)
     book = XlsxExport()
@@ -1462,6 +1483,10 @@ def lecture_duty_export(*, actor: Any, organization: Organization, year: int) ->
                 state,
             ]
         )
+        if progress is not None and sheet.rows % EXPORT_PROGRESS_EVERY == 0:
+            progress(sheet.rows)
+    if progress is not None:
+        progress(sheet.rows)
     audit_record(
         actor=actor,
         action=AuditAction.EXPORT,

@@ -211,7 +211,9 @@ def lecturer_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 def lecture_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = LectureFilterForm(request.GET or None, user=user)
-    page = paginate(request, selectors.lecture_list(user=user, filters=form.filters()))
+    lectures = selectors.lecture_list(user=user, filters=form.filters())
+    page = paginate(request, lectures.prefetch_related(None).values_list("pk", flat=True))
+    page.object_list = selectors.lecture_page_rows(list(page.object_list))
     summaries = selectors.lecture_rating_summaries([lec.pk for lec in page])
     for lecture in page:
         setattr(lecture, "rating", summaries[lecture.pk])  # noqa: B010
@@ -347,21 +349,33 @@ def duty(request: HttpRequest) -> HttpResponse:
     org, year = form.values()
     context: dict[str, Any] = {"form": form, "org": org, "year": year}
     if org is not None:
-        rows = selectors.lecture_duty(user=user, organization=org, year=year, lectured=form.lectured())
-        context.update(
-            page_obj=paginate(request, rows),
-            summary=selectors.lecture_duty_summary(user=user, organization=org, year=year),
-            can_export=_can(user, "export", org),
+        lectured = form.lectured()
+        rows = selectors.lecture_duty(
+            user=user, organization=org, year=year, lectured=lectured, with_counts=False
         )
+        # The summary knows how long the list is: the page need not count a city's members.
+        summary = selectors.lecture_duty_summary(user=user, organization=org, year=year)
+        page = paginate(request, rows, count=summary.listed(lectured))
+        selectors.lecture_duty_counts(page, year)
+        context.update(page_obj=page, summary=summary, can_export=_can(user, "export", org))
     return render(request, "lectures/duty.html", context)
 
 
 @manager_required("export")
 def duty_export(request: HttpRequest) -> HttpResponse:
+    """The duty list as xlsx; a list longer than EXPORT_SYNC_MAX_ROWS is built by a background
+    job, and the user is sent to its page."""
+    from .jobs import duty_export_job_or_none
+
     form = LecturesOrgYearForm(request.GET or None, user=request.user)
     org, year = form.values()
     if org is None:
         raise Http404(_("请选择组织"))
+    if not _can(request.user, "export", org):
+        raise PermissionDenied(_("您无权导出该组织的讲党课情况"))
+    job = duty_export_job_or_none(actor=request.user, organization=org, year=year)
+    if job is not None:
+        return redirect("core:job_detail", pk=job.pk)
     content = services.lecture_duty_export(actor=request.user, organization=org, year=year)
     return xlsx_response(content, _("%(year)d年书记讲党课情况") % {"year": year})
 
@@ -384,10 +398,19 @@ def stats(request: HttpRequest) -> HttpResponse:
 
 @manager_required("export")
 def stats_export(request: HttpRequest) -> HttpResponse:
+    """The statistics as xlsx; a workbook of more than EXPORT_SYNC_MAX_ROWS rows (an organisation
+    with that many children) is built by a background job, and the user is sent to its page."""
+    from .jobs import stats_export_job_or_none
+
     form = LecturesOrgYearForm(request.GET or None, user=request.user)
     org, year = form.values()
     if org is None:
         raise Http404(_("请选择组织"))
+    if not _can(request.user, "export", org):
+        raise PermissionDenied(_("您无权导出该组织的党课统计"))
+    job = stats_export_job_or_none(actor=request.user, organization=org, year=year)
+    if job is not None:
+        return redirect("core:job_detail", pk=job.pk)
     content = services.lecture_stats_export(actor=request.user, organization=org, year=year)
     return xlsx_response(content, _("%(year)d年党课统计") % {"year": year})
 

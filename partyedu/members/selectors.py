@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import IntegerField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from partyedu.accounts.selectors import can_see_pii
@@ -82,11 +83,11 @@ def member_of_user(*, user: Any) -> Member | None:
     return Member.objects.restrict(user, "view").filter(user=user).select_related("organization").first()
 
 
-def member_list_known_count(*, user: Any, organization: Organization | None = None) -> int | None:
-    """How many active members the user sees (optionally within one organisation's subtree),
-    read from the cumulative counts of the few organisations at the top of that scope instead
-    of counting member rows. Only valid for a list narrowed by scope and subtree alone; None when
-    the scope also includes the user's own record (self-scoped roles), where it does not apply."""
+def member_count_paths(*, user: Any, organization: Organization | None = None) -> tuple[str, ...] | None:
+    """The few organisations at the top of the user's member scope (optionally within one
+    organisation's subtree) whose cumulative member counts add up to how many active members the
+    user sees there. Only valid for a list narrowed by scope and subtree alone; None when the scope
+    also includes the user's own record (self-scoped roles), where it does not apply."""
     scope = user_scope(user, "view", "members")
     if scope.own or not scope.paths:
         return None
@@ -94,9 +95,23 @@ def member_list_known_count(*, user: Any, organization: Organization | None = No
     if organization is not None:
         inside = [p for p in tops if organization.path.startswith(p)]
         tops = [organization.path] if inside else [p for p in tops if p.startswith(organization.path)]
-    if not tops:
-        return 0
-    return Organization.objects.filter(path__in=tops).aggregate(n=Sum("member_count", default=0))["n"]
+    return tuple(tops)
+
+
+def member_count_expression(paths: tuple[str, ...]) -> RawSQL:
+    """The sum of these organisations' cumulative member counts as a scalar subquery, so that a
+    list can read its count with its page in one statement (``member_count_paths``)."""
+    if not paths:
+        return RawSQL("SELECT 0", (), output_field=IntegerField())
+    qn = connection.ops.quote_name
+    count = qn(Organization._meta.get_field("member_count").column)
+    path = qn(Organization._meta.get_field("path").column)
+    return RawSQL(
+        f"SELECT COALESCE(SUM({count}), 0) FROM {qn(Organization._meta.db_table)} "
+        f"WHERE {path} IN ({', '.join(['%s'] * len(paths))})",
+        paths,
+        output_field=IntegerField(),
+    )
 
 
 def member_filter_organization(*, user: Any, org_id: Any) -> Organization | None:

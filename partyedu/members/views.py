@@ -126,17 +126,18 @@ def member_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("export", "members")
 def member_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as xlsx; the export service masks personal data unless the user holds the
-    grant and writes the audit row. A list longer than EXPORT_SYNC_MAX_ROWS is built by a
-    background job instead, and the user is sent to its progress page."""
+    grant and writes the audit row. A list longer than EXPORT_SYNC_MAX_ROWS (counted no further
+    than that) is built by a background job instead, and the user is sent to its progress page."""
+    from partyedu.core.export_jobs import export_row_count
+
     from .services import member_export as export_members
 
     form = MemberFilterForm(request.GET or None, user=request.user)
     queryset = selectors.member_list(user=request.user, filters=form.filters(), action="export")
-    total = queryset.count()
-    if total > settings.EXPORT_SYNC_MAX_ROWS:
+    if export_row_count(queryset) > settings.EXPORT_SYNC_MAX_ROWS:
         from .jobs import member_export_enqueue
 
-        job = member_export_enqueue(actor=request.user, query=request.GET.urlencode(), total=total)
+        job = member_export_enqueue(actor=request.user, query=request.GET.urlencode())
         return redirect("core:job_detail", pk=job.pk)
     return xlsx_response(export_members(actor=request.user, queryset=queryset), _("党员名单"))
 

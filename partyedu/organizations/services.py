@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.choices import AuditAction
+from partyedu.core.export_jobs import EXPORT_PROGRESS_EVERY
 from partyedu.core.exporting import XlsxExport
 from partyedu.core.importing import (
     WRITE_BATCH,
@@ -187,6 +189,15 @@ def organization_move(*, actor: Any, org: Organization, new_parent: Organization
     from partyedu.learning.services import learning_org_moved
 
     learning_org_moved(
+        organization=org, old_parent_path=old_path[:-SEGMENT_WIDTH], new_parent_path=new_parent.path
+    )
+    # A party group's activities count for its branch in the cadence report's monthly counts.
+    from partyedu.study.services import activity_counts_org_moved
+
+    activity_counts_org_moved(organization=org, old_parent_id=old_parent_id)
+    from partyedu.lectures.summaries import figures_org_moved
+
+    figures_org_moved(
         organization=org, old_parent_path=old_path[:-SEGMENT_WIDTH], new_parent_path=new_parent.path
     )
     audit_record(
@@ -500,9 +511,13 @@ def organization_import(*, actor: Any, file: Any, filename: str, dry_run: bool) 
     )
 
 
-def organization_export(*, actor: Any, queryset: QuerySet[Organization]) -> bytes:
+def organization_export(
+    *, actor: Any, queryset: QuerySet[Organization], progress: Callable[[int], None] | None = None
+) -> bytes:
     """The organisations of ``queryset`` that the actor may export, parents before children, in
-    the import layout (with 上级组织代码), so the file can be edited and imported again."""
+    the import layout (with 上级组织代码), so the file can be edited and imported again.
+    ``progress`` is told the number of rows written, every EXPORT_PROGRESS_EVERY rows and at the
+    end (a background export shows it)."""
     if actor is not None:
         scope = user_scope(actor, "export", "organizations")
         if not scope.paths:
@@ -512,6 +527,10 @@ def organization_export(*, actor: Any, queryset: QuerySet[Organization]) -> byte
     sheet = book.sheet("党组织", org_export_columns())
     for org in queryset.select_related("parent").order_by("path").iterator(chunk_size=2000):
         sheet.append(org_export_row(org))
+        if progress is not None and sheet.rows % EXPORT_PROGRESS_EVERY == 0:
+            progress(sheet.rows)
+    if progress is not None:
+        progress(sheet.rows)
     audit_record(
         actor=actor,
         action=AuditAction.EXPORT,
@@ -553,16 +572,40 @@ def member_counts_add(deltas: dict[str, int]) -> None:
     for path, delta in deltas.items():
         for prefix in ancestor_paths(path):
             totals[prefix] = totals.get(prefix, 0) + delta
-    # One statement per distinct delta: an import touching thousands of organisations needs a
-    # handful of statements, a single new member one per distinct delta (usually one).
+    # One statement per distinct delta when there are few (a single member: one statement);
+    # an import touching thousands of organisations has a hundred distinct deltas, so it sends
+    # each organisation's own increment in a VALUES list instead, 1,000 a statement.
     by_delta: dict[int, list[str]] = {}
     for prefix in sorted(totals):
         if totals[prefix]:
             by_delta.setdefault(totals[prefix], []).append(prefix)
+    if len(by_delta) > COUNT_GROUPED_UPDATES_MAX:
+        _member_counts_add_listed(sorted((p, d) for p, d in totals.items() if d))
+        return
     for delta, paths in sorted(by_delta.items()):
         for start in range(0, len(paths), 900):
             Organization.objects.filter(path__in=paths[start : start + 900]).update(
                 member_count=F("member_count") + delta
+            )
+
+
+# Distinct increments up to which ``member_counts_add`` writes one UPDATE per increment.
+COUNT_GROUPED_UPDATES_MAX = 8
+
+
+def _member_counts_add_listed(items: list[tuple[str, int]]) -> None:
+    """``UPDATE … SET member_count = member_count + d.delta FROM (VALUES (path, delta), …) d``
+    (PostgreSQL and SQLite ≥ 3.33 both have UPDATE … FROM)."""
+    qn = connection.ops.quote_name
+    table = qn(Organization._meta.db_table)
+    count, path = qn("member_count"), qn("path")
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 1000):
+            part = items[start : start + 1000]
+            cursor.execute(
+                f"WITH d (path, delta) AS (VALUES {', '.join(['(%s, %s)'] * len(part))}) "
+                f"UPDATE {table} SET {count} = {table}.{count} + d.delta FROM d WHERE {table}.{path} = d.path",
+                [value for item in part for value in item],
             )
 
 

@@ -209,14 +209,27 @@ def deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @action_required("export", "organizations")
 def export(request: HttpRequest) -> HttpResponse:
+    """The organisations in the user's export scope (optionally a search and a subtree) as xlsx;
+    more than EXPORT_SYNC_MAX_ROWS of them (counted no further) are built by a background job,
+    and the user is sent to its page."""
+    from partyedu.core.export_jobs import export_row_count
+
+    from .jobs import organization_export_filters, organization_export_job_or_none
     from .services import organization_export
 
-    filters: dict[str, Any] = {"q": request.GET.get("q", "")}
+    q = request.GET.get("q", "")
+    within = None
     if request.GET.get("within"):
-        filters["within"] = selectors.organization_get(user=request.user, pk=request.GET["within"])
+        within = selectors.organization_get(user=request.user, pk=request.GET["within"])
+    filters = organization_export_filters(q=q, within=within)
     queryset = selectors.organization_list(user=request.user, filters=filters, action="export").order_by(
         "path"
     )
+    job = organization_export_job_or_none(
+        actor=request.user, q=q, within=within, rows=export_row_count(queryset)
+    )
+    if job is not None:
+        return redirect("core:job_detail", pk=job.pk)
     return xlsx_response(organization_export(actor=request.user, queryset=queryset), _("党组织名单"))
 
 

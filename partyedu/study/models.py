@@ -257,7 +257,11 @@ class Activity(TimeStampedModel, ScopedModel):
         verbose_name = _("学习活动")
         verbose_name_plural = _("学习活动")
         ordering = ["-start", "-id"]
-        indexes = [models.Index(fields=["organization", "start"], name="activity_org_start_idx")]
+        indexes = [
+            models.Index(fields=["organization", "start"], name="activity_org_start_idx"),
+            # The coverage of a plan's topics reads (topic, organisation) pairs from the index alone.
+            models.Index(fields=["required_topic", "organization"], name="activity_topic_org_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_activity_type_display()}：{self.topic}"
@@ -407,3 +411,52 @@ class CadenceRule(TimeStampedModel, ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.get_activity_type_display()}"
+
+
+MONTH_FIELDS = tuple(f"m{n}" for n in range(1, 13))
+
+
+class ActivityMonthCount(models.Model):
+    """How many activities of one type were held in each month of a year for an organisation —
+    a party group's counted for its branch, as the cadence report counts them. A summary kept by
+    the activity services in the activity's transaction (and by the organisation move of a party
+    group); ``services.activity_counts_rebuild`` proves it equals the activities. The cadence
+    report of a city reads these rows instead of grouping a year of activities on every view."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("计入组织"),
+        on_delete=models.CASCADE,
+        related_name="activity_month_counts",
+        help_text=_("举办活动的组织；党小组的活动计入所在党支部"),
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    activity_type = models.CharField(_("活动类型"), max_length=32, choices=ActivityType.choices)
+    m1 = models.IntegerField(_("1月"), default=0)
+    m2 = models.IntegerField(_("2月"), default=0)
+    m3 = models.IntegerField(_("3月"), default=0)
+    m4 = models.IntegerField(_("4月"), default=0)
+    m5 = models.IntegerField(_("5月"), default=0)
+    m6 = models.IntegerField(_("6月"), default=0)
+    m7 = models.IntegerField(_("7月"), default=0)
+    m8 = models.IntegerField(_("8月"), default=0)
+    m9 = models.IntegerField(_("9月"), default=0)
+    m10 = models.IntegerField(_("10月"), default=0)
+    m11 = models.IntegerField(_("11月"), default=0)
+    m12 = models.IntegerField(_("12月"), default=0)
+
+    class Meta:
+        verbose_name = _("组织生活开展次数")
+        verbose_name_plural = _("组织生活开展次数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "activity_type"], name="activity_month_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year} {self.activity_type}"
+
+    @property
+    def months(self) -> list[int]:
+        return [getattr(self, name) for name in MONTH_FIELDS]

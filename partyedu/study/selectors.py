@@ -10,12 +10,25 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, ExtractMonth, Substr
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 from django.utils import timezone
 
-from partyedu.core.scope import path_in, subtree_q, user_scope
+from partyedu.core.scope import PATH_END, path_in, subtree_q, user_scope
 from partyedu.members.choices import MemberStatus
 from partyedu.members.models import Member
 from partyedu.organizations.choices import OrgLevel
@@ -24,7 +37,9 @@ from partyedu.organizations.services import ancestor_paths
 
 from .choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus
 from .models import (
+    MONTH_FIELDS,
     Activity,
+    ActivityMonthCount,
     Attendance,
     CadenceRule,
     ClassEnrollment,
@@ -335,6 +350,133 @@ def plan_coverage(plan: StudyPlan, user: Any) -> PlanCoverage:
     )
 
 
+def counted_branch() -> Case:
+    """The branch an activity counts for (as ``_branch_of`` finds it): its organisation when
+    that is a branch, the branch above when it is a party group (groups exist only under
+    branches)."""
+    return Case(
+        When(organization__level=OrgLevel.GROUP, then=F("organization__parent_id")),
+        default=F("organization_id"),
+        output_field=IntegerField(),
+    )
+
+
+def counts_for_branch_in_q(roots: list[str]) -> Q:
+    """Activities that count for an active branch inside the given subtrees."""
+    return Q(
+        subtree_q("organization__path", roots),
+        organization__level=OrgLevel.BRANCH,
+        organization__is_active=True,
+    ) | Q(
+        subtree_q("organization__parent__path", roots),
+        organization__level=OrgLevel.GROUP,
+        organization__parent__level=OrgLevel.BRANCH,
+        organization__parent__is_active=True,
+    )
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    topic: RequiredTopic
+    covered: int  # branches that held an activity covering the topic
+
+    def rate(self, branches: int) -> float:
+        return self.covered / branches if branches else 0.0
+
+
+@dataclass
+class PlanCoverageSummary:
+    """``plan_coverage`` for a page: the counts of every topic over the plan's branches, and the
+    branches as a query to paginate (all of them, or those that have not covered every topic)."""
+
+    plan: StudyPlan
+    branch_count: int
+    topics: list[TopicCount]
+    roots: list[str]
+    complete_count: int = 0  # branches that covered every topic
+
+    @property
+    def incomplete_count(self) -> int:
+        return self.branch_count - self.complete_count
+
+
+def _plan_pairs(summary_roots: list[str], topic_ids: list[int]) -> Any:
+    """The distinct (branch, topic) pairs of the activities that covered one of the topics. By
+    topic ids, not a join on the plan: the planner then knows that thousands of activities come,
+    reads them from the (topic, organisation) index alone and joins the organisations by hash."""
+    return (
+        Activity.objects.filter(required_topic_id__in=topic_ids)
+        .filter(counts_for_branch_in_q(summary_roots))
+        .annotate(branch_id=counted_branch())
+        .order_by()
+        .values_list("branch_id", "required_topic_id")
+        .distinct()
+    )
+
+
+def _plan_branches_qs(roots: list[str]) -> QuerySet[Organization]:
+    return Organization.objects.filter(subtree_q("path", roots), level=OrgLevel.BRANCH, is_active=True)
+
+
+def plan_coverage_summary(plan: StudyPlan, user: Any) -> PlanCoverageSummary:
+    """What ``plan_coverage`` shows, counted in SQL (a city's plan covers thousands of branches):
+    the number of branches, how many covered each topic and how many covered them all. Three
+    queries."""
+    roots = _within(plan.organization, study_paths(user))
+    topics = list(plan.topics.all())
+    summary = PlanCoverageSummary(plan, 0, [TopicCount(t, 0) for t in topics], roots)
+    if not roots:
+        return summary
+    summary.branch_count = _plan_branches_qs(roots).count()
+    if not topics:
+        return summary
+    pairs_sql, params = _plan_pairs(roots, [t.pk for t in topics]).query.sql_with_params()
+    sql = (
+        f"WITH p (branch_id, topic_id) AS ({pairs_sql}) "
+        "SELECT topic_id, COUNT(*) FROM p GROUP BY topic_id UNION ALL "
+        "SELECT NULL, COUNT(*) FROM (SELECT branch_id FROM p GROUP BY branch_id HAVING COUNT(*) >= %s) c"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, len(topics)])
+        counts = dict(cursor.fetchall())
+    summary.complete_count = counts.pop(None, 0)
+    summary.topics = [TopicCount(t, counts.get(t.pk, 0)) for t in topics]
+    return summary
+
+
+def plan_branches(summary: PlanCoverageSummary, *, incomplete_only: bool = False) -> QuerySet[Organization]:
+    """The plan's branches in tree order (only those that have not covered every topic)."""
+    if not summary.roots:
+        return Organization.objects.none()
+    qs = _plan_branches_qs(summary.roots).order_by("path")
+    if incomplete_only and summary.topics:
+        complete = (
+            _plan_pairs(summary.roots, [t.topic.pk for t in summary.topics])
+            .values("branch_id")
+            .annotate(n=Count("required_topic_id", distinct=True))
+            .filter(n__gte=len(summary.topics))
+            .values("branch_id")
+        )
+        qs = qs.exclude(pk__in=complete)
+    return qs
+
+
+def plan_branch_marks(summary: PlanCoverageSummary, branches: list[Organization]) -> dict[int, list[bool]]:
+    """For each of the given branches (a page), whether it covered each topic. One query, on the
+    activities of those branches and their groups only."""
+    marks: dict[int, set[int]] = {b.pk: set() for b in branches}
+    if branches and summary.topics:
+        own = Organization.objects.filter(
+            Q(pk__in=list(marks)) | Q(parent_id__in=list(marks), level=OrgLevel.GROUP)
+        )
+        pairs = _plan_pairs(summary.roots, [t.topic.pk for t in summary.topics]).filter(
+            organization_id__in=own.values("pk")
+        )
+        for branch_id, topic_id in pairs:
+            marks[branch_id].add(topic_id)
+    return {pk: [t.topic.pk in done for t in summary.topics] for pk, done in marks.items()}
+
+
 # --- training classes ----------------------------------------------------------------------------
 
 
@@ -348,7 +490,21 @@ def training_class_list(*, user: Any, filters: dict[str, Any] | None = None) -> 
         qs = qs.filter(start_date__year=int(filters["year"]))
     if filters.get("q") and str(filters["q"]).strip():
         qs = qs.filter(name__contains=str(filters["q"]).strip())
-    return qs.annotate(enrolled=Count("enrollments", distinct=True)).order_by("-start_date", "id")
+    return qs.annotate(enrolled=_count_of(ClassEnrollment, "training_class")).order_by("-start_date", "id")
+
+
+def _count_of(model: Any, field_name: str) -> Any:
+    """How many rows of ``model`` point at each row by ``field_name``, as a correlated subquery:
+    unlike a joined ``Count`` it is left out when a page counts its list, so counting a list of
+    places does not join every activity of the city."""
+    rows = (
+        model.objects.filter(**{field_name: OuterRef("pk")})
+        .order_by()
+        .values(field_name)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
 def training_class_get(*, user: Any, pk: Any, action: str = "view") -> TrainingClass:
@@ -468,7 +624,9 @@ def education_base_list(*, user: Any, filters: dict[str, Any] | None = None) -> 
         qs = qs.filter(is_active=filters["is_active"])
     if filters.get("q") and str(filters["q"]).strip():
         qs = qs.filter(name__contains=str(filters["q"]).strip())
-    return qs.annotate(visit_count=Count("activities")).order_by("organization__path", "name", "id")
+    return qs.annotate(visit_count=_count_of(Activity, "education_base")).order_by(
+        "organization__path", "name", "id"
+    )
 
 
 def education_base_get(*, user: Any, pk: Any, action: str = "view") -> EducationBase:
@@ -711,6 +869,68 @@ def _period_state(year: int, per_months: int, as_of: date) -> tuple[int, int]:
     return ended, periods
 
 
+CadenceRules = dict[tuple[str, str], tuple[int, int]]
+
+
+def _cadence_rules(organization: Organization, roots: list[str]) -> tuple[CadenceRules, list[str]]:
+    """The rules that can apply to the branches of ``roots`` (set at ``organization`` or above
+    it, or inside the roots), by (path, type), and the activity types to report: the defaults'
+    and every type a rule names."""
+    rules: CadenceRules = {
+        (path, activity_type): (per_months, times)
+        for path, activity_type, per_months, times in CadenceRule.objects.filter(
+            Q(organization__path__in=ancestor_paths(organization.path))
+            | subtree_q("organization__path", roots)
+        ).values_list("organization__path", "activity_type", "per_months", "times")
+    }
+    types = list(dict.fromkeys([*DEFAULT_CADENCE, *(t for _, t in rules)]))
+    return rules, types
+
+
+def _rule_of(path: str, activity_type: str, rules: CadenceRules) -> tuple[int, int]:
+    """(per_months, times) for a branch: the nearest rule up the tree, else the default."""
+    for prefix in reversed(ancestor_paths(path)):
+        if (prefix, activity_type) in rules:
+            return rules[(prefix, activity_type)]
+    return DEFAULT_CADENCE.get(activity_type, (0, 0))
+
+
+def _branch_cadence(
+    branch: Organization,
+    types: list[str],
+    rules: CadenceRules,
+    held: dict[tuple[int, str], list[int]],
+    year: int,
+    as_of: date,
+) -> BranchCadence:
+    """One branch's row: per required type, the activities of each period and the periods that
+    ended without enough of them. ``held``: (branch id, type) → the 12 monthly counts."""
+    items = []
+    for activity_type in types:
+        per_months, times = _rule_of(branch.path, activity_type, rules)
+        if not per_months or not times:
+            continue
+        ended, periods = _period_state(year, per_months, as_of)
+        months = held.get((branch.pk, activity_type), [0] * 12)
+        counts = [sum(months[(n - 1) * per_months : n * per_months]) for n in range(1, periods + 1)]
+        missing = [n for n in range(1, ended + 1) if counts[n - 1] < times]
+        pending = ended < periods and date(year, 1, 1) <= as_of and counts[ended] < times
+        items.append(CadenceItem(activity_type, per_months, times, counts, missing, pending))
+    return BranchCadence(branch=branch, items=items)
+
+
+def _held(branch_ids: list[int], year: int, types: list[str]) -> dict[tuple[int, str], list[int]]:
+    """The monthly activity counts of the given branches (their groups' included)."""
+    rows = ActivityMonthCount.objects.filter(
+        organization_id__in=branch_ids, year=year, activity_type__in=types
+    ).values_list("organization_id", "activity_type", *MONTH_FIELDS)
+    return {(row[0], row[1]): list(row[2:]) for row in rows}
+
+
+def _report_branches(roots: list[str]) -> QuerySet[Organization]:
+    return Organization.objects.filter(subtree_q("path", roots), level=OrgLevel.BRANCH, is_active=True)
+
+
 def cadence_report(
     *, user: Any, organization: Organization, year: int, as_of: date | None = None
 ) -> list[BranchCadence]:
@@ -719,59 +939,176 @@ def cadence_report(
     without enough of them (months lacking a 主题党日, quarters lacking a 支部党员大会 or a 党课 by
     default). Activities held by a branch's party groups count for the branch. CadenceRule rows
     override the defaults for a subtree; the nearest rule up the tree wins, and ``times=0`` lifts
-    a requirement. Three queries whatever the number of branches: branches, rules, and the
-    activities grouped by organisation, type and month."""
+    a requirement. The counts come from ``ActivityMonthCount`` (kept with the activities). Three
+    queries whatever the number of branches: branches, rules and the branches' monthly counts.
+    The report page uses ``cadence_summary`` and ``cadence_rows`` instead, which do not build a
+    row for every branch of a city."""
     as_of = as_of or timezone.localdate()
     roots = _within(organization, study_paths(user))
     if not roots:
         return []
-    branches = list(
-        Organization.objects.filter(subtree_q("path", roots), level=OrgLevel.BRANCH, is_active=True).order_by(
-            "path"
-        )
-    )
+    branches = list(_report_branches(roots).order_by("path"))
     if not branches:
         return []
-    rules: dict[tuple[str, str], tuple[int, int]] = {
-        (path, activity_type): (per_months, times)
-        for path, activity_type, per_months, times in CadenceRule.objects.filter(
-            Q(organization__path__in=ancestor_paths(organization.path))
-            | subtree_q("organization__path", roots)
-        ).values_list("organization__path", "activity_type", "per_months", "times")
-    }
-    types = list(dict.fromkeys([*DEFAULT_CADENCE, *(t for _, t in rules)]))
-    by_path = {b.path: b for b in branches}
-    held: dict[tuple[int, str, int], int] = {}
+    rules, types = _cadence_rules(organization, roots)
+    held: dict[tuple[int, str], list[int]] = {}
     rows = (
-        Activity.objects.filter(
-            subtree_q("organization__path", roots), start__year=year, activity_type__in=types
+        ActivityMonthCount.objects.filter(
+            organization__in=_report_branches(roots), year=year, activity_type__in=types
         )
-        .annotate(month=ExtractMonth("start"))
-        .values("organization__path", "activity_type", "month")
-        .annotate(n=Count("id"))
+        .values_list("organization_id", "activity_type", *MONTH_FIELDS)
         .order_by()
     )
     for row in rows:
-        branch = _branch_of(row["organization__path"], by_path)
-        if branch is not None:
-            key = (branch.pk, row["activity_type"], row["month"])
-            held[key] = held.get(key, 0) + row["n"]
+        held[(row[0], row[1])] = list(row[2:])
+    return [_branch_cadence(branch, types, rules, held, year, as_of) for branch in branches]
 
-    report = []
-    for branch in branches:
-        chain = list(reversed(ancestor_paths(branch.path)))
-        items = []
-        for activity_type in types:
-            rule = next((rules[(p, activity_type)] for p in chain if (p, activity_type) in rules), None)
-            per_months, times = rule or DEFAULT_CADENCE.get(activity_type, (0, 0))
-            if not per_months or not times:
-                continue
-            ended, periods = _period_state(year, per_months, as_of)
-            counts = [0] * periods
-            for month in range(1, 13):
-                counts[(month - 1) // per_months] += held.get((branch.pk, activity_type, month), 0)
-            missing = [n for n in range(1, ended + 1) if counts[n - 1] < times]
-            pending = ended < periods and date(year, 1, 1) <= as_of and counts[ended] < times
-            items.append(CadenceItem(activity_type, per_months, times, counts, missing, pending))
-        report.append(BranchCadence(branch=branch, items=items))
-    return report
+
+@dataclass
+class CadenceSummary:
+    """The cadence report of a subtree without a row per branch: how many branches, how many
+    met every requirement, the activity types that apply somewhere, and the branches to page
+    through (all, or those with a missing period) — counted in SQL from ``ActivityMonthCount``."""
+
+    organization: Organization
+    year: int
+    as_of: date
+    roots: list[str]
+    rules: CadenceRules
+    types: list[str]  # every type considered
+    shown: list[str] = field(default_factory=list)  # the types required of at least one branch
+    total: int = 0
+    compliant: int = 0
+    # SQL for the ids of the branches that missed a period, and its parameters
+    missing_sql: tuple[str, list[Any]] | None = None
+
+    @property
+    def noncompliant(self) -> int:
+        return self.total - self.compliant
+
+    def branches(self, *, missing_only: bool = False) -> QuerySet[Organization]:
+        if not self.roots:
+            return Organization.objects.none()
+        qs = _report_branches(self.roots)
+        if missing_only and self.missing_sql is not None:
+            qs = qs.filter(pk__in=RawSQL(*self.missing_sql))
+        return qs.order_by("path")
+
+
+# The cadence figures are SQL written here rather than ORM expressions: a city's report tests
+# every ended month and quarter of three or more types, and building and compiling that many
+# ``Case`` objects cost more than the query itself.
+
+
+def _missing_sql(alias: str, rule: tuple[int, int], year: int, as_of: date) -> str:
+    """The number of ended periods with fewer than ``times`` activities in the count row
+    ``alias`` (a row that is missing holds none), for one (per_months, times)."""
+    per_months, times = rule
+    if not per_months or not times:
+        return "0"
+    ended, _periods = _period_state(year, per_months, as_of)
+    qn = connection.ops.quote_name
+    terms = []
+    for n in range(1, ended + 1):
+        months = range((n - 1) * per_months + 1, min(n * per_months, 12) + 1)
+        held = " + ".join(f"COALESCE({alias}.{qn(f'm{month}')}, 0)" for month in months)
+        terms.append(f"CASE WHEN {held} < {int(times)} THEN 1 ELSE 0 END")
+    return " + ".join(terms) or "0"
+
+
+def _by_branch_rule_sql(activity_type: str, summary: CadenceSummary, build: Any) -> tuple[str, list[Any]]:
+    """``build(rule)`` (SQL) for the rule each branch ``b`` is under: the rules set inside the
+    roots (deepest first) by subtree, else the nearest one at the organisation or above, else
+    the default."""
+    above = _rule_of(summary.organization.path, activity_type, summary.rules)
+    own = set(ancestor_paths(summary.organization.path))
+    inner = sorted(
+        (path for path, t in summary.rules if t == activity_type and path not in own),
+        key=lambda path: (-len(path), path),
+    )
+    if not inner:
+        return f"({build(above)})", []
+    path = f"b.{connection.ops.quote_name('path')}"
+    whens, params = [], []
+    for rule_path in inner:
+        whens.append(
+            f"WHEN {path} >= %s AND {path} < %s THEN {build(summary.rules[(rule_path, activity_type)])}"
+        )
+        params += [rule_path, rule_path + PATH_END]
+    return f"(CASE {' '.join(whens)} ELSE {build(above)} END)", params
+
+
+def _branches_sql(summary: CadenceSummary) -> tuple[str, list[Any]]:
+    """``SELECT id, missing, required_0 … FROM`` the report's branches ``b``, each joined with its
+    count row of every reported type: the periods it missed in all, and per type whether
+    anything is required of it."""
+    qn = connection.ops.quote_name
+    joins, columns = [], []
+    missing_parts: list[str] = []
+    missing_params: list[Any] = []
+    required_params: list[Any] = []
+    join_params: list[Any] = []
+    for index, activity_type in enumerate(summary.types):
+        alias = f"c{index}"
+        joins.append(
+            f"LEFT JOIN {qn(ActivityMonthCount._meta.db_table)} {alias} ON {alias}.{qn('organization_id')} = "
+            f"b.{qn('id')} AND {alias}.{qn('year')} = %s AND {alias}.{qn('activity_type')} = %s"
+        )
+        join_params += [summary.year, activity_type]
+        sql, sql_params = _by_branch_rule_sql(
+            activity_type,
+            summary,
+            lambda rule, alias=alias: _missing_sql(alias, rule, summary.year, summary.as_of),
+        )
+        missing_parts.append(sql)
+        missing_params += sql_params
+        sql, sql_params = _by_branch_rule_sql(
+            activity_type, summary, lambda rule: "1" if rule[0] and rule[1] else "0"
+        )
+        columns.append(f"{sql} AS required_{index}")
+        required_params += sql_params
+    path = f"b.{qn('path')}"
+    roots = " OR ".join(f"({path} >= %s AND {path} < %s)" for _ in summary.roots)
+    root_params = [value for root in summary.roots for value in (root, root + PATH_END)]
+    select = ", ".join([f"b.{qn('id')} AS id", f"{' + '.join(missing_parts) or '0'} AS missing", *columns])
+    sql = (
+        f"SELECT {select} FROM {qn(Organization._meta.db_table)} b {' '.join(joins)}"
+        f" WHERE b.{qn('level')} = %s AND b.{qn('is_active')} AND ({roots})"
+    )
+    # in the order of the placeholders: the select list, the joins, the conditions
+    return sql, [*missing_params, *required_params, *join_params, OrgLevel.BRANCH.value, *root_params]
+
+
+def cadence_summary(
+    *, user: Any, organization: Organization, year: int, as_of: date | None = None
+) -> CadenceSummary:
+    """What ``cadence_report`` says about a whole subtree, in two queries whatever the number of
+    branches: the rules, then the figures over the branches, the periods each missed computed
+    in SQL from its monthly counts (the rules of ``cadence_report``)."""
+    as_of = as_of or timezone.localdate()
+    roots = _within(organization, study_paths(user))
+    rules, types = _cadence_rules(organization, roots) if roots else ({}, [])
+    summary = CadenceSummary(organization, year, as_of, roots, rules, types)
+    if not roots:
+        return summary
+    sql, params = _branches_sql(summary)
+    required = ", ".join(f"SUM(t.required_{index})" for index in range(len(types)))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), SUM(CASE WHEN t.missing = 0 THEN 1 ELSE 0 END), {required} FROM ({sql}) t",
+            params,
+        )
+        total, compliant, *needs = cursor.fetchone()
+    summary.total, summary.compliant = total, compliant or 0
+    summary.shown = [t for t, need in zip(types, needs, strict=True) if need]
+    summary.missing_sql = (f"SELECT t.id FROM ({sql}) t WHERE t.missing > 0", params)
+    return summary
+
+
+def cadence_rows(summary: CadenceSummary, branches: list[Organization]) -> list[BranchCadence]:
+    """The report's rows for the given branches (a page), from their monthly counts: one query."""
+    held = _held([b.pk for b in branches], summary.year, summary.types) if branches else {}
+    return [
+        _branch_cadence(branch, summary.types, summary.rules, held, summary.year, summary.as_of)
+        for branch in branches
+    ]

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +28,6 @@ from partyedu.accounts.choices import RoleCode
 from partyedu.core.forms import apply_validation_error
 from partyedu.core.scope import has_action, path_in, role_paths, subtree_q, user_scope
 from partyedu.core.views import (
-    PAGE_SIZE,
     action_required,
     form_page,
     htmx_or_page,
@@ -387,25 +385,20 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @action_required("view", APP)
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.study_plan_get(user=request.user, pk=pk)
-    coverage = selectors.plan_coverage(plan, request.user)
-    covered = {t.topic.pk: {b.pk for b in t.covered} for t in coverage.topics}
-    rows = [
-        {
-            "branch": branch,
-            "marks": [branch.pk in covered[t.topic.pk] for t in coverage.topics],
-        }
-        for branch in coverage.branches
-    ]
-    for row in rows:
-        row["done"] = all(row["marks"])
-    if request.GET.get("missing") == "1":
-        rows = [row for row in rows if not row["done"]]
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    coverage = selectors.plan_coverage_summary(plan, request.user)
+    missing_only = request.GET.get("missing") == "1"
+    page = paginate(
+        request,
+        selectors.plan_branches(coverage, incomplete_only=missing_only),
+        count=coverage.incomplete_count if missing_only else coverage.branch_count,
+    )
+    marks = selectors.plan_branch_marks(coverage, list(page))
+    page.object_list = [{"branch": branch, "marks": marks[branch.pk]} for branch in page]
     context = {
         "plan": plan,
         "coverage": coverage,
         "page_obj": page,
-        "missing_only": request.GET.get("missing") == "1",
+        "missing_only": missing_only,
         "can_change": _can(request.user, "change", plan.organization),
     }
     return render(request, "study/plan_detail.html", context)
@@ -706,28 +699,22 @@ def cadence(request: HttpRequest) -> HttpResponse:
     """Which branches held their 主题党日 every month and their 党员大会 and 党课 every quarter."""
     form = OrgYearForm(request.GET or None, user=request.user)
     org, year = form.values()
-    report = selectors.cadence_report(user=request.user, organization=org, year=year) if org else []
-    types: list[tuple[str, str]] = []
-    for branch in report:
-        for item in branch.items:
-            if all(code != item.activity_type for code, _label in types):
-                types.append((item.activity_type, item.label))
-    rows = [{"branch": b, "cells": [(label, b.item(code)) for code, label in types]} for b in report]
-    compliant = sum(1 for b in report if b.compliant)
     missing_only = request.GET.get("missing") == "1"
-    if missing_only:
-        rows = [row for row, b in zip(rows, report, strict=True) if not b.compliant]
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "form": form,
-        "org": org,
-        "year": year,
-        "types": types,
-        "page_obj": page,
-        "total": len(report),
-        "compliant": compliant,
-        "missing_only": missing_only,
-    }
+    context: dict[str, Any] = {"form": form, "org": org, "year": year, "missing_only": missing_only}
+    if org is not None:
+        # Counted in SQL for the whole subtree; rows are built only for the page shown.
+        summary = selectors.cadence_summary(user=request.user, organization=org, year=year)
+        page = paginate(
+            request,
+            summary.branches(missing_only=missing_only),
+            count=summary.noncompliant if missing_only else summary.total,
+        )
+        types = [(code, str(ActivityType(code).label)) for code in summary.shown]
+        page.object_list = [
+            {"branch": b, "cells": [(label, b.item(code)) for code, label in types]}
+            for b in selectors.cadence_rows(summary, list(page))
+        ]
+        context.update(page_obj=page, types=types, total=summary.total, compliant=summary.compliant)
     return render(request, "study/cadence.html", context)
 
 

@@ -18,7 +18,11 @@ from partyedu.core.testing import Tree, make_member
 from partyedu.learning import recount
 from partyedu.learning.jobs import RECOUNT_KIND
 from partyedu.learning.models import HourRequirement, MemberRequirement, MemberYearHours
-from partyedu.learning.selectors import learning_summary_from_rows, learning_summary_live
+from partyedu.learning.selectors import (
+    _add_categories_from_rows,
+    learning_summary_from_rows,
+    learning_summary_live,
+)
 from partyedu.learning.services import (
     hour_requirement_delete,
     hour_requirement_set,
@@ -114,6 +118,11 @@ def assert_consistent(tree: Tree) -> None:
                 live.exempt,
                 live.not_required,
             )
+            # and the breakdown by member category
+            _add_categories_from_rows(rows)
+            by_category = learning_summary_live(organization=org, year=year, by_category=True)
+            assert rows.required_by_category == by_category.required_by_category
+            assert rows.categories == by_category.categories
 
 
 def required(member: Member) -> tuple[str, Decimal, bool]:

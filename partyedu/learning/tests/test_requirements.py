@@ -376,3 +376,103 @@ def test_a_rule_without_candidate_hours_moves_candidates_out_of_the_required(tre
     assert (summary.required_members, summary.not_required, summary.completed) == (5, 2, 3)
     assert numbers(summary) == numbers(learning_summary_live(organization=tree.root, year=2026))
     assert_ledger_equals_rebuild()
+
+
+def categories_of(summary):
+    return (
+        {c: (n.members, n.completed) for c, n in summary.categories.items() if n.members},
+        {c: n for c, n in summary.required_by_category.items() if n},
+    )
+
+
+@pytest.fixture
+def categorised(tree, population):
+    """The population with categories: a retired member, a farmer who is also a committee
+    member (cadre), and the frail exempt member."""
+    for name, categories in (
+        ("完成甲", ["retired"]),
+        ("未完成甲", ["farmer", "committee"]),
+        ("免学", ["frail"]),
+    ):
+        member = Member.objects.get(name=name)
+        member_update(actor=None, member=member, data={"categories": categories})
+    return population
+
+
+def test_categories_from_the_summary_rows_agree_with_the_live_query(tree, admin, categorised):
+    for org in (tree.root, tree.district_a, tree.branch_a, tree.branch_b):
+        summary = learning_summary(user=admin, organization=org, year=2026, by_category=True)
+        assert summary.source == "summary"
+        live = learning_summary_live(organization=org, year=2026, by_category=True)
+        assert categories_of(summary) == categories_of(live)
+    root = learning_summary(user=admin, organization=tree.root, year=2026, by_category=True)
+    assert categories_of(root)[0]["committee"] == (1, 0) and categories_of(root)[0]["frail"] == (1, 0)
+
+
+def test_categories_follow_a_rule_change(tree, admin, categorised):
+    with jobs_run():
+        hour_requirement_set(actor=admin, organization=tree.branch_a, data={"general_hours": D(10)})
+    summary = learning_summary(user=admin, organization=tree.root, year=2026, by_category=True)
+    live = learning_summary_live(organization=tree.root, year=2026, by_category=True)
+    assert categories_of(summary) == categories_of(live)
+    assert summary.categories["retired"].completed == 1
+
+
+def test_categories_from_the_summary_rows_take_four_queries(
+    tree, admin, categorised, django_assert_num_queries
+):
+    learning_summary(user=admin, organization=tree.root, year=2026)
+    with django_assert_num_queries(4):  # the two summary rows and the two by category
+        learning_summary(user=admin, organization=tree.root, year=2026, by_category=True)
+
+
+def assert_categories_match_live(tree, admin):
+    for org in (tree.root, tree.district_a, tree.district_b, tree.branch_a, tree.branch_b, tree.group_a):
+        org.refresh_from_db()  # a move rewrites paths
+        rows = learning_summary(user=admin, organization=org, year=2026, by_category=True)
+        live = learning_summary_live(organization=org, year=2026, by_category=True)
+        assert categories_of(rows) == categories_of(live), org.name
+
+
+def test_categories_follow_member_changes_transfers_and_moves(tree, categorised):
+    from partyedu.members.services import member_leave_roll, member_transfer
+    from partyedu.organizations.services import organization_move
+
+    root_admin = make_user(role="org_admin", org=tree.root)
+    member_update(
+        actor=None, member=Member.objects.get(name="完成甲"), data={"categories": ["retired", "farmer"]}
+    )
+    member_transfer(
+        actor=None,
+        member=Member.objects.get(name="未完成甲"),
+        to_organization=tree.branch_b,
+        reason="工作调动",
+    )
+    member_leave_roll(actor=None, member=Member.objects.get(name="书记"), reason="出国定居")
+    assert_categories_match_live(tree, root_admin)
+    organization_move(actor=None, org=tree.branch_a, new_parent=tree.district_b)
+    assert_categories_match_live(tree, root_admin)
+    assert_ledger_equals_rebuild()
+
+
+def test_categories_follow_hours_that_complete_a_requirement(tree, admin, categorised):
+    hours_for(Member.objects.get(name="未完成甲"), hours=50)  # a committee member: 56 needed
+    hours_for(Member.objects.get(name="未完成甲"), "concentrated", 8)
+    summary = learning_summary(user=admin, organization=tree.root, year=2026, by_category=True)
+    assert summary.categories["committee"].completed == 1
+    assert categories_of(summary) == categories_of(
+        learning_summary_live(organization=tree.root, year=2026, by_category=True)
+    )
+    assert_ledger_equals_rebuild()
+
+
+def test_the_rebuild_repairs_the_counts_by_category(tree, categorised):
+    from partyedu.learning.models import OrgCategoryCounts, OrgYearCategoryCompletion
+    from partyedu.learning.services import learning_hours_rebuild
+
+    OrgCategoryCounts.objects.filter(organization=tree.root, category="retired").update(members=9)
+    OrgYearCategoryCompletion.objects.filter(organization=tree.branch_a).delete()
+    report = learning_hours_rebuild(apply=False)
+    assert report.summaries >= 2 and any("类别" in line for line in report.samples)
+    learning_hours_rebuild(apply=True)
+    assert_ledger_equals_rebuild()

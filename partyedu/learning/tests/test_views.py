@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -206,6 +208,36 @@ def test_summary_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(16):
         response = client.get(url, {"organization": tree.branch_a.pk, "year": YEAR})
     assert "尚未达标的党员（60人）" in response.content.decode()
+
+
+def test_summary_page_takes_the_short_lists_length_from_the_summary(client: Any, tree: Tree) -> None:
+    for i in range(3):
+        make_member(tree.branch_a, f"党员{i}")
+    earn(make_member(tree.branch_a, "达标党员"), 32, "全年学习")
+    client.force_login(make_user(role="org_admin", org=tree.district_a))
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get(
+            reverse("learning:summary"), {"organization": tree.district_a.pk, "year": YEAR}
+        ).content.decode()
+    assert "尚未达标的党员（3人）" in html
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"] and "members_member" in q["sql"]]
+
+
+def test_summary_categories_fragment_runs_a_fixed_number_of_queries(
+    client: Any, tree: Tree, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(30):
+        make_member(tree.branch_a, f"党员{i:02d}", categories=["retired"] if i % 2 else ["employed"])
+    client.force_login(make_user(role="org_admin", org=tree.district_a))
+    # session, user, grants, the organisation, the two summary rows and the two by category, the
+    # session saved (three statements); whatever the number of members
+    with django_assert_max_num_queries(11):
+        partial = client.get(
+            reverse("learning:summary_categories"),
+            {"organization": tree.district_a.pk, "year": YEAR},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
+    assert "离退休" in partial and "<td>15</td>" in partial
 
 
 def test_summary_by_category_is_loaded_after_the_page(client: Any, tree: Tree) -> None:

@@ -335,9 +335,9 @@ def test_the_statistics_page_queries_do_not_grow_with_entries(
     client.force_login(admin)
     url = f"{reverse('lectures:stats')}?organization={tree.district_a.pk}&year=2026"
     client.get(url)  # warm the session
-    # session, user, grants, picked organisation, types, categories, per-organisation lectures,
-    # ratings, entries and reviews, awards, children, duty summary, session save (up to 3)
-    with django_assert_max_num_queries(15):
+    # session, user, grants, picked organisation, children, summary figures, entries and
+    # reviews, awards, session save (up to 3)
+    with django_assert_max_num_queries(11):
         response = client.get(url)
     assert 'data-testid="entries">19<' in response.content.decode()
     assert 'data-testid="reviews">36<' in response.content.decode()

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from partyedu.core.models import AuditLog
 from partyedu.core.testing import make_member, make_org, make_user
-from partyedu.lectures.selectors import lecture_duty, lecture_duty_summary, lecture_stats
+from partyedu.lectures.selectors import lecture_duty, lecture_duty_counts, lecture_duty_summary, lecture_stats
 from partyedu.lectures.services import lecture_duty_export, lecture_rate, lecture_stats_export
 
 from .conftest import at, lecture, lecturer, link, mark, party_lecture
@@ -58,6 +58,15 @@ def test_duty_of_another_year_counts_that_years_lectures(tree, admin, duty):
     duty_list: Any = lecture_duty(user=admin, organization=tree.district_a, year=2024)
     rows = {m.name: m.lecture_count for m in duty_list}
     assert rows == {"张三": 1, "钱领导": 0, "孙书记": 0}
+
+
+def test_the_counts_set_on_a_page_equal_the_annotated_counts(tree, admin, duty):
+    annotated: Any = lecture_duty(user=admin, organization=tree.district_a, year=2025)
+    page = list(lecture_duty(user=admin, organization=tree.district_a, year=2025, with_counts=False))
+    lecture_duty_counts(page, 2025)
+    assert [(m.pk, m.lecture_count, m.cross_count) for m in page] == [
+        (m.pk, m.lecture_count, m.cross_count) for m in annotated
+    ]
 
 
 def test_duty_stays_within_scope(tree, admin, duty):

@@ -748,8 +748,9 @@ def test_lecture_list_runs_a_fixed_number_of_queries(
     for i in range(25):
         lecture(party_lecture(tree.branch_a, at(3) + timedelta(days=i)), speaker, lecturer(tree.branch_a))
     client.force_login(admin)
-    # session, user, grants, scope (own?), count, rows, speakers, lecturers, ratings, session save
-    with django_assert_max_num_queries(11):
+    # session, user, grants, count (bounded), the page's ids, its rows, speakers, lecturers,
+    # ratings, session save (up to 3)
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("lectures:lecture_list"))
     assert response.content.decode().count('href="/lectures/lectures/') >= 25
 
@@ -759,7 +760,8 @@ def test_duty_page_runs_a_fixed_number_of_queries(client, tree, admin, django_as
         make_member(tree.branch_a, f"书记{i:02d}", categories=["secretary"])
     client.force_login(admin)
     url = f"{reverse('lectures:duty')}?organization={tree.district_a.pk}&year=2025"
-    # session, user, grants, picked organisation, count, rows, summary, session save (up to 3)
+    # session, user, grants, picked organisation, summary (also the list's length), rows, the rows'
+    # lecture counts, session save (up to 3)
     with django_assert_max_num_queries(10):
         response = client.get(url)
     assert response.content.decode().count("书记") >= 20
@@ -779,10 +781,10 @@ def test_stats_page_runs_a_fixed_number_of_queries(
                 )
     client.force_login(admin)
     url = f"{reverse('lectures:stats')}?organization={tree.district_a.pk}&year=2025"
-    # session, user, grants, picked organisation, types, categories, per-organisation lectures,
-    # ratings, competition entries and reviews, competition awards, children, duty summary,
-    # session save (up to 3)
-    with django_assert_max_num_queries(15):
+    # session, user, grants, picked organisation, children, the summary figures (lectures, types,
+    # categories, ratings, duty), competition entries and reviews, competition awards, session
+    # save (up to 3)
+    with django_assert_max_num_queries(11):
         response = client.get(url)
     assert 'data-testid="lectures">9<' in response.content.decode()
 
