@@ -117,6 +117,8 @@ ci: lint test-sqlite test-postgres test-multiprocess test-fuzz test-browser
 bench: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/competitions.py
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) $(BIN)/python bench/pages.py;; *) echo "bench/pages.py skipped: it times every page on the PostgreSQL city that bench/run.py seeded (DATABASE_URL=postgres://…)";; esac
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) $(BIN)/python bench/load.py;; *) echo "bench/load.py skipped: the load run needs DATABASE_URL=postgres://… (and Redis, REDIS_URL); see bench/README.md";; esac
 
 clean:
 	rm -rf $(VENV) var .coverage htmlcov

@@ -99,7 +99,8 @@ def prepare(args: argparse.Namespace) -> Setup:
     from partyedu.organizations.models import Organization
     from partyedu.study.services import activity_record
 
-    call_command("migrate", verbosity=0, interactive=False)
+    if getattr(args, "migrate", True):  # a caller that has migrated already may say so
+        call_command("migrate", verbosity=0, interactive=False)
     if not has_data():
         print(f"Seeding a demo city of {args.city:,} members (seed {args.seed}) …", flush=True)
         call_command("seed_demo", members=args.city, seed=args.seed, no_accounts=True, verbosity=0)
@@ -178,18 +179,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(args: argparse.Namespace, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def server_env(redis: str) -> dict[str, str]:
+    """The environment of a production-style server on this database: the settings of ``make run``
+    with ``DEBUG=0``, this process's keys (so tokens and sessions issued here are valid there), and
+    Redis for the cache."""
     from django.conf import settings
 
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.dev",
         "DEBUG": "0",
         "SECRET_KEY": settings.SECRET_KEY,
         "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-        "REDIS_URL": args.redis,
+        "REDIS_URL": redis,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
+
+
+def start_server(args: argparse.Namespace, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    env = server_env(args.redis)
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [
         str(gunicorn),

@@ -7,6 +7,7 @@ members to N, on the configured database.
     .venv/bin/python bench/run.py               # 100,000 members (and 10,000 for the growth ratio)
     .venv/bin/python bench/run.py --quick       # 10,000 members
     .venv/bin/python bench/run.py --no-study    # members only: seed, member list, import
+    .venv/bin/python bench/run.py --reuse --only api,import   # an already seeded city, two benchmarks
 
 The database is ``DATABASE_URL`` or, by default, a SQLite file of its own under ``var/bench/`` that is
 recreated on every run (the demo database is never touched). A database that already holds data is
@@ -55,6 +56,20 @@ SMALL_DB = ROOT / "var" / "bench" / "bench-small.sqlite3"
 IMPORT_REGIONS = ("110101", "110102", "110105", "110108", "120101", "120104", "130102", "320102", "410105")
 
 
+# The benchmarks ``--only`` can select, in the order they run.
+BENCH_KEYS = ("api", "summary", "marking", "requirement", "growth", "verify", "import")
+
+
+def _only_list(text: str) -> frozenset[str]:
+    keys = frozenset(k.strip() for k in text.split(",") if k.strip())
+    unknown = sorted(keys - set(BENCH_KEYS))
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError(
+            f"unknown benchmark {', '.join(unknown)}; choose from {','.join(BENCH_KEYS)}"
+        )
+    return keys
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="PartyEdu benchmarks")
     parser.add_argument("--members", type=int, default=100_000, help="members to seed (default 100000)")
@@ -85,6 +100,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="after the study benchmarks, check the whole ledger and summaries against a rebuild",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database as it is, without seeding (it must already hold the demo city, "
+        "e.g. a copy of one seeded by seed_demo); skips (a) and the growth ratio (g)",
+    )
+    parser.add_argument(
+        "--only",
+        type=_only_list,
+        default=None,
+        help=f"run only these benchmarks, comma-separated: {','.join(BENCH_KEYS)} (default: all)",
     )
     # Internal: the child runs of the growth ratio (seed the smaller city and measure its summary;
     # measure the summary of an already seeded database).
@@ -145,6 +172,29 @@ def reset_database(force: bool) -> None:
         if not force:
             raise SystemExit("数据库已有数据：基准测试会替换其中的党组织和党员，确认后请加 --force")
         clear_data()
+
+
+def reused_database(args: argparse.Namespace) -> None:
+    """``--reuse``: check that the database already holds the demo city (city_admin's
+    organisation with members) and, for the study benchmarks, its year of study; nothing is
+    seeded or cleared. ``args.members`` becomes the city's size."""
+    from django.conf import settings
+
+    from partyedu.accounts.models import RoleAssignment
+    from partyedu.members.models import Member
+
+    if not settings.ALLOW_DEMO_SEED:
+        raise SystemExit("ALLOW_DEMO_SEED 已关闭：不能在此环境运行基准测试")
+    if not RoleAssignment.objects.filter(user__username="city_admin", role__code="org_admin").exists():
+        raise SystemExit("--reuse：数据库中没有演示城市（city_admin），请先 seed_demo 或去掉 --reuse")
+    args.members = Member.objects.filter(is_active=True, org_path__startswith=demo_root().path).count()
+    study_benches = {"summary", "marking", "requirement", "verify"}
+    if args.study and (args.only is None or args.only & study_benches):
+        from partyedu.study.models import Activity
+
+        if not Activity.objects.filter(organization__path__startswith=demo_root().path).exists():
+            raise SystemExit("--reuse：数据库中没有学习活动，请加 --no-study 或先生成一年的学习数据")
+    print(f"Reusing the database as it is: {args.members:,} members", flush=True)
 
 
 def bench_seed(args: argparse.Namespace) -> dict[str, Any]:
@@ -948,7 +998,14 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n")
         return 0
     growth = None
-    if args.study and args.growth_members and args.members > args.growth_members:
+    wanted = args.only if args.only is not None else frozenset(BENCH_KEYS)
+    if (
+        not args.reuse
+        and "growth" in wanted
+        and args.study
+        and args.growth_members
+        and args.members > args.growth_members
+    ):
         print(
             f"Seeding {args.growth_members:,} members into a separate database (growth ratio) …", flush=True
         )
@@ -961,8 +1018,11 @@ def main(argv: list[str] | None = None) -> int:
             growth = None
     try:
         setup_django()
-        print(f"Seeding {args.members:,} members …", flush=True)
-        results["seed"] = bench_seed(args)
+        if args.reuse:
+            reused_database(args)
+        else:
+            print(f"Seeding {args.members:,} members …", flush=True)
+            results["seed"] = bench_seed(args)
         results["environment"] = environment()
         benches: list[tuple[str, str, Any]] = [("api", "b/c", bench_api)]
         if args.study:
@@ -976,6 +1036,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.verify:
                 benches.append(("verify", "h", bench_verify))
         benches.append(("import", "d", bench_import))
+        benches = [b for b in benches if b[0] in wanted]
         for key, label, bench in benches:
             print(f"Running ({label}) …", flush=True)
             try:
