@@ -417,7 +417,10 @@ def server_model(args: argparse.Namespace) -> dict[str, Any]:
         "workers": conf["workers"],
         "threads": conf["threads"],
         "worker_class": conf["worker_class"],
-        "pool_max_size": os.environ.get("DB_POOL_MAX_SIZE", "(settings default)"),
+        "pool_max_size": next(
+            (e.split("=", 1)[1] for e in conf["raw_env"] if e.startswith("DB_POOL_MAX_SIZE=")),
+            os.environ.get("DB_POOL_MAX_SIZE", "(settings default)"),
+        ),
     }
 
 

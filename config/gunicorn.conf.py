@@ -9,15 +9,19 @@ Python never holds up another, and one process is one PostgreSQL connection pool
 without a buffering proxy in front).
 
 Measured with bench/load.py (100,000 members, PostgreSQL + Redis, 2 cores shared with other
-work; sync ×5 against gthread 5×4 and 3×4, alternated): threads were not clearly better, so sync
-stays the default. gthread gave 20–40 % more members-list requests/s, 15–25 % less server CPU per
-request and a shorter median wait for an unrelated request during a 500-member check-in burst
-(0.15–0.3 s against 0.7 s), but longer tails: check-in p99 1.4–1.6 s against 1.0 s (the goal is
-1 s) and the unrelated request's p99 no better. A gthread process accepts connections whether or not
-one of its threads is free and queues them, so a request can wait behind a busy process while
-another has a thread free, and a request running Python holds the GIL against its process's other
-threads; sync workers take connections one at a time from the shared queue, in order. The burst saturates both cores either
-way (about 19 ms of CPU per check-in), so no worker model leaves other users unaffected.
+work; sync ×5 against gthread 5×4 and 3×4 in rotated order, 5–6 runs each): threads were not
+clearly better, so sync stays the default. gthread gave 20–40 % more members-list requests/s at
+64 users, about 20 % less server CPU per list request, and a shorter median wait for an unrelated
+request during a 500-member check-in burst (0.14–0.31 s against 0.74 s), but longer tails:
+check-in p99 1.4–1.6 s against 1.0 s (the goal is 1 s), the unrelated request's p99 1.1–1.2 s
+against 0.9 s, and at 64 users p99 about twice sync's. A gthread process accepts connections
+whether or not one of its threads is free and queues them, so a request can wait behind a busy
+process while another has a thread free, and a request running Python holds the GIL against its
+process's other threads; sync workers take connections one at a time from the shared queue, in
+order. What sync gives up: keep-alive (nginx's upstream keepalive is unused, each request is a
+new connection) and a wake-up of every idle worker per connection: a millisecond or two at one
+user, within this machine's noise. The burst keeps both cores busy either way (13–19 ms of server
+CPU per check-in), so no worker model leaves other users unaffected during it.
 """
 
 from __future__ import annotations
@@ -44,12 +48,14 @@ bind = os.environ.get("GUNICORN_BIND") or f"{os.environ.get('HOST', '127.0.0.1')
 workers = _int("WEB_CONCURRENCY", 0) or _workers()
 threads = _int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
-if threads > 1:
-    # Each thread holds a pooled connection for the rest of its request once it has queried, and
-    # a demo job (JOBS_BACKEND=thread) runs in one more thread of the process: with fewer
-    # connections than that, a request waits DB_POOL_TIMEOUT for one and then fails. Read by the
-    # settings, which load after this file (in the master with preload, in each worker without).
-    os.environ.setdefault("DB_POOL_MAX_SIZE", str(threads + 1))
+# Each thread holds a pooled connection for the rest of its request once it has queried, and a
+# demo job (JOBS_BACKEND=thread) runs in one more thread of the process: with fewer connections
+# than that, a request waits DB_POOL_TIMEOUT for one and then fails. So threaded workers get a
+# pool of threads + 1 unless DB_POOL_MAX_SIZE says otherwise (gunicorn sets raw_env before it
+# loads the application, so the settings read it).
+raw_env = (
+    [f"DB_POOL_MAX_SIZE={threads + 1}"] if threads > 1 and not os.environ.get("DB_POOL_MAX_SIZE") else []
+)
 
 # A request that takes longer than this is killed (and logged): synchronous exports are capped by
 # EXPORT_SYNC_MAX_ROWS, and anything longer runs as a background job with a progress page.

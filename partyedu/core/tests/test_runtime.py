@@ -96,6 +96,14 @@ def test_gunicorn_defaults(monkeypatch: Any) -> None:
     assert (threaded["worker_class"], threaded["preload_app"]) == ("gthread", False)
 
 
+def test_threaded_gunicorn_workers_get_a_pool_of_threads_plus_one(monkeypatch: Any) -> None:
+    monkeypatch.delenv("DB_POOL_MAX_SIZE", raising=False)
+
+    assert gunicorn_settings(monkeypatch)["raw_env"] == []
+    assert gunicorn_settings(monkeypatch, GUNICORN_THREADS="4")["raw_env"] == ["DB_POOL_MAX_SIZE=5"]
+    assert gunicorn_settings(monkeypatch, GUNICORN_THREADS="4", DB_POOL_MAX_SIZE="8")["raw_env"] == []
+
+
 # --- media storage -------------------------------------------------------------------------------------
 
 STORAGE_PROBE = (
