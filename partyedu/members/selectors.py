@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import IntegerField, Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
@@ -112,6 +112,22 @@ def member_count_expression(paths: tuple[str, ...]) -> RawSQL:
         paths,
         output_field=IntegerField(),
     )
+
+
+def member_list_stored_count(*, user: Any, filters: dict[str, Any]) -> int | None:
+    """How many members ``member_list(user=user, filters=filters)`` holds, read from the stored
+    cumulative member counts (one small query) when only scope and subtree narrow the list; None
+    when another filter applies or the scope includes the user's own record (then the list must
+    be counted)."""
+    if set(filters) - {"organization"}:
+        return None
+    org = filters.get("organization")
+    paths = member_count_paths(user=user, organization=org if isinstance(org, Organization) else None)
+    if paths is None:
+        return None
+    if not paths:
+        return 0
+    return int(Organization.objects.filter(path__in=paths).aggregate(n=Sum("member_count", default=0))["n"])
 
 
 def member_filter_organization(*, user: Any, org_id: Any) -> Organization | None:

@@ -28,7 +28,12 @@ from .forms import MemberFilterForm, MemberForm, MemberTransferForm
 def member_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = MemberFilterForm(request.GET or None, user=user)
-    page = paginate(request, selectors.member_list(user=user, filters=form.filters()))
+    filters = form.filters()
+    page = paginate(
+        request,
+        selectors.member_list(user=user, filters=filters),
+        count=selectors.member_list_stored_count(user=user, filters=filters),
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -599,3 +599,16 @@ def test_a_large_import_with_errors_lists_them_on_the_job_page_and_keeps_no_file
     assert "检查发现1个问题" in page and "第3行" in page
     assert 'name="confirm"' not in page
     assert not default_storage.exists(Job.objects.get(kind="core.import_check").params["name"])
+
+
+def test_list_shows_the_exact_total_from_stored_counts_past_the_count_bound(
+    client: Any, tree: Tree, monkeypatch: Any
+) -> None:
+    # An organisation department's whole list counts beyond any bound, yet its total is stored.
+    monkeypatch.setattr("partyedu.core.pagination.COUNT_BOUND", 5)
+    monkeypatch.setattr("partyedu.core.pagination.LOOKAHEAD_PAGES", 0)
+    for i in range(55):  # more than the first page's bound of 50 rows
+        make_member(tree.branch_a, f"党员{i:02d}")
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    html = client.get(reverse("members:list")).content.decode()
+    assert "共 55 名党员" in html
