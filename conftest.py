@@ -1,6 +1,9 @@
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
-from partyedu.core.testing import Tree, make_tree
+from partyedu.testsupport.factories import Tree, make_tree, make_user
 
 
 @pytest.fixture
@@ -11,6 +14,13 @@ def scope_tree(db) -> Tree:
 @pytest.fixture
 def tree(db) -> Tree:
     return make_tree()
+
+
+@pytest.fixture
+def user_factory() -> Callable[..., Any]:
+    """``make_user`` for the generic permission mixins of ``partyedu.core.testing``, which may not
+    import the accounts app themselves (core is the bottom layer)."""
+    return make_user
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +68,8 @@ def _postgres_test_database(django_db_setup, django_db_blocker):
         with django_db_blocker.unblock(), connection.cursor() as cursor:
             name = connection.ops.quote_name(connection.settings_dict["NAME"])
             cursor.execute(f"ALTER DATABASE {name} SET partyedu.audit_maintenance = 'on'")
+            # The same for the other append-only tables (partyedu.core.ledger).
+            cursor.execute(f"ALTER DATABASE {name} SET partyedu.append_only_truncate = 'on'")
         # Connections opened before that (pooled ones too) start again with the setting.
         connections.close_all()
         if hasattr(connection, "close_pool"):

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "partyedu.lectures",
     "partyedu.competitions",
     "partyedu.api",
+    "partyedu.demo",
 ]
 
 MIDDLEWARE = [
@@ -279,21 +280,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- API ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "partyedu.api.authentication.ApiTokenAuthentication",
+        "partyedu.accounts.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON bodies are measured for nesting depth before parsing (a deep body is 400, not 500).
     "DEFAULT_PARSER_CLASSES": [
-        "partyedu.api.parsers.JSONParser",
+        "partyedu.core.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "partyedu.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "partyedu.core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "partyedu.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "partyedu.core.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -308,7 +309,7 @@ SPECTACULAR_SETTINGS = {
     # The error answers every operation can give (401/403/404/429, 400 with input) in our shape.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "partyedu.api.schema.add_error_responses",
+        "partyedu.core.api.schema.add_error_responses",
     ],
 }
 

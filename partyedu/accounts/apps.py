@@ -8,4 +8,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与权限")
 
     def ready(self) -> None:
-        from . import housekeeping, signals  # noqa: F401  (nightly cleaning, login audit hooks)
+        from partyedu.core.hooks import hooks
+        from partyedu.core.scope import ACCESS_LOADER
+
+        from . import housekeeping, selectors, signals  # noqa: F401  (nightly cleaning, login audit hooks)
+
+        hooks.register(ACCESS_LOADER, selectors.access_rows)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
-from partyedu.core.forms import DateInput, OrganizationChoiceField
+from partyedu.core.forms import DateInput
+from partyedu.organizations.picker import OrganizationChoiceField
 
 from . import otp, throttle
 from .choices import RoleCode
+from .types import User, Viewer
 
 
 class LoginForm(AuthenticationForm):
@@ -109,7 +111,7 @@ class PasswordChangeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
@@ -120,7 +122,8 @@ class PasswordChangeForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         new1, new2 = data.get("new_password1"), data.get("new_password2")
         if new1 and new2 and new1 != new2:
             self.add_error("new_password2", _("两次输入的新密码不一致"))
@@ -161,7 +164,8 @@ class UserCreateForm(forms.Form):
         return mobile
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
             self.add_error("password2", _("两次输入的密码不一致"))
         return data
@@ -174,9 +178,11 @@ class RoleAssignForm(forms.Form):
         label=_("所在组织"), queryset=None, help_text=_("角色覆盖该组织及其全部下级")
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].restrict_to(user=user, action="manage_roles", app_label="accounts")
+        cast(OrganizationChoiceField, self.fields["organization"]).restrict_to(
+            user=user, action="manage_roles", app_label="accounts"
+        )
 
 
 class PiiGrantForm(forms.Form):
@@ -187,6 +193,8 @@ class PiiGrantForm(forms.Form):
         label=_("有效期至"), required=False, widget=DateInput(), help_text=_("留空表示长期有效")
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].restrict_to(user=user, action="grant_pii", app_label="accounts")
+        cast(OrganizationChoiceField, self.fields["organization"]).restrict_to(
+            user=user, action="grant_pii", app_label="accounts"
+        )

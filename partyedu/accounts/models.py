@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -33,7 +33,10 @@ class User(CleanTextMixin, AbstractUser):
     mobile_hash = models.CharField(_("手机号索引"), max_length=64, blank=True, default="", db_index=True)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
 
-    objects = UserManager()  # type: ignore[misc]
+    objects: ClassVar[UserManager[Self]] = UserManager()
+
+    # Set on the instance by ``django.contrib.auth.authenticate()``: the backend that accepted it.
+    backend: str
 
     class Meta:
         verbose_name = _("用户")

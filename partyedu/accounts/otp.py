@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from base64 import b32encode
-from typing import Any
+from typing import TYPE_CHECKING
 
 import segno
 from django.conf import settings
@@ -36,6 +36,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from partyedu.core.scope import user_grants
 
 from .signals import OTP_CREDENTIAL
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
+    from .types import User, Viewer
 
 RECOVERY_CODE_COUNT = 10
 PENDING_SESSION_KEY = "otp_pending"
@@ -56,7 +62,7 @@ def _root_path_width() -> int:
     return SEGMENT_WIDTH
 
 
-def otp_required(user: Any) -> bool:
+def otp_required(user: Viewer) -> bool:
     """Whether one of the user's roles must sign in with a second factor: a rule ``code`` matches
     the role wherever it is held, ``code@root`` only at a root organisation (the city level)."""
     rules = [rule.partition("@") for rule in settings.OTP_REQUIRED_ROLES]
@@ -68,7 +74,7 @@ def otp_required(user: Any) -> bool:
     return False
 
 
-def otp_enrolled(user: Any) -> bool:
+def otp_enrolled(user: Viewer) -> bool:
     """The user has a confirmed authenticator (recovery codes alone do not count)."""
     return bool(getattr(user, "pk", None)) and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
@@ -85,7 +91,7 @@ def is_totp_code(token: str) -> bool:
     return token.isdigit() and len(token) == 6
 
 
-def _devices(user: Any, token: str, *, for_update: bool = False) -> list[Device]:
+def _devices(user: User, token: str, *, for_update: bool = False) -> list[Device]:
     model: type[Device] = TOTPDevice if is_totp_code(token) else StaticDevice
     qs = model.objects.filter(user=user, confirmed=True)
     if for_update:
@@ -93,7 +99,7 @@ def _devices(user: Any, token: str, *, for_update: bool = False) -> list[Device]
     return list(qs)
 
 
-def wait_seconds(user: Any, token: str) -> int:
+def wait_seconds(user: User, token: str) -> int:
     """Seconds before django-otp's throttle lets the device that would check this code try again."""
     longest = 0
     for device in _devices(user, normalize(token)):
@@ -103,7 +109,7 @@ def wait_seconds(user: Any, token: str) -> int:
     return longest
 
 
-def otp_check(user: Any, token: str) -> Device | None:
+def otp_check(user: User, token: str) -> Device | None:
     """The device that accepts this code (a 6-digit TOTP code or a recovery code, which is then
     used up), or None. Rows are locked so two requests cannot both spend one code."""
     token = normalize(token)
@@ -116,7 +122,7 @@ def otp_check(user: Any, token: str) -> Device | None:
     return None
 
 
-def failure_signal(request: Any, user: Any) -> None:
+def failure_signal(request: HttpRequest | Request, user: User) -> None:
     """A wrong code is a failed sign-in for the account (lockout, delay, address limit, audit)."""
     user_login_failed.send(
         sender=__name__,
@@ -176,7 +182,7 @@ def recovery_code_display(token: str) -> str:
 # --- The pending second step of a web sign-in --------------------------------------------------------
 
 
-def pending_start(request: Any, user: Any, next_url: str) -> None:
+def pending_start(request: HttpRequest, user: User, next_url: str) -> None:
     """The password was right and the user has a device: remember, in the still anonymous
     session, whose code the next step waits for."""
     request.session.cycle_key()
@@ -188,7 +194,7 @@ def pending_start(request: Any, user: Any, next_url: str) -> None:
     }
 
 
-def pending(request: Any) -> tuple[Any, str, str] | None:
+def pending(request: HttpRequest) -> tuple[User, str, str] | None:
     """(user, backend, next address) of the sign-in waiting for a code, or None."""
     data = request.session.get(PENDING_SESSION_KEY)
     if not data:
@@ -205,5 +211,5 @@ def pending(request: Any) -> tuple[Any, str, str] | None:
     return user, data["backend"], data.get("next") or ""
 
 
-def pending_clear(request: Any) -> None:
+def pending_clear(request: HttpRequest) -> None:
     request.session.pop(PENDING_SESSION_KEY, None)

@@ -18,36 +18,29 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
-from partyedu.core.scope import forget_grants, has_action, has_role, path_in, user_scope
+from partyedu.core.scope import forget_grants, has_action, has_role, require, require_anywhere
 from partyedu.organizations.models import Organization
 
 from . import otp
 from .choices import RoleCode
 from .models import ApiToken, PiiGrant, Role, RoleAssignment, User
+from .types import Actor
 
-
-def _require(actor: Any, action: str, org: Organization | None = None) -> None:
-    if actor is None:
-        return
-    if org is None:
-        if not has_action(actor, action, "accounts"):
-            raise PermissionDenied("您无权执行此操作")
-        return
-    if not path_in(org.path, user_scope(actor, action, "accounts").paths):
-        raise PermissionDenied("您无权在该组织执行此操作")
+APP = "accounts"
+NOT_ALLOWED = "您无权执行此操作"
 
 
 @transaction.atomic
 def user_create(
     *,
-    actor: Any,
+    actor: Actor,
     username: str,
     password: str,
     display_name: str = "",
     mobile: str = "",
     is_active: bool = True,
 ) -> User:
-    _require(actor, "manage_users")
+    require_anywhere(actor, "manage_users", app_label=APP, message=NOT_ALLOWED)
     username = username.strip()
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": ["该用户名已存在"]})
@@ -71,8 +64,8 @@ def user_create(
 
 
 @transaction.atomic
-def user_set_active(*, actor: Any, user: User, is_active: bool) -> User:
-    _require(actor, "manage_users")
+def user_set_active(*, actor: Actor, user: User, is_active: bool) -> User:
+    require_anywhere(actor, "manage_users", app_label=APP, message=NOT_ALLOWED)
     if user.is_active != is_active:
         user.is_active = is_active
         user.save(update_fields=["is_active"])
@@ -84,7 +77,7 @@ def user_set_active(*, actor: Any, user: User, is_active: bool) -> User:
 
 
 @transaction.atomic
-def password_change(*, actor: Any, user: User, new_password: str) -> User:
+def password_change(*, actor: Actor, user: User, new_password: str) -> User:
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
@@ -103,11 +96,14 @@ def password_change(*, actor: Any, user: User, new_password: str) -> User:
 
 
 @transaction.atomic
-def role_assign(*, actor: Any, user: User, role_code: str, organization: Organization) -> RoleAssignment:
+def role_assign(*, actor: Actor, user: User, role_code: str, organization: Organization) -> RoleAssignment:
     # Administrator roles (三员) are given by the security administrator; organisational roles by
     # the security administrator or an org_admin within their own subtree.
     admin_roles = {RoleCode.SYSADMIN, RoleCode.SECADMIN, RoleCode.AUDITOR}
-    _require(actor, "manage_roles", organization if role_code not in admin_roles else None)
+    if role_code in admin_roles:
+        require_anywhere(actor, "manage_roles", app_label=APP, message=NOT_ALLOWED)
+    else:
+        require(actor, "manage_roles", organization, app_label=APP)
     role = Role.objects.filter(code=role_code).first()
     if role is None:
         raise ValidationError({"role": ["未知角色"]})
@@ -129,8 +125,8 @@ def role_assign(*, actor: Any, user: User, role_code: str, organization: Organiz
 
 
 @transaction.atomic
-def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
-    _require(actor, "manage_roles", assignment.organization)
+def role_revoke(*, actor: Actor, assignment: RoleAssignment) -> None:
+    require(actor, "manage_roles", assignment.organization, app_label=APP)
     audit_record(
         actor=actor,
         action=AuditAction.REVOKE,
@@ -143,9 +139,9 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
 
 @transaction.atomic
 def pii_grant_create(
-    *, actor: Any, user: User, organization: Organization, reason: str, valid_until: date | None = None
+    *, actor: Actor, user: User, organization: Organization, reason: str, valid_until: date | None = None
 ) -> PiiGrant:
-    _require(actor, "grant_pii")
+    require_anywhere(actor, "grant_pii", app_label=APP, message=NOT_ALLOWED)
     if not reason.strip():
         raise ValidationError({"reason": ["请填写授权事由"]})
     grant = PiiGrant(
@@ -169,8 +165,8 @@ def pii_grant_create(
 
 
 @transaction.atomic
-def pii_grant_revoke(*, actor: Any, grant: PiiGrant) -> PiiGrant:
-    _require(actor, "grant_pii")
+def pii_grant_revoke(*, actor: Actor, grant: PiiGrant) -> PiiGrant:
+    require_anywhere(actor, "grant_pii", app_label=APP, message=NOT_ALLOWED)
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["revoked_at", "updated_at"])
     audit_record(actor=actor, action=AuditAction.REVOKE, obj=grant, changes={"pii": [True, False]})
@@ -209,7 +205,7 @@ def _recovery_codes_replace(user: User) -> list[str]:
     return codes
 
 
-def otp_device_confirm(*, actor: Any, user: User, device: TOTPDevice, token: str) -> list[str]:
+def otp_device_confirm(*, actor: Actor, user: User, device: TOTPDevice, token: str) -> list[str]:
     """Confirm an authenticator with a code it shows; it replaces any earlier device. Returns the
     ten new recovery codes, which are shown once and stored by django-otp."""
     if device.user_id != user.pk or device.confirmed:
@@ -230,7 +226,7 @@ def otp_device_confirm(*, actor: Any, user: User, device: TOTPDevice, token: str
 
 
 @transaction.atomic
-def otp_recovery_codes_regenerate(*, actor: Any, user: User) -> list[str]:
+def otp_recovery_codes_regenerate(*, actor: Actor, user: User) -> list[str]:
     """Ten new recovery codes; the old ones stop working."""
     if not otp.otp_enrolled(user):
         raise ValidationError({"__all__": ["尚未启用双因素认证"]})
@@ -246,7 +242,7 @@ def _otp_devices_delete(user: User) -> int:
     return count
 
 
-def otp_disable(*, actor: Any, user: User, token: str) -> None:
+def otp_disable(*, actor: Actor, user: User, token: str) -> None:
     """A user who may do without a second factor turns it off, proving it with a current code."""
     if otp.otp_required(user):
         raise PermissionDenied("您的角色必须使用双因素认证，不能关闭")
@@ -258,7 +254,7 @@ def otp_disable(*, actor: Any, user: User, token: str) -> None:
 
 
 @transaction.atomic
-def otp_reset(*, actor: Any, user: User) -> int:
+def otp_reset(*, actor: Actor, user: User) -> int:
     """The 安全管理员 removes a user's authenticator and recovery codes (a lost phone). A user whose
     role requires a second factor must enrol again before reaching anything else."""
     if actor is not None:
@@ -297,7 +293,7 @@ def _api_tokens_revoke_all(*, user: User) -> int:
 
 
 @transaction.atomic
-def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
     """Revoke one of the actor's own tokens (a lost phone, a finished integration)."""
     if actor is not None and token.user_id != actor.pk:
         raise PermissionDenied("只能撤销自己的登录令牌")
@@ -309,7 +305,7 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
 
 
 @transaction.atomic
-def api_tokens_revoke_all(*, actor: Any, user: User) -> int:
+def api_tokens_revoke_all(*, actor: Actor, user: User) -> int:
     """Revoke every token of the user (signed out everywhere in the API)."""
     if actor is not None and user.pk != actor.pk:
         raise PermissionDenied("只能撤销自己的登录令牌")

@@ -3,7 +3,7 @@ signals are the only place they surface."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -13,6 +13,9 @@ from partyedu.core.audit import audit_record, client_ip
 from partyedu.core.choices import AuditAction
 
 from . import throttle
+
+if TYPE_CHECKING:
+    from .models import User
 
 # Key of the credentials sent with ``user_login_failed`` when the password was right and the
 # one-time code was not (see ``otp.failure_signal``).
@@ -24,13 +27,13 @@ def _ip(request: Any) -> str | None:
 
 
 @receiver(user_logged_in)
-def audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def audit_login(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
     audit_record(actor=user, action=AuditAction.LOGIN, obj=user, ip_address=_ip(request))
     throttle.success_record(user.get_username())
 
 
 @receiver(user_logged_out)
-def audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def audit_logout(sender: Any, request: Any, user: User | None, **kwargs: Any) -> None:
     if user is not None:
         audit_record(actor=user, action=AuditAction.LOGOUT, obj=user, ip_address=_ip(request))
 

@@ -6,12 +6,15 @@ from the device (``otp_device_make`` + ``otp.fresh_totp_code``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.backends import ModelBackend
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import otp
+
+if TYPE_CHECKING:
+    from .models import User
 
 # A fixed test secret (hex, 20 bytes), so a failing test can be replayed with an authenticator.
 TEST_OTP_KEY = "3132333435363738393031323334353637383930"
@@ -27,12 +30,12 @@ class ForceLoginBackend(ModelBackend):
         return None
 
 
-def login_unverified(client: Any, user: Any) -> None:
+def login_unverified(client: Any, user: User) -> None:
     """Sign the client in as a password sign-in would, without the second factor."""
     client.force_login(user, backend=REAL_BACKEND)
 
 
-def otp_device_make(user: Any, *, key: str = TEST_OTP_KEY) -> TOTPDevice:
+def otp_device_make(user: User, *, key: str = TEST_OTP_KEY) -> TOTPDevice:
     """A confirmed authenticator for the user (the one already there, if any)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:

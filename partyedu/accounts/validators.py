@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from .models import User
 
 
 class CharacterClassValidator:
@@ -23,7 +26,7 @@ class CharacterClassValidator:
             )
         )
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         if self.classes(password) < self.min_classes:
             raise ValidationError(
                 _("密码须包含小写字母、大写字母、数字、符号中的至少%(n)d类") % {"n": self.min_classes},
@@ -40,7 +43,7 @@ class MinimumLengthValidator:
     def __init__(self, min_length: int = 8) -> None:
         self.min_length = min_length
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         if len(password) < self.min_length:
             raise ValidationError(
                 _("密码长度至少为%(n)d个字符") % {"n": self.min_length}, code="password_too_short"

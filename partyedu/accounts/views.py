@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import BACKEND_SESSION_KEY, login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_otp.middleware import is_verified
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from partyedu.core.forms import apply_validation_error
@@ -44,6 +46,7 @@ from .forms import (
     UserSearchForm,
 )
 from .models import User
+from .types import AuthenticatedHttpRequest
 
 
 class LoginView(auth_views.LoginView):
@@ -55,7 +58,7 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
         if otp.otp_enrolled(user):
             otp.pending_start(self.request, user, self.get_success_url())
@@ -89,11 +92,11 @@ def _safe_next(request: HttpRequest, url: str) -> str:
 
 
 def _session_verified(request: HttpRequest) -> bool:
-    user: Any = request.user
+    user = request.user
     return bool(
         user.is_authenticated
         and (
-            user.is_verified()
+            is_verified(user)  # what OTPMiddleware installs as ``user.is_verified()``
             or request.session.get(BACKEND_SESSION_KEY) in settings.OTP_VERIFIED_SESSION_BACKENDS
         )
     )
@@ -112,7 +115,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     session waiting after a right password (``otp.pending``) and a signed-in session that has
     not passed the second factor yet."""
     waiting = otp.pending(request)
-    user: Any
+    user: User
+    backend: str | None
     if waiting is not None:
         user, backend, next_url = waiting
     elif request.user.is_authenticated and not _session_verified(request) and otp.otp_enrolled(request.user):
@@ -165,10 +169,10 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 @never_cache
 @login_required
-def otp_enrol(request: HttpRequest) -> HttpResponse:
+def otp_enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Bind an authenticator app: scan the QR code (or type the secret), confirm with a code,
     then see the ten recovery codes once. Replacing a device needs a verified session."""
-    user: Any = request.user
+    user = request.user
     if otp.otp_enrolled(user) and not _session_verified(request):
         return redirect("accounts:otp_verify")
     device = services.otp_device_begin(user=user)
@@ -211,9 +215,9 @@ def _recovery_codes_page(
 
 @never_cache
 @login_required
-def otp_settings(request: HttpRequest) -> HttpResponse:
+def otp_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's two-factor page: whether it is on, required, how many recovery codes are left."""
-    user: Any = request.user
+    user = request.user
     enrolled = otp.otp_enrolled(user)
     required = otp.otp_required(user)
     context = {
@@ -227,7 +231,7 @@ def otp_settings(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def otp_recovery_codes(request: HttpRequest) -> HttpResponse:
+def otp_recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         codes = services.otp_recovery_codes_regenerate(actor=request.user, user=request.user)
     except ValidationError:
@@ -239,8 +243,8 @@ def otp_recovery_codes(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 @require_POST
 @login_required
-def otp_disable(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def otp_disable(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = OtpDisableForm(request.POST)
     if form.is_valid():
         try:
@@ -262,7 +266,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @action_required("manage_roles", "accounts")
-def otp_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def otp_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The 安全管理员 removes another user's authenticator and recovery codes."""
     target = selectors.user_get(user=request.user, pk=pk)
     services.otp_reset(actor=request.user, user=target)
@@ -274,7 +278,7 @@ def otp_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """我的登录令牌: the user's own API tokens that still work, and revoking them."""
     tokens = selectors.api_token_list(user=request.user)
     return render(request, "accounts/token_list.html", {"tokens": tokens})
@@ -282,7 +286,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = selectors.api_token_get(user=request.user, pk=pk)
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, _("已撤销令牌 %(prefix)s…") % {"prefix": token.prefix})
@@ -291,7 +295,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def token_revoke_all(request: HttpRequest) -> HttpResponse:
+def token_revoke_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.api_tokens_revoke_all(actor=request.user, user=request.user)
     messages.success(request, _("已撤销全部%(count)s个令牌") % {"count": count})
     return redirect("accounts:token_list")
@@ -299,7 +303,7 @@ def token_revoke_all(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters()
 @login_required
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -322,7 +326,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", "accounts")
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UserSearchForm(request.GET or None)
     q = form.cleaned_data["q"] if form.is_valid() else ""
     page = paginate(request, selectors.user_list_with_roles(user=request.user, q=q))
@@ -362,13 +366,13 @@ def _user_detail(
 
 
 @action_required("view", "accounts")
-def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def user_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _user_detail(request, selectors.user_get(user=request.user, pk=pk))
 
 
 @sensitive_post_parameters()
 @action_required("manage_users", "accounts")
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UserCreateForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -392,7 +396,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @action_required("manage_users", "accounts")
-def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+def user_set_active(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.user_get(user=request.user, pk=pk)
     is_active = request.POST.get("is_active") == "1"
     if target.pk == request.user.pk and not is_active:
@@ -404,7 +408,7 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @action_required("manage_roles", "accounts")
-def role_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def role_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.user_get(user=request.user, pk=pk)
     form = RoleAssignForm(request.POST, user=request.user)
     if form.is_valid():
@@ -425,7 +429,7 @@ def role_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @action_required("manage_roles", "accounts")
-def role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
+def role_revoke(request: AuthenticatedHttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
     target = selectors.user_get(user=request.user, pk=pk)
     assignment = get_object_or_404(
         selectors.user_role_assignments(user=request.user, target=target), pk=assignment_pk
@@ -437,7 +441,7 @@ def role_revoke(request: HttpRequest, pk: int, assignment_pk: int) -> HttpRespon
 
 @require_POST
 @action_required("grant_pii", "accounts")
-def pii_grant(request: HttpRequest, pk: int) -> HttpResponse:
+def pii_grant(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.user_get(user=request.user, pk=pk)
     form = PiiGrantForm(request.POST, user=request.user)
     if form.is_valid():
@@ -459,7 +463,7 @@ def pii_grant(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @action_required("grant_pii", "accounts")
-def pii_revoke(request: HttpRequest, pk: int, grant_pk: int) -> HttpResponse:
+def pii_revoke(request: AuthenticatedHttpRequest, pk: int, grant_pk: int) -> HttpResponse:
     target = selectors.user_get(user=request.user, pk=pk)
     grant = get_object_or_404(
         selectors.pii_grant_list(user=request.user, target=target).filter(revoked_at__isnull=True),

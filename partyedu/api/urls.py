@@ -1,8 +1,12 @@
-"""``/api/``: version 1 of the REST API, its OpenAPI schema and the local docs pages."""
+"""``/api/``: version 1 of the REST API, its OpenAPI schema and the local docs pages.
+
+This is the top of the API: the one module that includes every app's routes (each app's
+``api/urls.py``). The shared plumbing those apps build on is ``partyedu.core.api``."""
 
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from partyedu.accounts.api import urls as account_urls
 from partyedu.competitions.api import urls as competition_urls
 from partyedu.learning.api import urls as learning_urls
 from partyedu.lectures.api import urls as lecture_urls
@@ -16,9 +20,7 @@ app_name = "api"
 
 v1: list[URLPattern | URLResolver] = [
     path("", views.ApiRootView.as_view(), name="root"),
-    path("auth/token/", views.TokenObtainView.as_view(), name="auth-token"),
-    path("auth/tokens/", views.TokenListView.as_view(), name="auth-token-list"),
-    path("auth/tokens/<int:pk>/", views.TokenDetailView.as_view(), name="auth-token-detail"),
+    path("", include(account_urls.urlpatterns)),
     path("ping/", views.PingView.as_view(), name="ping"),
     path("", include(organization_urls.urlpatterns)),
     path("", include(member_urls.urlpatterns)),

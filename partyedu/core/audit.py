@@ -9,10 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models
 
 from .choices import AuditAction
 from .models import AuditLog
+from .types import BaseActor
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: BaseActor,
     action: AuditAction | str,
     obj: models.Model | None = None,
     object_type: str = "",
@@ -94,7 +96,7 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:255]
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = actor if isinstance(actor, get_user_model()) and actor.is_authenticated else None
     return AuditLog.objects.create(
         user=user,
         username=username or (user.get_username() if user else ""),

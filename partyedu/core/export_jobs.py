@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from .jobs import JobFailed, Progress, job_enqueue, job_kind
 from .models import Job
+from .types import BaseViewer
 
 # How often (in rows written) an export service tells its ``progress`` callback how far it is.
 EXPORT_PROGRESS_EVERY = 500
@@ -47,7 +48,7 @@ def export_row_count(queryset: QuerySet[Any], *, at_most: int | None = None) -> 
 
 
 def export_job_or_none(
-    *, actor: Any, kind: str, label: str, query: str, rows: int, back_url: str = ""
+    *, actor: BaseViewer, kind: str, label: str, query: str, rows: int, back_url: str = ""
 ) -> Job | None:
     """None when ``rows`` is small enough to export within the request; otherwise the queued
     export job (``export_job_enqueue``)."""
@@ -56,7 +57,7 @@ def export_job_or_none(
     return export_job_enqueue(actor=actor, kind=kind, label=label, query=query, back_url=back_url)
 
 
-def export_job_enqueue(*, actor: Any, kind: str, label: str, query: str, back_url: str = "") -> Job:
+def export_job_enqueue(*, actor: BaseViewer, kind: str, label: str, query: str, back_url: str = "") -> Job:
     """Queue the export job of ``kind`` for ``query`` (the export's query string, which the job
     re-reads). The same person asking for the same export while it is unfinished gets that job
     back."""

@@ -15,13 +15,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from . import control_chars
+from .types import BaseActor
 from .xlsx_safety import XlsxRefused, check_xlsx
 
 PREVIEW_ROWS = 20
@@ -562,14 +563,18 @@ class ImportPlan(Protocol):
     matched: int
 
 
+# The actor an import runs for, as the app's own service types it (a user, or None for the system).
+ActorT = TypeVar("ActorT", bound=BaseActor)
+
+
 def run_import(
     *,
-    actor: Any,
+    actor: ActorT,
     file: Any,
     filename: str,
     dry_run: bool,
     columns: Sequence[Column],
-    check: Callable[[Any, Sheet, ImportReport], ImportPlan],
+    check: Callable[[ActorT, Sheet, ImportReport], ImportPlan],
     write: Callable[[ImportPlan], dict[str, Any]],
     object_type: str,
     noun: str,

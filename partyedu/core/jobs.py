@@ -30,6 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, close_old_connections, transaction
@@ -38,6 +39,7 @@ from django.utils import timezone
 
 from .choices import JobStatus
 from .models import Job
+from .types import BaseActor
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +124,12 @@ class Progress:
 
 
 def job_enqueue(
-    *, actor: Any, kind: str, label: str = "", params: dict[str, Any] | None = None, key: str = ""
+    *,
+    actor: BaseActor,
+    kind: str,
+    label: str = "",
+    params: dict[str, Any] | None = None,
+    key: str = "",
 ) -> Job:
     """Queue ``kind`` with JSON ``params``; it starts once the caller's transaction commits. With a
     ``key``, an unfinished job of the same key is returned instead of queueing a second one."""
@@ -136,7 +143,7 @@ def job_enqueue(
         kind=kind,
         label=(label or _KINDS[kind].label)[:200],
         params=params or {},
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor if isinstance(actor, get_user_model()) and actor.pk else None,
         key=key,
     )
     try:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import control_chars
 from .choices import AuditAction, JobStatus
+from .ledger import AppendOnlyModel
 
 
 class CleanTextMixin:
@@ -22,6 +23,7 @@ class CleanTextMixin:
     def clean_fields(self, exclude: Any = None) -> None:
         errors: dict[str, Any] = {}
         try:
+            # A mixin of models: mypy sees ``object`` as the next class in the MRO.
             super().clean_fields(exclude)  # type: ignore[misc]
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
@@ -38,7 +40,7 @@ class CleanTextMixin:
 
     def control_character_errors(self, *, exclude: set[str]) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
-        for field in self._meta.concrete_fields:  # type: ignore[attr-defined]
+        for field in self._meta.concrete_fields:  # type: ignore[attr-defined]  # a mixin of models
             if field.name in exclude:
                 continue
             if isinstance(field, models.TextField):
@@ -64,18 +66,12 @@ class TimeStampedModel(CleanTextMixin, models.Model):
         abstract = True
 
 
-class AuditLogQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any) -> int:
-        raise PermissionError("审计日志不可修改")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("审计日志不可删除")
-
-
-class AuditLog(models.Model):
+class AuditLog(AppendOnlyModel):
     """One audited event: who did what to which object, from where, when, with what result and
     a before/after summary of the fields that changed. Rows are written once and never changed
-    (the application refuses updates and deletes; on PostgreSQL a trigger refuses them too)."""
+    (``core.ledger``: the application refuses updates and deletes; on PostgreSQL triggers refuse
+    them and TRUNCATE too). No purge is ever allowed: months past retention are detached whole
+    (``core.partitions``)."""
 
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -97,7 +93,7 @@ class AuditLog(models.Model):
     changes = models.JSONField(_("变更摘要"), default=dict, blank=True)
     message = models.CharField(_("说明"), max_length=500, blank=True)
 
-    objects = AuditLogQuerySet.as_manager()
+    purgeable = False
 
     class Meta:
         verbose_name = _("审计日志")
@@ -107,14 +103,6 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.username} {self.get_action_display()}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("审计日志不可修改")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError("审计日志不可删除")
 
 
 def job_file_path(job: Job, filename: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .maintenance import can_maintain
 from .scope import has_action
+from .types import BaseViewer
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,13 @@ class NavItem:
     app_label: str
     action: str
     # For a page that is no action on an app's data (系统维护): who sees the item instead.
-    allowed: Callable[[Any], bool] | None = None
+    allowed: Callable[[BaseViewer], bool] | None = None
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
 
-    def visible_to(self, user: Any) -> bool:
+    def visible_to(self, user: BaseViewer) -> bool:
         if self.allowed is not None:
             return self.allowed(user)
         return has_action(user, self.action, self.app_label)
@@ -47,7 +47,7 @@ NAV_ITEMS = (
 )
 
 
-def navigation_for(user: Any) -> list[NavItem]:
+def navigation_for(user: BaseViewer | None) -> list[NavItem]:
     if user is None or not user.is_authenticated:
         return []
     return [item for item in NAV_ITEMS if item.visible_to(user)]

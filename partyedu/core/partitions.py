@@ -43,7 +43,7 @@ def partition_name(first: date) -> str:
 
 def _bound(first: date) -> str:
     """The month's first local midnight as a timestamptz literal with its UTC offset."""
-    moment = timezone.make_aware(datetime(first.year, first.month, 1), timezone.get_default_timezone())
+    moment = datetime(first.year, first.month, 1, tzinfo=timezone.get_default_timezone())
     return moment.isoformat(sep=" ")
 
 

@@ -21,6 +21,8 @@ def initials(text: str) -> str:
         return ""
     from pypinyin import Style, pinyin
 
+    # pypinyin's stubs say ``errors`` returns a str; a callable returning a list (here: the
+    # characters themselves) is what its documentation describes.
     letters = pinyin(text, style=Style.FIRST_LETTER, heteronym=True, errors=list)  # type: ignore[arg-type]
     choices = [[c.lower() for c in dict.fromkeys(options) if c] or [""] for options in letters]
     variants = ["".join(combo) for combo in islice(product(*choices), MAX_VARIANTS)]

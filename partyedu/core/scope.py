@@ -12,13 +12,16 @@ import json
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self, TypeAlias, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 
+from .types import BaseActor, BaseViewer
+
 if TYPE_CHECKING:
-    from partyedu.accounts.models import User
+    from typing_extensions import TypeIs
 
 # Every character of a path segment sorts below this one, so [p, p + PATH_END) is p's subtree.
 PATH_END = "~"
@@ -26,6 +29,30 @@ PATH_END = "~"
 SCOPE_SUBTREE = "subtree"
 SCOPE_SELF = "self"
 SCOPE_ASSIGNED = "assigned"
+
+# The hook through which the accounts app answers "which roles and personal-data grants does this
+# user hold": rows (role code, scope, actions, path); a personal-data grant has an empty code.
+ACCESS_LOADER = "scope.access_rows"
+
+# Where ``_load_access`` keeps what it read on the user object, for the rest of the request.
+_GRANTS_ATTR = "_scope_grants"
+_PII_PATHS_ATTR = "_pii_paths"
+
+# Policy (hour requirements, meeting cadence) is set by the organisation departments over their
+# subtree, never by a branch for itself, whatever actions other roles carry (DOMAIN_RULES).
+# The role code is the one ``accounts.choices.RoleCode.ORG_ADMIN`` stores.
+POLICY_ROLE = "org_admin"
+
+
+class HasPath(Protocol):
+    """An organisation, as far as scoping needs it (core may not import the organizations app)."""
+
+    @property
+    def path(self) -> str: ...
+
+
+# An organisation given as itself, as its materialised path, or None for "nowhere".
+OrgRef: TypeAlias = HasPath | str | None
 
 
 @dataclass(frozen=True)
@@ -50,6 +77,15 @@ class Scope:
     def empty(self) -> bool:
         return not self.paths and not self.own and not self.assigned
 
+    def covers(self, path: str) -> bool:
+        """Whether the organisation at ``path`` lies in one of the scope's subtrees."""
+        return path_in(path, self.paths)
+
+    def q(self, field: str = "organization__path") -> Q:
+        """Rows whose ``field`` (a path, on any model, through any relation) lies in the scope's
+        subtrees; nothing when the scope has none."""
+        return subtree_q(field, self.paths)
+
 
 # Wildcard patterns ("*.view") cover the domain apps only; rights over accounts and the audit log
 # must be granted by name, so that no organisational role reaches them by accident (三员分立).
@@ -71,68 +107,55 @@ def minimal_paths(paths: list[str]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def _load_access(user: Any) -> None:
-    """Load, in one statement, the user's role assignments and personal-data grants at active
-    organisations, and keep them on the user object for the rest of the request. This runs on
-    nearly every request, so it is one hand-written UNION rather than two ORM queries."""
-    from django.db import connection
-    from django.utils import timezone
+def _load_access(user: BaseViewer) -> tuple[list[Grant], tuple[str, ...]]:
+    """Load the user's role assignments and personal-data grants at active organisations (through
+    the loader that the accounts app registers: core knows no app above it) and keep them on the
+    user object for the rest of the request."""
+    from partyedu.core.hooks import hooks
 
-    from partyedu.accounts.models import PiiGrant, Role, RoleAssignment
-    from partyedu.organizations.models import Organization
-
-    org, role = Organization._meta.db_table, Role._meta.db_table
-    assignment, grant = RoleAssignment._meta.db_table, PiiGrant._meta.db_table
-    sql = (
-        f"SELECT r.code, r.scope, r.actions, o.path FROM {assignment} a "
-        f"JOIN {role} r ON r.id = a.role_id JOIN {org} o ON o.id = a.organization_id "
-        f"WHERE a.user_id = %s AND o.is_active "
-        f"UNION ALL "
-        f"SELECT '', '', NULL, o.path FROM {grant} g JOIN {org} o ON o.id = g.organization_id "
-        f"WHERE g.user_id = %s AND g.revoked_at IS NULL AND (g.valid_until IS NULL OR g.valid_until >= %s) "
-        f"AND o.is_active"
-    )
     grants: list[Grant] = []
     pii: list[str] = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, user.pk, timezone.localdate()])
-        for code, scope, actions, path in cursor.fetchall():
-            if not code:
-                pii.append(path)
-                continue
-            if isinstance(actions, str):  # JSON text outside PostgreSQL
-                actions = json.loads(actions)
-            grants.append(Grant(code, scope, frozenset(actions or ()), path))
-    user._scope_grants = grants
-    user._pii_paths = minimal_paths(pii)
+    for code, scope, actions, path in hooks.one(ACCESS_LOADER)(user):
+        if not code:
+            pii.append(path)
+            continue
+        if isinstance(actions, str):  # JSON text outside PostgreSQL
+            actions = json.loads(actions)
+        grants.append(Grant(code, scope, frozenset(actions or ()), path))
+    pii_paths = minimal_paths(pii)
+    setattr(user, _GRANTS_ATTR, grants)
+    setattr(user, _PII_PATHS_ATTR, pii_paths)
+    return grants, pii_paths
 
 
-def user_grants(user: User | Any) -> list[Grant]:
+def user_grants(user: BaseViewer) -> list[Grant]:
     """The user's active role assignments, loaded once per request and kept on the user object."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return []
-    if getattr(user, "_scope_grants", None) is None:
-        _load_access(user)
-    return user._scope_grants  # type: ignore[no-any-return,union-attr]
+    grants: list[Grant] | None = getattr(user, _GRANTS_ATTR, None)
+    if grants is None:
+        grants, _ = _load_access(user)
+    return grants
 
 
-def user_pii_paths(user: Any) -> tuple[str, ...]:
+def user_pii_paths(user: BaseViewer) -> tuple[str, ...]:
     """Subtrees where the user may see personal data unmasked (valid, unrevoked grants)."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return ()
-    if getattr(user, "_pii_paths", None) is None:
-        _load_access(user)
-    return user._pii_paths  # type: ignore[no-any-return]
+    pii_paths: tuple[str, ...] | None = getattr(user, _PII_PATHS_ATTR, None)
+    if pii_paths is None:
+        _, pii_paths = _load_access(user)
+    return pii_paths
 
 
-def forget_grants(user: Any) -> None:
+def forget_grants(user: BaseViewer) -> None:
     """Call after changing a user's roles within the same request."""
-    for attr in ("_scope_grants", "_pii_paths"):
+    for attr in (_GRANTS_ATTR, _PII_PATHS_ATTR):
         if hasattr(user, attr):
             delattr(user, attr)
 
 
-def user_scope(user: Any, action: str, app_label: str) -> Scope:
+def user_scope(user: BaseViewer, action: str, app_label: str) -> Scope:
     paths: list[str] = []
     own = assigned = False
     for grant in user_grants(user):
@@ -147,18 +170,18 @@ def user_scope(user: Any, action: str, app_label: str) -> Scope:
     return Scope(minimal_paths(paths), own, assigned)
 
 
-def has_action(user: Any, action: str, app_label: str) -> bool:
+def has_action(user: BaseViewer, action: str, app_label: str) -> bool:
     """Whether the user may perform the action anywhere; views answer 403 when not, 404 per row."""
     return not user_scope(user, action, app_label).empty
 
 
-def role_paths(user: Any, *roles: str) -> tuple[str, ...]:
+def role_paths(user: BaseViewer, *roles: str) -> tuple[str, ...]:
     """The subtrees where the user holds one of these roles (for policy settings that belong to
     the organisation departments, whatever actions other roles carry)."""
     return minimal_paths([grant.path for grant in user_grants(user) if grant.role in roles])
 
 
-def has_role(user: Any, *roles: str) -> bool:
+def has_role(user: BaseViewer, *roles: str) -> bool:
     return any(grant.role in roles for grant in user_grants(user))
 
 
@@ -173,13 +196,96 @@ def path_in(path: str, paths: tuple[str, ...] | list[str]) -> bool:
     return any(path.startswith(p) for p in paths)
 
 
-class ScopedQuerySet(models.QuerySet):
+def scope_for(user: BaseViewer, action: str, app_label: str) -> Scope:
+    """Where ``user`` may perform ``action`` on ``app_label``'s data (the object form of
+    ``user_scope``: ``.covers(path)``, ``.q(field)``)."""
+    return user_scope(user, action, app_label)
+
+
+def _path_of(target: OrgRef) -> str | None:
+    """The materialised path of an organisation given as itself, as a path, or as None."""
+    if target is None or isinstance(target, str):
+        return target
+    return str(target.path)
+
+
+def can(user: BaseViewer, action: str, organization: OrgRef, *, app_label: str) -> bool:
+    """Whether ``user`` may perform ``action`` on ``app_label``'s data at ``organization`` (an
+    organisation or its path). Used by pages to show or hide a button; services use ``require``."""
+    path = _path_of(organization)
+    return path is not None and path_in(path, user_scope(user, action, app_label).paths)
+
+
+def require(
+    actor: BaseActor,
+    action: str,
+    organization: OrgRef,
+    *,
+    app_label: str,
+    message: str = "您无权在该组织执行此操作",
+) -> None:
+    """Raise ``PermissionDenied(message)`` unless ``actor`` may perform ``action`` on
+    ``app_label``'s data at ``organization`` (an organisation, its path, or None for "nowhere").
+    ``actor=None`` is the system itself: management commands, jobs, demo seeding. An anonymous
+    user is NOT the system: it holds no right and is refused."""
+    if is_system(actor):
+        return
+    if not can(actor, action, organization, app_label=app_label):
+        raise PermissionDenied(message)
+
+
+def require_anywhere(
+    actor: BaseActor, action: str, *, app_label: str, message: str = "您没有执行此操作的权限"
+) -> None:
+    """Raise unless ``actor`` holds ``action`` on ``app_label`` somewhere (the 403 of a page
+    before its rows are looked up; rows outside scope are then 404)."""
+    if is_system(actor):
+        return
+    if not has_action(actor, action, app_label):
+        raise PermissionDenied(message)
+
+
+def is_system(actor: BaseActor) -> TypeIs[None]:
+    """Only ``None`` acts as the system itself; any user object, signed in or not, is checked."""
+    return actor is None
+
+
+def policy_paths(user: BaseViewer) -> tuple[str, ...]:
+    """The subtrees over which ``user`` sets policy (hour requirements, meeting cadence)."""
+    return role_paths(user, POLICY_ROLE)
+
+
+def can_set_policy(user: BaseViewer, organization: OrgRef = None) -> bool:
+    """Whether ``user`` sets policy at ``organization`` (or anywhere, when it is None)."""
+    paths = policy_paths(user)
+    if organization is None:
+        return bool(paths)
+    path = _path_of(organization)
+    return path is not None and path_in(path, paths)
+
+
+def require_policy(actor: BaseActor, organization: OrgRef, message: str) -> None:
+    """Raise ``PermissionDenied(message)`` unless ``actor`` sets policy at ``organization``
+    (None: anywhere). Each policy states its own message ("学时要求由组织部门…设定")."""
+    if is_system(actor):
+        return
+    if not can_set_policy(actor, organization):
+        raise PermissionDenied(message)
+
+
+_M = TypeVar("_M", bound="ScopedModel")
+
+
+class ScopedQuerySet(models.QuerySet[_M]):
     """QuerySet of organisational data; every read in views, forms, serializers and exports starts
     from ``restrict``."""
 
-    def restrict(self, user: Any, action: str = "view") -> ScopedQuerySet:
+    def restrict(self, user: BaseViewer, action: str = "view", *, app_label: str | None = None) -> Self:
+        """Rows the user may ``action``. The right is read from ``app_label`` (default: the model's
+        own app), so that one app reading another's rows (learning reads members) asks for its own
+        right over them."""
         model = self.model
-        scope = user_scope(user, action, model._meta.app_label)
+        scope = user_scope(user, action, app_label or model._meta.app_label)
         if scope.empty:
             return self.none()
         condition = subtree_q(model.scope_path, scope.paths) if scope.paths else Q(pk__in=[])

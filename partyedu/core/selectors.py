@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 
 from .models import AuditLog, Job
 from .scope import has_action
+from .types import BaseViewer
 
 
 def audit_object_types() -> list[tuple[str, str]]:
@@ -23,7 +24,7 @@ def audit_object_types() -> list[tuple[str, str]]:
     ]
 
 
-def audit_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[AuditLog]:
+def audit_list(*, user: BaseViewer, filters: dict[str, Any] | None = None) -> QuerySet[AuditLog]:
     if not has_action(user, "view_audit", "core"):
         raise PermissionDenied("您无权查看审计日志")
     filters = filters or {}
@@ -45,15 +46,15 @@ def audit_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[
     return qs.order_by("-created_at", "-id")
 
 
-def job_list(*, user: Any) -> QuerySet[Job]:
+def job_list(*, user: BaseViewer) -> QuerySet[Job]:
     """The jobs a person started, newest first. Jobs belong to their starter, not to an
     organisation: nobody else sees their progress or their files."""
     if not getattr(user, "is_authenticated", False):
         return Job.objects.none()
-    return Job.objects.filter(created_by=user).order_by("-created_at")
+    return Job.objects.filter(created_by_id=user.pk).order_by("-created_at")
 
 
-def job_get(*, user: Any, pk: Any) -> Job:
+def job_get(*, user: BaseViewer, pk: Any) -> Job:
     """One of the person's jobs (Http404 for anyone else's). A job whose worker has died is put
     back in the queue or failed here too, so its page never shows "running" forever."""
     from django.http import Http404

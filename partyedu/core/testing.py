@@ -1,99 +1,47 @@
-"""Test helpers shared by every app: factories of a small named tree and the permission mixins
-that every list/detail view and API endpoint runs (NetBox-style).
+"""Generic test mixins shared by every app: the permission mixins that every page and API
+endpoint runs (NetBox-style), and ``run_at_once`` for concurrency tests.
 
-The tree (built by ``make_tree``)::
-
-    市委 (root)
-    ├── 甲区委 (district_a) ── 甲一支部 (branch_a) ── 甲一第一党小组 (group_a)
-    └── 乙区委 (district_b) ── 乙一支部 (branch_b)
+Core is the bottom layer, so this module imports no app above it. The objects the mixins need come
+from fixtures of the top-level ``conftest.py``: ``scope_tree`` (the named tree of
+``partyedu.testsupport.factories.make_tree``) and ``user_factory`` (its ``make_user``). Factories
+for tests live in ``partyedu.testsupport``.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
 
-from partyedu.accounts.models import User
-from partyedu.accounts.services import pii_grant_create, role_assign, user_create
-from partyedu.members.idnumber import check_char
-from partyedu.members.models import Member
-from partyedu.members.services import member_create
-from partyedu.organizations.models import Organization
-from partyedu.organizations.services import organization_create
-
-PASSWORD = "Test@2026pw"
-_seq = itertools.count(1)
+import pytest
+from django.urls import resolve
 
 
-def valid_id_number(birth: date = date(1980, 1, 1), male: bool = True) -> str:
-    """A fresh ID number that passes GB 11643, unique within the test run."""
-    n = next(_seq)
-    sequence = (n % 500) * 2 + (1 if male else 0)  # odd = male
-    first17 = f"{370102 + n // 500:06d}{birth:%Y%m%d}{sequence:03d}"
-    return first17 + check_char(first17)
+class ScopeTree(Protocol):
+    """What the mixins use of the ``scope_tree`` fixture: a branch in one district, and both
+    districts (the branch's own and its sibling)."""
 
-
-def make_org(
-    parent: Organization | None, name: str, level: str = "branch", org_type: str = "community"
-) -> Organization:
-    return organization_create(
-        actor=None, parent=parent, name=name, code=f"T{next(_seq):05d}", level=level, org_type=org_type
-    )
-
-
-@dataclass
-class Tree:
-    root: Organization
-    district_a: Organization
-    district_b: Organization
-    branch_a: Organization
-    branch_b: Organization
-    group_a: Organization
-
-
-def make_tree() -> Tree:
-    root = make_org(None, "市委", "committee", "organ")
-    district_a = make_org(root, "甲区委", "committee", "organ")
-    district_b = make_org(root, "乙区委", "committee", "organ")
-    branch_a = make_org(district_a, "甲一支部")
-    branch_b = make_org(district_b, "乙一支部")
-    group_a = make_org(branch_a, "甲一第一党小组", "group")
-    return Tree(root, district_a, district_b, branch_a, branch_b, group_a)
-
-
-def make_user(
-    username: str | None = None,
-    *,
-    role: str | None = None,
-    org: Organization | None = None,
-    pii: bool = False,
-    **kwargs: Any,
-) -> User:
-    user = user_create(actor=None, username=username or f"user{next(_seq)}", password=PASSWORD, **kwargs)
-    if role and org is not None:
-        role_assign(actor=None, user=user, role_code=role, organization=org)
-    if pii and org is not None:
-        pii_grant_create(actor=None, user=user, organization=org, reason="测试授权")
-    return user
-
-
-def make_member(org: Organization, name: str = "张三", **data: Any) -> Member:
-    data.setdefault("id_number", valid_id_number(data.pop("birth", date(1980, 1, 1)), data.pop("male", True)))
-    data.setdefault("status", "full")
-    return member_create(actor=None, data={"organization": org, "name": name, **data})
+    district_a: Any
+    district_b: Any
+    branch_a: Any
 
 
 class ScopedEndpointTests:
     """Mixin for one page or API endpoint of organisational data. Subclasses set ``role`` and
-    implement ``make_object(org)`` and ``url(obj)``; ``kind`` is "list" or "detail"; ``api``
-    selects token-free API semantics (401/403 instead of a login redirect).
+    implement ``make_object(org)`` and ``url(obj)``; ``kind`` is "list", "detail" or "create"
+    (a form that is tied to no object and picks an organisation: ``make_object`` returns that
+    organisation); ``api`` selects token-free API semantics (401/403 instead of a login redirect).
 
     The three cases every endpoint must pass:
     - no role → 403 (or the login page for anonymous web users);
-    - a role at the object's organisation → 200 (and a list shows the object);
-    - a role only at a sibling organisation → 404 for a detail, absent from a list.
+    - a role at the object's organisation → 200 (and a list shows the object, a create form its
+      organisation picker);
+    - a role only at a sibling organisation → 404 for a detail, absent from a list; a create form
+      posted with the object's organisation refuses it as out of scope.
+
+    Every concrete subclass declares the namespaced view name it covers in ``url_name`` (or
+    ``url_names`` if it covers several); ``test_url_is_the_declared_view`` checks the declaration
+    and ``core/tests/test_url_coverage.py`` checks that every URL of the project is declared.
     """
 
     role: ClassVar[str] = "org_admin"
@@ -101,8 +49,25 @@ class ScopedEndpointTests:
     api: ClassVar[bool] = False
     # Text that identifies the object in a list response (defaults to str(obj)).
     marker_attr: ClassVar[str | None] = None
+    # The organisation picker of a "create" form.
+    org_field: ClassVar[str] = "organization"
+    # Namespaced view name(s) the endpoint resolves to, e.g. "study:activity_detail".
+    url_name: ClassVar[str] = ""
+    url_names: ClassVar[tuple[str, ...]] = ()
 
-    def make_object(self, org: Organization) -> Any:
+    @classmethod
+    def declared_url_names(cls) -> tuple[str, ...]:
+        return cls.url_names or ((cls.url_name,) if cls.url_name else ())
+
+    # Set for each test from the ``user_factory`` fixture: make_user(username=None, *, role=None,
+    # org=None, ...) of the test-support factories.
+    make_user: Callable[..., Any]
+
+    @pytest.fixture(autouse=True)
+    def _user_factory(self, user_factory: Callable[..., Any]) -> None:
+        self.make_user = user_factory
+
+    def make_object(self, org: Any) -> Any:
         raise NotImplementedError
 
     def url(self, obj: Any) -> str:
@@ -118,7 +83,15 @@ class ScopedEndpointTests:
     def _get(self, client: Any, url: str) -> Any:
         return client.get(url, HTTP_ACCEPT="application/json") if self.api else client.get(url)
 
-    def test_anonymous_is_refused(self, client: Any, scope_tree: Tree) -> None:
+    def test_url_is_the_declared_view(self, scope_tree: ScopeTree) -> None:
+        """The declared view name is the one the tested URL really reaches, so the URL coverage
+        test cannot be satisfied by a wrong declaration."""
+        declared = self.declared_url_names()
+        assert declared, f"{type(self).__name__} declares no url_name"
+        path = urlsplit(self.url(self.make_object(scope_tree.branch_a))).path
+        assert resolve(path).view_name in declared
+
+    def test_anonymous_is_refused(self, client: Any, scope_tree: ScopeTree) -> None:
         obj = self.make_object(scope_tree.branch_a)
         response = self._get(client, self.url(obj))
         if self.api:
@@ -127,22 +100,106 @@ class ScopedEndpointTests:
             assert response.status_code == 302
             assert "/accounts/login/" in response["Location"]
 
-    def test_user_without_role_gets_403(self, client: Any, scope_tree: Tree) -> None:
+    def test_user_without_role_gets_403(self, client: Any, scope_tree: ScopeTree) -> None:
         obj = self.make_object(scope_tree.branch_a)
-        client.force_login(make_user())
+        client.force_login(self.make_user())
         assert self._get(client, self.url(obj)).status_code == 403
 
-    def test_role_at_the_org_gets_200(self, client: Any, scope_tree: Tree) -> None:
+    def test_role_at_the_org_gets_200(self, client: Any, scope_tree: ScopeTree) -> None:
         obj = self.make_object(scope_tree.branch_a)
-        client.force_login(make_user(role=self.role, org=scope_tree.district_a))
+        client.force_login(self.make_user(role=self.role, org=scope_tree.district_a))
+        response = self._get(client, self.url(obj))
+        assert response.status_code == 200
+        if self.kind == "list":
+            assert self.listed(response, obj)
+        elif self.kind == "create":
+            assert f'name="{self.org_field}' in response.content.decode()
+
+    def test_role_at_a_sibling_org_gets_404_or_nothing(self, client: Any, scope_tree: ScopeTree) -> None:
+        obj = self.make_object(scope_tree.branch_a)
+        client.force_login(self.make_user(role=self.role, org=scope_tree.district_b))
+        if self.kind == "create":
+            # The picker's message (partyedu.organizations.picker); the form is shown again.
+            response = client.post(self.url(obj), {self.org_field: obj.pk})
+            assert response.status_code == 200
+            assert "所选组织不存在或不在您的权限范围内" in response.content.decode()
+            return
+        response = self._get(client, self.url(obj))
+        if self.kind == "list":
+            assert response.status_code == 200
+            assert not self.listed(response, obj)
+        else:
+            assert response.status_code == 404
+
+
+class PostEndpointTests(ScopedEndpointTests):
+    """``ScopedEndpointTests`` for an action reached by POST (a button, or a small form): every
+    case POSTs ``post_data(obj)`` to ``action_url(obj)`` instead of GETting. ``action_url`` is by
+    default the ``url`` of the page mixin that follows in the bases (``class
+    TestCloseScope(PostEndpointTests, ItemPage)``); a subclass may also give ``url`` itself.
+
+    A POST that succeeds redirects to the page the user returns to, which is then fetched, so "a
+    role at the organisation" is a 200 like any page, while no role is still a 403, a sibling's
+    object a 404 and an anonymous user the login page."""
+
+    def post_data(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def action_url(self, obj: Any) -> str:
+        return super().url(obj)
+
+    def url(self, obj: Any) -> str:
+        # The requests see only the URL, so the form is computed here, once the object exists.
+        self._data = self.post_data(obj)
+        return self.action_url(obj)
+
+    def _post(self, client: Any, url: str) -> Any:
+        return client.post(url, getattr(self, "_data", {}))
+
+    def _get(self, client: Any, url: str) -> Any:
+        response = self._post(client, url)
+        if response.status_code == 302 and "/accounts/login/" not in response["Location"]:
+            return client.get(response["Location"])
+        return response
+
+
+class PostRedirectEndpointTests(PostEndpointTests):
+    """``PostEndpointTests`` for a one-button action where "a role at the organisation" is
+    checked by the redirect itself (302), not by the page it leads to."""
+
+    def _get(self, client: Any, url: str) -> Any:
+        return self._post(client, url)
+
+    def test_role_at_the_org_gets_200(self, client: Any, scope_tree: ScopeTree) -> None:
+        obj = self.make_object(scope_tree.branch_a)
+        client.force_login(self.make_user(role=self.role, org=scope_tree.district_a))
+        assert self._get(client, self.url(obj)).status_code == 302
+
+
+class OwnedEndpointTests(ScopedEndpointTests):
+    """``ScopedEndpointTests`` for pages whose reach is personal rather than organisational: a
+    reviewer's assigned reviews, a member's own entries. ``owner(obj)`` is the user the object
+    belongs to and sees it; ``stranger(scope_tree)`` — by default a user with the same role in the
+    sibling district — gets a 404 for a detail and does not find it in a list. The anonymous and
+    no-role cases are those of every page."""
+
+    def owner(self, obj: Any) -> Any:
+        raise NotImplementedError
+
+    def stranger(self, scope_tree: ScopeTree) -> Any:
+        return self.make_user(role=self.role, org=scope_tree.district_b)
+
+    def test_role_at_the_org_gets_200(self, client: Any, scope_tree: ScopeTree) -> None:
+        obj = self.make_object(scope_tree.branch_a)
+        client.force_login(self.owner(obj))
         response = self._get(client, self.url(obj))
         assert response.status_code == 200
         if self.kind == "list":
             assert self.listed(response, obj)
 
-    def test_role_at_a_sibling_org_gets_404_or_nothing(self, client: Any, scope_tree: Tree) -> None:
+    def test_role_at_a_sibling_org_gets_404_or_nothing(self, client: Any, scope_tree: ScopeTree) -> None:
         obj = self.make_object(scope_tree.branch_a)
-        client.force_login(make_user(role=self.role, org=scope_tree.district_b))
+        client.force_login(self.stranger(scope_tree))
         response = self._get(client, self.url(obj))
         if self.kind == "list":
             assert response.status_code == 200

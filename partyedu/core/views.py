@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from functools import wraps
 from pathlib import PurePath
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,19 +18,23 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from partyedu.accounts.choices import RoleCode
-from partyedu.core.scope import has_action, has_role
+from partyedu.core.hooks import hooks
+from partyedu.core.scope import require_anywhere, scope_for
 
 from . import selectors
 from .forms import AuditFilterForm, ImportUploadForm
 from .pagination import BoundedCountPaginator, KnownCountPaginator
+
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
 
 T = TypeVar("T")
 PAGE_SIZE = 50
@@ -39,16 +43,22 @@ PENDING_IMPORTS = "pending_imports"
 
 
 def action_required(
-    action: str, app_label: str
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Anonymous → login page; a user whose roles grant the action nowhere → 403. Whether a given
-    row is within scope is the selector's business (404)."""
+    action: str, app_label: str, *, subtree: bool = False
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Anonymous → login page; a user whose roles grant the action nowhere → 403
+    (``scope.require_anywhere``). ``subtree=True`` is for pages that manage an organisation's data:
+    the action must be held over a subtree, not only on the user's own rows (党员, 讲师) or
+    assignments (评委). Whether a given row is within scope is the selector's business (404)."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not has_action(request.user, action, app_label):
-                raise PermissionDenied(_("您没有执行此操作的权限"))
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            message = _("您没有执行此操作的权限")
+            if subtree:
+                if not scope_for(request.user, action, app_label).paths:
+                    raise PermissionDenied(message)
+            else:
+                require_anywhere(request.user, action, app_label=app_label, message=message)
             return view(request, *args, **kwargs)
 
         return login_required(checked)
@@ -79,8 +89,8 @@ def paginate(
 
 def is_htmx_partial(request: HttpRequest) -> bool:
     """An HTMX request that wants a fragment (not a history restore, which needs the whole page)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
+    htmx: HtmxDetails | None = getattr(request, "htmx", None)
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
 
 
 def htmx_or_page(request: HttpRequest, partial: str, page: str, context: dict[str, Any]) -> HttpResponse:
@@ -123,17 +133,18 @@ def xlsx_response(content: bytes, basename: str) -> HttpResponse:
     """An xlsx download named ``<basename>_YYYYMMDD.xlsx``."""
     filename = f"{basename}_{timezone.localdate():%Y%m%d}.xlsx"
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename) or ""
     response["Cache-Control"] = "no-store"
     return response
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    from partyedu.members.selectors import member_of_user
-
-    own_member = member_of_user(user=request.user) if has_role(request.user, RoleCode.MEMBER) else None
-    return render(request, "core/home.html", {"own_member": own_member})
+    # What the apps above show there (members: the user's own record) comes through the hook.
+    context: dict[str, Any] = {}
+    for extra in hooks.call("core.home", user=request.user):
+        context.update(extra)
+    return render(request, "core/home.html", context)
 
 
 @require_GET
@@ -233,7 +244,7 @@ class ImportFlow:
         with default_storage.open(entry["name"], "rb") as handle:
             return self.run(actor=request.user, file=handle, filename=entry["filename"], dry_run=dry_run)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one answer per step of the import dialogue
         from partyedu.core.importing import ImportFileError, estimate_rows
 
         if request.method != "POST":
@@ -331,8 +342,8 @@ def job_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_GET
 @login_required
-def job_download(request: HttpRequest, pk: Any) -> HttpResponse:
-    from django.http import FileResponse, Http404
+def job_download(request: HttpRequest, pk: Any) -> FileResponse:
+    from django.http import Http404
 
     job = selectors.job_get(user=request.user, pk=pk)
     if not job.finished or not job.result_file:

@@ -6,7 +6,6 @@ import django_filters
 from django.db.models import QuerySet
 
 from partyedu.core.filters import IdFilter
-from partyedu.core.scope import subtree_q
 
 from .choices import Gender, MemberCategory, MemberStatus
 from .models import Member
@@ -32,10 +31,11 @@ class MemberFilterSet(django_filters.FilterSet):
         fields = ["organization", "search", "status", "category", "is_exempt", "gender"]
 
     def filter_organization(self, queryset: QuerySet[Member], name: str, value: int) -> QuerySet[Member]:
-        org = member_filter_organization(user=getattr(self.request, "user", None), org_id=value)
+        user = getattr(self.request, "user", None)
+        org = member_filter_organization(user=user, org_id=value) if user is not None else None
         if org is None:
             return queryset.none()
-        return queryset.filter(subtree_q("org_path", [org.path]))
+        return queryset.filter(org.subtree_q("org_path"))
 
     def filter_search(self, queryset: QuerySet[Member], name: str, value: str) -> QuerySet[Member]:
         return queryset.filter(search_q(value)) if value.strip() else queryset

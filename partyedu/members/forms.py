@@ -4,13 +4,15 @@ services apply the rules (ID number, dates, categories, scope)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partyedu.core.forms import CheckboxGroup, DateInput, OrganizationChoiceField
+from partyedu.accounts.types import Viewer
+from partyedu.core.forms import CheckboxGroup, DateInput
 from partyedu.organizations.choices import MEMBER_LEVELS
+from partyedu.organizations.picker import OrganizationChoiceField
 
 from .choices import Education, Gender, MemberCategory, MemberStatus
 from .models import Member
@@ -37,9 +39,11 @@ class MemberFilterForm(forms.Form):
         label=_("免于硬性要求"), required=False, choices=[*ALL, ("1", _("是")), ("0", _("否"))]
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].restrict_to(user=user, action="view", app_label="members")
+        cast(OrganizationChoiceField, self.fields["organization"]).restrict_to(
+            user=user, action="view", app_label="members"
+        )
 
     def filters(self) -> dict[str, Any]:
         """The filters for ``member_list``; fields that did not validate are ignored (and shown)."""
@@ -77,13 +81,13 @@ class MemberForm(forms.Form):
     is_exempt = forms.BooleanField(label=_("免于硬性要求（年老体弱、重病等，送学上门）"), required=False)
     exempt_reason = forms.CharField(label=_("免除原因"), max_length=200, required=False)
 
-    def __init__(self, *args: Any, user: Any, member: Member | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, member: Member | None = None, **kwargs: Any) -> None:
         self.member = member
         if member is not None:
             kwargs.setdefault("initial", self.initial_from(member))
         super().__init__(*args, **kwargs)
         if member is None:
-            self.fields["organization"].restrict_to(
+            cast(OrganizationChoiceField, self.fields["organization"]).restrict_to(
                 user=user, action="add", app_label="members", levels=MEMBER_LEVELS
             )
         else:
@@ -144,8 +148,8 @@ class MemberTransferForm(forms.Form):
     transferred_on = forms.DateField(label=_("转接日期"), widget=DateInput(), initial=date.today)
     reason = forms.CharField(label=_("转接原因"), max_length=200, required=False)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_organization"].restrict_to(
+        cast(OrganizationChoiceField, self.fields["to_organization"]).restrict_to(
             user=user, action="change", app_label="members", levels=MEMBER_LEVELS
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from .choices import Gender
 
@@ -41,7 +42,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumberInfo:
         raise ValidationError(
             "身份证号中的出生日期 %(d)s 不是有效日期", params={"d": number[6:14]}, code="date"
         ) from None
-    if birth.year < 1800 or birth > (today or date.today()):
+    if birth.year < 1800 or birth > (today or timezone.localdate()):
         raise ValidationError("身份证号中的出生日期 %(d)s 不合理", params={"d": number[6:14]}, code="date")
     if check_char(number[:17]) != number[17]:
         raise ValidationError("身份证号校验位错误，请核对", code="checksum")

@@ -9,11 +9,10 @@ the scope checked again for that user, so a role withdrawn in between exports no
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import QueryDict
 from django.urls import reverse
 
+from partyedu.accounts.types import User
 from partyedu.core.export_jobs import ExportFile, RowProgress, export_job_enqueue, export_job_kind
 from partyedu.core.jobs import Progress
 from partyedu.core.models import Job
@@ -21,7 +20,7 @@ from partyedu.core.models import Job
 EXPORT_KIND = "members.export"
 
 
-def member_export_enqueue(*, actor: Any, query: str, total: int | None = None) -> Job:
+def member_export_enqueue(*, actor: User, query: str, total: int | None = None) -> Job:
     """Queue the export of the member list filtered by ``query`` (the list page's query string).
     The same list asked for again while its export is unfinished returns that job."""
     return export_job_enqueue(
@@ -34,7 +33,7 @@ def member_export_enqueue(*, actor: Any, query: str, total: int | None = None) -
 
 
 @export_job_kind(EXPORT_KIND, "导出党员名单")
-def member_export_job(*, user: Any, query: QueryDict, progress: Progress) -> ExportFile:
+def member_export_job(*, user: User, query: QueryDict, progress: Progress) -> ExportFile:
     from .forms import MemberFilterForm
     from .selectors import member_list
     from .services import member_export

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import IntegerField, Q, QuerySet, Sum
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from partyedu.accounts.selectors import can_see_pii
-from partyedu.core.scope import subtree_q, user_scope
+from partyedu.accounts.types import Viewer
+from partyedu.core.scope import scope_for
+from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.models import Organization
 
+from .choices import MemberCategory, MemberStatus
 from .idnumber import normalize_id_number
 from .models import Member, MemberTransfer
 from .pii_index import id_number_index
@@ -39,7 +42,7 @@ def search_q(text: str) -> Q:
 
 
 def member_list(
-    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+    *, user: Viewer, filters: dict[str, Any] | None = None, action: str = "view"
 ) -> QuerySet[Member]:
     filters = filters or {}
     qs = Member.objects.restrict(user, action).select_related("organization")
@@ -47,7 +50,7 @@ def member_list(
         qs = qs.filter(is_active=True)
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("org_path", [org.path]))
+        qs = qs.filter(org.subtree_q("org_path"))
     if filters.get("q"):
         qs = qs.filter(search_q(filters["q"]))
     if filters.get("status"):
@@ -61,7 +64,7 @@ def member_list(
     return qs.order_by("org_path", "name", "id")
 
 
-def member_get(*, user: Any, pk: Any, action: str = "view") -> Member:
+def member_get(*, user: Viewer, pk: Any, action: str = "view") -> Member:
     try:
         return Member.objects.restrict(user, action).select_related("organization", "user").get(pk=pk)
     except (Member.DoesNotExist, ValueError, TypeError):
@@ -72,23 +75,35 @@ def member_transfers(*, member: Member) -> QuerySet[MemberTransfer]:
     return member.transfers.select_related("from_organization", "to_organization", "operator")
 
 
-def member_pii_visible(*, user: Any, member: Member) -> bool:
+def member_pii_visible(*, user: Viewer, member: Member) -> bool:
     return can_see_pii(user, member.organization.path)
 
 
-def member_of_user(*, user: Any) -> Member | None:
+def member_of_user(*, user: Viewer) -> Member | None:
     """The member profile linked to the user's own account, if any (a member's 我的档案)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
     return Member.objects.restrict(user, "view").filter(user=user).select_related("organization").first()
 
 
-def member_count_paths(*, user: Any, organization: Organization | None = None) -> tuple[str, ...] | None:
+def default_organization(user: Viewer, action: str, app_label: str) -> Organization | None:
+    """The organisation a form starts with: the one where the user's ``app_label.action`` role
+    applies when there is one, else the user's own branch if it lies in that scope."""
+    scope = scope_for(user, action, app_label)
+    if len(scope.paths) == 1:
+        return Organization.objects.filter(path=scope.paths[0], is_active=True).first()
+    member = member_of_user(user=user)
+    if member is not None and scope.covers(member.org_path):
+        return member.organization
+    return None
+
+
+def member_count_paths(*, user: Viewer, organization: Organization | None = None) -> tuple[str, ...] | None:
     """The few organisations at the top of the user's member scope (optionally within one
     organisation's subtree) whose cumulative member counts add up to how many active members the
     user sees there. Only valid for a list narrowed by scope and subtree alone; None when the scope
     also includes the user's own record (self-scoped roles), where it does not apply."""
-    scope = user_scope(user, "view", "members")
+    scope = scope_for(user, "view", "members")
     if scope.own or not scope.paths:
         return None
     tops = list(scope.paths)
@@ -114,7 +129,7 @@ def member_count_expression(paths: tuple[str, ...]) -> RawSQL:
     )
 
 
-def member_list_stored_count(*, user: Any, filters: dict[str, Any]) -> int | None:
+def member_list_stored_count(*, user: Viewer, filters: dict[str, Any]) -> int | None:
     """How many members ``member_list(user=user, filters=filters)`` holds, read from the stored
     cumulative member counts (one small query) when only scope and subtree narrow the list; None
     when another filter applies or the scope includes the user's own record (then the list must
@@ -130,7 +145,7 @@ def member_list_stored_count(*, user: Any, filters: dict[str, Any]) -> int | Non
     return int(Organization.objects.filter(path__in=paths).aggregate(n=Sum("member_count", default=0))["n"])
 
 
-def member_filter_organization(*, user: Any, org_id: Any) -> Organization | None:
+def member_filter_organization(*, user: Viewer, org_id: Any) -> Organization | None:
     """The organisation a member list is narrowed to, if it lies inside the user's member scope;
     None for an unknown or out-of-scope id (the list is then empty, not 404, so the filter cannot
     probe which ids exist)."""
@@ -138,5 +153,27 @@ def member_filter_organization(*, user: Any, org_id: Any) -> Organization | None
         pk = int(org_id)
     except (TypeError, ValueError):
         return None
-    paths = user_scope(user, "view", "members").paths
-    return Organization.objects.filter(subtree_q("path", paths), pk=pk).first()
+    return Organization.objects.filter(scope_for(user, "view", "members").q("path"), pk=pk).first()
+
+
+def sizing_warnings(org: Organization) -> list[str]:
+    """Branch sizing advice from 支部条例: warnings only, never hard errors. Shown on the
+    organisation's page through the ``organizations.warnings`` hook."""
+    if org.level != OrgLevel.BRANCH:
+        return []
+    stats = Member.objects.filter(org.subtree_q("org_path"), is_active=True).aggregate(
+        total=Count("id"), full=Count("id", filter=Q(status=MemberStatus.FULL))
+    )
+    warnings = []
+    if stats["full"] < 3:
+        warnings.append(f"正式党员{stats['full']}名，少于3名，按规定应与邻近单位联合成立党支部")
+    if stats["total"] > 50:
+        warnings.append(f"党员{stats['total']}名，超过50名，可考虑分设党支部或成立党总支")
+    if (
+        stats["full"] >= 7
+        and not Member.objects.filter(organization=org, is_active=True)
+        .filter(has_category_q(MemberCategory.COMMITTEE))
+        .exists()
+    ):
+        warnings.append(f"正式党员{stats['full']}名，7名以上应设立支部委员会，目前未登记支部委员")
+    return warnings

@@ -11,14 +11,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from partyedu.accounts.types import Actor
 from partyedu.core import pii
 from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.bulk import insert_plain
 from partyedu.core.choices import AuditAction
 from partyedu.core.exporting import XlsxExport
+from partyedu.core.hooks import hooks
 from partyedu.core.importing import (
     WRITE_BATCH,
     ImportReport,
@@ -33,10 +36,9 @@ from partyedu.core.importing import (
     validation_errors,
 )
 from partyedu.core.pinyin import initials
-from partyedu.core.scope import has_action, path_in, subtree_q, user_scope
+from partyedu.core.scope import can, has_action, require, scope_for, subtree_q
 from partyedu.organizations.choices import MEMBER_LEVELS
-from partyedu.organizations.models import Organization
-from partyedu.organizations.services import member_counts_add
+from partyedu.organizations.models import Organization, ancestor_paths
 
 from . import pii_index
 from .choices import Gender, MemberCategory
@@ -66,15 +68,10 @@ MEMBER_FIELDS = (
 )
 # ``MemberCategory.values`` builds a new list on every access; an import checks every row.
 CATEGORY_VALUES = frozenset(MemberCategory.values)
+APP = "members"
+NOT_YOURS = "您无权管理该组织的党员"
 # Audited fields; personal data appears in the audit log only as "changed", never as values.
 AUDITED_FIELDS = tuple(f for f in MEMBER_FIELDS if f not in ("id_number", "phone"))
-
-
-def _require_org_scope(actor: Any, action: str, org: Organization) -> None:
-    if actor is None:
-        return
-    if not path_in(org.path, user_scope(actor, action, "members").paths):
-        raise PermissionDenied("您无权管理该组织的党员")
 
 
 def _check_org(org: Organization | None) -> None:
@@ -86,7 +83,7 @@ def _check_org(org: Organization | None) -> None:
         raise ValidationError({"organization": ["该党组织已撤销"]})
 
 
-def apply_member_data(
+def apply_member_data(  # noqa: PLR0912 - one branch per field rule, all errors reported at once
     member: Member, data: dict[str, Any], *, id_parsed: tuple[IdNumberInfo, str] | None = None
 ) -> None:
     """Set fields from input and derive what follows from them, raising ValidationError by field.
@@ -157,7 +154,7 @@ OUT_OF_SCOPE_MEMBER = (
 )
 
 
-def _check_unique_id(member: Member, actor: Any) -> None:
+def _check_unique_id(member: Member, actor: Actor) -> None:
     clash = (
         Member.objects.filter(id_number_hash=member.id_number_hash)
         .exclude(pk=member.pk)
@@ -168,7 +165,7 @@ def _check_unique_id(member: Member, actor: Any) -> None:
         return
     # Name the organisation only to someone who may already see that member: outside the
     # caller's scope, where the person is a member is itself personal data.
-    if actor is None or path_in(clash.org_path, user_scope(actor, "view", "members").paths):
+    if actor is None or can(actor, "view", clash.org_path, app_label=APP):
         message = f"该身份证号已登记在“{clash.organization.name}”，一名党员只能编入一个党支部"
     else:
         message = OUT_OF_SCOPE_MEMBER
@@ -176,11 +173,11 @@ def _check_unique_id(member: Member, actor: Any) -> None:
 
 
 @transaction.atomic
-def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
+def member_create(*, actor: Actor, data: dict[str, Any]) -> Member:
     member = Member()
     apply_member_data(member, data)
     _check_org(member.organization if member.organization_id else None)
-    _require_org_scope(actor, "add", member.organization)
+    require(actor, "add", member.organization, app_label=APP, message=NOT_YOURS)
     _check_unique_id(member, actor)
     member.org_path = member.organization.path
     member.full_clean(exclude=["user"])
@@ -198,9 +195,9 @@ def member_create(*, actor: Any, data: dict[str, Any]) -> Member:
 
 
 @transaction.atomic
-def member_update(*, actor: Any, member: Member, data: dict[str, Any]) -> Member:
+def member_update(*, actor: Actor, member: Member, data: dict[str, Any]) -> Member:
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
-    _require_org_scope(actor, "change", member.organization)
+    require(actor, "change", member.organization, app_label=APP, message=NOT_YOURS)
     if "organization" in data and data["organization"] != member.organization:
         raise ValidationError({"organization": ["变更所在党组织请办理组织关系转接"]})
     before = snapshot(member, AUDITED_FIELDS)
@@ -224,7 +221,7 @@ def member_update(*, actor: Any, member: Member, data: dict[str, Any]) -> Member
 @transaction.atomic
 def member_transfer(
     *,
-    actor: Any,
+    actor: Actor,
     member: Member,
     to_organization: Organization,
     transferred_on: date | None = None,
@@ -234,16 +231,16 @@ def member_transfer(
     history. Both ends must be within the actor's scope (a transfer across administrations goes
     through the administration that covers both)."""
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
-    _require_org_scope(actor, "change", member.organization)
+    require(actor, "change", member.organization, app_label=APP, message=NOT_YOURS)
     _check_org(to_organization)
-    _require_org_scope(actor, "change", to_organization)
+    require(actor, "change", to_organization, app_label=APP, message=NOT_YOURS)
     if to_organization.pk == member.organization_id:
         raise ValidationError({"to_organization": ["转入组织与当前所在组织相同"]})
     transfer = MemberTransfer(
         member=member,
         from_organization=member.organization,
         to_organization=to_organization,
-        transferred_on=transferred_on or date.today(),
+        transferred_on=transferred_on or timezone.localdate(),
         reason=reason.strip(),
         operator=actor if getattr(actor, "is_authenticated", False) else None,
     )
@@ -265,8 +262,8 @@ def member_transfer(
     return transfer
 
 
-def require_member_scope(actor: Any, action: str, member: Member) -> None:
-    _require_org_scope(actor, action, member.organization)
+def require_member_scope(actor: Actor, action: str, member: Member) -> None:
+    require(actor, action, member.organization, app_label=APP, message=NOT_YOURS)
 
 
 # --- Excel import / export ----------------------------------------------------------------------------
@@ -308,12 +305,14 @@ def _member_state(member: Member) -> tuple[Any, ...]:
     return tuple(getattr(member, name) for name in IMPORT_UPDATE_FIELDS)
 
 
-def _member_import_check(actor: Any, sheet: Sheet, report: ImportReport) -> _MemberImportPlan:
+def _member_import_check(  # noqa: PLR0912 - every row rule with its 第N行 message, in one pass
+    actor: Actor, sheet: Sheet, report: ImportReport
+) -> _MemberImportPlan:
     """Validate every row with the same rules as ``member_create``/``member_update`` and return
     what would be written. Lookups are made in bulk (organisations by code, members by the blind
     index of their ID number), so the cost per row is parsing, validation and hashing only."""
     id_header, org_header = HEADERS["id_number"], HEADERS["organization"]
-    scope_paths = None if actor is None else user_scope(actor, "import", "members").paths
+    scope = None if actor is None else scope_for(actor, "import", APP)
     maps = choice_maps(sheet.columns)
     errors: list[RowError] = []
 
@@ -357,7 +356,7 @@ def _member_import_check(actor: Any, sheet: Sheet, report: ImportReport) -> _Mem
         row_errors = []
         code = data.pop("organization", None)
         org = orgs.get(code) if code else None
-        if code and (org is None or (scope_paths is not None and not path_in(org.path, scope_paths))):
+        if code and (org is None or (scope is not None and not scope.covers(org.path))):
             row_errors.append(RowError(number, org_header, f"组织代码 {code} 不存在或不在您的管理范围内"))
             org = None
         elif org is not None:
@@ -368,7 +367,7 @@ def _member_import_check(actor: Any, sheet: Sheet, report: ImportReport) -> _Mem
                 org = None
         member = existing.get(id_hash) if id_hash else None
         if member is not None:
-            if scope_paths is not None and not path_in(member.organization.path, scope_paths):
+            if scope is not None and not scope.covers(member.organization.path):
                 errors.extend([*row_errors, RowError(number, id_header, OUT_OF_SCOPE_MEMBER)])
                 continue
             if org is not None and org.pk != member.organization_id:
@@ -402,7 +401,7 @@ def _member_import_check(actor: Any, sheet: Sheet, report: ImportReport) -> _Mem
     return plan
 
 
-def member_import(*, actor: Any, file: Any, filename: str, dry_run: bool) -> ImportReport:
+def member_import(*, actor: Actor, file: Any, filename: str, dry_run: bool) -> ImportReport:
     """Import members from an xlsx or csv file (see ``members.importing.MEMBER_COLUMNS``).
 
     Every row is validated before anything is written. A dry run only reports. A real run writes
@@ -488,7 +487,7 @@ EXPORT_PROGRESS_EVERY = 500
 
 
 def member_export(
-    *, actor: Any, queryset: QuerySet[Member], progress: Callable[[int], None] | None = None
+    *, actor: Actor, queryset: QuerySet[Member], progress: Callable[[int], None] | None = None
 ) -> bytes:
     """The members of ``queryset`` that the actor may export, as an xlsx in the import layout (so it
     can be edited and imported again). 身份证号 and 手机号 are masked unless the actor holds the
@@ -498,10 +497,10 @@ def member_export(
     from partyedu.accounts.selectors import can_see_pii
 
     if actor is not None:
-        scope = user_scope(actor, "export", "members")
+        scope = scope_for(actor, "export", APP)
         if not scope.paths:
             raise PermissionDenied("您无权导出党员")
-        queryset = queryset.filter(subtree_q("org_path", scope.paths))
+        queryset = queryset.filter(scope.q("org_path"))
     book = XlsxExport()
     sheet = book.sheet("党员信息", member_export_columns())
     visible: dict[str, bool] = {}
@@ -509,7 +508,8 @@ def member_export(
     for member in queryset.select_related("organization").iterator(chunk_size=2000):
         path = member.organization.path
         if path not in visible:
-            visible[path] = can_see_pii(actor, path)
+            # The system (no actor) holds no personal-data grant: its exports are masked.
+            visible[path] = actor is not None and can_see_pii(actor, path)
         unmasked_rows += visible[path]
         sheet.append(member_export_row(member, unmasked=visible[path]))
         if progress is not None and sheet.rows % EXPORT_PROGRESS_EVERY == 0:
@@ -537,11 +537,11 @@ def member_import_template() -> bytes:
 
 
 @transaction.atomic
-def member_leave_roll(*, actor: Any, member: Member, reason: str) -> Member:
+def member_leave_roll(*, actor: Actor, member: Member, reason: str) -> Member:
     """Take a member off the roll (离册: death, removal from the party, transfer out of the
     system). The record and its history stay; lists and counts no longer include the member."""
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
-    _require_org_scope(actor, "delete", member.organization)
+    require(actor, "delete", member.organization, app_label=APP, message=NOT_YOURS)
     if not reason.strip():
         raise ValidationError({"reason": ["请填写离册原因"]})
     if not member.is_active:
@@ -563,9 +563,101 @@ def member_leave_roll(*, actor: Any, member: Member, reason: str) -> Member:
 def _learning_members_changed(member_ids: list[int]) -> None:
     """Members' requirements for learning hours follow their status, categories, exemption and
     organisation, and so does the lectures duty list (secretaries and leading cadres); keep the
-    learning summaries and the lecture statistics in step inside the same transaction."""
-    from partyedu.learning.services import learning_members_changed
-    from partyedu.lectures.summaries import duty_members_sync
+    learning summaries and the lecture statistics in step inside the same transaction, through
+    the ``members.changed`` hook that those apps register (one function, so a test can switch the
+    follow-up off)."""
+    hooks.call("members.changed", member_ids=member_ids)
 
-    learning_members_changed(member_ids=member_ids)
-    duty_members_sync(member_ids=member_ids)
+
+# --- what members keep on organisations -----------------------------------------------------------
+
+
+def member_counts_add(deltas: dict[str, int]) -> None:
+    """Apply changes in active members, given by the path of the organisation they belong to, to
+    the cumulative member count of that organisation and of every ancestor, inside the caller's
+    transaction. Increments (not recounts), so concurrent writers never lose each other's
+    changes."""
+    totals: dict[str, int] = {}
+    for path, delta in deltas.items():
+        for prefix in ancestor_paths(path):
+            totals[prefix] = totals.get(prefix, 0) + delta
+    # One statement per distinct delta when there are few (a single member: one statement);
+    # an import touching thousands of organisations has a hundred distinct deltas, so it sends
+    # each organisation's own increment in a VALUES list instead, 1,000 a statement.
+    by_delta: dict[int, list[str]] = {}
+    for prefix in sorted(totals):
+        if totals[prefix]:
+            by_delta.setdefault(totals[prefix], []).append(prefix)
+    if len(by_delta) > COUNT_GROUPED_UPDATES_MAX:
+        _member_counts_add_listed(sorted((p, d) for p, d in totals.items() if d))
+        return
+    for delta, paths in sorted(by_delta.items()):
+        for start in range(0, len(paths), 900):
+            Organization.objects.filter(path__in=paths[start : start + 900]).update(
+                member_count=F("member_count") + delta
+            )
+
+
+# Distinct increments up to which ``member_counts_add`` writes one UPDATE per increment.
+COUNT_GROUPED_UPDATES_MAX = 8
+
+
+def _member_counts_add_listed(items: list[tuple[str, int]]) -> None:
+    """``UPDATE … SET member_count = member_count + d.delta FROM (VALUES (path, delta), …) d``
+    (PostgreSQL and SQLite ≥ 3.33 both have UPDATE … FROM)."""
+    qn = connection.ops.quote_name
+    table = qn(Organization._meta.db_table)
+    count, path = qn("member_count"), qn("path")
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 1000):
+            part = items[start : start + 1000]
+            cursor.execute(
+                f"WITH d (path, delta) AS (VALUES {', '.join(['(%s, %s)'] * len(part))}) "
+                f"UPDATE {table} SET {count} = {table}.{count} + d.delta FROM d WHERE {table}.{path} = d.path",
+                [value for item in part for value in item],
+            )
+
+
+def member_summaries_rebuild() -> dict[str, int]:
+    """Recompute what is derived from members and organisations — each member's copy of its
+    organisation's path and each organisation's cumulative member count — and say how many rows
+    differed. After correct operation both numbers are 0."""
+    with transaction.atomic():
+        org_path = Subquery(Organization.objects.filter(pk=OuterRef("organization_id")).values("path")[:1])
+        paths_fixed = Member.objects.exclude(org_path=org_path).update(org_path=org_path)
+        actual: dict[str, int] = {}
+        direct = Member.objects.filter(is_active=True).values_list("org_path").annotate(n=Count("id"))
+        for path, n in direct.values_list("org_path", "n"):
+            for prefix in ancestor_paths(path):
+                actual[prefix] = actual.get(prefix, 0) + n
+        wrong = []
+        for org in Organization.objects.only("id", "path", "member_count").iterator(chunk_size=2000):
+            if org.member_count != actual.get(org.path, 0):
+                org.member_count = actual.get(org.path, 0)
+                wrong.append(org)
+        Organization.objects.bulk_update(wrong, ["member_count"], batch_size=1000)
+    return {"member_paths": paths_fixed, "member_counts": len(wrong)}
+
+
+def members_org_moved(
+    *, organization: Organization, old_path: str, old_parent_path: str, new_parent_path: str
+) -> None:
+    """``organizations.moved``: the moved subtree's members copy its new paths, and its members
+    leave the old ancestors' counts and join the new ones' (inside the move's transaction)."""
+    Member.objects.filter(subtree_q("org_path", [old_path])).update(
+        org_path=Concat(Value(organization.path), Substr("org_path", len(old_path) + 1))
+    )
+    if organization.member_count:
+        member_counts_add(
+            {old_parent_path: -organization.member_count, new_parent_path: organization.member_count}
+        )
+
+
+def members_org_deactivating(*, organization: Organization) -> None:
+    """``organizations.deactivating``: an organisation with members on its roll (in its subtree)
+    cannot be dissolved; they are transferred out first."""
+    remaining = Member.objects.filter(organization.subtree_q("org_path"), is_active=True).count()
+    if remaining:
+        raise ValidationError(
+            {"is_active": [f"该组织及其下级仍有{remaining}名在册党员，请先办理组织关系转接"]}
+        )

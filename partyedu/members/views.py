@@ -3,21 +3,20 @@ holders), create/edit/transfer, and the spreadsheet import and export."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from partyedu.accounts.types import AuthenticatedHttpRequest
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.core.forms import apply_validation_error
-from partyedu.core.scope import has_action, path_in, user_scope
+from partyedu.core.scope import can, has_action
 from partyedu.core.views import ImportFlow, action_required, is_htmx_partial, paginate, posted, xlsx_response
 
 from . import selectors, services
@@ -25,7 +24,7 @@ from .forms import MemberFilterForm, MemberForm, MemberTransferForm
 
 
 @action_required("view", "members")
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = MemberFilterForm(request.GET or None, user=user)
     filters = form.filters()
@@ -50,25 +49,21 @@ def member_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _can_change(user: Any, member: Any) -> bool:
-    return path_in(member.organization.path, user_scope(user, "change", "members").paths)
-
-
 @action_required("view", "members")
-def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def member_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get(user=request.user, pk=pk)
     context = {
         "member": member,
         "transfers": selectors.member_transfers(member=member),
         "pii_allowed": selectors.member_pii_visible(user=request.user, member=member),
-        "can_change": _can_change(request.user, member),
+        "can_change": can(request.user, "change", member.organization, app_label="members"),
     }
     return render(request, "members/detail.html", context)
 
 
 @never_cache
 @action_required("view", "members")
-def member_detail_pii(request: HttpRequest, pk: int) -> HttpResponse:
+def member_detail_pii(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The unmasked 身份证号 and 手机号, for holders of a PII grant covering the member; every view
     is written to the audit log."""
     member = selectors.member_get(user=request.user, pk=pk)
@@ -80,7 +75,7 @@ def member_detail_pii(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("add", "members")
-def member_create(request: HttpRequest) -> HttpResponse:
+def member_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MemberForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -94,7 +89,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("change", "members")
-def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get(user=request.user, pk=pk, action="change")
     form = MemberForm(posted(request), user=request.user, member=member)
     if request.method == "POST" and form.is_valid():
@@ -109,7 +104,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("change", "members")
-def member_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+def member_transfer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get(user=request.user, pk=pk, action="change")
     form = MemberTransferForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -129,7 +124,7 @@ def member_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @action_required("export", "members")
-def member_export(request: HttpRequest) -> HttpResponse:
+def member_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The filtered list as xlsx; the export service masks personal data unless the user holds the
     grant and writes the audit row. A list longer than EXPORT_SYNC_MAX_ROWS (counted no further
     than that) is built by a background job instead, and the user is sent to its progress page."""
@@ -149,7 +144,7 @@ def member_export(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @action_required("import", "members")
-def member_import_template(request: HttpRequest) -> HttpResponse:
+def member_import_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     from .services import member_import_template as make_template
 
     return xlsx_response(make_template(), _("党员导入模板"))
@@ -157,7 +152,7 @@ def member_import_template(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @action_required("import", "members")
-def member_import(request: HttpRequest) -> HttpResponse:
+def member_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     from .services import member_import as import_members
 
     flow = ImportFlow(

@@ -8,6 +8,6 @@ class OrganizationsConfig(AppConfig):
     verbose_name = _("党组织")
 
     def ready(self) -> None:
-        # Background job kinds (the long organisation list export) and the rebuild on the
-        # 系统维护 page.
-        from . import jobs, maintenance  # noqa: F401
+        # Background job kinds (the long organisation list export). The rebuild of organisation
+        # paths on the 系统维护 page is registered by the members app (members/maintenance.py).
+        from . import jobs  # noqa: F401

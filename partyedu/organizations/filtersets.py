@@ -38,6 +38,8 @@ class OrganizationFilterSet(django_filters.FilterSet):
         # The anchor must itself be visible to the caller: an unknown or out-of-scope id gives an
         # empty list, so the filter cannot be used to probe which ids exist.
         user = getattr(self.request, "user", None)
+        if user is None:
+            return queryset.none()
         path = (
             Organization.objects.restrict(user, "view")
             .filter(pk=int(value))

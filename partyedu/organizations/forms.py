@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partyedu.core.forms import OrganizationChoiceField
+from partyedu.core.types import BaseViewer
 from partyedu.organizations.choices import ALLOWED_CHILD_LEVELS, OrgLevel, OrgType
 
 from .models import Organization
+from .picker import OrganizationChoiceField
 
 
 class OrganizationSearchForm(forms.Form):
@@ -36,7 +37,7 @@ class OrganizationForm(forms.Form):
         super().__init__(*args, **kwargs)
         if parent is not None:
             allowed = ALLOWED_CHILD_LEVELS.get(parent.level, set())
-            self.fields["level"].choices = [
+            cast(forms.ChoiceField, self.fields["level"]).choices = [
                 (value, label) for value, label in OrgLevel.choices if value in allowed
             ]
 
@@ -48,9 +49,9 @@ class OrganizationForm(forms.Form):
 class OrganizationMoveForm(forms.Form):
     parent = OrganizationChoiceField(label=_("新的上级组织"), queryset=None)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: BaseViewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].restrict_to(user=user, action="change")
+        cast(OrganizationChoiceField, self.fields["parent"]).restrict_to(user=user, action="change")
 
 
 class OrganizationDeactivateForm(forms.Form):

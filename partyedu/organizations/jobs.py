@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import QueryDict
 from django.urls import reverse
 
@@ -20,6 +21,7 @@ from partyedu.core.export_jobs import (
 )
 from partyedu.core.jobs import JobFailed, Progress
 from partyedu.core.models import Job
+from partyedu.core.types import BaseViewer
 
 from .models import Organization
 
@@ -45,7 +47,7 @@ def organization_export_filters(*, q: str, within: Organization | None) -> dict[
 
 
 def organization_export_job_or_none(
-    *, actor: Any, q: str, within: Organization | None, rows: int
+    *, actor: BaseViewer, q: str, within: Organization | None, rows: int
 ) -> Job | None:
     """None when ``rows`` organisations are few enough to download at once; otherwise the export
     job (the same one while unfinished)."""
@@ -60,7 +62,7 @@ def organization_export_job_or_none(
 
 
 @export_job_kind(EXPORT_KIND, "导出党组织名单")
-def organization_export_job(*, user: Any, query: QueryDict, progress: Progress) -> ExportFile:
+def organization_export_job(*, user: AbstractBaseUser, query: QueryDict, progress: Progress) -> ExportFile:
     from .selectors import organization_list
     from .services import organization_export
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from partyedu.core.models import TimeStampedModel
-from partyedu.core.scope import ScopedModel
+from partyedu.core.scope import ScopedModel, subtree_q
 
 from .choices import OrgLevel, OrgType
 
 SEGMENT_WIDTH = 4
 SEGMENT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The path itself and every ancestor's path (each prefix of whole segments), root first."""
+    return [path[:i] for i in range(SEGMENT_WIDTH, len(path) + 1, SEGMENT_WIDTH)]
 
 
 class Organization(TimeStampedModel, ScopedModel):
@@ -50,6 +56,11 @@ class Organization(TimeStampedModel, ScopedModel):
         ),
     )
 
+    # What the tree pages attach to an instance for display (``organizations.views``); not columns.
+    member_total: int
+    inline_children: list[Organization]
+    visible: bool
+
     class Meta:
         verbose_name = _("党组织")
         verbose_name_plural = _("党组织")
@@ -65,3 +76,8 @@ class Organization(TimeStampedModel, ScopedModel):
 
     def is_descendant_of(self, other: Organization) -> bool:
         return self.path.startswith(other.path) and self.path != other.path
+
+    def subtree_q(self, field: str = "path") -> Q:
+        """Rows whose ``field`` (a path) lies in this organisation's subtree, itself included. For
+        narrowing to a chosen organisation; scope decisions go through ``partyedu.core.scope``."""
+        return subtree_q(field, [self.path])

@@ -7,9 +7,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from partyedu.core.scope import subtree_q
+from partyedu.core.scope import scope_for
+from partyedu.core.types import BaseViewer
 
-from .choices import OrgLevel
 from .models import SEGMENT_WIDTH, Organization
 
 
@@ -20,7 +20,7 @@ def organization_search_q(text: str) -> Q:
 
 
 def organization_list(
-    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+    *, user: BaseViewer, filters: dict[str, Any] | None = None, action: str = "view"
 ) -> QuerySet[Organization]:
     qs = Organization.objects.restrict(user, action).select_related("parent")
     filters = filters or {}
@@ -31,13 +31,13 @@ def organization_list(
     if filters.get("org_type"):
         qs = qs.filter(org_type=filters["org_type"])
     if filters.get("within"):
-        qs = qs.filter(subtree_q("path", [filters["within"].path]))
+        qs = qs.filter(filters["within"].subtree_q("path"))
     if not filters.get("include_inactive"):
         qs = qs.filter(is_active=True)
     return qs
 
 
-def organization_get(*, user: Any, pk: Any, action: str = "view") -> Organization:
+def organization_get(*, user: BaseViewer, pk: Any, action: str = "view") -> Organization:
     """One organisation in the user's scope; anything else is 404."""
     try:
         return Organization.objects.restrict(user, action).select_related("parent").get(pk=pk)
@@ -51,7 +51,7 @@ def organization_ancestors(org: Organization) -> QuerySet[Organization]:
     return Organization.objects.filter(path__in=prefixes).order_by("path")
 
 
-def organization_roots(*, user: Any) -> list[Organization]:
+def organization_roots(*, user: BaseViewer) -> list[Organization]:
     """The topmost organisations the user can see: roots of their visible forest."""
     visible = organization_list(user=user)
     paths = list(visible.order_by("path").values_list("path", flat=True)[:10000])
@@ -62,7 +62,7 @@ def organization_roots(*, user: Any) -> list[Organization]:
     return list(Organization.objects.filter(path__in=roots).order_by("sort_order", "path"))
 
 
-def organization_children(*, user: Any, parent: Organization) -> list[Organization]:
+def organization_children(*, user: BaseViewer, parent: Organization) -> list[Organization]:
     return list(
         organization_list(user=user)
         .filter(parent=parent)
@@ -77,45 +77,15 @@ def member_counts(orgs: list[Organization]) -> dict[int, int]:
     return {o.pk: o.member_count for o in orgs}
 
 
-def sizing_warnings(org: Organization) -> list[str]:
-    """Branch sizing advice from 支部条例: warnings only, never hard errors."""
-    from partyedu.members.choices import MemberCategory, MemberStatus
-    from partyedu.members.models import Member
-    from partyedu.members.selectors import has_category_q
-
-    if org.level != OrgLevel.BRANCH:
-        return []
-    stats = Member.objects.filter(subtree_q("org_path", [org.path]), is_active=True).aggregate(
-        total=Count("id"), full=Count("id", filter=Q(status=MemberStatus.FULL))
-    )
-    warnings = []
-    if stats["full"] < 3:
-        warnings.append(f"正式党员{stats['full']}名，少于3名，按规定应与邻近单位联合成立党支部")
-    if stats["total"] > 50:
-        warnings.append(f"党员{stats['total']}名，超过50名，可考虑分设党支部或成立党总支")
-    if (
-        stats["full"] >= 7
-        and not Member.objects.filter(organization=org, is_active=True)
-        .filter(has_category_q(MemberCategory.COMMITTEE))
-        .exists()
-    ):
-        warnings.append(f"正式党员{stats['full']}名，7名以上应设立支部委员会，目前未登记支部委员")
-    return warnings
-
-
 def organization_choices(
-    *, user: Any, action: str = "view", app_label: str = "organizations", levels: Any = None
+    *, user: BaseViewer, action: str = "view", app_label: str = "organizations", levels: Any = None
 ) -> QuerySet[Organization]:
     """Active organisations where the user may perform ``action`` on ``app_label`` data: the
     queryset of every organisation choice field (assigning a role, adding a member, moving)."""
-    from partyedu.core.scope import user_scope
-
     if app_label == "organizations":
         qs = Organization.objects.restrict(user, action)
     else:
-        qs = Organization.objects.restrict(user, "view").filter(
-            subtree_q("path", user_scope(user, action, app_label).paths)
-        )
+        qs = Organization.objects.restrict(user, "view").filter(scope_for(user, action, app_label).q("path"))
     qs = qs.filter(is_active=True)
     if levels:
         qs = qs.filter(level__in=list(levels))
@@ -139,7 +109,7 @@ def child_counts(orgs: list[Organization]) -> dict[int, int]:
 
 def organization_picker_options(
     *,
-    user: Any,
+    user: BaseViewer,
     q: str = "",
     action: str = "view",
     app_label: str = "organizations",

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from partyedu.core.forms import apply_validation_error
-from partyedu.core.scope import has_action, path_in, user_scope
+from partyedu.core.hooks import hooks
+from partyedu.core.scope import can, has_action, scope_for
 from partyedu.core.views import ImportFlow, action_required, is_htmx_partial, posted, xlsx_response
 
 from . import selectors, services
@@ -35,7 +36,8 @@ def _with_counts(nodes: list[Organization], child_counts: dict[int, int] | None 
     for node in nodes:
         node.member_total = counts.get(node.pk, 0)
         if child_counts is not None and node.pk in child_counts:
-            node.child_count = child_counts[node.pk]
+            # The attribute ``organization_children`` annotates (so the model cannot declare it).
+            node.child_count = child_counts[node.pk]  # type: ignore[attr-defined]
     return nodes
 
 
@@ -80,7 +82,7 @@ def children(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def picker(request: HttpRequest) -> HttpResponse:
-    """HTMX partial: suggestions of an organisation picker (``core.forms.OrganizationPicker``).
+    """HTMX partial: suggestions of an organisation picker (``organizations.picker.OrganizationPicker``).
 
     The scope parameters (``action``, ``app_label``, ``levels``) come in plainly from the widget
     and are only checked for form: the suggestions are always ``organization_choices`` of *this*
@@ -106,18 +108,14 @@ def picker(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _can(user: Any, action: str, org: Organization) -> bool:
-    return org.is_active and path_in(org.path, user_scope(user, action, "organizations").paths)
-
-
 @action_required("view", "organizations")
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     org = selectors.organization_get(user=user, pk=pk)
-    visible = user_scope(user, "view", "organizations").paths
+    visible = scope_for(user, "view", "organizations")
     ancestors = list(selectors.organization_ancestors(org))
     for ancestor in ancestors:
-        ancestor.visible = path_in(ancestor.path, visible)
+        ancestor.visible = visible.covers(ancestor.path)
     nodes = selectors.organization_children(user=user, parent=org)
     counts = selectors.member_counts([org, *nodes])
     for node in nodes:
@@ -127,10 +125,15 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ancestors": ancestors,
         "nodes": nodes,
         "member_total": counts.get(org.pk, 0),
-        "warnings": selectors.sizing_warnings(org),
-        "can_add": _can(user, "add", org) and bool(ALLOWED_CHILD_LEVELS.get(org.level)),
-        "can_change": _can(user, "change", org),
-        "can_delete": _can(user, "delete", org) and org.parent_id is not None,
+        # Advice from the apps above (members: the branch sizing rules), never errors.
+        "warnings": [w for found in hooks.call("organizations.warnings", organization=org) for w in found],
+        "can_add": org.is_active
+        and can(user, "add", org, app_label="organizations")
+        and bool(ALLOWED_CHILD_LEVELS.get(org.level)),
+        "can_change": org.is_active and can(user, "change", org, app_label="organizations"),
+        "can_delete": org.is_active
+        and can(user, "delete", org, app_label="organizations")
+        and org.parent_id is not None,
         "can_view_members": has_action(user, "view", "members"),
         "can_export": has_action(user, "export", "organizations"),
     }

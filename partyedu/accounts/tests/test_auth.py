@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import PASSWORD, make_user
+from partyedu.testsupport.factories import PASSWORD, make_user
 
 
 @pytest.fixture

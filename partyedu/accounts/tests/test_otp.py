@@ -12,9 +12,10 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from partyedu.accounts import otp
+from partyedu.accounts.models import User
 from partyedu.accounts.testing import login_unverified, otp_device_make
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import PASSWORD, Tree, make_user
+from partyedu.testsupport.factories import PASSWORD, Tree, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def enrolled_user(username: str, tree: Tree, role: str = "sysadmin") -> tuple[An
     return user, otp_device_make(user)
 
 
-def recovery_codes(user: Any, codes: list[str]) -> None:
+def recovery_codes(user: User, codes: list[str]) -> None:
     device = StaticDevice.objects.create(user=user, name=otp.RECOVERY_DEVICE_NAME, confirmed=True)
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
 
@@ -384,7 +385,7 @@ def test_a_required_user_cannot_turn_it_off(client: Any, tree: Tree) -> None:
 # --- the 安全管理员's reset ---------------------------------------------------------------------------------
 
 
-def reset_url(user: Any) -> str:
+def reset_url(user: User) -> str:
     return reverse("accounts:otp_reset", args=[user.pk])
 
 

@@ -1,7 +1,8 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from partyedu.accounts.selectors import can_see_pii, user_list
 from partyedu.accounts.services import (
@@ -13,7 +14,7 @@ from partyedu.accounts.services import (
 )
 from partyedu.core.models import AuditLog
 from partyedu.core.scope import has_action
-from partyedu.core.testing import PASSWORD, make_user
+from partyedu.testsupport.factories import PASSWORD, make_user
 
 
 def test_secadmin_assigns_a_role_and_it_takes_effect(tree):
@@ -61,7 +62,7 @@ def test_expired_pii_grant_is_ignored(tree):
         user=user,
         organization=tree.root,
         reason="x",
-        valid_until=date.today() - timedelta(days=1),
+        valid_until=timezone.localdate() - timedelta(days=1),
     )
     assert not can_see_pii(user, tree.branch_a.path)
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from partyedu.accounts import throttle
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import PASSWORD, make_user
+from partyedu.testsupport.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

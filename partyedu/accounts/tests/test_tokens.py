@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from partyedu.accounts import services
 from partyedu.accounts.models import ApiToken
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import Tree, make_user
+from partyedu.testsupport.factories import Tree, make_user
 
 pytestmark = pytest.mark.django_db
 

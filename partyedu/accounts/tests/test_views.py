@@ -11,13 +11,15 @@ from django.urls import reverse
 from partyedu.accounts.models import PiiGrant, RoleAssignment, User
 from partyedu.core.choices import AuditAction
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import PASSWORD, ScopedEndpointTests, Tree, make_user
+from partyedu.core.testing import PostEndpointTests, ScopedEndpointTests
+from partyedu.testsupport.factories import PASSWORD, Tree, make_user
 
 pytestmark = pytest.mark.django_db
 _n = itertools.count(1)
 
 
 class TestUserListScope(ScopedEndpointTests):
+    url_name = "accounts:user_list"
     kind = "list"
     marker_attr = "username"
 
@@ -29,6 +31,7 @@ class TestUserListScope(ScopedEndpointTests):
 
 
 class TestUserDetailScope(ScopedEndpointTests):
+    url_name = "accounts:user_detail"
     kind = "detail"
 
     def make_object(self, org: Any) -> User:
@@ -234,3 +237,68 @@ def test_duplicate_username_is_shown_on_the_field(client: Any, tree: Tree) -> No
 def test_secadmin_cannot_create_users(client: Any, tree: Tree) -> None:
     client.force_login(make_user(role="secadmin", org=tree.root))
     assert client.get(reverse("accounts:user_create")).status_code == 403
+
+
+# --- scope of the buttons on a user's page ----------------------------------------------------------
+
+
+class UserAction(PostEndpointTests):
+    """A button on another user's page, posted back to that page. The target holds a role at the
+    object's organisation, so an account manager of the sibling district does not reach them."""
+
+    def make_object(self, org: Any) -> User:
+        return make_user(role="branch_admin", org=org)
+
+    def action_url(self, obj: User) -> str:
+        return reverse(self.url_name, args=[obj.pk])
+
+
+class TestUserSetActiveScope(UserAction):
+    url_name = "accounts:user_set_active"
+    role = "sysadmin"
+
+    def post_data(self, obj: User) -> dict[str, Any]:
+        return {"is_active": "0"}
+
+
+class TestOtpResetScope(UserAction):
+    url_name = "accounts:otp_reset"
+    role = "secadmin"
+
+
+class TestRoleAssignScope(UserAction):
+    url_name = "accounts:role_assign"
+    role = "secadmin"
+
+    def post_data(self, obj: User) -> dict[str, Any]:
+        return {"role-role": "member", "role-organization": obj.role_assignments.get().organization_id}
+
+
+class TestPiiGrantScope(UserAction):
+    url_name = "accounts:pii_grant"
+    role = "secadmin"
+
+    def post_data(self, obj: User) -> dict[str, Any]:
+        return {"pii-organization": obj.role_assignments.get().organization_id, "pii-reason": "核对党员信息"}
+
+
+class TestRoleRevokeScope(PostEndpointTests):
+    url_name = "accounts:role_revoke"
+    role = "secadmin"
+
+    def make_object(self, org: Any) -> RoleAssignment:
+        return make_user(role="branch_admin", org=org).role_assignments.get()
+
+    def action_url(self, obj: RoleAssignment) -> str:
+        return reverse("accounts:role_revoke", args=[obj.user_id, obj.pk])
+
+
+class TestPiiRevokeScope(PostEndpointTests):
+    url_name = "accounts:pii_revoke"
+    role = "secadmin"
+
+    def make_object(self, org: Any) -> PiiGrant:
+        return make_user(role="branch_admin", org=org, pii=True).pii_grants.get()
+
+    def action_url(self, obj: PiiGrant) -> str:
+        return reverse("accounts:pii_revoke", args=[obj.user_id, obj.pk])

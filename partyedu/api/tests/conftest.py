@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from partyedu.core.testing import Tree, make_member, make_tree, make_user
+from partyedu.testsupport.factories import Tree, make_member, make_tree, make_user
 
 TZ = ZoneInfo("Asia/Shanghai")
 

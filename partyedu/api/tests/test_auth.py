@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from partyedu.accounts.models import ApiToken
 from partyedu.accounts.services import api_token_issue
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import PASSWORD, make_user
+from partyedu.testsupport.factories import PASSWORD, make_user
 
 TOKEN_URL = "/api/v1/auth/token/"
 

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from partyedu.core.testing import make_member, make_user
+from partyedu.testsupport.factories import make_member, make_user
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 
-from partyedu.api.parsers import TOO_DEEP_MESSAGE
-from partyedu.api.testing import api_client
+from partyedu.core.api.parsers import TOO_DEEP_MESSAGE
 from partyedu.core.json_depth import MAX_JSON_DEPTH
-from partyedu.core.testing import make_user
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_user
 
 from .conftest import Populated
 

@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from partyedu.accounts.models import User
 from partyedu.accounts.services import api_token_issue
 
 from .conftest import Populated, populate
@@ -50,7 +51,7 @@ CHECKS = [
 ]
 
 
-def issue_token(user: Any) -> str:
+def issue_token(user: User) -> str:
     """The one place the stage makes API credentials: issued directly, not through the password
     exchange (administrators sign in there with a second factor)."""
     _token, key = api_token_issue(user=user, name="schema fuzzing")

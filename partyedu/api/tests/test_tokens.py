@@ -14,9 +14,9 @@ from partyedu.accounts import otp
 from partyedu.accounts.models import ApiToken
 from partyedu.accounts.services import api_token_issue
 from partyedu.accounts.testing import otp_device_make
-from partyedu.api.testing import api_client
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import PASSWORD, Tree, make_user
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import PASSWORD, Tree, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -1,30 +1,16 @@
-"""Small presentation helpers shared by every page: Bootstrap widget classes, Chinese labels for
-stored codes, ages, role names."""
+"""Small presentation helpers shared by every page: Bootstrap widget classes, ages. Labels of an
+app's own codes live in that app's library (``accounts_ui``: role names, ``members_ui``: member
+categories, ``organizations_ui``: level badges)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django import forms, template
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from partyedu.accounts.choices import RoleCode
-from partyedu.core.scope import user_grants
-from partyedu.members.choices import MemberCategory
-from partyedu.organizations.choices import OrgLevel
-
 register = template.Library()
-
-LEVEL_BADGES = {
-    OrgLevel.COMMITTEE: "text-bg-danger",
-    OrgLevel.WORKING_COMMITTEE: "text-bg-danger",
-    OrgLevel.LEADING_GROUP: "text-bg-danger",
-    OrgLevel.GENERAL_BRANCH: "text-bg-warning",
-    OrgLevel.BRANCH: "text-bg-primary",
-    OrgLevel.GROUP: "text-bg-secondary",
-}
 
 
 def widget_class(field: forms.BoundField) -> str:
@@ -43,7 +29,7 @@ def widget_class(field: forms.BoundField) -> str:
 @register.filter
 def bs(field: forms.BoundField) -> SafeString:
     """Render a form field's widget with Bootstrap classes (and ``is-invalid`` when it has errors)."""
-    attrs = {"class": widget_class(field)}
+    attrs: dict[str, str | bool] = {"class": widget_class(field)}
     if field.errors:
         attrs["aria-invalid"] = "true"
         attrs["aria-describedby"] = f"{field.auto_id}_errors"
@@ -61,37 +47,11 @@ def is_multi_choice(field: forms.BoundField) -> bool:
 
 
 @register.filter
-def category_labels(codes: list[str] | None) -> str:
-    labels = dict(MemberCategory.choices)
-    return "、".join(str(labels.get(code, code)) for code in codes or [])
-
-
-@register.filter
 def age(birth: date | None) -> int | str:
     if not birth:
         return ""
     today = timezone.localdate()
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-
-
-@register.filter
-def level_badge(level: str) -> str:
-    return LEVEL_BADGES.get(level, "text-bg-light")
-
-
-@register.filter
-def role_label(code: str) -> str:
-    try:
-        return str(RoleCode(code).label)
-    except ValueError:
-        return code
-
-
-@register.simple_tag
-def role_labels(user: Any) -> list[str]:
-    """The distinct role names the user holds, in the order of the role list."""
-    held = {grant.role for grant in user_grants(user)}
-    return [str(label) for code, label in RoleCode.choices if code in held]
 
 
 @register.filter

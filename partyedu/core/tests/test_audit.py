@@ -3,7 +3,7 @@ from django.db import connection
 
 from partyedu.core.audit import audit_record, diff
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member
+from partyedu.testsupport.factories import make_member
 
 
 def test_service_write_leaves_an_audit_row(tree):
@@ -55,7 +55,7 @@ def test_database_refuses_truncate_on_postgresql():
     from django.db import DatabaseError, transaction
 
     audit_record(actor=None, action="create", object_type="x", object_id="1")
-    with (
+    with (  # noqa: PT012 - the statements must run inside the transaction and cursor this block opens
         pytest.raises(DatabaseError, match="cannot be truncated"),
         transaction.atomic(),
         connection.cursor() as cursor,

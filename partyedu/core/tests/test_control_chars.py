@@ -8,14 +8,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from partyedu.api.testing import api_client
 from partyedu.core.control_chars import check_line, check_text
-from partyedu.core.testing import make_member, make_user, valid_id_number
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_list
 from partyedu.members.services import member_export, member_import
 from partyedu.organizations.models import Organization
 from partyedu.organizations.services import organization_export
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_member, make_user, valid_id_number
 
 BELL, ESCAPE = "\x07", "\x1b"
 

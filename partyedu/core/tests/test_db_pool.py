@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connection
 
 from partyedu.accounts.services import default_roles_ensure
-from partyedu.core.testing import make_user
+from partyedu.testsupport.factories import make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -10,6 +10,7 @@ from django.http import QueryDict
 from django.test import override_settings
 from django.utils import timezone
 
+from partyedu.accounts.models import User
 from partyedu.core.choices import JobStatus
 from partyedu.core.export_jobs import (
     ExportFile,
@@ -20,8 +21,8 @@ from partyedu.core.export_jobs import (
 )
 from partyedu.core.jobs import Progress
 from partyedu.core.models import Job
-from partyedu.core.testing import Tree, make_user
 from partyedu.organizations.models import Organization
+from partyedu.testsupport.factories import Tree, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ KIND = "test.export"
 
 
 @export_job_kind(KIND, "测试导出")
-def build(*, user: Any, query: QueryDict, progress: Progress) -> ExportFile:
+def build(*, user: User, query: QueryDict, progress: Progress) -> ExportFile:
     rows = RowProgress(progress, total=2, message="正在导出")
     rows(2)
     return ExportFile("测试名单", f"{user.username}:{query.get('n')}".encode(), f"已导出{rows.rows}行")

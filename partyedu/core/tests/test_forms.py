@@ -3,14 +3,15 @@ validates, the widget never lists it, and typed text resolves without JavaScript
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django import forms
 
-from partyedu.core.forms import OrganizationChoiceField, OrganizationPicker
-from partyedu.core.testing import Tree, make_org, make_user
+from partyedu.core.types import BaseViewer
 from partyedu.organizations.choices import MEMBER_LEVELS
+from partyedu.organizations.picker import OrganizationChoiceField, OrganizationPicker
+from partyedu.testsupport.factories import Tree, make_org, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +19,11 @@ pytestmark = pytest.mark.django_db
 class PickForm(forms.Form):
     org = OrganizationChoiceField(label="组织", queryset=None)
 
-    def __init__(self, *args: Any, user: Any, levels: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: BaseViewer, levels: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["org"].restrict_to(user=user, action="add", app_label="members", levels=levels)
+        cast(OrganizationChoiceField, self.fields["org"]).restrict_to(
+            user=user, action="add", app_label="members", levels=levels
+        )
 
 
 @pytest.fixture

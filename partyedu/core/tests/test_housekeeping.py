@@ -64,7 +64,7 @@ def test_unconfirmed_import_uploads_are_deleted_after_a_day(monkeypatch):
 def test_api_tokens_ended_a_month_ago_are_deleted_and_others_kept():
     from partyedu.accounts.models import ApiToken
     from partyedu.accounts.services import api_token_issue
-    from partyedu.core.testing import make_user
+    from partyedu.testsupport.factories import make_user
 
     user = make_user("holder")
     live, _key = api_token_issue(user=user)

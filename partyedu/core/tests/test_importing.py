@@ -182,7 +182,7 @@ def test_tab_separated_csv_is_read():
     "value",
     [
         date(2020, 1, 5),
-        datetime(2020, 1, 5, 0, 0),
+        datetime(2020, 1, 5, 0, 0),  # noqa: DTZ001 - a spreadsheet cell holds a naive date-time
         "2020-01-05",
         "2020/1/5",
         "20200105",

@@ -13,7 +13,7 @@ from partyedu.core import jobs
 from partyedu.core.choices import JobStatus
 from partyedu.core.jobs import JobFailed, job_enqueue, job_kind, jobs_reap, run_job
 from partyedu.core.models import Job
-from partyedu.core.testing import make_user
+from partyedu.testsupport.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def test_a_job_runs_after_the_transaction_commits(user, django_capture_on_commit
 
 
 def test_a_rolled_back_request_runs_no_job(user, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012 - the failure must happen inside the transaction
         job_enqueue(actor=user, kind="test.count")
         raise RuntimeError("request failed")
 

@@ -9,6 +9,8 @@ def nested(depth: int, opener: str = "[", closer: str = "]") -> str:
 
 @pytest.mark.parametrize("as_bytes", [False, True])
 def test_depth_at_the_limit_passes_and_one_more_is_refused(as_bytes):
+    at_limit: str | bytes
+    beyond: str | bytes
     at_limit, beyond = nested(MAX_JSON_DEPTH), nested(MAX_JSON_DEPTH + 1)
     if as_bytes:
         at_limit, beyond = at_limit.encode(), beyond.encode()

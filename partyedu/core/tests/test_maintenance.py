@@ -25,7 +25,8 @@ from partyedu.core.maintenance import (
     rebuild_register,
 )
 from partyedu.core.models import Job
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_user
+from partyedu.core.testing import ScopedEndpointTests
+from partyedu.testsupport.factories import Tree, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,7 @@ def start_url(name: str = "test.fake") -> str:
 
 
 class TestMaintenancePageScope(ScopedEndpointTests):
+    url_name = "core:maintenance"
     role = "sysadmin"
     kind = "list"
 
@@ -80,6 +82,8 @@ class TestMaintenancePageScope(ScopedEndpointTests):
 
 class TestMaintenanceStartScope(TestMaintenancePageScope):
     """Starting a rebuild (POST): the starter lands on the job's page."""
+
+    url_name = "core:maintenance_start"
 
     kind = "detail"
 

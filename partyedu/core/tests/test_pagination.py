@@ -61,6 +61,7 @@ def test_the_bound_reaches_past_the_page_asked_for(users: Any, monkeypatch: pyte
     assert [u.username for u in fifth] == ["p08", "p09"]
     # the real end is found when the bound reaches it
     last = paginate(RequestFactory().get("/", {"page": "6"}), users, per_page=2)
+    assert isinstance(last.paginator, BoundedCountPaginator)
     assert last.paginator.count == 12 and last.paginator.count_exact and not last.has_next()
 
 

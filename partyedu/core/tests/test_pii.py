@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 
 from partyedu.core import pii
-from partyedu.core.testing import make_member
+from partyedu.testsupport.factories import make_member
 
 
 def test_mobile_mask_keeps_first_three_and_last_four():

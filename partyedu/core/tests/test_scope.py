@@ -1,7 +1,7 @@
 from partyedu.core.scope import has_action, minimal_paths, subtree_q, user_scope
-from partyedu.core.testing import make_member, make_user
 from partyedu.members.models import Member
 from partyedu.organizations.models import Organization
+from partyedu.testsupport.factories import make_member, make_user
 
 
 def test_minimal_paths_drops_paths_inside_others():

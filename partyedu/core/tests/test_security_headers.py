@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from partyedu.api.testing import api_client
-from partyedu.core.testing import make_member, make_user
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_member, make_user
 
 TEMPLATE_DIRS = [Path(settings.BASE_DIR) / "templates", *Path(settings.BASE_DIR).glob("partyedu/*/templates")]
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I)

@@ -12,12 +12,14 @@ from django.utils import timezone
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_member, make_user
+from partyedu.core.testing import ScopedEndpointTests
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 class TestAuditListScope(ScopedEndpointTests):
+    url_name = "core:audit_list"
     role = "auditor"
     kind = "list"
 

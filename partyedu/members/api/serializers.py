@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import serializers
 
 from partyedu.accounts.selectors import can_see_pii, pii_paths
-from partyedu.api.permissions import scope_action
+from partyedu.accounts.types import Viewer
+from partyedu.core.api.permissions import scope_action
 from partyedu.core.scope import path_in
 from partyedu.members.choices import MemberCategory
 from partyedu.members.models import Member
@@ -75,7 +76,7 @@ class MemberSerializer(serializers.ModelSerializer):
             if isinstance(self.instance, Member):
                 # A PUT repeats the current organisation, even one since dissolved.
                 choices = choices | Organization.objects.filter(pk=self.instance.organization_id)
-            self.fields["organization"].queryset = choices  # type: ignore[attr-defined]
+            cast(serializers.PrimaryKeyRelatedField, self.fields["organization"]).queryset = choices
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # A client without the grant can PUT back what it read: the masked value it was shown
@@ -122,12 +123,12 @@ ROW_FIELDS = (
 )
 
 
-def member_row_values(queryset: Any, *, user: Any) -> Any:
+def member_row_values(queryset: Any, *, user: Viewer) -> Any:
     fields = ROW_FIELDS + (("id_number", "phone") if pii_paths(user) else ())
     return queryset.values(*fields)
 
 
-def member_rows(values: Any, *, user: Any, disclosed: list[int]) -> list[dict[str, Any]]:
+def member_rows(values: Any, *, user: Viewer, disclosed: list[int]) -> list[dict[str, Any]]:
     """List rows in exactly the shape ``MemberSerializer`` gives for one member (a test holds the
     two together), built from plain values without per-row serializer machinery."""
     grants = pii_paths(user)

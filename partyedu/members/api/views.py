@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
-from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from partyedu.api.viewsets import ScopedViewSet
+from partyedu.accounts.types import AuthenticatedRequest, Viewer
+from partyedu.core.api.viewsets import ScopedViewSet
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
-from partyedu.learning.api.views import MEMBER_HOURS_SCHEMA, member_learning_hours_response
 from partyedu.members.filtersets import MemberFilterSet
 from partyedu.members.models import Member
 from partyedu.members.selectors import (
@@ -29,7 +28,7 @@ from .serializers import MemberSerializer, member_row_values, member_rows
 FILTER_PARAMS = frozenset(MemberFilterSet.base_filters)
 
 
-def record_pii_disclosure(*, actor: Any, member_ids: list[int], path: str) -> None:
+def record_pii_disclosure(*, actor: Viewer, member_ids: list[int], path: str) -> None:
     """One audit row for one response that showed personal data in clear, naming every member.
 
     The row is committed durably before the response leaves, like every other audit row: a
@@ -38,7 +37,7 @@ def record_pii_disclosure(*, actor: Any, member_ids: list[int], path: str) -> No
     _pii_audit_row(actor, list(dict.fromkeys(member_ids)), path)
 
 
-def _pii_audit_row(actor: Any, ids: list[int], path: str) -> None:
+def _pii_audit_row(actor: Viewer, ids: list[int], path: str) -> None:
     audit_record(
         actor=actor,
         action=AuditAction.VIEW_PII,
@@ -73,6 +72,7 @@ class MemberViewSet(
     mixins.UpdateModelMixin,
     ScopedViewSet,
 ):
+    request: AuthenticatedRequest  # ScopedActionPermission lets only signed-in callers in
     scope_model = Member
     serializer_class = MemberSerializer
     filterset_class = MemberFilterSet
@@ -81,7 +81,7 @@ class MemberViewSet(
         super().__init__(**kwargs)
         # Members shown with personal data in clear during this request (filled by the serializer).
         self.pii_disclosed: list[int] = []
-        # The list's count when known from summary rows (see ``api.pagination``).
+        # The list's count when known from summary rows (see ``core.api.pagination``).
         self.count_expression: RawSQL | None = None
         self.known_count: int | None = None
 
@@ -119,16 +119,11 @@ class MemberViewSet(
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "pii_disclosed": self.pii_disclosed}
 
-    @MEMBER_HOURS_SCHEMA
-    @action(detail=True, methods=["get"], url_path="learning-hours", filterset_class=None)
-    def learning_hours(self, request: Request, pk: str | None = None) -> Response:
-        return member_learning_hours_response(request, self.get_object())
-
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.instance = member_create(actor=self.request.user, data=dict(serializer.validated_data))
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        member: Member = serializer.instance  # type: ignore[assignment]
+        member = cast(Member, serializer.instance)
         serializer.instance = member_update(
             actor=self.request.user, member=member, data=dict(serializer.validated_data)
         )

@@ -5,11 +5,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from partyedu.api.testing import api_client
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import ScopedEndpointTests, make_member, make_user, valid_id_number
+from partyedu.core.testing import ScopedEndpointTests
 from partyedu.members.models import Member
 from partyedu.members.services import member_leave_roll
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_member, make_user, valid_id_number
 
 LIST_URL = "/api/v1/members/"
 FIELDS = {
@@ -38,6 +39,7 @@ def detail_url(member):
 
 
 class TestMemberListEndpoint(ScopedEndpointTests):
+    url_name = "api:member-list"
     api = True
     kind = "list"
 
@@ -49,6 +51,7 @@ class TestMemberListEndpoint(ScopedEndpointTests):
 
 
 class TestMemberDetailEndpoint(ScopedEndpointTests):
+    url_name = "api:member-detail"
     api = True
     kind = "detail"
 

@@ -7,10 +7,10 @@ from openpyxl import Workbook, load_workbook
 
 from partyedu.core.choices import AuditAction
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_list
 from partyedu.members.services import member_export, member_import
+from partyedu.testsupport.factories import make_member, make_user
 
 
 def sheet_rows(data):
@@ -99,12 +99,12 @@ def test_masked_export_is_audited_as_masked(tree, member):
 def test_export_then_reimport_round_trips(tree, member):
     make_member(tree.group_a, "王强", phone="13900000000", education="master", status="probationary")
     user = make_user(role="org_admin", org=tree.district_a, pii=True)
-    before = list(Member.objects.order_by("id").values())
+    before = [dict(row) for row in Member.objects.order_by("id").values()]
     data = export(user)
     report = member_import(actor=user, file=io.BytesIO(data), filename="导出.xlsx", dry_run=False)
     assert report.ok, report.errors
     assert (report.created, report.updated) == (0, 2)
-    after = list(Member.objects.order_by("id").values())
+    after = [dict(row) for row in Member.objects.order_by("id").values()]
     for row in before + after:
         row.pop("updated_at")
     assert after == before

@@ -15,8 +15,8 @@ from partyedu.accounts.services import role_revoke
 from partyedu.core.choices import AuditAction, JobStatus
 from partyedu.core.jobs import run_job
 from partyedu.core.models import AuditLog, Job
-from partyedu.core.testing import Tree, make_member, make_user
 from partyedu.members.jobs import EXPORT_KIND, member_export_enqueue
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from openpyxl import Workbook, load_workbook
 from partyedu.core.choices import AuditAction
 from partyedu.core.importing import ImportFileError
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user, valid_id_number
 from partyedu.members.models import Member
 from partyedu.members.services import member_import, member_import_template
+from partyedu.testsupport.factories import make_member, make_user, valid_id_number
 
 HEADERS = [
     "姓名",
@@ -374,7 +374,7 @@ def test_template_example_row_fails_only_on_the_org_code(tree, admin):
 
 
 def test_import_keeps_member_summaries_exact(tree):
-    from partyedu.organizations.services import member_summaries_rebuild
+    from partyedu.members.services import member_summaries_rebuild
 
     user = make_user(role="org_admin", org=tree.root)
     rows = [["王五", valid_id_number(), tree.branch_a.code], ["赵六", valid_id_number(), tree.group_a.code]]

@@ -11,13 +11,17 @@ from openpyxl import Workbook
 
 from partyedu.core import pii
 from partyedu.core.importing import ImportFileError
-from partyedu.core.testing import make_member, make_org, make_user, valid_id_number
 from partyedu.members import pii_index
 from partyedu.members import services as member_services
 from partyedu.members.idnumber import parse_id_number
 from partyedu.members.models import Member
-from partyedu.members.services import apply_member_data, member_import
-from partyedu.organizations.services import COUNT_GROUPED_UPDATES_MAX, member_summaries_rebuild
+from partyedu.members.services import (
+    COUNT_GROUPED_UPDATES_MAX,
+    apply_member_data,
+    member_import,
+    member_summaries_rebuild,
+)
+from partyedu.testsupport.factories import make_member, make_org, make_user, valid_id_number
 
 
 @pytest.fixture

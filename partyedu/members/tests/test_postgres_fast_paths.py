@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from partyedu.api.testing import api_client
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_member, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

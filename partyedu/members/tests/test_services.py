@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user, valid_id_number
 from partyedu.members.models import MemberTransfer
 from partyedu.members.selectors import member_list
 from partyedu.members.services import member_create, member_leave_roll, member_transfer, member_update
+from partyedu.testsupport.factories import make_member, make_user, valid_id_number
 
 
 def test_create_derives_birth_date_and_gender_from_id(tree):
@@ -175,7 +175,7 @@ def test_leaving_the_roll_needs_a_reason(tree):
 
 
 def test_leaving_the_roll_keeps_counts_exact(tree):
-    from partyedu.organizations.services import member_summaries_rebuild
+    from partyedu.members.services import member_summaries_rebuild
 
     member = make_member(tree.branch_a)
     member_leave_roll(actor=None, member=member, reason="去世")

@@ -6,7 +6,8 @@ import io
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from partyedu.core.testing import ScopedEndpointTests, make_member
+from partyedu.core.testing import ScopedEndpointTests
+from partyedu.testsupport.factories import make_member
 
 
 class MemberPage(ScopedEndpointTests):
@@ -28,6 +29,7 @@ class TestTransferPageScope(MemberPage):
 
 
 class TestExportScope(ScopedEndpointTests):
+    url_name = "members:export"
     kind = "list"
 
     def make_object(self, org):

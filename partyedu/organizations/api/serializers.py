@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import serializers
 
-from partyedu.api.permissions import scope_action
+from partyedu.core.api.permissions import scope_action
 from partyedu.organizations.models import Organization
 from partyedu.organizations.selectors import organization_choices
 
@@ -35,7 +35,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
             if isinstance(self.instance, Organization) and self.instance.parent_id:
                 # A PUT repeats the current parent, which may lie above the caller's scope.
                 choices = choices | Organization.objects.filter(pk=self.instance.parent_id)
-            self.fields["parent"].queryset = choices  # type: ignore[attr-defined]
+            cast(serializers.PrimaryKeyRelatedField, self.fields["parent"]).queryset = choices
 
     def validate_parent(self, value: Organization | None) -> Organization | None:
         if value is None and (self.instance is None or self.instance.parent_id is not None):

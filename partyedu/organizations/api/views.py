@@ -1,15 +1,13 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
-from rest_framework.decorators import action
-from rest_framework.request import Request
-from rest_framework.response import Response
 
-from partyedu.api.viewsets import ScopedViewSet
-from partyedu.learning.api.views import SUMMARY_SCHEMA, learning_summary_response
+from partyedu.core.api.viewsets import ScopedViewSet
 from partyedu.organizations.choices import OrgType
 from partyedu.organizations.filtersets import OrganizationFilterSet
 from partyedu.organizations.models import Organization
@@ -57,7 +55,7 @@ class OrganizationViewSet(
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
-        org: Organization = serializer.instance  # type: ignore[assignment]
+        org = cast(Organization, serializer.instance)
         new_parent = data.pop("parent", None)
         with transaction.atomic():
             # Move first, so a level change is checked against the parent it will have.
@@ -66,8 +64,3 @@ class OrganizationViewSet(
             if data:
                 org = organization_update(actor=self.request.user, org=org, data=data)
         serializer.instance = org
-
-    @SUMMARY_SCHEMA
-    @action(detail=True, methods=["get"], url_path="learning-summary", filterset_class=None)
-    def learning_summary(self, request: Request, pk: str | None = None) -> Response:
-        return learning_summary_response(request, self.get_object())

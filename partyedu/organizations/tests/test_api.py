@@ -1,9 +1,10 @@
 import pytest
 
-from partyedu.api.testing import api_client
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import ScopedEndpointTests, make_org, make_user
+from partyedu.core.testing import ScopedEndpointTests
 from partyedu.organizations.models import Organization
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_org, make_user
 
 LIST_URL = "/api/v1/organizations/"
 FIELDS = {"id", "name", "short_name", "code", "parent", "level", "org_type", "path", "is_active"}
@@ -14,6 +15,7 @@ def detail_url(org):
 
 
 class TestOrganizationListEndpoint(ScopedEndpointTests):
+    url_name = "api:organization-list"
     api = True
     kind = "list"
 
@@ -25,6 +27,7 @@ class TestOrganizationListEndpoint(ScopedEndpointTests):
 
 
 class TestOrganizationDetailEndpoint(ScopedEndpointTests):
+    url_name = "api:organization-detail"
     api = True
     kind = "detail"
 

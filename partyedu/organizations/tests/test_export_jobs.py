@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 from partyedu.accounts.services import role_revoke
 from partyedu.core.choices import AuditAction, JobStatus
 from partyedu.core.models import AuditLog, Job
-from partyedu.core.testing import Tree, make_user
 from partyedu.organizations.jobs import EXPORT_KIND
 from partyedu.organizations.selectors import organization_list
 from partyedu.organizations.services import organization_export
+from partyedu.testsupport.factories import Tree, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ from openpyxl import Workbook, load_workbook
 from partyedu.core.choices import AuditAction
 from partyedu.core.importing import ImportFileError
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_user
 from partyedu.organizations.models import Organization
 from partyedu.organizations.selectors import organization_list
 from partyedu.organizations.services import (
@@ -16,6 +15,7 @@ from partyedu.organizations.services import (
     organization_import,
     organization_import_template,
 )
+from partyedu.testsupport.factories import make_user
 
 HEADERS = ["组织名称", "简称", "组织代码", "上级组织代码", "组织层级", "单位类型", "排序"]
 

@@ -11,9 +11,9 @@ from django.urls import reverse
 from partyedu.core.choices import JobStatus
 from partyedu.core.maintenance import rebuild_get
 from partyedu.core.models import Job
-from partyedu.core.testing import Tree, make_member, make_user
 from partyedu.members.models import Member
 from partyedu.organizations.models import Organization
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +97,9 @@ def test_check_of_a_renumbered_tree_rolls_the_paths_back(
 def test_an_organisation_created_during_a_repair_lands_under_its_parents_new_path(tree: Tree) -> None:
     from django.db import connection
 
-    from partyedu.core.testing import make_org, run_at_once
-    from partyedu.organizations.maintenance import organization_paths_maintenance
+    from partyedu.core.testing import run_at_once
+    from partyedu.members.maintenance import organization_paths_maintenance
+    from partyedu.testsupport.factories import make_org
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_org, make_user
+from partyedu.core.testing import ScopedEndpointTests
 from partyedu.organizations.models import Organization
+from partyedu.testsupport.factories import Tree, make_org, make_user
 
 pytestmark = pytest.mark.django_db
 _n = itertools.count(1)
@@ -23,6 +24,7 @@ def picked_ids(response: Any) -> set[int]:
 
 
 class TestPickerScope(ScopedEndpointTests):
+    url_name = "organizations:picker"
     kind = "list"
     marker_attr = "code"
 

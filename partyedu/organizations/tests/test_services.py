@@ -2,13 +2,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_org, make_user
+from partyedu.members.selectors import sizing_warnings
 from partyedu.organizations.models import Organization
 from partyedu.organizations.selectors import (
     member_counts,
     organization_ancestors,
     organization_get,
-    sizing_warnings,
 )
 from partyedu.organizations.services import (
     decode_segment,
@@ -19,6 +18,7 @@ from partyedu.organizations.services import (
     organization_update,
     rebuild_org_paths,
 )
+from partyedu.testsupport.factories import make_member, make_org, make_user
 
 
 def test_segments_round_trip():
@@ -148,8 +148,7 @@ def test_new_org_after_move_gets_a_fresh_path(tree):
 
 
 def test_member_summaries_stay_exact_through_create_transfer_and_move(tree):
-    from partyedu.members.services import member_transfer
-    from partyedu.organizations.services import member_summaries_rebuild
+    from partyedu.members.services import member_summaries_rebuild, member_transfer
 
     member = make_member(tree.branch_a, "甲")
     make_member(tree.group_a, "乙")
@@ -160,7 +159,7 @@ def test_member_summaries_stay_exact_through_create_transfer_and_move(tree):
 
 def test_member_summaries_rebuild_repairs_drift(tree):
     from partyedu.members.models import Member
-    from partyedu.organizations.services import member_summaries_rebuild
+    from partyedu.members.services import member_summaries_rebuild
 
     member = make_member(tree.branch_a, "甲")
     Member.objects.filter(pk=member.pk).update(org_path="ZZZZ")

@@ -32,11 +32,14 @@ class TestDeactivatePageScope(OrgPage):
 
 
 class TestChildCreatePageScope(OrgPage):
+    url_name = "organizations:create"
+
     def url(self, obj):
         return reverse("organizations:create") + f"?parent={obj.pk}"
 
 
 class TestExportScope(ScopedEndpointTests):
+    url_name = "organizations:export"
     kind = "list"
 
     def make_object(self, org):

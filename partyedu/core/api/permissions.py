@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework import exceptions, permissions
 
 from partyedu.core.scope import has_action
+from partyedu.core.types import BaseViewer
 
 # HTTP method → scope action. DELETE is mapped for completeness; no endpoint deletes yet.
 METHOD_ACTIONS = {
@@ -29,7 +30,7 @@ def scope_action(method: str | None) -> str:
     return METHOD_ACTIONS.get((method or "GET").upper(), "view")
 
 
-def password_expired(user: Any) -> bool:
+def password_expired(user: BaseViewer) -> bool:
     """The web refuses stale passwords in middleware (which skips /api/); the API applies the same
     rule here, so a token cannot outlive the password policy."""
     max_age = getattr(settings, "PASSWORD_MAX_AGE_DAYS", 0)

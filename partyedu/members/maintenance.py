@@ -1,6 +1,9 @@
-"""The organisations app's rebuild on the 系统维护 page: every organisation's path from the
+"""The rebuild of organisation paths on the 系统维护 page: every organisation's path from the
 parent links, each member's copy of its organisation's path, and each organisation's member
-count (what ``manage.py rebuild_org_paths`` does, through the same services).
+count (what ``manage.py rebuild_org_paths`` does, through the same services). It lives in the
+members app, which may import organizations (not the reverse), because the paths and the
+members' copies of them must be rebuilt in one transaction; its name stays
+``organizations.paths``.
 
 The services have no dry run and write only what differs, so 检查 runs them and rolls the
 transaction back. Both modes run the two services in one transaction (the command runs them
@@ -32,8 +35,10 @@ from partyedu.core.maintenance import Difference, Step, rebuild_register
     order=10,
 )
 def organization_paths_maintenance(*, apply: bool, step: Step) -> list[Difference]:
-    from .models import Organization
-    from .services import member_summaries_rebuild, rebuild_org_paths
+    from partyedu.organizations.models import Organization
+    from partyedu.organizations.services import rebuild_org_paths
+
+    from .services import member_summaries_rebuild
 
     with transaction.atomic():
         if connection.vendor == "postgresql":

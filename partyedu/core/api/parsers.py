@@ -21,7 +21,8 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser with a depth limit checked on the raw text first."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        encoding = parsers.get_encoding(parser_context or {})
+        # djangorestframework-stubs 3.16 lacks DRF's parsers.get_encoding.
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         # Django bounds request.body, but DRF reads the stream itself: bound it the same way.
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw = stream.read(limit + 1) if stream is not None else b""

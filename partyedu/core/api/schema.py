@@ -5,7 +5,7 @@ token (401), a password past its age or a role that grants nothing (403), an id 
 page past the end (404), too many requests or a locked account (429). Any operation that reads a
 body or a query string may also answer 400. Views document their own successes and their
 specific errors; this hook adds the common ones, all in the ``Error`` shape of
-``partyedu.api.exceptions``, without overriding what a view declared."""
+``partyedu.core.api.exceptions``, without overriding what a view declared."""
 
 from __future__ import annotations
 

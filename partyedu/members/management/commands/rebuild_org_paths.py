@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from partyedu.organizations.services import member_summaries_rebuild, rebuild_org_paths
+from partyedu.members.services import member_summaries_rebuild
+from partyedu.organizations.services import rebuild_org_paths
 
 
 class Command(BaseCommand):

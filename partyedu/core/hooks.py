@@ -1,0 +1,96 @@
+"""The hook registry: how a lower app causes work in a higher one without importing it.
+
+Apps form layers and import only downward (docs/architecture.md). When a lower app's write must be
+followed by work that a higher app owns — an attendance change credits learning hours, a member
+import updates requirement summaries, an organisation move updates every summary below it — the
+lower app calls ``hooks.call(NAME, **kwargs)`` and the higher app, in its ``AppConfig.ready()``,
+has registered the function that does the work. Each hook name is declared here with its contract,
+so that a reader finds every cross-layer call in one file.
+
+Hooks run synchronously, inside the caller's transaction, in registration order (app order in
+INSTALLED_APPS); a hook that raises rolls the caller back. ``call`` returns each hook's result.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+# name -> what it is called with, and what the registered function must do.
+HOOKS: dict[str, str] = {
+    "scope.access_rows": (
+        "(user) -> iterable of (role code, scope, actions, path) rows: the user's role assignments and, "
+        "with an empty code, personal-data grants at active organisations (one registrant: accounts)"
+    ),
+    "core.home": (
+        "(*, user) -> dict of context for the home page (members: own_member, the user's own member "
+        "record when they hold the 党员 role)"
+    ),
+    "organizations.moved": (
+        "(*, organization, old_path, old_parent_id, old_parent_path, new_parent_path) inside the transaction "
+        "that moved a subtree (organisation paths already rewritten): bring what is copied or summed from "
+        "organisation paths (members' paths, member counts, learning, activity and lecture summaries) up to date"
+    ),
+    "organizations.deactivating": (
+        "(*, organization) before a subtree is dissolved: raise ValidationError if something that "
+        "belongs to it must leave first (active members)"
+    ),
+    "organizations.warnings": (
+        "(*, organization) -> list of advice strings shown on the organisation's page, never errors "
+        "(members: the branch sizing rules of 支部条例)"
+    ),
+    "members.changed": (
+        "(*, member_ids) inside the transaction that created, imported, moved, edited or (de)activated "
+        "members: bring derived summaries (hour requirement coverage, lecture duty list) up to date"
+    ),
+    "study.attendance_changed": (
+        "(*, attendance_ids, actor, member_ids=None) inside the transaction that changed attendance rows "
+        "(or deleted them): re-derive what each row credits (learning hours) through correcting entries"
+    ),
+    "study.activities_changed": (
+        "(*, activity_ids) inside the transaction that changed an activity's date or deleted it: keep "
+        "summaries counted by activity date (lecture figures) in step"
+    ),
+    "lectures.competition_figures": (
+        "(*, organization, year, width) -> lectures.selectors.CompetitionFigures: the competition figures "
+        "of organization's subtree for competitions of year (entries, submitted reviews, awards by kind), "
+        "grouped by the path prefix of width characters, for the lecture statistics (competitions)"
+    ),
+    "lectures.lecturer_awards": (
+        "(*, member_id) -> list of lectures.selectors.LecturerAward: the awards a member won as a "
+        "lecturer (not revoked), newest first, for a lecturer's record (competitions)"
+    ),
+}
+
+
+class HookRegistry:
+    """Named lists of functions, filled by the apps above and called by the apps below."""
+
+    def __init__(self) -> None:
+        self._hooks: dict[str, list[Callable[..., Any]]] = defaultdict(list)
+
+    def register(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        if name not in HOOKS:
+            raise KeyError(f"unknown hook {name!r}: declare it in partyedu.core.hooks.HOOKS")
+        if function not in self._hooks[name]:
+            self._hooks[name].append(function)
+        return function
+
+    def call(self, name: str, **kwargs: Any) -> list[Any]:
+        if name not in HOOKS:
+            raise KeyError(f"unknown hook {name!r}")
+        return [function(**kwargs) for function in self._hooks[name]]
+
+    def one(self, name: str) -> Callable[..., Any]:
+        """The single function registered for a hook that must have exactly one (a loader)."""
+        functions = self._hooks.get(name, [])
+        if len(functions) != 1:
+            raise LookupError(f"hook {name!r} needs exactly one function, has {len(functions)}")
+        return functions[0]
+
+    def registered(self, name: str) -> tuple[Callable[..., Any], ...]:
+        return tuple(self._hooks.get(name, ()))
+
+
+hooks = HookRegistry()
