@@ -94,7 +94,7 @@ def prepare(args: argparse.Namespace) -> Setup:
 
     from partyedu.accounts.models import User
     from partyedu.accounts.services import api_token_issue
-    from partyedu.core.demo import has_data
+    from partyedu.demo.seed import has_data
     from partyedu.members.models import Member
     from partyedu.organizations.models import Organization
     from partyedu.study.services import activity_record

@@ -55,7 +55,7 @@ def build(label: str, entries: int, reviewers: int, per_entry: int) -> Any:
         round_create,
         round_reviewers_set,
     )
-    from partyedu.core.testing import make_member, make_org
+    from partyedu.testsupport.factories import make_member, make_org
 
     root = make_org(None, f"基准市委{label}", "committee", "organ")
     districts = [make_org(root, f"{label}区{i}", "committee", "organ") for i in range(10)]

@@ -79,7 +79,7 @@ class Credentials:
 def seed_if_empty(members: int, seed: int) -> None:
     from django.core.management import call_command
 
-    from partyedu.core.demo import has_data
+    from partyedu.demo.seed import has_data
 
     call_command("migrate", verbosity=0, interactive=False)
     if has_data():

@@ -160,7 +160,7 @@ def reset_database(force: bool) -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    from partyedu.core.demo import clear_data, has_data
+    from partyedu.demo.seed import clear_data, has_data
 
     path = own_sqlite_file()
     if path is not None:
@@ -200,7 +200,7 @@ def reused_database(args: argparse.Namespace) -> None:
 def bench_seed(args: argparse.Namespace) -> dict[str, Any]:
     from django.conf import settings
 
-    from partyedu.core.demo import build_demo
+    from partyedu.demo.seed import build_demo
 
     if not settings.ALLOW_DEMO_SEED:
         raise SystemExit("ALLOW_DEMO_SEED 已关闭：不能在此环境运行基准测试")
@@ -252,7 +252,7 @@ def bench_seed(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def api_token(client: Any, username: str) -> str:
-    from partyedu.core.demo import DEMO_PASSWORD, demo_otp_code
+    from partyedu.demo.seed import DEMO_PASSWORD, demo_otp_code
 
     # city_admin signs in with a second factor: the code its demo authenticator shows.
     data = {"username": username, "password": DEMO_PASSWORD}
@@ -672,7 +672,7 @@ def import_file(rows: int, seed: int) -> bytes:
     groups, with valid ID numbers from outside the seeded province."""
     from openpyxl import Workbook
 
-    from partyedu.core.demo import PROFILES, DemoPlan, NameMaker
+    from partyedu.demo.seed import PROFILES, DemoPlan, NameMaker
     from partyedu.members.importing import MEMBER_COLUMNS
     from partyedu.organizations.choices import MEMBER_LEVELS
     from partyedu.organizations.models import Organization
@@ -967,7 +967,7 @@ def result_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    from partyedu.core.demo import format_table
+    from partyedu.demo.seed import format_table
 
     env = results["environment"]
     print()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from partyedu.core.testing import make_tree, make_user
+from partyedu.testsupport.factories import make_tree, make_user
 
 from .conftest import screenshot
 from .test_foundation import login

@@ -22,7 +22,7 @@ from partyedu.competitions.services import (
     round_create,
     round_reviewers_set,
 )
-from partyedu.core.testing import make_member, make_tree, make_user
+from partyedu.testsupport.factories import make_member, make_tree, make_user
 
 from .conftest import screenshot
 from .test_foundation import login

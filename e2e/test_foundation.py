@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from partyedu.accounts.models import User
 from partyedu.accounts.otp import fresh_totp_code, otp_enrolled, otp_required
 from partyedu.accounts.testing import otp_device_make
-from partyedu.core.testing import PASSWORD, make_member, make_tree, make_user, valid_id_number
 from partyedu.members.models import Member
+from partyedu.testsupport.factories import PASSWORD, make_member, make_tree, make_user, valid_id_number
 
 from .conftest import screenshot
 

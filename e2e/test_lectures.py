@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from partyedu.core.testing import make_member, make_tree, make_user
 from partyedu.lectures.models import Lecture
 from partyedu.lectures.services import lecturer_create
 from partyedu.study.services import activity_record, attendance_mark
+from partyedu.testsupport.factories import make_member, make_tree, make_user
 
 from .conftest import screenshot
 from .test_foundation import login

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from partyedu.core.testing import make_member, make_org, make_tree, make_user
+from partyedu.testsupport.factories import make_member, make_org, make_tree, make_user
 
 from .conftest import screenshot
 from .test_foundation import login

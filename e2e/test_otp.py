@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from partyedu.accounts.otp import fresh_totp_code
-from partyedu.core.testing import PASSWORD, make_tree, make_user
+from partyedu.testsupport.factories import PASSWORD, make_tree, make_user
 
 from .conftest import screenshot
 

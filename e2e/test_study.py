@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from partyedu.core.testing import make_member, make_tree, make_user
 from partyedu.study.checkin import checkin_token
 from partyedu.study.models import Activity, Attendance
 from partyedu.study.services import activity_record
+from partyedu.testsupport.factories import make_member, make_tree, make_user
 
 from .conftest import screenshot
 from .test_foundation import login

@@ -20,30 +20,33 @@ import time
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
 from partyedu.accounts.choices import RoleCode
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
-from partyedu.core.demo_lectures import (
+from partyedu.core.pinyin import initials
+from partyedu.demo.lectures import (
     LectureResult,
     build_competition,
     build_lecture_year,
     lecture_summary_lines,
 )
-from partyedu.core.demo_study import Person, StudyResult, build_study, study_summary_lines
-from partyedu.core.pinyin import initials
+from partyedu.demo.study import Person, StudyResult, build_study, study_summary_lines
 from partyedu.members.choices import Education, Gender, MemberCategory, MemberStatus
 from partyedu.members.idnumber import check_char
 from partyedu.members.pii_index import id_number_index
 from partyedu.organizations.choices import ALLOWED_CHILD_LEVELS, OrgLevel, OrgType
 from partyedu.organizations.services import encode_segment
+
+if TYPE_CHECKING:
+    from partyedu.accounts.models import User
 
 DEMO_PASSWORD = "Demo@2026"
 # The demo accounts whose role requires a second factor (city_admin, sysadmin, secadmin, auditor)
@@ -566,7 +569,7 @@ class DemoPlan:
         budget: int,
         profile: str,
         org_type: str,
-        namer: Callable[[int], str],
+        namer: Callable[..., str],  # called with the branch's number; lambdas bind loop values as defaults
         tag: str = "ZB",
     ) -> None:
         for i, size in enumerate(self.sizes(budget, profile), start=1):
@@ -1333,12 +1336,17 @@ def clear_data() -> None:
     does the audit log, which is append-only."""
     from partyedu.accounts.models import PiiGrant, RoleAssignment, User
     from partyedu.competitions import models as competitions
+    from partyedu.core.ledger import append_only_purge
     from partyedu.learning import models as learning
     from partyedu.lectures import models as lectures
     from partyedu.members.models import Member, MemberTransfer
     from partyedu.organizations.models import Organization
     from partyedu.study import models as study
 
+    # The learning-hours ledger is append-only; removing the demo city is the one purge it admits.
+    ledger = learning.LearningHourEntry
+    with append_only_purge(ledger, reason="seed_demo --force removes the demo data"):
+        ledger.objects.all()._raw_delete(ledger.objects.db)
     # Study and learning rows first (largest first, children before parents), each table in one
     # statement where nothing depends on it.
     for model in (
@@ -1365,7 +1373,6 @@ def clear_data() -> None:
         lectures.Rotation,
         lectures.Lecturer.tags.through,
         lectures.Lecturer,
-        learning.LearningHourEntry,
         learning.MemberYearHours,
         learning.MemberRequirement,
         learning.OrgRequirementCounts,
@@ -1399,7 +1406,7 @@ def clear_data() -> None:
         Organization.objects.filter(depth=depth).delete()
 
 
-def demo_authenticator(user: Any) -> None:
+def demo_authenticator(user: User) -> None:
     """Give a demo account whose role requires a second factor the shared demo authenticator
     (replacing whatever an earlier demo session bound), without recovery codes."""
     from base64 import b32decode
@@ -1462,14 +1469,14 @@ def build_demo(
 ) -> SeedResult:
     """Write a demo city into an empty database and return a summary. With ``study`` (the
     default) the city also gets its year of activities, attendance, classes, study plan and
-    online study, and the learning-hour ledger derived from them (``demo_study``)."""
+    online study, and the learning-hour ledger derived from them (``demo.study``)."""
     from partyedu.accounts.models import Role
     from partyedu.accounts.otp import otp_required
     from partyedu.accounts.services import pii_grant_create, role_assign
     from partyedu.core.pii import mask_id_number, mask_mobile
     from partyedu.members.models import Member
+    from partyedu.members.services import member_summaries_rebuild
     from partyedu.organizations.models import Organization
-    from partyedu.organizations.services import member_summaries_rebuild
 
     started = time.perf_counter()
     say = progress or (lambda message: None)
@@ -1706,7 +1713,7 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def format_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(display_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(pad(str(c), w) for c, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))

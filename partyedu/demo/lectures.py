@@ -12,7 +12,7 @@ activities with attendees' ratings, a "支部党课大家讲" rotation for branc
 topic call of the city with proposals, key topics and one 点题 task, and the library series
 「精品党课」 made from the awarded lectures. The few rows that carry a rule (outside lecturers,
 rotation, call, proposals, tasks, library) go through the services; the many (member lecturers,
-lectures, speakers, ratings) are bulk-created as ``demo_study`` writes activities, with the derived
+lectures, speakers, ratings) are bulk-created as ``demo.study`` writes activities, with the derived
 values computed by the services' own helpers (``is_cross_lecture``, ``category_of_member``) and
 ratings only from members who attended and did not speak. Deterministic for a given seed."""
 
@@ -26,7 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from partyedu.accounts.types import Actor
 
 DEMO_YEAR = 2026
 COMPETITION_TITLE = f"{DEMO_YEAR}年泉城市「我来讲党课」优秀党课评选"
@@ -757,7 +760,7 @@ def build_lecture_year(
     return result
 
 
-def _rotation(result: LectureResult, actor: Any, branch: Any) -> None:
+def _rotation(result: LectureResult, actor: Actor, branch: Any) -> None:
     """branch_sec's branch rotates its members through eight weekly topics (the service decides
     who lectures when, fairly)."""
     from partyedu.lectures.services import rotation_generate
@@ -886,7 +889,7 @@ LECTURE_SCRIPT = (
 def _library(
     result: LectureResult,
     *,
-    actor: Any,
+    actor: Actor,
     root: Any,
     awards: list[Any],
     by_member: dict[int, Any],
@@ -896,11 +899,11 @@ def _library(
 ) -> None:
     """「精品党课」 of the city: the two first 优秀党课 of the competition and the best-rated
     recorded lecture, each an online study resource (the lecture's script as an article, written
-    as ``demo_study`` writes the column's articles) published to the whole city."""
+    as ``demo.study`` writes the column's articles) published to the whole city."""
     from partyedu.learning.models import OnlineResource
     from partyedu.lectures.services import library_publish, library_series_create
 
-    from .demo_study import at
+    from .study import at
 
     series = library_series_create(
         actor=actor,

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import ProtectedError
 
-from partyedu.core.demo import (
+from partyedu.demo.seed import (
     DEFAULT_MEMBERS,
     DEFAULT_SEED,
     MIN_MEMBERS,

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from partyedu.core.demo import DEMO_OTP_SECRET, DEMO_PASSWORD
+from partyedu.demo.seed import DEMO_OTP_SECRET, DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from partyedu.core.demo import (
+from partyedu.demo.seed import (
     DEMO_PASSWORD,
     demo_account_rows,
     demo_otp_accounts,

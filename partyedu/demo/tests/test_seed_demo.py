@@ -10,11 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from partyedu.accounts.models import PiiGrant, RoleAssignment, User
-from partyedu.core.demo import DEMO_PASSWORD, DISTRICTS, REFERENCE_DATE, DemoPlan, add_years
-from partyedu.core.demo_lectures import CALL_DEADLINE, ROTATION_START, ROTATION_WEEKS, SERIES_TITLE
-from partyedu.core.demo_study import STUDY_FROM, STUDY_UNTIL, STUDY_YEAR, StudyPlanner, plan_people
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_tree
+from partyedu.demo.lectures import CALL_DEADLINE, ROTATION_START, ROTATION_WEEKS, SERIES_TITLE
+from partyedu.demo.seed import DEMO_PASSWORD, DISTRICTS, REFERENCE_DATE, DemoPlan, add_years
+from partyedu.demo.study import STUDY_FROM, STUDY_UNTIL, STUDY_YEAR, StudyPlanner, plan_people
 from partyedu.learning.models import LearningHourEntry, MemberYearHours, OnlineResource, ResourceProgress
 from partyedu.learning.selectors import learning_short_list, learning_summary
 from partyedu.learning.services import learning_hours_rebuild
@@ -54,6 +53,7 @@ from partyedu.study.models import (
     TrainingClass,
 )
 from partyedu.study.selectors import cadence_report, class_completion, plan_coverage
+from partyedu.testsupport.factories import make_tree
 
 MEMBERS = 300
 SEED = 7
@@ -165,7 +165,7 @@ def test_each_branch_has_one_secretary_and_a_committee_when_large_enough():
 
 
 def test_plan_refuses_a_tiny_city():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="演示数据至少需要"):
         DemoPlan(10, 1)
 
 
@@ -480,7 +480,7 @@ def test_classes_sites_bases_resources_and_materials():
     assert {timezone.localtime(s.start).weekday() for s in offline.sessions.all()} == {1, 3}
     assert set(online.sessions.values_list("activity_type", flat=True)) == {"online_class"}
     for tc in (offline, online):
-        rows = class_completion(tc, at=timezone.make_aware(datetime(2026, 11, 16)))
+        rows = class_completion(tc, at=datetime(2026, 11, 16, tzinfo=timezone.get_default_timezone()))
         assert len(rows) == tc.enrollments.count() >= 10
         assert any(r.completed for r in rows)
     assert not all(r.completed for r in class_completion(offline))

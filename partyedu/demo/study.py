@@ -63,7 +63,7 @@ L = OrgLevel
 
 # Statuses whose holders attend organisational life as members (activists attend 主题党日 too).
 ON_ROLL = (S.FULL, S.PROBATIONARY, S.CANDIDATE, S.ACTIVIST)
-# Branch profiles (see ``demo.PROFILES``) that use QR check-in for some of their activities.
+# Branch profiles (see ``demo.seed.PROFILES``) that use QR check-in for some of their activities.
 QR_PROFILES = (
     "organ",
     "city_organ",
@@ -1247,9 +1247,9 @@ def build_study(
             u = rng.random()
             if u >= 0.75:
                 continue
-            published = resource.published_at
-            assert published is not None
-            day = min(STUDY_UNTIL, published.date() + timedelta(days=rng.randint(0, 60)))
+            published_at = resource.published_at
+            assert published_at is not None
+            day = min(STUDY_UNTIL, published_at.date() + timedelta(days=rng.randint(0, 60)))
             begin = at(day, 20, rng.randrange(0, 50))
             done: datetime | None
             if u < 0.66 or p.pk == member1_pk:
