@@ -13,13 +13,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from partyedu.core.forms import DateInput, OrganizationChoiceField
-from partyedu.core.scope import subtree_q, user_scope
+from partyedu.accounts.types import Viewer
+from partyedu.core.forms import DateInput
+from partyedu.core.scope import scope_for
 from partyedu.lectures.selectors import library_series_for
 from partyedu.members.idnumber import normalize_id_number
 from partyedu.members.pii_index import id_number_index
 from partyedu.members.selectors import member_list
 from partyedu.organizations.models import Organization
+from partyedu.organizations.picker import OrganizationChoiceField
 
 from .choices import Aggregation
 from .models import Competition, Criterion, Review
@@ -110,11 +112,14 @@ class CompetitionForm(forms.Form):
         help_text=_("每行一个组别；不分组别的留空"),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    # The rubric's own errors (weights ≠ 100 …), shown under the rubric table; set by the page.
+    rubric_errors: list[str]
+
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = cast(OrganizationChoiceField, self.fields["organization"])
         field.restrict_to(user=user, action="add", app_label=APP)
-        paths = user_scope(user, "add", APP).paths
+        paths = scope_for(user, "add", APP).paths
         if not self.is_bound and len(paths) == 1:
             # The organisation where the organiser's role applies, as the study forms start.
             field.initial = Organization.objects.filter(path=paths[0], is_active=True).first()
@@ -292,7 +297,7 @@ class EntryForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        user: Any,
+        user: Viewer,
         competition: Competition,
         recommend: bool = True,
         members: list[Any] | None = None,
@@ -315,7 +320,7 @@ class EntryForm(forms.Form):
         ]
         field = cast(OrganizationChoiceField, self.fields["organization"])
         field.restrict_to(user=user, action="add", app_label=APP)
-        field.queryset = field.queryset.filter(subtree_q("path", [competition.organization.path]))
+        field.queryset = field.queryset.filter(competition.organization.subtree_q())
         if not self.is_bound and default_organization is not None:
             field.initial = default_organization
 
@@ -365,12 +370,12 @@ class MemberSourceForm(forms.Form):
         label=_("从哪个组织选主讲人（含下级）"), queryset=None, required=False
     )
 
-    def __init__(self, *args: Any, user: Any, competition: Competition, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, competition: Competition, **kwargs: Any) -> None:
         kwargs["prefix"] = "from"
         super().__init__(*args, **kwargs)
         field = cast(OrganizationChoiceField, self.fields["organization"])
         field.restrict_to(user=user, action="view", app_label="members")
-        field.queryset = field.queryset.filter(subtree_q("path", [competition.organization.path]))
+        field.queryset = field.queryset.filter(competition.organization.subtree_q())
 
     def picked(self) -> Organization | None:
         if self.is_bound and self.is_valid():
@@ -435,6 +440,12 @@ class FinishForm(forms.Form):
 # --- scoring -------------------------------------------------------------------------------------
 
 
+class ScoreField(forms.DecimalField):
+    """The score of one criterion; the page shows the criterion's ``weight`` beside it."""
+
+    weight: int
+
+
 class ReviewForm(forms.Form):
     """One number per criterion (0–100, one decimal) and a comment."""
 
@@ -452,7 +463,7 @@ class ReviewForm(forms.Form):
         self.criteria = criteria
         fields: dict[str, forms.Field] = {}
         for criterion in criteria:
-            fields[f"score_{criterion.pk}"] = forms.DecimalField(
+            field = ScoreField(
                 label=criterion.name,
                 min_value=Decimal(0),
                 max_value=Decimal(100),
@@ -467,7 +478,8 @@ class ReviewForm(forms.Form):
                     "max_decimal_places": _("最多保留一位小数"),
                 },
             )
-            fields[f"score_{criterion.pk}"].weight = criterion.weight  # type: ignore[attr-defined]
+            field.weight = criterion.weight
+            fields[f"score_{criterion.pk}"] = field
         comment = self.fields.pop("comment")
         self.fields.update(fields)
         self.fields["comment"] = comment
@@ -527,7 +539,7 @@ class AwardPublishForm(forms.Form):
     # Service field → form field (errors of other fields, e.g. the video's, go to the top).
     FIELD_MAP = {"duration_seconds": "duration_minutes"}
 
-    def __init__(self, *args: Any, user: Any, organization: Organization, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, organization: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         series = library_series_for(user=user, organization=organization)
         field = cast(forms.TypedChoiceField, self.fields["series"])

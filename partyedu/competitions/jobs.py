@@ -18,6 +18,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from partyedu.accounts.types import User, Viewer
 from partyedu.core.jobs import JobFailed, Progress, job_enqueue, job_kind
 from partyedu.core.models import Job
 
@@ -29,7 +30,7 @@ BATCH_KIND = "competitions.certificate_batch"
 NO_CERTIFICATES = "该评选没有可下载的有效证书（尚未评定奖项，或证书均已撤销）"
 
 
-def certificate_batch_awards(*, user: Any, competition: Competition) -> QuerySet[Award]:
+def certificate_batch_awards(*, user: Viewer, competition: Competition) -> QuerySet[Award]:
     """The awards of the competition the user may see whose certificate is valid (not revoked),
     in the award list's order, with what a certificate page needs."""
     return (
@@ -39,7 +40,7 @@ def certificate_batch_awards(*, user: Any, competition: Competition) -> QuerySet
     )
 
 
-def certificate_batch_enqueue(*, actor: Any, competition: Competition, count: int, verify_base: str) -> Job:
+def certificate_batch_enqueue(*, actor: User, competition: Competition, count: int, verify_base: str) -> Job:
     """Queue the ZIP of the competition's certificates for ``actor``; the same person asking
     again while it is unfinished gets that job. ``verify_base``: the absolute address of the
     verification page, to which a certificate's code and "/" are appended."""

@@ -14,19 +14,23 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Substr
 from django.http import Http404
 
 from partyedu.accounts.choices import RoleCode
 from partyedu.accounts.models import RoleAssignment, User
-from partyedu.core.scope import subtree_q, user_scope
+from partyedu.accounts.types import Viewer
+from partyedu.core.scope import scope_for
+from partyedu.lectures.selectors import CompetitionFigures, LecturerAward
+from partyedu.organizations.models import ancestor_paths
 
-from .choices import Aggregation
+from .choices import Aggregation, AwardKind
 from .models import Award, Certificate, Competition, Entry, Review, Round, RoundEntry
 
 APP = "competitions"
@@ -34,7 +38,7 @@ RESULT_PLACES = Decimal("0.0001")
 TRIM_MIN_REVIEWS = 5
 
 
-def competition_list(*, user: Any, action: str = "view") -> QuerySet[Competition]:
+def competition_list(*, user: Viewer, action: str = "view") -> QuerySet[Competition]:
     return (
         Competition.objects.restrict(user, action)
         .select_related("organization")
@@ -43,21 +47,21 @@ def competition_list(*, user: Any, action: str = "view") -> QuerySet[Competition
     )
 
 
-def competition_get(*, user: Any, pk: Any, action: str = "view") -> Competition:
+def competition_get(*, user: Viewer, pk: Any, action: str = "view") -> Competition:
     try:
         return Competition.objects.restrict(user, action).select_related("organization").get(pk=pk)
     except (Competition.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
-def round_get(*, user: Any, pk: Any, action: str = "view") -> Round:
+def round_get(*, user: Viewer, pk: Any, action: str = "view") -> Round:
     try:
         return Round.objects.restrict(user, action).select_related("competition__organization").get(pk=pk)
     except (Round.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
-def entry_list(*, user: Any, competition: Competition) -> QuerySet[Entry]:
+def entry_list(*, user: Viewer, competition: Competition) -> QuerySet[Entry]:
     return (
         Entry.objects.restrict(user, "view")
         .filter(competition=competition)
@@ -66,7 +70,7 @@ def entry_list(*, user: Any, competition: Competition) -> QuerySet[Entry]:
     )
 
 
-def entry_get(*, user: Any, pk: Any, action: str = "view") -> Entry:
+def entry_get(*, user: Viewer, pk: Any, action: str = "view") -> Entry:
     try:
         return (
             Entry.objects.restrict(user, action)
@@ -77,7 +81,7 @@ def entry_get(*, user: Any, pk: Any, action: str = "view") -> Entry:
         raise Http404 from None
 
 
-def own_entries(*, user: Any) -> QuerySet[Entry]:
+def own_entries(*, user: User) -> QuerySet[Entry]:
     """A member's own entries (self-nominated or recommended)."""
     return (
         Entry.objects.filter(lecturer__user=user)
@@ -86,16 +90,16 @@ def own_entries(*, user: Any) -> QuerySet[Entry]:
     )
 
 
-def reviewer_roles(*, user: Any) -> QuerySet[RoleAssignment]:
+def reviewer_roles(*, user: Viewer | None) -> QuerySet[RoleAssignment]:
     """Reviewer-role assignments of active users at organisations within the user's competitions
     scope (every one for the system, ``user=None``)."""
     qs = RoleAssignment.objects.filter(role__code=RoleCode.REVIEWER, user__is_active=True)
     if user is None:
         return qs
-    return qs.filter(subtree_q("organization__path", user_scope(user, "view", APP).paths))
+    return qs.filter(scope_for(user, "view", APP).q("organization__path"))
 
 
-def reviewer_list(*, user: Any) -> list[dict[str, Any]]:
+def reviewer_list(*, user: Viewer) -> list[dict[str, Any]]:
     """The users holding the reviewer role at organisations within the caller's scope, each with
     the organisation of that role (the first, when several)."""
     rows = (
@@ -120,7 +124,7 @@ def reviewer_list(*, user: Any) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def review_list(*, user: Any) -> QuerySet[Review]:
+def review_list(*, user: User) -> QuerySet[Review]:
     """Only the caller's own assignments, whatever else their roles allow."""
     return (
         Review.objects.restrict(user, "view")
@@ -130,7 +134,7 @@ def review_list(*, user: Any) -> QuerySet[Review]:
     )
 
 
-def review_get(*, user: Any, pk: Any) -> Review:
+def review_get(*, user: User, pk: Any) -> Review:
     """One of the caller's own reviews; any other is not found."""
     try:
         return review_list(user=user).get(pk=pk)
@@ -277,6 +281,9 @@ class ReviewerProgress:
     username: str
     assigned: int
     submitted: int
+    # Filled in by the round page from the reviewer list.
+    display_name: str = ""
+    organization_name: str = ""
 
 
 def round_progress(round_: Round) -> list[ReviewerProgress]:
@@ -294,7 +301,7 @@ def round_progress(round_: Round) -> list[ReviewerProgress]:
     return out
 
 
-def round_assignments(round_: Round) -> list[dict[str, Any]]:
+def round_assignments(round_: Round) -> list[Mapping[str, Any]]:
     """Every assignment of the round as plain rows (entry, reviewer, manual, submitted)."""
     return list(
         Review.objects.filter(round_entry__round=round_)
@@ -315,7 +322,7 @@ def round_panel(round_: Round) -> list[User]:
     return list(User.objects.filter(review_panels__round=round_).order_by("pk"))
 
 
-def award_list(*, user: Any, competition: Competition) -> QuerySet[Award]:
+def award_list(*, user: Viewer, competition: Competition) -> QuerySet[Award]:
     return (
         Award.objects.restrict(user, "view")
         .filter(competition=competition)
@@ -335,32 +342,25 @@ def certificate_verify(code: str) -> Certificate | None:
 # --- pages (added with the web UI) ---------------------------------------------------------------
 
 
-def ancestor_paths(path: str) -> list[str]:
-    """The paths of an organisation and of every organisation above it."""
-    from partyedu.organizations.models import SEGMENT_WIDTH
-
-    return [path[:end] for end in range(SEGMENT_WIDTH, len(path) + 1, SEGMENT_WIDTH)]
-
-
 def _open_round_q() -> Q:
     from .choices import RoundStatus
 
     return Q(rounds__status=RoundStatus.OPEN)
 
 
-def competitions_accepting_entries(*, user: Any) -> QuerySet[Competition]:
+def competitions_accepting_entries(*, user: Viewer) -> QuerySet[Competition]:
     """Running competitions with an open round that an organisation in the user's ``add`` scope
     may enter: those held at or above an organisation of that scope (a district recommends to the
     city's competition) and those held within it."""
     from .choices import CompetitionStatus
 
-    paths = user_scope(user, "add", APP).paths
-    if not paths:
+    scope = scope_for(user, "add", APP)
+    if not scope.paths:
         return Competition.objects.none()
-    above = sorted({p for path in paths for p in ancestor_paths(path)})
+    above = sorted({p for path in scope.paths for p in ancestor_paths(path)})
     return (
         Competition.objects.filter(
-            Q(organization__path__in=above) | subtree_q("organization__path", paths),
+            Q(organization__path__in=above) | scope.q("organization__path"),
             status=CompetitionStatus.RUNNING,
         )
         .filter(pk__in=Competition.objects.filter(_open_round_q()).values("pk"))
@@ -369,7 +369,7 @@ def competitions_accepting_entries(*, user: Any) -> QuerySet[Competition]:
     )
 
 
-def competition_for_entries_get(*, user: Any, pk: Any) -> Competition:
+def competition_for_entries_get(*, user: Viewer, pk: Any) -> Competition:
     try:
         return competitions_accepting_entries(user=user).get(pk=pk)
     except (Competition.DoesNotExist, ValueError, TypeError):
@@ -402,7 +402,7 @@ def with_progress(entries: QuerySet[Entry]) -> QuerySet[Entry]:
     )
 
 
-def pending_endorsements(*, user: Any) -> QuerySet[Entry]:
+def pending_endorsements(*, user: Viewer) -> QuerySet[Entry]:
     """Self-nominations awaiting the endorsement of a branch the user may act for."""
     from .choices import EntrySource
 
@@ -414,7 +414,7 @@ def pending_endorsements(*, user: Any) -> QuerySet[Entry]:
     )
 
 
-def entry_for_withdraw_get(*, user: Any, pk: Any) -> Entry:
+def entry_for_withdraw_get(*, user: User, pk: Any) -> Entry:
     """An entry the user may withdraw: within their ``change`` scope, or their own."""
     try:
         return (
@@ -428,7 +428,7 @@ def entry_for_withdraw_get(*, user: Any, pk: Any) -> Entry:
         raise Http404 from None
 
 
-def entry_file_get(*, user: Any, pk: Any) -> Entry:
+def entry_file_get(*, user: User, pk: Any) -> Entry:
     """An entry whose video and materials the user may open: one in their scope, one assigned
     to them for review, or their own."""
     assigned = Review.objects.restrict(user, "view").filter(reviewer=user).values("round_entry__entry_id")
@@ -443,7 +443,7 @@ def entry_file_get(*, user: Any, pk: Any) -> Entry:
         raise Http404 from None
 
 
-def round_open_reviews(*, user: Any, round_: Round) -> QuerySet[Review]:
+def round_open_reviews(*, user: Viewer, round_: Round) -> QuerySet[Review]:
     """The round's assignments not yet submitted (those a manual reassignment may replace)."""
     return (
         Review.objects.restrict(user, "change")
@@ -462,7 +462,7 @@ def round_following(round_: Round) -> Round | None:
     )
 
 
-def award_get(*, user: Any, pk: Any, action: str = "view") -> Award:
+def award_get(*, user: Viewer, pk: Any, action: str = "view") -> Award:
     try:
         return (
             Award.objects.restrict(user, action)
@@ -497,3 +497,98 @@ def round_names(competition_ids: Sequence[int]) -> dict[tuple[int, int], str]:
         "competition_id", "sequence", "name"
     )
     return {(cid, seq): name for cid, seq, name in rows}
+
+
+# --- what the lectures app shows of competitions (its hooks, registered in apps.py) ---------------
+
+# Award kind → the field of ``lectures.selectors.OrgStatsRow`` that counts it.
+AWARD_FIELDS: dict[str, str] = {
+    AwardKind.LECTURE: "lecture_awards",
+    AwardKind.LECTURER: "lecturer_awards",
+    AwardKind.ORGANIZATION: "organization_awards",
+}
+
+
+def lecturer_awards(*, member_id: int) -> list[LecturerAward]:
+    """The 优秀党课 and 优秀主讲人 awards of entries the member lectured, newest first, with the
+    certificate code; awards whose certificate was revoked are left out (hook
+    ``lectures.lecturer_awards``: a lecturer's record). One query."""
+    labels = dict(AwardKind.choices)
+    rows = (
+        Award.objects.filter(
+            kind__in=[AwardKind.LECTURE, AwardKind.LECTURER],
+            entry__lecturer_id=member_id,
+            certificate__revoked_at__isnull=True,
+        )
+        .order_by("-awarded_on", "-competition__year", "kind", "-id")
+        .values_list(
+            "competition__title",
+            "competition__year",
+            "kind",
+            "entry__title",
+            "awarded_on",
+            "certificate__code",
+        )
+    )
+    return [
+        LecturerAward(
+            competition=title,
+            year=year,
+            kind=kind,
+            label=str(labels.get(kind, kind)),
+            entry_title=entry_title or "",
+            awarded_on=awarded_on,
+            certificate_code=code or "",
+        )
+        for title, year, kind, entry_title, awarded_on, code in rows
+    ]
+
+
+def lecture_stats_figures(*, organization: Any, year: int, width: int) -> CompetitionFigures:
+    """Competition figures of ``organization``'s subtree for competitions of ``year``, grouped by
+    the path prefix of ``width`` characters (the direct child, or the organisation itself), for the
+    lecture statistics (hook ``lectures.competition_figures``):
+
+    - ``entries``: entries (not withdrawn) whose recommending organisation (报送组织) lies there;
+    - ``reviews``: the submitted reviews of those entries, over every round;
+    - one figure per award kind (``AWARD_FIELDS``): awards of those competitions naming an
+      organisation there — 优秀党课 and 优秀主讲人 name the entry's organisation, 优秀组织单位 the
+      credited unit — leaving out awards whose certificate was revoked.
+
+    Two grouped queries."""
+    out: dict[str, dict[str, int]] = {}
+    entry_rows = (
+        Entry.objects.filter(
+            organization.subtree_q("organization__path"),
+            competition__year=year,
+            withdrawn=False,
+        )
+        .annotate(prefix=Substr("organization__path", 1, width))
+        .values("prefix")
+        .annotate(
+            n=Count("id", distinct=True),
+            reviews=Count(
+                "round_entries__reviews", filter=Q(round_entries__reviews__submitted_at__isnull=False)
+            ),
+        )
+        .order_by()
+    )
+    for row in entry_rows:
+        out.setdefault(row["prefix"], {}).update(entries=row["n"], reviews=row["reviews"])
+    award_rows = (
+        Award.objects.filter(
+            organization.subtree_q("organization__path"),
+            competition__year=year,
+            certificate__revoked_at__isnull=True,
+        )
+        .annotate(prefix=Substr("organization__path", 1, width))
+        .values("prefix", "kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in award_rows:
+        name = AWARD_FIELDS.get(row["kind"])
+        if name is not None:
+            out.setdefault(row["prefix"], {})[name] = row["n"]
+    kinds = tuple((str(kind), str(label), AWARD_FIELDS[kind]) for kind, label in AwardKind.choices)
+    return CompetitionFigures(by_prefix=out, award_kinds=kinds)

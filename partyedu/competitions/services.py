@@ -1,6 +1,6 @@
 """Writes to competitions: competitions and their rubric, rounds, entries (recommended, or
 self-nominated and endorsed), reviewer panels, automatic and manual assignment, scoring,
-advancement, awards and certificates.
+advancement, awards and certificates, and the awarded lectures published to the lecture library.
 
 Every service runs in one transaction, validates before it writes, checks the actor's scope on the
 organisation it writes to (``PermissionDenied``), raises ``ValidationError({field: [中文]})`` and
@@ -24,20 +24,26 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from partyedu.accounts.choices import RoleCode
 from partyedu.accounts.models import RoleAssignment, User
+from partyedu.accounts.types import Actor, Viewer
 from partyedu.core import control_chars
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
-from partyedu.core.scope import path_in, user_scope
+from partyedu.core.scope import can, require
 from partyedu.core.years import YEAR_MAX, YEAR_MIN
+from partyedu.lectures.models import Lecture, LibraryItem
+from partyedu.lectures.selectors import lecture_list, lecturer_of_member, library_item_for_honour
+from partyedu.lectures.services import LIBRARY_KINDS, library_publish
 from partyedu.members.models import Member
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization
 
@@ -65,15 +71,8 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # --- shared helpers ------------------------------------------------------------------------------
 
 
-def _user(actor: Any) -> Any:
+def _user(actor: Actor) -> User | None:
     return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _require(actor: Any, action: str, path: str, message: str = "您无权在该组织执行此操作") -> None:
-    if actor is None:
-        return
-    if not path_in(path, user_scope(actor, action, APP).paths):
-        raise PermissionDenied(message)
 
 
 def _lock_round(round_: Round) -> Round:
@@ -129,9 +128,9 @@ def _clean_criteria(criteria: Any) -> list[dict[str, Any]]:
         if name in seen:
             raise ValidationError({"criteria": [f"评分项“{name}”重复"]})
         seen.add(name)
-        weight = item.get("weight")
+        weight: Any = item.get("weight")
         try:
-            weight_int = int(weight)  # type: ignore[arg-type]
+            weight_int = int(weight)
         except (TypeError, ValueError):
             raise ValidationError({"criteria": [f"评分项“{name}”的权重必须是整数"]}) from None
         if weight_int < 1 or str(weight).strip() not in (str(weight_int), f"{weight_int}.0"):
@@ -150,7 +149,7 @@ def _clean_criteria(criteria: Any) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def competition_create(*, actor: Any, data: dict[str, Any]) -> Competition:
+def competition_create(*, actor: Actor, data: dict[str, Any]) -> Competition:
     """Create a competition over the organiser's subtree with its rubric and categories."""
     org: Any = data.get("organization")
     if not isinstance(org, Organization):
@@ -158,7 +157,7 @@ def competition_create(*, actor: Any, data: dict[str, Any]) -> Competition:
             org = Organization.objects.get(pk=org, is_active=True)
         except (Organization.DoesNotExist, ValueError, TypeError):
             raise ValidationError({"organization": ["主办组织不存在或不在您的管理范围内"]}) from None
-    _require(actor, "add", org.path, "您无权以该组织名义举办评选")
+    require(actor, "add", org, app_label=APP, message="您无权以该组织名义举办评选")
     title = str(data.get("title") or "").strip()
     if not title:
         raise ValidationError({"title": ["请填写评选名称"]})
@@ -193,9 +192,9 @@ def competition_create(*, actor: Any, data: dict[str, Any]) -> Competition:
 
 
 @transaction.atomic
-def competition_criteria_set(*, actor: Any, competition: Competition, criteria: Any) -> list[Criterion]:
+def competition_criteria_set(*, actor: Actor, competition: Competition, criteria: Any) -> list[Criterion]:
     """Replace the rubric; refused once any review has been submitted."""
-    _require(actor, "change", competition.organization.path)
+    require(actor, "change", competition.organization, app_label=APP)
     cleaned = _clean_criteria(criteria)
     if Review.objects.filter(
         round_entry__round__competition=competition, submitted_at__isnull=False
@@ -249,10 +248,10 @@ def _round_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def round_create(*, actor: Any, competition: Competition, data: dict[str, Any]) -> Round:
+def round_create(*, actor: Actor, competition: Competition, data: dict[str, Any]) -> Round:
     """Add the next round. The first round opens at once; later rounds wait for the entries that
     advance into them."""
-    _require(actor, "change", competition.organization.path)
+    require(actor, "change", competition.organization, app_label=APP)
     competition = Competition.objects.select_for_update().get(pk=competition.pk)
     if competition.status == CompetitionStatus.FINISHED:
         raise ValidationError({"competition": ["评选已结束，不能再增加轮次"]})
@@ -271,8 +270,8 @@ def round_create(*, actor: Any, competition: Competition, data: dict[str, Any]) 
 
 
 @transaction.atomic
-def round_update(*, actor: Any, round_: Round, data: dict[str, Any]) -> Round:
-    _require(actor, "change", round_.competition.organization.path)
+def round_update(*, actor: Actor, round_: Round, data: dict[str, Any]) -> Round:
+    require(actor, "change", round_.competition.organization, app_label=APP)
     round_ = _lock_round(round_)
     if round_.status == RoundStatus.CLOSED:
         raise ValidationError({"round": ["该轮次已结束，不能修改"]})
@@ -296,7 +295,7 @@ def first_open_round(competition: Competition) -> Round | None:
 # --- entries -------------------------------------------------------------------------------------
 
 
-def _entry_org(actor: Any, value: Any, competition: Competition) -> Organization:
+def _entry_org(actor: Actor, value: Any, competition: Competition) -> Organization:
     if isinstance(value, Organization):
         org = value
     else:
@@ -364,10 +363,10 @@ def _join_first_round(competition: Competition, entry: Entry) -> RoundEntry:
 
 
 @transaction.atomic
-def entry_create(*, actor: Any, competition: Competition, data: dict[str, Any]) -> Entry:
+def entry_create(*, actor: Actor, competition: Competition, data: dict[str, Any]) -> Entry:
     """An organisation recommends a lecture (基层推荐); it joins the first open round."""
     org = _entry_org(actor, data.get("organization"), competition)
-    _require(actor, "add", org.path, "您无权以该组织名义报送作品")
+    require(actor, "add", org, app_label=APP, message="您无权以该组织名义报送作品")
     member = _entry_lecturer(data.get("lecturer"), competition)
     if actor is not None and not Member.objects.restrict(actor, "view").filter(pk=member.pk).exists():
         raise ValidationError({"lecturer": ["主讲人不存在或不在您的管理范围内"]})
@@ -386,7 +385,7 @@ def entry_create(*, actor: Any, competition: Competition, data: dict[str, Any]) 
 
 
 @transaction.atomic
-def entry_self_nominate(*, actor: Any, competition: Competition, data: dict[str, Any]) -> Entry:
+def entry_self_nominate(*, actor: Actor, competition: Competition, data: dict[str, Any]) -> Entry:
     """A member nominates their own lecture (个人自荐). It waits for their branch's endorsement
     before it joins a round."""
     member = Member.objects.filter(user=actor, is_active=True).first() if actor is not None else None
@@ -404,14 +403,14 @@ def entry_self_nominate(*, actor: Any, competition: Competition, data: dict[str,
 
 
 @transaction.atomic
-def entry_endorse(*, actor: Any, entry: Entry) -> Entry:
+def entry_endorse(*, actor: Actor, entry: Entry) -> Entry:
     """The branch endorses a self-nomination (基层推荐); the entry joins the first open round."""
     entry = (
         Entry.objects.select_for_update()
         .select_related("competition__organization", "organization")
         .get(pk=entry.pk)
     )
-    _require(actor, "change", entry.organization.path, "只有主讲人所在支部可以推荐该作品")
+    require(actor, "change", entry.organization, app_label=APP, message="只有主讲人所在支部可以推荐该作品")
     if entry.withdrawn:
         raise ValidationError({"entry": ["作品已撤回"]})
     if entry.endorsed_at is not None:
@@ -425,12 +424,12 @@ def entry_endorse(*, actor: Any, entry: Entry) -> Entry:
 
 
 @transaction.atomic
-def entry_withdraw(*, actor: Any, entry: Entry, reason: str = "") -> Entry:
+def entry_withdraw(*, actor: Actor, entry: Entry, reason: str = "") -> Entry:
     """Withdraw an entry before any review of it is submitted."""
     entry = Entry.objects.select_for_update().select_related("organization").get(pk=entry.pk)
     own = actor is not None and entry.lecturer.user_id == getattr(actor, "pk", None)
     if not own:
-        _require(actor, "change", entry.organization.path)
+        require(actor, "change", entry.organization, app_label=APP)
     if Review.objects.filter(round_entry__entry=entry, submitted_at__isnull=False).exists():
         raise ValidationError({"entry": ["已有评委评分，不能撤回"]})
     entry.withdrawn = True
@@ -470,10 +469,10 @@ def conflicts(
 
 
 @transaction.atomic
-def round_reviewers_set(*, actor: Any, round_: Round, users: Iterable[Any]) -> list[RoundReviewer]:
+def round_reviewers_set(*, actor: Actor, round_: Round, users: Iterable[Any]) -> list[RoundReviewer]:
     """Set a round's panel to exactly these users, each holding the reviewer role within the
     organiser's scope. A reviewer who has already submitted a score stays on the panel."""
-    _require(actor, "change", round_.competition.organization.path)
+    require(actor, "change", round_.competition.organization, app_label=APP)
     round_ = _lock_round(round_)
     if round_.status == RoundStatus.CLOSED:
         raise ValidationError({"users": ["该轮次已结束，不能调整评委"]})
@@ -516,11 +515,11 @@ def round_reviewers_set(*, actor: Any, round_: Round, users: Iterable[Any]) -> l
 
 
 @transaction.atomic
-def round_assign(*, actor: Any, round_: Round) -> int:
+def round_assign(*, actor: Actor, round_: Round) -> int:
     """Give every entry of the round its missing reviews, balanced across the panel and free of
     conflicts of interest. Existing assignments are kept, so running it twice changes nothing.
     Returns the number of new assignments (``selectors.round_assignments`` lists them all)."""
-    _require(actor, "change", round_.competition.organization.path)
+    require(actor, "change", round_.competition.organization, app_label=APP)
     round_ = _lock_round(round_)
     if round_.status != RoundStatus.OPEN:
         raise ValidationError({"round": ["只有进行中的轮次可以分配评审"]})
@@ -601,12 +600,17 @@ def _insert_assignments(pairs: list[tuple[int, int]]) -> None:
 
 @transaction.atomic
 def review_assign_manual(
-    *, actor: Any, round_entry: RoundEntry, reviewer: Any, reason: str, replace: Review | None = None
+    *,
+    actor: Actor,
+    round_entry: RoundEntry,
+    reviewer: User | int | str,
+    reason: str,
+    replace: Review | None = None,
 ) -> Review:
     """Assign a reviewer to an entry by hand, optionally in place of an unsubmitted review. The
     reviewer must be on the panel and free of conflict; the reason is kept in the audit log."""
     round_ = _lock_round(round_entry.round)
-    _require(actor, "change", round_.competition.organization.path)
+    require(actor, "change", round_.competition.organization, app_label=APP)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["请说明人工调整的原因"]})
@@ -680,7 +684,7 @@ def _clean_scores(raw: Any, criteria: Sequence[Criterion]) -> dict[str, Decimal]
 
 
 @transaction.atomic
-def review_submit(*, actor: Any, review: Review, scores: Any, comment: str = "") -> Review:
+def review_submit(*, actor: Actor, review: Review, scores: Any, comment: str = "") -> Review:
     """A reviewer scores an entry assigned to them; they may revise it while the round is open.
     The review row is locked, so a double submit or two reviewers at once never lose a score."""
     review = Review.objects.select_for_update().get(pk=review.pk)
@@ -725,7 +729,7 @@ def _freeze(round_: Round) -> list[Any]:
     return results
 
 
-def _check_complete(actor: Any, round_: Round, override: bool, reason: str) -> str:
+def _check_complete(actor: Actor, round_: Round, override: bool, reason: str) -> str:
     pending = Review.objects.filter(round_entry__round=round_, submitted_at__isnull=True).count()
     if not pending:
         return ""
@@ -740,11 +744,13 @@ def _check_complete(actor: Any, round_: Round, override: bool, reason: str) -> s
 
 
 @transaction.atomic
-def round_advance(*, actor: Any, round_: Round, override: bool = False, reason: str = "") -> list[RoundEntry]:
+def round_advance(
+    *, actor: Actor, round_: Round, override: bool = False, reason: str = ""
+) -> list[RoundEntry]:
     """Freeze the round's results and move the top ``advance_count`` entries (and/or those at or
     above ``advance_min_score``) to the next round, which opens. Entries tied at the cut-off all
     advance. Returns the new round entries of the next round."""
-    _require(actor, "change", round_.competition.organization.path)
+    require(actor, "change", round_.competition.organization, app_label=APP)
     round_ = _lock_round(round_)
     if round_.status != RoundStatus.OPEN:
         raise ValidationError({"round": ["该轮次不在进行中"]})
@@ -781,9 +787,9 @@ def round_advance(*, actor: Any, round_: Round, override: bool = False, reason: 
 
 
 @transaction.atomic
-def round_close(*, actor: Any, round_: Round, override: bool = False, reason: str = "") -> list[Any]:
+def round_close(*, actor: Actor, round_: Round, override: bool = False, reason: str = "") -> list[Any]:
     """Freeze the results of the last round (no advancement)."""
-    _require(actor, "change", round_.competition.organization.path)
+    require(actor, "change", round_.competition.organization, app_label=APP)
     round_ = _lock_round(round_)
     if round_.status != RoundStatus.OPEN:
         raise ValidationError({"round": ["该轮次不在进行中"]})
@@ -839,14 +845,14 @@ def _unit_of(path: str, competition_path: str, depth: int) -> str:
 
 
 @transaction.atomic
-def awards_grant(*, actor: Any, competition: Competition, data: dict[str, Any]) -> list[Award]:
+def awards_grant(*, actor: Actor, competition: Competition, data: dict[str, Any]) -> list[Award]:
     """Name the awards from the closed final round and issue their certificates:
     - 优秀党课: entries ranked within the top ``lecture_count`` (ties included);
     - 优秀主讲人: the lecturers of entries ranked within the top ``lecturer_count``;
     - 优秀组织单位: the organisations one level below the organiser with the most 优秀党课, ties
       broken by their best rank, the top ``organization_count`` of them (rule stated on the award).
     """
-    _require(actor, "change", competition.organization.path)
+    require(actor, "change", competition.organization, app_label=APP)
     competition = (
         Competition.objects.select_for_update().select_related("organization").get(pk=competition.pk)
     )
@@ -944,13 +950,13 @@ def awards_grant(*, actor: Any, competition: Competition, data: dict[str, Any]) 
 
 
 @transaction.atomic
-def certificate_revoke(*, actor: Any, certificate: Certificate, reason: str) -> Certificate:
+def certificate_revoke(*, actor: Actor, certificate: Certificate, reason: str) -> Certificate:
     certificate = (
         Certificate.objects.select_for_update()
         .select_related("award__competition__organization")
         .get(pk=certificate.pk)
     )
-    _require(actor, "change", certificate.award.competition.organization.path)
+    require(actor, "change", certificate.award.competition.organization, app_label=APP)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["请说明撤销原因"]})
@@ -963,17 +969,122 @@ def certificate_revoke(*, actor: Any, certificate: Certificate, reason: str) -> 
     return certificate
 
 
+# --- awarded lectures into the library (播党课) --------------------------------------------------
+
+# Entry videos the lecture library takes (an entry may also be MOV, M4V or OGV).
+LIBRARY_VIDEO_SUFFIXES = frozenset(ext for ext, kind in LIBRARY_KINDS.items() if kind == "video")
+# Publishing an award's lecture to the organiser's library needs, over the organiser, the right to
+# run the competition and the rights ``lectures.services.library_publish`` checks (a library item
+# is a learning resource).
+PUBLISH_RIGHTS = (("competitions", "change"), ("lectures", "add"), ("learning", "add"))
+PUBLISH_REFUSED = "您无权向该组织的党课库发布党课"
+
+
+def library_honour(competition: Competition, award: Award) -> str:
+    """The honour a library item published from an award carries, e.g. “2026年全市优秀党课评选
+    优秀党课”. With the resource's title (the entry's) and the organiser, it is how the library
+    remembers which entries were published (``lectures.selectors.library_item_for_honour``):
+    lectures stay independent of competitions, so a library item has no reference to an entry."""
+    return f"{competition.title} {award.get_kind_display()}"[
+        : LibraryItem._meta.get_field("honour").max_length
+    ]
+
+
+def award_publish_allowed(user: Viewer, competition: Competition) -> bool:
+    """Whether ``user`` may publish the competition's awarded lectures to the organiser's library
+    (``PUBLISH_RIGHTS`` over the organiser)."""
+    org = competition.organization
+    return all(can(user, action, org, app_label=app_label) for app_label, action in PUBLISH_RIGHTS)
+
+
+def award_publish_refusal(award: Award) -> str:
+    """Why this award's lecture cannot go to the library ("" when it can)."""
+    if award.kind != AwardKind.LECTURE or award.entry is None:
+        return "只有“优秀党课”奖项的作品可以发布到党课库"
+    certificate = getattr(award, "certificate", None)
+    if certificate is not None and certificate.revoked_at is not None:
+        return "该奖项的证书已撤销，不能发布到党课库"
+    if not award.entry.video:
+        return "该作品没有上传授课视频，不能发布到党课库"
+    suffix = PurePath(award.entry.video.name).suffix.lower()
+    if suffix not in LIBRARY_VIDEO_SUFFIXES:
+        return f"该作品的视频为{suffix.lstrip('.').upper() or '未知'}格式，党课库只支持 MP4、WebM 视频"
+    return ""
+
+
+def already_published_message(title: str) -> str:
+    return f"“{title}”已发布到党课库，不能重复发布；如已下架，请在党课库中重新上架"
+
+
+@transaction.atomic
+def award_publish(
+    *,
+    actor: Actor,
+    award: Award,
+    series: Any = None,
+    show_from: date | None = None,
+    show_until: date | None = None,
+    credit_hours: Any = Decimal("1"),
+    duration_seconds: int | None = None,
+) -> LibraryItem:
+    """发布到党课库: the video of a 优秀党课 becomes an online study resource of the organiser's
+    subtree (``lectures.services.library_publish``: studying it credits 网络学习 hours), titled as
+    the entry, with the honour “<competition> 优秀党课”, the actor's pool lecturer of the entry's
+    member when there is one, and the recorded lecture when the actor may see it. The award row
+    is locked first, so two clicks at once publish it once; the library is then asked again
+    whether the entry is already there. An entry is published once. The library gets a copy of the
+    video: the entry keeps its own file."""
+    award = (
+        Award.objects.select_for_update(of=("self",))
+        .select_related("competition__organization", "certificate", "entry")
+        .get(pk=award.pk)
+    )
+    competition = award.competition
+    org = competition.organization
+    for app_label, action in PUBLISH_RIGHTS:
+        require(actor, action, org, app_label=app_label, message=PUBLISH_REFUSED)
+    refusal = award_publish_refusal(award)
+    if refusal:
+        raise ValidationError(refusal)
+    entry = award.entry
+    assert entry is not None
+    honour = library_honour(competition, award)
+    if library_item_for_honour(organization=org, honour=honour, title=entry.title, member=entry.lecturer_id):
+        raise ValidationError(already_published_message(entry.title))
+    lecturer = lecturer_of_member(user=actor, member=entry.lecturer_id, organization=org)
+    lecture = None
+    lectures = Lecture.objects.all() if actor is None else lecture_list(user=actor)
+    if entry.lecture_id and lectures.filter(pk=entry.lecture_id).exists():
+        lecture = entry.lecture_id
+    with entry.video.open("rb") as handle:
+        video = File(handle, name=PurePath(entry.video.name).name)
+        return library_publish(
+            actor=actor,
+            organization=org,
+            title=entry.title,
+            file=video,
+            lecturer=lecturer.pk if lecturer is not None else None,
+            lecture=lecture,
+            honour=honour,
+            series=series,
+            show_from=show_from,
+            show_until=show_until,
+            credit_hours=credit_hours,
+            duration_seconds=duration_seconds,
+        )
+
+
 # --- exports (added with the web UI) -------------------------------------------------------------
 
 
-def round_results_export(*, actor: Any, round_: Round) -> bytes:
+def round_results_export(*, actor: Actor, round_: Round) -> bytes:
     """The round's results as an xlsx workbook (rank, ties, score, each review's total, spread,
     flag, advancement); the export is written to the audit log."""
     from partyedu.core.exporting import ExportColumn, XlsxExport
 
     from .selectors import round_results
 
-    _require(actor, "export", round_.competition.organization.path, "您无权导出该评选的结果")
+    require(actor, "export", round_.competition.organization, app_label=APP, message="您无权导出该评选的结果")
     rows = round_results(round_)
     book = XlsxExport()
     sheet = book.sheet(

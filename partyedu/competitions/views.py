@@ -5,19 +5,14 @@ input, call one service or selector and render; the rules are the services'."""
 
 from __future__ import annotations
 
-import mimetypes
-import re
-from collections.abc import Iterator
-from pathlib import PurePath
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
-from django.db import transaction
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -25,19 +20,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from partyedu.accounts.types import AuthenticatedHttpRequest, Viewer
 from partyedu.core.forms import apply_validation_error
-from partyedu.core.scope import has_action, path_in, user_scope
+from partyedu.core.ranged_files import ranged_file_response
+from partyedu.core.scope import can, has_action, scope_for
 from partyedu.core.views import action_required, paginate, posted, xlsx_response
 from partyedu.lectures import selectors as lecture_selectors
-from partyedu.lectures.models import LibraryItem
-from partyedu.lectures.services import LIBRARY_KINDS, library_publish
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_list, member_of_user
 from partyedu.organizations.models import Organization
 
 from . import selectors, services
 from .certificates import certificate_pdf
-from .choices import Aggregation, AwardKind, CompetitionStatus, RoundStatus
+from .choices import Aggregation, CompetitionStatus, RoundStatus
 from .filtersets import CompetitionFilterSet
 from .forms import (
     AGGREGATION_HELP,
@@ -55,19 +50,11 @@ from .forms import (
     VerifyForm,
     WithdrawForm,
 )
-from .models import Award, Competition, Entry, Round
+from .models import Competition, Entry, Round
 
 APP = "competitions"
 # At most this many members are listed for picking a lecturer; a larger organisation is narrowed.
 PICK_LIMIT = 300
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
-RANGE_CHUNK = 256 * 1024
-# Entry videos the lecture library takes (an entry may also be MOV, M4V or OGV).
-LIBRARY_VIDEO_SUFFIXES = frozenset(ext for ext, kind in LIBRARY_KINDS.items() if kind == "video")
-
-
-def _can(user: Any, action: str, path: str) -> bool:
-    return path_in(path, user_scope(user, action, APP).paths)
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -82,29 +69,26 @@ def _error_messages(request: HttpRequest, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
-def _require_member(user: Any) -> Member:
-    """The member record of the signed-in user (self-nomination and 我的参赛作品 are theirs)."""
+def _member_or_403(user: Viewer, message: str) -> Member:
+    """The member record of the signed-in user, else 403 with ``message``. Self-nomination and
+    我的参赛作品 are a member's own; the entry pages are reached both by those who run competitions
+    and by lecturers for their own entries, and anyone else is refused outright (403), so that
+    only rows are a matter of 404."""
     member = member_of_user(user=user)
     if member is None:
-        raise PermissionDenied(_("只有在册党员可以使用此功能"))
+        raise PermissionDenied(message)
     return member
 
 
-def _require_participant(user: Any, action: str) -> None:
-    """Pages reached both by those who run competitions and by lecturers for their own entries:
-    anyone else is refused outright (403), so that only rows are a matter of 404."""
-    if not has_action(user, action, APP) and member_of_user(user=user) is None:
-        raise PermissionDenied(_("您没有执行此操作的权限"))
-
-
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The menu's entry: organisers see their competitions, reviewers their assignments,
     members their entries."""
     user = request.user
-    if user_scope(user, "view", APP).paths:
+    scope = scope_for(user, "view", APP)
+    if scope.paths:
         return redirect("competitions:competition_list")
-    if user_scope(user, "view", APP).assigned:
+    if scope.assigned:
         return redirect("competitions:my_reviews")
     if member_of_user(user=user) is not None:
         return redirect("competitions:my_entries")
@@ -115,25 +99,25 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def competition_list(request: HttpRequest) -> HttpResponse:
+def competition_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     filterset = CompetitionFilterSet(request.GET or None, queryset=selectors.competition_list(user=user))
     page = paginate(request, filterset.qs)
-    view_paths = user_scope(user, "view", APP).paths
+    viewed = scope_for(user, "view", APP)
     # Competitions held above the user's organisations that they may enter lectures into.
     accepting = [
         c
         for c in selectors.competitions_accepting_entries(user=user)[:50]
-        if not path_in(c.organization.path, view_paths)
+        if not viewed.covers(c.organization.path)
     ]
-    can_endorse = has_action(user, "change", APP) and bool(view_paths)
+    can_endorse = has_action(user, "change", APP) and bool(viewed.paths)
     context = {
         "filterset": filterset,
         "page_obj": page,
         "accepting": accepting,
         "pending_count": selectors.pending_endorsements(user=user).count() if can_endorse else 0,
-        "can_add": bool(user_scope(user, "add", APP).paths),
-        "is_reviewer": user_scope(user, "view", APP).assigned,
+        "can_add": bool(scope_for(user, "add", APP).paths),
+        "is_reviewer": viewed.assigned,
     }
     return render(request, "competitions/competition_list.html", context)
 
@@ -141,13 +125,13 @@ def competition_list(request: HttpRequest) -> HttpResponse:
 def _rubric_errors(form: CompetitionForm, exc: ValidationError) -> None:
     """Service errors on the form; the rubric's (weights ≠ 100 …) under the rubric table."""
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    form.rubric_errors = errors.pop("criteria", [])  # type: ignore[attr-defined]
+    form.rubric_errors = errors.pop("criteria", [])
     if errors:
         apply_validation_error(form, ValidationError(errors))
 
 
 @action_required("add", APP)
-def competition_create(request: HttpRequest) -> HttpResponse:
+def competition_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CompetitionForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -178,17 +162,17 @@ def _stage(entry: Any, names: dict[tuple[int, int], str]) -> tuple[str, str]:
 
 
 @action_required("view", APP)
-def competition_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def competition_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     competition = selectors.competition_get(user=user, pk=pk)
     rounds = selectors.competition_rounds(competition)
     names = {(competition.pk, r.sequence): r.name for r in rounds}
     entries = selectors.with_progress(selectors.entry_list(user=user, competition=competition))
     page = paginate(request, entries)
-    change_paths = user_scope(user, "change", APP).paths
+    changed = scope_for(user, "change", APP)
     for entry in page:
         entry.stage, entry.stage_color = _stage(entry, names)
-        entry.can_change = path_in(entry.organization.path, change_paths)
+        entry.can_change = changed.covers(entry.organization.path)
     pending = list(
         selectors.pending_endorsements(user=user)
         .filter(competition=competition)
@@ -196,7 +180,7 @@ def competition_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     final = rounds[-1] if rounds else None
     running = competition.status == CompetitionStatus.RUNNING
-    can_change = path_in(competition.organization.path, change_paths)
+    can_change = changed.covers(competition.organization.path)
     context = {
         "competition": competition,
         "criteria": list(competition.criteria.order_by("sort_order", "id")),
@@ -207,7 +191,7 @@ def competition_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": can_change,
         "can_recommend": running
         and any(r.status == RoundStatus.OPEN for r in rounds)
-        and bool(user_scope(user, "add", APP).paths),
+        and bool(scope_for(user, "add", APP).paths),
         "can_add_round": can_change and running,
         "can_grant": can_change and final is not None and final.status == RoundStatus.CLOSED and running,
         "has_awards": competition.status == CompetitionStatus.FINISHED,
@@ -219,7 +203,7 @@ def competition_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("change", APP)
-def round_create(request: HttpRequest, pk: int) -> HttpResponse:
+def round_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     competition = selectors.competition_get(user=request.user, pk=pk, action="change")
     form = RoundForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -237,7 +221,7 @@ def round_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("change", APP)
-def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def round_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_get(user=request.user, pk=pk, action="change")
     form = RoundForm(posted(request), instance=round_)
     if request.method == "POST" and form.is_valid():
@@ -252,7 +236,7 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "competitions/round_form.html", context)
 
 
-def _panel_choices(user: Any, progress: list[Any]) -> list[dict[str, Any]]:
+def _panel_choices(user: Viewer, progress: list[Any]) -> list[dict[str, Any]]:
     """The reviewers the organiser may put on the panel, and anyone on it already."""
     reviewers = selectors.reviewer_list(user=user)
     known = {r["id"] for r in reviewers}
@@ -274,15 +258,15 @@ def _round_page(
 ) -> HttpResponse:
     user = request.user
     competition = round_.competition
-    can_change = _can(user, "change", competition.organization.path)
+    can_change = can(user, "change", competition.organization.path, app_label=APP)
     results = selectors.round_results(round_)
     progress = selectors.round_progress(round_)
     reviewers = _panel_choices(user, progress) if can_change else []
     names = {r["id"]: r for r in reviewers}
     for row in progress:
         reviewer = names.get(row.user_id, {})
-        row.display_name = reviewer.get("display_name", "")  # type: ignore[attr-defined]
-        row.organization_name = reviewer.get("organization_name", "")  # type: ignore[attr-defined]
+        row.display_name = reviewer.get("display_name", "")
+        row.organization_name = reviewer.get("organization_name", "")
     if panel_form is None:
         panel_form = PanelForm(initial={"users": [p.user_id for p in progress]}, reviewers=reviewers)
     assigned = sum(r.assigned for r in results)
@@ -300,7 +284,7 @@ def _round_page(
         "outstanding": assigned - submitted,
         "flagged": sum(1 for r in results if r.flagged),
         "can_change": can_change,
-        "can_export": _can(user, "export", competition.organization.path),
+        "can_export": can(user, "export", competition.organization.path, app_label=APP),
         "is_open": round_.status == RoundStatus.OPEN,
         "aggregation_help": AGGREGATION_HELP.get(Aggregation(round_.aggregation), ""),
     }
@@ -308,14 +292,14 @@ def _round_page(
 
 
 @action_required("view", APP)
-def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A round: its panel, assignment, progress per reviewer, results and advancement."""
     return _round_page(request, selectors.round_get(user=request.user, pk=pk))
 
 
 @require_POST
 @action_required("change", APP)
-def round_panel(request: HttpRequest, pk: int) -> HttpResponse:
+def round_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     round_ = selectors.round_get(user=user, pk=pk, action="change")
     reviewers = _panel_choices(user, selectors.round_progress(round_))
@@ -333,7 +317,7 @@ def round_panel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @action_required("change", APP)
-def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def round_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """自动分配: give every entry its missing reviews (existing ones are kept)."""
     user = request.user
     round_ = selectors.round_get(user=user, pk=pk, action="change")
@@ -352,7 +336,7 @@ def round_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("change", APP)
-def round_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+def round_reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Give an unsubmitted review to another panel member, with a reason kept in the audit log."""
     user = request.user
     round_ = selectors.round_get(user=user, pk=pk, action="change")
@@ -384,7 +368,7 @@ def round_reassign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @action_required("change", APP)
-def round_finish(request: HttpRequest, pk: int) -> HttpResponse:
+def round_finish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """晋级 (into the next round) or, for the last round, 结束评审. With reviews outstanding
     only when 强制执行 is ticked and a reason given (the service audits it)."""
     user = request.user
@@ -414,7 +398,7 @@ def round_finish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @action_required("export", APP)
-def round_export(request: HttpRequest, pk: int) -> HttpResponse:
+def round_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_get(user=request.user, pk=pk, action="export")
     content = services.round_results_export(actor=request.user, round_=round_)
     return xlsx_response(content, _("%(name)s评审结果") % {"name": round_.name})
@@ -423,20 +407,20 @@ def round_export(request: HttpRequest, pk: int) -> HttpResponse:
 # --- entries -------------------------------------------------------------------------------------
 
 
-def _default_entry_org(user: Any, competition: Competition) -> Organization | None:
+def _default_entry_org(user: Viewer, competition: Competition) -> Organization | None:
     """Where a recommendation starts: the one organisation of the user's scope inside the
     competition, or the competition's own organisation when the user's scope covers it."""
-    paths = user_scope(user, "add", APP).paths
-    inside = [p for p in paths if p.startswith(competition.organization.path)]
+    scope = scope_for(user, "add", APP)
+    inside = [p for p in scope.paths if p.startswith(competition.organization.path)]
     if len(inside) == 1:
         return Organization.objects.filter(path=inside[0], is_active=True).first()
-    if path_in(competition.organization.path, paths):
+    if scope.covers(competition.organization.path):
         return competition.organization
     return None
 
 
 @action_required("add", APP)
-def entry_create(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """基层推荐: an organisation enters a lecture, its lecturer picked from a list of members (of
     an organisation chosen first) or typed by name or ID number."""
     user = request.user
@@ -471,7 +455,7 @@ def entry_create(request: HttpRequest, pk: int) -> HttpResponse:
                 _("已报送《%(title)s》（主讲人：%(name)s）")
                 % {"title": entry.title, "name": entry.lecturer.name},
             )
-            if _can(user, "view", competition.organization.path):
+            if can(user, "view", competition.organization.path, app_label=APP):
                 return redirect("competitions:competition_detail", pk=competition.pk)
             return redirect("competitions:competition_list")
     context = {
@@ -488,7 +472,7 @@ def entry_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @action_required("change", APP)
-def entry_endorse(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_endorse(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The branch endorses a self-nomination; it joins the first open round."""
     entry = selectors.entry_get(user=request.user, pk=pk, action="change")
     try:
@@ -505,24 +489,25 @@ def entry_endorse(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("change", APP)
-def endorsement_list(request: HttpRequest) -> HttpResponse:
+def endorsement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Self-nominations from the user's branches awaiting their endorsement."""
     page = paginate(request, selectors.pending_endorsements(user=request.user))
-    context = {"page_obj": page, "is_reviewer": user_scope(request.user, "view", APP).assigned}
+    context = {"page_obj": page, "is_reviewer": scope_for(request.user, "view", APP).assigned}
     return render(request, "competitions/endorsement_list.html", context)
 
 
 @login_required
-def entry_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Withdraw an entry (the organiser or branch, or the lecturer themself) before any review
     of it is submitted; the page asks to confirm first."""
     user = request.user
-    _require_participant(user, "change")
+    if not has_action(user, "change", APP):
+        _member_or_403(user, _("您没有执行此操作的权限"))
     entry = selectors.entry_for_withdraw_get(user=user, pk=pk)
     own = entry.lecturer.user_id == user.pk
     default = (
         reverse("competitions:my_entries")
-        if own and not _can(user, "view", entry.competition.organization.path)
+        if own and not can(user, "view", entry.competition.organization.path, app_label=APP)
         else reverse("competitions:competition_detail", args=[entry.competition_id])
     )
     form = WithdrawForm(posted(request))
@@ -541,60 +526,20 @@ def entry_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "competitions/entry_withdraw.html", context)
 
 
-def _file_chunks(handle: Any, start: int, length: int) -> Iterator[bytes]:
-    handle.seek(start)
-    left = length
-    try:
-        while left > 0:
-            chunk = handle.read(min(RANGE_CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            yield chunk
-    finally:
-        handle.close()
-
-
-def _ranged_file(request: HttpRequest, file: Any, *, attachment: bool) -> HttpResponse:
-    """A stored file, answering byte ranges: phones (iOS above all) play a video only when the
-    server lets them fetch it piece by piece."""
-    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-    size = file.size
-    match = RANGE_RE.match(request.headers.get("Range", "").strip())
-    response: Any
-    if match and (match.group(1) or match.group(2)):
-        first, last = match.group(1), match.group(2)
-        if first:
-            start, end = int(first), min(int(last), size - 1) if last else size - 1
-        else:
-            start, end = max(0, size - int(last)), size - 1
-        if start >= size or start > end:
-            refused = HttpResponse(status=416)
-            refused["Content-Range"] = f"bytes */{size}"
-            return refused
-        length = end - start + 1
-        response = StreamingHttpResponse(
-            _file_chunks(file.open("rb"), start, length), status=206, content_type=content_type
-        )
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Length"] = str(length)
-    else:
-        response = FileResponse(file.open("rb"), content_type=content_type)
-    if attachment:
-        name = file.name.rsplit("/", 1)[-1]
-        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
-    response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response  # type: ignore[no-any-return]
+def _ranged_file(request: HttpRequest, file: Any, *, attachment: bool) -> HttpResponseBase:
+    """A stored file, answering byte ranges (``core.ranged_files``)."""
+    filename = file.name.rsplit("/", 1)[-1] if attachment else None
+    return ranged_file_response(request, file, filename=filename)
 
 
 @never_cache
 @login_required
-def entry_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def entry_file(request: AuthenticatedHttpRequest, pk: int, kind: str) -> HttpResponseBase:
     """An entry's video or materials, to those who may see the entry, the reviewers assigned to
     it and its lecturer."""
     user = request.user
-    _require_participant(user, "view")
+    if not has_action(user, "view", APP):
+        _member_or_403(user, _("您没有执行此操作的权限"))
     entry: Entry = selectors.entry_file_get(user=user, pk=pk)
     file = entry.video if kind == "video" else entry.materials
     if not file:
@@ -606,7 +551,7 @@ def entry_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 @action_required("view", APP)
-def my_reviews(request: HttpRequest) -> HttpResponse:
+def my_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     """我的评审: the reviewer's own assignments, pending first, then those submitted."""
     reviews = selectors.review_list(user=request.user).order_by(
         F("submitted_at").desc(nulls_first=True), "round_entry__round__competition_id", "round_entry_id"
@@ -621,7 +566,7 @@ def _peer_label(index: int) -> str:
 
 
 @action_required("view", APP)
-def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def review_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Score one assigned entry on a phone. The other reviewers' totals appear, without their
     names, only once the reviewer has submitted their own."""
     user = request.user
@@ -660,9 +605,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def my_entries(request: HttpRequest) -> HttpResponse:
+def my_entries(request: AuthenticatedHttpRequest) -> HttpResponse:
     """我的参赛作品, and the competitions the member may nominate themself to."""
-    member = _require_member(request.user)
+    member = _member_or_403(request.user, _("只有在册党员可以使用此功能"))
     entries: list[Any] = list(selectors.with_progress(selectors.own_entries(user=request.user))[:200])
     names = selectors.round_names(sorted({e.competition_id for e in entries}))
     for entry in entries:
@@ -676,9 +621,9 @@ def my_entries(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def nominate(request: HttpRequest, pk: int) -> HttpResponse:
+def nominate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """个人自荐: a member enters their own lecture; their branch endorses it next."""
-    member = _require_member(request.user)
+    member = _member_or_403(request.user, _("只有在册党员可以使用此功能"))
     competition = selectors.competitions_open_to_member(member=member).filter(pk=pk).first()
     if competition is None:
         raise Http404(_("该评选不存在或未开放报名"))
@@ -704,64 +649,21 @@ def nominate(request: HttpRequest, pk: int) -> HttpResponse:
 # --- awards and certificates ---------------------------------------------------------------------
 
 
-def library_honour(competition: Competition, award: Award) -> str:
-    """The honour a library item published from an award carries, e.g. “2026年全市优秀党课评选
-    优秀党课”. With the resource's title (the entry's) and the organiser, it is how the library
-    remembers which entries were published (``lectures.selectors.library_item_for_honour``):
-    lectures stay independent of competitions, so a library item has no reference to an entry."""
-    return f"{competition.title} {award.get_kind_display()}"[
-        : LibraryItem._meta.get_field("honour").max_length
-    ]
-
-
-def _can_publish(user: Any, competition: Competition) -> bool:
-    """Whether the user may publish the competition's awarded lectures to the organiser's library:
-    ``competitions.change`` over the organiser and ``lectures.add`` and ``learning.add`` there
-    (what ``lectures.services.library_publish`` checks)."""
-    path = competition.organization.path
-    return (
-        _can(user, "change", path)
-        and path_in(path, lecture_selectors.lecture_paths(user, "add"))
-        and path_in(path, user_scope(user, "add", "learning").paths)
-    )
-
-
-def _publish_refusal(award: Award) -> str:
-    """Why this award's lecture cannot go to the library ("" when it can)."""
-    if award.kind != AwardKind.LECTURE or award.entry is None:
-        return _("只有“优秀党课”奖项的作品可以发布到党课库")
-    certificate = getattr(award, "certificate", None)
-    if certificate is not None and certificate.revoked_at is not None:
-        return _("该奖项的证书已撤销，不能发布到党课库")
-    if not award.entry.video:
-        return _("该作品没有上传授课视频，不能发布到党课库")
-    suffix = PurePath(award.entry.video.name).suffix.lower()
-    if suffix not in LIBRARY_VIDEO_SUFFIXES:
-        return _("该作品的视频为%(format)s格式，党课库只支持 MP4、WebM 视频") % {
-            "format": suffix.lstrip(".").upper() or _("未知")
-        }
-    return ""
-
-
-def _already_published(title: str) -> str:
-    return _("“%(title)s”已发布到党课库，不能重复发布；如已下架，请在党课库中重新上架") % {"title": title}
-
-
 @action_required("view", APP)
-def award_list(request: HttpRequest, pk: int) -> HttpResponse:
+def award_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """奖项与证书; each 优秀党课 with a video says whether it is in the library yet and, for those
     who may publish, offers 发布到党课库 (one query for the whole list)."""
     user = request.user
     competition = selectors.competition_get(user=user, pk=pk)
     awards = list(selectors.award_list(user=user, competition=competition))
-    can_publish = _can_publish(user, competition)
-    lecture_awards = [a for a in awards if not _publish_refusal(a)]
+    can_publish = services.award_publish_allowed(user, competition)
+    lecture_awards = [a for a in awards if not services.award_publish_refusal(a)]
     publishable = {a.pk for a in lecture_awards}
     in_library: dict[str, set[Any]] = {}
     if lecture_awards:
         in_library = lecture_selectors.library_honour_titles(
             organization=competition.organization,
-            honour=library_honour(competition, lecture_awards[0]),
+            honour=services.library_honour(competition, lecture_awards[0]),
             titles=[a.entry.title for a in lecture_awards if a.entry is not None],
         )
     for award in awards:
@@ -774,80 +676,40 @@ def award_list(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "competition": competition,
         "awards": awards,
-        "can_change": _can(user, "change", competition.organization.path),
+        "can_change": can(user, "change", competition.organization, app_label=APP),
         "can_publish": can_publish,
     }
     return render(request, "competitions/award_list.html", context)
 
 
-def _publish_award(user: Any, award: Award, form: AwardPublishForm) -> LibraryItem:
-    """Publish the award's entry video to the organiser's library in one transaction. The award
-    row is locked first, so two clicks at once publish it once; the library is then asked again
-    whether the entry is already there."""
-    competition = award.competition
-    org = competition.organization
-    entry = award.entry
-    assert entry is not None
-    honour = library_honour(competition, award)
-    with transaction.atomic():
-        Award.objects.select_for_update().filter(pk=award.pk).first()
-        if lecture_selectors.library_item_for_honour(
-            organization=org, honour=honour, title=entry.title, member=entry.lecturer_id
-        ):
-            raise ValidationError(_already_published(entry.title))
-        lecturer = lecture_selectors.lecturer_of_member(user=user, member=entry.lecturer_id, organization=org)
-        lecture = None
-        if (
-            entry.lecture_id
-            and lecture_selectors.lecture_list(user=user).filter(pk=entry.lecture_id).exists()
-        ):
-            lecture = entry.lecture_id
-        with entry.video.open("rb") as handle:
-            # A copy of the video becomes the library's resource: the entry keeps its own file.
-            video = File(handle, name=PurePath(entry.video.name).name)
-            return library_publish(
-                actor=user,
-                organization=org,
-                title=entry.title,
-                file=video,
-                lecturer=lecturer.pk if lecturer is not None else None,
-                lecture=lecture,
-                honour=honour,
-                **form.service_kwargs(),
-            )
-
-
 @action_required("change", APP)
-def award_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    """发布到党课库: the video of a 优秀党课 becomes an online study resource of the organiser's
-    subtree (studying it credits 网络学习 hours), with the pool lecturer of the entry's member
-    when there is one and the honour “<competition> 优秀党课”. An entry is published once."""
+def award_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """发布到党课库 (``services.award_publish``): the page says why an award cannot be published, or
+    that it already is, before showing the form."""
     user = request.user
     award = selectors.award_get(user=user, pk=pk, action="change")
     competition = award.competition
-    if not _can_publish(user, competition):
-        raise PermissionDenied(_("您无权向该组织的党课库发布党课"))
+    if not services.award_publish_allowed(user, competition):
+        raise PermissionDenied(services.PUBLISH_REFUSED)
     back = reverse("competitions:award_list", args=[competition.pk])
-    refusal = _publish_refusal(award)
+    refusal = services.award_publish_refusal(award)
     if refusal:
         messages.error(request, refusal)
         return redirect(back)
     entry = award.entry
     assert entry is not None
     org = competition.organization
+    honour = services.library_honour(competition, award)
     existing = lecture_selectors.library_item_for_honour(
-        organization=org,
-        honour=library_honour(competition, award),
-        title=entry.title,
-        member=entry.lecturer_id,
+        organization=org, honour=honour, title=entry.title, member=entry.lecturer_id
     )
     if existing is not None:
-        messages.error(request, _already_published(entry.title))
+        messages.error(request, services.already_published_message(entry.title))
         return redirect(back)
     form = AwardPublishForm(posted(request), user=user, organization=org)
     if request.method == "POST" and form.is_valid():
         try:
-            item = _publish_award(user, award, form)
+            item = services.award_publish(actor=user, award=award, **form.service_kwargs())
         except ValidationError as exc:
             apply_validation_error(form, exc, AwardPublishForm.FIELD_MAP)
         else:
@@ -861,7 +723,7 @@ def award_publish(request: HttpRequest, pk: int) -> HttpResponse:
         "award": award,
         "entry": entry,
         "competition": competition,
-        "honour": library_honour(competition, award),
+        "honour": honour,
         "lecturer": lecture_selectors.lecturer_of_member(
             user=user, member=entry.lecturer_id, organization=org
         ),
@@ -870,7 +732,7 @@ def award_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("change", APP)
-def award_grant(request: HttpRequest, pk: int) -> HttpResponse:
+def award_grant(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """评定奖项 from the closed final round; certificates are issued at once."""
     user = request.user
     competition = selectors.competition_get(user=user, pk=pk, action="change")
@@ -894,7 +756,7 @@ def verify_url(request: HttpRequest, code: str) -> str:
 
 @never_cache
 @action_required("view", APP)
-def certificate_download(request: HttpRequest, pk: int) -> HttpResponse:
+def certificate_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The award's certificate as a PDF (A4 landscape) with its code and verification QR."""
     award = selectors.award_get(user=request.user, pk=pk)
     certificate = award.certificate
@@ -911,7 +773,7 @@ def certificate_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("change", APP)
-def certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def certificate_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     award = selectors.award_get(user=request.user, pk=pk, action="change")
     certificate = award.certificate
     form = RevokeForm(posted(request))
@@ -959,7 +821,7 @@ def verify_certificate(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @action_required("view", APP)
-def certificate_batch(request: HttpRequest, pk: int) -> HttpResponse:
+def certificate_batch(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """下载全部证书: queue the ZIP of the competition's valid certificates (each as a PDF, plus one
     combined PDF for printing) and show its job page. Who may: whoever may download a single
     certificate (competitions.view over the organiser), through the same selectors."""

@@ -5,21 +5,23 @@ requirement of a subtree, and a manual hour record and its cancellation."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from partyedu.core.forms import OrganizationChoiceField
-from partyedu.core.scope import path_in, subtree_q
-from partyedu.study.forms import OrgYearForm, default_organization
+from partyedu.accounts.types import Viewer
+from partyedu.core.scope import can_set_policy, policy_paths, subtree_q
+from partyedu.members.selectors import default_organization
+from partyedu.organizations.picker import OrganizationChoiceField
+from partyedu.study.forms import OrgYearForm
 
 from . import selectors
 from .choices import MEDIA_KINDS, HourKind, ResourceKind
 from .media import duration_seconds_of
-from .models import OnlineResource
+from .models import Column, OnlineResource
 from .services import MAX_MANUAL_HOURS
 
 MANUAL_YEARS_BACK = 4
@@ -28,7 +30,7 @@ MANUAL_YEARS_BACK = 4
 class SummaryFilterForm(OrgYearForm):
     """An organisation in the user's learning scope (default: the top of it) and a year."""
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, user=user, app_label="learning", **kwargs)
 
 
@@ -40,7 +42,7 @@ class ResourceFilterForm(forms.Form):
 
     def __init__(self, *args: Any, columns: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["column"].choices = [("", _("全部栏目")), *columns]
+        cast(forms.ChoiceField, self.fields["column"]).choices = [("", _("全部栏目")), *columns]
 
     def filters(self) -> dict[str, Any]:
         if not self.is_bound or not self.is_valid():
@@ -85,6 +87,13 @@ def _duration_seconds(form: forms.Form, data: dict[str, Any], kind: str | None, 
             form.add_error("duration_minutes", _("请填写需要的阅读时间（分钟）"))
 
 
+class ColumnChoiceField(forms.ModelChoiceField):
+    """A column, labelled with its organisation (columns of two organisations may share a name)."""
+
+    def label_from_instance(self, obj: Column) -> str:
+        return f"{obj.name}（{obj.organization.display_name}）"
+
+
 class ResourceForm(forms.Form):
     """Publish a video, audio, courseware (PDF) or article to an organisation's subtree."""
 
@@ -93,7 +102,7 @@ class ResourceForm(forms.Form):
     )
     kind = forms.ChoiceField(label=_("类型"), choices=ResourceKind.choices, initial=ResourceKind.VIDEO)
     title = forms.CharField(label=_("标题"), max_length=200)
-    column = forms.ModelChoiceField(label=_("栏目"), queryset=None, required=False, empty_label=_("不分栏目"))
+    column = ColumnChoiceField(label=_("栏目"), queryset=None, required=False, empty_label=_("不分栏目"))
     new_column = forms.CharField(
         label=_("或新建栏目"), required=False, max_length=100, help_text=_("如：教育学习园地")
     )
@@ -113,17 +122,16 @@ class ResourceForm(forms.Form):
 
     FIELD_MAP = {"duration_seconds": "duration_minutes"}
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["organization"]
+        field = cast(OrganizationChoiceField, self.fields["organization"])
         field.restrict_to(user=user, action="add", app_label="learning")
         if not self.is_bound:
             field.initial = default_organization(user, action="add", app_label="learning")
-        self.fields["column"].queryset = selectors.column_list(user=user)
-        self.fields["column"].label_from_instance = lambda c: f"{c.name}（{c.organization.display_name}）"
+        cast(ColumnChoiceField, self.fields["column"]).queryset = selectors.column_list(user=user)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("column") and data.get("new_column"):
             self.add_error("new_column", _("已选择栏目时不用新建栏目"))
         kind = data.get("kind")
@@ -137,7 +145,7 @@ class ResourceEditForm(forms.Form):
     new resource for another file); audio and video whose file tells its length keep that."""
 
     title = forms.CharField(label=_("标题"), max_length=200)
-    column = forms.ModelChoiceField(label=_("栏目"), queryset=None, required=False, empty_label=_("不分栏目"))
+    column = ColumnChoiceField(label=_("栏目"), queryset=None, required=False, empty_label=_("不分栏目"))
     new_column = forms.CharField(label=_("或新建栏目"), required=False, max_length=100)
     issue_no = forms.IntegerField(label=_("期号"), required=False, min_value=1)
     body = forms.CharField(label=_("文章正文"), widget=forms.Textarea(attrs={"rows": 12}), max_length=200000)
@@ -147,7 +155,7 @@ class ResourceEditForm(forms.Form):
     FIELD_MAP = ResourceForm.FIELD_MAP
 
     def __init__(
-        self, *args: Any, user: Any, resource: OnlineResource, file_seconds: float | None, **kwargs: Any
+        self, *args: Any, user: Viewer, resource: OnlineResource, file_seconds: float | None, **kwargs: Any
     ) -> None:
         self.resource = resource
         self.file_seconds = file_seconds
@@ -159,10 +167,10 @@ class ResourceEditForm(forms.Form):
             "duration_minutes": (Decimal(resource.duration_seconds) / 60).quantize(Decimal("0.1")),
             "credit_hours": resource.credit_hours,
         }
-        super().__init__(*args, initial=initial, **kwargs)
-        column = self.fields["column"]
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        column = cast(ColumnChoiceField, self.fields["column"])
         column.queryset = selectors.resource_column_choices(user=user, resource=resource)
-        column.label_from_instance = lambda c: f"{c.name}（{c.organization.display_name}）"
         if resource.kind != ResourceKind.ARTICLE:
             del self.fields["body"]
         if file_seconds is not None:
@@ -175,7 +183,7 @@ class ResourceEditForm(forms.Form):
             self.fields["duration_minutes"].help_text = ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("column") and data.get("new_column"):
             self.add_error("new_column", _("已选择栏目时不用新建栏目"))
         if "duration_minutes" in self.fields:
@@ -250,15 +258,15 @@ class HourRequirementForm(forms.Form):
         "online_daily_cap_minutes",
     )
 
-    def __init__(self, *args: Any, user: Any, organization: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, organization: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["organization"]
+        field = cast(OrganizationChoiceField, self.fields["organization"])
         field.restrict_to(user=user, action="change", app_label="learning")
-        policy = selectors.hour_requirement_policy_paths(user)
+        policy = policy_paths(user)
         field.queryset = field.queryset.filter(subtree_q("path", policy))
         if not self.is_bound:
             org = organization or default_organization(user, action="change", app_label="learning")
-            if org is not None and path_in(org.path, policy):
+            if org is not None and can_set_policy(user, org):
                 # Start from the rule in force there (its own, one above, or the defaults).
                 rule = selectors.rule_for_path(org.path)
                 field.initial = org

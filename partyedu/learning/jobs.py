@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.urls import reverse
 
+from partyedu.accounts.types import Actor, User
 from partyedu.core.choices import JobStatus
 from partyedu.core.export_jobs import ExportFile, RowProgress, export_job_kind, export_job_or_none, query_int
 from partyedu.core.jobs import JobFailed, Progress, job_enqueue, job_kind
@@ -39,11 +40,11 @@ UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
 MAX_KEYS = 20
 
 
-def _key(actor: Any, organization: Organization) -> str:
+def _key(actor: Actor, organization: Organization) -> str:
     return f"{RECOUNT_KIND}:{organization.pk}:{getattr(actor, 'pk', None) or 0}"
 
 
-def requirement_recount_unfinished(*, actor: Any, organization: Organization) -> Job | None:
+def requirement_recount_unfinished(*, actor: Actor, organization: Organization) -> Job | None:
     """The person's recount of the subtree that is queued or running, if any (the newest)."""
     base = _key(actor, organization)
     return (
@@ -53,7 +54,7 @@ def requirement_recount_unfinished(*, actor: Any, organization: Organization) ->
     )
 
 
-def requirement_recount_enqueue(*, actor: Any, organization: Organization) -> Job:
+def requirement_recount_enqueue(*, actor: Actor, organization: Organization) -> Job:
     """Queue the recount of ``organization``'s subtree (call inside the transaction that changed
     its rule), or return the person's recount of it that is still queued."""
     base = _key(actor, organization)
@@ -116,7 +117,7 @@ def short_export_rows(*, organization: Organization, year: int) -> int:
     return summary.short if summary is not None else organization.member_count
 
 
-def short_export_job_or_none(*, actor: Any, organization: Organization, year: int) -> Job | None:
+def short_export_job_or_none(*, actor: User, organization: Organization, year: int) -> Job | None:
     """None when the short list of ``organization``'s subtree is short enough to download at once;
     otherwise its export job (the same one while unfinished)."""
     query = urlencode({"organization": organization.pk, "year": year})
@@ -131,7 +132,7 @@ def short_export_job_or_none(*, actor: Any, organization: Organization, year: in
 
 
 @export_job_kind(SHORT_EXPORT_KIND, "导出学时未达标名单")
-def short_export_job(*, user: Any, query: QueryDict, progress: Progress) -> ExportFile:
+def short_export_job(*, user: User, query: QueryDict, progress: Progress) -> ExportFile:
     from .services import learning_short_export
 
     pk, year = query_int(query, "organization"), query_int(query, "year")

@@ -9,26 +9,29 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from partyedu.core.ledger import ScopedAppendOnlyModel
 from partyedu.core.models import TimeStampedModel
 from partyedu.core.scope import ScopedModel
 
 from .choices import HourKind, RequirementGroup, ResourceKind, SourceType
 
 
-class LearningHourEntry(ScopedModel):
+class LearningHourEntry(ScopedAppendOnlyModel):
     """One line of a member's learning-hours ledger: hours of one kind, in one year, credited (or
     corrected, with a negative amount) because of one source — an attendance row, a completed
-    online resource, or a manual record. Rows are never changed or deleted: when a source changes,
-    a correcting row is appended, so every total is explained line by line. ``version`` numbers the
-    rows of the same (source, member, kind, year), and the unique key makes a double award
-    impossible even under concurrent writers or retries."""
+    online resource, or a manual record. Rows are never changed or deleted (``core.ledger``
+    refuses it in the model, the queryset and, on PostgreSQL, the database): when a source
+    changes, a correcting row is appended, so every total is explained line by line. ``version``
+    numbers the rows of the same (source, member, kind, year), and the unique key makes a double
+    award impossible even under concurrent writers or retries. A member or account that has
+    ledger lines cannot be deleted (``PROTECT``): members leave the register, they are not erased."""
 
     scope_path = "member__org_path"
     scope_self = "member__user"
 
     created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
     member = models.ForeignKey(
-        "members.Member", verbose_name=_("党员"), on_delete=models.CASCADE, related_name="hour_entries"
+        "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="hour_entries"
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     kind = models.CharField(_("学时类别"), max_length=16, choices=HourKind.choices)
@@ -42,7 +45,8 @@ class LearningHourEntry(ScopedModel):
         verbose_name=_("记账人"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # Not SET_NULL: clearing the field would change the line.
+        on_delete=models.PROTECT,
         related_name="+",
     )
 

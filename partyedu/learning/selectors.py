@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.db.models import (
     BooleanField,
@@ -34,12 +34,12 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
-from partyedu.accounts.choices import RoleCode
-from partyedu.core.scope import path_in, role_paths, subtree_q, user_scope
+from partyedu.accounts.types import Viewer
+from partyedu.core.scope import can, policy_paths, scope_for, subtree_q
 from partyedu.members.choices import MemberCategory, MemberStatus
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q, member_of_user
-from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
 
 from .choices import REQUIRED_GROUPS, HourKind, RequirementGroup, SourceType
 from .models import (
@@ -54,9 +54,13 @@ from .models import (
     ResourceProgress,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 ZERO = Decimal("0")
 # Hours have one decimal place; comparing with a threshold lowered by half a step is exact for
 # them and immune to the binary rounding of SQLite's REAL arithmetic.
+APP = "learning"
 EPSILON = Decimal("0.05")
 STATUSES_WITH_REQUIREMENT = (MemberStatus.CANDIDATE, MemberStatus.PROBATIONARY, MemberStatus.FULL)
 CADRE_CATEGORIES = (MemberCategory.SECRETARY, MemberCategory.COMMITTEE)
@@ -66,11 +70,6 @@ KIND_FIELDS = {
     HourKind.ONLINE: "online",
     HourKind.SELF: "self_study",
 }
-
-
-def ancestor_paths(path: str) -> list[str]:
-    """The path itself and every ancestor's path, root first."""
-    return [path[:i] for i in range(SEGMENT_WIDTH, len(path) + 1, SEGMENT_WIDTH)]
 
 
 def current_year() -> int:
@@ -93,6 +92,7 @@ class Rule:
 
 
 def _default(name: str) -> Any:
+    # django-stubs: get_field may return a relation; ``name`` is one of the rule's own fields.
     return HourRequirement._meta.get_field(name).get_default()  # type: ignore[union-attr]
 
 
@@ -225,12 +225,12 @@ def member_requirement(member: Member, rule: Rule | None = None) -> Requirement:
 # --- a member's hours -----------------------------------------------------------------------------
 
 
-def can_view_member_hours(user: Any, member: Member) -> bool:
+def can_view_member_hours(user: Viewer, member: Member) -> bool:
     """A member sees their own hours; others need the learning ``view`` action over the member's
     organisation."""
     if member.user_id is not None and member.user_id == getattr(user, "pk", None):
         return True
-    return path_in(member.org_path, user_scope(user, "view", "learning").paths)
+    return can(user, "view", member.org_path, app_label=APP)
 
 
 @dataclass(frozen=True)
@@ -286,7 +286,7 @@ class MemberHours:
         return requirement_met(self.requirement, self.earned, self.by_kind[HourKind.CONCENTRATED])
 
 
-def member_learning_hours(*, user: Any, member: Member, year: int) -> MemberHours:
+def member_learning_hours(*, user: Viewer, member: Member, year: int) -> MemberHours:
     """A member's requirement, hours by kind and every ledger line of the year (corrections
     included, so the total is explained line by line). Two queries."""
     if not can_view_member_hours(user, member):
@@ -330,7 +330,7 @@ def member_learning_hours(*, user: Any, member: Member, year: int) -> MemberHour
     )
 
 
-def hour_entry_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[LearningHourEntry]:
+def hour_entry_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[LearningHourEntry]:
     """Ledger lines within the user's learning scope (and the user's own)."""
     filters = filters or {}
     qs = LearningHourEntry.objects.restrict(user, "view").select_related("member")
@@ -381,29 +381,24 @@ class LearningSummary:
         return self.required_members - self.completed
 
 
-def learning_organization_get(*, user: Any, pk: Any, action: str = "view") -> Organization:
+def learning_organization_get(*, user: Viewer, pk: Any, action: str = "view") -> Organization:
     """An organisation in the user's learning scope; anything else is 404."""
-    paths = user_scope(user, action, "learning").paths
     try:
-        return Organization.objects.filter(subtree_q("path", paths)).get(pk=pk)
+        return Organization.objects.restrict(user, action, app_label=APP).get(pk=pk)
     except (Organization.DoesNotExist, ValueError, TypeError):
         raise Http404("党组织不存在") from None
 
 
-def _require_org_in_scope(user: Any, organization: Organization, action: str = "view") -> None:
-    if not path_in(organization.path, user_scope(user, action, "learning").paths):
-        raise Http404("党组织不存在")
-
-
 def learning_summary(
-    *, user: Any, organization: Organization, year: int, by_category: bool = False
+    *, user: Viewer, organization: Organization, year: int, by_category: bool = False
 ) -> LearningSummary:
     """Members, required members, completed, completion rate and exempt members for the whole
     subtree. Read from the summary rows kept with the ledger (two indexed rows, whatever the size
     of the subtree) when they are complete — they count as many members as the organisation's own
     member count — otherwise, and for the breakdown by member category, computed from the members
     in one grouped query."""
-    _require_org_in_scope(user, organization)
+    if not scope_for(user, "view", APP).covers(organization.path):
+        raise Http404("党组织不存在")
     summary = learning_summary_from_rows(organization=organization, year=year)
     if summary is not None:
         if by_category:
@@ -611,17 +606,31 @@ def _by_rule(rules: list[Rule], build: Any, output_field: Any) -> Any:
     )
 
 
-def members_with_requirement(*, organization: Organization, year: int) -> QuerySet[Member]:
+class RequirementAnnotations(TypedDict):
+    """What ``members_with_requirement`` (and the short list) put on each member."""
+
+    lh_total: Decimal
+    lh_conc: Decimal
+    lh_group: str
+    lh_ok: int
+    lh_required: Decimal
+    lh_missing: Decimal
+
+
+MemberWithRequirement: TypeAlias = "WithAnnotations[Member, RequirementAnnotations]"
+
+
+def members_with_requirement(*, organization: Organization, year: int) -> QuerySet[MemberWithRequirement]:
     """Active members of the subtree annotated, in SQL, with their year's hours (``lh_total``,
     ``lh_conc``), requirement group (``lh_group``), required hours (``lh_required``), whether they
     met it (``lh_ok``, 1/0) and what is missing (``lh_missing``)."""
     rules = rules_in_subtree(organization.path)
-    dec: DecimalField = DecimalField(max_digits=7, decimal_places=1)
+    dec: DecimalField[Decimal, Decimal] = DecimalField(max_digits=7, decimal_places=1)
     counted = Case(
         When(status=MemberStatus.CANDIDATE, then=F("lh_conc")), default=F("lh_total"), output_field=dec
     )
     return (
-        Member.objects.filter(subtree_q("org_path", [organization.path]), is_active=True)
+        Member.objects.filter(organization.subtree_q("org_path"), is_active=True)
         .annotate(lh_year=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
         .annotate(
             lh_total=Coalesce(F("lh_year__total"), Value(ZERO), output_field=dec),
@@ -676,22 +685,25 @@ def learning_summary_live(
     )
 
 
-def learning_short_list(*, user: Any, organization: Organization, year: int) -> QuerySet[Member]:
+def learning_short_list(
+    *, user: Viewer, organization: Organization, year: int
+) -> QuerySet[MemberWithRequirement]:
     """Members of the subtree who have a requirement and have not met it yet, in tree order, with
     the annotations of ``members_with_requirement`` (exempt members are never listed)."""
-    _require_org_in_scope(user, organization)
-    return short_list_for(organization=organization, year=year)
+    if not scope_for(user, "view", APP).covers(organization.path):
+        raise Http404("党组织不存在")
+    return _short_list_for(organization=organization, year=year)
 
 
-def short_list_for(*, organization: Organization, year: int) -> QuerySet[Member]:
-    """``learning_short_list`` without the scope check (for services that checked it). When the
+def _short_list_for(*, organization: Organization, year: int) -> QuerySet[MemberWithRequirement]:
+    """``learning_short_list`` without the scope check (for the export service, which checked it). When the
     summary rows are complete the list is read from the members' requirement states and completion
     flags (an ordered index scan that stops at the page: well under a millisecond for a city's
     first page); otherwise the requirement is computed in SQL for every member of the subtree."""
     required = [g.value for g in REQUIRED_GROUPS]
     if _counts_row(organization) is not None:
         return (
-            members_with_requirement_state(organization=organization, year=year)
+            _members_with_requirement_state(organization=organization, year=year)
             .filter(learning_requirement__group__in=required)
             .filter(Q(lh_year__completed=False) | Q(lh_year__id__isnull=True))
             .select_related("organization")
@@ -699,23 +711,26 @@ def short_list_for(*, organization: Organization, year: int) -> QuerySet[Member]
         )
     return (
         members_with_requirement(organization=organization, year=year)
+        # django-stubs checks ``__in`` on an annotation as if it were an exact match (wants a str).
         .filter(lh_group__in=required, lh_ok=0)  # type: ignore[misc]
         .select_related("organization")
         .order_by("org_path", "name", "id")
     )
 
 
-def members_with_requirement_state(*, organization: Organization, year: int) -> QuerySet[Member]:
+def _members_with_requirement_state(
+    *, organization: Organization, year: int
+) -> QuerySet[MemberWithRequirement]:
     """Active members of the subtree with the annotations of ``members_with_requirement``, read
     from the requirement states and the year's hours kept with the ledger."""
-    dec: DecimalField = DecimalField(max_digits=7, decimal_places=1)
+    dec: DecimalField[Decimal, Decimal] = DecimalField(max_digits=7, decimal_places=1)
     counted = Case(
         When(learning_requirement__group=RequirementGroup.CANDIDATE, then=F("lh_conc")),
         default=F("lh_total"),
         output_field=dec,
     )
     return (
-        Member.objects.filter(subtree_q("org_path", [organization.path]), is_active=True)
+        Member.objects.filter(organization.subtree_q("org_path"), is_active=True)
         .annotate(lh_year=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
         .annotate(
             lh_total=Coalesce(F("lh_year__total"), Value(ZERO), output_field=dec),
@@ -744,14 +759,14 @@ def resources_for_member(member: Member) -> QuerySet[OnlineResource]:
     )
 
 
-def resource_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[OnlineResource]:
+def resource_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[OnlineResource]:
     """What the user may open: resources published for the user's own member record, and every
     resource (drafts included) of organisations in the user's learning scope."""
     filters = filters or {}
     condition = Q(pk__in=[])
-    paths = user_scope(user, "view", "learning").paths
-    if paths:
-        condition |= subtree_q("organization__path", paths)
+    scope = scope_for(user, "view", APP)
+    if scope.paths:
+        condition |= scope.q("organization__path")
     member = member_of_user(user=user)
     if member is not None:
         condition |= Q(organization__path__in=ancestor_paths(member.org_path), is_published=True)
@@ -767,7 +782,7 @@ def resource_list(*, user: Any, filters: dict[str, Any] | None = None) -> QueryS
     return qs.order_by("-published_at", "-id")
 
 
-def resource_get(*, user: Any, pk: Any, action: str = "view") -> OnlineResource:
+def resource_get(*, user: Viewer, pk: Any, action: str = "view") -> OnlineResource:
     """A resource the user may open (``view``: published to them or in their learning scope), or
     one in their scope for ``action`` (``change``, ``delete``); anything else is 404."""
     qs = resource_list(user=user) if action == "view" else OnlineResource.objects.restrict(user, action)
@@ -783,9 +798,14 @@ class ResourceUsage:
     completed: int
 
 
-def resource_usage(resource: OnlineResource) -> ResourceUsage:
-    """How many members have studied the resource, and how many completed it (one query)."""
-    row = resource.progress.aggregate(learners=Count("pk"), completed=Count("completed_at"))
+def resource_usage(*, user: Viewer, resource: OnlineResource) -> ResourceUsage:
+    """How many members the user sees have studied the resource, and how many completed it (one
+    query). Whoever may manage a resource sees all its learners: they belong to its subtree."""
+    row = (
+        ResourceProgress.objects.restrict(user, "view")
+        .filter(resource=resource)
+        .aggregate(learners=Count("pk"), completed=Count("completed_at"))
+    )
     return ResourceUsage(learners=row["learners"], completed=row["completed"])
 
 
@@ -797,7 +817,7 @@ def resource_progress_for(*, member: Member | None, resource_ids: list[int]) -> 
     return {p.resource_id: p for p in rows}
 
 
-def column_list(*, user: Any) -> QuerySet[Column]:
+def column_list(*, user: Viewer) -> QuerySet[Column]:
     return (
         Column.objects.restrict(user, "view")
         .select_related("organization")
@@ -805,7 +825,7 @@ def column_list(*, user: Any) -> QuerySet[Column]:
     )
 
 
-def resource_column_choices(*, user: Any, resource: OnlineResource) -> QuerySet[Column]:
+def resource_column_choices(*, user: Viewer, resource: OnlineResource) -> QuerySet[Column]:
     """Columns a resource may move to: those the user sees of its organisation or above, and the
     one it is in now (which may belong to an organisation above the user's scope)."""
     allowed = Q(organization__path__in=ancestor_paths(resource.organization.path))
@@ -818,7 +838,7 @@ def resource_column_choices(*, user: Any, resource: OnlineResource) -> QuerySet[
     )
 
 
-def hour_requirement_list(*, user: Any) -> QuerySet[HourRequirement]:
+def hour_requirement_list(*, user: Viewer) -> QuerySet[HourRequirement]:
     return (
         HourRequirement.objects.restrict(user, "view")
         .select_related("organization")
@@ -826,20 +846,15 @@ def hour_requirement_list(*, user: Any) -> QuerySet[HourRequirement]:
     )
 
 
-def hour_requirement_policy_paths(user: Any) -> tuple[str, ...]:
-    """Subtrees where the user sets hour requirements: where they are an organisation department
-    (组织部/工委管理员). Requirements are policy, not a branch's own business."""
-    return role_paths(user, RoleCode.ORG_ADMIN)
-
-
 def hour_requirement_get(
-    *, user: Any, pk: Any, action: str = "view", policy: bool = False
+    *, user: Viewer, pk: Any, action: str = "view", policy: bool = False
 ) -> HourRequirement:
     """A subtree's own rule within the user's learning scope for ``action`` (and, with
-    ``policy``, where the user sets requirements); else 404."""
+    ``policy``, where the user sets requirements — policy of the organisation departments); else
+    404."""
     qs = HourRequirement.objects.restrict(user, action).select_related("organization")
     if policy:
-        qs = qs.filter(subtree_q("organization__path", hour_requirement_policy_paths(user)))
+        qs = qs.filter(subtree_q("organization__path", policy_paths(user)))
     try:
         return qs.get(pk=pk)
     except (HourRequirement.DoesNotExist, ValueError, TypeError):
@@ -856,10 +871,10 @@ class ScopeRule:
     organization: Organization | None
 
 
-def hour_requirement_scope_rules(*, user: Any) -> list[ScopeRule]:
+def hour_requirement_scope_rules(*, user: Viewer) -> list[ScopeRule]:
     """For each subtree of the user's learning scope, the rule that applies at its top (set there
     or above, or the defaults): what the rules in the list override. Two queries."""
-    paths = user_scope(user, "view", "learning").paths
+    paths = scope_for(user, "view", APP).paths
     if not paths:
         return []
     rules = rules_for_paths(paths)
@@ -882,22 +897,35 @@ def hour_requirement_inherited(*, requirement: HourRequirement) -> ScopeRule:
     return ScopeRule(scope=organization, rule=rule, organization=source)
 
 
-def learning_member_get(*, user: Any, pk: Any, action: str = "view") -> Member:
+def learning_member_get(*, user: Viewer, pk: Any, action: str = "view") -> Member:
     """A member within the user's learning scope for ``action`` (the members app's own scope
     does not apply: it is the learning data that is read or written); else 404."""
-    paths = user_scope(user, action, "learning").paths
+    members = Member.objects.filter(scope_for(user, action, APP).q("org_path"))
     try:
-        return Member.objects.filter(subtree_q("org_path", paths)).select_related("organization").get(pk=pk)
+        return members.select_related("organization").get(pk=pk)
     except (Member.DoesNotExist, ValueError, TypeError):
         raise Http404("党员不存在") from None
 
 
-def manual_entry_get(*, user: Any, member: Member, pk: Any, action: str = "change") -> LearningHourEntry:
+def learning_member_hours_get(*, user: Viewer, pk: Any) -> Member:
+    """A member whose hours the user may see (``can_view_member_hours``): the user's own record,
+    or one within their learning scope; else 404."""
+    condition = scope_for(user, "view", APP).q("org_path")
+    if getattr(user, "is_authenticated", False):
+        condition |= Q(user=user)
+    try:
+        return Member.objects.filter(condition).select_related("organization").get(pk=pk)
+    except (Member.DoesNotExist, ValueError, TypeError):
+        raise Http404("党员不存在") from None
+
+
+def manual_entry_get(*, user: Viewer, member: Member, pk: Any, action: str = "change") -> LearningHourEntry:
     """A manual record's line of the member, within the user's learning scope for ``action``."""
     qs = LearningHourEntry.objects.restrict(user, action).filter(
         member=member, source_type=SourceType.MANUAL, version=1
     )
     try:
-        return qs.get(pk=pk)
+        entry: LearningHourEntry = qs.get(pk=pk)
     except (LearningHourEntry.DoesNotExist, ValueError, TypeError):
         raise Http404("学时记录不存在") from None
+    return entry

@@ -7,23 +7,14 @@ where an organisation department publishes, edits, withdraws and deletes a resou
 from __future__ import annotations
 
 import json
-import mimetypes
-import re
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    JsonResponse,
-    StreamingHttpResponse,
-)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,9 +22,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from partyedu.accounts.types import AuthenticatedHttpRequest, Viewer
 from partyedu.core.forms import apply_validation_error
 from partyedu.core.json_depth import json_too_deep
-from partyedu.core.scope import has_action, path_in, user_scope
+from partyedu.core.ranged_files import ranged_file_response
+from partyedu.core.scope import can, can_set_policy, has_action, require_anywhere, require_policy, scope_for
 from partyedu.core.views import action_required, is_htmx_partial, paginate, posted, xlsx_response
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_of_user
@@ -55,8 +48,6 @@ from .media import grossly_different, stored_duration
 
 APP = "learning"
 YEARS_SHOWN = 5
-RANGE_CHUNK = 512 * 1024
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def _year(request: HttpRequest) -> int:
@@ -89,7 +80,7 @@ def _hours_context(request: HttpRequest, member: Member, year: int) -> dict[str,
 
 
 @login_required
-def my_hours(request: HttpRequest) -> HttpResponse:
+def my_hours(request: AuthenticatedHttpRequest) -> HttpResponse:
     """我的学时: what is required this year, what has been earned and where it came from."""
     member = member_of_user(user=request.user)
     if member is None:
@@ -100,16 +91,15 @@ def my_hours(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def member_hours(request: HttpRequest, pk: int) -> HttpResponse:
+def member_hours(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A member's hours, for those whose learning scope covers the member (404 otherwise)."""
-    member = Member.objects.select_related("organization").filter(pk=pk).first()
-    if member is None:
-        raise Http404(_("党员不存在"))
-    context = _hours_context(request, member, _year(request))  # scope checked by the selector
+    user = request.user
+    member = selectors.learning_member_hours_get(user=user, pk=pk)
+    context = _hours_context(request, member, _year(request))
     context["mine"] = False
-    context["can_view_member"] = path_in(member.org_path, user_scope(request.user, "view", "members").paths)
-    context["can_record"] = path_in(member.org_path, user_scope(request.user, "add", APP).paths)
-    context["can_reverse"] = path_in(member.org_path, user_scope(request.user, "change", APP).paths)
+    context["can_view_member"] = can(user, "view", member.org_path, app_label="members")
+    context["can_record"] = can(user, "add", member.org_path, app_label=APP)
+    context["can_reverse"] = can(user, "change", member.org_path, app_label=APP)
     return render(request, "learning/hours.html", context)
 
 
@@ -118,7 +108,7 @@ def _member_hours_url(member: Member, year: int) -> str:
 
 
 @action_required("add", APP)
-def manual_record(request: HttpRequest, pk: int) -> HttpResponse:
+def manual_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record hours that came from outside the system (自学, a course elsewhere) for a member."""
     member = selectors.learning_member_get(user=request.user, pk=pk, action="add")
     form = ManualHoursForm(posted(request), year=_year(request))
@@ -151,7 +141,7 @@ def manual_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("change", APP)
-def manual_reverse(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+def manual_reverse(request: AuthenticatedHttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     """Cancel a manual record entered by mistake: a correcting line with the reason (the
     original line stays in the ledger)."""
     member = selectors.learning_member_get(user=request.user, pk=pk, action="change")
@@ -182,7 +172,7 @@ def manual_reverse(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse
 
 
 @action_required("view", APP)
-def summary(request: HttpRequest) -> HttpResponse:
+def summary(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Completion of the annual requirement for an organisation's whole subtree, and the members
     still short (paginated, exportable)."""
     user = request.user
@@ -208,13 +198,13 @@ def summary(request: HttpRequest) -> HttpResponse:
             rate=round(result.completion_rate * 100, 1),
             groups=groups,
             page_obj=page,
-            can_export=path_in(org.path, user_scope(user, "export", APP).paths),
+            can_export=can(user, "export", org, app_label=APP),
         )
     return render(request, "learning/summary.html", context)
 
 
 @action_required("view", APP)
-def summary_categories(request: HttpRequest) -> HttpResponse:
+def summary_categories(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The completion by member category (loaded after the page: it is computed from the members)."""
     user = request.user
     form = SummaryFilterForm(request.GET or None, user=user)
@@ -245,7 +235,7 @@ def summary_categories(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @action_required("export", APP)
-def summary_export(request: HttpRequest) -> HttpResponse:
+def summary_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The members short of their requirement as xlsx; a list longer than EXPORT_SYNC_MAX_ROWS
     (by the stored counts) is built by a background job, and the user is sent to its page."""
     from .jobs import short_export_job_or_none
@@ -261,11 +251,12 @@ def summary_export(request: HttpRequest) -> HttpResponse:
     return xlsx_response(content, _("%(year)d年学时未达标名单") % {"year": year})
 
 
-def _require_learner(user: Any) -> Member | None:
-    """Members (their own study) and those who manage learning somewhere may open resources."""
+def _learner(user: Viewer) -> Member | None:
+    """The user's member record. Members (their own study) and those who manage learning
+    somewhere may open resources; anyone else gets 403."""
     member = member_of_user(user=user)
-    if member is None and not has_action(user, "view", APP):
-        raise PermissionDenied(_("您没有执行此操作的权限"))
+    if member is None:
+        require_anywhere(user, "view", app_label=APP, message=_("您没有执行此操作的权限"))
     return member
 
 
@@ -273,29 +264,23 @@ def _require_learner(user: Any) -> Member | None:
 
 
 @action_required("view", APP)
-def requirement_list(request: HttpRequest) -> HttpResponse:
+def requirement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The subtrees with their own hour requirement, and the rule in force at the top of the
     user's scope that they override."""
     user = request.user
     page = paginate(request, selectors.hour_requirement_list(user=user))
-    policy = selectors.hour_requirement_policy_paths(user)
-    change_paths = user_scope(user, "change", APP).paths
-    delete_paths = user_scope(user, "delete", APP).paths
+    change = scope_for(user, "change", APP)
+    delete = scope_for(user, "delete", APP)
     for requirement in page:
-        path = requirement.organization.path
-        requirement.can_change = path_in(path, change_paths) and path_in(path, policy)
-        requirement.can_delete = path_in(path, delete_paths) and path_in(path, policy)
+        org = requirement.organization
+        requirement.can_change = change.covers(org.path) and can_set_policy(user, org)
+        requirement.can_delete = delete.covers(org.path) and can_set_policy(user, org)
     context = {
         "page_obj": page,
         "scope_rules": selectors.hour_requirement_scope_rules(user=user),
-        "can_set": bool(change_paths) and bool(policy),
+        "can_set": bool(change.paths) and can_set_policy(user),
     }
     return render(request, "learning/requirement_list.html", context)
-
-
-def _require_policy_role(user: Any) -> None:
-    if not selectors.hour_requirement_policy_paths(user):
-        raise PermissionDenied(_("学时要求由组织部门（组织部/工委管理员）设定"))
 
 
 def _after_rule_change(request: HttpRequest, done: str, change: services.RuleChange) -> HttpResponse:
@@ -316,17 +301,17 @@ def _after_rule_change(request: HttpRequest, done: str, change: services.RuleCha
 
 
 @action_required("change", APP)
-def requirement_set(request: HttpRequest) -> HttpResponse:
+def requirement_set(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set (create or replace) the requirement of a subtree; ``?organization=`` starts from that
     organisation's rule."""
     user = request.user
-    _require_policy_role(user)
+    require_policy(user, None, _("学时要求由组织部门（组织部/工委管理员）设定"))
     organization = None
     if request.method != "POST" and request.GET.get("organization"):
         organization = selectors.learning_organization_get(
             user=user, pk=request.GET["organization"], action="change"
         )
-        if not path_in(organization.path, selectors.hour_requirement_policy_paths(user)):
+        if not can_set_policy(user, organization):
             raise Http404(_("党组织不存在"))
     form = HourRequirementForm(posted(request), user=user, organization=organization)
     if request.method == "POST" and form.is_valid():
@@ -344,9 +329,9 @@ def requirement_set(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("delete", APP)
-def requirement_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def requirement_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Remove a subtree's own requirement: the one above it (or the defaults) applies again."""
-    _require_policy_role(request.user)
+    require_policy(request.user, None, _("学时要求由组织部门（组织部/工委管理员）设定"))
     requirement = selectors.hour_requirement_get(user=request.user, pk=pk, action="delete", policy=True)
     form = HourRequirementDeleteForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -366,9 +351,9 @@ def requirement_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def resource_list(request: HttpRequest) -> HttpResponse:
+def resource_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    member = _require_learner(user)
+    member = _learner(user)
     available = selectors.resource_list(user=user)
     columns = list(
         available.exclude(column=None)
@@ -412,9 +397,9 @@ def _learner_of(member: Member | None, resource: Any) -> bool:
 
 
 @login_required
-def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def resource_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    member = _require_learner(user)
+    member = _learner(user)
     resource = selectors.resource_get(user=user, pk=pk)
     progress = selectors.resource_progress_for(member=member, resource_ids=[resource.pk]).get(resource.pk)
     learner = _learner_of(member, resource)
@@ -428,8 +413,8 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "learner": learner,
         "resume": resume,
         "length": _length_text(resource.duration_seconds),
-        "can_change": path_in(resource.organization.path, user_scope(user, "change", APP).paths),
-        "can_delete": path_in(resource.organization.path, user_scope(user, "delete", APP).paths),
+        "can_change": can(user, "change", resource.organization, app_label=APP),
+        "can_delete": can(user, "delete", resource.organization, app_label=APP),
     }
     return render(request, "learning/resource_detail.html", context)
 
@@ -473,7 +458,7 @@ def _progress_json(result: Any, resource: Any) -> dict[str, Any]:
 
 @require_POST
 @login_required
-def resource_heartbeat(request: HttpRequest, pk: int) -> JsonResponse:
+def resource_heartbeat(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """What the member's player actually played since the last beat: ``start`` and ``end`` in
     seconds. The server decides what counts (see ``services.resource_heartbeat``)."""
     resource = selectors.resource_get(user=request.user, pk=pk)
@@ -501,53 +486,15 @@ def resource_heartbeat(request: HttpRequest, pk: int) -> JsonResponse:
     return response
 
 
-def _file_chunks(handle: Any, start: int, length: int) -> Iterator[bytes]:
-    handle.seek(start)
-    left = length
-    try:
-        while left > 0:
-            chunk = handle.read(min(RANGE_CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            yield chunk
-    finally:
-        handle.close()
-
-
 @login_required
-def resource_file(request: HttpRequest, pk: int) -> HttpResponse:
+def resource_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The media file of a resource, to those who may open the resource; answers byte ranges so a
     phone can seek in a video without downloading all of it."""
-    _require_learner(request.user)
+    _learner(request.user)
     resource = selectors.resource_get(user=request.user, pk=pk)
     if not resource.file:
         raise Http404(_("文件不存在"))
-    content_type = mimetypes.guess_type(resource.file.name)[0] or "application/octet-stream"
-    size = resource.file.size
-    match = RANGE_RE.match(request.headers.get("Range", "").strip())
-    if match and (match.group(1) or match.group(2)):
-        first, last = match.group(1), match.group(2)
-        if first:
-            start, end = int(first), min(int(last), size - 1) if last else size - 1
-        else:
-            start, end = max(0, size - int(last)), size - 1
-        if start >= size or start > end:
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
-        length = end - start + 1
-        stream = StreamingHttpResponse(
-            _file_chunks(resource.file.open("rb"), start, length), status=206, content_type=content_type
-        )
-        stream["Content-Range"] = f"bytes {start}-{end}/{size}"
-        stream["Content-Length"] = str(length)
-        response_: HttpResponse | StreamingHttpResponse = stream
-    else:
-        response_ = FileResponse(resource.file.open("rb"), content_type=content_type)
-    response_["Accept-Ranges"] = "bytes"
-    response_["Cache-Control"] = "private, max-age=3600"
-    return response_  # type: ignore[return-value]
+    return ranged_file_response(request, resource.file)
 
 
 # --- online resources: publishing ------------------------------------------------------------------
@@ -569,7 +516,7 @@ def _duration_message(request: HttpRequest, resource: Any, typed: int | None) ->
 
 
 @action_required("add", APP)
-def resource_create(request: HttpRequest) -> HttpResponse:
+def resource_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ResourceForm(posted(request), request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -607,7 +554,7 @@ def resource_create(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("change", APP)
-def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def resource_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Change a resource's title, column, issue, text, reading time or hours (a new number of
     hours re-credits those who completed it)."""
     user = request.user
@@ -638,7 +585,7 @@ def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("delete", APP)
-def resource_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def resource_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Delete a resource nobody has studied; one that has been studied is refused (下架 instead)."""
     user = request.user
     resource = selectors.resource_get(user=user, pk=pk, action="delete")
@@ -655,15 +602,15 @@ def resource_delete(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "form": form,
         "resource": resource,
-        "usage": selectors.resource_usage(resource),
-        "can_change": path_in(resource.organization.path, user_scope(user, "change", APP).paths),
+        "usage": selectors.resource_usage(user=user, resource=resource),
+        "can_change": can(user, "change", resource.organization, app_label=APP),
     }
     return render(request, "learning/resource_delete.html", context)
 
 
 @require_POST
 @action_required("change", APP)
-def resource_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def resource_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Publish (``publish=1``) or withdraw — 下架, ``publish=0`` — a resource; withdrawing keeps
     the hours already credited."""
     resource = selectors.resource_get(user=request.user, pk=pk, action="change")

@@ -10,7 +10,6 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from partyedu.core.filters import IdFilter, YearFilter
-from partyedu.core.scope import subtree_q
 
 from .choices import LecturerCategory, LectureType
 from .models import Lecture, Lecturer, LectureSpeaker
@@ -25,7 +24,7 @@ class _OrganizationSubtreeMixin:
         org = lectures_filter_organization(user=getattr(self.request, "user", None), org_id=value)
         if org is None:
             return queryset.none()
-        return queryset.filter(subtree_q(self.organization_field, [org.path]))
+        return queryset.filter(org.subtree_q(self.organization_field))
 
 
 class LecturerFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):

@@ -14,14 +14,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from partyedu.core.forms import CheckboxGroup, DateInput, OrganizationChoiceField
-from partyedu.core.scope import subtree_q
+from partyedu.accounts.types import Viewer
+from partyedu.core.forms import CheckboxGroup, DateInput
 from partyedu.learning.models import OnlineResource
+from partyedu.members.selectors import default_organization
 from partyedu.organizations.choices import OrgLevel
+from partyedu.organizations.picker import OrganizationChoiceField
 from partyedu.study.forms import (
     MemberNamesField,
     OrgYearForm,
-    default_organization,
     resolve_members,
     year_choices,
 )
@@ -55,7 +56,7 @@ def _org_field(label: Any, **kwargs: Any) -> OrganizationChoiceField:
     return OrganizationChoiceField(label=label, queryset=None, **kwargs)
 
 
-def _picked_org(form: forms.Form, user: Any, action: str, levels: Any = None) -> None:
+def _picked_org(form: forms.Form, user: Viewer, action: str, levels: Any = None) -> None:
     """Limit the form's organisation picker to the user's ``action`` scope and start it with the
     user's own organisation."""
     field = _field(form, "organization")
@@ -80,7 +81,7 @@ class LecturerFilterForm(forms.Form):
     include_above = forms.BooleanField(label=_("含上级组织的师资库"), required=False)
     include_inactive = forms.BooleanField(label=_("含已移出师资库的"), required=False)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _field(self, "organization").restrict_to(user=user, action="view", app_label=APP)
 
@@ -122,7 +123,7 @@ class LecturerForm(forms.Form):
         label=_("简介"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, user: Any, instance: Lecturer | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, instance: Lecturer | None = None, **kwargs: Any) -> None:
         self.user = user
         self.instance = instance
         if instance is not None:
@@ -185,7 +186,7 @@ class LectureFilterForm(forms.Form):
     )
     cross = forms.BooleanField(label=_("只看交叉讲党课"), required=False)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _field(self, "organization").restrict_to(user=user, action="view", app_label=APP)
         _field(self, "year").choices = [("", _("全部年度")), *year_choices()]
@@ -228,7 +229,7 @@ class LectureForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, user: Any, activity: Activity, lecture: Lecture | None = None, **kwargs: Any
+        self, *args: Any, user: Viewer, activity: Activity, lecture: Lecture | None = None, **kwargs: Any
     ) -> None:
         self.user = user
         self.activity = activity
@@ -319,7 +320,7 @@ class RatingForm(forms.Form):
 class LecturesOrgYearForm(OrgYearForm):
     """An organisation in the user's lectures scope (default: the top of it) and a year."""
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, user=user, app_label=APP, **kwargs)
 
 
@@ -354,7 +355,7 @@ class RotationForm(forms.Form):
     )
     include_exempt = forms.BooleanField(label=_("也安排年老体弱、免于要求的党员"), required=False)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         self.user = user
         kwargs.setdefault("initial", {"start_date": timezone.localdate()})
         super().__init__(*args, **kwargs)
@@ -390,9 +391,9 @@ class SlotForm(forms.Form):
         super().__init__(*args, **kwargs)
         from partyedu.members.models import Member
 
-        members = Member.objects.filter(
-            subtree_q("org_path", [rotation.organization.path]), is_active=True
-        ).order_by("org_path", "name", "id")[:MAX_CHOICES]
+        members = Member.objects.filter(rotation.organization.subtree_q("org_path"), is_active=True).order_by(
+            "org_path", "name", "id"
+        )[:MAX_CHOICES]
         _field(self, "member").choices = [(m.pk, m.name) for m in members]
 
 
@@ -407,7 +408,7 @@ class TopicCallForm(forms.Form):
         label=_("说明"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _picked_org(self, user, "add")
 
@@ -419,11 +420,11 @@ class ProposalForm(forms.Form):
         label=_("说明"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, user: Any, call: TopicCall, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, call: TopicCall, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _picked_org(self, user, "add")
         field = _field(self, "organization")
-        field.queryset = field.queryset.filter(subtree_q("path", [call.organization.path]))
+        field.queryset = field.queryset.filter(call.organization.subtree_q())
 
 
 class AssignForm(forms.Form):
@@ -431,11 +432,11 @@ class AssignForm(forms.Form):
     lecturer = forms.TypedChoiceField(label=_("承接讲师"), required=False, coerce=int, empty_value=None)
     due_date = forms.DateField(label=_("完成期限"), required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, user: Any, call: TopicCall, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, call: TopicCall, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = _field(self, "organization")
         field.restrict_to(user=user, action="view", app_label=APP)
-        field.queryset = field.queryset.filter(subtree_q("path", [call.organization.path]))
+        field.queryset = field.queryset.filter(call.organization.subtree_q())
         lecturers = selectors.lecturer_choices(user=user, organization=call.organization).values_list(
             "pk", "name", "organization__name"
         )[:MAX_CHOICES]
@@ -457,7 +458,7 @@ class TaskFilterForm(forms.Form):
     organization = _org_field(_("组织（含下级）"), required=False, empty_label=_("全部组织"))
     status = forms.ChoiceField(label=_("状态"), required=False, choices=TASK_STATUS)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _field(self, "organization").restrict_to(user=user, action="view", app_label=APP)
 
@@ -475,7 +476,9 @@ class SeriesForm(forms.Form):
         label=_("简介"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, user: Any, instance: LectureSeries | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Viewer, instance: LectureSeries | None = None, **kwargs: Any
+    ) -> None:
         if instance is not None:
             kwargs.setdefault("initial", {"title": instance.title, "description": instance.description})
         super().__init__(*args, **kwargs)
@@ -485,7 +488,7 @@ class SeriesForm(forms.Form):
             del self.fields["organization"]
 
 
-def _series_choices(user: Any) -> list[tuple[Any, Any]]:
+def _series_choices(user: Viewer) -> list[tuple[Any, Any]]:
     return [("", _("不属于系列"))] + [
         (s.pk, f"{s.title}（{s.organization.name}）")
         for s in selectors.library_series_list(user=user)[:MAX_CHOICES]
@@ -504,7 +507,7 @@ class LibraryItemForm(forms.Form):
     show_until = forms.DateField(label=_("展播结束"), required=False, widget=DateInput())
     sort_order = forms.IntegerField(label=_("排序"), required=False, min_value=0, initial=0)
 
-    def __init__(self, *args: Any, user: Any, instance: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, instance: Any = None, **kwargs: Any) -> None:
         if instance is not None:
             kwargs.setdefault(
                 "initial",
@@ -582,7 +585,7 @@ class PublishForm(LibraryItemForm):
         "sort_order",
     ]
 
-    def __init__(self, *args: Any, user: Any, lecture: Lecture | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, lecture: Lecture | None = None, **kwargs: Any) -> None:
         self.lecture = lecture
         if lecture is not None:
             kwargs.setdefault("initial", {"title": lecture.title})

@@ -5,13 +5,13 @@ export service for the person who asked, which checks their export scope again."
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import QueryDict
 from django.urls import reverse
 
+from partyedu.accounts.types import User, Viewer
 from partyedu.core.export_jobs import (
     ExportFile,
     RowProgress,
@@ -41,7 +41,7 @@ def _organization_year(query: QueryDict) -> tuple[Organization, int]:
     return organization, year
 
 
-def duty_export_rows(*, user: Any, organization: Organization, year: int) -> int:
+def duty_export_rows(*, user: Viewer, organization: Organization, year: int) -> int:
     """The length of the duty list from stored counts: the subtree's member count when that is
     already within the limit, else the duty list's own count, which the duty page shows (read
     from the statistics summary rows when the user sees every member of the subtree)."""
@@ -52,7 +52,7 @@ def duty_export_rows(*, user: Any, organization: Organization, year: int) -> int
     return lecture_duty_summary(user=user, organization=organization, year=year).total
 
 
-def duty_export_job_or_none(*, actor: Any, organization: Organization, year: int) -> Job | None:
+def duty_export_job_or_none(*, actor: User, organization: Organization, year: int) -> Job | None:
     """None when the duty list is short enough to download at once; otherwise its export job
     (the same one while unfinished)."""
     query = _query(organization, year)
@@ -67,7 +67,7 @@ def duty_export_job_or_none(*, actor: Any, organization: Organization, year: int
 
 
 @export_job_kind(DUTY_EXPORT_KIND, "导出书记讲党课情况")
-def duty_export_job(*, user: Any, query: QueryDict, progress: Progress) -> ExportFile:
+def duty_export_job(*, user: User, query: QueryDict, progress: Progress) -> ExportFile:
     from .selectors import lecture_duty_summary
     from .services import lecture_duty_export
 
@@ -89,7 +89,7 @@ def stats_export_rows(organization: Organization) -> int:
     return Organization.objects.filter(parent=organization).count() + 1
 
 
-def stats_export_job_or_none(*, actor: Any, organization: Organization, year: int) -> Job | None:
+def stats_export_job_or_none(*, actor: User, organization: Organization, year: int) -> Job | None:
     """None when the statistics workbook is short enough to download at once; otherwise its
     export job (the same one while unfinished)."""
     query = _query(organization, year)
@@ -104,7 +104,7 @@ def stats_export_job_or_none(*, actor: Any, organization: Organization, year: in
 
 
 @export_job_kind(STATS_EXPORT_KIND, "导出党课统计")
-def stats_export_job(*, user: Any, query: QueryDict, progress: Progress) -> ExportFile:
+def stats_export_job(*, user: User, query: QueryDict, progress: Progress) -> ExportFile:
     from .services import lecture_stats_export
 
     organization, year = _organization_year(query)

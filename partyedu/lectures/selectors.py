@@ -28,12 +28,13 @@ from django.db.models.functions import Coalesce, ExtractYear, Substr
 from django.http import Http404
 from django.utils import timezone
 
-from partyedu.core.scope import path_in, subtree_q, user_scope
+from partyedu.accounts.types import User, Viewer
+from partyedu.core.hooks import hooks
+from partyedu.core.scope import Scope, is_system, scope_for, subtree_q
 from partyedu.members.choices import MemberCategory
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q
-from partyedu.organizations.models import SEGMENT_WIDTH, Organization
-from partyedu.organizations.services import ancestor_paths
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
 from partyedu.study.choices import ATTENDED_STATUSES, AttendanceStatus
 from partyedu.study.models import Activity, Attendance
 
@@ -60,22 +61,25 @@ ATTENDED_Q = Q(status__in=ATTENDED_STATUSES) | Q(
     status=AttendanceStatus.MAKEUP, makeup_confirmed_at__isnull=False
 )
 RECORD_LECTURES = 50
+# The competitions app (above this one) tells the statistics and a lecturer's record its figures
+# through these hooks (``partyedu.core.hooks``); lectures never import competitions.
+COMPETITION_FIGURES_HOOK = "lectures.competition_figures"
+LECTURER_AWARDS_HOOK = "lectures.lecturer_awards"
+# Every subtree: what the system (``user=None``: jobs, commands, tests) reads.
+SYSTEM_SCOPE = Scope(paths=("",), own=False)
 
 
 # --- scope helpers -------------------------------------------------------------------------------
 
 
-def lecture_paths(user: Any, action: str = "view") -> tuple[str, ...]:
-    """The subtrees where the user may perform ``action`` on lectures data; the system (None)
-    reaches everything."""
-    if user is None:
-        return ("",)
-    return user_scope(user, action, APP).paths
+def _scope(user: Viewer | None, action: str = "view") -> Scope:
+    """The user's lectures scope (``scope_for``); the system (None) reaches every subtree."""
+    return SYSTEM_SCOPE if is_system(user) else scope_for(user, action, APP)
 
 
-def is_manager(user: Any, action: str = "view") -> bool:
+def is_manager(user: Viewer, action: str = "view") -> bool:
     """Whether the user manages lectures somewhere (a subtree role, not only their own data)."""
-    return bool(lecture_paths(user, action))
+    return bool(_scope(user, action).paths)
 
 
 def _above(paths: tuple[str, ...]) -> list[str]:
@@ -83,11 +87,11 @@ def _above(paths: tuple[str, ...]) -> list[str]:
     return sorted({a for p in paths for a in ancestor_paths(p)[:-1]} - set(paths))
 
 
-def _within(org: Organization, paths: tuple[str, ...]) -> list[str]:
-    """The part of ``org``'s subtree inside the given scope paths, as subtree roots."""
-    if path_in(org.path, paths):
+def _within(org: Organization, scope: Scope) -> list[str]:
+    """The part of ``org``'s subtree inside the scope, as subtree roots."""
+    if scope.covers(org.path):
         return [org.path]
-    return [p for p in paths if p.startswith(org.path)]
+    return [p for p in scope.paths if p.startswith(org.path)]
 
 
 def _get(qs: QuerySet[Any], pk: Any, message: str) -> Any:
@@ -106,14 +110,16 @@ def year_range(year: int) -> tuple[datetime, datetime]:
     )
 
 
-def lectures_filter_organization(*, user: Any, org_id: Any, action: str = "view") -> Organization | None:
+def lectures_filter_organization(
+    *, user: Viewer | None, org_id: Any, action: str = "view"
+) -> Organization | None:
     """The organisation a list is narrowed to, if it lies inside the user's lectures scope; None
     for an unknown or out-of-scope id (the list is then empty, so ids cannot be probed)."""
     try:
         pk = int(org_id)
     except (TypeError, ValueError):
         return None
-    return Organization.objects.filter(subtree_q("path", lecture_paths(user, action)), pk=pk).first()
+    return Organization.objects.filter(_scope(user, action).q("path"), pk=pk).first()
 
 
 # --- ratings -------------------------------------------------------------------------------------
@@ -179,7 +185,7 @@ def lecture_rating_summaries(lecture_ids: list[int]) -> dict[int, RatingSummary]
     return {pk: _summary(items) for pk, items in grouped.items()}
 
 
-def lecturer_rating_summary(lecturer: Lecturer) -> RatingSummary:
+def _lecturer_rating_summary(lecturer: Lecturer) -> RatingSummary:
     """All ratings of the lectures the lecturer gave."""
     rows = (
         LectureRating.objects.filter(
@@ -203,29 +209,29 @@ def lecture_rating_comments(lecture: Lecture) -> list[tuple[int, str]]:
     )
 
 
-def lecture_my_rating(*, user: Any, lecture: Lecture) -> LectureRating | None:
+def lecture_my_rating(*, user: Viewer, lecture: Lecture) -> LectureRating | None:
     """The signed-in member's own rating of the lecture, if any."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
     return LectureRating.objects.filter(lecture=lecture, member__user=user).first()
 
 
-def is_speaker(user: Any, lecture: Lecture) -> bool:
-    if not getattr(user, "is_authenticated", False):
+def _is_speaker(user: Viewer, lecture: Lecture) -> bool:
+    if not user.is_authenticated:
         return False
     return LectureSpeaker.objects.filter(lecture=lecture, lecturer__member__user=user).exists()
 
 
-def can_see_rating_comments(user: Any, lecture: Lecture) -> bool:
+def can_see_rating_comments(user: Viewer, lecture: Lecture) -> bool:
     """Administrators of the lecture's organisation read the anonymous comments; a lecturer sees
     only the aggregate of their own lecture, even where they also administer."""
     org_path = lecture.activity.organization.path
-    return path_in(org_path, lecture_paths(user, "change")) and not is_speaker(user, lecture)
+    return _scope(user, "change").covers(org_path) and not _is_speaker(user, lecture)
 
 
-def rating_member(user: Any) -> Member | None:
+def rating_member(user: Viewer | None) -> Member | None:
     """The active member record of the signed-in user (ratings are always the user's own)."""
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return None
     return Member.objects.filter(user=user, is_active=True).first()
 
@@ -246,7 +252,7 @@ def rating_refusal(member: Member | None, lecture: Lecture) -> str:
 
 
 def lecturer_list(
-    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+    *, user: Viewer, filters: dict[str, Any] | None = None, action: str = "view"
 ) -> QuerySet[Lecturer]:
     """Lecturers of the pools in the user's scope (a lecturer themself: their own entries), with
     the number of lectures each gave. Filters: ``organization`` (an Organization: its subtree),
@@ -256,12 +262,12 @@ def lecturer_list(
     filters = filters or {}
     qs = Lecturer.objects.restrict(user, action)
     if filters.get("include_above") and action == "view":
-        qs = qs | Lecturer.objects.filter(organization__path__in=_above(lecture_paths(user, "view")))
+        qs = qs | Lecturer.objects.filter(organization__path__in=_above(_scope(user).paths))
     if not filters.get("include_inactive"):
         qs = qs.filter(is_active=True)
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("organization__path"))
     tag = filters.get("tag")
     if tag not in (None, ""):
         tag_q = Q(tags__name=str(tag))
@@ -289,12 +295,12 @@ def lecturer_list(
 
 
 def lecturer_choices(
-    *, user: Any, organization: Organization | None = None, include_inactive: bool = False
+    *, user: Viewer, organization: Organization | None = None, include_inactive: bool = False
 ) -> QuerySet[Lecturer]:
     """Lecturers the user may name for a lecture or a topic: those of pools in the user's scope,
     of pools above it, and of pools above ``organization`` (a district's or city's 师资库 serves
     the branches below it)."""
-    above = _above(lecture_paths(user, "view"))
+    above = _above(_scope(user).paths)
     if organization is not None:
         above = sorted(set(above) | set(ancestor_paths(organization.path)))
     qs = Lecturer.objects.restrict(user, "view") | Lecturer.objects.filter(organization__path__in=above)
@@ -303,12 +309,12 @@ def lecturer_choices(
     return qs.select_related("organization").order_by("organization__path", "name", "id")
 
 
-def lecturer_get(*, user: Any, pk: Any, action: str = "view") -> Lecturer:
+def lecturer_get(*, user: Viewer, pk: Any, action: str = "view") -> Lecturer:
     """A lecturer the user may see (their scope, pools above it, or their own entry); for any
     other action, one of a pool in their scope for that action. Anything else is 404."""
     if action == "view":
         qs = Lecturer.objects.restrict(user, "view") | Lecturer.objects.filter(
-            organization__path__in=_above(lecture_paths(user, "view"))
+            organization__path__in=_above(_scope(user).paths)
         )
     else:
         qs = Lecturer.objects.restrict(user, action)
@@ -359,45 +365,16 @@ def lecturer_awards(lecturer: Lecturer) -> list[LecturerAward]:
     """The competition awards of a lecturer who is a member of the system: the 优秀党课 and
     优秀主讲人 awards of entries the member lectured, newest first, with the certificate code.
     Awards whose certificate was revoked are not part of a record; an outside lecturer has none.
-    One query (none for an outside lecturer). The competitions app depends on this one, so it is
-    imported here, not at module level."""
+    The competitions app answers through the hook ``lectures.lecturer_awards`` (one query; none
+    for an outside lecturer)."""
     if lecturer.member_id is None:
         return []
-    from partyedu.competitions.choices import AwardKind
-    from partyedu.competitions.models import Award
-
-    labels = dict(AwardKind.choices)
-    rows = (
-        Award.objects.filter(
-            kind__in=[AwardKind.LECTURE, AwardKind.LECTURER],
-            entry__lecturer_id=lecturer.member_id,
-            certificate__revoked_at__isnull=True,
-        )
-        .order_by("-awarded_on", "-competition__year", "kind", "-id")
-        .values_list(
-            "competition__title",
-            "competition__year",
-            "kind",
-            "entry__title",
-            "awarded_on",
-            "certificate__code",
-        )
-    )
     return [
-        LecturerAward(
-            competition=title,
-            year=year,
-            kind=kind,
-            label=str(labels.get(kind, kind)),
-            entry_title=entry_title or "",
-            awarded_on=awarded_on,
-            certificate_code=code or "",
-        )
-        for title, year, kind, entry_title, awarded_on, code in rows
+        award for awards in hooks.call(LECTURER_AWARDS_HOOK, member_id=lecturer.member_id) for award in awards
     ]
 
 
-def lecturer_record(*, user: Any, lecturer: Lecturer) -> LecturerRecord:
+def lecturer_record(*, user: Viewer, lecturer: Lecturer) -> LecturerRecord:
     """The record of a lecturer: counts per year over every lecture they gave (their teaching
     record is theirs), the ratings summary, the most recent lectures within the viewer's reach,
     and their competition awards (``lecturer_awards``: public on the verification page anyway).
@@ -413,7 +390,7 @@ def lecturer_record(*, user: Any, lecturer: Lecturer) -> LecturerRecord:
     return LecturerRecord(
         lecturer=lecturer,
         years=[YearCount(r["year"], r["n"], r["cross"]) for r in years],
-        ratings=lecturer_rating_summary(lecturer),
+        ratings=_lecturer_rating_summary(lecturer),
         lectures=lectures,
         awards=lecturer_awards(lecturer),
     )
@@ -422,7 +399,7 @@ def lecturer_record(*, user: Any, lecturer: Lecturer) -> LecturerRecord:
 # --- lectures ------------------------------------------------------------------------------------
 
 
-def _own_lectures_q(user: Any) -> Q:
+def _own_lectures_q(user: User) -> Q:
     """Lectures a member was expected at (on the roster or invited) or gave."""
     return Q(activity_id__in=Attendance.objects.filter(member__user=user).values("activity_id")) | Q(
         pk__in=LectureSpeaker.objects.filter(lecturer__member__user=user).values("lecture_id")
@@ -430,7 +407,7 @@ def _own_lectures_q(user: Any) -> Q:
 
 
 def lecture_list(
-    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+    *, user: Viewer, filters: dict[str, Any] | None = None, action: str = "view"
 ) -> QuerySet[Lecture]:
     """Lectures in the user's scope — for a member (``view`` on themself), the lectures they were
     expected at or gave — newest first. Filters: ``organization`` (its subtree), ``year``,
@@ -438,11 +415,11 @@ def lecture_list(
     (title contains)."""
     filters = filters or {}
     qs = Lecture.objects.restrict(user, action)
-    if action == "view" and user_scope(user, "view", APP).own:
+    if action == "view" and _scope(user).own and user.is_authenticated:
         qs = qs | Lecture.objects.filter(_own_lectures_q(user))
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("organization__path"))
     if filters.get("year"):
         start, end = year_range(int(filters["year"]))
         qs = qs.filter(start__gte=start, start__lt=end)
@@ -464,40 +441,42 @@ def lecture_list(
     )
 
 
-def lecture_page_rows(ids: list[int]) -> list[Lecture]:
+def lecture_page_rows(*, user: Viewer, ids: list[int]) -> list[Lecture]:
     """The lectures of one page of ``lecture_list``, in the page's order, with what a list shows
     (activity, organisation, speakers). A page is cut from the list's ids alone, so that a later
     page sorts narrow rows instead of whole lectures with their activities; then its rows are read
-    by id. Three queries."""
-    rows = (
-        Lecture.objects.filter(pk__in=ids)
-        .select_related("activity", "activity__organization")
-        .prefetch_related("speakers__lecturer")
-        .in_bulk()
-    )
+    by id, within the user's reach as the list is. Three queries."""
+    rows = lecture_list(user=user).filter(pk__in=ids).in_bulk()
     return [rows[pk] for pk in ids if pk in rows]
 
 
-def lecture_get(*, user: Any, pk: Any, action: str = "view") -> Lecture:
+def lecture_get(*, user: Viewer, pk: Any, action: str = "view") -> Lecture:
     qs = lecture_list(user=user, action=action).select_related("task__proposal")
     lecture: Lecture = _get(qs, pk, "党课不存在")
     return lecture
 
 
-def lecture_activity_get(*, user: Any, pk: Any, action: str = "add") -> Activity:
+def lecture_activity_get(*, user: Viewer, pk: Any, action: str = "add") -> Activity:
     """An activity the user may see (study scope) in whose organisation they may ``action``
     lectures: the page that records its lecture. Anything else is 404."""
     qs = (
         Activity.objects.restrict(user, "view")
-        .filter(subtree_q("organization__path", lecture_paths(user, action)))
+        .filter(_scope(user, action).q("organization__path"))
         .select_related("organization")
     )
     activity: Activity = _get(qs, pk, "活动不存在")
     return activity
 
 
-def lecture_of_activity(activity: Activity) -> Lecture | None:
-    return Lecture.objects.filter(activity=activity).select_related("task__proposal").first()
+def lecture_of_activity(*, user: Viewer, activity: Activity) -> Lecture | None:
+    """The lecture recorded at an activity the user reached through ``lecture_activity_get`` (a
+    lecture belongs to its activity's organisation)."""
+    return (
+        Lecture.objects.restrict(user, "view")
+        .filter(activity=activity)
+        .select_related("task__proposal")
+        .first()
+    )
 
 
 # --- leaders' duty to lecture ----------------------------------------------------------------------
@@ -505,15 +484,15 @@ def lecture_of_activity(activity: Activity) -> Lecture | None:
 DUTY_CATEGORIES = (MemberCategory.SECRETARY, MemberCategory.LEADER)
 
 
-def _members(user: Any) -> QuerySet[Member]:
+def _members(user: Viewer | None) -> QuerySet[Member]:
     return Member.objects.all() if user is None else Member.objects.restrict(user, "view")
 
 
-def _duty_roots(user: Any, organization: Organization) -> list[str]:
-    return _within(organization, lecture_paths(user, "view"))
+def _duty_roots(user: Viewer | None, organization: Organization) -> list[str]:
+    return _within(organization, _scope(user))
 
 
-def _duty_members(user: Any, organization: Organization) -> QuerySet[Member]:
+def _duty_members(user: Viewer | None, organization: Organization) -> QuerySet[Member]:
     roots = _duty_roots(user, organization)
     if not roots:
         return Member.objects.none()
@@ -542,7 +521,7 @@ def _lectures_of_member(speakings: QuerySet[LectureSpeaker]) -> Coalesce:
 
 def lecture_duty(
     *,
-    user: Any,
+    user: Viewer | None,
     organization: Organization,
     year: int,
     lectured: bool | None = None,
@@ -623,7 +602,7 @@ def _duty_from_figures(values: Counter[str]) -> DutySummary:
     )
 
 
-def _duty_summary_from_sources(user: Any, organization: Organization, year: int) -> DutySummary:
+def _duty_summary_from_sources(user: Viewer | None, organization: Organization, year: int) -> DutySummary:
     row = _duty_members(user, organization).aggregate(
         total=Count("id"),
         exempt=Count("id", filter=Q(is_exempt=True)),
@@ -638,13 +617,16 @@ def _duty_summary_from_sources(user: Any, organization: Organization, year: int)
     )
 
 
-def _members_cover(user: Any, paths: list[str]) -> bool:
+def _members_cover(user: Viewer | None, paths: list[str]) -> bool:
     """Whether the user sees every member of these subtrees (so that the summary rows, which count
     all of them, are what the user's list shows)."""
-    return user is None or all(path_in(p, user_scope(user, "view", "members").paths) for p in paths)
+    if is_system(user):
+        return True
+    members = scope_for(user, "view", "members")
+    return all(members.covers(p) for p in paths)
 
 
-def lecture_duty_summary(*, user: Any, organization: Organization, year: int) -> DutySummary:
+def lecture_duty_summary(*, user: Viewer | None, organization: Organization, year: int) -> DutySummary:
     """Counts of the duty list: all, lectured (not exempt), exempt (and exempt who lectured). From
     the summary rows (``summaries``) when the user sees every member of the subtrees concerned —
     one query — else counted from the members."""
@@ -734,67 +716,35 @@ class LectureStats:
 # The summary figures of a row of the statistics (per child organisation).
 ROW_FIGURES = (summaries.LECTURES, summaries.CROSS, summaries.RATINGS, summaries.RATING_TOTAL)
 
-# Award kind (competitions.choices.AwardKind values) → the field of OrgStatsRow that counts it.
-AWARD_FIELDS = {
-    "lecture": "lecture_awards",
-    "lecturer": "lecturer_awards",
-    "organization": "organization_awards",
-}
+# The fields of OrgStatsRow that the competitions app counts (hook ``lectures.competition_figures``).
+COMPETITION_FIELDS = ("entries", "reviews", "lecture_awards", "lecturer_awards", "organization_awards")
 
 
-def _competition_prefix_counts(
-    organization: Organization, year: int, width: int
-) -> dict[str, dict[str, int]]:
+@dataclass(frozen=True)
+class CompetitionFigures:
+    """The competitions app's answer to the hook ``lectures.competition_figures``: per path prefix,
+    figures named as the ``COMPETITION_FIELDS`` of ``OrgStatsRow``; and the award kinds as (kind,
+    label, field), in the order the statistics list them."""
+
+    by_prefix: dict[str, dict[str, int]] = field(default_factory=dict)
+    award_kinds: tuple[tuple[str, str, str], ...] = ()
+
+
+def _competition_prefix_counts(organization: Organization, year: int, width: int) -> CompetitionFigures:
     """Competition figures of ``organization``'s subtree for competitions of ``year``, grouped by
-    the path prefix of ``width`` characters (the direct child, or the organisation itself):
-
-    - ``entries``: entries (not withdrawn) whose recommending organisation (报送组织) lies there;
-    - ``reviews``: the submitted reviews of those entries, over every round;
-    - one key per award field (``AWARD_FIELDS``): awards of those competitions naming an
-      organisation there — 优秀党课 and 优秀主讲人 name the entry's organisation, 优秀组织单位 the
-      credited unit — leaving out awards whose certificate was revoked.
-
-    Two grouped queries. The competitions app depends on this one, so it is imported here."""
-    from partyedu.competitions.models import Award, Entry
-
-    out: dict[str, dict[str, int]] = {}
-    entry_rows = (
-        Entry.objects.filter(
-            subtree_q("organization__path", [organization.path]),
-            competition__year=year,
-            withdrawn=False,
-        )
-        .annotate(prefix=Substr("organization__path", 1, width))
-        .values("prefix")
-        .annotate(
-            n=Count("id", distinct=True),
-            reviews=Count(
-                "round_entries__reviews", filter=Q(round_entries__reviews__submitted_at__isnull=False)
-            ),
-        )
-        .order_by()
-    )
-    for row in entry_rows:
-        out.setdefault(row["prefix"], {}).update(entries=row["n"], reviews=row["reviews"])
-    award_rows = (
-        Award.objects.filter(
-            subtree_q("organization__path", [organization.path]),
-            competition__year=year,
-            certificate__revoked_at__isnull=True,
-        )
-        .annotate(prefix=Substr("organization__path", 1, width))
-        .values("prefix", "kind")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in award_rows:
-        name = AWARD_FIELDS.get(row["kind"])
-        if name is not None:
-            out.setdefault(row["prefix"], {})[name] = row["n"]
-    return out
+    the path prefix of ``width`` characters (the direct child, or the organisation itself), as the
+    competitions app counts them through the hook (``competitions.selectors.lecture_stats_figures``:
+    two grouped queries). Nothing when no app answers."""
+    by_prefix: dict[str, dict[str, int]] = {}
+    kinds: list[tuple[str, str, str]] = []
+    for figures in hooks.call(COMPETITION_FIGURES_HOOK, organization=organization, year=year, width=width):
+        for prefix, values in figures.by_prefix.items():
+            by_prefix.setdefault(prefix, {}).update(values)
+        kinds.extend(figures.award_kinds)
+    return CompetitionFigures(by_prefix=by_prefix, award_kinds=tuple(kinds))
 
 
-def lecture_stats(*, user: Any, organization: Organization, year: int) -> LectureStats | None:
+def lecture_stats(*, user: Viewer | None, organization: Organization, year: int) -> LectureStats | None:
     """Lectures of ``organization``'s subtree in ``year``: how many, by lecture type, by lecturer
     category (a lecture counts once under each category of its speakers), cross lectures (with a
     cross speaker), ratings (count, average), the duty summary of secretaries and leading cadres,
@@ -806,7 +756,7 @@ def lecture_stats(*, user: Any, organization: Organization, year: int) -> Lectur
     the lectures themselves. Four queries (one more for a user who sees only part of the
     subtree's members: their duty summary is counted). None when the organisation is outside the
     user's scope."""
-    if not path_in(organization.path, lecture_paths(user, "view")):
+    if not _scope(user).covers(organization.path):
         return None
     children = list(Organization.objects.filter(parent=organization).order_by("sort_order", "path"))
     rows_q = Q(organization=organization) | Q(
@@ -829,7 +779,8 @@ def lecture_stats(*, user: Any, organization: Organization, year: int) -> Lectur
     for child in children:
         own.subtract(figures.get(child.pk, Counter()))
     width = len(organization.path) + SEGMENT_WIDTH
-    contests = _competition_prefix_counts(organization, year, width)
+    contest_figures = _competition_prefix_counts(organization, year, width)
+    contests = contest_figures.by_prefix
 
     def org_row(org: Organization, values: Counter[str], own_level: bool = False) -> OrgStatsRow:
         competition = contests.get(org.path, {})
@@ -840,15 +791,11 @@ def lecture_stats(*, user: Any, organization: Organization, year: int) -> Lectur
             ratings=values[summaries.RATINGS],
             rating_total=values[summaries.RATING_TOTAL],
             own_level=own_level,
-            entries=competition.get("entries", 0),
-            reviews=competition.get("reviews", 0),
-            **{name: competition.get(name, 0) for name in AWARD_FIELDS.values()},
+            **{name: competition.get(name, 0) for name in COMPETITION_FIELDS},
         )
 
     def contest_total(key: str) -> int:
         return sum(values.get(key, 0) for values in contests.values())
-
-    from partyedu.competitions.choices import AwardKind
 
     rows = []
     if own[summaries.LECTURES] or organization.path in contests:
@@ -877,23 +824,25 @@ def lecture_stats(*, user: Any, organization: Organization, year: int) -> Lectur
             entries=contest_total("entries"),
             reviews=contest_total("reviews"),
             awards=tuple(
-                CountRow(code, str(label), contest_total(AWARD_FIELDS[code]))
-                for code, label in AwardKind.choices
+                CountRow(kind, label, contest_total(name))
+                for kind, label, name in contest_figures.award_kinds
             ),
         ),
     )
 
 
-def lecture_stats_from_sources(*, user: Any, organization: Organization, year: int) -> LectureStats | None:
+def lecture_stats_from_sources(
+    *, user: Viewer | None, organization: Organization, year: int
+) -> LectureStats | None:
     """``lecture_stats`` computed from the lectures, ratings and members themselves, grouped by
     path prefix in SQL: what the summary rows must agree with (the tests compare the two). Eight
     queries, each aggregating the whole subtree. None when the organisation is outside the user's
     scope."""
-    if not path_in(organization.path, lecture_paths(user, "view")):
+    if not _scope(user).covers(organization.path):
         return None
     start, end = year_range(year)
     lectures = Lecture.objects.filter(
-        subtree_q("activity__organization__path", [organization.path]),
+        organization.subtree_q("activity__organization__path"),
         activity__start__gte=start,
         activity__start__lt=end,
     )
@@ -934,7 +883,8 @@ def lecture_stats_from_sources(*, user: Any, organization: Organization, year: i
     )
     for row in rating_rows:
         per_prefix.setdefault(row["prefix"], {}).update(ratings=row["n"], rating_total=row["total"] or 0)
-    for prefix, values in _competition_prefix_counts(organization, year, width).items():
+    contest_figures = _competition_prefix_counts(organization, year, width)
+    for prefix, values in contest_figures.by_prefix.items():
         per_prefix.setdefault(prefix, {}).update(values)
 
     def org_row(org: Organization, values: dict[str, int], own: bool = False) -> OrgStatsRow:
@@ -945,22 +895,16 @@ def lecture_stats_from_sources(*, user: Any, organization: Organization, year: i
             ratings=values.get("ratings", 0),
             rating_total=values.get("rating_total", 0),
             own_level=own,
-            entries=values.get("entries", 0),
-            reviews=values.get("reviews", 0),
-            **{name: values.get(name, 0) for name in AWARD_FIELDS.values()},
+            **{name: values.get(name, 0) for name in COMPETITION_FIELDS},
         )
 
     def total(key: str) -> int:
         return sum(v.get(key, 0) for v in per_prefix.values())
 
-    from partyedu.competitions.choices import AwardKind
-
     competitions = CompetitionSummary(
         entries=total("entries"),
         reviews=total("reviews"),
-        awards=tuple(
-            CountRow(code, str(label), total(AWARD_FIELDS[code])) for code, label in AwardKind.choices
-        ),
+        awards=tuple(CountRow(kind, label, total(name)) for kind, label, name in contest_figures.award_kinds),
     )
 
     rows = []
@@ -987,39 +931,45 @@ def lecture_stats_from_sources(*, user: Any, organization: Organization, year: i
 # --- rotations -----------------------------------------------------------------------------------
 
 
-def rotation_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Rotation]:
+def rotation_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[Rotation]:
     filters = filters or {}
     qs = Rotation.objects.restrict(user, "view").select_related("organization")
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("organization__path"))
     return qs.order_by("-start_date", "-id")
 
 
-def rotation_get(*, user: Any, pk: Any, action: str = "view") -> Rotation:
+def rotation_get(*, user: Viewer, pk: Any, action: str = "view") -> Rotation:
     rotation: Rotation = _get(
         Rotation.objects.restrict(user, action).select_related("organization"), pk, "轮讲安排不存在"
     )
     return rotation
 
 
-def rotation_slots(rotation: Rotation) -> QuerySet[RotationSlot]:
-    return rotation.slots.select_related("member", "member__organization").order_by("date", "id")
+def rotation_slots(*, user: Viewer, rotation: Rotation) -> QuerySet[RotationSlot]:
+    """The weeks of a rotation the user may see, in order."""
+    return (
+        RotationSlot.objects.restrict(user, "view")
+        .filter(rotation=rotation)
+        .select_related("member", "member__organization")
+        .order_by("date", "id")
+    )
 
 
 def rotation_upcoming(
-    *, user: Any, organization: Organization | None = None, today: date | None = None
+    *, user: Viewer, organization: Organization | None = None, today: date | None = None
 ) -> QuerySet[RotationSlot]:
     """Weeks still to come of the rotations the user may see, soonest first."""
     qs = RotationSlot.objects.restrict(user, "view").filter(date__gte=today or timezone.localdate())
     if organization is not None:
-        qs = qs.filter(subtree_q("rotation__organization__path", [organization.path]))
+        qs = qs.filter(organization.subtree_q("rotation__organization__path"))
     return qs.select_related("member", "rotation", "rotation__organization").order_by("date", "id")
 
 
-def my_rotation_slots(*, user: Any, today: date | None = None) -> QuerySet[RotationSlot]:
+def my_rotation_slots(*, user: Viewer, today: date | None = None) -> QuerySet[RotationSlot]:
     """The signed-in member's own weeks to lecture (我的党课安排), whatever their roles."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return RotationSlot.objects.none()
     return (
         RotationSlot.objects.filter(member__user=user, date__gte=today or timezone.localdate())
@@ -1031,11 +981,11 @@ def my_rotation_slots(*, user: Any, today: date | None = None) -> QuerySet[Rotat
 # --- topic calls ---------------------------------------------------------------------------------
 
 
-def topic_call_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[TopicCall]:
+def topic_call_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[TopicCall]:
     """Calls opened by organisations in the user's scope or above it (a branch answers its
     district's call)."""
     filters = filters or {}
-    paths = lecture_paths(user, "view")
+    paths = _scope(user).paths
     if not paths:
         return TopicCall.objects.none()
     qs = TopicCall.objects.restrict(user, "view") | TopicCall.objects.filter(
@@ -1046,7 +996,7 @@ def topic_call_list(*, user: Any, filters: dict[str, Any] | None = None) -> Quer
     return qs.select_related("organization").order_by("-deadline", "-id")
 
 
-def topic_call_get(*, user: Any, pk: Any, action: str = "view") -> TopicCall:
+def topic_call_get(*, user: Viewer, pk: Any, action: str = "view") -> TopicCall:
     """A call the user may see (in or above their scope); for any other action, one opened by an
     organisation in their scope for that action."""
     qs = (
@@ -1058,7 +1008,7 @@ def topic_call_get(*, user: Any, pk: Any, action: str = "view") -> TopicCall:
     return call
 
 
-def topic_proposal_list(*, user: Any, call: TopicCall) -> QuerySet[TopicProposal]:
+def topic_proposal_list(*, user: Viewer, call: TopicCall) -> QuerySet[TopicProposal]:
     """The topics submitted to a call that the user may see: all of them for the calling
     organisation's administrators, a branch's own otherwise. Key topics first."""
     return (
@@ -1070,7 +1020,7 @@ def topic_proposal_list(*, user: Any, call: TopicCall) -> QuerySet[TopicProposal
     )
 
 
-def topic_proposal_get(*, user: Any, pk: Any, action: str = "change") -> TopicProposal:
+def topic_proposal_get(*, user: Viewer, pk: Any, action: str = "change") -> TopicProposal:
     """A proposal whose call the user may manage (``action`` over the calling organisation)."""
     qs = TopicProposal.objects.filter(
         call__in=TopicCall.objects.restrict(user, action).values("pk")
@@ -1079,14 +1029,14 @@ def topic_proposal_get(*, user: Any, pk: Any, action: str = "change") -> TopicPr
     return proposal
 
 
-def topic_task_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[TopicTask]:
+def topic_task_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[TopicTask]:
     """Assigned topics (点题任务) of organisations in the user's scope (a lecturer: their own).
     Filters: ``organization`` (subtree), ``status``, ``call``."""
     filters = filters or {}
     qs = TopicTask.objects.restrict(user, "view")
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("organization__path"))
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("call"):
@@ -1096,7 +1046,7 @@ def topic_task_list(*, user: Any, filters: dict[str, Any] | None = None) -> Quer
     )
 
 
-def topic_task_get(*, user: Any, pk: Any, action: str = "view") -> TopicTask:
+def topic_task_get(*, user: Viewer, pk: Any, action: str = "view") -> TopicTask:
     task: TopicTask = _get(
         TopicTask.objects.restrict(user, action).select_related(
             "proposal", "organization", "lecturer__member"
@@ -1107,9 +1057,9 @@ def topic_task_get(*, user: Any, pk: Any, action: str = "view") -> TopicTask:
     return task
 
 
-def my_topic_tasks(*, user: Any) -> QuerySet[TopicTask]:
+def my_topic_tasks(*, user: Viewer) -> QuerySet[TopicTask]:
     """Topics assigned to the signed-in user as a lecturer, still to be given."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return TopicTask.objects.none()
     return (
         TopicTask.objects.filter(lecturer__member__user=user, status=TaskStatus.ASSIGNED)
@@ -1118,7 +1068,7 @@ def my_topic_tasks(*, user: Any) -> QuerySet[TopicTask]:
     )
 
 
-def task_choices(*, user: Any, current: TopicTask | None = None) -> QuerySet[TopicTask]:
+def task_choices(*, user: Viewer, current: TopicTask | None = None) -> QuerySet[TopicTask]:
     """Tasks a lecture may fulfil: assigned ones the user may see (and the lecture's own)."""
     qs = TopicTask.objects.restrict(user, "view").filter(status=TaskStatus.ASSIGNED)
     if current is not None:
@@ -1129,16 +1079,16 @@ def task_choices(*, user: Any, current: TopicTask | None = None) -> QuerySet[Top
 # --- the library ---------------------------------------------------------------------------------
 
 
-def library_series_list(*, user: Any) -> QuerySet[LectureSeries]:
+def library_series_list(*, user: Viewer) -> QuerySet[LectureSeries]:
     """Series of organisations in the user's scope or above it, with their number of items."""
-    paths = lecture_paths(user, "view")
+    paths = _scope(user).paths
     qs = LectureSeries.objects.restrict(user, "view")
     if paths:
         qs = qs | LectureSeries.objects.filter(organization__path__in=_above(paths))
     return qs.select_related("organization").annotate(item_count=Count("items")).order_by("-id")
 
 
-def library_series_get(*, user: Any, pk: Any, action: str = "view") -> LectureSeries:
+def library_series_get(*, user: Viewer, pk: Any, action: str = "view") -> LectureSeries:
     qs = (
         library_series_list(user=user)
         if action == "view"
@@ -1149,7 +1099,7 @@ def library_series_get(*, user: Any, pk: Any, action: str = "view") -> LectureSe
 
 
 def library_item_list(
-    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+    *, user: Viewer, filters: dict[str, Any] | None = None, action: str = "view"
 ) -> QuerySet[LibraryItem]:
     """Library items published by organisations in the user's scope. Filters: ``series`` (id),
     ``q`` (title contains)."""
@@ -1165,30 +1115,30 @@ def library_item_list(
     )
 
 
-def library_item_get(*, user: Any, pk: Any, action: str = "view") -> LibraryItem:
+def library_item_get(*, user: Viewer, pk: Any, action: str = "view") -> LibraryItem:
     item: LibraryItem = _get(library_item_list(user=user, action=action), pk, "党课库条目不存在")
     return item
 
 
-def library_series_for(*, user: Any, organization: Organization) -> QuerySet[LectureSeries]:
+def library_series_for(*, user: Viewer, organization: Organization) -> QuerySet[LectureSeries]:
     """Series an item shown to ``organization``'s subtree may join, offered to the user: those
     of the organisation itself and of every organisation above it that the user may see."""
     return library_series_list(user=user).filter(organization__path__in=ancestor_paths(organization.path))
 
 
-def lecturer_of_member(*, user: Any, member: Any, organization: Organization) -> Lecturer | None:
+def lecturer_of_member(*, user: Viewer | None, member: Any, organization: Organization) -> Lecturer | None:
     """The pool entry (师资库) of a member that the user may name on an item shown to
-    ``organization``'s subtree (``lecturer_choices``), or None: an active entry first, then the
-    pool highest in the tree, then the oldest entry."""
+    ``organization``'s subtree (``lecturer_choices``; every pool for the system, ``user=None``), or
+    None: an active entry first, then the pool highest in the tree, then the oldest entry."""
     member_id = getattr(member, "pk", member)
     if member_id is None:
         return None
-    return (
-        lecturer_choices(user=user, organization=organization, include_inactive=True)
-        .filter(member_id=member_id)
-        .order_by("-is_active", "organization__path", "id")
-        .first()
+    pools = (
+        Lecturer.objects.all()
+        if user is None
+        else lecturer_choices(user=user, organization=organization, include_inactive=True)
     )
+    return pools.filter(member_id=member_id).order_by("-is_active", "organization__path", "id").first()
 
 
 def library_honour_titles(
@@ -1258,9 +1208,9 @@ def library_showing(*, member: Member, today: date | None = None) -> list[Series
 # --- a member's own page -------------------------------------------------------------------------
 
 
-def my_lectures_given(*, user: Any) -> QuerySet[Lecture]:
+def my_lectures_given(*, user: Viewer) -> QuerySet[Lecture]:
     """Lectures the signed-in user gave (as any of their lecturer entries), newest first."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return Lecture.objects.none()
     return (
         Lecture.objects.filter(
@@ -1271,9 +1221,9 @@ def my_lectures_given(*, user: Any) -> QuerySet[Lecture]:
     )
 
 
-def my_lectures_attended(*, user: Any, since: date | None = None) -> QuerySet[Lecture]:
+def my_lectures_attended(*, user: Viewer, since: date | None = None) -> QuerySet[Lecture]:
     """Lectures the signed-in member attended (and so may rate), newest first."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return Lecture.objects.none()
     attended = Attendance.objects.filter(member__user=user).filter(ATTENDED_Q)
     qs = Lecture.objects.filter(activity_id__in=attended.values("activity_id"))
@@ -1282,8 +1232,8 @@ def my_lectures_attended(*, user: Any, since: date | None = None) -> QuerySet[Le
     return qs.select_related("activity", "activity__organization").order_by("-start", "-id")
 
 
-def my_rated_lecture_ids(*, user: Any, lecture_ids: list[int]) -> set[int]:
-    if not getattr(user, "is_authenticated", False) or not lecture_ids:
+def my_rated_lecture_ids(*, user: Viewer, lecture_ids: list[int]) -> set[int]:
+    if not user.is_authenticated or not lecture_ids:
         return set()
     return set(
         LectureRating.objects.filter(member__user=user, lecture_id__in=lecture_ids).values_list(

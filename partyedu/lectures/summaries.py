@@ -42,8 +42,7 @@ from partyedu.core.choices import AuditAction
 from partyedu.members.choices import MemberCategory
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q
-from partyedu.organizations.models import Organization
-from partyedu.organizations.services import ancestor_paths
+from partyedu.organizations.models import Organization, ancestor_paths
 from partyedu.study.models import Activity
 
 from .models import Lecture, LectureDutyMember, LectureFigure, LectureRating, LectureSpeaker, LectureTally
@@ -623,7 +622,14 @@ def lecture_figures_rebuild(
             report.note(f"汇总 {key}：{stored_figures.get(key, 0)} 应为 {figures.get(key, 0)}")
 
         if apply and report.differences:
-            _overwrite(tallies, wrong_tallies, duty, wrong_duty, figures, wrong_figures)
+            _overwrite(
+                tallies=tallies,
+                wrong_tallies=wrong_tallies,
+                duty=duty,
+                wrong_duty=wrong_duty,
+                figures=figures,
+                wrong_figures=wrong_figures,
+            )
             audit_record(
                 actor=None,
                 action=AuditAction.UPDATE,
@@ -644,6 +650,7 @@ def lecture_figures_rebuild(
 
 
 def _overwrite(
+    *,
     tallies: dict[int, Tally],
     wrong_tallies: list[int],
     duty: dict[int, DutyState],

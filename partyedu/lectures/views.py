@@ -3,15 +3,14 @@ activity, the detail with materials and the rating form for attendees), leaders'
 statistics with exports, the "大家讲" rotation, topic calls and tasks, the lecture library, and a
 member's own page (我的党课). Views parse input, call one service or selector and render.
 
-Pages that manage an organisation's lectures need a role over a subtree (``manager_required``);
-pages a member uses for their own lectures need only ``lectures.view`` (党员 and 讲师 hold it on
-themselves)."""
+Pages that manage an organisation's lectures need a role over a subtree (``action_required(…,
+subtree=True)``); pages a member uses for their own lectures need only ``lectures.view`` (党员 and
+讲师 hold it on themselves)."""
 
 from __future__ import annotations
 
 import mimetypes
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib import messages
@@ -25,8 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from partyedu.accounts.types import AuthenticatedHttpRequest
 from partyedu.core.forms import apply_validation_error
-from partyedu.core.scope import has_action, path_in
+from partyedu.core.scope import can, has_action, require
 from partyedu.core.views import (
     action_required,
     form_page,
@@ -65,26 +65,6 @@ UPCOMING_SHOWN = 12
 T = TypeVar("T")
 
 
-def manager_required(action: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Anonymous → login page; a user who holds ``action`` over no subtree (nobody, or a member who
-    holds ``view`` only on themself) → 403. Rows outside scope are the selectors' business (404)."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not selectors.is_manager(request.user, action):
-                raise PermissionDenied(_("您没有执行此操作的权限"))
-            return view(request, *args, **kwargs)
-
-        return login_required(checked)
-
-    return decorator
-
-
-def _can(user: Any, action: str, org: Any) -> bool:
-    return path_in(org.path, selectors.lecture_paths(user, action))
-
-
 def _post_action(request: HttpRequest, call: Callable[[], Any], success: str, then: str) -> HttpResponse:
     """A one-button POST: run the service, show its message or its errors, go on."""
     try:
@@ -98,7 +78,7 @@ def _post_action(request: HttpRequest, call: Callable[[], Any], success: str, th
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The menu entry: the lecture records for those who manage them, 我的党课 for members."""
     if selectors.is_manager(request.user):
         return redirect("lectures:lecture_list")
@@ -111,7 +91,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def my(request: HttpRequest) -> HttpResponse:
+def my(request: AuthenticatedHttpRequest) -> HttpResponse:
     """我的党课: my weeks of the rotation, the topics assigned to me, the lectures I gave and the
     lectures I attended (to rate)."""
     user = request.user
@@ -133,7 +113,7 @@ def my(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def lecturer_list(request: HttpRequest) -> HttpResponse:
+def lecturer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = LecturerFilterForm(request.GET or None, user=user)
     page = paginate(request, selectors.lecturer_list(user=user, filters=form.filters()))
@@ -142,7 +122,7 @@ def lecturer_list(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def lecturer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def lecturer_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lecturer = selectors.lecturer_get(user=user, pk=pk)
     record = selectors.lecturer_record(user=user, lecturer=lecturer)
@@ -152,13 +132,13 @@ def lecturer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "lecturer": lecturer,
         "record": record,
-        "can_change": _can(user, "change", lecturer.organization),
+        "can_change": can(user, "change", lecturer.organization, app_label=APP),
     }
     return render(request, "lectures/lecturer_detail.html", context)
 
 
-@manager_required("add")
-def lecturer_create(request: HttpRequest) -> HttpResponse:
+@action_required("add", APP, subtree=True)
+def lecturer_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LecturerForm(posted(request), user=request.user)
     return form_page(
         request,
@@ -172,8 +152,8 @@ def lecturer_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@manager_required("change")
-def lecturer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def lecturer_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     lecturer = selectors.lecturer_get(user=request.user, pk=pk, action="change")
     form = LecturerForm(posted(request), user=request.user, instance=lecturer)
     return form_page(
@@ -192,8 +172,8 @@ def lecturer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@manager_required("change")
-def lecturer_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def lecturer_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     lecturer = selectors.lecturer_get(user=request.user, pk=pk, action="change")
     if lecturer.is_active:
         services.lecturer_deactivate(actor=request.user, lecturer=lecturer)
@@ -208,12 +188,12 @@ def lecturer_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("view", APP)
-def lecture_list(request: HttpRequest) -> HttpResponse:
+def lecture_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = LectureFilterForm(request.GET or None, user=user)
     lectures = selectors.lecture_list(user=user, filters=form.filters())
     page = paginate(request, lectures.prefetch_related(None).values_list("pk", flat=True))
-    page.object_list = selectors.lecture_page_rows(list(page.object_list))
+    page.object_list = selectors.lecture_page_rows(user=user, ids=list(page.object_list))
     summaries = selectors.lecture_rating_summaries([lec.pk for lec in page])
     for lecture in page:
         setattr(lecture, "rating", summaries[lecture.pk])  # noqa: B010
@@ -222,7 +202,7 @@ def lecture_list(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def lecture_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def lecture_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lecture = selectors.lecture_get(user=user, pk=pk)
     refusal = selectors.rating_refusal(selectors.rating_member(user), lecture)
@@ -248,9 +228,9 @@ def _lecture_page(
         "form": form,
         "can_rate": can_rate,
         "mine": mine,
-        "can_change": _can(user, "change", org),
-        "can_delete": _can(user, "delete", org),
-        "can_publish": _can(user, "add", org),
+        "can_change": can(user, "change", org, app_label=APP),
+        "can_delete": can(user, "delete", org, app_label=APP),
+        "can_publish": can(user, "add", org, app_label=APP),
         "can_see_activity": has_action(user, "view", "study"),
     }
     return render(request, "lectures/lecture_detail.html", context, status=status)
@@ -258,7 +238,7 @@ def _lecture_page(
 
 @require_POST
 @action_required("view", APP)
-def lecture_rate(request: HttpRequest, pk: int) -> HttpResponse:
+def lecture_rate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """An attendee's rating (1–5, optional anonymous comment); rating again changes their own."""
     user = request.user
     lecture = selectors.lecture_get(user=user, pk=pk)
@@ -282,7 +262,7 @@ def lecture_rate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @action_required("view", APP)
-def lecture_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+def lecture_file(request: AuthenticatedHttpRequest, pk: int, file_pk: int) -> HttpResponse:
     """A lecture's slides, script or video, to those who may see the lecture."""
     lecture = selectors.lecture_get(user=request.user, pk=pk)
     item = LectureFile.objects.filter(lecture=lecture, pk=file_pk).first()
@@ -298,13 +278,13 @@ def lecture_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
     return response  # type: ignore[return-value]  # a FileResponse streams the file
 
 
-@manager_required("view")
-def activity_lecture(request: HttpRequest, activity_pk: int) -> HttpResponse:
+@action_required("view", APP, subtree=True)
+def activity_lecture(request: AuthenticatedHttpRequest, activity_pk: int) -> HttpResponse:
     """The lecture of a 党课 activity: recorded here the first time (``lectures.add``), edited after
     (``lectures.change``). The study activity page links here."""
     user = request.user
     activity = selectors.lecture_activity_get(user=user, pk=activity_pk, action="view")
-    lecture = selectors.lecture_of_activity(activity)
+    lecture = selectors.lecture_of_activity(user=user, activity=activity)
     action = "change" if lecture is not None else "add"
     activity = selectors.lecture_activity_get(user=user, pk=activity_pk, action=action)
     form = LectureForm(posted(request), request.FILES or None, user=user, activity=activity, lecture=lecture)
@@ -326,8 +306,8 @@ def activity_lecture(request: HttpRequest, activity_pk: int) -> HttpResponse:
     )
 
 
-@manager_required("delete")
-def lecture_delete(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("delete", APP, subtree=True)
+def lecture_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     lecture = selectors.lecture_get(user=request.user, pk=pk, action="delete")
     form = LectureDeleteForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -341,8 +321,8 @@ def lecture_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- duty and statistics -------------------------------------------------------------------------
 
 
-@manager_required("view")
-def duty(request: HttpRequest) -> HttpResponse:
+@action_required("view", APP, subtree=True)
+def duty(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Secretaries and leading cadres of a subtree: who has lectured this year, and who not yet."""
     user = request.user
     form = DutyForm(request.GET or None, user=user)
@@ -357,12 +337,12 @@ def duty(request: HttpRequest) -> HttpResponse:
         summary = selectors.lecture_duty_summary(user=user, organization=org, year=year)
         page = paginate(request, rows, count=summary.listed(lectured))
         selectors.lecture_duty_counts(page, year)
-        context.update(page_obj=page, summary=summary, can_export=_can(user, "export", org))
+        context.update(page_obj=page, summary=summary, can_export=can(user, "export", org, app_label=APP))
     return render(request, "lectures/duty.html", context)
 
 
-@manager_required("export")
-def duty_export(request: HttpRequest) -> HttpResponse:
+@action_required("export", APP, subtree=True)
+def duty_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The duty list as xlsx; a list longer than EXPORT_SYNC_MAX_ROWS is built by a background
     job, and the user is sent to its page."""
     from .jobs import duty_export_job_or_none
@@ -371,8 +351,7 @@ def duty_export(request: HttpRequest) -> HttpResponse:
     org, year = form.values()
     if org is None:
         raise Http404(_("请选择组织"))
-    if not _can(request.user, "export", org):
-        raise PermissionDenied(_("您无权导出该组织的讲党课情况"))
+    require(request.user, "export", org, app_label=APP, message=_("您无权导出该组织的讲党课情况"))
     job = duty_export_job_or_none(actor=request.user, organization=org, year=year)
     if job is not None:
         return redirect("core:job_detail", pk=job.pk)
@@ -380,8 +359,8 @@ def duty_export(request: HttpRequest) -> HttpResponse:
     return xlsx_response(content, _("%(year)d年书记讲党课情况") % {"year": year})
 
 
-@manager_required("view")
-def stats(request: HttpRequest) -> HttpResponse:
+@action_required("view", APP, subtree=True)
+def stats(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = LecturesOrgYearForm(request.GET or None, user=user)
     org, year = form.values()
@@ -391,13 +370,13 @@ def stats(request: HttpRequest) -> HttpResponse:
         "org": org,
         "year": year,
         "stats": result,
-        "can_export": org is not None and _can(user, "export", org),
+        "can_export": org is not None and can(user, "export", org, app_label=APP),
     }
     return render(request, "lectures/stats.html", context)
 
 
-@manager_required("export")
-def stats_export(request: HttpRequest) -> HttpResponse:
+@action_required("export", APP, subtree=True)
+def stats_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The statistics as xlsx; a workbook of more than EXPORT_SYNC_MAX_ROWS rows (an organisation
     with that many children) is built by a background job, and the user is sent to its page."""
     from .jobs import stats_export_job_or_none
@@ -406,8 +385,7 @@ def stats_export(request: HttpRequest) -> HttpResponse:
     org, year = form.values()
     if org is None:
         raise Http404(_("请选择组织"))
-    if not _can(request.user, "export", org):
-        raise PermissionDenied(_("您无权导出该组织的党课统计"))
+    require(request.user, "export", org, app_label=APP, message=_("您无权导出该组织的党课统计"))
     job = stats_export_job_or_none(actor=request.user, organization=org, year=year)
     if job is not None:
         return redirect("core:job_detail", pk=job.pk)
@@ -418,8 +396,8 @@ def stats_export(request: HttpRequest) -> HttpResponse:
 # --- rotation ------------------------------------------------------------------------------------
 
 
-@manager_required("view")
-def rotation_list(request: HttpRequest) -> HttpResponse:
+@action_required("view", APP, subtree=True)
+def rotation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "page_obj": paginate(request, selectors.rotation_list(user=user)),
@@ -429,8 +407,8 @@ def rotation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "lectures/rotation_list.html", context)
 
 
-@manager_required("add")
-def rotation_create(request: HttpRequest) -> HttpResponse:
+@action_required("add", APP, subtree=True)
+def rotation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RotationForm(posted(request), user=request.user)
     return form_page(
         request,
@@ -447,23 +425,23 @@ def rotation_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@manager_required("view")
-def rotation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("view", APP, subtree=True)
+def rotation_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     rotation = selectors.rotation_get(user=user, pk=pk)
     context = {
         "rotation": rotation,
-        "slots": list(selectors.rotation_slots(rotation)),
+        "slots": list(selectors.rotation_slots(user=user, rotation=rotation)),
         "today": timezone.localdate(),
-        "can_change": _can(user, "change", rotation.organization),
-        "can_delete": _can(user, "delete", rotation.organization),
+        "can_change": can(user, "change", rotation.organization, app_label=APP),
+        "can_delete": can(user, "delete", rotation.organization, app_label=APP),
     }
     return render(request, "lectures/rotation_detail.html", context)
 
 
 @require_POST
-@manager_required("change")
-def rotation_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def rotation_regenerate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     rotation = selectors.rotation_get(user=request.user, pk=pk, action="change")
     return _post_action(
         request,
@@ -473,8 +451,8 @@ def rotation_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@manager_required("change")
-def rotation_slot(request: HttpRequest, pk: int, slot_pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def rotation_slot(request: AuthenticatedHttpRequest, pk: int, slot_pk: int) -> HttpResponse:
     rotation = selectors.rotation_get(user=request.user, pk=pk, action="change")
     slot = rotation.slots.select_related("member").filter(pk=slot_pk).first()
     if slot is None:
@@ -502,8 +480,8 @@ def rotation_slot(request: HttpRequest, pk: int, slot_pk: int) -> HttpResponse:
 
 
 @require_POST
-@manager_required("delete")
-def rotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("delete", APP, subtree=True)
+def rotation_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     rotation = selectors.rotation_get(user=request.user, pk=pk, action="delete")
     services.rotation_delete(actor=request.user, rotation=rotation)
     messages.success(request, _("已删除“%(title)s”") % {"title": rotation.title})
@@ -513,8 +491,8 @@ def rotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- topic calls and tasks -----------------------------------------------------------------------
 
 
-@manager_required("view")
-def call_list(request: HttpRequest) -> HttpResponse:
+@action_required("view", APP, subtree=True)
+def call_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     page = paginate(request, selectors.topic_call_list(user=user))
     today = timezone.localdate()
@@ -524,8 +502,8 @@ def call_list(request: HttpRequest) -> HttpResponse:
     return render(request, "lectures/call_list.html", context)
 
 
-@manager_required("add")
-def call_create(request: HttpRequest) -> HttpResponse:
+@action_required("add", APP, subtree=True)
+def call_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TopicCallForm(posted(request), user=request.user)
     return form_page(
         request,
@@ -538,11 +516,11 @@ def call_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@manager_required("view")
-def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("view", APP, subtree=True)
+def call_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     call = selectors.topic_call_get(user=user, pk=pk)
-    can_manage = _can(user, "change", call.organization)
+    can_manage = can(user, "change", call.organization, app_label=APP)
     proposals = list(selectors.topic_proposal_list(user=user, call=call))
     tasks = list(selectors.topic_task_list(user=user, filters={"call": call.pk})) if can_manage else []
     context = {
@@ -556,8 +534,8 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "lectures/call_detail.html", context)
 
 
-@manager_required("add")
-def call_submit(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("add", APP, subtree=True)
+def call_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     call = selectors.topic_call_get(user=request.user, pk=pk)
     form = ProposalForm(posted(request), user=request.user, call=call)
     return form_page(
@@ -577,8 +555,8 @@ def call_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@manager_required("change")
-def call_close(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def call_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     call = selectors.topic_call_get(user=request.user, pk=pk, action="change")
     return _post_action(
         request,
@@ -589,8 +567,8 @@ def call_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@manager_required("change")
-def proposal_key(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def proposal_key(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     proposal = selectors.topic_proposal_get(user=request.user, pk=pk)
     is_key = request.POST.get("is_key", "1") == "1"
     return _post_action(
@@ -601,8 +579,8 @@ def proposal_key(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@manager_required("change")
-def proposal_assign(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def proposal_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     proposal = selectors.topic_proposal_get(user=request.user, pk=pk)
     form = AssignForm(posted(request), user=request.user, call=proposal.call)
     return form_page(
@@ -621,7 +599,7 @@ def proposal_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("view", APP)
-def task_list(request: HttpRequest) -> HttpResponse:
+def task_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Assigned topics of the organisations in the user's scope (a lecturer: their own)."""
     user = request.user
     form = TaskFilterForm(request.GET or None, user=user)
@@ -632,7 +610,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @action_required("view", APP)
-def task_decline(request: HttpRequest, pk: int) -> HttpResponse:
+def task_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = selectors.topic_task_get(user=request.user, pk=pk)
     try:
         services.topic_task_decline(actor=request.user, task=task)
@@ -648,7 +626,7 @@ def task_decline(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("view", APP)
-def library(request: HttpRequest) -> HttpResponse:
+def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     """播党课: what is showing for the member now, by series; for those who manage the library, the
     items their organisations published."""
     user = request.user
@@ -665,8 +643,8 @@ def library(request: HttpRequest) -> HttpResponse:
     return render(request, "lectures/library.html", context)
 
 
-@manager_required("view")
-def series_list(request: HttpRequest) -> HttpResponse:
+@action_required("view", APP, subtree=True)
+def series_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "page_obj": paginate(request, selectors.library_series_list(user=user)),
@@ -675,20 +653,20 @@ def series_list(request: HttpRequest) -> HttpResponse:
     return render(request, "lectures/series_list.html", context)
 
 
-@manager_required("view")
-def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("view", APP, subtree=True)
+def series_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     series = selectors.library_series_get(user=user, pk=pk)
     context = {
         "series": series,
         "items": list(selectors.library_item_list(user=user, filters={"series": series.pk})),
-        "can_change": _can(user, "change", series.organization),
+        "can_change": can(user, "change", series.organization, app_label=APP),
     }
     return render(request, "lectures/series_detail.html", context)
 
 
-@manager_required("add")
-def series_create(request: HttpRequest) -> HttpResponse:
+@action_required("add", APP, subtree=True)
+def series_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SeriesForm(posted(request), user=request.user)
     return form_page(
         request,
@@ -701,8 +679,8 @@ def series_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@manager_required("change")
-def series_edit(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def series_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     series = selectors.library_series_get(user=request.user, pk=pk, action="change")
     form = SeriesForm(posted(request), user=request.user, instance=series)
     return form_page(
@@ -716,8 +694,8 @@ def series_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@manager_required("add")
-def library_publish(request: HttpRequest) -> HttpResponse:
+@action_required("add", APP, subtree=True)
+def library_publish(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Publish a lecture to the library (``?lecture=<id>`` starts from a recorded lecture)."""
     user = request.user
     lecture = None
@@ -741,8 +719,8 @@ def library_publish(request: HttpRequest) -> HttpResponse:
     )
 
 
-@manager_required("change")
-def library_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def library_item_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = selectors.library_item_get(user=request.user, pk=pk, action="change")
     form = LibraryItemForm(posted(request), user=request.user, instance=item)
     return form_page(
@@ -760,8 +738,8 @@ def library_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@manager_required("change")
-def library_item_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+@action_required("change", APP, subtree=True)
+def library_item_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Withdraw a published item, or publish a withdrawn one again."""
     item = selectors.library_item_get(user=request.user, pk=pk, action="change")
     if item.resource.is_published:

@@ -1,5 +1,17 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def organization_moved(
+    *, organization: Any, old_path: str, old_parent_id: Any, old_parent_path: str, new_parent_path: str
+) -> None:
+    """``organizations.moved``: a party group's activities count for its branch in the cadence
+    report's monthly counts, so a group moved to another branch takes them along."""
+    from . import services
+
+    services.activity_counts_org_moved(organization=organization, old_parent_id=old_parent_id)
 
 
 class StudyConfig(AppConfig):
@@ -9,4 +21,8 @@ class StudyConfig(AppConfig):
 
     def ready(self) -> None:
         # The rebuild of the cadence report's monthly counts on the 系统维护 page.
+        from partyedu.core.hooks import hooks
+
         from . import maintenance  # noqa: F401
+
+        hooks.register("organizations.moved", organization_moved)

@@ -41,6 +41,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from partyedu.accounts.types import User
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.members.models import Member
@@ -146,7 +147,7 @@ def _local(value: datetime) -> str:
     return timezone.localtime(value).strftime("%m月%d日 %H:%M")
 
 
-def _refusal(user: Any, activity_id: int, at: datetime) -> ValidationError:
+def _refusal(user: User, activity_id: int, at: datetime) -> ValidationError:
     """Why the user has no attendance row to check in to (the rare path: a few more queries)."""
     activity = Activity.objects.filter(pk=activity_id).first()
     if activity is None:
@@ -168,7 +169,7 @@ def _window_error(activity: Activity, at: datetime) -> ValidationError | None:
 
 
 @transaction.atomic
-def checkin_with_token(*, user: Any, token: str, at: datetime | None = None) -> Attendance:
+def checkin_with_token(*, user: User, token: str, at: datetime | None = None) -> Attendance:
     """Check the signed-in user's own member record in to the token's activity: 出席, or 迟到
     when more than 15 minutes after the start. ``at`` is the scan time (``scan_time``; now when
     not given): the token, the window and lateness are judged by it. Scanning again (or after the

@@ -10,7 +10,6 @@ import django_filters
 from django.db.models import QuerySet
 
 from partyedu.core.filters import IdFilter, YearFilter
-from partyedu.core.scope import subtree_q
 
 from .choices import ActivityType, SiteKind
 from .models import Activity, EducationBase, TeachingSite, TrainingClass
@@ -21,10 +20,12 @@ class _OrganizationSubtreeMixin:
     request: Any
 
     def filter_organization(self, queryset: QuerySet[Any], name: str, value: int) -> QuerySet[Any]:
-        org = study_filter_organization(user=getattr(self.request, "user", None), org_id=value)
+        user = getattr(self.request, "user", None)
+        # Without a request (no user) nothing is in scope: the list is empty, as for a stranger.
+        org = None if user is None else study_filter_organization(user=user, org_id=value)
         if org is None:
             return queryset.none()
-        return queryset.filter(subtree_q("organization__path", [org.path]))
+        return queryset.filter(org.subtree_q("organization__path"))
 
 
 class ActivityFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):

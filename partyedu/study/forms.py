@@ -7,23 +7,26 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from partyedu.core.forms import DateInput, OrganizationChoiceField
-from partyedu.core.scope import path_in, user_scope
+from partyedu.accounts.types import Viewer
+from partyedu.core.forms import DateInput
 from partyedu.members.idnumber import normalize_id_number
 from partyedu.members.models import Member
 from partyedu.members.pii_index import id_number_index
+from partyedu.members.selectors import default_organization
 from partyedu.organizations.models import Organization
+from partyedu.organizations.picker import OrganizationChoiceField
 
 from . import selectors
 from .choices import MAX_PHOTOS, ActivityType, PlanKind, SiteKind
-from .models import Activity, RequiredTopic, StudyPlan, TeachingSite
+from .models import Activity, EducationBase, RequiredTopic, StudyPlan, TeachingSite
 from .services import PERIOD_MONTHS
 
 ALL = [("", _("全部"))]
@@ -43,20 +46,6 @@ def year_choices(extra: int | None = None) -> list[tuple[int, str]]:
     return [(y, f"{y}年") for y in years]
 
 
-def default_organization(user: Any, action: str = "add", app_label: str = "study") -> Organization | None:
-    """The organisation a form starts with: the one where the user's role applies when there is
-    one, else the user's own branch if it lies in the scope."""
-    paths = user_scope(user, action, app_label).paths
-    if len(paths) == 1:
-        return Organization.objects.filter(path=paths[0], is_active=True).first()
-    from partyedu.members.selectors import member_of_user
-
-    member = member_of_user(user=user)
-    if member is not None and path_in(member.org_path, paths):
-        return member.organization
-    return None
-
-
 class OwnedObjectForm(forms.Form):
     """The form of an object owned by an organisation, for both its create and its edit page.
 
@@ -68,7 +57,7 @@ class OwnedObjectForm(forms.Form):
     create_only: tuple[str, ...] = ()
     edit_only: tuple[str, ...] = ()
 
-    def __init__(self, *args: Any, user: Any, instance: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, instance: Any = None, **kwargs: Any) -> None:
         self.user = user
         self.instance = instance
         if instance is not None:
@@ -81,10 +70,10 @@ class OwnedObjectForm(forms.Form):
             kwargs["initial"] = initial
         super().__init__(*args, **kwargs)
         if instance is None:
-            field = self.fields["organization"]
+            field = cast(OrganizationChoiceField, self.fields["organization"])
             field.restrict_to(user=user, action="add", app_label="study")
             if not self.is_bound:
-                field.initial = default_organization(user)
+                field.initial = default_organization(user, "add", "study")
         else:
             del self.fields["organization"]
         for name in self.create_only if instance is not None else self.edit_only:
@@ -94,7 +83,7 @@ class OwnedObjectForm(forms.Form):
 # --- members typed by name or ID number ----------------------------------------------------------
 
 
-def resolve_members(*, user: Any, text: str) -> list[int]:
+def resolve_members(*, user: Viewer, text: str) -> list[int]:
     """Member ids from names or ID numbers separated by spaces, commas, 、 or new lines, among
     the active members the user may see. Unknown and ambiguous names are errors that say what to
     do; an ID number always identifies one member."""
@@ -227,10 +216,12 @@ class ActivityFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("主题包含的文字")}),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].restrict_to(user=user, action="view", app_label="study")
-        self.fields["year"].choices = [("", _("全部年度")), *year_choices()]
+        cast(OrganizationChoiceField, self.fields["organization"]).restrict_to(
+            user=user, action="view", app_label="study"
+        )
+        cast(forms.ChoiceField, self.fields["year"]).choices = [("", _("全部年度")), *year_choices()]
 
     def filters(self) -> dict[str, Any]:
         if not self.is_bound:
@@ -251,6 +242,13 @@ def _venue_value(activity: Activity) -> str:
     if activity.education_base_id:
         return f"{VENUE_BASE}:{activity.education_base_id}"
     return ""
+
+
+class RequiredTopicChoiceField(forms.ModelChoiceField):
+    """A required topic, labelled with the year and title of its plan."""
+
+    def label_from_instance(self, obj: RequiredTopic) -> str:
+        return f"{obj.plan.year}·{obj.plan.title}：{obj.title}"
 
 
 class ActivityForm(forms.Form):
@@ -276,7 +274,7 @@ class ActivityForm(forms.Form):
     )
     host = forms.CharField(label=_("主持人"), required=False, max_length=50)
     recorder = forms.CharField(label=_("记录人"), required=False, max_length=50)
-    required_topic = forms.ModelChoiceField(
+    required_topic = RequiredTopicChoiceField(
         label=_("对应必修专题"), queryset=RequiredTopic.objects.none(), required=False, empty_label=_("无")
     )
     minutes = forms.CharField(
@@ -307,7 +305,7 @@ class ActivityForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        user: Any,
+        user: Viewer,
         activity: Activity | None = None,
         organization: Organization | None = None,
         training_class: Any = None,
@@ -338,20 +336,20 @@ class ActivityForm(forms.Form):
         if self.fixed_organization is not None:
             del self.fields["organization"]
         else:
-            field = self.fields["organization"]
+            field = cast(OrganizationChoiceField, self.fields["organization"])
             field.restrict_to(user=user, action="add", app_label="study")
             if not self.is_bound:
-                field.initial = default_organization(user)
+                field.initial = default_organization(user, "add", "study")
         if activity is not None:
             del self.fields["roster"]
             del self.fields["invitees"]
-            self.fields["remove_files"].choices = [
+            cast(forms.ChoiceField, self.fields["remove_files"]).choices = [
                 (str(f.pk), f.get_kind_display()) for f in self.existing_files
             ]
         else:
             del self.fields["remove_files"]
         if training_class is not None:
-            self.fields["activity_type"].choices = [
+            cast(forms.ChoiceField, self.fields["activity_type"]).choices = [
                 (ActivityType.TRAINING_SESSION, ActivityType.TRAINING_SESSION.label),
                 (ActivityType.ONLINE_CLASS, ActivityType.ONLINE_CLASS.label),
             ]
@@ -388,9 +386,9 @@ class ActivityForm(forms.Form):
             org = field.widget.selected_organization(value)
             if org is not None:
                 field.widget.selected = org
-                return org  # type: ignore[no-any-return]
+                return org
             return None
-        return field.initial  # type: ignore[no-any-return]
+        return field.initial
 
     def _set_place_choices(self) -> None:
         org = self.fixed_organization
@@ -398,19 +396,20 @@ class ActivityForm(forms.Form):
         bases = list(selectors.education_base_choices(user=self.user, organization=org)[:200])
         current = self.activity
         if current is not None and current.site_id and all(s.pk != current.site_id for s in sites):
-            sites.append(current.site)  # retired since, but still this activity's place
+            # Retired since, but still this activity's place (its id is set, so it exists).
+            sites.append(cast(TeachingSite, current.site))
         if (
             current is not None
             and current.education_base_id
             and all(b.pk != current.education_base_id for b in bases)
         ):
-            bases.append(current.education_base)
+            bases.append(cast(EducationBase, current.education_base))
         choices: list[Any] = [("", _("其他地点（在下面填写）"))]
         if sites:
             choices.append((_("教学点"), [(f"{VENUE_SITE}:{s.pk}", s.name) for s in sites]))
         if bases:
             choices.append((_("教育基地"), [(f"{VENUE_BASE}:{b.pk}", b.name) for b in bases]))
-        self.fields["venue"].choices = choices
+        cast(forms.ChoiceField, self.fields["venue"]).choices = choices
         if not sites and not bases:
             self.fields["venue"].widget = forms.HiddenInput()
             self.fields["place"].label = _("地点")
@@ -418,7 +417,7 @@ class ActivityForm(forms.Form):
 
     def _set_topic_choices(self) -> None:
         org = self._topic_organization()
-        field = self.fields["required_topic"]
+        field = cast(RequiredTopicChoiceField, self.fields["required_topic"])
         if org is not None:
             qs = selectors.required_topic_choices(user=self.user, organization=org)
         else:
@@ -429,7 +428,6 @@ class ActivityForm(forms.Form):
         if self.activity is not None and self.activity.required_topic_id:
             condition = condition | qs.filter(pk=self.activity.required_topic_id)
         field.queryset = condition.order_by("-plan__year", "plan_id", "sort_order", "id")
-        field.label_from_instance = lambda t: f"{t.plan.year}·{t.plan.title}：{t.title}"
         if not field.queryset.exists():
             field.widget = forms.HiddenInput()
 
@@ -437,7 +435,8 @@ class ActivityForm(forms.Form):
     def clean_photos(self) -> list[Any]:
         photos = self.cleaned_data.get("photos") or []
         kept = [f for f in self.existing_files if f.kind == "photo"]
-        removed = set(self.data.getlist(self.add_prefix("remove_files"))) if self.is_bound else set()
+        data = cast(QueryDict, self.data)
+        removed = set(data.getlist(self.add_prefix("remove_files"))) if self.is_bound else set()
         kept = [f for f in kept if str(f.pk) not in removed]
         if len(kept) + len(photos) > MAX_PHOTOS:
             if kept:
@@ -463,7 +462,7 @@ class ActivityForm(forms.Form):
         return kind, int(pk)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         day, start, end = data.get("date"), data.get("start_time"), data.get("end_time")
         if day and start and end:
             end_day = data.get("end_date") or day
@@ -527,7 +526,7 @@ class StudyPlanFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [("", _("全部年度")), *year_choices()]
+        cast(forms.ChoiceField, self.fields["year"]).choices = [("", _("全部年度")), *year_choices()]
 
     def filters(self) -> dict[str, Any]:
         if not self.is_bound or not self.is_valid():
@@ -558,9 +557,11 @@ class StudyPlanForm(OwnedObjectForm):
     )
     create_only = ("topics",)
 
-    def __init__(self, *args: Any, user: Any, instance: StudyPlan | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, instance: StudyPlan | None = None, **kwargs: Any) -> None:
         super().__init__(*args, user=user, instance=instance, **kwargs)
-        self.fields["year"].choices = year_choices(instance.year if instance is not None else None)
+        cast(forms.ChoiceField, self.fields["year"]).choices = year_choices(
+            instance.year if instance is not None else None
+        )
         self.fields["year"].initial = timezone.localdate().year
 
     def clean_topics(self) -> list[dict[str, Any]]:
@@ -611,7 +612,7 @@ class StudyPlanEditForm(StudyPlanForm):
     deleted, so the page shows no delete box for it; a box ticked before an activity came to
     cover the topic still reaches the service, which refuses and says why."""
 
-    def __init__(self, *args: Any, user: Any, instance: StudyPlan, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, instance: StudyPlan, **kwargs: Any) -> None:
         super().__init__(*args, user=user, instance=instance, **kwargs)
         topics = list(instance.topics.all())
         self.topic_forms = TopicFormSet(
@@ -619,7 +620,7 @@ class StudyPlanEditForm(StudyPlanForm):
             prefix="topics",
             initial=[{"id": t.pk, "title": t.title, "due_date": t.due_date} for t in topics],
         )
-        used = selectors.required_topic_usage(instance)
+        used = selectors.required_topic_usage(user=user, plan=instance)
         for row, topic in zip(self.topic_forms.forms, topics, strict=False):
             row.used = used.get(topic.pk, 0)  # type: ignore[attr-defined]
 
@@ -661,7 +662,9 @@ class TrainingClassForm(OwnedObjectForm):
         max_length=200,
         widget=forms.TextInput(attrs={"placeholder": _("如：每周二、周四晚 19:00–21:00")}),
     )
-    site = forms.ModelChoiceField(label=_("教学点"), queryset=None, required=False, empty_label=_("无"))
+    site: forms.ModelChoiceField[TeachingSite] = forms.ModelChoiceField(
+        label=_("教学点"), queryset=None, required=False, empty_label=_("无")
+    )
     completion_percent = forms.IntegerField(
         label=_("结业出勤比例（%）"),
         min_value=1,
@@ -671,7 +674,7 @@ class TrainingClassForm(OwnedObjectForm):
     )
     is_online = forms.BooleanField(label=_("网上班级（如为外卖骑手等流动党员开设）"), required=False)
 
-    def __init__(self, *args: Any, user: Any, instance: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, instance: Any = None, **kwargs: Any) -> None:
         if instance is not None:
             kwargs["initial"] = {
                 "completion_percent": round(instance.completion_ratio * 100),
@@ -682,10 +685,10 @@ class TrainingClassForm(OwnedObjectForm):
         if instance is not None and instance.site_id:
             # The class's own site stays a choice even if retired since.
             sites = sites | TeachingSite.objects.filter(pk=instance.site_id)
-        self.fields["site"].queryset = sites
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("结业日期不能早于开班日期"))
@@ -720,12 +723,12 @@ class MemberPickForm(forms.Form):
     members = MemberIdsField(label=_("党员"))
     names = MemberNamesField(label=_("按姓名或身份证号添加"))
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         ids = list(data.get("members") or [])
         if "names" in data:
             try:
@@ -747,9 +750,13 @@ class OrganizationPickForm(forms.Form):
 
     organization = OrganizationChoiceField(label=_("从哪个组织选人（含下级）"), queryset=None, required=False)
 
-    def __init__(self, *args: Any, user: Any, action: str = "view", label: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Viewer, action: str = "view", label: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].restrict_to(user=user, action=action, app_label="study")
+        cast(OrganizationChoiceField, self.fields["organization"]).restrict_to(
+            user=user, action=action, app_label="study"
+        )
         if label:
             self.fields["organization"].label = label
 
@@ -797,9 +804,11 @@ class PlaceFilterForm(forms.Form):
         label=_("名称"), required=False, max_length=50, widget=forms.TextInput(attrs={"type": "search"})
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].restrict_to(user=user, action="view", app_label="study")
+        cast(OrganizationChoiceField, self.fields["organization"]).restrict_to(
+            user=user, action="view", app_label="study"
+        )
 
     def filters(self) -> dict[str, Any]:
         if not self.is_bound:
@@ -818,12 +827,14 @@ class OrgYearForm(forms.Form):
     organization = OrganizationChoiceField(label=_("组织（含下级）"), queryset=None, required=False)
     year = forms.TypedChoiceField(label=_("年度"), coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args: Any, user: Any, app_label: str = "study", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, app_label: str = "study", **kwargs: Any) -> None:
         self.user = user
         self.app_label = app_label
         super().__init__(*args, **kwargs)
-        self.fields["organization"].restrict_to(user=user, action="view", app_label=app_label)
-        self.fields["year"].choices = year_choices()
+        cast(OrganizationChoiceField, self.fields["organization"]).restrict_to(
+            user=user, action="view", app_label=app_label
+        )
+        cast(forms.ChoiceField, self.fields["year"]).choices = year_choices()
         # The report shows this year when none is chosen; the picker must say so too.
         self.fields["year"].initial = timezone.localdate().year
 
@@ -843,9 +854,11 @@ class MaterialForm(OwnedObjectForm):
     title = forms.CharField(label=_("材料名称"), max_length=200)
     year = forms.TypedChoiceField(label=_("年度"), coerce=int)
 
-    def __init__(self, *args: Any, user: Any, instance: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, instance: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, user=user, instance=instance, **kwargs)
-        self.fields["year"].choices = year_choices(instance.year if instance is not None else None)
+        cast(forms.ChoiceField, self.fields["year"]).choices = year_choices(
+            instance.year if instance is not None else None
+        )
         self.fields["year"].initial = timezone.localdate().year
 
 
@@ -872,12 +885,12 @@ class CadenceRuleForm(forms.Form):
         help_text=_("填 0 表示该组织及其下级不要求开展此类活动"),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["organization"]
+        field = cast(OrganizationChoiceField, self.fields["organization"])
         field.restrict_to(user=user, action="change", app_label="study")
         if not self.is_bound and "organization" not in self.initial:
-            field.initial = default_organization(user, "change")
+            field.initial = default_organization(user, "change", "study")
 
 
 STATUS_FIELD_PREFIX = "status_"

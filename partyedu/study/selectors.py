@@ -1,5 +1,6 @@
 """Reads of study data. Every function starts from ``restrict(user, action)`` (or the user's
-study scope) and aggregates in SQL: counts per activity, per member, per branch and month come
+study scope, ``scope_for``), or continues a read that did (a summary, an object already got for the
+user), and aggregates in SQL: counts per activity, per member, per branch and month come
 from grouped queries, never from Python loops over rows."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection
 from django.db.models import (
@@ -28,12 +29,12 @@ from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 from django.utils import timezone
 
-from partyedu.core.scope import PATH_END, path_in, subtree_q, user_scope
+from partyedu.accounts.types import Viewer
+from partyedu.core.scope import PATH_END, Scope, scope_for, subtree_q
 from partyedu.members.choices import MemberStatus
 from partyedu.members.models import Member
 from partyedu.organizations.choices import OrgLevel
-from partyedu.organizations.models import SEGMENT_WIDTH, Organization
-from partyedu.organizations.services import ancestor_paths
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
 
 from .choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus
 from .models import (
@@ -52,41 +53,40 @@ from .models import (
     TrainingClass,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 APP = "study"
 
 
 # --- scope helpers -------------------------------------------------------------------------------
 
 
-def study_paths(user: Any, action: str = "view") -> tuple[str, ...]:
-    return user_scope(user, action, APP).paths
-
-
-def _within(org: Organization, paths: tuple[str, ...]) -> list[str]:
-    """The part of ``org``'s subtree inside the given scope paths, as subtree roots."""
-    if path_in(org.path, paths):
+def _within(org: Organization, scope: Scope) -> list[str]:
+    """The part of ``org``'s subtree inside the scope, as subtree roots."""
+    if scope.covers(org.path):
         return [org.path]
-    return [p for p in paths if p.startswith(org.path)]
+    return [p for p in scope.paths if p.startswith(org.path)]
 
 
-def _from_above_q(field_name: str, paths: tuple[str, ...]) -> Q:
-    """Rows owned by an organisation in the given subtrees or by an ancestor of one of them: what
+def _from_above_q(field_name: str, scope: Scope) -> Q:
+    """Rows owned by an organisation in the scope's subtrees or by an ancestor of one of them: what
     was issued from above (plans, materials, a district's teaching sites) is visible below."""
-    above = sorted({a for p in paths for a in ancestor_paths(p)[:-1]})
-    condition = subtree_q(field_name, paths)
+    above = sorted({a for p in scope.paths for a in ancestor_paths(p)[:-1]})
+    condition = scope.q(field_name)
     if above:
         condition |= Q(**{f"{field_name}__in": above})
     return condition
 
 
-def study_filter_organization(*, user: Any, org_id: Any, action: str = "view") -> Organization | None:
+def study_filter_organization(*, user: Viewer, org_id: Any, action: str = "view") -> Organization | None:
     """The organisation a list is narrowed to, if it lies inside the user's study scope; None
     for an unknown or out-of-scope id (the list is then empty, so ids cannot be probed)."""
     try:
         pk = int(org_id)
     except (TypeError, ValueError):
         return None
-    return Organization.objects.filter(subtree_q("path", study_paths(user, action)), pk=pk).first()
+    return Organization.objects.restrict(user, action, app_label=APP).filter(pk=pk).first()
 
 
 def _get(qs: QuerySet[Any], pk: Any, message: str) -> Any:
@@ -100,7 +100,7 @@ def _get(qs: QuerySet[Any], pk: Any, message: str) -> Any:
 
 
 def activity_list(
-    *, user: Any, filters: dict[str, Any] | None = None, action: str = "view"
+    *, user: Viewer, filters: dict[str, Any] | None = None, action: str = "view"
 ) -> QuerySet[Activity]:
     """Activities in the user's scope, newest first. Filters: ``organization`` (an Organization:
     its whole subtree), ``year``, ``activity_type``, ``training_class``, ``site``,
@@ -109,7 +109,7 @@ def activity_list(
     qs = Activity.objects.restrict(user, action).select_related("organization")
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("organization__path"))
     if filters.get("year"):
         qs = qs.filter(start__year=int(filters["year"]))
     if filters.get("activity_type"):
@@ -123,7 +123,7 @@ def activity_list(
     return qs.order_by("-start", "-id")
 
 
-def activity_get(*, user: Any, pk: Any, action: str = "view") -> Activity:
+def activity_get(*, user: Viewer, pk: Any, action: str = "view") -> Activity:
     """One activity in the user's scope for ``action``; anything else is 404."""
     qs = Activity.objects.restrict(user, action).select_related(
         "organization", "site", "education_base", "required_topic", "training_class"
@@ -160,13 +160,15 @@ class AttendanceCounts:
         }
 
 
-def activity_attendance_counts(activity_ids: list[int]) -> dict[int, AttendanceCounts]:
-    """Attendance counts of the given activities (a page of a list) in one grouped query."""
+def activity_attendance_counts(*, user: Viewer, activity_ids: list[int]) -> dict[int, AttendanceCounts]:
+    """Attendance counts of the given activities (a page of a list) in one grouped query; an
+    activity the user may not see counts nothing."""
     if not activity_ids:
         return {}
     roster = Q(is_invitee=False)
+    visible = Activity.objects.restrict(user, "view").filter(pk__in=activity_ids)
     rows = (
-        Attendance.objects.filter(activity_id__in=activity_ids)
+        Attendance.objects.filter(activity__in=visible)
         .values("activity_id")
         .annotate(
             expected=Count("id", filter=roster),
@@ -187,7 +189,7 @@ def activity_attendance_counts(activity_ids: list[int]) -> dict[int, AttendanceC
     return counts
 
 
-def attendance_list(*, user: Any, activity: Activity, action: str = "view") -> QuerySet[Attendance]:
+def attendance_list(*, user: Viewer, activity: Activity, action: str = "view") -> QuerySet[Attendance]:
     """The roster of an activity with each member's mark: the roster first, then invitees, each
     in the order of the organisation tree and name."""
     return (
@@ -210,7 +212,15 @@ def activity_quorum(activity: Activity) -> dict[str, Any]:
     return {"voting_expected": expected, "voting_present": present, "quorum_met": present * 2 > expected}
 
 
-def attendance_makeup_pending(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Attendance]:
+def attendance_get(*, user: Viewer, activity: Activity, pk: Any, action: str = "view") -> Attendance:
+    """One attendance row of the activity, in the user's scope for ``action``; anything else is
+    404."""
+    qs = Attendance.objects.restrict(user, action).filter(activity=activity).select_related("member")
+    row: Attendance = _get(qs, pk, "出勤记录不存在")
+    return row
+
+
+def attendance_makeup_pending(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[Attendance]:
     """Reported 补学 waiting for the secretary's confirmation, in the user's scope."""
     filters = filters or {}
     qs = Attendance.objects.restrict(user, "change").filter(
@@ -218,15 +228,15 @@ def attendance_makeup_pending(*, user: Any, filters: dict[str, Any] | None = Non
     )
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("activity__organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("activity__organization__path"))
     return qs.select_related("member", "activity", "activity__organization").order_by(
         "-activity__start", "id"
     )
 
 
-def my_attendance_list(*, user: Any, year: int | None = None) -> QuerySet[Attendance]:
+def my_attendance_list(*, user: Viewer, year: int | None = None) -> QuerySet[Attendance]:
     """The signed-in member's own attendance (我的活动): their own rows, whatever their roles."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return Attendance.objects.none()
     qs = Attendance.objects.filter(member__user=user)
     if year:
@@ -237,14 +247,14 @@ def my_attendance_list(*, user: Any, year: int | None = None) -> QuerySet[Attend
 # --- study plans ---------------------------------------------------------------------------------
 
 
-def study_plan_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[StudyPlan]:
+def study_plan_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[StudyPlan]:
     """Plans issued by organisations in the user's scope or by those above it (a branch sees the
     plans its district and city issued)."""
     filters = filters or {}
-    paths = study_paths(user)
-    if not paths:
+    scope = scope_for(user, "view", APP)
+    if not scope.paths:
         return StudyPlan.objects.none()
-    qs = StudyPlan.objects.filter(_from_above_q("organization__path", paths)).select_related("organization")
+    qs = StudyPlan.objects.filter(_from_above_q("organization__path", scope)).select_related("organization")
     if filters.get("year"):
         qs = qs.filter(year=int(filters["year"]))
     if filters.get("kind"):
@@ -252,7 +262,7 @@ def study_plan_list(*, user: Any, filters: dict[str, Any] | None = None) -> Quer
     return qs.order_by("-year", "-id")
 
 
-def study_plan_get(*, user: Any, pk: Any, action: str = "view") -> StudyPlan:
+def study_plan_get(*, user: Viewer, pk: Any, action: str = "view") -> StudyPlan:
     """A plan the user may see (issued in their scope or above it); for any other action, one
     issued by an organisation in their scope for that action. Anything else is 404."""
     qs = (
@@ -264,7 +274,7 @@ def study_plan_get(*, user: Any, pk: Any, action: str = "view") -> StudyPlan:
     return plan
 
 
-def required_topic_choices(*, user: Any, organization: Organization) -> QuerySet[RequiredTopic]:
+def required_topic_choices(*, user: Viewer, organization: Organization) -> QuerySet[RequiredTopic]:
     """Required topics an activity of ``organization`` may cover: those of plans issued by the
     organisation or one above it."""
     return (
@@ -274,11 +284,13 @@ def required_topic_choices(*, user: Any, organization: Organization) -> QuerySet
     )
 
 
-def required_topic_usage(plan: StudyPlan) -> dict[int, int]:
-    """The number of activities covering each of the plan's topics (topics not covered are
-    absent); one grouped query."""
+def required_topic_usage(*, user: Viewer, plan: StudyPlan) -> dict[int, int]:
+    """The number of activities the user sees covering each of the plan's topics (topics not
+    covered are absent); one grouped query. Whoever may change a plan sees every activity that
+    can cover it (they are held within the plan's subtree)."""
     return dict(
-        Activity.objects.filter(required_topic__plan=plan)
+        Activity.objects.restrict(user, "view")
+        .filter(required_topic__plan=plan)
         .values("required_topic_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -313,11 +325,11 @@ def _branch_of(path: str, branches: dict[str, Organization]) -> Organization | N
     return None
 
 
-def plan_coverage(plan: StudyPlan, user: Any) -> PlanCoverage:
+def plan_coverage(plan: StudyPlan, user: Viewer) -> PlanCoverage:
     """For each required topic of the plan, which branches in the plan's subtree (and the user's
     scope) have held at least one activity covering it — held by the branch or one of its groups.
     Three queries whatever the number of branches."""
-    roots = _within(plan.organization, study_paths(user))
+    roots = _within(plan.organization, scope_for(user, "view", APP))
     branches = list(
         Organization.objects.filter(subtree_q("path", roots), level=OrgLevel.BRANCH, is_active=True).order_by(
             "path"
@@ -350,7 +362,7 @@ def plan_coverage(plan: StudyPlan, user: Any) -> PlanCoverage:
     )
 
 
-def counted_branch() -> Case:
+def _counted_branch() -> Case:
     """The branch an activity counts for (as ``_branch_of`` finds it): its organisation when
     that is a branch, the branch above when it is a party group (groups exist only under
     branches)."""
@@ -361,7 +373,7 @@ def counted_branch() -> Case:
     )
 
 
-def counts_for_branch_in_q(roots: list[str]) -> Q:
+def _counts_for_branch_in_q(roots: list[str]) -> Q:
     """Activities that count for an active branch inside the given subtrees."""
     return Q(
         subtree_q("organization__path", roots),
@@ -406,8 +418,8 @@ def _plan_pairs(summary_roots: list[str], topic_ids: list[int]) -> Any:
     reads them from the (topic, organisation) index alone and joins the organisations by hash."""
     return (
         Activity.objects.filter(required_topic_id__in=topic_ids)
-        .filter(counts_for_branch_in_q(summary_roots))
-        .annotate(branch_id=counted_branch())
+        .filter(_counts_for_branch_in_q(summary_roots))
+        .annotate(branch_id=_counted_branch())
         .order_by()
         .values_list("branch_id", "required_topic_id")
         .distinct()
@@ -418,11 +430,11 @@ def _plan_branches_qs(roots: list[str]) -> QuerySet[Organization]:
     return Organization.objects.filter(subtree_q("path", roots), level=OrgLevel.BRANCH, is_active=True)
 
 
-def plan_coverage_summary(plan: StudyPlan, user: Any) -> PlanCoverageSummary:
+def plan_coverage_summary(plan: StudyPlan, user: Viewer) -> PlanCoverageSummary:
     """What ``plan_coverage`` shows, counted in SQL (a city's plan covers thousands of branches):
     the number of branches, how many covered each topic and how many covered them all. Three
     queries."""
-    roots = _within(plan.organization, study_paths(user))
+    roots = _within(plan.organization, scope_for(user, "view", APP))
     topics = list(plan.topics.all())
     summary = PlanCoverageSummary(plan, 0, [TopicCount(t, 0) for t in topics], roots)
     if not roots:
@@ -480,12 +492,12 @@ def plan_branch_marks(summary: PlanCoverageSummary, branches: list[Organization]
 # --- training classes ----------------------------------------------------------------------------
 
 
-def training_class_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[TrainingClass]:
+def training_class_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[TrainingClass]:
     filters = filters or {}
     qs = TrainingClass.objects.restrict(user, "view").select_related("organization", "site")
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("organization__path"))
     if filters.get("year"):
         qs = qs.filter(start_date__year=int(filters["year"]))
     if filters.get("q") and str(filters["q"]).strip():
@@ -507,20 +519,29 @@ def _count_of(model: Any, field_name: str) -> Any:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-def training_class_get(*, user: Any, pk: Any, action: str = "view") -> TrainingClass:
+def training_class_get(*, user: Viewer, pk: Any, action: str = "view") -> TrainingClass:
     qs = TrainingClass.objects.restrict(user, action).select_related("organization", "site")
     tc: TrainingClass = _get(qs, pk, "培训班不存在")
     return tc
 
 
-def training_class_sessions(training_class: TrainingClass) -> QuerySet[Activity]:
-    return training_class.sessions.select_related("organization", "site").order_by("start", "id")
+def training_class_sessions(*, user: Viewer, training_class: TrainingClass) -> QuerySet[Activity]:
+    return (
+        Activity.objects.restrict(user, "view")
+        .filter(training_class=training_class)
+        .select_related("organization", "site")
+        .order_by("start", "id")
+    )
 
 
-def training_class_enrollments(training_class: TrainingClass) -> QuerySet[ClassEnrollment]:
-    return training_class.enrollments.select_related("member", "member__organization").order_by(
+def _enrollments(qs: QuerySet[ClassEnrollment]) -> QuerySet[ClassEnrollment]:
+    return qs.select_related("member", "member__organization").order_by(
         "member__org_path", "member__name", "member_id"
     )
+
+
+def training_class_enrollments(*, user: Viewer, training_class: TrainingClass) -> QuerySet[ClassEnrollment]:
+    return _enrollments(ClassEnrollment.objects.restrict(user, "view").filter(training_class=training_class))
 
 
 # Attendance that counts as attending a session: 出席, 迟到, or 补学 once confirmed.
@@ -559,16 +580,16 @@ def class_completion(training_class: TrainingClass, at: datetime | None = None) 
         .annotate(n=Count("id"))
         .values("n")
     )
-    enrollments = training_class_enrollments(training_class).annotate(
+    enrollments = _enrollments(training_class.enrollments.all()).annotate(
         attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0))
     )
     ratio = Decimal(training_class.completion_ratio)
     return [
         CompletionRow(
             member=e.member,
-            attended=e.attended,  # type: ignore[attr-defined]
+            attended=e.attended,
             held=held,
-            completed=bool(held) and Decimal(e.attended) >= ratio * held,  # type: ignore[attr-defined]
+            completed=bool(held) and Decimal(e.attended) >= ratio * held,
         )
         for e in enrollments
     ]
@@ -577,12 +598,12 @@ def class_completion(training_class: TrainingClass, at: datetime | None = None) 
 # --- teaching sites and education bases ----------------------------------------------------------
 
 
-def teaching_site_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[TeachingSite]:
+def teaching_site_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[TeachingSite]:
     filters = filters or {}
     qs = TeachingSite.objects.restrict(user, "view").select_related("organization")
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("organization__path"))
     if filters.get("kind"):
         qs = qs.filter(kind=filters["kind"])
     if filters.get("is_active") in (True, False):
@@ -592,18 +613,19 @@ def teaching_site_list(*, user: Any, filters: dict[str, Any] | None = None) -> Q
     return qs.order_by("organization__path", "name", "id")
 
 
-def teaching_site_get(*, user: Any, pk: Any, action: str = "view") -> TeachingSite:
+def teaching_site_get(*, user: Viewer, pk: Any, action: str = "view") -> TeachingSite:
     site: TeachingSite = _get(
         TeachingSite.objects.restrict(user, action).select_related("organization"), pk, "教学点不存在"
     )
     return site
 
 
-def teaching_site_choices(*, user: Any, organization: Organization | None = None) -> QuerySet[TeachingSite]:
+def teaching_site_choices(
+    *, user: Viewer, organization: Organization | None = None
+) -> QuerySet[TeachingSite]:
     """Active sites an activity may be held at: those in the user's scope and those run by an
     organisation above it (or above ``organization``)."""
-    paths = study_paths(user)
-    condition = _from_above_q("organization__path", paths)
+    condition = _from_above_q("organization__path", scope_for(user, "view", APP))
     if organization is not None:
         condition |= Q(organization__path__in=ancestor_paths(organization.path))
     return (
@@ -613,13 +635,21 @@ def teaching_site_choices(*, user: Any, organization: Organization | None = None
     )
 
 
-def education_base_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[EducationBase]:
+class BaseVisits(TypedDict):
+    """What ``education_base_list`` puts on each base: the activities held there."""
+
+    visit_count: int
+
+
+def education_base_list(
+    *, user: Viewer, filters: dict[str, Any] | None = None
+) -> QuerySet[WithAnnotations[EducationBase, BaseVisits]]:
     """Education bases in the user's scope, with the number of visits (activities held there)."""
     filters = filters or {}
     qs = EducationBase.objects.restrict(user, "view").select_related("organization")
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("organization__path"))
     if filters.get("is_active") in (True, False):
         qs = qs.filter(is_active=filters["is_active"])
     if filters.get("q") and str(filters["q"]).strip():
@@ -629,16 +659,17 @@ def education_base_list(*, user: Any, filters: dict[str, Any] | None = None) -> 
     )
 
 
-def education_base_get(*, user: Any, pk: Any, action: str = "view") -> EducationBase:
+def education_base_get(*, user: Viewer, pk: Any, action: str = "view") -> EducationBase:
     base: EducationBase = _get(
         EducationBase.objects.restrict(user, action).select_related("organization"), pk, "教育基地不存在"
     )
     return base
 
 
-def education_base_choices(*, user: Any, organization: Organization | None = None) -> QuerySet[EducationBase]:
-    paths = study_paths(user)
-    condition = _from_above_q("organization__path", paths)
+def education_base_choices(
+    *, user: Viewer, organization: Organization | None = None
+) -> QuerySet[EducationBase]:
+    condition = _from_above_q("organization__path", scope_for(user, "view", APP))
     if organization is not None:
         condition |= Q(organization__path__in=ancestor_paths(organization.path))
     return (
@@ -648,7 +679,7 @@ def education_base_choices(*, user: Any, organization: Organization | None = Non
     )
 
 
-def education_base_visits(*, user: Any, base: EducationBase) -> QuerySet[Activity]:
+def education_base_visits(*, user: Viewer, base: EducationBase) -> QuerySet[Activity]:
     """Visits to a base (活动 held there) that the user may see."""
     return activity_list(user=user, filters={"education_base": base})
 
@@ -656,13 +687,13 @@ def education_base_visits(*, user: Any, base: EducationBase) -> QuerySet[Activit
 # --- printed study materials ---------------------------------------------------------------------
 
 
-def material_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[StudyMaterial]:
+def material_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[StudyMaterial]:
     """Materials handed out by organisations in the user's scope or above it."""
     filters = filters or {}
-    paths = study_paths(user)
-    if not paths:
+    scope = scope_for(user, "view", APP)
+    if not scope.paths:
         return StudyMaterial.objects.none()
-    qs = StudyMaterial.objects.filter(_from_above_q("organization__path", paths)).select_related(
+    qs = StudyMaterial.objects.filter(_from_above_q("organization__path", scope)).select_related(
         "organization"
     )
     if filters.get("year"):
@@ -670,7 +701,7 @@ def material_list(*, user: Any, filters: dict[str, Any] | None = None) -> QueryS
     return qs.order_by("-year", "title", "id")
 
 
-def material_get(*, user: Any, pk: Any, action: str = "view") -> StudyMaterial:
+def material_get(*, user: Viewer, pk: Any, action: str = "view") -> StudyMaterial:
     """A material the user may see (handed out in their scope or above it); for any other
     action, one handed out by an organisation in their scope for that action."""
     qs = (
@@ -702,17 +733,17 @@ class MaterialCoverage:
 
 
 def material_coverage(
-    *, user: Any, material: StudyMaterial, organization: Organization
+    *, user: Viewer, material: StudyMaterial, organization: Organization
 ) -> MaterialCoverage | None:
     """Copies handed out against active members for ``organization``'s subtree, with one row per
     direct child (and one for members registered at the organisation itself). Two grouped
     queries, grouping members by the path prefix of the child they fall under. None when the
     organisation is outside the user's scope."""
-    if not path_in(organization.path, study_paths(user)):
+    if not scope_for(user, "view", APP).covers(organization.path):
         return None
     width = len(organization.path) + SEGMENT_WIDTH
     members = dict(
-        Member.objects.filter(subtree_q("org_path", [organization.path]), is_active=True)
+        Member.objects.filter(organization.subtree_q("org_path"), is_active=True)
         .annotate(prefix=Substr("org_path", 1, width))
         .values("prefix")
         .annotate(n=Count("id"))
@@ -721,7 +752,7 @@ def material_coverage(
     )
     handed = dict(
         MaterialDistribution.objects.filter(
-            subtree_q("member__org_path", [organization.path]), material=material, member__is_active=True
+            organization.subtree_q("member__org_path"), material=material, member__is_active=True
         )
         .annotate(prefix=Substr("member__org_path", 1, width))
         .values("prefix")
@@ -759,21 +790,21 @@ DEFAULT_CADENCE: dict[str, tuple[int, int]] = {
 }
 
 
-def cadence_rule_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[CadenceRule]:
+def cadence_rule_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[CadenceRule]:
     """Cadence rules set for organisations in the user's scope, in the order of the tree.
     Filters: ``organization`` (an Organization: its whole subtree)."""
     filters = filters or {}
     qs = CadenceRule.objects.restrict(user, "view").select_related("organization")
     org = filters.get("organization")
     if isinstance(org, Organization):
-        qs = qs.filter(subtree_q("organization__path", [org.path]))
+        qs = qs.filter(org.subtree_q("organization__path"))
     return qs.order_by("organization__path", "activity_type", "id")
 
 
-def cadence_rules_above(*, user: Any) -> QuerySet[CadenceRule]:
+def cadence_rules_above(*, user: Viewer) -> QuerySet[CadenceRule]:
     """Rules set above the user's scope that apply to it (a city's rule over its districts):
     shown for reference, changed only by those above."""
-    paths = study_paths(user)
+    paths = scope_for(user, "view", APP).paths
     above = sorted({a for p in paths for a in ancestor_paths(p)[:-1]} - set(paths))
     return (
         CadenceRule.objects.filter(organization__path__in=above)
@@ -782,7 +813,7 @@ def cadence_rules_above(*, user: Any) -> QuerySet[CadenceRule]:
     )
 
 
-def cadence_rule_get(*, user: Any, pk: Any, action: str = "view") -> CadenceRule:
+def cadence_rule_get(*, user: Viewer, pk: Any, action: str = "view") -> CadenceRule:
     qs = CadenceRule.objects.restrict(user, action).select_related("organization")
     rule: CadenceRule = _get(qs, pk, "频次规定不存在")
     return rule
@@ -900,6 +931,7 @@ def _branch_cadence(
     types: list[str],
     rules: CadenceRules,
     held: dict[tuple[int, str], list[int]],
+    *,
     year: int,
     as_of: date,
 ) -> BranchCadence:
@@ -932,7 +964,7 @@ def _report_branches(roots: list[str]) -> QuerySet[Organization]:
 
 
 def cadence_report(
-    *, user: Any, organization: Organization, year: int, as_of: date | None = None
+    *, user: Viewer, organization: Organization, year: int, as_of: date | None = None
 ) -> list[BranchCadence]:
     """For every branch in ``organization``'s subtree within the user's scope: per required
     activity type, the activities held in each period of ``year`` and the periods that ended
@@ -944,7 +976,7 @@ def cadence_report(
     The report page uses ``cadence_summary`` and ``cadence_rows`` instead, which do not build a
     row for every branch of a city."""
     as_of = as_of or timezone.localdate()
-    roots = _within(organization, study_paths(user))
+    roots = _within(organization, scope_for(user, "view", APP))
     if not roots:
         return []
     branches = list(_report_branches(roots).order_by("path"))
@@ -961,7 +993,7 @@ def cadence_report(
     )
     for row in rows:
         held[(row[0], row[1])] = list(row[2:])
-    return [_branch_cadence(branch, types, rules, held, year, as_of) for branch in branches]
+    return [_branch_cadence(branch, types, rules, held, year=year, as_of=as_of) for branch in branches]
 
 
 @dataclass
@@ -1080,13 +1112,13 @@ def _branches_sql(summary: CadenceSummary) -> tuple[str, list[Any]]:
 
 
 def cadence_summary(
-    *, user: Any, organization: Organization, year: int, as_of: date | None = None
+    *, user: Viewer, organization: Organization, year: int, as_of: date | None = None
 ) -> CadenceSummary:
     """What ``cadence_report`` says about a whole subtree, in two queries whatever the number of
     branches: the rules, then the figures over the branches, the periods each missed computed
     in SQL from its monthly counts (the rules of ``cadence_report``)."""
     as_of = as_of or timezone.localdate()
-    roots = _within(organization, study_paths(user))
+    roots = _within(organization, scope_for(user, "view", APP))
     rules, types = _cadence_rules(organization, roots) if roots else ({}, [])
     summary = CadenceSummary(organization, year, as_of, roots, rules, types)
     if not roots:
@@ -1109,6 +1141,6 @@ def cadence_rows(summary: CadenceSummary, branches: list[Organization]) -> list[
     """The report's rows for the given branches (a page), from their monthly counts: one query."""
     held = _held([b.pk for b in branches], summary.year, summary.types) if branches else {}
     return [
-        _branch_cadence(branch, summary.types, summary.rules, held, summary.year, summary.as_of)
+        _branch_cadence(branch, summary.types, summary.rules, held, year=summary.year, as_of=summary.as_of)
         for branch in branches
     ]

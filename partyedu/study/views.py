@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from partyedu.accounts.choices import RoleCode
+from partyedu.accounts.types import AuthenticatedHttpRequest, Viewer
 from partyedu.core.forms import apply_validation_error
-from partyedu.core.scope import has_action, path_in, role_paths, subtree_q, user_scope
+from partyedu.core.scope import can, can_set_policy, has_action, require_policy, scope_for
 from partyedu.core.views import (
     action_required,
     form_page,
@@ -34,7 +34,7 @@ from partyedu.core.views import (
     paginate,
     posted,
 )
-from partyedu.members.selectors import member_list, member_of_user
+from partyedu.members.selectors import default_organization, member_list, member_of_user
 from partyedu.organizations.models import Organization
 
 from . import selectors, services
@@ -58,10 +58,9 @@ from .forms import (
     TeachingSiteForm,
     TrainingClassFilterForm,
     TrainingClassForm,
-    default_organization,
     posted_marks,
 )
-from .models import Activity, ActivityFile, Attendance
+from .models import Activity, ActivityFile
 
 APP = "study"
 # The four marks of the attendance screen (补学 is confirmed separately).
@@ -81,26 +80,22 @@ PICK_LIMIT = 300
 T = TypeVar("T")
 
 
-def _can(user: Any, action: str, org: Organization) -> bool:
-    return path_in(org.path, user_scope(user, action, APP).paths)
-
-
-def _mark_changeable(user: Any, objects: Any) -> None:
+def _mark_changeable(user: Viewer, objects: Any) -> None:
     """Set ``can_change`` on each object of a list page (for its 编辑 button)."""
-    paths = selectors.study_paths(user, "change")
+    scope = scope_for(user, "change", APP)
     for obj in objects:
-        obj.can_change = path_in(obj.organization.path, paths)
+        obj.can_change = scope.covers(obj.organization.path)
 
 
 # --- activities ----------------------------------------------------------------------------------
 
 
 @action_required("view", APP)
-def activity_list(request: HttpRequest) -> HttpResponse:
+def activity_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = ActivityFilterForm(request.GET or None, user=user)
     page = paginate(request, selectors.activity_list(user=user, filters=form.filters()))
-    counts = selectors.activity_attendance_counts([a.pk for a in page])
+    counts = selectors.activity_attendance_counts(user=user, activity_ids=[a.pk for a in page])
     for activity in page:
         activity.counts = counts[activity.pk]
     context = {"form": form, "page_obj": page, "can_add": has_action(user, "add", APP)}
@@ -108,10 +103,10 @@ def activity_list(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     activity = selectors.activity_get(user=user, pk=pk)
-    counts = selectors.activity_attendance_counts([activity.pk])[activity.pk]
+    counts = selectors.activity_attendance_counts(user=user, activity_ids=[activity.pk])[activity.pk]
     quorum = (
         selectors.activity_quorum(activity)
         if activity.activity_type == ActivityType.BRANCH_ASSEMBLY
@@ -133,14 +128,16 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "by_status": by_status,
         "photos": [f for f in files if f.kind == FileKind.PHOTO],
         "sheets": [f for f in files if f.kind == FileKind.SIGN_IN_SHEET],
-        "can_change": _can(user, "change", activity.organization),
-        "can_delete": _can(user, "delete", activity.organization),
+        "can_change": can(user, "change", activity.organization, app_label=APP),
+        "can_delete": can(user, "delete", activity.organization, app_label=APP),
     }
     return render(request, "study/activity_detail.html", context)
 
 
 @transaction.atomic
-def _save_activity(request: HttpRequest, form: ActivityForm, activity: Activity | None) -> Activity | None:
+def _save_activity(
+    request: AuthenticatedHttpRequest, form: ActivityForm, activity: Activity | None
+) -> Activity | None:
     """Record or update the activity with its images in one transaction; service errors go on
     the form."""
     data = form.service_data()
@@ -164,7 +161,7 @@ def _save_activity(request: HttpRequest, form: ActivityForm, activity: Activity 
 
 
 @action_required("add", APP)
-def activity_create(request: HttpRequest) -> HttpResponse:
+def activity_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ActivityForm(posted(request), request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         activity = _save_activity(request, form, None)
@@ -175,7 +172,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("change", APP)
-def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     activity = selectors.activity_get(user=request.user, pk=pk, action="change")
     form = ActivityForm(posted(request), request.FILES or None, user=request.user, activity=activity)
     if request.method == "POST" and form.is_valid() and _save_activity(request, form, activity) is not None:
@@ -185,7 +182,7 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("delete", APP)
-def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     activity = selectors.activity_get(user=request.user, pk=pk, action="delete")
     form = ActivityDeleteForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -193,7 +190,7 @@ def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.activity_delete(actor=request.user, activity=activity)
         messages.success(request, _("已删除活动“%(topic)s”") % {"topic": topic})
         return redirect("study:activity_list")
-    counts = selectors.activity_attendance_counts([activity.pk])[activity.pk]
+    counts = selectors.activity_attendance_counts(user=request.user, activity_ids=[activity.pk])[activity.pk]
     return render(
         request, "study/activity_delete.html", {"activity": activity, "form": form, "counts": counts}
     )
@@ -201,7 +198,7 @@ def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @action_required("view", APP)
-def activity_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+def activity_file(request: AuthenticatedHttpRequest, pk: int, file_pk: int) -> FileResponse:
     """A photo or sign-in sheet, to those who may see the activity."""
     activity = selectors.activity_get(user=request.user, pk=pk)
     item = ActivityFile.objects.filter(activity=activity, pk=file_pk).first()
@@ -217,7 +214,7 @@ def activity_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
 
 
 @action_required("change", APP)
-def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+def attendance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The whole roster on one screen, a four-way mark per member, one submit. Submitting twice
     changes nothing the second time (the service is idempotent)."""
     user = request.user
@@ -243,8 +240,8 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     chosen = posted_marks(request.POST) if request.method == "POST" else []
     picked = {str(r["member"]): r["status"] for r in chosen}
     for row in rows:
-        row.choice = picked.get(str(row.member_id), row.status)
-    counts = selectors.activity_attendance_counts([activity.pk])[activity.pk]
+        setattr(row, "choice", picked.get(str(row.member_id), row.status))  # noqa: B010
+    counts = selectors.activity_attendance_counts(user=user, activity_ids=[activity.pk])[activity.pk]
     context = {
         "activity": activity,
         "roster": [r for r in rows if not r.is_invitee],
@@ -259,29 +256,13 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @action_required("change", APP)
-def attendance_makeup(request: HttpRequest, pk: int, attendance_pk: int) -> HttpResponse:
+def attendance_makeup(request: AuthenticatedHttpRequest, pk: int, attendance_pk: int) -> HttpResponse:
     """Confirm a reported 补学, or record (and so confirm) 补学 for an absent member."""
     user = request.user
     activity = selectors.activity_get(user=user, pk=pk, action="change")
-    row = (
-        Attendance.objects.restrict(user, "change")
-        .filter(activity=activity, pk=attendance_pk)
-        .select_related("member")
-        .first()
-    )
-    if row is None:
-        raise Http404(_("出勤记录不存在"))
+    row = selectors.attendance_get(user=user, activity=activity, pk=attendance_pk, action="change")
     try:
-        if row.status == AttendanceStatus.MAKEUP:
-            services.attendance_makeup_confirm(actor=user, attendance=row)
-        elif row.status in (AttendanceStatus.ABSENT, AttendanceStatus.LEAVE):
-            services.attendance_mark(
-                actor=user,
-                activity=activity,
-                records=[{"member": row.member_id, "status": AttendanceStatus.MAKEUP}],
-            )
-        else:
-            raise ValidationError(_("只有缺席或请假的党员需要补学"))
+        services.attendance_makeup_settle(actor=user, attendance=row)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -300,7 +281,7 @@ def _scalable(svg: str) -> str:
 
 @never_cache
 @action_required("change", APP)
-def activity_qr(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_qr(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The rotating check-in code, big enough for a projector, refreshed every 25 seconds by
     HTMX with the number of members checked in so far."""
     user = request.user
@@ -309,7 +290,7 @@ def activity_qr(request: HttpRequest, pk: int) -> HttpResponse:
     url = request.build_absolute_uri(checkin_url(token))
     opens, closes = services.checkin_window(activity)
     now = timezone.now()
-    counts = selectors.activity_attendance_counts([activity.pk])[activity.pk]
+    counts = selectors.activity_attendance_counts(user=user, activity_ids=[activity.pk])[activity.pk]
     arrived = list(
         selectors.attendance_list(user=user, activity=activity, action="change")
         .filter(status__in=ATTENDED_STATUSES)
@@ -364,7 +345,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def scan(request: HttpRequest) -> HttpResponse:
+def scan(request: AuthenticatedHttpRequest) -> HttpResponse:
     """扫码签到: how to scan, and the member's own recent activities with their marks."""
     member = member_of_user(user=request.user)
     recent = list(selectors.my_attendance_list(user=request.user)[:10]) if member is not None else []
@@ -375,7 +356,7 @@ def scan(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StudyPlanFilterForm(request.GET or None)
     page = paginate(request, selectors.study_plan_list(user=request.user, filters=form.filters()))
     context = {"form": form, "page_obj": page, "can_add": has_action(request.user, "add", APP)}
@@ -383,7 +364,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = selectors.study_plan_get(user=request.user, pk=pk)
     coverage = selectors.plan_coverage_summary(plan, request.user)
     missing_only = request.GET.get("missing") == "1"
@@ -399,13 +380,13 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "coverage": coverage,
         "page_obj": page,
         "missing_only": missing_only,
-        "can_change": _can(request.user, "change", plan.organization),
+        "can_change": can(request.user, "change", plan.organization, app_label=APP),
     }
     return render(request, "study/plan_detail.html", context)
 
 
 @action_required("add", APP)
-def plan_create(request: HttpRequest) -> HttpResponse:
+def plan_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StudyPlanForm(posted(request), user=request.user)
     return form_page(
         request,
@@ -418,7 +399,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("change", APP)
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = selectors.study_plan_get(user=request.user, pk=pk, action="change")
     form = StudyPlanEditForm(posted(request), user=request.user, instance=plan)
     return form_page(
@@ -436,7 +417,7 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("view", APP)
-def class_list(request: HttpRequest) -> HttpResponse:
+def class_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TrainingClassFilterForm(request.GET or None, user=request.user)
     page = paginate(request, selectors.training_class_list(user=request.user, filters=form.filters()))
     context = {"form": form, "page_obj": page, "can_add": has_action(request.user, "add", APP)}
@@ -444,13 +425,13 @@ def class_list(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def class_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     tc = selectors.training_class_get(user=user, pk=pk)
-    sessions = list(selectors.training_class_sessions(tc))
-    counts = selectors.activity_attendance_counts([s.pk for s in sessions])
+    sessions = list(selectors.training_class_sessions(user=user, training_class=tc))
+    counts = selectors.activity_attendance_counts(user=user, activity_ids=[s.pk for s in sessions])
     for session in sessions:
-        session.counts = counts[session.pk]
+        setattr(session, "counts", counts[session.pk])  # noqa: B010
     completion = selectors.class_completion(tc)
     context = {
         "tc": tc,
@@ -459,14 +440,14 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "completed": sum(1 for row in completion if row.completed),
         "percent": round(tc.completion_ratio * 100),
         "now": timezone.now(),
-        "can_change": _can(user, "change", tc.organization),
-        "can_add": _can(user, "add", tc.organization),
+        "can_change": can(user, "change", tc.organization, app_label=APP),
+        "can_add": can(user, "add", tc.organization, app_label=APP),
     }
     return render(request, "study/class_detail.html", context)
 
 
 @action_required("add", APP)
-def class_create(request: HttpRequest) -> HttpResponse:
+def class_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TrainingClassForm(posted(request), user=request.user)
     return form_page(
         request,
@@ -480,7 +461,7 @@ def class_create(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("change", APP)
-def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def class_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     tc = selectors.training_class_get(user=request.user, pk=pk, action="change")
     form = TrainingClassForm(posted(request), user=request.user, instance=tc)
     return form_page(
@@ -499,11 +480,15 @@ def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @action_required("change", APP)
-def class_unenroll(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def class_unenroll(request: AuthenticatedHttpRequest, pk: int, member_pk: int) -> HttpResponse:
     """Withdraw one enrollee (the page asks to confirm first). Sessions already held keep their
     attendance and the hours it earned."""
     tc = selectors.training_class_get(user=request.user, pk=pk, action="change")
-    enrollment = selectors.training_class_enrollments(tc).filter(member_id=member_pk).first()
+    enrollment = (
+        selectors.training_class_enrollments(user=request.user, training_class=tc)
+        .filter(member_id=member_pk)
+        .first()
+    )
     if enrollment is None:
         raise Http404(_("该党员不是本班学员"))
     services.training_class_unenroll(actor=request.user, training_class=tc, members=[enrollment.member_id])
@@ -533,17 +518,17 @@ def _pick_choices(
         return pick, None, [], False
     qs = member_list(user=request.user, filters={"organization": org})
     if within is not None:
-        qs = qs.filter(subtree_q("org_path", [within.path]))
+        qs = qs.filter(within.subtree_q("org_path"))
     members = list(qs[: PICK_LIMIT + 1])
     return pick, org, members[:PICK_LIMIT], len(members) > PICK_LIMIT
 
 
 @action_required("change", APP)
-def class_enroll(request: HttpRequest, pk: int) -> HttpResponse:
+def class_enroll(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     tc = selectors.training_class_get(user=user, pk=pk, action="change")
     pick, org, members, more = _pick_choices(
-        request, action="view", default=default_organization(user, "change")
+        request, action="view", default=default_organization(user, "change", APP)
     )
     enrolled = set(tc.enrollments.values_list("member_id", flat=True))
     form = MemberPickForm(posted(request), user=user)
@@ -572,7 +557,7 @@ def class_enroll(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("add", APP)
-def class_session_create(request: HttpRequest, pk: int) -> HttpResponse:
+def class_session_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     tc = selectors.training_class_get(user=request.user, pk=pk, action="add")
     form = ActivityForm(
         posted(request),
@@ -594,7 +579,7 @@ def class_session_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("view", APP)
-def site_list(request: HttpRequest) -> HttpResponse:
+def site_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PlaceFilterForm(request.GET or None, user=request.user)
     page = paginate(request, selectors.teaching_site_list(user=request.user, filters=form.filters()))
     _mark_changeable(request.user, page)
@@ -603,7 +588,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("add", APP)
-def site_create(request: HttpRequest) -> HttpResponse:
+def site_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TeachingSiteForm(posted(request), user=request.user)
     return form_page(
         request,
@@ -617,7 +602,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("change", APP)
-def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def site_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     site = selectors.teaching_site_get(user=request.user, pk=pk, action="change")
     form = TeachingSiteForm(posted(request), user=request.user, instance=site)
     return form_page(
@@ -636,7 +621,7 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("view", APP)
-def base_list(request: HttpRequest) -> HttpResponse:
+def base_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PlaceFilterForm(request.GET or None, user=request.user)
     page = paginate(request, selectors.education_base_list(user=request.user, filters=form.filters()))
     context = {"form": form, "page_obj": page, "can_add": has_action(request.user, "add", APP)}
@@ -644,22 +629,22 @@ def base_list(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def base_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def base_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     base = selectors.education_base_get(user=request.user, pk=pk)
     page = paginate(request, selectors.education_base_visits(user=request.user, base=base))
-    counts = selectors.activity_attendance_counts([a.pk for a in page])
+    counts = selectors.activity_attendance_counts(user=request.user, activity_ids=[a.pk for a in page])
     for activity in page:
         activity.counts = counts[activity.pk]
     context = {
         "base": base,
         "page_obj": page,
-        "can_change": _can(request.user, "change", base.organization),
+        "can_change": can(request.user, "change", base.organization, app_label=APP),
     }
     return render(request, "study/base_detail.html", context)
 
 
 @action_required("add", APP)
-def base_create(request: HttpRequest) -> HttpResponse:
+def base_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = EducationBaseForm(posted(request), user=request.user)
     return form_page(
         request,
@@ -673,7 +658,7 @@ def base_create(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("change", APP)
-def base_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def base_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     base = selectors.education_base_get(user=request.user, pk=pk, action="change")
     form = EducationBaseForm(posted(request), user=request.user, instance=base)
     return form_page(
@@ -695,7 +680,7 @@ def base_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("view", APP)
-def cadence(request: HttpRequest) -> HttpResponse:
+def cadence(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Which branches held their 主题党日 every month and their 党员大会 and 党课 every quarter."""
     form = OrgYearForm(request.GET or None, user=request.user)
     org, year = form.values()
@@ -719,15 +704,14 @@ def cadence(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def cadence_rule_list(request: HttpRequest) -> HttpResponse:
+def cadence_rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The cadence rules that apply in the user's scope: those set within it (changed here by
     those who may) and those set above it, with the defaults they override."""
     user = request.user
     page = paginate(request, selectors.cadence_rule_list(user=user))
     _mark_changeable(user, page)
-    policy = role_paths(user, RoleCode.ORG_ADMIN)
     for rule in page:
-        rule.can_change = rule.can_change and path_in(rule.organization.path, policy)
+        rule.can_change = rule.can_change and can_set_policy(user, rule.organization)
     above = list(selectors.cadence_rules_above(user=user))
     for rule in [*page, *above]:
         rule.period = selectors.period_name(rule.per_months)
@@ -738,14 +722,9 @@ def cadence_rule_list(request: HttpRequest) -> HttpResponse:
             (ActivityType(code).label, selectors.period_name(per_months), times)
             for code, (per_months, times) in selectors.DEFAULT_CADENCE.items()
         ],
-        "can_set": has_action(user, "change", APP) and bool(policy),
+        "can_set": has_action(user, "change", APP) and can_set_policy(user),
     }
     return render(request, "study/cadence_rules.html", context)
-
-
-def _require_policy_role(user: Any) -> None:
-    if not role_paths(user, RoleCode.ORG_ADMIN):
-        raise PermissionDenied(_("组织生活频次规定由组织部门（组织部/工委管理员）设置"))
 
 
 def _rule_summary(rule: Any) -> str:
@@ -763,11 +742,11 @@ def _rule_summary(rule: Any) -> str:
 
 
 @action_required("change", APP)
-def cadence_rule_set(request: HttpRequest) -> HttpResponse:
+def cadence_rule_set(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set (create or replace) the rule of one organisation and activity type; ``?rule=`` starts
     the form with an existing rule's values."""
     user = request.user
-    _require_policy_role(user)
+    require_policy(user, None, _("组织生活频次规定由组织部门（组织部/工委管理员）设置"))
     initial: dict[str, Any] = {}
     if request.GET.get("rule"):
         rule = selectors.cadence_rule_get(user=user, pk=request.GET["rule"], action="change")
@@ -790,10 +769,10 @@ def cadence_rule_set(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @action_required("change", APP)
-def cadence_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def cadence_rule_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Remove a rule (the page asks to confirm first); the rule above, or the default, applies
     again."""
-    _require_policy_role(request.user)
+    require_policy(request.user, None, _("组织生活频次规定由组织部门（组织部/工委管理员）设置"))
     rule = selectors.cadence_rule_get(user=request.user, pk=pk, action="change")
     services.cadence_rule_delete(actor=request.user, rule=rule)
     messages.success(
@@ -808,7 +787,7 @@ def cadence_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("view", APP)
-def material_list(request: HttpRequest) -> HttpResponse:
+def material_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StudyPlanFilterForm(request.GET or None)
     filters = form.filters()
     filters.pop("kind", None)
@@ -818,16 +797,16 @@ def material_list(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("view", APP)
-def material_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def material_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     material = selectors.material_get(user=user, pk=pk)
     pick = OrganizationPickForm(request.GET or None, user=user, label=_("查看哪个组织（含下级）"))
     org = pick.picked()
     if org is None and not pick.errors:
-        if path_in(material.organization.path, selectors.study_paths(user)):
+        if can(user, "view", material.organization, app_label=APP):
             org = material.organization
         else:
-            org = default_organization(user, action="view")
+            org = default_organization(user, "view", APP)
         pick.fields["organization"].initial = org
     coverage = selectors.material_coverage(user=user, material=material, organization=org) if org else None
     context = {
@@ -836,13 +815,13 @@ def material_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "org": org,
         "coverage": coverage,
         "can_distribute": has_action(user, "add", APP),
-        "can_change": _can(user, "change", material.organization),
+        "can_change": can(user, "change", material.organization, app_label=APP),
     }
     return render(request, "study/material_detail.html", context)
 
 
 @action_required("add", APP)
-def material_create(request: HttpRequest) -> HttpResponse:
+def material_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MaterialForm(posted(request), user=request.user)
     return form_page(
         request,
@@ -855,7 +834,7 @@ def material_create(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("change", APP)
-def material_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def material_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     material = selectors.material_get(user=request.user, pk=pk, action="change")
     form = MaterialForm(posted(request), user=request.user, instance=material)
     return form_page(
@@ -870,11 +849,11 @@ def material_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("add", APP)
-def material_distribute(request: HttpRequest, pk: int) -> HttpResponse:
+def material_distribute(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Tick the members of a branch who received a copy (全选 for all)."""
     user = request.user
     material = selectors.material_get(user=user, pk=pk)
-    default = default_organization(user, "add")
+    default = default_organization(user, "add", APP)
     if default is not None and not default.path.startswith(material.organization.path):
         default = None
     pick, org, members, more = _pick_choices(

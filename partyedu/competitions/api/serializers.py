@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from partyedu.api.fields import IdField
 from partyedu.competitions.choices import Aggregation
 from partyedu.competitions.models import Competition, Criterion, Entry, Review, Round
+from partyedu.core.api.fields import IdField
 
 
 class CriterionSerializer(serializers.ModelSerializer):

@@ -10,12 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from partyedu.api.permissions import IsAuthenticated, ScopedActionPermission
-from partyedu.api.serializers import ErrorSerializer
-from partyedu.api.viewsets import ScopedViewSet
+from partyedu.accounts.types import AuthenticatedRequest
 from partyedu.competitions import selectors, services
 from partyedu.competitions.models import Competition, Review, Round
-from partyedu.core.scope import has_action, user_scope
+from partyedu.core.api.permissions import IsAuthenticated, ScopedActionPermission
+from partyedu.core.api.serializers import ErrorSerializer
+from partyedu.core.api.viewsets import ScopedViewSet
+from partyedu.core.scope import has_action, scope_for
 
 from .serializers import (
     AdvanceSerializer,
@@ -61,6 +62,7 @@ class CompetitionViewSet(
 ):
     scope_model = Competition
     serializer_class = CompetitionSerializer
+    request: AuthenticatedRequest  # every route requires sign-in (ScopedActionPermission, ChangePermission)
 
     @property
     def scope_action(self) -> str:
@@ -94,7 +96,7 @@ class CompetitionViewSet(
         responses={201: RoundSerializer, 400: BAD_INPUT},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
-    def rounds(self, request: Request, pk: Any = None) -> Response:
+    def rounds(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
         competition = self.get_object()
         if request.method == "GET":
             return Response(RoundSerializer(competition.rounds.order_by("sequence"), many=True).data)
@@ -113,7 +115,7 @@ class CompetitionViewSet(
         responses={201: EntrySerializer, 400: BAD_INPUT},
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
-    def entries(self, request: Request, pk: Any = None) -> Response:
+    def entries(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
         competition = self.get_object()
         if request.method == "GET":
             rows = selectors.entry_list(user=request.user, competition=competition)
@@ -136,7 +138,7 @@ class ReviewerListView(APIView):
     @extend_schema(tags=[TAG], summary="评委名单", responses={200: ReviewerSerializer(many=True)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Organisers only: a reviewer's own "change" right reaches their assignments, not the panel.
-        if not user_scope(request.user, "change", "competitions").paths:
+        if not scope_for(request.user, "change", "competitions").paths:
             raise exceptions.PermissionDenied(ChangePermission.message)
         return Response(ReviewerSerializer(selectors.reviewer_list(user=request.user), many=True).data)
 
@@ -167,7 +169,7 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         responses={200: PanelMemberSerializer(many=True), 400: BAD_INPUT},
     )
     @action(detail=True, methods=["post"], pagination_class=None)
-    def reviewers(self, request: Request, pk: Any = None) -> Response:
+    def reviewers(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
         round_ = self.get_object()
         serializer = ReviewersSetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -184,7 +186,7 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         responses={200: AssignmentSerializer(many=True), 400: BAD_INPUT},
     )
     @action(detail=True, methods=["post"], pagination_class=None)
-    def assign(self, request: Request, pk: Any = None) -> Response:
+    def assign(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
         round_ = self.get_object()
         services.round_assign(actor=request.user, round_=round_)
         return Response(AssignmentSerializer(selectors.round_assignments(round_), many=True).data)
@@ -214,7 +216,7 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         responses={200: EntrySerializer(many=True), 400: BAD_INPUT},
     )
     @action(detail=True, methods=["post"], pagination_class=None)
-    def advance(self, request: Request, pk: Any = None) -> Response:
+    def advance(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
         serializer = AdvanceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         created = services.round_advance(
@@ -238,6 +240,7 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     scope_model = Review
     serializer_class = ReviewSerializer
+    request: AuthenticatedRequest  # every route requires sign-in (ChangePermission)
     http_method_names = ["get", "put", "head", "options"]
 
     @property
@@ -253,7 +256,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             return Review.objects.none()
         return selectors.review_list(user=self.request.user)
 
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         review = self.get_object()
         serializer = ReviewSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from partyedu.accounts.models import User
 from partyedu.competitions.models import Competition, Review, Round, RoundEntry
 from partyedu.competitions.services import (
     competition_create,
@@ -13,7 +14,7 @@ from partyedu.competitions.services import (
     round_create,
     round_reviewers_set,
 )
-from partyedu.core.testing import Tree, make_member, make_user
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 RUBRIC = [{"name": "内容", "weight": 40}, {"name": "表达", "weight": 30}, {"name": "效果", "weight": 30}]
 
@@ -41,7 +42,7 @@ def make_entry(competition: Competition, org: Any, title: str = "党课", lectur
     )
 
 
-def linked_member(org: Any, name: str, user: Any) -> Any:
+def linked_member(org: Any, name: str, user: User) -> Any:
     member = make_member(org, name)
     member.user = user
     member.save(update_fields=["user"])
@@ -52,7 +53,7 @@ def reviewer(org: Any, name: str | None = None) -> Any:
     return make_user(name, role="reviewer", org=org)
 
 
-def put_review(round_entry: RoundEntry, user: Any, total: int | str) -> Review:
+def put_review(round_entry: RoundEntry, user: User, total: int | str) -> Review:
     """A submitted review with a given total (bypassing the rubric), for aggregation tests."""
     from django.utils import timezone
 

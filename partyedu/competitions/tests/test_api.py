@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
-from partyedu.api.testing import api_client
 from partyedu.competitions.models import Review, RoundEntry
-from partyedu.core.testing import ScopedEndpointTests, make_member, make_org, make_user
+from partyedu.core.testing import PostEndpointTests, ScopedEndpointTests
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_member, make_org, make_user
 
 from .conftest import make_competition, make_entry, make_round, panel, reviewer
+from .pages import AssignedEndpointTests
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +200,7 @@ def test_advance_moves_the_top_entry(tree, organiser):
 
 
 class TestCompetitionListApi(ScopedEndpointTests):
+    url_name = "api:competition-list"
     kind = "list"
     api = True
 
@@ -214,6 +217,7 @@ class TestCompetitionListApi(ScopedEndpointTests):
 
 
 class TestCompetitionDetailApi(ScopedEndpointTests):
+    url_name = "api:competition-detail"
     api = True
 
     def make_object(self, org):
@@ -224,6 +228,7 @@ class TestCompetitionDetailApi(ScopedEndpointTests):
 
 
 class TestRoundResultsApi(ScopedEndpointTests):
+    url_name = "api:round-results"
     api = True
 
     def make_object(self, org):
@@ -234,6 +239,7 @@ class TestRoundResultsApi(ScopedEndpointTests):
 
 
 class TestEntriesApi(ScopedEndpointTests):
+    url_name = "api:competition-entries"
     api = True
     kind = "list"
 
@@ -249,3 +255,112 @@ class TestEntriesApi(ScopedEndpointTests):
         obj = self.make_object(scope_tree.branch_a)
         client.force_login(make_user(role=self.role, org=scope_tree.district_b))
         assert self._get(client, self.url(obj)).status_code == 404
+
+
+class TestCompetitionRoundsApi(ScopedEndpointTests):
+    url_name = "api:competition-rounds"
+    api = True
+
+    def make_object(self, org):
+        competition = make_competition(org)
+        make_round(competition)
+        return competition
+
+    def url(self, obj):
+        return f"/api/v1/competitions/{obj.pk}/rounds/"
+
+
+class TestRoundDetailApi(TestRoundResultsApi):
+    url_name = "api:round-detail"
+
+    def url(self, obj):
+        return f"/api/v1/rounds/{obj.pk}/"
+
+
+class RoundActionApi(PostEndpointTests):
+    """A POST on a round with a JSON body (``post_data``); the answer is the round's new state."""
+
+    api = True
+
+    def _post(self, client, url):
+        return client.post(url, getattr(self, "_data", {}), content_type="application/json")
+
+
+class TestRoundAssignApi(RoundActionApi):
+    url_name = "api:round-assign"
+
+    def make_object(self, org):
+        round_ = make_round(make_competition(org), reviews_per_entry=1)
+        make_entry(round_.competition, org, "待分配作品")
+        panel(round_, [reviewer(make_org(org.parent.parent, "评委单位", "committee", "organ"))])
+        return round_
+
+    def action_url(self, obj):
+        return f"/api/v1/rounds/{obj.pk}/assign/"
+
+
+class TestRoundReviewersApi(RoundActionApi):
+    url_name = "api:round-reviewers"
+
+    def make_object(self, org):
+        return make_round(make_competition(org))
+
+    def action_url(self, obj):
+        return f"/api/v1/rounds/{obj.pk}/reviewers/"
+
+    def post_data(self, obj):
+        return {"users": [reviewer(obj.competition.organization).pk]}
+
+
+class TestRoundAdvanceApi(RoundActionApi):
+    url_name = "api:round-advance"
+
+    def make_object(self, org):
+        competition = make_competition(org)
+        first = make_round(competition, advance_count=1)
+        make_round(competition, "复评")
+        return first
+
+    def action_url(self, obj):
+        return f"/api/v1/rounds/{obj.pk}/advance/"
+
+
+class ReviewApi(AssignedEndpointTests):
+    api = True
+
+    def listed(self, response, obj):
+        body = response.json()
+        rows = body["results"] if isinstance(body, dict) else body
+        return any(row["id"] == obj.pk for row in rows)
+
+
+class TestReviewListApi(ReviewApi):
+    url_name = "api:review-list"
+    kind = "list"
+
+    def url(self, obj):
+        return "/api/v1/reviews/"
+
+
+class TestReviewDetailApi(ReviewApi):
+    url_name = "api:review-detail"
+
+    def url(self, obj):
+        return f"/api/v1/reviews/{obj.pk}/"
+
+
+class TestReviewersApi(ScopedEndpointTests):
+    """The panel candidates: reviewers holding their role inside the organiser's scope."""
+
+    url_name = "api:reviewers"
+    api = True
+    kind = "list"
+
+    def make_object(self, org):
+        return reviewer(org)
+
+    def url(self, obj):
+        return "/api/v1/reviewers/"
+
+    def listed(self, response, obj):
+        return any(row["id"] == obj.pk for row in response.json())

@@ -19,9 +19,10 @@ from partyedu.competitions.models import Award, Certificate
 from partyedu.competitions.services import certificate_revoke
 from partyedu.core.choices import JobStatus
 from partyedu.core.models import AuditLog, Job
-from partyedu.core.testing import make_user
+from partyedu.core.testing import PostEndpointTests
+from partyedu.testsupport.factories import make_user
 
-from .pages import Contest, PostEndpointTests, finished, lecture_award, outside
+from .pages import Contest, finished, lecture_award, outside
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,8 @@ def awards_of(contest: Contest) -> list[Award]:
 
 class TestCertificateBatchScope(PostEndpointTests):
     """As the single download: competitions.view over the organiser (a sibling gets 404)."""
+
+    url_name = "competitions:certificate_batch"
 
     def make_object(self, org: Any) -> Award:
         return lecture_award(finished(org, outside(org)))

@@ -11,7 +11,7 @@ from reportlab.lib.pagesizes import A4, landscape
 
 from partyedu.competitions.certificates import certificate_pdf
 from partyedu.competitions.services import certificate_revoke
-from partyedu.core.testing import make_user
+from partyedu.testsupport.factories import make_user
 
 from .pages import finished, lecture_award
 

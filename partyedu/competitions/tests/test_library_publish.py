@@ -15,11 +15,12 @@ from django.urls import reverse
 
 from partyedu.competitions.models import Award, Entry, Review
 from partyedu.competitions.services import awards_grant, certificate_revoke, round_close
-from partyedu.core.testing import ScopedEndpointTests, make_member, make_user
+from partyedu.core.testing import ScopedEndpointTests
 from partyedu.learning.models import LearningHourEntry, MemberYearHours, OnlineResource
 from partyedu.learning.services import resource_heartbeat
 from partyedu.lectures.models import LibraryItem
 from partyedu.lectures.services import lecturer_create, library_series_create
+from partyedu.testsupport.factories import make_member, make_user
 
 from .pages import Contest, contest, lecture_award, outside, submit
 
@@ -73,6 +74,8 @@ def awarded(tree) -> Contest:
 class TestAwardPublishScope(ScopedEndpointTests):
     """The publishing form: no role 403, the organiser's administrators 200, a sibling 404."""
 
+    url_name = "competitions:award_publish"
+
     def make_object(self, org: Any) -> Award:
         return lecture_award(finished_with_video(org))
 
@@ -83,6 +86,8 @@ class TestAwardPublishScope(ScopedEndpointTests):
 class TestAwardPublishPostScope(ScopedEndpointTests):
     """The same for the POST that publishes (followed to the awards page); a sibling's POST
     publishes nothing."""
+
+    url_name = "competitions:award_publish"
 
     def make_object(self, org: Any) -> Award:
         return lecture_award(finished_with_video(org))

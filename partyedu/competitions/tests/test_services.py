@@ -23,7 +23,7 @@ from partyedu.competitions.services import (
     round_reviewers_set,
 )
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_org, make_user
+from partyedu.testsupport.factories import make_member, make_org, make_user
 
 from .conftest import linked_member, make_competition, make_entry, make_round, panel, put_review, reviewer
 

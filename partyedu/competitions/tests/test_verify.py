@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partyedu.competitions.services import certificate_revoke
-from partyedu.core.testing import make_user
+from partyedu.testsupport.factories import make_user
 
 from .pages import finished, lecture_award
 

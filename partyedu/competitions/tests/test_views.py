@@ -17,10 +17,11 @@ from partyedu.competitions.models import Award, Competition, Entry, Review, Roun
 from partyedu.competitions.services import entry_self_nominate, round_close
 from partyedu.core.choices import AuditAction
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import ScopedEndpointTests, make_member, make_user
+from partyedu.core.testing import PostEndpointTests, ScopedEndpointTests
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import make_competition, make_round, panel, reviewer
-from .pages import PostEndpointTests, contest, finished, lecture_award, member_user, outside, submit
+from .pages import contest, finished, lecture_award, member_user, outside, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.django_db
 
 class TestIndexScope(ScopedEndpointTests):
     """The menu entry lands an organiser on their competitions."""
+
+    url_name = "competitions:index"
 
     kind = "list"
     marker_attr = "title"
@@ -45,6 +48,7 @@ class TestIndexScope(ScopedEndpointTests):
 
 
 class TestCompetitionListScope(ScopedEndpointTests):
+    url_name = "competitions:competition_list"
     kind = "list"
     marker_attr = "title"
 
@@ -58,6 +62,8 @@ class TestCompetitionListScope(ScopedEndpointTests):
 class TestCompetitionCreateScope(ScopedEndpointTests):
     """Anyone who may add competitions sees the form; one at a sibling cannot hold one at the
     object's organisation (the picker refuses it)."""
+
+    url_name = "competitions:competition_create"
 
     def make_object(self, org: Any) -> Any:
         return org
@@ -124,6 +130,8 @@ class TestRoundExportScope(RoundPage):
 
 
 class TestRoundPanelScope(PostEndpointTests):
+    url_name = "competitions:round_panel"
+
     def make_object(self, org: Any) -> Any:
         return contest(org, outside(org))
 
@@ -136,11 +144,15 @@ class TestRoundPanelScope(PostEndpointTests):
 
 
 class TestRoundAssignScope(TestRoundPanelScope):
+    url_name = "competitions:round_assign"
+
     def action_url(self, obj: Any) -> str:
         return reverse("competitions:round_assign", args=[obj.round.pk])
 
 
 class TestRoundFinishScope(TestRoundPanelScope):
+    url_name = "competitions:round_finish"
+
     def make_object(self, org: Any) -> Any:
         c = contest(org, outside(org))
         for review in c.reviews:
@@ -161,6 +173,7 @@ class SelfNomination(ScopedEndpointTests):
 
 
 class TestEndorsementListScope(SelfNomination):
+    url_name = "competitions:endorsement_list"
     kind = "list"
     marker_attr = "title"
 
@@ -169,11 +182,15 @@ class TestEndorsementListScope(SelfNomination):
 
 
 class TestEntryEndorseScope(PostEndpointTests, SelfNomination):
+    url_name = "competitions:entry_endorse"
+
     def action_url(self, obj: Entry) -> str:
         return reverse("competitions:entry_endorse", args=[obj.pk])
 
 
 class TestEntryWithdrawScope(ScopedEndpointTests):
+    url_name = "competitions:entry_withdraw"
+
     def make_object(self, org: Any) -> Entry:
         return contest(org, outside(org)).entries[0]
 
@@ -182,6 +199,8 @@ class TestEntryWithdrawScope(ScopedEndpointTests):
 
 
 class TestEntryFileScope(TestEntryWithdrawScope):
+    url_name = "competitions:entry_file"
+
     def make_object(self, org: Any) -> Entry:
         return contest(org, outside(org), video=True).entries[0]
 
@@ -195,21 +214,29 @@ class AwardPage(ScopedEndpointTests):
 
 
 class TestAwardListScope(AwardPage):
+    url_name = "competitions:award_list"
+
     def url(self, obj: Award) -> str:
         return reverse("competitions:award_list", args=[obj.competition_id])
 
 
 class TestCertificateDownloadScope(AwardPage):
+    url_name = "competitions:certificate_download"
+
     def url(self, obj: Award) -> str:
         return reverse("competitions:certificate_download", args=[obj.pk])
 
 
 class TestCertificateRevokeScope(AwardPage):
+    url_name = "competitions:certificate_revoke"
+
     def url(self, obj: Award) -> str:
         return reverse("competitions:certificate_revoke", args=[obj.pk])
 
 
 class TestAwardGrantScope(ScopedEndpointTests):
+    url_name = "competitions:award_grant"
+
     def make_object(self, org: Any) -> Competition:
         c = contest(org, outside(org))
         for review in c.reviews:

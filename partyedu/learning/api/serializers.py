@@ -22,7 +22,9 @@ class HourLineSerializer(serializers.Serializer):
     hours = serializers.FloatField(read_only=True, help_text="学时；更正行为负数")
     kind = serializers.CharField(read_only=True, help_text="concentrated/collective/online/self")
     kind_display = serializers.CharField(read_only=True, help_text="集中培训、集体学习、网络学习、自学")
-    source = serializers.CharField(read_only=True, help_text="来源说明，如“2026-03-15 主题党日：……（出席）”")
+    source = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.source
+        read_only=True, help_text="来源说明，如“2026-03-15 主题党日：……（出席）”"
+    )
     source_type = serializers.CharField(read_only=True, help_text="attendance/resource/manual")
     created_at = serializers.DateTimeField(read_only=True)
 
@@ -42,7 +44,9 @@ class MemberHoursSerializer(serializers.Serializer):
     group = serializers.CharField(
         source="requirement.group", read_only=True, help_text="general/cadre/candidate/exempt/none"
     )
-    required = serializers.FloatField(read_only=True, help_text="应修学时（免于要求、不作要求时为0）")
+    required = serializers.FloatField(  # type: ignore[assignment]  # a field, not Field.required
+        read_only=True, help_text="应修学时（免于要求、不作要求时为0）"
+    )
     earned = serializers.FloatField(read_only=True, help_text="已修学时合计")
     counted = serializers.FloatField(read_only=True, help_text="计入要求的学时（发展对象只计集中培训）")
     missing = serializers.FloatField(read_only=True, help_text="还差学时")

@@ -1,5 +1,7 @@
-"""API of online study resources, and the helpers of the learning actions that hang under
-members (``learning-hours``) and organisations (``learning-summary``)."""
+"""API of online study resources, and the learning actions that hang under members
+(``/members/{id}/learning-hours/``) and organisations (``/organizations/{id}/learning-summary/``).
+Those two are learning's business on the addresses of lower apps: learning registers them on its
+own router (``urls.py``), so members and organizations import nothing above them."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from partyedu.api.permissions import IsAuthenticated
-from partyedu.api.serializers import ErrorSerializer
+from partyedu.accounts.types import AuthenticatedRequest
+from partyedu.core.api.permissions import IsAuthenticated
+from partyedu.core.api.serializers import ErrorSerializer
+from partyedu.core.api.viewsets import ScopedViewSet
 from partyedu.core.scope import has_action
 from partyedu.core.years import YEAR_MAX, YEAR_MIN
 from partyedu.learning.filtersets import ResourceFilterSet
@@ -27,8 +31,9 @@ from partyedu.learning.selectors import (
 )
 from partyedu.learning.services import resource_heartbeat
 from partyedu.members.models import Member
-from partyedu.members.selectors import member_of_user
+from partyedu.members.selectors import member_list, member_of_user
 from partyedu.organizations.models import Organization
+from partyedu.organizations.selectors import organization_list
 
 from .serializers import (
     HeartbeatResultSerializer,
@@ -77,6 +82,42 @@ SUMMARY_SCHEMA = extend_schema(
     parameters=[YEAR_PARAMETER],
     responses={200: LearningSummarySerializer, 404: OpenApiResponse(ErrorSerializer)},
 )
+
+
+@extend_schema(tags=["党员"])
+class MemberLearningViewSet(ScopedViewSet):
+    """``/members/{id}/learning-hours/``: the member is found as the members API finds it (the
+    ``members`` scope of the request's action, members who have left the roll included)."""
+
+    scope_model = Member
+
+    def get_queryset(self) -> QuerySet[Member]:
+        return member_list(
+            user=self.request.user, filters={"include_inactive": True}, action=self.scope_action
+        )
+
+    @MEMBER_HOURS_SCHEMA
+    @action(detail=True, methods=["get"], url_path="learning-hours")
+    def learning_hours(self, request: Request, pk: str | None = None) -> Response:
+        return member_learning_hours_response(request, self.get_object())
+
+
+@extend_schema(tags=["党组织"])
+class OrganizationLearningViewSet(ScopedViewSet):
+    """``/organizations/{id}/learning-summary/``: the organisation is found as the organisations
+    API finds it (the ``organizations`` scope of the request's action, dissolved ones included)."""
+
+    scope_model = Organization
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        return organization_list(
+            user=self.request.user, filters={"include_inactive": True}, action=self.scope_action
+        )
+
+    @SUMMARY_SCHEMA
+    @action(detail=True, methods=["get"], url_path="learning-summary")
+    def learning_summary(self, request: Request, pk: str | None = None) -> Response:
+        return learning_summary_response(request, self.get_object())
 
 
 class LearnerPermission(IsAuthenticated):
@@ -142,7 +183,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         },
     )
     @action(detail=True, methods=["post"])
-    def heartbeat(self, request: Request, pk: str | None = None) -> Response:
+    def heartbeat(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         resource = self.get_object()
         serializer = HeartbeatSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

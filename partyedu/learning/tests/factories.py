@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.test import TestCase
-from django.utils import timezone
 
 from partyedu.learning.services import learning_hours_rebuild, learning_hours_sync_attendance
 from partyedu.study.models import Activity, Attendance
@@ -34,7 +33,7 @@ def make_activity(
     credited_hours: Decimal | None = None,
 ) -> Activity:
     start = start or local(2026, 3, 15, 9)
-    end = end or start + timezone.timedelta(hours=hours)
+    end = end or start + timedelta(hours=hours)
     return Activity.objects.create(
         organization=org,
         activity_type=activity_type,

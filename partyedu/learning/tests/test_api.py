@@ -2,11 +2,12 @@ from decimal import Decimal
 
 import pytest
 
-from partyedu.api.testing import api_client
-from partyedu.core.testing import ScopedEndpointTests, make_member, make_user
+from partyedu.core.testing import OwnedEndpointTests, PostEndpointTests, ScopedEndpointTests
 from partyedu.learning.models import OnlineResource
 from partyedu.learning.services import learning_hours_record_manual, learning_members_changed
 from partyedu.members.models import Member
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_member, make_user
 
 from .factories import attend, make_activity
 
@@ -35,6 +36,7 @@ def make_resource(org, title="学习资源", published=True, **extra):
 
 
 class TestMemberLearningHoursEndpoint(ScopedEndpointTests):
+    url_name = "api:member-learning-hours"
     api = True
 
     def make_object(self, org):
@@ -49,6 +51,7 @@ class TestMemberLearningHoursEndpointForBranchAdmins(TestMemberLearningHoursEndp
 
 
 class TestLearningSummaryEndpoint(ScopedEndpointTests):
+    url_name = "api:organization-learning-summary"
     api = True
 
     def make_object(self, org):
@@ -66,6 +69,7 @@ class ResourceListing:
 
 
 class TestResourceListEndpoint(ResourceListing, ScopedEndpointTests):
+    url_name = "api:resource-list"
     kind = "list"
 
     def make_object(self, org):
@@ -76,6 +80,7 @@ class TestResourceListEndpoint(ResourceListing, ScopedEndpointTests):
 
 
 class TestResourceDetailEndpoint(ScopedEndpointTests):
+    url_name = "api:resource-detail"
     api = True
 
     def make_object(self, org):
@@ -275,3 +280,39 @@ def test_credit_hours_are_numbers(tree, member_user):
     make_resource(tree.branch_a, credit_hours=Decimal("1.5"))
     row = api_client(member_user).get("/api/v1/resources/").json()["results"][0]
     assert row["credit_hours"] == 1.5
+
+
+# --- scope of the heartbeat ----------------------------------------------------------------------
+
+
+def member_account(org, name):
+    """A member account linked to a member record at ``org``."""
+    user = make_user(role="member", org=org)
+    Member.objects.filter(pk=make_member(org, name).pk).update(user=user)
+    return user
+
+
+class TestResourceHeartbeatEndpoint(PostEndpointTests, OwnedEndpointTests):
+    """A heartbeat is a member's own: the member the resource is published to records progress,
+    a member of the sibling branch (not published to) gets 404."""
+
+    url_name = "api:resource-heartbeat"
+    api = True
+    role = "member"
+
+    def make_object(self, org):
+        resource = make_resource(org, "心跳资源")
+        resource.learner = member_account(org, "学习党员")
+        return resource
+
+    def owner(self, obj):
+        return obj.learner
+
+    def stranger(self, scope_tree):
+        return member_account(scope_tree.branch_b, "乙支部党员")
+
+    def action_url(self, obj):
+        return f"/api/v1/resources/{obj.pk}/heartbeat/"
+
+    def post_data(self, obj):
+        return {"start": 0, "end": 0}

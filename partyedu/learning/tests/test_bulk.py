@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from partyedu.core.testing import make_member, valid_id_number
 from partyedu.learning import services
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.selectors import learning_summary_from_rows, learning_summary_live
 from partyedu.learning.services import learning_hours_rebuild, learning_hours_sync_attendance
 from partyedu.study.models import Attendance
+from partyedu.testsupport.factories import make_member, valid_id_number
 
 from .factories import assert_ledger_equals_rebuild, local, make_activity
 
@@ -73,8 +73,8 @@ def test_one_sync_of_many_rows_takes_the_bulk_paths_and_is_exact(tree, activitie
 
 
 def test_forced_bulk_paths_follow_changes_exactly(tree, activities, monkeypatch):
-    monkeypatch.setattr(services, "GROUPED_UPDATES_MAX", 0)
-    monkeypatch.setattr(services, "PLAIN_INSERT_MIN", 1)
+    monkeypatch.setattr("partyedu.learning.services.summaries.GROUPED_UPDATES_MAX", 0)
+    monkeypatch.setattr("partyedu.learning.services.ledger.PLAIN_INSERT_MIN", 1)
     members = people(tree, 6)  # member creation updates the organisation counts by the VALUES path
     rows = attend_many(members, activities)
     learning_hours_sync_attendance(attendance_ids=[r.pk for r in rows])

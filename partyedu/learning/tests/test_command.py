@@ -3,9 +3,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from partyedu.core.testing import make_member
 from partyedu.learning.models import LearningHourEntry
 from partyedu.study.models import Attendance
+from partyedu.testsupport.factories import make_member
 
 from .factories import attend, make_activity
 

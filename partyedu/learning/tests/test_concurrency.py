@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections, transaction
 
-from partyedu.core.testing import make_member, run_at_once
+from partyedu.core.testing import run_at_once
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.services import learning_hours_sync_attendance, learning_members_changed
 from partyedu.members.models import Member
+from partyedu.testsupport.factories import make_member
 
 from .factories import assert_ledger_equals_rebuild, attend, make_activity
 

@@ -13,10 +13,11 @@ from django.urls import reverse
 
 from partyedu.core.choices import JobStatus
 from partyedu.core.models import Job
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_member, make_user
+from partyedu.core.testing import ScopedEndpointTests
 from partyedu.learning.jobs import RECOUNT_KIND
 from partyedu.learning.models import HourRequirement, MemberRequirement
 from partyedu.learning.services import hour_requirement_delete, hour_requirement_set
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 from .factories import assert_ledger_equals_rebuild, jobs_run
 
@@ -27,7 +28,7 @@ D = Decimal
 def set_rule(org: Any, **values: Any) -> HourRequirement:
     with jobs_run():
         change = hour_requirement_set(actor=None, organization=org, data=values)
-    return change.requirement  # type: ignore[return-value]
+    return change.requirement
 
 
 def form_data(org: Any, **values: Any) -> dict[str, Any]:
@@ -56,6 +57,7 @@ def admin(tree: Tree) -> Any:
 
 
 class TestRequirementListScope(ScopedEndpointTests):
+    url_name = "learning:requirement_list"
     kind = "list"
 
     def make_object(self, org: Any) -> HourRequirement:
@@ -71,6 +73,8 @@ class TestRequirementListScope(ScopedEndpointTests):
 class TestRequirementSetScope(ScopedEndpointTests):
     """The form opened for an organisation (``?organization=``) needs the change action there."""
 
+    url_name = "learning:requirement_set"
+
     def make_object(self, org: Any) -> Any:
         return org
 
@@ -79,6 +83,8 @@ class TestRequirementSetScope(ScopedEndpointTests):
 
 
 class TestRequirementDeleteScope(ScopedEndpointTests):
+    url_name = "learning:requirement_delete"
+
     def make_object(self, org: Any) -> HourRequirement:
         return set_rule(org, general_hours=D("40"))
 
@@ -343,7 +349,7 @@ def test_rule_change_counts_members_whose_completion_changed(tree: Tree) -> None
     assert (change.job.result["members_changed"], change.job.result["completions_changed"]) == (1, 1)
     assert change.job.result["summary"].endswith("1名党员适用的学时要求随之调整；1人次的年度达标情况随之改变")
     with jobs_run():
-        change = hour_requirement_delete(actor=None, requirement=change.requirement)  # type: ignore[arg-type]
+        change = hour_requirement_delete(actor=None, requirement=change.requirement)
     assert change.requirement is None and change.job is not None
     change.job.refresh_from_db()
     assert (change.job.result["members_changed"], change.job.result["completions_changed"]) == (1, 1)

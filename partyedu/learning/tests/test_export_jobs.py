@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 from partyedu.accounts.services import role_revoke
 from partyedu.core.choices import AuditAction, JobStatus
 from partyedu.core.models import AuditLog, Job
-from partyedu.core.testing import Tree, make_member, make_user
 from partyedu.learning import services
 from partyedu.learning.jobs import SHORT_EXPORT_KIND, short_export_rows
 from partyedu.learning.models import OrgRequirementCounts
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 YEAR = timezone.localdate().year

@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
-from partyedu.core.testing import make_member, make_user
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.services import (
     learning_hours_manual_reverse,
@@ -14,6 +13,7 @@ from partyedu.learning.services import (
     learning_hours_sync_attendance,
 )
 from partyedu.study.models import Activity, Attendance
+from partyedu.testsupport.factories import make_member, make_user
 
 from .factories import assert_ledger_equals_rebuild, attend, local, make_activity
 
@@ -195,7 +195,7 @@ def test_concurrent_writer_with_the_same_version_is_retried(tree, zhang, monkeyp
         reads.append(ids)
         return defaultdict(dict) if len(reads) == 1 else real(source_type, ids)
 
-    monkeypatch.setattr(services, "_ledger_nets", stale_first_read)
+    monkeypatch.setattr("partyedu.learning.services.ledger._ledger_nets", stale_first_read)
     # when we sync: our version 1 clashes with theirs, and the retry reads the ledger again
     assert services.learning_hours_sync_attendance(attendance_ids=[row.pk]) == 0
     # then hours were awarded once, by the other writer

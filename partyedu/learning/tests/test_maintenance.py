@@ -13,9 +13,9 @@ from django.urls import reverse
 from partyedu.core.choices import JobStatus
 from partyedu.core.maintenance import rebuild_get
 from partyedu.core.models import Job
-from partyedu.core.testing import Tree, make_member, make_user
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.study.models import Attendance
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 from .factories import assert_ledger_equals_rebuild, attend, make_activity
 

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partyedu.accounts.models import Role
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_member, make_user
+from partyedu.core.testing import ScopedEndpointTests
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.services import learning_hours_manual_reverse, learning_hours_record_manual
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 from .factories import assert_ledger_equals_rebuild, attend, local, make_activity
 
@@ -60,6 +61,8 @@ def member(tree: Tree) -> Any:
 
 
 class TestManualRecordScope(ScopedEndpointTests):
+    url_name = "learning:manual_record"
+
     def make_object(self, org: Any) -> Any:
         return make_member(org, "登记党员")
 
@@ -68,6 +71,8 @@ class TestManualRecordScope(ScopedEndpointTests):
 
 
 class TestManualReverseScope(ScopedEndpointTests):
+    url_name = "learning:manual_reverse"
+
     def make_object(self, org: Any) -> Any:
         return record(make_member(org, "撤销党员"))
 

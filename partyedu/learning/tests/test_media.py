@@ -12,10 +12,10 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from partyedu.core.testing import Tree, make_user
 from partyedu.learning.media import grossly_different, media_duration
 from partyedu.learning.models import OnlineResource
 from partyedu.learning.services import resource_create, resource_update
+from partyedu.testsupport.factories import Tree, make_user
 
 from .media_files import mp3_bytes, mp4_bytes, upload, wav_bytes
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 from partyedu.core.choices import JobStatus
 from partyedu.core.jobs import jobs_reap, run_job
 from partyedu.core.models import AuditLog, Job
-from partyedu.core.testing import Tree, make_member
 from partyedu.learning import recount
 from partyedu.learning.jobs import RECOUNT_KIND
 from partyedu.learning.models import HourRequirement, MemberRequirement, MemberYearHours
@@ -30,6 +29,7 @@ from partyedu.learning.services import (
 )
 from partyedu.members.models import Member
 from partyedu.members.services import member_leave_roll, member_transfer, member_update
+from partyedu.testsupport.factories import Tree, make_member
 
 from .factories import assert_ledger_equals_rebuild, jobs_run
 
@@ -324,7 +324,7 @@ def test_a_rule_changed_during_the_recount_is_counted_too(
 ) -> None:
     HourRequirement.objects.create(organization=tree.root, general_hours=34)
     batch = recount._recount_batch
-    calls = []
+    calls: list[Any] = []
 
     def batch_then_change(*args: Any) -> Any:
         result = batch(*args)

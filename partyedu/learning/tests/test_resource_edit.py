@@ -12,10 +12,12 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from partyedu.accounts.types import User
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_member, make_user
+from partyedu.core.testing import ScopedEndpointTests
 from partyedu.learning import services
 from partyedu.learning.models import Column, LearningHourEntry, OnlineResource, ResourceProgress
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 from .factories import assert_ledger_equals_rebuild, local
 from .media_files import mp3_bytes, upload
@@ -46,7 +48,7 @@ def learner_of(org: Any, name: str = "学员") -> Any:
     return user
 
 
-def study(user: Any, resource: OnlineResource, seconds: int) -> None:
+def study(user: User, resource: OnlineResource, seconds: int) -> None:
     """Heartbeats of a member who read ``seconds`` of the resource in real time."""
     services.resource_heartbeat(user=user, resource=resource, start=0, end=0, at=T0)
     services.resource_heartbeat(
@@ -81,6 +83,8 @@ def admin(tree: Tree) -> Any:
 
 
 class TestResourceEditScope(ScopedEndpointTests):
+    url_name = "learning:resource_edit"
+
     def make_object(self, org: Any) -> OnlineResource:
         return article(org)
 
@@ -89,6 +93,8 @@ class TestResourceEditScope(ScopedEndpointTests):
 
 
 class TestResourceDeleteScope(ScopedEndpointTests):
+    url_name = "learning:resource_delete"
+
     def make_object(self, org: Any) -> OnlineResource:
         return article(org)
 

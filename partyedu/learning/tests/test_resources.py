@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 
-from partyedu.core.testing import make_member, make_user
 from partyedu.learning.models import DailyOnlineStudy, HourRequirement, LearningHourEntry, MemberYearHours
 from partyedu.learning.selectors import resources_for_member
 from partyedu.learning.services import (
@@ -20,6 +19,7 @@ from partyedu.learning.services import (
     uncovered,
 )
 from partyedu.members.models import Member
+from partyedu.testsupport.factories import make_member, make_user
 
 from .factories import assert_ledger_equals_rebuild, local
 

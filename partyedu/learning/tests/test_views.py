@@ -17,10 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_member, make_user
+from partyedu.core.testing import OwnedEndpointTests, PostEndpointTests, ScopedEndpointTests
 from partyedu.learning import services
 from partyedu.learning.models import OnlineResource, ResourceProgress
 from partyedu.learning.tests.factories import attend, local, make_activity
+from partyedu.testsupport.factories import Tree, make_member, make_user
 
 pytestmark = pytest.mark.django_db
 _n = itertools.count(1)
@@ -59,6 +60,8 @@ def earn(member: Any, hours: float = 2, topic: str = "学习党章", year: int =
 
 
 class TestMemberHoursScope(ScopedEndpointTests):
+    url_name = "learning:member_hours"
+
     def make_object(self, org: Any) -> Any:
         return make_member(org, "学时党员")
 
@@ -68,6 +71,8 @@ class TestMemberHoursScope(ScopedEndpointTests):
 
 class TestSummaryScope(ScopedEndpointTests):
     """The completion view of the user's own scope lists the members still short."""
+
+    url_name = "learning:summary"
 
     kind = "list"
     marker_attr = "name"
@@ -80,6 +85,8 @@ class TestSummaryScope(ScopedEndpointTests):
 
 
 class TestSummaryExportScope(ScopedEndpointTests):
+    url_name = "learning:summary_export"
+
     def make_object(self, org: Any) -> Any:
         make_member(org, "导出党员")
         return org
@@ -89,6 +96,8 @@ class TestSummaryExportScope(ScopedEndpointTests):
 
 
 class TestSummaryCategoriesScope(ScopedEndpointTests):
+    url_name = "learning:summary_categories"
+
     def make_object(self, org: Any) -> Any:
         make_member(org, "分类党员", categories=["retired"])
         return org
@@ -98,6 +107,7 @@ class TestSummaryCategoriesScope(ScopedEndpointTests):
 
 
 class TestResourceListScope(ScopedEndpointTests):
+    url_name = "learning:resource_list"
     kind = "list"
     marker_attr = "title"
 
@@ -109,6 +119,7 @@ class TestResourceListScope(ScopedEndpointTests):
 
 
 class TestResourceDetailScope(TestResourceListScope):
+    url_name = "learning:resource_detail"
     kind = "detail"
 
     def url(self, obj: OnlineResource) -> str:
@@ -116,6 +127,8 @@ class TestResourceDetailScope(TestResourceListScope):
 
 
 class TestResourceFileScope(ScopedEndpointTests):
+    url_name = "learning:resource_file"
+
     def make_object(self, org: Any) -> OnlineResource:
         return publish(org, "课件", kind="courseware", file=SimpleUploadedFile("k.pdf", PDF))
 
@@ -423,3 +436,64 @@ def test_publishing_needs_the_add_action(client: Any, tree: Tree) -> None:
     assert client.get(reverse("learning:resource_create")).status_code == 403
     client.force_login(make_user(role="org_admin", org=tree.district_a))
     assert client.get(reverse("learning:resource_create")).status_code == 200
+
+
+# --- scope of publishing and of the player's heartbeat ----------------------------------------------
+
+
+class TestResourceCreateScope(ScopedEndpointTests):
+    url_name = "learning:resource_create"
+    kind = "create"
+
+    def make_object(self, org: Any) -> Any:
+        return org
+
+    def url(self, obj: Any) -> str:
+        return reverse("learning:resource_create")
+
+
+class TestResourcePublishScope(PostEndpointTests):
+    """下架 (``publish=0``), posted back to the resource's page."""
+
+    url_name = "learning:resource_publish"
+
+    def make_object(self, org: Any) -> OnlineResource:
+        return publish(org, f"上架课程{next(_n)}号")
+
+    def action_url(self, obj: OnlineResource) -> str:
+        return reverse("learning:resource_publish", args=[obj.pk])
+
+    def post_data(self, obj: OnlineResource) -> dict[str, Any]:
+        return {"publish": "0"}
+
+
+class TestResourceHeartbeatScope(PostEndpointTests, OwnedEndpointTests):
+    """A heartbeat is a member's own: the member the resource is published to records progress,
+    a member of the sibling branch (not published to) gets 404."""
+
+    url_name = "learning:resource_heartbeat"
+    role = "member"
+
+    def make_object(self, org: Any) -> OnlineResource:
+        resource = publish(org, f"心跳课程{next(_n)}号")
+        resource.learner = link(make_member(org, "学习党员"))  # type: ignore[attr-defined]
+        return resource
+
+    def owner(self, obj: OnlineResource) -> Any:
+        return obj.learner  # type: ignore[attr-defined]
+
+    def stranger(self, scope_tree: Tree) -> Any:
+        return link(make_member(scope_tree.branch_b, "乙支部党员"))
+
+    def action_url(self, obj: OnlineResource) -> str:
+        return reverse("learning:resource_heartbeat", args=[obj.pk])
+
+    def post_data(self, obj: OnlineResource) -> dict[str, Any]:
+        return {"start": 0, "end": 0}
+
+    def test_user_without_role_gets_403(self, client: Any, scope_tree: Tree) -> None:
+        """The view asks for no action: to a user with neither a member record nor a learning
+        role no resource is published, so it does not exist for them."""
+        obj = self.make_object(scope_tree.branch_a)
+        client.force_login(make_user())
+        assert self._get(client, self.url(obj)).status_code == 404

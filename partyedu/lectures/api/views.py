@@ -11,9 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from partyedu.api.permissions import IsAuthenticated
-from partyedu.api.serializers import ErrorSerializer
-from partyedu.api.viewsets import ScopedViewSet
+from partyedu.accounts.types import AuthenticatedRequest
+from partyedu.core.api.permissions import IsAuthenticated
+from partyedu.core.api.serializers import ErrorSerializer
+from partyedu.core.api.viewsets import ScopedViewSet
 from partyedu.core.scope import has_action
 from partyedu.lectures.filtersets import LectureFilterSet, LecturerFilterSet
 from partyedu.lectures.models import Lecture, Lecturer
@@ -128,7 +129,7 @@ class LectureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         },
     )
     @action(detail=True, methods=["get", "post"], url_path="rating")
-    def rating(self, request: Request, pk: Any = None) -> Response:
+    def rating(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
         lecture = self.get_object()
         if request.method == "POST":
             serializer = RatingInputSerializer(data=request.data)

@@ -6,13 +6,14 @@ from typing import Any
 
 from django import template
 
+from partyedu.accounts.types import Viewer
 from partyedu.lectures.selectors import is_manager
 
 register = template.Library()
 
 
 @register.simple_tag
-def lectures_manager(user: Any) -> bool:
+def lectures_manager(user: Viewer) -> bool:
     """Whether the user manages lectures over a subtree (and so sees the management tabs)."""
     return is_manager(user)
 

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from partyedu.core.testing import make_member, make_user
 from partyedu.lectures.models import Lecture, Lecturer
 from partyedu.lectures.services import lecture_record, lecturer_create
 from partyedu.members.models import Member
 from partyedu.study.models import Activity
 from partyedu.study.services import activity_record, attendance_mark
+from partyedu.testsupport.factories import make_member, make_user
 
 TZ = ZoneInfo("Asia/Shanghai")
 _n = itertools.count(1)

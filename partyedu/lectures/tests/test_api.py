@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from partyedu.api.testing import api_client
-from partyedu.core.testing import ScopedEndpointTests, make_member, make_user
+from partyedu.core.testing import ScopedEndpointTests
 from partyedu.lectures.models import LectureRating
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import PDF, at, lecture, lecturer, link, mark, party_lecture, upload
 
@@ -33,6 +34,7 @@ class _LecturerEndpoint(ScopedEndpointTests):
 
 
 class TestLecturerListEndpoint(_LecturerEndpoint):
+    url_name = "api:lecturer-list"
     kind = "list"
 
     def url(self, obj: Any) -> str:
@@ -40,6 +42,8 @@ class TestLecturerListEndpoint(_LecturerEndpoint):
 
 
 class TestLecturerDetailEndpoint(_LecturerEndpoint):
+    url_name = "api:lecturer-detail"
+
     def url(self, obj: Any) -> str:
         return f"{LECTURERS}{obj.pk}/"
 
@@ -55,6 +59,7 @@ class _LectureEndpoint(ScopedEndpointTests):
 
 
 class TestLectureListEndpoint(_LectureEndpoint):
+    url_name = "api:lecture-list"
     kind = "list"
 
     def url(self, obj: Any) -> str:
@@ -62,6 +67,8 @@ class TestLectureListEndpoint(_LectureEndpoint):
 
 
 class TestLectureDetailEndpoint(_LectureEndpoint):
+    url_name = "api:lecture-detail"
+
     def url(self, obj: Any) -> str:
         return f"{LECTURES}{obj.pk}/"
 
@@ -71,6 +78,8 @@ class TestLectureDetailEndpointForBranchAdmins(TestLectureDetailEndpoint):
 
 
 class TestRatingEndpoint(_LectureEndpoint):
+    url_name = "api:lecture-rating"
+
     def url(self, obj: Any) -> str:
         return f"{LECTURES}{obj.pk}/rating/"
 

@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 
 from partyedu.competitions.models import Award, Certificate, Competition, Entry, Review, RoundEntry
 from partyedu.competitions.services import competition_create, entry_create, entry_withdraw, round_create
-from partyedu.core.testing import make_member, make_org, make_user
 from partyedu.lectures.selectors import lecture_stats, lecturer_awards, lecturer_record
 from partyedu.lectures.services import lecture_stats_export
+from partyedu.testsupport.factories import make_member, make_org, make_user
 
 from .conftest import lecturer
 

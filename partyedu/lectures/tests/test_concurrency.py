@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from partyedu.core.testing import make_member, make_user, run_at_once
+from partyedu.core.testing import run_at_once
 from partyedu.lectures.selectors import lecture_duty_summary, lecture_stats
 from partyedu.lectures.services import lecture_rate, lecture_record
 from partyedu.lectures.summaries import lecture_figures_rebuild
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import at, lecture, lecturer, mark, party_lecture
 

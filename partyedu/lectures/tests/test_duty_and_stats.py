@@ -9,9 +9,9 @@ import pytest
 from openpyxl import load_workbook
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_org, make_user
 from partyedu.lectures.selectors import lecture_duty, lecture_duty_counts, lecture_duty_summary, lecture_stats
 from partyedu.lectures.services import lecture_duty_export, lecture_rate, lecture_stats_export
+from partyedu.testsupport.factories import make_member, make_org, make_user
 
 from .conftest import at, lecture, lecturer, link, mark, party_lecture
 
@@ -62,7 +62,9 @@ def test_duty_of_another_year_counts_that_years_lectures(tree, admin, duty):
 
 def test_the_counts_set_on_a_page_equal_the_annotated_counts(tree, admin, duty):
     annotated: Any = lecture_duty(user=admin, organization=tree.district_a, year=2025)
-    page = list(lecture_duty(user=admin, organization=tree.district_a, year=2025, with_counts=False))
+    page: list[Any] = list(
+        lecture_duty(user=admin, organization=tree.district_a, year=2025, with_counts=False)
+    )
     lecture_duty_counts(page, 2025)
     assert [(m.pk, m.lecture_count, m.cross_count) for m in page] == [
         (m.pk, m.lecture_count, m.cross_count) for m in annotated

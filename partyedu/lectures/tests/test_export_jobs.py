@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 from partyedu.accounts.services import role_revoke
 from partyedu.core.choices import AuditAction, JobStatus
 from partyedu.core.models import AuditLog, Job
-from partyedu.core.testing import Tree, make_member
 from partyedu.lectures.jobs import DUTY_EXPORT_KIND, STATS_EXPORT_KIND, duty_export_rows
 from partyedu.lectures.services import lecture_duty_export, lecture_stats_export
+from partyedu.testsupport.factories import Tree, make_member
 
 from .conftest import at, lecture, lecturer, party_lecture
 

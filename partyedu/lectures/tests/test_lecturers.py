@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user
 from partyedu.lectures.models import ExpertiseTag, Lecturer
 from partyedu.lectures.selectors import lecturer_choices, lecturer_get, lecturer_list, lecturer_record
 from partyedu.lectures.services import (
@@ -16,6 +15,7 @@ from partyedu.lectures.services import (
     lecturer_deactivate,
     lecturer_update,
 )
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import at, lecture, lecturer, link, mark, party_lecture
 

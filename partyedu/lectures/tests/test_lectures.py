@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_org, make_user
 from partyedu.lectures import services
 from partyedu.lectures.models import Lecture, LectureFile, LectureSpeaker
 from partyedu.lectures.selectors import lecture_activity_get, lecture_get, lecture_list
@@ -20,6 +19,7 @@ from partyedu.lectures.services import (
     topic_call_open,
     topic_proposal_submit,
 )
+from partyedu.testsupport.factories import make_member, make_org, make_user
 
 from .conftest import DOC, MP4, PDF, PPTX, at, lecture, lecturer, link, party_lecture, upload
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from partyedu.core.testing import make_member, make_user
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.services import resource_create, resource_heartbeat
 from partyedu.lectures.models import LibraryItem
@@ -20,6 +19,7 @@ from partyedu.lectures.services import (
     library_publish,
     library_series_create,
 )
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import MP4, PDF, TZ, lecture, lecturer, link, party_lecture, upload
 

@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user
 from partyedu.lectures.models import LectureRating
 from partyedu.lectures.selectors import (
     can_see_rating_comments,
@@ -17,6 +16,7 @@ from partyedu.lectures.selectors import (
 )
 from partyedu.lectures.services import lecture_rate
 from partyedu.study.services import attendance_makeup_request
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import lecture, lecturer, link, mark, party_lecture
 

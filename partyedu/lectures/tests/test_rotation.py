@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user
 from partyedu.lectures.models import RotationSlot
 from partyedu.lectures.selectors import my_rotation_slots, rotation_upcoming
 from partyedu.lectures.services import rotation_generate, rotation_regenerate, rotation_slot_replace
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import lecture, lecturer, link, party_lecture
 

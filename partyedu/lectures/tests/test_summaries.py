@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from partyedu.core.testing import make_member, make_org, make_user
+from partyedu.accounts.types import Viewer
 from partyedu.lectures.models import LectureFigure, LectureTally
 from partyedu.lectures.selectors import (
     lecture_duty,
@@ -24,8 +24,10 @@ from partyedu.lectures.selectors import (
 from partyedu.lectures.services import lecture_delete, lecture_rate, lecture_update, lecturer_update
 from partyedu.lectures.summaries import LECTURES, lecture_figures_rebuild
 from partyedu.members.services import member_leave_roll, member_transfer, member_update
+from partyedu.organizations.models import Organization
 from partyedu.organizations.services import organization_move
 from partyedu.study.services import activity_delete, activity_update
+from partyedu.testsupport.factories import make_member, make_org, make_user
 
 from .conftest import at, lecture, lecturer, link, mark, party_lecture
 
@@ -39,7 +41,9 @@ def assert_rebuild_finds_nothing() -> None:
     )
 
 
-def assert_stats_agree(user: Any, *orgs: Any, years: tuple[int, ...] = (2024, 2025)) -> None:
+def assert_stats_agree(
+    user: Viewer | None, *orgs: Organization, years: tuple[int, ...] = (2024, 2025)
+) -> None:
     for org in orgs:
         for year in years:
             assert lecture_stats(user=user, organization=org, year=year) == lecture_stats_from_sources(
@@ -132,7 +136,7 @@ def test_an_activity_moved_to_another_year_takes_its_lecture_along(tree, root_ad
     )
     assert_rebuild_finds_nothing()
     assert_stats_agree(root_admin, tree.root, tree.district_a)
-    assert lecture_stats(user=root_admin, organization=tree.root, year=2024).lectures == 2  # type: ignore[union-attr]
+    assert lecture_stats(user=root_admin, organization=tree.root, year=2024).lectures == 2
 
 
 def test_deleting_an_activity_deletes_its_lecture_from_the_summaries(tree, root_admin, year_of_lectures):
@@ -178,7 +182,7 @@ def test_a_moved_organisation_takes_its_figures_to_its_new_ancestors(tree, root_
     for org in (tree.district_a, tree.district_b, tree.branch_a):
         org.refresh_from_db()
     assert_stats_agree(root_admin, tree.root, tree.district_a, tree.district_b)
-    assert lecture_stats(user=root_admin, organization=tree.district_b, year=2025).lectures == 3  # type: ignore[union-attr]
+    assert lecture_stats(user=root_admin, organization=tree.district_b, year=2025).lectures == 3
 
 
 # --- the rebuild -----------------------------------------------------------------------------------
@@ -239,7 +243,7 @@ def test_the_demo_city_statistics_agree_with_the_sources():
     # given: the demo city of 300 members with its year of lectures, ratings and competition
     call_command("seed_demo", members=300, seed=7, stdout=io.StringIO())
     from partyedu.accounts.models import RoleAssignment
-    from partyedu.core.demo_lectures import DEMO_YEAR
+    from partyedu.demo.lectures import DEMO_YEAR
     from partyedu.organizations.models import Organization
 
     city_admin = RoleAssignment.objects.get(user__username="city_admin", role__code="org_admin")

@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from partyedu.core.testing import make_user
 from partyedu.lectures.models import TopicCall
 from partyedu.lectures.selectors import (
     my_topic_tasks,
@@ -26,6 +25,7 @@ from partyedu.lectures.services import (
     topic_proposal_submit,
     topic_task_decline,
 )
+from partyedu.testsupport.factories import make_user
 
 from .conftest import lecturer, link
 

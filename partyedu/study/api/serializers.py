@@ -5,8 +5,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from partyedu.api.fields import IdField
-from partyedu.api.permissions import scope_action
+from partyedu.core.api.fields import IdField
+from partyedu.core.api.permissions import scope_action
 from partyedu.organizations.models import Organization
 from partyedu.organizations.selectors import organization_choices
 from partyedu.study.choices import AttendanceMethod
@@ -152,7 +152,7 @@ class ActivitySerializer(serializers.ModelSerializer):
     def get_attendance(self, obj: Activity) -> dict[str, int]:
         counts: dict[int, AttendanceCounts] | None = self.context.get("attendance_counts")
         if counts is None or obj.pk not in counts:
-            counts = activity_attendance_counts([obj.pk])
+            counts = activity_attendance_counts(user=self.context["request"].user, activity_ids=[obj.pk])
         return counts[obj.pk].as_dict()
 
 

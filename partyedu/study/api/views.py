@@ -10,9 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from partyedu.api.permissions import IsAuthenticated, ScopedActionPermission
-from partyedu.api.serializers import ErrorSerializer
-from partyedu.api.viewsets import ScopedViewSet
+from partyedu.accounts.types import AuthenticatedRequest
+from partyedu.core.api.permissions import IsAuthenticated, ScopedActionPermission
+from partyedu.core.api.serializers import ErrorSerializer
+from partyedu.core.api.viewsets import ScopedViewSet
 from partyedu.core.scope import has_action
 from partyedu.study.checkin import checkin_token, checkin_with_token, scan_time
 from partyedu.study.choices import ActivityType, AttendanceMethod
@@ -83,6 +84,8 @@ class ActivityViewSet(
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilterSet
     permission_classes = [StudyActionPermission]
+    # StudyActionPermission admits signed-in callers only, so the user may act in a service.
+    request: AuthenticatedRequest
 
     @property
     def scope_action(self) -> str:
@@ -102,7 +105,9 @@ class ActivityViewSet(
         activities = list(page) if page is not None else list(queryset)
         context = {
             **self.get_serializer_context(),
-            "attendance_counts": activity_attendance_counts([a.pk for a in activities]),
+            "attendance_counts": activity_attendance_counts(
+                user=request.user, activity_ids=[a.pk for a in activities]
+            ),
         }
         data = ActivitySerializer(activities, many=True, context=context).data
         return self.get_paginated_response(data) if page is not None else Response(data)
@@ -121,7 +126,7 @@ class ActivityViewSet(
 
     def _sheet(self, activity: Activity, changed: int | None = None) -> dict[str, Any]:
         rows = list(attendance_list(user=self.request.user, activity=activity))
-        counts = activity_attendance_counts([activity.pk])[activity.pk]
+        counts = activity_attendance_counts(user=self.request.user, activity_ids=[activity.pk])[activity.pk]
         sheet: dict[str, Any] = {
             "activity": activity.pk,
             "count": len(rows),
@@ -150,7 +155,7 @@ class ActivityViewSet(
         responses={200: AttendanceSheetSerializer, 400: BAD_INPUT},
     )
     @action(detail=True, methods=["get", "post"], url_path="attendance")
-    def attendance(self, request: Request, pk: Any = None) -> Response:
+    def attendance(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
         activity = self.get_object()
         changed = None
         if request.method == "POST":
@@ -189,7 +194,7 @@ class CheckinView(APIView):
         request=CheckinSerializer,
         responses={200: CheckinResultSerializer, 400: BAD_INPUT},
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def post(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         at = scan_time(request)
         serializer = CheckinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from partyedu.accounts.models import Role
-from partyedu.core.testing import ScopedEndpointTests, make_member, make_user
+from partyedu.accounts.types import Actor
 from partyedu.study.models import Activity
 from partyedu.study.services import activity_record
+from partyedu.testsupport.factories import make_member, make_user
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2025, 3, 7, 14, 30, tzinfo=TZ)
@@ -51,7 +52,7 @@ def hours_sync(monkeypatch: pytest.MonkeyPatch) -> SyncCalls:
     calls = SyncCalls()
     real = learning.learning_hours_sync_attendance
 
-    def spy(*, attendance_ids: list[int], actor: Any, **kwargs: Any) -> int:
+    def spy(*, attendance_ids: list[int], actor: Actor, **kwargs: Any) -> int:
         calls.append(sorted(attendance_ids))
         return real(attendance_ids=attendance_ids, actor=actor, **kwargs)
 
@@ -80,19 +81,6 @@ def members(tree):
         "wang": make_member(tree.group_a, "王五"),
         "zhao": make_member(tree.branch_b, "赵六"),
     }
-
-
-class ScopedPostEndpointTests(ScopedEndpointTests):
-    """``ScopedEndpointTests`` for a POST-only action (a button that asks to confirm): every case
-    POSTs instead of GETs. A POST that succeeds redirects to the page the user returns to, which
-    is then fetched, so "a role at the organisation" is a 200 like any page, while no role is
-    still a 403, a sibling's object a 404 and an anonymous user the login page."""
-
-    def _get(self, client: Any, url: str) -> Any:
-        response = client.post(url)
-        if response.status_code == 302 and "/accounts/login/" not in response["Location"]:
-            return client.get(response["Location"])
-        return response
 
 
 @pytest.fixture

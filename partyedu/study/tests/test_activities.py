@@ -5,7 +5,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user
 from partyedu.members.services import member_leave_roll
 from partyedu.study.models import Activity, Attendance
 from partyedu.study.selectors import activity_get, activity_list
@@ -18,6 +17,7 @@ from partyedu.study.services import (
     study_plan_issue,
     teaching_site_create,
 )
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import START, at, record
 

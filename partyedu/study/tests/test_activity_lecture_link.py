@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from partyedu.accounts.models import Role
-from partyedu.core.testing import Tree, make_user
 from partyedu.lectures.services import lecture_record, lecturer_create
+from partyedu.testsupport.factories import Tree, make_user
 
 from .conftest import record
 

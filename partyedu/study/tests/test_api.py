@@ -1,13 +1,15 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from partyedu.api.testing import api_client
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import ScopedEndpointTests, make_member, make_user
+from partyedu.core.testing import ScopedEndpointTests
 from partyedu.study.checkin import checkin_token
 from partyedu.study.models import Activity, Attendance
+from partyedu.testsupport.api import api_client
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import at, record
 
@@ -36,6 +38,7 @@ class _ActivityEndpoint(ScopedEndpointTests):
 
 
 class TestActivityListEndpoint(_ActivityEndpoint):
+    url_name = "api:activity-list"
     kind = "list"
 
     def url(self, obj):
@@ -43,6 +46,8 @@ class TestActivityListEndpoint(_ActivityEndpoint):
 
 
 class TestActivityDetailEndpoint(_ActivityEndpoint):
+    url_name = "api:activity-detail"
+
     def url(self, obj):
         return detail_url(obj)
 
@@ -52,6 +57,7 @@ class TestActivityDetailEndpointForBranchAdmins(TestActivityDetailEndpoint):
 
 
 class TestAttendanceEndpoint(_ActivityEndpoint):
+    url_name = "api:activity-attendance"
     role = "branch_admin"
 
     def url(self, obj):
@@ -59,6 +65,7 @@ class TestAttendanceEndpoint(_ActivityEndpoint):
 
 
 class TestCheckinTokenEndpoint(_ActivityEndpoint):
+    url_name = "api:activity-checkin-token"
     role = "branch_admin"
 
     def url(self, obj):
@@ -379,7 +386,9 @@ def test_a_scan_that_queued_behind_a_burst_is_judged_when_it_reached_the_proxy(l
     replaced_at = datetime.fromtimestamp((slot + 1) * SLOT_SECONDS, tz=now.tzinfo)
     token, _ = checkin_token(activity, at=replaced_at - timedelta(seconds=1))
     # … but scanned 5 seconds after it was replaced, as the proxy in front stamped the request
-    stamp = {"HTTP_X_REQUEST_START": f"t={(replaced_at + timedelta(seconds=5)).timestamp():.3f}"}
+    stamp: dict[str, Any] = {
+        "HTTP_X_REQUEST_START": f"t={(replaced_at + timedelta(seconds=5)).timestamp():.3f}"
+    }
     client = api_client(member_user)
 
     # when the proxy is not trusted, the stamp means nothing

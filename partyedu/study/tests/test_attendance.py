@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user
 from partyedu.study.models import Attendance
 from partyedu.study.selectors import activity_quorum, attendance_makeup_pending
 from partyedu.study.services import (
@@ -13,6 +12,7 @@ from partyedu.study.services import (
     attendance_makeup_request,
     attendance_mark,
 )
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import record
 

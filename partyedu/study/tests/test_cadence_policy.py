@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from partyedu.core.testing import make_user
 from partyedu.study.models import CadenceRule
 from partyedu.study.services import cadence_rule_delete, cadence_rule_set
+from partyedu.testsupport.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

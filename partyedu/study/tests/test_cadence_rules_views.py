@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_org
+from partyedu.core.testing import PostEndpointTests, ScopedEndpointTests
 from partyedu.study.models import CadenceRule
 from partyedu.study.services import cadence_rule_set
-
-from .conftest import ScopedPostEndpointTests
+from partyedu.testsupport.factories import Tree, make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +26,7 @@ def make_rule(org: Any, activity_type: str = "theme_day", per_months: int = 1, t
 
 
 class TestCadenceRuleListScope(ScopedEndpointTests):
+    url_name = "study:cadence_rules"
     kind = "list"
 
     def make_object(self, org: Any) -> CadenceRule:
@@ -42,6 +42,8 @@ class TestCadenceRuleListScope(ScopedEndpointTests):
 class TestCadenceRuleSetScope(ScopedEndpointTests):
     """The set page started from an existing rule (its 修改 link)."""
 
+    url_name = "study:cadence_rule_set"
+
     def make_object(self, org: Any) -> CadenceRule:
         return make_rule(org)
 
@@ -49,7 +51,9 @@ class TestCadenceRuleSetScope(ScopedEndpointTests):
         return f"{reverse('study:cadence_rule_set')}?rule={obj.pk}"
 
 
-class TestCadenceRuleDeleteScope(ScopedPostEndpointTests):
+class TestCadenceRuleDeleteScope(PostEndpointTests):
+    url_name = "study:cadence_rule_delete"
+
     def make_object(self, org: Any) -> CadenceRule:
         return make_rule(org)
 

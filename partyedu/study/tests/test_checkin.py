@@ -6,7 +6,6 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user
 from partyedu.study.checkin import (
     EXPIRED_MESSAGE,
     INVALID_MESSAGE,
@@ -21,6 +20,7 @@ from partyedu.study.checkin import (
     scan_time,
 )
 from partyedu.study.models import Attendance
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import START, record
 

@@ -5,18 +5,20 @@ the member's learning summaries, never the activity."""
 import threading
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_member, make_user, run_at_once
+from partyedu.core.testing import run_at_once
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.tests.factories import assert_ledger_equals_rebuild
 from partyedu.study.checkin import checkin_token, checkin_with_token
 from partyedu.study.models import Activity, Attendance
 from partyedu.study.services import activity_update, attendance_mark
+from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import record
 
@@ -121,6 +123,7 @@ def test_a_check_in_does_not_wait_for_a_lock_on_the_activity(tree):
     (user,) = members_with_accounts(tree.branch_a, 1)
     activity = live_activity(tree.branch_a)
     token, _ = checkin_token(activity)
+    done: dict[str, Any]
     holding, release, done = threading.Event(), threading.Event(), {}
 
     def hold_the_activity():
@@ -149,6 +152,7 @@ def test_a_check_in_in_flight_holds_its_own_row_and_not_the_activity(tree):
     activity = live_activity(tree.branch_a)
     row = Attendance.objects.get(activity=activity)
     token, _ = checkin_token(activity)
+    done: dict[str, Any]
     inside, release, done = threading.Event(), threading.Event(), {}
 
     def check_in_and_hold():
@@ -181,6 +185,7 @@ def test_an_hours_change_racing_a_check_in_leaves_the_ledger_right(tree):
     (user,) = members_with_accounts(tree.branch_a, 1)
     activity = live_activity(tree.branch_a)
     token, _ = checkin_token(activity)
+    done: dict[str, Any]
     inside, release, done = threading.Event(), threading.Event(), {}
 
     def check_in_and_hold():

@@ -5,9 +5,10 @@ import pytest
 from django.db import connection
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_user, run_at_once
+from partyedu.core.testing import run_at_once
 from partyedu.study.models import Attendance
 from partyedu.study.services import attendance_mark
+from partyedu.testsupport.factories import make_user
 
 from .conftest import record
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import ScopedEndpointTests, Tree, make_member
+from partyedu.core.testing import PostEndpointTests, ScopedEndpointTests
 from partyedu.study import services
 from partyedu.study.models import (
     Attendance,
@@ -24,8 +24,9 @@ from partyedu.study.models import (
     TeachingSite,
     TrainingClass,
 )
+from partyedu.testsupport.factories import Tree, make_member
 
-from .conftest import ScopedPostEndpointTests, record
+from .conftest import record
 
 pytestmark = pytest.mark.django_db
 _n = itertools.count(1)
@@ -98,6 +99,8 @@ def topic_rows(plan: StudyPlan) -> list[dict[str, Any]]:
 
 
 class TestPlanEditScope(ScopedEndpointTests):
+    url_name = "study:plan_edit"
+
     def make_object(self, org: Any) -> StudyPlan:
         return make_plan(org)
 
@@ -106,6 +109,8 @@ class TestPlanEditScope(ScopedEndpointTests):
 
 
 class TestClassEditScope(ScopedEndpointTests):
+    url_name = "study:class_edit"
+
     def make_object(self, org: Any) -> TrainingClass:
         return make_class(org)
 
@@ -114,6 +119,8 @@ class TestClassEditScope(ScopedEndpointTests):
 
 
 class TestSiteEditScope(ScopedEndpointTests):
+    url_name = "study:site_edit"
+
     def make_object(self, org: Any) -> TeachingSite:
         return make_site(org)
 
@@ -122,6 +129,8 @@ class TestSiteEditScope(ScopedEndpointTests):
 
 
 class TestBaseEditScope(ScopedEndpointTests):
+    url_name = "study:base_edit"
+
     def make_object(self, org: Any) -> EducationBase:
         return make_base(org)
 
@@ -130,6 +139,8 @@ class TestBaseEditScope(ScopedEndpointTests):
 
 
 class TestMaterialEditScope(ScopedEndpointTests):
+    url_name = "study:material_edit"
+
     def make_object(self, org: Any) -> StudyMaterial:
         return make_material(org)
 
@@ -137,7 +148,9 @@ class TestMaterialEditScope(ScopedEndpointTests):
         return reverse("study:material_edit", args=[obj.pk])
 
 
-class TestClassUnenrollScope(ScopedPostEndpointTests):
+class TestClassUnenrollScope(PostEndpointTests):
+    url_name = "study:class_unenroll"
+
     def make_object(self, org: Any) -> ClassEnrollment:
         tc = make_class(org)
         services.training_class_enroll(actor=None, training_class=tc, members=[make_member(org, "学员")])

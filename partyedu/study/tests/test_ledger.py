@@ -83,7 +83,7 @@ def test_ledger_follows_every_change(tree, members, admin):
     assert_ledger_matches_sources()
 
     # QR check-in
-    from partyedu.core.testing import make_user
+    from partyedu.testsupport.factories import make_user
 
     wang.user = make_user("wang", role="member", org=tree.group_a)
     wang.save()

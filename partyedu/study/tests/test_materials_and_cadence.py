@@ -3,10 +3,10 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from partyedu.core.testing import make_member, make_org, make_user
 from partyedu.study.models import MaterialDistribution
 from partyedu.study.selectors import cadence_report, material_coverage, material_list
 from partyedu.study.services import cadence_rule_set, material_create, material_distribute
+from partyedu.testsupport.factories import make_member, make_org, make_user
 
 from .conftest import at, record
 

@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from partyedu.core.testing import make_member, make_org, make_user
 from partyedu.study.models import Attendance, ClassEnrollment
 from partyedu.study.selectors import (
     class_completion,
@@ -28,6 +27,7 @@ from partyedu.study.services import (
     training_class_enroll,
     training_class_unenroll,
 )
+from partyedu.testsupport.factories import make_member, make_org, make_user
 
 from .conftest import START, at, record
 

@@ -11,7 +11,6 @@ import pytest
 from django.urls import reverse
 
 from partyedu.core.maintenance import registered_rebuilds
-from partyedu.core.testing import make_org, make_user
 from partyedu.organizations.services import organization_move
 from partyedu.study.models import ActivityMonthCount
 from partyedu.study.selectors import (
@@ -29,6 +28,7 @@ from partyedu.study.services import (
     cadence_rule_set,
     study_plan_issue,
 )
+from partyedu.testsupport.factories import make_org, make_user
 
 from .conftest import at, record
 

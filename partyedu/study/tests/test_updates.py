@@ -10,7 +10,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from partyedu.core.models import AuditLog
-from partyedu.core.testing import make_user
 from partyedu.study.models import Activity, CadenceRule, RequiredTopic, StudyMaterial, StudyPlan
 from partyedu.study.services import (
     cadence_rule_delete,
@@ -20,6 +19,7 @@ from partyedu.study.services import (
     study_plan_issue,
     study_plan_update,
 )
+from partyedu.testsupport.factories import make_user
 
 from .conftest import record
 

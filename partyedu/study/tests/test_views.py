@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from partyedu.core.testing import PASSWORD, ScopedEndpointTests, Tree, make_member, make_user
+from partyedu.core.testing import PostEndpointTests, ScopedEndpointTests
 from partyedu.learning.services import learning_hours_rebuild
 from partyedu.study import services
 from partyedu.study.checkin import checkin_token
@@ -29,6 +29,7 @@ from partyedu.study.models import (
     StudyPlan,
     TrainingClass,
 )
+from partyedu.testsupport.factories import PASSWORD, Tree, make_member, make_user
 
 from .conftest import record
 
@@ -77,6 +78,7 @@ def make_activity(org: Any, activity_type: str = "theme_day") -> Activity:
 
 
 class TestActivityListScope(ScopedEndpointTests):
+    url_name = "study:activity_list"
     kind = "list"
     marker_attr = "topic"
 
@@ -119,6 +121,8 @@ class TestQrScope(ActivityPage):
 
 
 class TestActivityFileScope(ScopedEndpointTests):
+    url_name = "study:activity_file"
+
     def make_object(self, org: Any) -> ActivityFile:
         activity = make_activity(org)
         return ActivityFile.objects.create(activity=activity, file=png())
@@ -128,6 +132,7 @@ class TestActivityFileScope(ScopedEndpointTests):
 
 
 class TestPlanListScope(ScopedEndpointTests):
+    url_name = "study:plan_list"
     kind = "list"
     marker_attr = "title"
 
@@ -141,6 +146,7 @@ class TestPlanListScope(ScopedEndpointTests):
 
 
 class TestPlanDetailScope(TestPlanListScope):
+    url_name = "study:plan_detail"
     kind = "detail"
 
     def url(self, obj: StudyPlan) -> str:
@@ -148,6 +154,7 @@ class TestPlanDetailScope(TestPlanListScope):
 
 
 class TestClassListScope(ScopedEndpointTests):
+    url_name = "study:class_list"
     kind = "list"
     marker_attr = "name"
 
@@ -167,6 +174,7 @@ class TestClassListScope(ScopedEndpointTests):
 
 
 class TestClassDetailScope(TestClassListScope):
+    url_name = "study:class_detail"
     kind = "detail"
 
     def url(self, obj: TrainingClass) -> str:
@@ -174,16 +182,21 @@ class TestClassDetailScope(TestClassListScope):
 
 
 class TestClassEnrollScope(TestClassDetailScope):
+    url_name = "study:class_enroll"
+
     def url(self, obj: TrainingClass) -> str:
         return reverse("study:class_enroll", args=[obj.pk])
 
 
 class TestClassSessionScope(TestClassDetailScope):
+    url_name = "study:class_session_create"
+
     def url(self, obj: TrainingClass) -> str:
         return reverse("study:class_session_create", args=[obj.pk])
 
 
 class TestSiteListScope(ScopedEndpointTests):
+    url_name = "study:site_list"
     kind = "list"
     marker_attr = "name"
 
@@ -197,6 +210,7 @@ class TestSiteListScope(ScopedEndpointTests):
 
 
 class TestBaseListScope(ScopedEndpointTests):
+    url_name = "study:base_list"
     kind = "list"
     marker_attr = "name"
 
@@ -210,6 +224,7 @@ class TestBaseListScope(ScopedEndpointTests):
 
 
 class TestBaseDetailScope(TestBaseListScope):
+    url_name = "study:base_detail"
     kind = "detail"
 
     def url(self, obj: Any) -> str:
@@ -218,6 +233,8 @@ class TestBaseDetailScope(TestBaseListScope):
 
 class TestCadenceScope(ScopedEndpointTests):
     """The report of the user's own scope lists its branches, and never a sibling's."""
+
+    url_name = "study:cadence"
 
     kind = "list"
     marker_attr = "name"
@@ -230,6 +247,7 @@ class TestCadenceScope(ScopedEndpointTests):
 
 
 class TestMaterialListScope(ScopedEndpointTests):
+    url_name = "study:material_list"
     kind = "list"
     marker_attr = "title"
 
@@ -243,6 +261,7 @@ class TestMaterialListScope(ScopedEndpointTests):
 
 
 class TestMaterialDetailScope(TestMaterialListScope):
+    url_name = "study:material_detail"
     kind = "detail"
 
     def url(self, obj: Any) -> str:
@@ -250,6 +269,8 @@ class TestMaterialDetailScope(TestMaterialListScope):
 
 
 class TestMaterialDistributeScope(TestMaterialDetailScope):
+    url_name = "study:material_distribute"
+
     def url(self, obj: Any) -> str:
         return reverse("study:material_distribute", args=[obj.pk])
 
@@ -788,7 +809,9 @@ def test_site_and_base_are_registered_and_a_visit_is_listed(client: Any, tree: T
 
 
 def test_cadence_highlights_missing_months(client: Any, tree: Tree, secretary: Any) -> None:
-    record(tree.branch_a, "theme_day", start=timezone.make_aware(timezone.datetime(2024, 1, 10, 14)))
+    record(
+        tree.branch_a, "theme_day", start=datetime(2024, 1, 10, 14, tzinfo=timezone.get_default_timezone())
+    )
     client.force_login(secretary)
     html = client.get(
         reverse("study:cadence"), {"organization": tree.branch_a.pk, "year": 2024}
@@ -836,3 +859,53 @@ def test_create_pages_need_the_add_action(client: Any, tree: Tree, url_name: str
     assert client.get(reverse(f"study:{url_name}")).status_code == 403
     client.force_login(make_user(role="branch_admin", org=tree.branch_a))
     assert client.get(reverse(f"study:{url_name}")).status_code == 200
+
+
+# --- scope of the create pages and of the 补学 button -------------------------------------------------
+
+
+class CreatePage(ScopedEndpointTests):
+    kind = "create"
+
+    def make_object(self, org: Any) -> Any:
+        return org
+
+    def url(self, obj: Any) -> str:
+        return reverse(self.url_name)
+
+
+class TestActivityCreateScope(CreatePage):
+    url_name = "study:activity_create"
+
+
+class TestPlanCreateScope(CreatePage):
+    url_name = "study:plan_create"
+
+
+class TestClassCreateScope(CreatePage):
+    url_name = "study:class_create"
+
+
+class TestSiteCreateScope(CreatePage):
+    url_name = "study:site_create"
+
+
+class TestBaseCreateScope(CreatePage):
+    url_name = "study:base_create"
+
+
+class TestMaterialCreateScope(CreatePage):
+    url_name = "study:material_create"
+
+
+class TestAttendanceMakeupScope(PostEndpointTests):
+    """The 补学 button on an absent member's row, posted back to the attendance screen."""
+
+    url_name = "study:attendance_makeup"
+
+    def make_object(self, org: Any) -> Attendance:
+        member = make_member(org, "缺席党员")
+        return Attendance.objects.get(activity=make_activity(org), member=member)
+
+    def url(self, obj: Attendance) -> str:
+        return reverse("study:attendance_makeup", args=[obj.activity_id, obj.pk])

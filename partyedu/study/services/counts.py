@@ -1,0 +1,145 @@
+"""The monthly counts of activities per counted organisation (``ActivityMonthCount``, the cadence
+report's summary): kept by increments in the transaction that writes the activity, and rebuilt
+from the activities for the maintenance page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.db.models import Case, Count, F, When
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.utils import timezone
+
+from partyedu.organizations.choices import OrgLevel
+from partyedu.organizations.models import Organization
+
+from ..models import MONTH_FIELDS, Activity, ActivityMonthCount
+
+CountKey = tuple[int, int, str, int]  # (counted organisation, year, activity type, month)
+
+
+def counted_organization_id(org: Organization) -> int:
+    """The organisation an activity of ``org`` is counted for: a party group's branch (groups
+    exist only under branches, and a group stays a group), else ``org`` itself."""
+    if org.level == OrgLevel.GROUP and org.parent_id is not None:
+        return org.parent_id
+    return org.pk
+
+
+def _count_key(activity: Activity, org: Organization) -> CountKey:
+    local = timezone.localtime(activity.start)
+    return (counted_organization_id(org), local.year, activity.activity_type, local.month)
+
+
+def activity_counts_add(keys: Sequence[CountKey], signs: Sequence[int] | None = None) -> None:
+    """Add ``signs[i]`` (default +1) to the month of ``keys[i]`` in ``ActivityMonthCount``, by
+    increments (``INSERT … ON CONFLICT DO UPDATE SET m = m + excluded.m``), so concurrent writers
+    never lose one another's change. Called inside the transaction that writes the activity."""
+    deltas: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0] * 12)
+    for (org_id, year, activity_type, month), sign in zip(keys, signs or [1] * len(keys), strict=True):
+        deltas[(org_id, year, activity_type)][month - 1] += sign
+    rows = [(key, months) for key, months in sorted(deltas.items()) if any(months)]
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    table = qn(ActivityMonthCount._meta.db_table)
+    keys_sql = ", ".join(qn(c) for c in ("organization_id", "year", "activity_type"))
+    columns = f"{keys_sql}, {', '.join(qn(m) for m in MONTH_FIELDS)}"
+    sets = ", ".join(f"{qn(m)} = {table}.{qn(m)} + excluded.{qn(m)}" for m in MONTH_FIELDS)
+    row_sql = "(" + ", ".join(["%s"] * 15) + ")"
+    params: list[Any] = []
+    for key, months in rows:
+        params += [*key, *months]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(rows))} "
+            f"ON CONFLICT ({keys_sql}) DO UPDATE SET {sets}",
+            params,
+        )
+
+
+def _month_counts_of(
+    activities: models.QuerySet[Activity], counted: Any
+) -> dict[tuple[int, int, str], list[int]]:
+    """``{(organisation, year, type): [12 monthly counts]}`` of the activities, each counted for
+    the organisation the expression ``counted`` gives (months in local time, as the report)."""
+    rows = (
+        activities.annotate(counted=counted, year=ExtractYear("start"), month=ExtractMonth("start"))
+        .values("counted", "year", "activity_type", "month")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("counted", "year", "activity_type", "month", "n")
+    )
+    counts: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0] * 12)
+    for org_id, year, activity_type, month, n in rows.iterator(chunk_size=10_000):
+        counts[(org_id, year, activity_type)][month - 1] += n
+    return counts
+
+
+def activity_counts_org_moved(*, organization: Organization, old_parent_id: int | None) -> None:
+    """A party group moved to another branch: its activities now count for the new branch
+    (call inside ``organization_move``'s transaction; other organisations keep their key)."""
+    if organization.level != OrgLevel.GROUP or old_parent_id == organization.parent_id:
+        return
+    counts = _month_counts_of(Activity.objects.filter(organization=organization), F("organization_id"))
+    keys: list[CountKey] = []
+    signs: list[int] = []
+    for (_org, year, activity_type), months in counts.items():
+        for month, n in enumerate(months, start=1):
+            if not n:
+                continue
+            if old_parent_id is not None:
+                keys.append((old_parent_id, year, activity_type, month))
+                signs.append(-n)
+            keys.append((counted_organization_id(organization), year, activity_type, month))
+            signs.append(n)
+    activity_counts_add(keys, signs)
+
+
+def activity_counts_rebuild(*, apply: bool = False) -> int:
+    """Compare ``ActivityMonthCount`` with a recount of every activity (a party group's counted
+    for its branch) and return how many rows differ; with ``apply``, make them equal. One grouped
+    query over the activities (a city's year: a few seconds)."""
+    counted = Case(
+        When(
+            organization__level=OrgLevel.GROUP,
+            organization__parent__isnull=False,
+            then=F("organization__parent_id"),
+        ),
+        default=F("organization_id"),
+    )
+    want = _month_counts_of(Activity.objects.all(), counted)
+    have = {
+        (row.organization_id, row.year, row.activity_type): row for row in ActivityMonthCount.objects.all()
+    }
+    create: list[ActivityMonthCount] = []
+    update: list[ActivityMonthCount] = []
+    delete: list[int] = []
+    for key, months in want.items():
+        row = have.get(key)
+        if row is None:
+            org_id, year, activity_type = key
+            create.append(
+                ActivityMonthCount(
+                    organization_id=org_id,
+                    year=year,
+                    activity_type=activity_type,
+                    **dict(zip(MONTH_FIELDS, months, strict=True)),
+                )
+            )
+        elif row.months != months:
+            for name, n in zip(MONTH_FIELDS, months, strict=True):
+                setattr(row, name, n)
+            update.append(row)
+    for key, row in have.items():
+        if key not in want and any(row.months):
+            delete.append(row.pk)
+    if apply:
+        with transaction.atomic():
+            ActivityMonthCount.objects.filter(pk__in=delete).delete()
+            ActivityMonthCount.objects.bulk_create(create, batch_size=2000)
+            ActivityMonthCount.objects.bulk_update(update, list(MONTH_FIELDS), batch_size=2000)
+    return len(create) + len(update) + len(delete)
