@@ -1,4 +1,4 @@
-/* Organisation picker (partyedu.core.forms.OrganizationPicker).
+/* Organisation picker (partyedu.organizations.picker.OrganizationPicker).
  *
  * Markup (widgets/organization_picker.html): [data-org-picker] holds a hidden input with the id
  * ([data-org-picker-value]), a visible search box ([data-org-picker-input], named "<name>__q") that
