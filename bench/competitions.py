@@ -129,7 +129,7 @@ def time_results(round_: Any, reps: int) -> list[float]:
     samples = []
     for _ in range(reps):
         start = time.perf_counter()
-        rows = round_results(round_)
+        rows = round_results(user=None, round_=round_)
         samples.append(time.perf_counter() - start)
         assert rows
     return samples

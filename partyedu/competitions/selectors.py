@@ -26,12 +26,13 @@ from django.http import Http404
 from partyedu.accounts.choices import RoleCode
 from partyedu.accounts.models import RoleAssignment, User
 from partyedu.accounts.types import Viewer
-from partyedu.core.scope import scope_for
+from partyedu.core.scope import is_system, scope_for
+from partyedu.lectures.selectors import APP as LECTURES_APP
 from partyedu.lectures.selectors import CompetitionFigures, LecturerAward
 from partyedu.organizations.models import ancestor_paths
 
 from .choices import Aggregation, AwardKind
-from .models import Award, Certificate, Competition, Entry, Review, Round, RoundEntry
+from .models import Award, Certificate, Competition, Entry, Review, Round, RoundEntry, RoundReviewer
 
 APP = "competitions"
 RESULT_PLACES = Decimal("0.0001")
@@ -142,10 +143,11 @@ def review_get(*, user: User, pk: Any) -> Review:
         raise Http404 from None
 
 
-def review_peers(review: Review) -> list[Review]:
+def review_peers(*, user: Viewer, review: Review) -> list[Review]:
     """The other submitted reviews of the same entry, shown to a reviewer only after their own
-    submission (empty before)."""
-    if review.submitted_at is None:
+    submission (empty before) and only for their own review (empty for anybody else's): peers'
+    reviews lie outside a reviewer's scope, which reaches only their own assignments."""
+    if review.submitted_at is None or review.reviewer_id != user.pk:
         return []
     return list(
         Review.objects.filter(round_entry_id=review.round_entry_id, submitted_at__isnull=False)
@@ -157,24 +159,33 @@ def review_peers(review: Review) -> list[Review]:
 # --- results -------------------------------------------------------------------------------------
 
 
+def _round_q(user: Viewer | None, action: str, field: str) -> Q:
+    """Rows whose round lies in the user's ``action`` scope (``field``: the path of the round's
+    competition organisation, reached from the rows), so that a round out of scope yields
+    nothing; every row for the system (``user=None``)."""
+    if is_system(user):
+        return Q()
+    return scope_for(user, action, APP).q(field)
+
+
 def _q(value: Decimal) -> Decimal:
     return value.quantize(RESULT_PLACES, rounding=ROUND_HALF_UP)
 
 
-def aggregate_mean(totals: Sequence[Decimal]) -> Decimal | None:
+def _aggregate_mean(totals: Sequence[Decimal]) -> Decimal | None:
     if not totals:
         return None
     return _q(sum(totals, Decimal(0)) / len(totals))
 
 
-def aggregate_trimmed(totals: Sequence[Decimal]) -> Decimal | None:
+def _aggregate_trimmed(totals: Sequence[Decimal]) -> Decimal | None:
     if len(totals) >= TRIM_MIN_REVIEWS:
         ordered = sorted(totals)
-        return aggregate_mean(ordered[1:-1])
-    return aggregate_mean(totals)
+        return _aggregate_mean(ordered[1:-1])
+    return _aggregate_mean(totals)
 
 
-def reviewer_z(totals_by_reviewer: dict[int, list[Decimal]]) -> dict[int, tuple[Decimal, Decimal]]:
+def _reviewer_z(totals_by_reviewer: dict[int, list[Decimal]]) -> dict[int, tuple[Decimal, Decimal]]:
     """Each reviewer's (μ, σ) over their submitted totals."""
     out: dict[int, tuple[Decimal, Decimal]] = {}
     for reviewer_id, totals in totals_by_reviewer.items():
@@ -184,7 +195,7 @@ def reviewer_z(totals_by_reviewer: dict[int, list[Decimal]]) -> dict[int, tuple[
     return out
 
 
-def z_value(total: Decimal, mean: Decimal, sigma: Decimal) -> Decimal:
+def _z_value(total: Decimal, mean: Decimal, sigma: Decimal) -> Decimal:
     return Decimal(0) if sigma == 0 else (total - mean) / sigma
 
 
@@ -210,7 +221,7 @@ class ResultRow:
         return self.assigned > 0 and self.submitted == self.assigned
 
 
-def rank_rows(rows: list[ResultRow]) -> list[ResultRow]:
+def _rank_rows(rows: list[ResultRow]) -> list[ResultRow]:
     """Order by score (highest first; unscored last, by entry), equal scores sharing a rank."""
     rows.sort(key=lambda r: (r.score is None, -(r.score or 0), r.entry_id))
     counts: dict[Decimal, int] = defaultdict(int)
@@ -230,19 +241,28 @@ def rank_rows(rows: list[ResultRow]) -> list[ResultRow]:
     return rows
 
 
-def round_results(round_: Round) -> list[ResultRow]:
+def round_results(*, user: Viewer | None, round_: Round, action: str = "view") -> list[ResultRow]:
     """Every entry of the round with its reviews' totals, its aggregate by the round's method,
-    its rank and whether its reviewers disagree strongly (spread ≥ the round's threshold)."""
+    its rank and whether its reviewers disagree strongly (spread ≥ the round's threshold). Empty
+    for a round outside the user's ``action`` scope (a service passes the right it required, or
+    ``None`` for the system)."""
     rows: dict[int, ResultRow] = {}
     for re_id, entry_id, title, lecturer, org, advanced in (
-        RoundEntry.objects.filter(round=round_, entry__withdrawn=False)
+        RoundEntry.objects.filter(
+            _round_q(user, action, "round__competition__organization__path"),
+            round=round_,
+            entry__withdrawn=False,
+        )
         .order_by("entry_id")
         .values_list(
             "pk", "entry_id", "entry__title", "entry__lecturer__name", "entry__organization__name", "advanced"
         )
     ):
         rows[re_id] = ResultRow(re_id, entry_id, title, lecturer, org, advanced=advanced)
-    reviews = Review.objects.filter(round_entry__round=round_).order_by("id")
+    reviews = Review.objects.filter(
+        _round_q(user, action, "round_entry__round__competition__organization__path"),
+        round_entry__round=round_,
+    ).order_by("id")
     by_entry: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     by_reviewer: dict[int, list[Decimal]] = defaultdict(list)
     for re_id, reviewer_id, total, submitted_at in reviews.values_list(
@@ -257,7 +277,7 @@ def round_results(round_: Round) -> list[ResultRow]:
         row.submitted += 1
         by_entry[re_id].append((reviewer_id, total))
         by_reviewer[reviewer_id].append(total)
-    z = reviewer_z(by_reviewer) if round_.aggregation == Aggregation.ZSCORE else {}
+    z = _reviewer_z(by_reviewer) if round_.aggregation == Aggregation.ZSCORE else {}
     for re_id, row in rows.items():
         pairs = by_entry.get(re_id, [])
         row.totals = [total for _, total in pairs]
@@ -266,13 +286,13 @@ def round_results(round_: Round) -> list[ResultRow]:
         row.spread = max(row.totals) - min(row.totals)
         row.flagged = len(pairs) > 1 and row.spread >= round_.spread_threshold
         if round_.aggregation == Aggregation.TRIMMED_MEAN:
-            row.score = aggregate_trimmed(row.totals)
+            row.score = _aggregate_trimmed(row.totals)
         elif round_.aggregation == Aggregation.ZSCORE:
-            values = [z_value(total, *z[reviewer_id]) for reviewer_id, total in pairs]
+            values = [_z_value(total, *z[reviewer_id]) for reviewer_id, total in pairs]
             row.score = _q(sum(values, Decimal(0)) / len(values))
         else:
-            row.score = aggregate_mean(row.totals)
-    return rank_rows(list(rows.values()))
+            row.score = _aggregate_mean(row.totals)
+    return _rank_rows(list(rows.values()))
 
 
 @dataclass
@@ -286,25 +306,36 @@ class ReviewerProgress:
     organization_name: str = ""
 
 
-def round_progress(round_: Round) -> list[ReviewerProgress]:
-    """Per panel member: reviews assigned and submitted."""
+def round_progress(*, user: Viewer, round_: Round, action: str = "view") -> list[ReviewerProgress]:
+    """Per panel member: reviews assigned and submitted (nobody for a round outside the user's
+    ``action`` scope)."""
     counts = {
         row["reviewer_id"]: row
-        for row in Review.objects.filter(round_entry__round=round_)
+        for row in Review.objects.filter(
+            _round_q(user, action, "round_entry__round__competition__organization__path"),
+            round_entry__round=round_,
+        )
         .values("reviewer_id")
         .annotate(assigned=Count("id"), submitted=Count("id", filter=Q(submitted_at__isnull=False)))
     }
+    panel = RoundReviewer.objects.filter(
+        _round_q(user, action, "round__competition__organization__path"), round=round_
+    )
     out = []
-    for user_id, username in round_.panel.order_by("user_id").values_list("user_id", "user__username"):
+    for user_id, username in panel.order_by("user_id").values_list("user_id", "user__username"):
         row = counts.get(user_id, {})
         out.append(ReviewerProgress(user_id, username, row.get("assigned", 0), row.get("submitted", 0)))
     return out
 
 
-def round_assignments(round_: Round) -> list[Mapping[str, Any]]:
-    """Every assignment of the round as plain rows (entry, reviewer, manual, submitted)."""
+def round_assignments(*, user: Viewer, round_: Round, action: str = "view") -> list[Mapping[str, Any]]:
+    """Every assignment of the round as plain rows (entry, reviewer, manual, submitted); none for
+    a round outside the user's ``action`` scope."""
     return list(
-        Review.objects.filter(round_entry__round=round_)
+        Review.objects.filter(
+            _round_q(user, action, "round_entry__round__competition__organization__path"),
+            round_entry__round=round_,
+        )
         .order_by("round_entry__entry_id", "reviewer_id")
         .values(
             "id",
@@ -318,8 +349,14 @@ def round_assignments(round_: Round) -> list[Mapping[str, Any]]:
     )
 
 
-def round_panel(round_: Round) -> list[User]:
-    return list(User.objects.filter(review_panels__round=round_).order_by("pk"))
+def round_panel(*, user: Viewer, round_: Round, action: str = "view") -> list[User]:
+    """The reviewers on the round's panel (none for a round outside the user's ``action`` scope)."""
+    return list(
+        User.objects.filter(
+            _round_q(user, action, "review_panels__round__competition__organization__path"),
+            review_panels__round=round_,
+        ).order_by("pk")
+    )
 
 
 def award_list(*, user: Viewer, competition: Competition) -> QuerySet[Award]:
@@ -376,11 +413,14 @@ def competition_for_entries_get(*, user: Viewer, pk: Any) -> Competition:
         raise Http404 from None
 
 
-def competitions_open_to_member(*, member: Any) -> QuerySet[Competition]:
+def competitions_open_to_member(*, user: Viewer, member: Any) -> QuerySet[Competition]:
     """Running competitions with an open round held at the member's organisation or above it
-    (the competitions a member may nominate themself to)."""
+    (the competitions a member may nominate themself to). Only for the user's own member record:
+    none for anybody else's."""
     from .choices import CompetitionStatus
 
+    if user.pk is None or member.user_id != user.pk:
+        return Competition.objects.none()
     return (
         Competition.objects.filter(
             organization__path__in=ancestor_paths(member.org_path), status=CompetitionStatus.RUNNING
@@ -453,10 +493,11 @@ def round_open_reviews(*, user: Viewer, round_: Round) -> QuerySet[Review]:
     )
 
 
-def round_following(round_: Round) -> Round | None:
-    """The next round of the same competition, if any."""
+def round_following(*, user: Viewer, round_: Round, action: str = "view") -> Round | None:
+    """The next round of the same competition within the user's ``action`` scope, if any."""
     return (
-        Round.objects.filter(competition_id=round_.competition_id, sequence__gt=round_.sequence)
+        Round.objects.restrict(user, action)
+        .filter(competition_id=round_.competition_id, sequence__gt=round_.sequence)
         .order_by("sequence")
         .first()
     )
@@ -473,11 +514,13 @@ def award_get(*, user: Viewer, pk: Any, action: str = "view") -> Award:
         raise Http404 from None
 
 
-def competition_rounds(competition: Competition) -> list[Round]:
-    """The competition's rounds with their entries (``entry_count``), assignments
-    (``assigned``) and submitted reviews (``submitted``)."""
+def competition_rounds(*, user: Viewer, competition: Competition) -> list[Round]:
+    """The competition's rounds within the user's scope with their entries (``entry_count``),
+    assignments (``assigned``) and submitted reviews (``submitted``)."""
     return list(
-        competition.rounds.annotate(
+        Round.objects.restrict(user, "view")
+        .filter(competition=competition)
+        .annotate(
             entry_count=Count(
                 "round_entries", filter=Q(round_entries__entry__withdrawn=False), distinct=True
             ),
@@ -487,14 +530,18 @@ def competition_rounds(competition: Competition) -> list[Round]:
                 filter=Q(round_entries__reviews__submitted_at__isnull=False),
                 distinct=True,
             ),
-        ).order_by("sequence")
+        )
+        .order_by("sequence")
     )
 
 
-def round_names(competition_ids: Sequence[int]) -> dict[tuple[int, int], str]:
-    """(competition id, sequence) → round name, for saying which round an entry reached."""
-    rows = Round.objects.filter(competition_id__in=list(competition_ids)).values_list(
-        "competition_id", "sequence", "name"
+def round_names(*, user: User, competition_ids: Sequence[int]) -> dict[tuple[int, int], str]:
+    """(competition id, sequence) → round name, for saying which round the user's own entries
+    (``own_entries``) reached: only rounds of competitions the user has an entry in."""
+    rows = (
+        Round.objects.filter(competition_id__in=list(competition_ids))
+        .filter(competition_id__in=Entry.objects.filter(lecturer__user=user).values("competition_id"))
+        .values_list("competition_id", "sequence", "name")
     )
     return {(cid, seq): name for cid, seq, name in rows}
 
@@ -544,10 +591,14 @@ def lecturer_awards(*, member_id: int) -> list[LecturerAward]:
     ]
 
 
-def lecture_stats_figures(*, organization: Any, year: int, width: int) -> CompetitionFigures:
+def lecture_stats_figures(
+    *, user: Viewer | None, organization: Any, year: int, width: int
+) -> CompetitionFigures:
     """Competition figures of ``organization``'s subtree for competitions of ``year``, grouped by
     the path prefix of ``width`` characters (the direct child, or the organisation itself), for the
-    lecture statistics (hook ``lectures.competition_figures``):
+    lecture statistics (hook ``lectures.competition_figures``), within the ``lectures`` view scope
+    of the statistics' reader (the lectures app reads these rows with its own right; every
+    subtree for the system, ``user=None``):
 
     - ``entries``: entries (not withdrawn) whose recommending organisation (报送组织) lies there;
     - ``reviews``: the submitted reviews of those entries, over every round;
@@ -556,9 +607,11 @@ def lecture_stats_figures(*, organization: Any, year: int, width: int) -> Compet
       credited unit — leaving out awards whose certificate was revoked.
 
     Two grouped queries."""
+    within = Q() if is_system(user) else scope_for(user, "view", LECTURES_APP).q("organization__path")
     out: dict[str, dict[str, int]] = {}
     entry_rows = (
         Entry.objects.filter(
+            within,
             organization.subtree_q("organization__path"),
             competition__year=year,
             withdrawn=False,
@@ -577,6 +630,7 @@ def lecture_stats_figures(*, organization: Any, year: int, width: int) -> Compet
         out.setdefault(row["prefix"], {}).update(entries=row["n"], reviews=row["reviews"])
     award_rows = (
         Award.objects.filter(
+            within,
             organization.subtree_q("organization__path"),
             competition__year=year,
             certificate__revoked_at__isnull=True,

@@ -715,10 +715,11 @@ def review_submit(*, actor: Actor, review: Review, scores: Any, comment: str = "
 # --- results, advancement, awards ----------------------------------------------------------------
 
 
-def _freeze(round_: Round) -> list[Any]:
+def _freeze(actor: Actor, round_: Round) -> list[Any]:
+    """Write the round's results (as ``actor``, who holds ``change`` over it) onto its entries."""
     from .selectors import round_results
 
-    results = round_results(round_)
+    results = round_results(user=actor, round_=round_, action="change")
     by_id = {row.round_entry_id: row for row in results}
     round_entries = list(RoundEntry.objects.filter(round=round_, pk__in=by_id))
     for re in round_entries:
@@ -760,7 +761,7 @@ def round_advance(
     if round_.advance_count is None and round_.advance_min_score is None:
         raise ValidationError({"advance_count": ["请先设置晋级名额或晋级分数线"]})
     note = _check_complete(actor, round_, override, reason)
-    results = [row for row in _freeze(round_) if row.score is not None]
+    results = [row for row in _freeze(actor, round_) if row.score is not None]
     chosen = []
     for row in results:
         if round_.advance_count is not None and row.rank > round_.advance_count:
@@ -796,7 +797,7 @@ def round_close(*, actor: Actor, round_: Round, override: bool = False, reason: 
     if round_.competition.rounds.filter(sequence__gt=round_.sequence).exists():
         raise ValidationError({"round": ["还有后续轮次，请用“晋级”结束本轮"]})
     note = _check_complete(actor, round_, override, reason)
-    results = _freeze(round_)
+    results = _freeze(actor, round_)
     round_.status = RoundStatus.CLOSED
     round_.closed_at = timezone.now()
     round_.save(update_fields=["status", "closed_at", "updated_at"])
@@ -1049,7 +1050,9 @@ def award_publish(
     entry = award.entry
     assert entry is not None
     honour = library_honour(competition, award)
-    if library_item_for_honour(organization=org, honour=honour, title=entry.title, member=entry.lecturer_id):
+    if library_item_for_honour(
+        user=actor, organization=org, honour=honour, title=entry.title, member=entry.lecturer_id, action="add"
+    ):
         raise ValidationError(already_published_message(entry.title))
     lecturer = lecturer_of_member(user=actor, member=entry.lecturer_id, organization=org)
     lecture = None
@@ -1085,7 +1088,7 @@ def round_results_export(*, actor: Actor, round_: Round) -> bytes:
     from .selectors import round_results
 
     require(actor, "export", round_.competition.organization, app_label=APP, message="您无权导出该评选的结果")
-    rows = round_results(round_)
+    rows = round_results(user=actor, round_=round_, action="export")
     book = XlsxExport()
     sheet = book.sheet(
         f"{round_.name}结果",

@@ -165,7 +165,7 @@ def _stage(entry: Any, names: dict[tuple[int, int], str]) -> tuple[str, str]:
 def competition_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     competition = selectors.competition_get(user=user, pk=pk)
-    rounds = selectors.competition_rounds(competition)
+    rounds = selectors.competition_rounds(user=user, competition=competition)
     names = {(competition.pk, r.sequence): r.name for r in rounds}
     entries = selectors.with_progress(selectors.entry_list(user=user, competition=competition))
     page = paginate(request, entries)
@@ -255,12 +255,14 @@ def _round_page(
     panel_form: PanelForm | None = None,
     finish_form: FinishForm | None = None,
     status: int = 200,
+    action: str = "view",
 ) -> HttpResponse:
+    """The round page, read with the right the view checked (``action``)."""
     user = request.user
     competition = round_.competition
     can_change = can(user, "change", competition.organization.path, app_label=APP)
-    results = selectors.round_results(round_)
-    progress = selectors.round_progress(round_)
+    results = selectors.round_results(user=user, round_=round_, action=action)
+    progress = selectors.round_progress(user=user, round_=round_, action=action)
     reviewers = _panel_choices(user, progress) if can_change else []
     names = {r["id"]: r for r in reviewers}
     for row in progress:
@@ -278,7 +280,7 @@ def _round_page(
         "progress": progress,
         "panel_form": panel_form,
         "finish_form": finish_form or FinishForm(),
-        "following": selectors.round_following(round_),
+        "following": selectors.round_following(user=user, round_=round_, action=action),
         "assigned": assigned,
         "submitted": submitted,
         "outstanding": assigned - submitted,
@@ -302,7 +304,7 @@ def round_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def round_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     round_ = selectors.round_get(user=user, pk=pk, action="change")
-    reviewers = _panel_choices(user, selectors.round_progress(round_))
+    reviewers = _panel_choices(user, selectors.round_progress(user=user, round_=round_, action="change"))
     form = PanelForm(request.POST, reviewers=reviewers)
     if form.is_valid():
         try:
@@ -312,7 +314,7 @@ def round_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已设置本轮评委%(n)d人") % {"n": len(panel)})
             return redirect("competitions:round_detail", pk=round_.pk)
-    return _round_page(request, round_, panel_form=form, status=400)
+    return _round_page(request, round_, panel_form=form, status=400, action="change")
 
 
 @require_POST
@@ -343,7 +345,10 @@ def round_reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reviews = list(selectors.round_open_reviews(user=user, round_=round_))
     initial = {"review": request.GET.get("review")} if request.GET.get("review") else None
     form = ReassignForm(
-        posted(request), reviews=reviews, panel=selectors.round_panel(round_), initial=initial
+        posted(request),
+        reviews=reviews,
+        panel=selectors.round_panel(user=user, round_=round_, action="change"),
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         review = form.reviews[form.cleaned_data["review"]]
@@ -375,7 +380,7 @@ def round_finish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.round_get(user=user, pk=pk, action="change")
     form = FinishForm(request.POST)
     if form.is_valid():
-        following = selectors.round_following(round_)
+        following = selectors.round_following(user=user, round_=round_, action="change")
         override, reason = form.cleaned_data["override"], form.cleaned_data["reason"]
         try:
             if following is not None:
@@ -393,7 +398,7 @@ def round_finish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("本轮评审已结束，结果已固定；可以评定奖项"))
             return redirect("competitions:round_detail", pk=round_.pk)
-    return _round_page(request, round_, finish_form=form, status=400)
+    return _round_page(request, round_, finish_form=form, status=400, action="change")
 
 
 @never_cache
@@ -588,7 +593,10 @@ def review_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("已提交评分，加权总分 %(total)s") % {"total": review.total})
                 return redirect("competitions:review_detail", pk=review.pk)
-    peers = [(_peer_label(i), peer.total) for i, peer in enumerate(selectors.review_peers(review))]
+    peers = [
+        (_peer_label(i), peer.total)
+        for i, peer in enumerate(selectors.review_peers(user=user, review=review))
+    ]
     context = {
         "review": review,
         "round": round_,
@@ -609,13 +617,17 @@ def my_entries(request: AuthenticatedHttpRequest) -> HttpResponse:
     """我的参赛作品, and the competitions the member may nominate themself to."""
     member = _member_or_403(request.user, _("只有在册党员可以使用此功能"))
     entries: list[Any] = list(selectors.with_progress(selectors.own_entries(user=request.user))[:200])
-    names = selectors.round_names(sorted({e.competition_id for e in entries}))
+    names = selectors.round_names(
+        user=request.user, competition_ids=sorted({e.competition_id for e in entries})
+    )
     for entry in entries:
         entry.stage, entry.stage_color = _stage(entry, names)
     context = {
         "member": member,
         "entries": entries,
-        "open_competitions": list(selectors.competitions_open_to_member(member=member)[:50]),
+        "open_competitions": list(
+            selectors.competitions_open_to_member(user=request.user, member=member)[:50]
+        ),
     }
     return render(request, "competitions/my_entries.html", context)
 
@@ -624,7 +636,9 @@ def my_entries(request: AuthenticatedHttpRequest) -> HttpResponse:
 def nominate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """个人自荐: a member enters their own lecture; their branch endorses it next."""
     member = _member_or_403(request.user, _("只有在册党员可以使用此功能"))
-    competition = selectors.competitions_open_to_member(member=member).filter(pk=pk).first()
+    competition = (
+        selectors.competitions_open_to_member(user=request.user, member=member).filter(pk=pk).first()
+    )
     if competition is None:
         raise Http404(_("该评选不存在或未开放报名"))
     form = EntryForm(
@@ -662,6 +676,7 @@ def award_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     in_library: dict[str, set[Any]] = {}
     if lecture_awards:
         in_library = lecture_selectors.library_honour_titles(
+            user=user,
             organization=competition.organization,
             honour=services.library_honour(competition, lecture_awards[0]),
             titles=[a.entry.title for a in lecture_awards if a.entry is not None],
@@ -701,7 +716,7 @@ def award_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     org = competition.organization
     honour = services.library_honour(competition, award)
     existing = lecture_selectors.library_item_for_honour(
-        organization=org, honour=honour, title=entry.title, member=entry.lecturer_id
+        user=user, organization=org, honour=honour, title=entry.title, member=entry.lecturer_id, action="add"
     )
     if existing is not None:
         messages.error(request, services.already_published_message(entry.title))

@@ -37,8 +37,8 @@ HOOKS: dict[str, str] = {
         "belongs to it must leave first (active members)"
     ),
     "organizations.warnings": (
-        "(*, organization) -> list of advice strings shown on the organisation's page, never errors "
-        "(members: the branch sizing rules of 支部条例)"
+        "(*, user, organization) -> list of advice strings shown to user on the organisation's page, never "
+        "errors; nothing read outside user's organisations scope (members: the branch sizing rules of 支部条例)"
     ),
     "members.changed": (
         "(*, member_ids) inside the transaction that created, imported, moved, edited or (de)activated "
@@ -53,9 +53,10 @@ HOOKS: dict[str, str] = {
         "summaries counted by activity date (lecture figures) in step"
     ),
     "lectures.competition_figures": (
-        "(*, organization, year, width) -> lectures.selectors.CompetitionFigures: the competition figures "
-        "of organization's subtree for competitions of year (entries, submitted reviews, awards by kind), "
-        "grouped by the path prefix of width characters, for the lecture statistics (competitions)"
+        "(*, user, organization, year, width) -> lectures.selectors.CompetitionFigures: the competition "
+        "figures of organization's subtree for competitions of year (entries, submitted reviews, awards by "
+        "kind) within user's lectures view scope (None: the system, every subtree), grouped by the path "
+        "prefix of width characters, for the lecture statistics (competitions)"
     ),
     "lectures.lecturer_awards": (
         "(*, member_id) -> list of lectures.selectors.LecturerAward: the awards a member won as a "

@@ -108,12 +108,13 @@ def requirement_recount_job(*, job: Job, progress: Progress) -> dict[str, Any]:
 # --- the list of members short of their requirement, as xlsx -------------------------------------
 
 
-def short_export_rows(*, organization: Organization, year: int) -> int:
+def short_export_rows(*, user: User, organization: Organization, year: int) -> int:
     """The length of the short list from stored counts: required minus completed members in the
-    summary rows when they are complete, else the subtree's member count (an upper bound)."""
+    summary rows when they are complete (and in the user's scope), else the subtree's member
+    count (an upper bound)."""
     from .selectors import learning_summary_from_rows
 
-    summary = learning_summary_from_rows(organization=organization, year=year)
+    summary = learning_summary_from_rows(user=user, organization=organization, year=year)
     return summary.short if summary is not None else organization.member_count
 
 
@@ -126,7 +127,7 @@ def short_export_job_or_none(*, actor: User, organization: Organization, year: i
         kind=SHORT_EXPORT_KIND,
         label=f"导出“{organization.name}”{year}年学时未达标名单",
         query=query,
-        rows=short_export_rows(organization=organization, year=year),
+        rows=short_export_rows(user=actor, organization=organization, year=year),
         back_url=f"{reverse('learning:summary')}?{query}",
     )
 
@@ -141,7 +142,7 @@ def short_export_job(*, user: User, query: QueryDict, progress: Progress) -> Exp
         raise JobFailed("该党组织已不存在，无法导出")
     rows = RowProgress(
         progress,
-        total=short_export_rows(organization=organization, year=year),
+        total=short_export_rows(user=user, organization=organization, year=year),
         message="正在生成学时未达标名单",
     )
     # The service checks the export scope again for ``user`` before it reads a row.

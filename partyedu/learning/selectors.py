@@ -176,7 +176,7 @@ NO_REQUIREMENT = Requirement(RequirementGroup.NONE, ZERO)
 EXEMPT = Requirement(RequirementGroup.EXEMPT, ZERO)
 
 
-def is_cadre(categories: Iterable[str] | None) -> bool:
+def _is_cadre(categories: Iterable[str] | None) -> bool:
     return any(c in CADRE_CATEGORIES for c in categories or ())
 
 
@@ -195,14 +195,14 @@ def requirement_of(
     if status == MemberStatus.CANDIDATE:
         hours = Decimal(rule.candidate_hours)
         return Requirement(RequirementGroup.CANDIDATE, hours) if hours > 0 else NO_REQUIREMENT
-    if is_cadre(categories):
+    if _is_cadre(categories):
         hours, needs = Decimal(rule.cadre_hours), rule.cadre_needs_concentrated
         return Requirement(RequirementGroup.CADRE, hours, needs) if hours > 0 or needs else NO_REQUIREMENT
     hours = Decimal(rule.general_hours)
     return Requirement(RequirementGroup.GENERAL, hours) if hours > 0 else NO_REQUIREMENT
 
 
-def counted_hours(req: Requirement, total: Decimal, concentrated: Decimal) -> Decimal:
+def _counted_hours(req: Requirement, total: Decimal, concentrated: Decimal) -> Decimal:
     """The hours that count towards the requirement."""
     return concentrated if req.counts_concentrated_only else total
 
@@ -210,7 +210,7 @@ def counted_hours(req: Requirement, total: Decimal, concentrated: Decimal) -> De
 def requirement_met(req: Requirement, total: Decimal, concentrated: Decimal) -> bool:
     if not req.is_required:
         return False
-    if counted_hours(req, total, concentrated) < req.required_hours:
+    if _counted_hours(req, total, concentrated) < req.required_hours:
         return False
     return not req.needs_concentrated or concentrated > 0
 
@@ -268,7 +268,7 @@ class MemberHours:
 
     @property
     def counted(self) -> Decimal:
-        return counted_hours(self.requirement, self.earned, self.by_kind[HourKind.CONCENTRATED])
+        return _counted_hours(self.requirement, self.earned, self.by_kind[HourKind.CONCENTRATED])
 
     @property
     def missing(self) -> Decimal:
@@ -399,12 +399,12 @@ def learning_summary(
     in one grouped query."""
     if not scope_for(user, "view", APP).covers(organization.path):
         raise Http404("党组织不存在")
-    summary = learning_summary_from_rows(organization=organization, year=year)
+    summary = learning_summary_from_rows(
+        user=user, organization=organization, year=year, by_category=by_category
+    )
     if summary is not None:
-        if by_category:
-            _add_categories_from_rows(summary)
         return summary
-    return learning_summary_live(organization=organization, year=year, by_category=by_category)
+    return _learning_summary_live(organization=organization, year=year, by_category=by_category)
 
 
 def _add_categories_from_rows(summary: LearningSummary) -> None:
@@ -452,7 +452,41 @@ def _counts_row(organization: Organization) -> dict[str, Any] | None:
     return dict(row)
 
 
-def learning_summary_from_rows(*, organization: Organization, year: int) -> LearningSummary | None:
+def learning_summary_from_rows(
+    *, user: Viewer, organization: Organization, year: int, by_category: bool = False
+) -> LearningSummary | None:
+    """``learning_summary`` read from the summary rows alone: None when they are not complete, or
+    when the organisation lies outside the user's learning scope."""
+    if not scope_for(user, "view", APP).covers(organization.path):
+        return None
+    summary = _summary_from_rows(organization=organization, year=year)
+    if summary is not None and by_category:
+        _add_categories_from_rows(summary)
+    return summary
+
+
+def learning_summary_live(
+    *, user: Viewer | None, organization: Organization, year: int, by_category: bool = False
+) -> LearningSummary:
+    """``learning_summary`` computed from the members themselves, never from the summary rows: the
+    proof that the rows are right (tests, the benchmark). ``user=None`` is the system; a user sees
+    only an organisation in their learning scope (404 otherwise)."""
+    if user is not None and not scope_for(user, "view", APP).covers(organization.path):
+        raise Http404("党组织不存在")
+    return _learning_summary_live(organization=organization, year=year, by_category=by_category)
+
+
+def members_with_requirement(
+    *, user: Viewer, organization: Organization, year: int
+) -> QuerySet[MemberWithRequirement]:
+    """The active members of the subtree with their year's requirement state computed live (see
+    ``_members_with_requirement``), within the user's learning scope."""
+    return _members_with_requirement(organization=organization, year=year).filter(
+        scope_for(user, "view", APP).q("org_path")
+    )
+
+
+def _summary_from_rows(*, organization: Organization, year: int) -> LearningSummary | None:
     row = _counts_row(organization)
     if row is None:
         return None
@@ -607,7 +641,7 @@ def _by_rule(rules: list[Rule], build: Any, output_field: Any) -> Any:
 
 
 class RequirementAnnotations(TypedDict):
-    """What ``members_with_requirement`` (and the short list) put on each member."""
+    """What ``_members_with_requirement`` (and the short list) put on each member."""
 
     lh_total: Decimal
     lh_conc: Decimal
@@ -620,7 +654,7 @@ class RequirementAnnotations(TypedDict):
 MemberWithRequirement: TypeAlias = "WithAnnotations[Member, RequirementAnnotations]"
 
 
-def members_with_requirement(*, organization: Organization, year: int) -> QuerySet[MemberWithRequirement]:
+def _members_with_requirement(*, organization: Organization, year: int) -> QuerySet[MemberWithRequirement]:
     """Active members of the subtree annotated, in SQL, with their year's hours (``lh_total``,
     ``lh_conc``), requirement group (``lh_group``), required hours (``lh_required``), whether they
     met it (``lh_ok``, 1/0) and what is missing (``lh_missing``)."""
@@ -645,12 +679,12 @@ def members_with_requirement(*, organization: Organization, year: int) -> QueryS
     )
 
 
-def learning_summary_live(
+def _learning_summary_live(
     *, organization: Organization, year: int, by_category: bool = False
 ) -> LearningSummary:
     """The summary computed from the members in one query grouped by requirement group (and by
     the member's categories, a handful of distinct lists, when the breakdown is wanted)."""
-    qs = members_with_requirement(organization=organization, year=year)
+    qs = _members_with_requirement(organization=organization, year=year)
     keys = ["lh_group", "categories"] if by_category else ["lh_group"]
     rows = qs.values(*keys).annotate(n=Count("id"), done=Sum("lh_ok")).order_by()
     groups = {g.value: GroupCount() for g in REQUIRED_GROUPS}
@@ -689,7 +723,7 @@ def learning_short_list(
     *, user: Viewer, organization: Organization, year: int
 ) -> QuerySet[MemberWithRequirement]:
     """Members of the subtree who have a requirement and have not met it yet, in tree order, with
-    the annotations of ``members_with_requirement`` (exempt members are never listed)."""
+    the annotations of ``_members_with_requirement`` (exempt members are never listed)."""
     if not scope_for(user, "view", APP).covers(organization.path):
         raise Http404("党组织不存在")
     return _short_list_for(organization=organization, year=year)
@@ -710,7 +744,7 @@ def _short_list_for(*, organization: Organization, year: int) -> QuerySet[Member
             .order_by("org_path", "name", "id")
         )
     return (
-        members_with_requirement(organization=organization, year=year)
+        _members_with_requirement(organization=organization, year=year)
         # django-stubs checks ``__in`` on an annotation as if it were an exact match (wants a str).
         .filter(lh_group__in=required, lh_ok=0)  # type: ignore[misc]
         .select_related("organization")
@@ -721,7 +755,7 @@ def _short_list_for(*, organization: Organization, year: int) -> QuerySet[Member
 def _members_with_requirement_state(
     *, organization: Organization, year: int
 ) -> QuerySet[MemberWithRequirement]:
-    """Active members of the subtree with the annotations of ``members_with_requirement``, read
+    """Active members of the subtree with the annotations of ``_members_with_requirement``, read
     from the requirement states and the year's hours kept with the ledger."""
     dec: DecimalField[Decimal, Decimal] = DecimalField(max_digits=7, decimal_places=1)
     counted = Case(
@@ -746,17 +780,6 @@ def _members_with_requirement_state(
 
 
 # --- online resources -----------------------------------------------------------------------------
-
-
-def resources_for_member(member: Member) -> QuerySet[OnlineResource]:
-    """Published resources of the member's organisation and of every organisation above it."""
-    return (
-        OnlineResource.objects.filter(
-            organization__path__in=ancestor_paths(member.org_path), is_published=True
-        )
-        .select_related("column")
-        .order_by("-published_at", "-id")
-    )
 
 
 def resource_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[OnlineResource]:
@@ -809,9 +832,12 @@ def resource_usage(*, user: Viewer, resource: OnlineResource) -> ResourceUsage:
     return ResourceUsage(learners=row["learners"], completed=row["completed"])
 
 
-def resource_progress_for(*, member: Member | None, resource_ids: list[int]) -> dict[int, ResourceProgress]:
-    """The member's progress on each of the given resources, in one query."""
-    if member is None or not resource_ids:
+def resource_progress_for(
+    *, user: Viewer, member: Member | None, resource_ids: list[int]
+) -> dict[int, ResourceProgress]:
+    """The member's progress on each of the given resources, in one query; none for a member
+    whose hours the user may not see (``can_view_member_hours``)."""
+    if member is None or not resource_ids or not can_view_member_hours(user, member):
         return {}
     rows = ResourceProgress.objects.filter(member=member, resource_id__in=resource_ids)
     return {p.resource_id: p for p in rows}
@@ -887,10 +913,13 @@ def hour_requirement_scope_rules(*, user: Viewer) -> list[ScopeRule]:
     ]
 
 
-def hour_requirement_inherited(*, requirement: HourRequirement) -> ScopeRule:
+def hour_requirement_inherited(*, user: Viewer, requirement: HourRequirement) -> ScopeRule:
     """The rule that applies to the subtree once its own is removed: the nearest one above, or
-    the defaults."""
+    the defaults (and where it is set, even above the user's scope: shown for reference). A
+    requirement outside the user's learning scope is a 404."""
     organization = requirement.organization
+    if not can(user, "view", organization, app_label=APP):
+        raise Http404("学时要求不存在")
     parent = organization.path[:-SEGMENT_WIDTH]
     rule = rule_for_path(parent) if parent else DEFAULT_RULE
     source = Organization.objects.filter(path=rule.path).first() if rule.path else None

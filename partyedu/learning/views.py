@@ -342,7 +342,7 @@ def requirement_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     context = {
         "form": form,
         "requirement": requirement,
-        "inherited": selectors.hour_requirement_inherited(requirement=requirement),
+        "inherited": selectors.hour_requirement_inherited(user=request.user, requirement=requirement),
     }
     return render(request, "learning/requirement_delete.html", context)
 
@@ -363,7 +363,7 @@ def resource_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     form = ResourceFilterForm(request.GET or None, columns=columns)
     page = paginate(request, selectors.resource_list(user=user, filters=form.filters()), per_page=20)
-    progress = selectors.resource_progress_for(member=member, resource_ids=[r.pk for r in page])
+    progress = selectors.resource_progress_for(user=user, member=member, resource_ids=[r.pk for r in page])
     for resource in page:
         found = progress.get(resource.pk)
         resource.my_progress = found
@@ -401,7 +401,9 @@ def resource_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     member = _learner(user)
     resource = selectors.resource_get(user=user, pk=pk)
-    progress = selectors.resource_progress_for(member=member, resource_ids=[resource.pk]).get(resource.pk)
+    progress = selectors.resource_progress_for(user=user, member=member, resource_ids=[resource.pk]).get(
+        resource.pk
+    )
     learner = _learner_of(member, resource)
     resume = 0
     if progress is not None and progress.ranges and progress.ranges[0][0] == 0:

@@ -164,18 +164,26 @@ def _summary(rows: Any) -> RatingSummary:
     return RatingSummary(count=count, total=total, distribution=tuple(distribution))
 
 
-def lecture_rating_summary(lecture: Lecture) -> RatingSummary:
-    rows = LectureRating.objects.filter(lecture=lecture).values("score").annotate(n=Count("id")).order_by()
+def lecture_rating_summary(*, user: Viewer, lecture: Lecture) -> RatingSummary:
+    """The summary of every rating of a lecture the user may see (``lecture_list``); empty for any
+    other lecture."""
+    rows = (
+        LectureRating.objects.filter(lecture=lecture, lecture__in=_visible_lectures(user))
+        .values("score")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     return _summary((r["score"], r["n"]) for r in rows)
 
 
-def lecture_rating_summaries(lecture_ids: list[int]) -> dict[int, RatingSummary]:
-    """The rating summaries of the given lectures (a page of a list), in one grouped query."""
+def lecture_rating_summaries(*, user: Viewer, lecture_ids: list[int]) -> dict[int, RatingSummary]:
+    """The rating summaries of the given lectures (a page of a list), in one grouped query; empty
+    for a lecture the user may not see."""
     if not lecture_ids:
         return {}
     grouped: dict[int, list[tuple[int, int]]] = {pk: [] for pk in lecture_ids}
     rows = (
-        LectureRating.objects.filter(lecture_id__in=lecture_ids)
+        LectureRating.objects.filter(lecture_id__in=lecture_ids, lecture__in=_visible_lectures(user))
         .values("lecture_id", "score")
         .annotate(n=Count("id"))
         .order_by()
@@ -198,9 +206,12 @@ def _lecturer_rating_summary(lecturer: Lecturer) -> RatingSummary:
     return _summary((r["score"], r["n"]) for r in rows)
 
 
-def lecture_rating_comments(lecture: Lecture) -> list[tuple[int, str]]:
+def lecture_rating_comments(*, user: Viewer, lecture: Lecture) -> list[tuple[int, str]] | None:
     """The comments given with ratings, anonymous: (score, text), best first, with no member,
-    id or time that could tell who wrote them."""
+    id or time that could tell who wrote them. None for a user who may not read them
+    (``can_see_rating_comments``)."""
+    if not can_see_rating_comments(user, lecture):
+        return None
     return list(
         LectureRating.objects.filter(lecture=lecture)
         .exclude(comment="")
@@ -236,8 +247,11 @@ def rating_member(user: Viewer | None) -> Member | None:
     return Member.objects.filter(user=user, is_active=True).first()
 
 
-def rating_refusal(member: Member | None, lecture: Lecture) -> str:
-    """Why this member may not rate the lecture ("" when they may)."""
+def rating_refusal(*, user: Viewer | None, lecture: Lecture) -> str:
+    """Why the user may not rate the lecture ("" when they may): ratings are always the user's own
+    as a member (``rating_member``), so the system (``user=None``) and a user without an active
+    member record are refused."""
+    member = rating_member(user)
     if member is None:
         return "只有党员本人可以评价党课"
     if LectureSpeaker.objects.filter(lecture=lecture, lecturer__member=member).exists():
@@ -361,7 +375,7 @@ class LecturerRecord:
         return sum(y.lectures for y in self.years)
 
 
-def lecturer_awards(lecturer: Lecturer) -> list[LecturerAward]:
+def _lecturer_awards(lecturer: Lecturer) -> list[LecturerAward]:
     """The competition awards of a lecturer who is a member of the system: the 优秀党课 and
     优秀主讲人 awards of entries the member lectured, newest first, with the certificate code.
     Awards whose certificate was revoked are not part of a record; an outside lecturer has none.
@@ -377,7 +391,7 @@ def lecturer_awards(lecturer: Lecturer) -> list[LecturerAward]:
 def lecturer_record(*, user: Viewer, lecturer: Lecturer) -> LecturerRecord:
     """The record of a lecturer: counts per year over every lecture they gave (their teaching
     record is theirs), the ratings summary, the most recent lectures within the viewer's reach,
-    and their competition awards (``lecturer_awards``: public on the verification page anyway).
+    and their competition awards (``_lecturer_awards``: public on the verification page anyway).
     Four queries."""
     years = (
         LectureSpeaker.objects.filter(lecturer=lecturer)
@@ -392,7 +406,7 @@ def lecturer_record(*, user: Viewer, lecturer: Lecturer) -> LecturerRecord:
         years=[YearCount(r["year"], r["n"], r["cross"]) for r in years],
         ratings=_lecturer_rating_summary(lecturer),
         lectures=lectures,
-        awards=lecturer_awards(lecturer),
+        awards=_lecturer_awards(lecturer),
     )
 
 
@@ -406,6 +420,15 @@ def _own_lectures_q(user: User) -> Q:
     )
 
 
+def _visible_lectures(user: Viewer) -> QuerySet[Lecture]:
+    """The lectures the user may see: those in their scope and, for a member (``view`` on
+    themself), those they were expected at or gave (``lecture_list`` without its filters)."""
+    qs = Lecture.objects.restrict(user, "view")
+    if _scope(user).own and user.is_authenticated:
+        qs = qs | Lecture.objects.filter(_own_lectures_q(user))
+    return qs
+
+
 def lecture_list(
     *, user: Viewer, filters: dict[str, Any] | None = None, action: str = "view"
 ) -> QuerySet[Lecture]:
@@ -414,9 +437,7 @@ def lecture_list(
     ``lecture_type``, ``lecturer`` (id), ``cross`` (only lectures with a cross speaker), ``q``
     (title contains)."""
     filters = filters or {}
-    qs = Lecture.objects.restrict(user, action)
-    if action == "view" and _scope(user).own and user.is_authenticated:
-        qs = qs | Lecture.objects.filter(_own_lectures_q(user))
+    qs = _visible_lectures(user) if action == "view" else Lecture.objects.restrict(user, action)
     org = filters.get("organization")
     if isinstance(org, Organization):
         qs = qs.filter(org.subtree_q("organization__path"))
@@ -549,15 +570,19 @@ def lecture_duty(
     )
 
 
-def lecture_duty_counts(members: Iterable[Member], year: int) -> None:
+def lecture_duty_counts(*, user: Viewer, members: Iterable[Member], year: int) -> None:
     """Set ``lecture_count`` and ``cross_count`` (as ``lecture_duty`` annotates them) on the given
-    members, say a page of the duty list. One query (none for no members)."""
+    members, say a page of the duty list. A member outside the user's reach (``lecture_duty``: the
+    members they see within their lectures scope) counts 0. One query (none for no members)."""
     rows = list(members)
     counts: dict[int, dict[str, int]] = {}
     if rows:
         start, end = year_range(year)
         given = LectureSpeaker.objects.filter(
-            lecturer__member_id__in=[m.pk for m in rows], lecture__start__gte=start, lecture__start__lt=end
+            lecturer__member_id__in=[m.pk for m in rows],
+            lecturer__member__in=_members(user).filter(_scope(user).q("org_path")),
+            lecture__start__gte=start,
+            lecture__start__lt=end,
         )
         for row in (
             given.values("lecturer__member_id")
@@ -730,14 +755,19 @@ class CompetitionFigures:
     award_kinds: tuple[tuple[str, str, str], ...] = ()
 
 
-def _competition_prefix_counts(organization: Organization, year: int, width: int) -> CompetitionFigures:
+def _competition_prefix_counts(
+    user: Viewer | None, organization: Organization, year: int, width: int
+) -> CompetitionFigures:
     """Competition figures of ``organization``'s subtree for competitions of ``year``, grouped by
-    the path prefix of ``width`` characters (the direct child, or the organisation itself), as the
-    competitions app counts them through the hook (``competitions.selectors.lecture_stats_figures``:
-    two grouped queries). Nothing when no app answers."""
+    the path prefix of ``width`` characters (the direct child, or the organisation itself), within
+    the user's lectures scope, as the competitions app counts them through the hook
+    (``competitions.selectors.lecture_stats_figures``: two grouped queries). Nothing when no app
+    answers."""
     by_prefix: dict[str, dict[str, int]] = {}
     kinds: list[tuple[str, str, str]] = []
-    for figures in hooks.call(COMPETITION_FIGURES_HOOK, organization=organization, year=year, width=width):
+    for figures in hooks.call(
+        COMPETITION_FIGURES_HOOK, user=user, organization=organization, year=year, width=width
+    ):
         for prefix, values in figures.by_prefix.items():
             by_prefix.setdefault(prefix, {}).update(values)
         kinds.extend(figures.award_kinds)
@@ -779,7 +809,7 @@ def lecture_stats(*, user: Viewer | None, organization: Organization, year: int)
     for child in children:
         own.subtract(figures.get(child.pk, Counter()))
     width = len(organization.path) + SEGMENT_WIDTH
-    contest_figures = _competition_prefix_counts(organization, year, width)
+    contest_figures = _competition_prefix_counts(user, organization, year, width)
     contests = contest_figures.by_prefix
 
     def org_row(org: Organization, values: Counter[str], own_level: bool = False) -> OrgStatsRow:
@@ -883,7 +913,7 @@ def lecture_stats_from_sources(
     )
     for row in rating_rows:
         per_prefix.setdefault(row["prefix"], {}).update(ratings=row["n"], rating_total=row["total"] or 0)
-    contest_figures = _competition_prefix_counts(organization, year, width)
+    contest_figures = _competition_prefix_counts(user, organization, year, width)
     for prefix, values in contest_figures.by_prefix.items():
         per_prefix.setdefault(prefix, {}).update(values)
 
@@ -1142,31 +1172,42 @@ def lecturer_of_member(*, user: Viewer | None, member: Any, organization: Organi
 
 
 def library_honour_titles(
-    *, organization: Organization, honour: str, titles: list[str]
+    *, user: Viewer, organization: Organization, honour: str, titles: list[str]
 ) -> dict[str, set[Any]]:
     """Which of ``titles`` the library of ``organization`` already holds under ``honour`` (e.g.
     “2026年全市优秀党课评选 优秀党课”): title → the members of those items' lecturers (None for an
     item without a lecturer or with an outside lecturer). One query. Published and withdrawn
     items alike: a withdrawn item is put back with ``library_item_republish``, not published
-    twice."""
+    twice. Only items the user may see (none of an organisation outside their scope)."""
     if not titles:
         return {}
     out: dict[str, set[Any]] = {}
-    rows = LibraryItem.objects.filter(
-        resource__organization=organization, honour=honour, resource__title__in=list(set(titles))
-    ).values_list("resource__title", "lecturer__member_id")
+    rows = (
+        LibraryItem.objects.restrict(user, "view")
+        .filter(resource__organization=organization, honour=honour, resource__title__in=list(set(titles)))
+        .values_list("resource__title", "lecturer__member_id")
+    )
     for title, member_id in rows:
         out.setdefault(title, set()).add(member_id)
     return out
 
 
 def library_item_for_honour(
-    *, organization: Organization, honour: str, title: str, member: Any = None
+    *,
+    user: Viewer | None,
+    organization: Organization,
+    honour: str,
+    title: str,
+    member: Any = None,
+    action: str = "view",
 ) -> LibraryItem | None:
     """The library item of ``organization`` holding ``title`` under ``honour`` — for a lecture of
     a member, one whose lecturer is that member or names no member (another member's lecture of
-    the same title is a different lecture). None when there is none."""
-    qs = LibraryItem.objects.filter(resource__organization=organization, honour=honour, resource__title=title)
+    the same title is a different lecture). None when there is none within the user's ``action``
+    scope (a publisher passes ``add``, the right it checked; every item for the system,
+    ``user=None``)."""
+    items = LibraryItem.objects.all() if is_system(user) else LibraryItem.objects.restrict(user, action)
+    qs = items.filter(resource__organization=organization, honour=honour, resource__title=title)
     member_id = getattr(member, "pk", member)
     if member_id is not None:
         qs = qs.filter(Q(lecturer__member_id=member_id) | Q(lecturer__member__isnull=True))
@@ -1179,10 +1220,13 @@ class SeriesGroup:
     items: list[LibraryItem]
 
 
-def library_showing(*, member: Member, today: date | None = None) -> list[SeriesGroup]:
+def library_showing(*, user: Viewer, member: Member, today: date | None = None) -> list[SeriesGroup]:
     """What the library shows a member today (展播): published items of the member's organisation
     and every organisation above it whose showing dates cover today, grouped by series (series
-    first, newest series first; items outside a series last)."""
+    first, newest series first; items outside a series last). Only for the user's own member
+    record: nothing for anybody else's."""
+    if user.pk is None or member.user_id != user.pk:
+        return []
     today = today or timezone.localdate()
     items = list(
         LibraryItem.objects.filter(

@@ -126,7 +126,7 @@ def lecturer_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lecturer = selectors.lecturer_get(user=user, pk=pk)
     record = selectors.lecturer_record(user=user, lecturer=lecturer)
-    summaries = selectors.lecture_rating_summaries([lec.pk for lec in record.lectures])
+    summaries = selectors.lecture_rating_summaries(user=user, lecture_ids=[lec.pk for lec in record.lectures])
     for lecture in record.lectures:
         setattr(lecture, "rating", summaries[lecture.pk])  # noqa: B010
     context = {
@@ -194,7 +194,7 @@ def lecture_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     lectures = selectors.lecture_list(user=user, filters=form.filters())
     page = paginate(request, lectures.prefetch_related(None).values_list("pk", flat=True))
     page.object_list = selectors.lecture_page_rows(user=user, ids=list(page.object_list))
-    summaries = selectors.lecture_rating_summaries([lec.pk for lec in page])
+    summaries = selectors.lecture_rating_summaries(user=user, lecture_ids=[lec.pk for lec in page])
     for lecture in page:
         setattr(lecture, "rating", summaries[lecture.pk])  # noqa: B010
     context = {"form": form, "page_obj": page, "is_manager": selectors.is_manager(user)}
@@ -205,7 +205,7 @@ def lecture_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def lecture_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lecture = selectors.lecture_get(user=user, pk=pk)
-    refusal = selectors.rating_refusal(selectors.rating_member(user), lecture)
+    refusal = selectors.rating_refusal(user=user, lecture=lecture)
     mine = selectors.lecture_my_rating(user=user, lecture=lecture)
     form = RatingForm(initial={"score": mine.score, "comment": mine.comment} if mine else None)
     return _lecture_page(request, lecture, form=form, can_rate=not refusal, mine=mine)
@@ -221,10 +221,8 @@ def _lecture_page(
         "activity": lecture.activity,
         "speakers": list(lecture.speakers.all()),
         "files": list(lecture.files.all()),
-        "summary": selectors.lecture_rating_summary(lecture),
-        "comments": selectors.lecture_rating_comments(lecture)
-        if selectors.can_see_rating_comments(user, lecture)
-        else None,
+        "summary": selectors.lecture_rating_summary(user=user, lecture=lecture),
+        "comments": selectors.lecture_rating_comments(user=user, lecture=lecture),
         "form": form,
         "can_rate": can_rate,
         "mine": mine,
@@ -336,7 +334,7 @@ def duty(request: AuthenticatedHttpRequest) -> HttpResponse:
         # The summary knows how long the list is: the page need not count a city's members.
         summary = selectors.lecture_duty_summary(user=user, organization=org, year=year)
         page = paginate(request, rows, count=summary.listed(lectured))
-        selectors.lecture_duty_counts(page, year)
+        selectors.lecture_duty_counts(user=user, members=page, year=year)
         context.update(page_obj=page, summary=summary, can_export=can(user, "export", org, app_label=APP))
     return render(request, "lectures/duty.html", context)
 
@@ -633,7 +631,7 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     member = member_of_user(user=user)
     manager = selectors.is_manager(user)
     context: dict[str, Any] = {
-        "groups": selectors.library_showing(member=member) if member is not None else [],
+        "groups": selectors.library_showing(user=user, member=member) if member is not None else [],
         "member": member,
         "is_manager": manager,
         "can_add": selectors.is_manager(user, "add"),

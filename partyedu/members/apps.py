@@ -30,11 +30,11 @@ def organization_deactivating(*, organization: Any) -> None:
     services.members_org_deactivating(organization=organization)
 
 
-def organization_warnings(*, organization: Any) -> list[str]:
+def organization_warnings(*, user: Viewer, organization: Any) -> list[str]:
     """``organizations.warnings``: the branch sizing rules of 支部条例."""
     from . import selectors
 
-    return selectors.sizing_warnings(organization)
+    return selectors.sizing_warnings(user=user, org=organization)
 
 
 def home_context(*, user: Viewer) -> dict[str, Any]:

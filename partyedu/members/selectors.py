@@ -71,8 +71,13 @@ def member_get(*, user: Viewer, pk: Any, action: str = "view") -> Member:
         raise Http404("党员不存在") from None
 
 
-def member_transfers(*, member: Member) -> QuerySet[MemberTransfer]:
-    return member.transfers.select_related("from_organization", "to_organization", "operator")
+def member_transfers(*, user: Viewer, member: Member) -> QuerySet[MemberTransfer]:
+    """Every transfer of a member the user sees (those into and out of other organisations too:
+    they are the member's history); none for a member outside the user's scope."""
+    visible = Member.objects.restrict(user, "view").filter(pk=member.pk)
+    return MemberTransfer.objects.filter(member__in=visible).select_related(
+        "from_organization", "to_organization", "operator"
+    )
 
 
 def member_pii_visible(*, user: Viewer, member: Member) -> bool:
@@ -156,12 +161,15 @@ def member_filter_organization(*, user: Viewer, org_id: Any) -> Organization | N
     return Organization.objects.filter(scope_for(user, "view", "members").q("path"), pk=pk).first()
 
 
-def sizing_warnings(org: Organization) -> list[str]:
+def sizing_warnings(*, user: Viewer, org: Organization) -> list[str]:
     """Branch sizing advice from 支部条例: warnings only, never hard errors. Shown on the
-    organisation's page through the ``organizations.warnings`` hook."""
-    if org.level != OrgLevel.BRANCH:
+    organisation's page through the ``organizations.warnings`` hook, to whoever sees the
+    organisation: its members are counted under the organisations right (whoever sees a branch
+    sees its size); an organisation outside that scope has no advice."""
+    if org.level != OrgLevel.BRANCH or not scope_for(user, "view", "organizations").covers(org.path):
         return []
-    stats = Member.objects.filter(org.subtree_q("org_path"), is_active=True).aggregate(
+    members = Member.objects.restrict(user, "view", app_label="organizations")
+    stats = members.filter(org.subtree_q("org_path"), is_active=True).aggregate(
         total=Count("id"), full=Count("id", filter=Q(status=MemberStatus.FULL))
     )
     warnings = []
@@ -171,7 +179,7 @@ def sizing_warnings(org: Organization) -> list[str]:
         warnings.append(f"党员{stats['total']}名，超过50名，可考虑分设党支部或成立党总支")
     if (
         stats["full"] >= 7
-        and not Member.objects.filter(organization=org, is_active=True)
+        and not members.filter(organization=org, is_active=True)
         .filter(has_category_q(MemberCategory.COMMITTEE))
         .exists()
     ):

@@ -54,7 +54,7 @@ def member_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get(user=request.user, pk=pk)
     context = {
         "member": member,
-        "transfers": selectors.member_transfers(member=member),
+        "transfers": selectors.member_transfers(user=request.user, member=member),
         "pii_allowed": selectors.member_pii_visible(user=request.user, member=member),
         "can_change": can(request.user, "change", member.organization, app_label="members"),
     }

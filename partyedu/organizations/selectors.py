@@ -45,8 +45,12 @@ def organization_get(*, user: BaseViewer, pk: Any, action: str = "view") -> Orga
         raise Http404("党组织不存在") from None
 
 
-def organization_ancestors(org: Organization) -> QuerySet[Organization]:
-    """The chain from the root down to the parent, from the path prefixes (one query)."""
+def organization_ancestors(*, user: BaseViewer, org: Organization) -> QuerySet[Organization]:
+    """The chain from the root down to the parent, from the path prefixes (one query). The
+    ancestors of an organisation the user sees are named even above the user's scope (the
+    breadcrumb of its page); an organisation outside the scope has none."""
+    if not scope_for(user, "view", "organizations").covers(org.path):
+        return Organization.objects.none()
     prefixes = [org.path[:i] for i in range(SEGMENT_WIDTH, len(org.path), SEGMENT_WIDTH)]
     return Organization.objects.filter(path__in=prefixes).order_by("path")
 
@@ -92,13 +96,14 @@ def organization_choices(
     return qs.order_by("path")
 
 
-def child_counts(orgs: list[Organization]) -> dict[int, int]:
-    """How many active children each given organisation has, in one grouped query."""
+def child_counts(*, user: BaseViewer, orgs: list[Organization]) -> dict[int, int]:
+    """How many active children the user sees under each given organisation, in one grouped query."""
     if not orgs:
         return {}
     counts = {o.pk: 0 for o in orgs}
     rows = (
-        Organization.objects.filter(parent__in=[o.pk for o in orgs], is_active=True)
+        Organization.objects.restrict(user, "view")
+        .filter(parent__in=[o.pk for o in orgs], is_active=True)
         .values("parent_id")
         .annotate(n=Count("id"))
     )

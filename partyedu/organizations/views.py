@@ -59,7 +59,7 @@ def tree(request: HttpRequest) -> HttpResponse:
     else:
         roots = selectors.organization_roots(user=request.user)
         kids = selectors.organization_children(user=request.user, parent=roots[0]) if len(roots) == 1 else []
-        _with_counts([*roots, *kids], selectors.child_counts(roots))
+        _with_counts([*roots, *kids], selectors.child_counts(user=request.user, orgs=roots))
         if len(roots) == 1:
             # A single root (the usual case) is shown opened one level, without a second request.
             roots[0].inline_children = kids
@@ -113,7 +113,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     org = selectors.organization_get(user=user, pk=pk)
     visible = scope_for(user, "view", "organizations")
-    ancestors = list(selectors.organization_ancestors(org))
+    ancestors = list(selectors.organization_ancestors(user=user, org=org))
     for ancestor in ancestors:
         ancestor.visible = visible.covers(ancestor.path)
     nodes = selectors.organization_children(user=user, parent=org)
@@ -126,7 +126,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "nodes": nodes,
         "member_total": counts.get(org.pk, 0),
         # Advice from the apps above (members: the branch sizing rules), never errors.
-        "warnings": [w for found in hooks.call("organizations.warnings", organization=org) for w in found],
+        "warnings": [
+            w for found in hooks.call("organizations.warnings", user=user, organization=org) for w in found
+        ],
         "can_add": org.is_active
         and can(user, "add", org, app_label="organizations")
         and bool(ALLOWED_CHILD_LEVELS.get(org.level)),

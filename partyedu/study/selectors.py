@@ -200,11 +200,13 @@ def attendance_list(*, user: Viewer, activity: Activity, action: str = "view") -
     )
 
 
-def activity_quorum(activity: Activity) -> dict[str, Any]:
+def activity_quorum(*, user: Viewer, activity: Activity) -> dict[str, Any]:
     """Whether a 支部党员大会 had its quorum (支部条例 第十一条): more than half of the voting
     members expected were present (出席 or 迟到). Only full members vote: probationary members,
-    candidates and invitees (列席) are not counted."""
-    voting = Q(activity=activity, is_invitee=False, member__status=MemberStatus.FULL)
+    candidates and invitees (列席) are not counted. An activity the user may not see counts
+    nobody."""
+    visible = Activity.objects.restrict(user, "view").filter(pk=activity.pk)
+    voting = Q(activity__in=visible, is_invitee=False, member__status=MemberStatus.FULL)
     agg = Attendance.objects.filter(voting).aggregate(
         voting_expected=Count("id"), voting_present=Count("id", filter=Q(status__in=ATTENDED_STATUSES))
     )
@@ -456,14 +458,24 @@ def plan_coverage_summary(plan: StudyPlan, user: Viewer) -> PlanCoverageSummary:
     return summary
 
 
-def plan_branches(summary: PlanCoverageSummary, *, incomplete_only: bool = False) -> QuerySet[Organization]:
+def _roots_in_scope(user: Viewer, roots: list[str]) -> list[str]:
+    """The roots of a summary that lie in the user's study scope: all of them for the summary
+    computed for the user (its roots were cut to the scope), none of another user's beyond it."""
+    scope = scope_for(user, "view", APP)
+    return [root for root in roots if scope.covers(root)]
+
+
+def plan_branches(
+    *, user: Viewer, summary: PlanCoverageSummary, incomplete_only: bool = False
+) -> QuerySet[Organization]:
     """The plan's branches in tree order (only those that have not covered every topic)."""
-    if not summary.roots:
+    roots = _roots_in_scope(user, summary.roots)
+    if not roots:
         return Organization.objects.none()
-    qs = _plan_branches_qs(summary.roots).order_by("path")
+    qs = _plan_branches_qs(roots).order_by("path")
     if incomplete_only and summary.topics:
         complete = (
-            _plan_pairs(summary.roots, [t.topic.pk for t in summary.topics])
+            _plan_pairs(roots, [t.topic.pk for t in summary.topics])
             .values("branch_id")
             .annotate(n=Count("required_topic_id", distinct=True))
             .filter(n__gte=len(summary.topics))
@@ -473,15 +485,19 @@ def plan_branches(summary: PlanCoverageSummary, *, incomplete_only: bool = False
     return qs
 
 
-def plan_branch_marks(summary: PlanCoverageSummary, branches: list[Organization]) -> dict[int, list[bool]]:
-    """For each of the given branches (a page), whether it covered each topic. One query, on the
-    activities of those branches and their groups only."""
-    marks: dict[int, set[int]] = {b.pk: set() for b in branches}
-    if branches and summary.topics:
+def plan_branch_marks(
+    *, user: Viewer, summary: PlanCoverageSummary, branches: list[Organization]
+) -> dict[int, list[bool]]:
+    """For each of the given branches (a page) in the user's study scope, whether it covered each
+    topic. One query, on the activities of those branches and their groups only."""
+    roots = _roots_in_scope(user, summary.roots)
+    scope = scope_for(user, "view", APP)
+    marks: dict[int, set[int]] = {b.pk: set() for b in branches if scope.covers(b.path)}
+    if marks and summary.topics:
         own = Organization.objects.filter(
             Q(pk__in=list(marks)) | Q(parent_id__in=list(marks), level=OrgLevel.GROUP)
         )
-        pairs = _plan_pairs(summary.roots, [t.topic.pk for t in summary.topics]).filter(
+        pairs = _plan_pairs(roots, [t.topic.pk for t in summary.topics]).filter(
             organization_id__in=own.values("pk")
         )
         for branch_id, topic_id in pairs:
@@ -562,12 +578,16 @@ class CompletionRow:
         return self.attended / self.held if self.held else 0.0
 
 
-def class_completion(training_class: TrainingClass, at: datetime | None = None) -> list[CompletionRow]:
+def class_completion(
+    *, user: Viewer, training_class: TrainingClass, at: datetime | None = None
+) -> list[CompletionRow]:
     """Per enrollee: sessions attended (出席, 迟到, confirmed 补学) out of the sessions held so far,
     and whether that meets the class's completion ratio. Two queries: the sessions held, and the
-    enrollees with their attended count as a grouped subquery."""
+    enrollees with their attended count as a grouped subquery. A class the user may not see has
+    no rows."""
     at = at or timezone.now()
-    held = training_class.sessions.filter(start__lte=at).count()
+    visible = TrainingClass.objects.restrict(user, "view").filter(pk=training_class.pk)
+    held = Activity.objects.filter(training_class__in=visible, start__lte=at).count()
     attended = (
         Attendance.objects.filter(
             CREDITED_Q,
@@ -580,7 +600,7 @@ def class_completion(training_class: TrainingClass, at: datetime | None = None) 
         .annotate(n=Count("id"))
         .values("n")
     )
-    enrollments = _enrollments(training_class.enrollments.all()).annotate(
+    enrollments = _enrollments(ClassEnrollment.objects.filter(training_class__in=visible)).annotate(
         attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0))
     )
     ratio = Decimal(training_class.completion_ratio)
@@ -1137,8 +1157,13 @@ def cadence_summary(
     return summary
 
 
-def cadence_rows(summary: CadenceSummary, branches: list[Organization]) -> list[BranchCadence]:
-    """The report's rows for the given branches (a page), from their monthly counts: one query."""
+def cadence_rows(
+    *, user: Viewer, summary: CadenceSummary, branches: list[Organization]
+) -> list[BranchCadence]:
+    """The report's rows for the given branches (a page) in the user's study scope, from their
+    monthly counts: one query."""
+    scope = scope_for(user, "view", APP)
+    branches = [b for b in branches if scope.covers(b.path)]
     held = _held([b.pk for b in branches], summary.year, summary.types) if branches else {}
     return [
         _branch_cadence(branch, summary.types, summary.rules, held, year=summary.year, as_of=summary.as_of)

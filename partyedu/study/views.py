@@ -108,7 +108,7 @@ def activity_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     activity = selectors.activity_get(user=user, pk=pk)
     counts = selectors.activity_attendance_counts(user=user, activity_ids=[activity.pk])[activity.pk]
     quorum = (
-        selectors.activity_quorum(activity)
+        selectors.activity_quorum(user=user, activity=activity)
         if activity.activity_type == ActivityType.BRANCH_ASSEMBLY
         else None
     )
@@ -370,10 +370,10 @@ def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     missing_only = request.GET.get("missing") == "1"
     page = paginate(
         request,
-        selectors.plan_branches(coverage, incomplete_only=missing_only),
+        selectors.plan_branches(user=request.user, summary=coverage, incomplete_only=missing_only),
         count=coverage.incomplete_count if missing_only else coverage.branch_count,
     )
-    marks = selectors.plan_branch_marks(coverage, list(page))
+    marks = selectors.plan_branch_marks(user=request.user, summary=coverage, branches=list(page))
     page.object_list = [{"branch": branch, "marks": marks[branch.pk]} for branch in page]
     context = {
         "plan": plan,
@@ -432,7 +432,7 @@ def class_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     counts = selectors.activity_attendance_counts(user=user, activity_ids=[s.pk for s in sessions])
     for session in sessions:
         setattr(session, "counts", counts[session.pk])  # noqa: B010
-    completion = selectors.class_completion(tc)
+    completion = selectors.class_completion(user=user, training_class=tc)
     context = {
         "tc": tc,
         "sessions": sessions,
@@ -697,7 +697,7 @@ def cadence(request: AuthenticatedHttpRequest) -> HttpResponse:
         types = [(code, str(ActivityType(code).label)) for code in summary.shown]
         page.object_list = [
             {"branch": b, "cells": [(label, b.item(code)) for code, label in types]}
-            for b in selectors.cadence_rows(summary, list(page))
+            for b in selectors.cadence_rows(user=request.user, summary=summary, branches=list(page))
         ]
         context.update(page_obj=page, types=types, total=summary.total, compliant=summary.compliant)
     return render(request, "study/cadence.html", context)

@@ -176,7 +176,11 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
         services.round_reviewers_set(
             actor=request.user, round_=round_, users=serializer.validated_data["users"]
         )
-        return Response(PanelMemberSerializer(selectors.round_panel(round_), many=True).data)
+        return Response(
+            PanelMemberSerializer(
+                selectors.round_panel(user=request.user, round_=round_, action=self.scope_action), many=True
+            ).data
+        )
 
     @extend_schema(
         summary="自动分配评审",
@@ -189,7 +193,12 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     def assign(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
         round_ = self.get_object()
         services.round_assign(actor=request.user, round_=round_)
-        return Response(AssignmentSerializer(selectors.round_assignments(round_), many=True).data)
+        return Response(
+            AssignmentSerializer(
+                selectors.round_assignments(user=request.user, round_=round_, action=self.scope_action),
+                many=True,
+            ).data
+        )
 
     @extend_schema(
         summary="评审结果",
@@ -199,7 +208,7 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     @action(detail=True, methods=["get"])
     def results(self, request: Request, pk: Any = None) -> Response:
         round_ = self.get_object()
-        rows = selectors.round_results(round_)
+        rows = selectors.round_results(user=request.user, round_=round_, action=self.scope_action)
         body = {
             "round": round_.pk,
             "aggregation": round_.aggregation,

@@ -48,7 +48,7 @@ def test_two_reviewers_submitting_at_once_both_count(tree):
             actor=judges[1], review=reviews[1], scores={"内容": 70, "表达": 70, "效果": 70}
         ),
     )
-    (row,) = round_results(round_)
+    (row,) = round_results(user=None, round_=round_)
     assert (row.submitted, row.score) == (2, Decimal("80.0000"))
 
 

@@ -480,10 +480,17 @@ def test_classes_sites_bases_resources_and_materials():
     assert {timezone.localtime(s.start).weekday() for s in offline.sessions.all()} == {1, 3}
     assert set(online.sessions.values_list("activity_type", flat=True)) == {"online_class"}
     for tc in (offline, online):
-        rows = class_completion(tc, at=datetime(2026, 11, 16, tzinfo=timezone.get_default_timezone()))
+        rows = class_completion(
+            user=User.objects.get(username="city_admin"),
+            training_class=tc,
+            at=datetime(2026, 11, 16, tzinfo=timezone.get_default_timezone()),
+        )
         assert len(rows) == tc.enrollments.count() >= 10
         assert any(r.completed for r in rows)
-    assert not all(r.completed for r in class_completion(offline))
+    assert not all(
+        r.completed
+        for r in class_completion(user=User.objects.get(username="city_admin"), training_class=offline)
+    )
     assert offline.enrollments.filter(member__status="candidate").exists()
     kinds = Counter(TeachingSite.objects.values_list("kind", flat=True))
     assert kinds["main"] == 1 and kinds["site"] >= 1 and kinds["classroom"] >= 1
@@ -658,5 +665,5 @@ def test_seed_writes_lecturer_pools_lectures_ratings_rotation_call_and_library()
     assert {i.series.title for i in items} == {SERIES_TITLE}
     assert all(i.resource.is_published and i.resource.organization == root for i in items)
     assert items.filter(honour__contains="优秀党课").exists()
-    showing = library_showing(member=Member.objects.get(user=member1))
+    showing = library_showing(user=member1, member=Member.objects.get(user=member1))
     assert showing and showing[0].series.title == SERIES_TITLE and showing[0].items

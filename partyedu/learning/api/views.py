@@ -155,7 +155,9 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         member = member_of_user(user=self.request.user)
         return {
             **self.get_serializer_context(),
-            "progress": resource_progress_for(member=member, resource_ids=[r.pk for r in resources]),
+            "progress": resource_progress_for(
+                user=self.request.user, member=member, resource_ids=[r.pk for r in resources]
+            ),
         }
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -10,16 +10,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from partyedu.accounts.types import User
+from partyedu.members.models import Member
 from partyedu.members.selectors import member_of_user
+from partyedu.organizations.models import ancestor_paths
 
 from ..models import DailyOnlineStudy, OnlineResource, ResourceProgress
 from ..ranges import merge_ranges, take_seconds, uncovered
-from ..selectors import resources_for_member, rule_for_path
+from ..selectors import rule_for_path
 from .ledger import learning_hours_sync_resource
 
 # Completing a resource: at least this share of it actually played or read.
@@ -35,6 +37,18 @@ class HeartbeatResult:
     daily_seconds: int
     daily_cap_seconds: int
     just_completed: bool = False
+
+
+def _resources_for_member(member: Member) -> QuerySet[OnlineResource]:
+    """Published resources of the member's organisation and of every organisation above it: those
+    a member records progress on (the caller's own member record)."""
+    return (
+        OnlineResource.objects.filter(
+            organization__path__in=ancestor_paths(member.org_path), is_published=True
+        )
+        .select_related("column")
+        .order_by("-published_at", "-id")
+    )
 
 
 def _position(value: Any, name: str) -> float:
@@ -59,7 +73,7 @@ def resource_heartbeat(
     member = member_of_user(user=user)
     if member is None:
         raise PermissionDenied("只有党员本人可以记录学习进度")
-    if not resources_for_member(member).filter(pk=resource.pk).exists():
+    if not _resources_for_member(member).filter(pk=resource.pk).exists():
         raise Http404("学习资源不存在")
     start_f, end_f = _position(start, "start"), _position(end, "end")
     if end_f < start_f:

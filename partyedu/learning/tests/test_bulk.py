@@ -12,7 +12,7 @@ from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.selectors import learning_summary_from_rows, learning_summary_live
 from partyedu.learning.services import learning_hours_rebuild, learning_hours_sync_attendance
 from partyedu.study.models import Attendance
-from partyedu.testsupport.factories import make_member, valid_id_number
+from partyedu.testsupport.factories import make_member, make_user, valid_id_number
 
 from .factories import assert_ledger_equals_rebuild, local, make_activity
 
@@ -65,8 +65,10 @@ def test_one_sync_of_many_rows_takes_the_bulk_paths_and_is_exact(tree, activitie
     assert appended == len(rows) == LearningHourEntry.objects.count()
     assert totals(members) == expected_totals(members, activities)
     # Some of them are past 32 hours, some not: completion counts up the tree are exact too.
-    summary = learning_summary_from_rows(organization=tree.root, year=2026)
-    live = learning_summary_live(organization=tree.root, year=2026)
+    summary = learning_summary_from_rows(
+        user=make_user(role="org_admin", org=tree.root), organization=tree.root, year=2026
+    )
+    live = learning_summary_live(user=None, organization=tree.root, year=2026)
     assert summary is not None and 0 < summary.completed < summary.required_members
     assert (summary.completed, summary.required_members) == (live.completed, live.required_members)
     assert_ledger_equals_rebuild()
@@ -87,8 +89,10 @@ def test_forced_bulk_paths_follow_changes_exactly(tree, activities, monkeypatch)
     activities[0].delete()
     learning_hours_sync_attendance(attendance_ids=gone)
     assert_ledger_equals_rebuild()
-    summary = learning_summary_from_rows(organization=tree.root, year=2026)
-    live = learning_summary_live(organization=tree.root, year=2026)
+    summary = learning_summary_from_rows(
+        user=make_user(role="org_admin", org=tree.root), organization=tree.root, year=2026
+    )
+    live = learning_summary_live(user=None, organization=tree.root, year=2026)
     assert summary is not None and summary.members == live.members
     assert (summary.completed, summary.exempt) == (live.completed, live.exempt)
 

@@ -46,7 +46,12 @@ def export_url(org: Any, **extra: Any) -> str:
 
 
 def test_the_decision_reads_the_short_count_from_the_summary_rows(tree: Tree, short: None) -> None:
-    assert short_export_rows(organization=tree.branch_a, year=YEAR) == 4
+    assert (
+        short_export_rows(
+            user=make_user(role="org_admin", org=tree.root), organization=tree.branch_a, year=YEAR
+        )
+        == 4
+    )
 
 
 def test_without_complete_summary_rows_the_decision_takes_the_member_count(tree: Tree, short: None) -> None:
@@ -56,7 +61,12 @@ def test_without_complete_summary_rows_the_decision_takes_the_member_count(tree:
     tree.branch_a.refresh_from_db()
 
     # then: the stored member count, an upper bound
-    assert short_export_rows(organization=tree.branch_a, year=YEAR) == 5
+    assert (
+        short_export_rows(
+            user=make_user(role="org_admin", org=tree.root), organization=tree.branch_a, year=YEAR
+        )
+        == 5
+    )
 
 
 @override_settings(EXPORT_SYNC_MAX_ROWS=4)

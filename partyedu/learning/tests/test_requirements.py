@@ -195,7 +195,7 @@ def test_summary_rows_agree_with_the_live_query(tree, admin, population):
     for org in (tree.root, tree.district_a, tree.branch_a, tree.group_a, tree.branch_b):
         summary = learning_summary(user=admin, organization=org, year=2026)
         assert summary.source == "summary"
-        assert numbers(summary) == numbers(learning_summary_live(organization=org, year=2026))
+        assert numbers(summary) == numbers(learning_summary_live(user=None, organization=org, year=2026))
 
 
 def test_summary_by_category(tree, admin, population):
@@ -262,13 +262,13 @@ def test_summary_from_rows_takes_two_queries(tree, admin, population, django_ass
 
 def test_live_summary_is_one_grouped_query(tree, admin, population, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):  # the rules above, the rules inside, the members
-        learning_summary_live(organization=tree.root, year=2026)
+        learning_summary_live(user=None, organization=tree.root, year=2026)
 
 
 def test_live_summary_applies_each_subtrees_rule(tree, admin, population):
     HourRequirement.objects.create(organization=tree.branch_b, general_hours=30)
     HourRequirement.objects.create(organization=tree.group_a, general_hours=40)
-    live = learning_summary_live(organization=tree.root, year=2026)
+    live = learning_summary_live(user=None, organization=tree.root, year=2026)
     assert live.completed == 3  # branch_b's member now complete (31.5 ≥ 30), group_a's not (32 < 40)
     learning_members_changed(member_ids=Member.objects.values_list("pk", flat=True))
     assert numbers(learning_summary(user=admin, organization=tree.root, year=2026)) == numbers(live)
@@ -301,7 +301,7 @@ def test_short_list_from_states_equals_the_live_list(tree, admin, population):
     from partyedu.learning.choices import REQUIRED_GROUPS
     from partyedu.learning.selectors import members_with_requirement
 
-    live = members_with_requirement(organization=tree.root, year=2026).filter(
+    live = members_with_requirement(user=admin, organization=tree.root, year=2026).filter(
         lh_group__in=[g.value for g in REQUIRED_GROUPS],  # type: ignore[misc]  # django-stubs: __in on an annotation
         lh_ok=0,
     )
@@ -375,7 +375,7 @@ def test_a_rule_without_candidate_hours_moves_candidates_out_of_the_required(tre
     summary = learning_summary(user=admin, organization=tree.root, year=2026)
     assert summary.source == "summary"
     assert (summary.required_members, summary.not_required, summary.completed) == (5, 2, 3)
-    assert numbers(summary) == numbers(learning_summary_live(organization=tree.root, year=2026))
+    assert numbers(summary) == numbers(learning_summary_live(user=None, organization=tree.root, year=2026))
     assert_ledger_equals_rebuild()
 
 
@@ -404,7 +404,7 @@ def test_categories_from_the_summary_rows_agree_with_the_live_query(tree, admin,
     for org in (tree.root, tree.district_a, tree.branch_a, tree.branch_b):
         summary = learning_summary(user=admin, organization=org, year=2026, by_category=True)
         assert summary.source == "summary"
-        live = learning_summary_live(organization=org, year=2026, by_category=True)
+        live = learning_summary_live(user=None, organization=org, year=2026, by_category=True)
         assert categories_of(summary) == categories_of(live)
     root = learning_summary(user=admin, organization=tree.root, year=2026, by_category=True)
     assert categories_of(root)[0]["committee"] == (1, 0) and categories_of(root)[0]["frail"] == (1, 0)
@@ -414,7 +414,7 @@ def test_categories_follow_a_rule_change(tree, admin, categorised):
     with jobs_run():
         hour_requirement_set(actor=admin, organization=tree.branch_a, data={"general_hours": D(10)})
     summary = learning_summary(user=admin, organization=tree.root, year=2026, by_category=True)
-    live = learning_summary_live(organization=tree.root, year=2026, by_category=True)
+    live = learning_summary_live(user=None, organization=tree.root, year=2026, by_category=True)
     assert categories_of(summary) == categories_of(live)
     assert summary.categories["retired"].completed == 1
 
@@ -431,7 +431,7 @@ def assert_categories_match_live(tree, admin):
     for org in (tree.root, tree.district_a, tree.district_b, tree.branch_a, tree.branch_b, tree.group_a):
         org.refresh_from_db()  # a move rewrites paths
         rows = learning_summary(user=admin, organization=org, year=2026, by_category=True)
-        live = learning_summary_live(organization=org, year=2026, by_category=True)
+        live = learning_summary_live(user=None, organization=org, year=2026, by_category=True)
         assert categories_of(rows) == categories_of(live), org.name
 
 
@@ -462,7 +462,7 @@ def test_categories_follow_hours_that_complete_a_requirement(tree, admin, catego
     summary = learning_summary(user=admin, organization=tree.root, year=2026, by_category=True)
     assert summary.categories["committee"].completed == 1
     assert categories_of(summary) == categories_of(
-        learning_summary_live(organization=tree.root, year=2026, by_category=True)
+        learning_summary_live(user=None, organization=tree.root, year=2026, by_category=True)
     )
     assert_ledger_equals_rebuild()
 

@@ -7,7 +7,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 
 from partyedu.learning.models import DailyOnlineStudy, HourRequirement, LearningHourEntry, MemberYearHours
-from partyedu.learning.selectors import resources_for_member
 from partyedu.learning.services import (
     column_create,
     merge_ranges,
@@ -18,6 +17,7 @@ from partyedu.learning.services import (
     resource_update,
     uncovered,
 )
+from partyedu.learning.services.progress import _resources_for_member
 from partyedu.members.models import Member
 from partyedu.testsupport.factories import make_member, make_user
 
@@ -119,9 +119,9 @@ def test_resources_for_member_are_published_by_the_org_or_above(tree, admin):
         resource_publish(actor=admin, resource=resource)
     elsewhere = create(make_user(role="org_admin", org=tree.district_b), tree.branch_b, "article", body="x")
     resource_publish(actor=None, resource=elsewhere)
-    assert set(resources_for_member(member)) == {above, own, sibling}
+    assert set(_resources_for_member(member)) == {above, own, sibling}
     resource_unpublish(actor=admin, resource=own)
-    assert set(resources_for_member(member)) == {above, sibling}
+    assert set(_resources_for_member(member)) == {above, sibling}
 
 
 # --- heartbeats -----------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ class LectureSerializer(serializers.ModelSerializer):
     def get_rating(self, obj: Lecture) -> dict[str, Any]:
         summaries: dict[int, RatingSummary] | None = self.context.get("rating_summaries")
         if summaries is None or obj.pk not in summaries:
-            summaries = lecture_rating_summaries([obj.pk])
+            summaries = lecture_rating_summaries(user=self.context["request"].user, lecture_ids=[obj.pk])
         return summaries[obj.pk].as_dict()
 
 

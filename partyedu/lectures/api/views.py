@@ -24,7 +24,6 @@ from partyedu.lectures.selectors import (
     lecture_rating_summaries,
     lecture_rating_summary,
     lecturer_list,
-    rating_member,
     rating_refusal,
 )
 from partyedu.lectures.services import lecture_rate
@@ -92,7 +91,9 @@ class LectureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         lectures = list(page) if page is not None else list(queryset)
         context = {
             **self.get_serializer_context(),
-            "rating_summaries": lecture_rating_summaries([lec.pk for lec in lectures]),
+            "rating_summaries": lecture_rating_summaries(
+                user=request.user, lecture_ids=[lec.pk for lec in lectures]
+            ),
         }
         data = LectureSerializer(lectures, many=True, context=context).data
         return self.get_paginated_response(data) if page is not None else Response(data)
@@ -100,9 +101,9 @@ class LectureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     def _rating(self, lecture: Lecture) -> dict[str, Any]:
         user = self.request.user
         mine = lecture_my_rating(user=user, lecture=lecture)
-        reason = rating_refusal(rating_member(user), lecture)
+        reason = rating_refusal(user=user, lecture=lecture)
         return {
-            "summary": lecture_rating_summary(lecture).as_dict(),
+            "summary": lecture_rating_summary(user=user, lecture=lecture).as_dict(),
             "mine": {"score": mine.score, "comment": mine.comment} if mine else None,
             "can_rate": not reason,
             "reason": reason,

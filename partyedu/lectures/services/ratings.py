@@ -24,7 +24,7 @@ def lecture_rate(*, actor: Actor, lecture: Lecture, score: Any, comment: str = "
     Rating again replaces their own rating. Ratings of one lecture are serialised by a lock on the
     lecture row. The audit row says that a rating was given, not what it said."""
     lecture = Lecture.objects.select_for_update(of=("self",)).get(pk=lecture.pk)
-    refusal = rating_refusal(rating_member(actor), lecture)
+    refusal = rating_refusal(user=actor, lecture=lecture)
     if refusal:
         raise PermissionDenied(refusal)
     member = rating_member(actor)

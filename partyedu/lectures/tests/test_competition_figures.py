@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from partyedu.competitions.models import Award, Certificate, Competition, Entry, Review, RoundEntry
 from partyedu.competitions.services import competition_create, entry_create, entry_withdraw, round_create
-from partyedu.lectures.selectors import lecture_stats, lecturer_awards, lecturer_record
+from partyedu.lectures.selectors import _lecturer_awards, lecture_stats, lecturer_record
 from partyedu.lectures.services import lecture_stats_export
 from partyedu.testsupport.factories import make_member, make_org, make_user
 
@@ -143,20 +143,20 @@ def test_the_record_lists_the_members_awards_newest_first(tree, admin, members, 
 def test_every_pool_entry_of_the_member_shows_the_same_awards(tree, members, record_case):
     in_district = lecturer(tree.district_a, members["zhang"])
     in_city = lecturer(tree.root, members["zhang"])
-    assert lecturer_awards(in_district) == lecturer_awards(in_city)
-    assert len(lecturer_awards(in_city)) == 3
+    assert _lecturer_awards(in_district) == _lecturer_awards(in_city)
+    assert len(_lecturer_awards(in_city)) == 3
 
 
 def test_an_outside_lecturer_has_no_awards_and_costs_no_query(tree, record_case, django_assert_num_queries):
     guest = lecturer(tree.district_a, name="党校教师", category="party_school")
     with django_assert_num_queries(0):
-        assert lecturer_awards(guest) == []
+        assert _lecturer_awards(guest) == []
 
 
 def test_the_awards_are_read_in_one_query(tree, members, record_case, django_assert_num_queries):
     entry = lecturer(tree.district_a, members["zhang"])
     with django_assert_num_queries(1):
-        assert len(lecturer_awards(entry)) == 3
+        assert len(_lecturer_awards(entry)) == 3
 
 
 def test_the_lecturer_page_shows_the_awards_with_their_certificate_codes(
@@ -350,4 +350,4 @@ def test_the_statistics_figures_are_two_queries(tree, admin, contests, django_as
 
     width = len(tree.district_a.path) + SEGMENT_WIDTH
     with django_assert_num_queries(2):
-        _competition_prefix_counts(tree.district_a, 2026, width)
+        _competition_prefix_counts(None, tree.district_a, 2026, width)

@@ -65,7 +65,7 @@ def test_the_counts_set_on_a_page_equal_the_annotated_counts(tree, admin, duty):
     page: list[Any] = list(
         lecture_duty(user=admin, organization=tree.district_a, year=2025, with_counts=False)
     )
-    lecture_duty_counts(page, 2025)
+    lecture_duty_counts(user=admin, members=page, year=2025)
     assert [(m.pk, m.lecture_count, m.cross_count) for m in page] == [
         (m.pk, m.lecture_count, m.cross_count) for m in annotated
     ]

@@ -149,14 +149,16 @@ def test_showing_follows_the_subtree_the_dates_and_groups_by_series(tree, admin,
     publish(admin, tree.branch_a, title="已结束", show_until=date(2026, 4, 1))
     publish(admin, tree.branch_a, title="未开始", show_from=date(2026, 5, 1))
     publish(make_user(role="org_admin", org=tree.district_b), tree.district_b, title="乙区的")
-    groups = library_showing(member=members["li"], today=today)
+    groups = library_showing(user=link(members["li"]), member=members["li"], today=today)
     assert [(g.series, [i.resource.title for i in g.items]) for g in groups] == [
         (series, ["系列一讲"]),
         (None, ["支部一讲"]),
     ]
     assert in_series.pk and alone.pk
     assert (
-        library_showing(member=make_member(tree.branch_b, "乙支部党员"), today=today)[0]
+        library_showing(
+            user=link(other := make_member(tree.branch_b, "乙支部党员")), member=other, today=today
+        )[0]
         .items[0]
         .resource.title
         == "乙区的"
@@ -166,7 +168,7 @@ def test_showing_follows_the_subtree_the_dates_and_groups_by_series(tree, admin,
 def test_a_withdrawn_item_is_no_longer_shown(tree, admin, members):
     item = publish(admin, tree.district_a)
     library_item_withdraw(actor=admin, item=item)
-    assert library_showing(member=members["li"]) == []
+    assert library_showing(user=link(members["li"]), member=members["li"]) == []
     item.resource.refresh_from_db()
     assert not item.resource.is_published
 

@@ -107,7 +107,9 @@ def test_deactivate_covers_subtree(tree):
 
 
 def test_ancestors_are_root_first(tree):
-    assert list(organization_ancestors(tree.group_a)) == [tree.root, tree.district_a, tree.branch_a]
+    assert list(
+        organization_ancestors(user=make_user(role="org_admin", org=tree.root), org=tree.group_a)
+    ) == [tree.root, tree.district_a, tree.branch_a]
 
 
 def test_member_counts_are_cumulative(tree):
@@ -123,7 +125,10 @@ def test_member_counts_are_cumulative(tree):
 
 def test_small_branch_warns(tree):
     make_member(tree.branch_b)
-    assert any("少于3名" in w for w in sizing_warnings(tree.branch_b))
+    assert any(
+        "少于3名" in w
+        for w in sizing_warnings(user=make_user(role="org_admin", org=tree.root), org=tree.branch_b)
+    )
 
 
 def test_organization_get_outside_scope_is_404(tree):

@@ -131,7 +131,7 @@ class ActivityViewSet(
             "activity": activity.pk,
             "count": len(rows),
             "summary": counts.as_dict(),
-            "quorum": activity_quorum(activity)
+            "quorum": activity_quorum(user=self.request.user, activity=activity)
             if activity.activity_type == ActivityType.BRANCH_ASSEMBLY
             else None,
             "results": AttendanceRowSerializer(rows, many=True).data,

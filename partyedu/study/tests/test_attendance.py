@@ -273,17 +273,28 @@ def assembly_with(tree, present, absent, probationary_present=0, invitees_presen
 
 def test_quorum_needs_more_than_half_of_voting_members(tree):
     activity = assembly_with(tree, present=3, absent=3)
-    assert activity_quorum(activity) == {"voting_expected": 6, "voting_present": 3, "quorum_met": False}
+    assert activity_quorum(user=make_user(role="org_admin", org=tree.root), activity=activity) == {
+        "voting_expected": 6,
+        "voting_present": 3,
+        "quorum_met": False,
+    }
 
 
 def test_quorum_is_met_with_a_majority(tree):
     activity = assembly_with(tree, present=4, absent=3)
-    assert activity_quorum(activity)["quorum_met"] is True
+    assert (
+        activity_quorum(user=make_user(role="org_admin", org=tree.root), activity=activity)["quorum_met"]
+        is True
+    )
 
 
 def test_probationary_members_and_invitees_do_not_count(tree):
     activity = assembly_with(tree, present=2, absent=3, probationary_present=4, invitees_present=1)
-    assert activity_quorum(activity) == {"voting_expected": 5, "voting_present": 2, "quorum_met": False}
+    assert activity_quorum(user=make_user(role="org_admin", org=tree.root), activity=activity) == {
+        "voting_expected": 5,
+        "voting_present": 2,
+        "quorum_met": False,
+    }
 
 
 def test_late_members_count_as_present(tree):
@@ -292,4 +303,8 @@ def test_late_members_count_as_present(tree):
     attendance_mark(
         actor=None, activity=activity, records=[{"member": pk, "status": "late"} for pk in absent[:1]]
     )
-    assert activity_quorum(activity) == {"voting_expected": 3, "voting_present": 2, "quorum_met": True}
+    assert activity_quorum(user=make_user(role="org_admin", org=tree.root), activity=activity) == {
+        "voting_expected": 3,
+        "voting_present": 2,
+        "quorum_met": True,
+    }

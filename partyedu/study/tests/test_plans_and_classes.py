@@ -173,7 +173,10 @@ def test_completion_counts_attended_sessions_against_those_held(
     attendance_mark(actor=admin, activity=sessions[0], records=[{"member": li, "status": "makeup"}])
     attendance_mark(actor=admin, activity=sessions[1], records=[{"member": li, "status": "leave"}])
     with django_assert_max_num_queries(2):
-        rows = {r.member.name: r for r in class_completion(training_class, at=at(3, 20))}
+        rows = {
+            r.member.name: r
+            for r in class_completion(user=admin, training_class=training_class, at=at(3, 20))
+        }
     assert (rows["张三"].attended, rows["张三"].held, rows["张三"].completed) == (4, 4, True)
     assert (rows["李四"].attended, rows["李四"].completed) == (2, False)
     assert rows["李四"].ratio == 0.5
@@ -185,7 +188,9 @@ def test_sessions_not_yet_held_do_not_count(training_class, members, admin):
     attendance_mark(
         actor=admin, activity=held, records=[{"member": members["zhang"].pk, "status": "present"}]
     )
-    rows = {r.member.name: r for r in class_completion(training_class, at=at(3, 20))}
+    rows = {
+        r.member.name: r for r in class_completion(user=admin, training_class=training_class, at=at(3, 20))
+    }
     assert (rows["张三"].held, rows["张三"].completed) == (1, True)
 
 

@@ -156,7 +156,7 @@ def test_summary_rows_are_the_reports_rows(tree: Any, admin: Any, city: dict[str
     as_of = date(2025, 8, 15)
     report = cadence_report(user=admin, organization=tree.district_a, year=2025, as_of=as_of)
     summary = cadence_summary(user=admin, organization=tree.district_a, year=2025, as_of=as_of)
-    rows = cadence_rows(summary, list(summary.branches()))
+    rows = cadence_rows(user=admin, summary=summary, branches=list(summary.branches()))
     assert [(r.branch, r.items) for r in rows] == [(r.branch, r.items) for r in report]
     assert summary.compliant == sum(1 for row in report if row.compliant) == 1
 
@@ -233,7 +233,7 @@ def test_plan_summary_counts_what_the_coverage_lists(tree: Any, admin: Any, plan
         complete = [b for b in coverage.branches if all(b in t.covered for t in coverage.topics)]
         assert summary.complete_count == len(complete)
         incomplete = [b for b in coverage.branches if b not in complete]
-        assert list(plan_branches(summary, incomplete_only=True)) == incomplete
+        assert list(plan_branches(user=user, summary=summary, incomplete_only=True)) == incomplete
 
 
 def test_plan_page_marks_each_branch_and_filters_the_incomplete(
