@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
@@ -24,8 +24,10 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -40,6 +42,7 @@ from partyedu.members.choices import MemberCategory, MemberStatus
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q, member_of_user
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
+from partyedu.study.models import Attendance
 
 from .choices import REQUIRED_GROUPS, HourKind, RequirementGroup, SourceType
 from .models import (
@@ -242,6 +245,10 @@ class HourLine:
     source: str
     source_type: str
     created_at: datetime
+    # When the credited study happened: the activity's day for attendance, else the day of the line.
+    occurred_on: date | None = None
+    # The local day the line was written (credited).
+    credited_on: date | None = None
     # A manual record's own line while it stands (not yet cancelled): the line a manager may
     # reverse (``learning_hours_manual_reverse``).
     reversible: bool = False
@@ -292,10 +299,26 @@ def member_learning_hours(*, user: Viewer, member: Member, year: int) -> MemberH
     if not can_view_member_hours(user, member):
         raise Http404("党员不存在")
     requirement = member_requirement(member)
+    activity_start = Subquery(
+        Attendance.objects.filter(pk=OuterRef("source_id")).values("activity__start")[:1]
+    )
     rows = list(
         LearningHourEntry.objects.filter(member=member, year=year)
+        .annotate(
+            activity_start=Case(When(source_type=SourceType.ATTENDANCE, then=activity_start), default=None)
+        )
         .order_by("created_at", "id")
-        .values("id", "hours", "kind", "description", "source_type", "source_id", "version", "created_at")
+        .values(
+            "id",
+            "hours",
+            "kind",
+            "description",
+            "source_type",
+            "source_id",
+            "version",
+            "created_at",
+            "activity_start",
+        )
     )
     # A manual record and its cancellation share (source, kind) within the year.
     manual_nets: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
@@ -315,6 +338,8 @@ def member_learning_hours(*, user: Viewer, member: Member, year: int) -> MemberH
                 source=row["description"],
                 source_type=row["source_type"],
                 created_at=row["created_at"],
+                occurred_on=timezone.localdate(row["activity_start"] or row["created_at"]),
+                credited_on=timezone.localdate(row["created_at"]),
                 reversible=row["source_type"] == SourceType.MANUAL
                 and row["version"] == 1
                 and manual_nets[(row["source_id"], row["kind"])] > 0,
@@ -328,6 +353,14 @@ def member_learning_hours(*, user: Viewer, member: Member, year: int) -> MemberH
         by_kind=by_kind,
         entries=entries,
     )
+
+
+def member_hour_years(*, user: Viewer, member: Member) -> list[int]:
+    """The years in which the member has ledger lines, newest first (the year tabs of 我的学时)."""
+    if not can_view_member_hours(user, member):
+        return []
+    years = LearningHourEntry.objects.filter(member=member).values_list("year", flat=True).distinct()
+    return sorted(set(years), reverse=True)
 
 
 def hour_entry_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[LearningHourEntry]:

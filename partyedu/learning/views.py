@@ -68,9 +68,14 @@ def _hours_context(request: HttpRequest, member: Member, year: int) -> dict[str,
         "member": member,
         "hours": hours,
         "kinds": kinds,
-        "entries": list(reversed(hours.entries)),
+        # Newest study first, by the day it happened (an activity's date, not the day it was credited).
+        "entries": sorted(hours.entries, key=lambda e: (e.occurred_on or e.credited_on, e.id), reverse=True),
         "year": year,
-        "years": list(range(this, this - YEARS_SHOWN, -1)),
+        # This year, the year shown, and the years that have lines; empty years are not offered.
+        "years": sorted(
+            {this, year, *selectors.member_hour_years(user=request.user, member=member)[:YEARS_SHOWN]},
+            reverse=True,
+        ),
         "not_required": hours.requirement.group == RequirementGroup.NONE,
         "group_label": str(RequirementGroup(hours.requirement.group).label),
     }
