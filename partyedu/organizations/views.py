@@ -112,6 +112,7 @@ def picker(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     org = selectors.organization_get(user=user, pk=pk)
+    can_change = org.is_active and can(user, "change", org, app_label="organizations")
     visible = scope_for(user, "view", "organizations")
     ancestors = list(selectors.organization_ancestors(user=user, org=org))
     for ancestor in ancestors:
@@ -132,7 +133,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_add": org.is_active
         and can(user, "add", org, app_label="organizations")
         and bool(ALLOWED_CHILD_LEVELS.get(org.level)),
-        "can_change": org.is_active and can(user, "change", org, app_label="organizations"),
+        "can_change": can_change,
+        # 移动 only where there is somewhere to move to (a parent of a fitting level in scope).
+        "can_move": can_change and selectors.organization_move_targets(user=user, org=org).exists(),
         "can_delete": org.is_active
         and can(user, "delete", org, app_label="organizations")
         and org.parent_id is not None,
