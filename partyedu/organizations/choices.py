@@ -33,5 +33,12 @@ ALLOWED_CHILD_LEVELS: dict[str, set[str]] = {
     OrgLevel.BRANCH: {OrgLevel.GROUP},
     OrgLevel.GROUP: set(),
 }
+
+
+def parent_levels_for(level: str) -> set[str]:
+    """The levels of organisation under which an organisation of ``level`` may stand."""
+    return {str(parent) for parent, children in ALLOWED_CHILD_LEVELS.items() if level in children}
+
+
 # Levels a member can belong to (条例 第二十五条: exactly one branch or group).
 MEMBER_LEVELS = {OrgLevel.BRANCH, OrgLevel.GROUP}

@@ -10,7 +10,7 @@ from django.http import Http404
 from partyedu.core.scope import scope_for
 from partyedu.core.types import BaseViewer
 
-from .choices import ALLOWED_CHILD_LEVELS
+from .choices import parent_levels_for
 from .models import SEGMENT_WIDTH, Organization
 
 
@@ -97,19 +97,13 @@ def organization_choices(
     return qs.order_by("path")
 
 
-def parent_levels_for(level: str) -> set[str]:
-    """The levels of organisation under which an organisation of ``level`` may stand."""
-    return {parent for parent, children in ALLOWED_CHILD_LEVELS.items() if level in children}
-
-
 def organization_move_targets(*, user: BaseViewer, org: Organization) -> QuerySet[Organization]:
     """Where the user may move ``org``: active organisations in their change scope whose level may
     hold it, outside its own subtree, other than its present parent."""
-    return (
-        organization_choices(user=user, action="change", levels=parent_levels_for(org.level))
-        .exclude(org.subtree_q("path"))
-        .exclude(pk=org.parent_id)
+    targets = organization_choices(user=user, action="change", levels=parent_levels_for(org.level)).exclude(
+        org.subtree_q("path")
     )
+    return targets if org.parent_id is None else targets.exclude(pk=org.parent_id)
 
 
 def child_counts(*, user: BaseViewer, orgs: list[Organization]) -> dict[int, int]:

@@ -2,7 +2,8 @@
 
 from django.urls import reverse
 
-from partyedu.organizations.selectors import organization_move_targets, parent_levels_for
+from partyedu.organizations.choices import parent_levels_for
+from partyedu.organizations.selectors import organization_move_targets
 from partyedu.testsupport.factories import make_org, make_user
 
 
