@@ -21,6 +21,7 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
+    Exists,
     F,
     FilteredRelation,
     IntegerField,
@@ -42,9 +43,10 @@ from partyedu.members.choices import MemberCategory, MemberStatus
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q, member_of_user
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
+from partyedu.study.choices import AttendanceStatus
 from partyedu.study.models import Attendance
 
-from .choices import REQUIRED_GROUPS, HourKind, RequirementGroup, SourceType
+from .choices import REQUIRED_GROUPS, HourKind, RequirementGroup, ResourceKind, SourceType
 from .models import (
     Column,
     HourRequirement,
@@ -352,6 +354,116 @@ def member_learning_hours(*, user: Viewer, member: Member, year: int) -> MemberH
         earned=sum(by_kind.values(), ZERO),
         by_kind=by_kind,
         entries=entries,
+    )
+
+
+@dataclass
+class MissedActivity:
+    """An activity of the year the member was expected at and did not attend (or whose 补学 is not
+    confirmed yet)."""
+
+    activity_id: int
+    title: str
+    day: date
+    status: str
+    status_display: str
+    # 补学 can still be reported (absent or on leave), or has been and waits for the secretary.
+    makeup_open: bool
+    makeup_pending: bool
+
+
+@dataclass
+class ResourceOffer:
+    """A published online resource the member has not finished, and the hours it credits."""
+
+    resource_id: int
+    title: str
+    kind_display: str
+    credit_hours: Decimal
+
+
+@dataclass
+class Shortfall:
+    """What a member short of the year's requirement can still do about it, and by when."""
+
+    missing: Decimal
+    deadline: date
+    days_left: int
+    missed: list[MissedActivity]
+    resources: list[ResourceOffer]
+
+    @property
+    def resource_hours(self) -> Decimal:
+        return sum((r.credit_hours for r in self.resources), ZERO)
+
+
+SHORTFALL_ROWS = 10
+
+
+def member_shortfall(*, user: Viewer, hours: MemberHours) -> Shortfall | None:
+    """Why ``hours.member`` is short of the year's requirement and how to close the gap: the
+    year's activities they missed (and whether 补学 is still open), the published online resources
+    they have not finished with the hours each credits, and the year's deadline. None when nothing
+    is missing, the year is over, or the user may not see the member. Two queries."""
+    member, year = hours.member, hours.year
+    today = timezone.localdate()
+    if hours.missing <= 0 or year < today.year or not can_view_member_hours(user, member):
+        return None
+    missed_statuses = (AttendanceStatus.ABSENT, AttendanceStatus.LEAVE, AttendanceStatus.MAKEUP)
+    rows = (
+        Attendance.objects.filter(member=member, activity__start__year=year, status__in=missed_statuses)
+        .exclude(status=AttendanceStatus.MAKEUP, makeup_confirmed_at__isnull=False)
+        .filter(activity__start__lte=timezone.now())
+        .select_related("activity")
+        .order_by("-activity__start")[:SHORTFALL_ROWS]
+    )
+    missed = [
+        MissedActivity(
+            activity_id=row.activity_id,
+            title=str(row.activity),
+            day=timezone.localdate(row.activity.start),
+            status=row.status,
+            status_display=str(AttendanceStatus(row.status).label),
+            makeup_open=row.status in (AttendanceStatus.ABSENT, AttendanceStatus.LEAVE),
+            makeup_pending=row.status == AttendanceStatus.MAKEUP,
+        )
+        for row in rows
+    ]
+    offers = (
+        OnlineResource.objects.filter(
+            organization__path__in=ancestor_paths(member.org_path), is_published=True, credit_hours__gt=0
+        )
+        .exclude(
+            Exists(
+                ResourceProgress.objects.filter(
+                    resource=OuterRef("pk"), member=member, completed_at__isnull=False
+                )
+            )
+        )
+        .order_by("-credit_hours", "-published_at", "-id")
+        .values("id", "title", "kind", "credit_hours")[:SHORTFALL_ROWS]
+    )
+    # A 发展对象's requirement counts concentrated training only: online study would not close it.
+    resources = (
+        []
+        if hours.requirement.counts_concentrated_only
+        else [
+            ResourceOffer(
+                resource_id=r["id"],
+                title=r["title"],
+                kind_display=str(ResourceKind(r["kind"]).label),
+                credit_hours=r["credit_hours"],
+            )
+            for r in offers
+        ]
+    )
+    deadline = date(year, 12, 31)
+    return Shortfall(
+        missing=hours.missing,
+        deadline=deadline,
+        days_left=(deadline - today).days,
+        missed=missed,
+        resources=resources,
     )
 
 

@@ -67,6 +67,7 @@ def _hours_context(request: HttpRequest, member: Member, year: int) -> dict[str,
     return {
         "member": member,
         "hours": hours,
+        "shortfall": selectors.member_shortfall(user=request.user, hours=hours),
         "kinds": kinds,
         # Newest study first, by the day it happened (an activity's date, not the day it was credited).
         "entries": sorted(hours.entries, key=lambda e: (e.occurred_on or e.credited_on, e.id), reverse=True),
