@@ -301,6 +301,8 @@ class ActivityForm(forms.Form):
     remove_files = forms.MultipleChoiceField(
         label=_("删除图片"), required=False, widget=forms.CheckboxSelectMultiple
     )
+    # Ticked in the same-day warning (``same_day``) to record a second activity anyway.
+    confirm_same_day = forms.BooleanField(label=_("确认仍要记录"), required=False)
 
     def __init__(
         self,
@@ -316,6 +318,7 @@ class ActivityForm(forms.Form):
         self.training_class = training_class
         self.fixed_organization = activity.organization if activity is not None else organization
         self.existing_files = list(activity.files.all()) if activity is not None else []
+        self.same_day: Activity | None = None  # the earlier activity the warning names
         if activity is not None:
             kwargs.setdefault("initial", self.initial_from(activity))
         else:
@@ -470,7 +473,39 @@ class ActivityForm(forms.Form):
             data["end"] = timezone.make_aware(datetime.combine(end_day, end))
             if data["end"] <= data["start"]:
                 self.add_error("end_time", _("结束时间应晚于开始时间"))
+        if day and not data.get("confirm_same_day"):
+            self._check_same_day(data)
         return data
+
+    def _check_same_day(self, data: dict[str, Any]) -> None:
+        """A second activity of the same type, organisation and day is usually the first one
+        recorded twice: the form asks (``confirm_same_day``) before saving it. Class sessions
+        (often two a day) are not checked, and an edit that keeps the type and day does not ask
+        again (nor ever about the activity itself)."""
+        activity, activity_type, day = self.activity, data.get("activity_type"), data["date"]
+        org = self.fixed_organization or data.get("organization")
+        if org is None or not activity_type or self.training_class is not None:
+            return
+        if activity is not None and (
+            activity.training_class_id is not None
+            or (activity.activity_type == activity_type and timezone.localtime(activity.start).date() == day)
+        ):
+            return
+        earlier = selectors.activity_same_day(
+            user=self.user,
+            organization=org,
+            activity_type=activity_type,
+            day=day,
+            exclude_pk=activity.pk if activity is not None else None,
+        ).first()
+        if earlier is None:
+            return
+        self.same_day = earlier
+        self.add_error(
+            "confirm_same_day",
+            _("同一天该组织已有一次「%(type)s」：%(title)s，确认仍要再记录一次？")
+            % {"type": ActivityType(activity_type).label, "title": earlier.topic},
+        )
 
     def service_data(self) -> dict[str, Any]:
         """The ``data`` of ``activity_record`` / ``activity_update``."""

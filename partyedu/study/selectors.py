@@ -30,13 +30,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from partyedu.accounts.types import Viewer
+from partyedu.core import pinyin
 from partyedu.core.scope import PATH_END, Scope, scope_for, subtree_q
 from partyedu.members.choices import MemberStatus
 from partyedu.members.models import Member
 from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
 
-from .choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus
+from .choices import ATTENDED_STATUSES, ActivityType, AttendanceMethod, AttendanceStatus
 from .models import (
     MONTH_FIELDS,
     Activity,
@@ -197,6 +198,56 @@ def attendance_list(*, user: Viewer, activity: Activity, action: str = "view") -
         .filter(activity=activity)
         .select_related("member", "member__organization")
         .order_by("is_invitee", "member__org_path", "member__name", "id")
+    )
+
+
+def activity_same_day(
+    *,
+    user: Viewer,
+    organization: Organization,
+    activity_type: str,
+    day: date,
+    exclude_pk: int | None = None,
+) -> QuerySet[Activity]:
+    """Activities of this type held by this organisation on this (local) day, in the user's scope,
+    earliest first; ``exclude_pk`` leaves out the activity being edited. A second 主题党日 on
+    the same day is usually recorded twice by mistake, so the form asks before saving it."""
+    qs = Activity.objects.restrict(user, "view").filter(
+        organization=organization, activity_type=activity_type, start__date=day
+    )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("start", "id")
+
+
+@dataclass(frozen=True)
+class CheckinBoard:
+    """What the QR projector shows: who checked themselves in by scanning (in pinyin order), and
+    how many attended by another way (marked by hand, imported), which are not scans."""
+
+    scanned: list[Member]  # at most SCANNED_LISTED of them
+    scanned_count: int
+    marked_otherwise: int
+
+
+SCANNED_LISTED = 500
+
+
+def activity_checkin_board(*, user: Viewer, activity: Activity) -> CheckinBoard:
+    """The QR projector's list for an activity in the user's ``change`` scope: QR check-ins only
+    (``method == qr``), the members sorted by pinyin."""
+    attended = (
+        Attendance.objects.restrict(user, "change")
+        .filter(activity=activity, status__in=ATTENDED_STATUSES)
+        .select_related("member")
+    )
+    by_scan = Q(method=AttendanceMethod.QR)
+    counts = attended.aggregate(scanned=Count("id", filter=by_scan), other=Count("id", filter=~by_scan))
+    rows = list(attended.filter(by_scan).order_by("id")[:SCANNED_LISTED])
+    return CheckinBoard(
+        scanned=sorted((r.member for r in rows), key=lambda m: pinyin.sort_key(m.name)),
+        scanned_count=counts["scanned"],
+        marked_otherwise=counts["other"],
     )
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from partyedu.accounts.types import AuthenticatedHttpRequest, Viewer
+from partyedu.core import pinyin
 from partyedu.core.forms import apply_validation_error
 from partyedu.core.scope import can, can_set_policy, has_action, require_policy, scope_for
 from partyedu.core.views import (
@@ -39,7 +40,7 @@ from partyedu.organizations.models import Organization
 
 from . import selectors, services
 from .checkin import checkin_qr_svg, checkin_token, checkin_url, checkin_with_token, scan_time
-from .choices import ATTENDED_STATUSES, ActivityType, AttendanceMethod, AttendanceStatus, FileKind
+from .choices import ActivityType, AttendanceMethod, AttendanceStatus, FileKind
 from .forms import (
     ActivityDeleteForm,
     ActivityFilterForm,
@@ -237,10 +238,13 @@ def attendance(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 messages.info(request, _("出勤情况没有变化"))
             return redirect("study:activity_detail", pk=activity.pk)
     rows = list(selectors.attendance_list(user=user, activity=activity, action="change"))
+    # Names in pinyin order, as on a paper sign-in sheet; the filter box matches search_text.
+    rows.sort(key=lambda r: (r.is_invitee, pinyin.sort_key(r.member.name)))
     chosen = posted_marks(request.POST) if request.method == "POST" else []
     picked = {str(r["member"]): r["status"] for r in chosen}
     for row in rows:
         setattr(row, "choice", picked.get(str(row.member_id), row.status))  # noqa: B010
+        setattr(row, "search_text", _search_text(row.member))  # noqa: B010
     counts = selectors.activity_attendance_counts(user=user, activity_ids=[activity.pk])[activity.pk]
     context = {
         "activity": activity,
@@ -271,6 +275,12 @@ def attendance_makeup(request: AuthenticatedHttpRequest, pk: int, attendance_pk:
     return redirect(reverse("study:attendance", args=[activity.pk]) + f"#row-{row.member_id}")
 
 
+def _search_text(member: Any) -> str:
+    """What the name filter of the attendance and QR pages matches: the name, its pinyin and
+    initials (``core.pinyin.search_text``) and the stored initials of every reading."""
+    return f"{member.name} {pinyin.search_text(member.name)}{member.name_initials}".lower()
+
+
 # --- QR check-in ---------------------------------------------------------------------------------
 
 
@@ -291,20 +301,18 @@ def activity_qr(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     opens, closes = services.checkin_window(activity)
     now = timezone.now()
     counts = selectors.activity_attendance_counts(user=user, activity_ids=[activity.pk])[activity.pk]
-    arrived = list(
-        selectors.attendance_list(user=user, activity=activity, action="change")
-        .filter(status__in=ATTENDED_STATUSES)
-        .order_by("-marked_at", "-id")
-        .values_list("member__name", flat=True)[:200]
-    )
+    # Only scans are shown as check-ins: a member marked present by hand has not scanned.
+    board = selectors.activity_checkin_board(user=user, activity=activity)
     context = {
         "activity": activity,
         "svg": _scalable(checkin_qr_svg(url, scale=10)),
         "url": url,
         "expires_in": expires_in,
         "counts": counts,
-        "arrived": arrived,
+        "board": board,
+        "arrived": [(m.name, _search_text(m)) for m in board.scanned],
         "opens": opens,
+        "opens_today": timezone.localdate(opens) == timezone.localdate(now),
         "closes": closes,
         "not_open": now < opens,
         "closed": now > closes,
