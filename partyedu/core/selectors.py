@@ -3,12 +3,14 @@ whose scope is the whole system: audit rows belong to no organisation."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from .models import AuditLog, Job
 from .scope import has_action
@@ -44,6 +46,45 @@ def audit_list(*, user: BaseViewer, filters: dict[str, Any] | None = None) -> Qu
     if filters.get("success") in (True, False):
         qs = qs.filter(success=filters["success"])
     return qs.order_by("-created_at", "-id")
+
+
+def audit_get(*, user: BaseViewer, pk: int) -> AuditLog:
+    """One audit row (Http404 when there is none). Only holders of ``core.view_audit`` read it."""
+    row = audit_list(user=user).filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def audit_names(
+    *, user: BaseViewer, refs: Iterable[tuple[str, str]], at: datetime | None = None
+) -> dict[tuple[str, str], str]:
+    """The names the audit log itself recorded for objects, ``{(object_type, object_id): name}``:
+    the name recorded last at or before ``at`` (the name the object had then), else the first one
+    recorded after it; an object the log never named is absent. One query, whatever the number of
+    objects; the log is the source, so a deleted object keeps its name and the auditor reads no
+    data outside the log."""
+    by_type: dict[str, set[str]] = {}
+    for object_type, object_id in refs:
+        by_type.setdefault(object_type, set()).add(object_id)
+    if not by_type:
+        return {}
+    condition = Q()
+    for object_type, ids in by_type.items():
+        condition |= Q(object_type=object_type, object_id__in=sorted(ids))
+    rows = (
+        audit_list(user=user)
+        .filter(condition)
+        .exclude(object_repr="")
+        .order_by("created_at", "id")
+        .values_list("object_type", "object_id", "object_repr", "created_at")
+    )
+    names: dict[tuple[str, str], str] = {}
+    for object_type, object_id, name, created_at in rows:
+        key = (object_type, object_id)
+        if at is None or created_at <= at or key not in names:
+            names[key] = name
+    return names
 
 
 def job_list(*, user: BaseViewer) -> QuerySet[Job]:

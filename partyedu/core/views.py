@@ -21,15 +21,18 @@ from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from partyedu.core.hooks import hooks
 from partyedu.core.scope import require_anywhere, scope_for
 
 from . import selectors
+from .audit_display import AuditEntry, audit_changes, audit_object, related_references
 from .forms import AuditFilterForm, ImportUploadForm
 from .pagination import BoundedCountPaginator, KnownCountPaginator
 
@@ -138,6 +141,18 @@ def xlsx_response(content: bytes, basename: str) -> HttpResponse:
     return response
 
 
+FAVICON = "img/favicon.svg"
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and tools ask for whatever a page links: public, a temporary
+    redirect (the static name is hashed in production) to the site icon, cached for a day."""
+    response = redirect(static(FAVICON))
+    patch_cache_control(response, public=True, max_age=24 * 60 * 60)
+    return response
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     # What the apps above show there (members: the user's own record) comes through the hook.
@@ -153,8 +168,31 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     page = paginate(request, selectors.audit_list(user=request.user, filters=filters))
+    # Named from the row itself and the app registry: no query per row.
+    entries = [
+        AuditEntry(
+            row=row,
+            object=audit_object(row.object_type, row.object_id, row.object_repr),
+            changes=audit_changes(row.object_type, row.changes),
+        )
+        for row in page
+    ]
     template = "core/_audit_table.html" if is_htmx_partial(request) else "core/audit_list.html"
-    return render(request, template, {"form": form, "page_obj": page})
+    return render(request, template, {"form": form, "page_obj": page, "entries": entries})
+
+
+@require_GET
+@action_required("view_audit", "core")
+def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    row = selectors.audit_get(user=request.user, pk=pk)
+    refs = related_references(row.object_type, row.changes)
+    names = selectors.audit_names(user=request.user, refs=refs, at=row.created_at) if refs else {}
+    entry = AuditEntry(
+        row=row,
+        object=audit_object(row.object_type, row.object_id, row.object_repr),
+        changes=audit_changes(row.object_type, row.changes, names=names),
+    )
+    return render(request, "core/audit_detail.html", {"entry": entry})
 
 
 # --- Spreadsheet import: upload → dry run report → confirm → real run ---------------------------------

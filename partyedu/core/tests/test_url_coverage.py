@@ -24,6 +24,7 @@ from partyedu.core.testing import ScopedEndpointTests
 ALLOWED: dict[str, str] = {
     # Public: no sign-in, no organisational data.
     "health": "public: the load balancer's health check",
+    "core:favicon": "public: redirects /favicon.ico to the site icon under static/, no data",
     "accounts:login": "public: the sign-in page",
     "accounts:logout": "ends the caller's own session",
     "accounts:otp_verify": "the second step of the caller's own sign-in",
