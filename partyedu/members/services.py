@@ -84,12 +84,17 @@ def _check_org(org: Organization | None) -> None:
 
 
 def apply_member_data(  # noqa: PLR0912 - one branch per field rule, all errors reported at once
-    member: Member, data: dict[str, Any], *, id_parsed: tuple[IdNumberInfo, str] | None = None
+    member: Member,
+    data: dict[str, Any],
+    *,
+    id_parsed: tuple[IdNumberInfo, str] | None = None,
+    check_id: bool = True,
 ) -> None:
     """Set fields from input and derive what follows from them, raising ValidationError by field.
     Shared by the services and the import so that both apply the same rules. ``id_parsed``: the
     ``parse_id_number`` result and blind index of ``data["id_number"]`` when the caller already
-    has them (the import checks every number before it gets here)."""
+    has them (the import checks every number before it gets here). ``check_id=False``: the import
+    of a row whose ID number is already reported as wrong, checking the other fields all the same."""
     errors: dict[str, list[str]] = {}
     for field in data:
         if field not in MEMBER_FIELDS:
@@ -104,7 +109,7 @@ def apply_member_data(  # noqa: PLR0912 - one branch per field rule, all errors 
     # The ID number fixes birth date and gender (GB 11643), on every write: a new or changed
     # number sets them, and a birth date or gender given against a stored number must agree.
     id_given = "id_number" in data or not member.id_number_hash
-    if id_given or "birth_date" in data or "gender" in data:
+    if check_id and (id_given or "birth_date" in data or "gender" in data):
         if id_parsed is not None and id_parsed[0].number == member.id_number:
             info, id_hash = id_parsed
         else:
@@ -305,6 +310,34 @@ def _member_state(member: Member) -> tuple[Any, ...]:
     return tuple(getattr(member, name) for name in IMPORT_UPDATE_FIELDS)
 
 
+def _row_rule_errors(
+    number: int,
+    member: Member,
+    data: dict[str, Any],
+    id_parsed: tuple[IdNumberInfo, str] | None,
+    failed: set[str],
+    *,
+    check_id: bool = True,
+) -> list[RowError]:
+    """Every rule of ``member_create``/``member_update`` on one row, each problem once: the member
+    rules and the model's own field checks both run, so a row's third error shows with its first
+    two. Cells that could not be read (``failed``) were left out of ``data`` and already reported."""
+    found: list[RowError] = []
+    try:
+        apply_member_data(member, data, id_parsed=id_parsed, check_id=check_id)
+    except ValidationError as exc:
+        found.extend(validation_errors(number, exc, HEADERS))
+    # Without the ID number the fields it sets are empty here, not wrong.
+    exclude = IMPORT_CLEAN_EXCLUDE if check_id else [*IMPORT_CLEAN_EXCLUDE, "birth_date", "gender"]
+    try:
+        member.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        reported = {e.column for e in found}
+        found.extend(e for e in validation_errors(number, exc, HEADERS) if e.column not in reported)
+    skip = failed | ({HEADERS["id_number"]} if not check_id else set())
+    return [e for e in found if e.column not in skip]
+
+
 def _member_import_check(  # noqa: PLR0912 - every row rule with its 第N行 message, in one pass
     actor: Actor, sheet: Sheet, report: ImportReport
 ) -> _MemberImportPlan:
@@ -377,17 +410,16 @@ def _member_import_check(  # noqa: PLR0912 - every row rule with its 第N行 mes
                 del data["phone"]  # a masked export re-imported: keep the stored number
             before = _member_state(member)
         elif id_hash is None:
-            # Without a valid, unique ID number the member rules cannot run; report what we have.
-            errors.extend(row_errors)
+            # The ID number is wrong (already reported) and the row will not be written, but every
+            # other rule still runs, so that one dry run names all of the row's problems.
+            draft = Member(organization=org, org_path=org.path) if org is not None else Member()
+            rest = {k: v for k, v in data.items() if k != "id_number"}
+            errors.extend([*row_errors, *_row_rule_errors(number, draft, rest, None, failed, check_id=False)])
             continue
         else:
             member = Member(organization=org, org_path=org.path) if org is not None else Member()
-        try:
-            apply_member_data(member, data, id_parsed=(info, id_hash) if info and id_hash else None)
-            member.full_clean(exclude=IMPORT_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False)
-        except ValidationError as exc:
-            # A cell that could not be read was left out of ``data``; don't report it twice.
-            row_errors.extend(e for e in validation_errors(number, exc, HEADERS) if e.column not in failed)
+        id_parsed = (info, id_hash) if info and id_hash else None
+        row_errors.extend(_row_rule_errors(number, member, data, id_parsed, failed))
         errors.extend(row_errors)
         if row_errors or failed:
             continue
