@@ -430,9 +430,7 @@ def member_shortfall(*, user: Viewer, hours: MemberHours) -> Shortfall | None:
         for row in rows
     ]
     offers = (
-        OnlineResource.objects.filter(
-            organization__path__in=ancestor_paths(member.org_path), is_published=True, credit_hours__gt=0
-        )
+        OnlineResource.objects.filter(published_for_member_q(member), credit_hours__gt=0)
         .exclude(
             Exists(
                 ResourceProgress.objects.filter(
@@ -927,6 +925,14 @@ def _members_with_requirement_state(
 # --- online resources -----------------------------------------------------------------------------
 
 
+def published_for_member_q(member: Member, prefix: str = "") -> Q:
+    """Resources published for ``member``: those of the member's organisation and of every
+    organisation above it (``prefix``: the path to the resource from the queried model)."""
+    return Q(
+        **{f"{prefix}organization__path__in": ancestor_paths(member.org_path), f"{prefix}is_published": True}
+    )
+
+
 def resource_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> QuerySet[OnlineResource]:
     """What the user may open: resources published for the user's own member record, and every
     resource (drafts included) of organisations in the user's learning scope."""
@@ -937,7 +943,7 @@ def resource_list(*, user: Viewer, filters: dict[str, Any] | None = None) -> Que
         condition |= scope.q("organization__path")
     member = member_of_user(user=user)
     if member is not None:
-        condition |= Q(organization__path__in=ancestor_paths(member.org_path), is_published=True)
+        condition |= published_for_member_q(member)
     qs = OnlineResource.objects.filter(condition).select_related("column")
     if filters.get("column"):
         qs = qs.filter(column_id=filters["column"])

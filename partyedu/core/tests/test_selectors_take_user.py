@@ -35,6 +35,7 @@ ALLOWED: dict[str, str] = {
     "study.period_label": "pure arithmetic on a cadence, reads nothing",
     # --- learning ---
     "learning.current_year": "today's year, reads nothing",
+    "learning.published_for_member_q": "a Q builder: what is published for a member the caller holds",
     "learning.requirement_of": "pure helper on values the caller passes, reads nothing",
     "learning.requirement_met": "pure arithmetic, reads nothing",
     "learning.requirement_annotations": "SQL expressions from the rules passed in, reads nothing",

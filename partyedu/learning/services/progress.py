@@ -17,11 +17,10 @@ from django.utils import timezone
 from partyedu.accounts.types import User
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_of_user
-from partyedu.organizations.models import ancestor_paths
 
 from ..models import DailyOnlineStudy, OnlineResource, ResourceProgress
 from ..ranges import merge_ranges, take_seconds, uncovered
-from ..selectors import rule_for_path
+from ..selectors import published_for_member_q, rule_for_path
 from .ledger import learning_hours_sync_resource
 
 # Completing a resource: at least this share of it actually played or read.
@@ -43,9 +42,7 @@ def _resources_for_member(member: Member) -> QuerySet[OnlineResource]:
     """Published resources of the member's organisation and of every organisation above it: those
     a member records progress on (the caller's own member record)."""
     return (
-        OnlineResource.objects.filter(
-            organization__path__in=ancestor_paths(member.org_path), is_published=True
-        )
+        OnlineResource.objects.filter(published_for_member_q(member))
         .select_related("column")
         .order_by("-published_at", "-id")
     )

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max, Q, Sum
 
 from partyedu.core.audit import audit_record
@@ -55,6 +55,46 @@ from .summaries import (
 
 # Sources per step of the rebuild (a city's year is millions of attendance rows).
 REBUILD_CHUNK = 10_000
+K = TypeVar("K")
+R = TypeVar("R", bound=models.Model)
+
+
+def _differences(
+    wanted: Mapping[K, Mapping[str, Any]],
+    stored: Mapping[K, R],
+    fields: Sequence[str],
+    zero: Any = 0,
+    read: Callable[[Any], Any] = lambda value: value,
+) -> Iterator[tuple[K, R | None, dict[str, Any], dict[str, Any]]]:
+    """Every key, in order, whose stored summary row (or its absence) differs from what the
+    sources say: ``(key, row, have, want)``, a missing field or row counting as ``zero``."""
+    for key in sorted(set(wanted) | set(stored)):  # type: ignore[type-var]  # keys are tuples or ints
+        source = wanted.get(key, {})
+        want = {name: source.get(name, zero) for name in fields}
+        row = stored.get(key)
+        have = {name: read(getattr(row, name)) for name in fields} if row else dict.fromkeys(fields, zero)
+        if want != have:
+            yield key, row, have, want
+
+
+def _put(
+    row: R | None,
+    want: Mapping[str, Any],
+    new: type[R],
+    key: Mapping[str, Any],
+    *,
+    create: list[R],
+    fix: list[R],
+) -> None:
+    """Queue the correction of one summary row: a new ``new(**key, **want)``, or the stored row set
+    to ``want``."""
+    if row is None:
+        create.append(new(**key, **want))
+        return
+    for name, value in want.items():
+        setattr(row, name, value)
+    fix.append(row)
+
 
 # --- the rebuild ------------------------------------------------------------------------------------
 
@@ -152,27 +192,14 @@ def _rebuild_year_hours(report: RebuildReport) -> None:
             (r.member_id, r.year): r
             for r in MemberYearHours.objects.filter(member_id__gte=lo, member_id__lt=hi)
         }
-        fix, create = [], []
-        for key in sorted(set(expected) | set(stored)):
-            want = expected.get(key, dict.fromkeys(YEAR_FIELDS, ZERO))
-            row = stored.get(key)
-            have = (
-                {name: Decimal(getattr(row, name)) for name in YEAR_FIELDS}
-                if row
-                else dict.fromkeys(YEAR_FIELDS, ZERO)
-            )
-            if want == have:
-                continue
+        fix: list[MemberYearHours] = []
+        create: list[MemberYearHours] = []
+        for key, row, have, want in _differences(expected, stored, YEAR_FIELDS, ZERO, Decimal):
             report.year_hours += 1
             report.note(
                 f"党员#{key[0]} {key[1]} 年度学时汇总：{_hours_text(have['total'])}，台账合计 {_hours_text(want['total'])}"
             )
-            if row is None:
-                create.append(MemberYearHours(member_id=key[0], year=key[1], **want))
-            else:
-                for name, value in want.items():
-                    setattr(row, name, value)
-                fix.append(row)
+            _put(row, want, MemberYearHours, {"member_id": key[0], "year": key[1]}, create=create, fix=fix)
         if report.applied:
             MemberYearHours.objects.bulk_create(create)
             MemberYearHours.objects.bulk_update(fix, list(YEAR_FIELDS))
@@ -324,27 +351,19 @@ def _rebuild_category_counts(
 
     create: list[OrgCategoryCounts] = []
     fix: list[OrgCategoryCounts] = []
-    for key in sorted(set(wanted) | set(stored)):
-        want = {name: wanted[key][name] for name in CATEGORY_COUNT_FIELDS} if key in wanted else {}
-        want = {name: want.get(name, 0) for name in CATEGORY_COUNT_FIELDS}
-        row = stored.get(key)
-        have = (
-            {name: getattr(row, name) for name in CATEGORY_COUNT_FIELDS}
-            if row
-            else dict.fromkeys(CATEGORY_COUNT_FIELDS, 0)
-        )
-        if want == have:
-            continue
+    for key, row, have, want in _differences(wanted, stored, CATEGORY_COUNT_FIELDS):
         report.summaries += 1
         report.note(f"组织{path_of.get(key[0], key[0])} 类别{key[1]} 人数：{have} → {want}")
         if key[0] == root_pk:
             root_delta[(parent, key[1])].update({n: want[n] - have[n] for n in CATEGORY_COUNT_FIELDS})
-        if row is None:
-            create.append(OrgCategoryCounts(organization_id=key[0], category=key[1], **want))
-        else:
-            for name, value in want.items():
-                setattr(row, name, value)
-            fix.append(row)
+        _put(
+            row,
+            want,
+            OrgCategoryCounts,
+            {"organization_id": key[0], "category": key[1]},
+            create=create,
+            fix=fix,
+        )
     create_years: list[OrgYearCategoryCompletion] = []
     fix_years: list[OrgYearCategoryCompletion] = []
     for year_key in sorted(set(wanted_years) | set(stored_years)):
@@ -417,48 +436,29 @@ def _rebuild_org_counts(
     fix_counts: list[OrgRequirementCounts] = []
     new_counts: list[OrgRequirementCounts] = []
     wanted = {org_ids[path]: counter for (path, _none), counter in counts.items() if path in org_ids}
-    for pk in sorted(set(wanted) | set(stored_counts)):
-        want = {name: wanted.get(pk, Counter())[name] for name in COUNT_FIELDS}
-        count_row = stored_counts.get(pk)
-        have = (
-            {name: getattr(count_row, name) for name in COUNT_FIELDS}
-            if count_row
-            else dict.fromkeys(COUNT_FIELDS, 0)
-        )
-        if want == have:
-            continue
+    for pk, count_row, have, want in _differences(wanted, stored_counts, COUNT_FIELDS):
         report.summaries += 1
         report.note(f"组织{path_of.get(pk, pk)} 学时要求人数：{have} → {want}")
-        if count_row is None:
-            new_counts.append(OrgRequirementCounts(organization_id=pk, **want))
-        else:
-            for name, value in want.items():
-                setattr(count_row, name, value)
-            fix_counts.append(count_row)
+        _put(
+            count_row, want, OrgRequirementCounts, {"organization_id": pk}, create=new_counts, fix=fix_counts
+        )
 
     fix_years: list[OrgYearCompletion] = []
     new_years: list[OrgYearCompletion] = []
     wanted_years = {
         (org_ids[path], year): counter for (path, year), counter in years.items() if path in org_ids
     }
-    for key in sorted(set(wanted_years) | set(stored_years)):
-        want = {name: wanted_years.get(key, Counter())[name] for name in COMPLETION_FIELDS}
-        year_row = stored_years.get(key)
-        have = (
-            {name: getattr(year_row, name) for name in COMPLETION_FIELDS}
-            if year_row
-            else dict.fromkeys(COMPLETION_FIELDS, 0)
-        )
-        if want == have:
-            continue
+    for key, year_row, have, want in _differences(wanted_years, stored_years, COMPLETION_FIELDS):
         report.summaries += 1
         report.note(f"组织{path_of.get(key[0], key[0])} {key[1]} 达标人数：{have} → {want}")
-        if year_row is None:
-            new_years.append(OrgYearCompletion(organization_id=key[0], year=key[1], **want))
-        else:
-            for name, value in want.items():
-                setattr(year_row, name, value)
-            fix_years.append(year_row)
+        _put(
+            year_row,
+            want,
+            OrgYearCompletion,
+            {"organization_id": key[0], "year": key[1]},
+            create=new_years,
+            fix=fix_years,
+        )
     if report.applied and path is not None and root_pk is not None and len(path) > SEGMENT_WIDTH:
         # The subtree's change, measured at its root, goes to every ancestor.
         parent = path[:-SEGMENT_WIDTH]
