@@ -38,3 +38,12 @@ class RequirementGroup(models.TextChoices):
 
 # Groups that have a requirement to meet (exempt members are reported apart, never as short).
 REQUIRED_GROUPS = (RequirementGroup.GENERAL, RequirementGroup.CADRE, RequirementGroup.CANDIDATE)
+
+
+class CreditMode(models.TextChoices):
+    """How attending an activity of a type credits learning hours (DOMAIN_RULES 学时 "Activities
+    that credit hours"; local, set per subtree in ``ActivityCreditRule``)."""
+
+    FULL = "full", _("按时长计学时")
+    STUDY_PART = "study_part", _("只计学习部分")
+    NONE = "none", _("不计学时")

@@ -3,6 +3,12 @@
 DOMAIN_RULES (local practice, so the thresholds are named here): 1 clock hour = 1 学时, a half day
 = 4, a full day = 8; hours count in the year they are earned and a course across two years is split.
 All dates are local (``TIME_ZONE``, Asia/Shanghai).
+
+Which activities credit hours (DOMAIN_RULES 学时 "Activities that credit hours", local): each type
+credits by time (``CreditMode.FULL``), only the study part the recorder entered
+(``STUDY_PART``, ``Activity.study_minutes``) or nothing (``NONE``). ``DEFAULT_CREDIT_MODES`` is
+the table when no organisation up the tree set its own (``ActivityCreditRule``); an activity's
+own 认定学时 (``credited_hours``) overrides either.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from .choices import HourKind
+from partyedu.study.choices import ActivityType
+
+from .choices import CreditMode, HourKind
 
 HALF_DAY = Decimal("4")
 FULL_DAY = Decimal("8")
@@ -27,6 +35,30 @@ CONCENTRATED_TYPES = frozenset({"training_session", "reading_class", "site_visit
 ONLINE_TYPES = frozenset({"online_class"})
 
 HALF = Decimal("0.5")
+
+# DOMAIN_RULES 学时 "Activities that credit hours" (local; an organisation department may set
+# another table for its subtree). 其他 keeps crediting by time, as every type did before the table.
+DEFAULT_CREDIT_MODES: dict[str, CreditMode] = {
+    ActivityType.PARTY_LECTURE: CreditMode.FULL,
+    ActivityType.THEME_DAY: CreditMode.FULL,
+    ActivityType.CENTRAL_GROUP_STUDY: CreditMode.FULL,
+    ActivityType.READING_CLASS: CreditMode.FULL,
+    ActivityType.TRAINING_SESSION: CreditMode.FULL,
+    ActivityType.SITE_VISIT: CreditMode.FULL,
+    ActivityType.HOME_DELIVERY: CreditMode.FULL,
+    ActivityType.ONLINE_CLASS: CreditMode.FULL,
+    ActivityType.BRANCH_ASSEMBLY: CreditMode.STUDY_PART,
+    ActivityType.GROUP_MEETING: CreditMode.STUDY_PART,
+    ActivityType.BRANCH_COMMITTEE: CreditMode.NONE,
+    ActivityType.ORG_LIFE_MEETING: CreditMode.NONE,
+    ActivityType.DEMOCRATIC_EVALUATION: CreditMode.NONE,
+    ActivityType.OTHER: CreditMode.FULL,
+}
+
+
+def default_credit_mode(activity_type: str) -> CreditMode:
+    """How an activity type credits hours where no organisation up the tree set a rule."""
+    return DEFAULT_CREDIT_MODES.get(activity_type, CreditMode.FULL)
 
 
 def round_half_hours(hours: Decimal) -> Decimal:
@@ -85,14 +117,22 @@ def _split_by_weight(total: Decimal, weights: dict[int, Decimal]) -> dict[int, D
     return {y: h for y, h in parts.items() if h > 0}
 
 
-def activity_hours(activity: Any) -> dict[int, Decimal]:
+def study_part_hours(minutes: int | None) -> Decimal:
+    """学时 of a meeting's study part: its minutes converted like a session (none counts 0)."""
+    return session_hours(Decimal(minutes or 0) / Decimal(60))
+
+
+def activity_hours(activity: Any, *, mode: str | None = None) -> dict[int, Decimal]:
     """学时 credited for attending ``activity`` in full, by calendar year.
 
-    ``credited_hours`` (认定学时) wins when set; otherwise the time is converted: a session within
-    one day by ``session_hours`` (clock hours to the half hour, 3.5–4.5 h = 4, ≥ 7 h = 8); an
-    activity over several days day by day (so a full day is 8); an evening session past midnight
-    as one session. A span across 31 December is split into the years by days (by clock time for
-    an overnight session)."""
+    ``credited_hours`` (认定学时) wins when set. Otherwise ``mode`` (the credit rule in force for
+    the activity's type and organisation; None: the default for its type) decides: ``NONE``
+    credits nothing; ``STUDY_PART`` credits ``study_minutes`` converted by ``session_hours``
+    (split across 31 December by clock time like the session); ``FULL`` converts the time: a
+    session within one day by ``session_hours`` (clock hours to the half hour, 3.5–4.5 h = 4,
+    ≥ 7 h = 8); an activity over several days day by day (so a full day is 8); an evening session
+    past midnight as one session. A span across 31 December is split into the years by days (by
+    clock time for an overnight session)."""
     start, end = activity.start, activity.end
     if start is None or end is None or end <= start:
         return {}
@@ -111,6 +151,14 @@ def activity_hours(activity: Any) -> dict[int, Decimal]:
         for day, _f, _t in segments:
             days_by_year[day.year] = days_by_year.get(day.year, Decimal("0")) + 1
         return _split_by_weight(credited, days_by_year)
+
+    if mode is None:
+        mode = default_credit_mode(getattr(activity, "activity_type", ""))
+    if mode == CreditMode.NONE:
+        return {}
+    if mode == CreditMode.STUDY_PART:
+        part = study_part_hours(getattr(activity, "study_minutes", None))
+        return _split_by_weight(part, clock_by_year) if part > 0 else {}
 
     if len(segments) == 1 or (end - start) <= OVERNIGHT_MAX:
         total = session_hours(_hours_between(start, end))

@@ -19,7 +19,7 @@ from partyedu.organizations.picker import OrganizationChoiceField
 from partyedu.study.forms import OrgYearForm
 
 from . import selectors
-from .choices import MEDIA_KINDS, HourKind, ResourceKind
+from .choices import MEDIA_KINDS, CreditMode, HourKind, ResourceKind
 from .media import duration_seconds_of
 from .models import Column, OnlineResource
 from .services import MAX_MANUAL_HOURS
@@ -32,6 +32,31 @@ class SummaryFilterForm(OrgYearForm):
 
     def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, user=user, app_label="learning", **kwargs)
+
+
+class CandidateFilterForm(forms.Form):
+    """The 发展对象 training list: an organisation in the user's learning scope (default: the top
+    of it) and whether to show only those who have not met the rule."""
+
+    organization = OrganizationChoiceField(label=_("组织（含下级）"), queryset=None, required=False)
+    only_short = forms.BooleanField(label=_("只看未达到的"), required=False)
+
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+        cast(OrganizationChoiceField, self.fields["organization"]).restrict_to(
+            user=user, action="view", app_label="learning"
+        )
+
+    def values(self) -> tuple[Any, bool]:
+        """The organisation (default: the top of the user's scope when it is one organisation)
+        and the 未达到 filter."""
+        org, only_short = None, False
+        if self.is_bound and self.is_valid():
+            org, only_short = self.cleaned_data.get("organization"), self.cleaned_data["only_short"]
+        if org is None and not (self.is_bound and self.errors.get("organization")):
+            org = default_organization(self.user, action="view", app_label="learning")
+        return org, only_short
 
 
 class ResourceFilterForm(forms.Form):
@@ -211,9 +236,10 @@ class ResourceEditForm(forms.Form):
 # --- hour requirements -----------------------------------------------------------------------------
 
 
-def _hours_field(label: Any, help_text: Any = "") -> forms.DecimalField:
+def _hours_field(label: Any, help_text: Any = "", *, required: bool = True) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
+        required=required,
         min_value=Decimal("0"),
         max_value=Decimal("500"),
         max_digits=4,
@@ -242,7 +268,38 @@ class HourRequirementForm(forms.Form):
     cadre_needs_concentrated = forms.BooleanField(
         label=_("书记、班子成员每年须参加至少一次集中培训"), required=False
     )
+    cadre_concentrated_min_hours = forms.DecimalField(
+        label=_("不是培训班结业的，集中培训须满（学时）"),
+        min_value=Decimal("0.5"),
+        max_value=Decimal("100"),
+        max_digits=4,
+        decimal_places=1,
+        help_text=_(
+            "结业一个培训班即算参加过一次集中培训；否则本年度集中培训须满这些学时，默认8学时（一整天）"
+        ),
+        error_messages={
+            "min_value": _("至少0.5学时"),
+            "max_value": _("不能超过100学时"),
+            "max_decimal_places": _("学时最多一位小数"),
+        },
+    )
     candidate_hours = _hours_field(_("发展对象集中培训学时"), _("发展对象只计集中培训学时，默认不少于24学时"))
+    counts_online = forms.BooleanField(
+        label=_("网络学习学时计入每年要求"),
+        required=False,
+        help_text=_("条例要求的是集中学习培训：不勾选时只计集中培训和集体学习，网络学习单独显示"),
+    )
+    online_cap = _hours_field(
+        _("网络学习每年最多计入（学时）"), _("勾选计入时有效；留空表示不设上限"), required=False
+    )
+    counts_self = forms.BooleanField(
+        label=_("自学学时计入每年要求"),
+        required=False,
+        help_text=_("不勾选时自学学时单独显示，不计入"),
+    )
+    self_cap = _hours_field(
+        _("自学每年最多计入（学时）"), _("勾选计入时有效；留空表示不设上限"), required=False
+    )
     online_daily_cap_minutes = forms.IntegerField(
         label=_("网络学习每日计入上限（分钟）"),
         min_value=0,
@@ -254,7 +311,12 @@ class HourRequirementForm(forms.Form):
         "general_hours",
         "cadre_hours",
         "cadre_needs_concentrated",
+        "cadre_concentrated_min_hours",
         "candidate_hours",
+        "counts_online",
+        "online_cap",
+        "counts_self",
+        "self_cap",
         "online_daily_cap_minutes",
     )
 
@@ -374,3 +436,40 @@ class ResourceDeleteForm(forms.Form):
         label=_("我已确认删除该资源及其文件，删除后无法恢复"),
         error_messages={"required": _("请勾选确认")},
     )
+
+
+# --- which activities credit hours ------------------------------------------------------------------
+
+# The choice that removes the organisation's own rule for a type (the one above applies again).
+INHERIT = "inherit"
+
+
+class CreditRuleOrganizationForm(forms.Form):
+    """The organisation whose table of which activities credit hours is shown."""
+
+    organization = OrganizationChoiceField(label=_("组织"), queryset=None, required=False)
+
+    def __init__(self, *args: Any, user: Viewer, organization: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(OrganizationChoiceField, self.fields["organization"])
+        field.restrict_to(user=user, action="view", app_label="learning")
+        field.initial = organization
+
+
+class CreditRuleForm(forms.Form):
+    """How attending one activity type credits hours in an organisation's subtree: its own rule,
+    or the rule above it (``INHERIT``)."""
+
+    mode = forms.ChoiceField(label=_("学时认定方式"), widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, current: Any, inherited: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if inherited.source == "default":
+            above = format_lazy(_("按默认规定（{mode}）"), mode=inherited.mode_label)
+        else:
+            above = format_lazy(
+                _("按“{name}”的规定（{mode}）"), name=inherited.set_at, mode=inherited.mode_label
+            )
+        field = cast(forms.ChoiceField, self.fields["mode"])
+        field.choices = [(INHERIT, above), *CreditMode.choices]
+        field.initial = current.mode if current.source == "own" else INHERIT

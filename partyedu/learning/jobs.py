@@ -148,3 +148,74 @@ def short_export_job(*, user: User, query: QueryDict, progress: Progress) -> Exp
     # The service checks the export scope again for ``user`` before it reads a row.
     content = learning_short_export(actor=user, organization=organization, year=year, progress=rows)
     return ExportFile(f"{year}年学时未达标名单", content, f"已导出学时未达标党员{rows.rows}名")
+
+
+# --- the ledger after the table of which activities credit hours changed ---------------------------
+
+CREDIT_RESYNC_KIND = "learning.credit_resync"
+
+
+def _credit_key(actor: Actor, organization: Organization, activity_type: str) -> str:
+    return f"{CREDIT_RESYNC_KIND}:{organization.pk}:{activity_type}:{getattr(actor, 'pk', None) or 0}"
+
+
+def credit_resync_unfinished(*, actor: Actor, organization: Organization, activity_type: str) -> Job | None:
+    """The person's re-sync of the subtree's activities of the type that is queued or running."""
+    base = _credit_key(actor, organization, activity_type)
+    return (
+        Job.objects.filter(Q(key=base) | Q(key__startswith=f"{base}#"), status__in=UNFINISHED)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def credit_resync_enqueue(*, actor: Actor, organization: Organization, activity_type: str) -> Job:
+    """Queue the re-sync of the attendance at the subtree's activities of the type (call inside
+    the transaction that changed the rule), or return the person's one still queued: it has not
+    read the rules yet. A running one may have, so a change meanwhile queues the next (``…#2``)."""
+    from partyedu.study.choices import ActivityType
+
+    base = _credit_key(actor, organization, activity_type)
+    params = {
+        "organization": organization.pk,
+        "activity_type": activity_type,
+        "back_url": f"{reverse('learning:credit_rules')}?organization={organization.pk}",
+    }
+    label = f"按学时认定规则重新核算“{organization.name}”的{ActivityType(activity_type).label}学时"
+    for n in range(1, MAX_KEYS + 1):
+        key = base if n == 1 else f"{base}#{n}"
+        queued = Job.objects.select_for_update().filter(key=key, status=JobStatus.QUEUED).first()
+        if queued is not None:
+            return queued
+        if not Job.objects.filter(key=key, status=JobStatus.RUNNING).exists():
+            return job_enqueue(actor=actor, kind=CREDIT_RESYNC_KIND, label=label, params=params, key=key)
+    return job_enqueue(actor=actor, kind=CREDIT_RESYNC_KIND, label=label, params=params)
+
+
+def credit_resync_summary(name: str, type_label: str, attendance: int, rows: int) -> str:
+    parts = [f"已按现行学时认定规则核对“{name}”及下级{type_label}的出勤记录{attendance}条"]
+    parts.append(f"追加更正学时记录{rows}条" if rows else "学时无需更正")
+    return "，".join(parts)
+
+
+@job_kind(CREDIT_RESYNC_KIND, "按学时认定规则重新核算学时")
+def credit_resync_job(*, job: Job, progress: Progress) -> dict[str, Any]:
+    from partyedu.study.choices import ActivityType
+
+    from .services import activity_credit_resync
+
+    organization = Organization.objects.filter(pk=job.params.get("organization")).first()
+    activity_type = str(job.params.get("activity_type", ""))
+    if organization is None:
+        raise JobFailed("该党组织已不存在，无需核算")
+    if activity_type not in ActivityType.values:
+        raise JobFailed("活动类型不存在，无需核算")
+    tally = activity_credit_resync(
+        actor=job.created_by, organization=organization, activity_type=activity_type, progress=progress
+    )
+    type_label = str(ActivityType(activity_type).label)
+    return {
+        "attendance": tally.attendance,
+        "rows": tally.rows,
+        "summary": credit_resync_summary(organization.name, type_label, tally.attendance, tally.rows),
+    }

@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from partyedu.core.ledger import ScopedAppendOnlyModel
 from partyedu.core.models import TimeStampedModel
 from partyedu.core.scope import ScopedModel
+from partyedu.study.choices import ActivityType
 
-from .choices import HourKind, RequirementGroup, ResourceKind, SourceType
+from .choices import CreditMode, HourKind, RequirementGroup, ResourceKind, SourceType
 
 
 class LearningHourEntry(ScopedAppendOnlyModel):
@@ -70,8 +71,9 @@ class LearningHourEntry(ScopedAppendOnlyModel):
 
 
 class MemberYearHours(models.Model):
-    """A member's hours for one year, by kind: a summary kept in the same transaction as the
-    ledger (``learning_hours_rebuild`` proves it equals the ledger)."""
+    """A member's hours for one year, by kind, and the training classes the member completed
+    (结业) that year: a summary kept in the same transaction as the ledger and the attendance that
+    changes it (``learning_hours_rebuild`` proves it equals the ledger and the attendance)."""
 
     member = models.ForeignKey(
         "members.Member", verbose_name=_("党员"), on_delete=models.CASCADE, related_name="year_hours"
@@ -82,6 +84,13 @@ class MemberYearHours(models.Model):
     collective = models.DecimalField(_("集体学习"), max_digits=7, decimal_places=1, default=Decimal("0"))
     online = models.DecimalField(_("网络学习"), max_digits=7, decimal_places=1, default=Decimal("0"))
     self_study = models.DecimalField(_("自学"), max_digits=7, decimal_places=1, default=Decimal("0"))
+    classes_completed = models.PositiveSmallIntegerField(
+        _("结业培训班"),
+        default=0,
+        help_text=_(
+            "结业日期在本年度、出勤（出席、迟到、已确认补学）达到结业比例的培训班个数，随出勤在同一事务中更新"
+        ),
+    )
     completed = models.BooleanField(
         _("已达标"),
         default=False,
@@ -99,7 +108,8 @@ class MemberYearHours(models.Model):
 
 class MemberRequirement(models.Model):
     """The requirement a member is counted under by the organisation summaries: group (党员 32,
-    书记/委员 56, 发展对象 24, exempt, none), threshold and organisation, derived from the member's
+    书记/委员 56, 发展对象 24, exempt, none), threshold, which kinds of hours count (and their caps),
+    the condition of one concentrated training, and organisation, derived from the member's
     status, categories, exemption and the nearest ``HourRequirement``. Kept in the same transaction
     as the ledger and by ``learning_members_changed``; ``learning_hours_rebuild`` proves it."""
 
@@ -116,6 +126,19 @@ class MemberRequirement(models.Model):
     group = models.CharField(_("要求类别"), max_length=16, choices=RequirementGroup.choices)
     required_hours = models.DecimalField(_("应修学时"), max_digits=5, decimal_places=1)
     needs_concentrated = models.BooleanField(_("须有集中培训"), default=False)
+    concentrated_min_hours = models.DecimalField(
+        _("集中培训最少学时"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("0"),
+        help_text=_("须有集中培训的：未结业培训班时，本年度集中培训须达到的学时"),
+    )
+    counts_online = models.BooleanField(_("计入网络学习"), default=False)
+    online_cap = models.DecimalField(
+        _("网络学习计入上限"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    counts_self = models.BooleanField(_("计入自学"), default=False)
+    self_cap = models.DecimalField(_("自学计入上限"), max_digits=5, decimal_places=1, null=True, blank=True)
     categories = models.JSONField(
         _("党员类别"),
         default=list,
@@ -238,7 +261,11 @@ class OrgYearCategoryCompletion(models.Model):
 
 class HourRequirement(TimeStampedModel, ScopedModel):
     """Annual hour requirements for an organisation subtree (lawful defaults from DOMAIN_RULES; the
-    nearest rule up the tree applies). Exempt members (年老体弱 …) are reported apart."""
+    nearest rule up the tree applies). 集中培训 and 集体学习 always count towards the hours (they are
+    the 集中学习培训 of 条例 第二十条); 网络学习 and 自学 count only where the rule says so, each up
+    to its cap. The "one concentrated training" of secretaries and committee members is a
+    completed training class or ``cadre_concentrated_min_hours`` of 集中培训 in the year. Exempt
+    members (年老体弱 …) are reported apart."""
 
     organization = models.ForeignKey(
         "organizations.Organization",
@@ -253,6 +280,37 @@ class HourRequirement(TimeStampedModel, ScopedModel):
         _("基层党组织书记、班子成员每年学时"), max_digits=5, decimal_places=1, default=Decimal("56")
     )
     cadre_needs_concentrated = models.BooleanField(_("书记、班子成员须参加集中培训"), default=True)
+    cadre_concentrated_min_hours = models.DecimalField(
+        _("书记、班子成员集中培训最少学时"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("8"),
+        help_text=_("结业一个培训班即为参加过集中培训；否则本年度集中培训须达到的学时，默认8学时（一整天）"),
+    )
+    counts_online = models.BooleanField(
+        _("网络学习计入学时要求"),
+        default=False,
+        help_text=_("条例要求的是集中学习培训：默认只计集中培训和集体学习，网络学习单独显示"),
+    )
+    online_cap = models.DecimalField(
+        _("网络学习每年最多计入（学时）"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("留空表示不设上限"),
+    )
+    counts_self = models.BooleanField(
+        _("自学计入学时要求"), default=False, help_text=_("默认不计入，自学学时单独显示")
+    )
+    self_cap = models.DecimalField(
+        _("自学每年最多计入（学时）"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("留空表示不设上限"),
+    )
     candidate_hours = models.DecimalField(
         _("发展对象集中培训学时"), max_digits=5, decimal_places=1, default=Decimal("24")
     )
@@ -376,3 +434,35 @@ class DailyOnlineStudy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.day}: {self.seconds}s"
+
+
+class ActivityCreditRule(TimeStampedModel, ScopedModel):
+    """Whether attending one type of activity credits learning hours in an organisation's
+    subtree: by clock time (full), only the study part the recorder enters (``study_minutes``),
+    or not at all. The nearest rule up the tree wins; without one the DOMAIN_RULES defaults apply
+    (``conversion.DEFAULT_CREDIT_MODES``: 支委会, 组织生活会, 民主评议 credit nothing; 支部党员大会
+    and 党小组会 only their study part; everything else by time). An activity's own 认定学时
+    (``Activity.credited_hours``) overrides the table. Set by the organisation departments; a
+    change re-derives the ledger through correcting rows (``services.activity_credit_rule_set``)."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("适用组织"),
+        on_delete=models.CASCADE,
+        related_name="activity_credit_rules",
+    )
+    activity_type = models.CharField(_("活动类型"), max_length=32, choices=ActivityType.choices)
+    mode = models.CharField(_("学时认定"), max_length=16, choices=CreditMode.choices)
+
+    class Meta:
+        verbose_name = _("活动学时认定规则")
+        verbose_name_plural = _("活动学时认定规则")
+        ordering = ["organization_id", "activity_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "activity_type"], name="activity_credit_rule_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.get_activity_type_display()}：{self.get_mode_display()}"

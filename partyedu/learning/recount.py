@@ -83,18 +83,29 @@ GROUP_OF_FIELD = {
     "not_required": RequirementGroup.NONE.value,
 }
 REQUIRED = tuple(g.value for g in REQUIRED_GROUPS)
+# What the recount compares of a member's requirement besides group, organisation and categories:
+# (annotation of ``requirement_annotations``, ``MemberRequirement`` column, short name in SQL).
+REQUIREMENT_COLUMNS = (
+    ("rq_hours", "required_hours", "hours"),
+    ("rq_needs", "needs_concentrated", "needs"),
+    ("rq_conc_min", "concentrated_min_hours", "conc_min"),
+    ("rq_counts_online", "counts_online", "counts_online"),
+    ("rq_online_cap", "online_cap", "online_cap"),
+    ("rq_counts_self", "counts_self", "counts_self"),
+    ("rq_self_cap", "self_cap", "self_cap"),
+)
+# Those that may be null (no cap): compared with a stand-in no cap can equal.
+NULLABLE = ("online_cap", "self_cap")
 STATE_COLUMNS = (
     "member_id",
     "org_id",
     "new_path",
     "new_group",
-    "new_hours",
-    "new_needs",
+    *(f"new_{short}" for _a, _c, short in REQUIREMENT_COLUMNS),
     "old_org",
     "old_path",
     "old_group",
-    "old_hours",
-    "old_needs",
+    *(f"old_{short}" for _a, _c, short in REQUIREMENT_COLUMNS),
     "new_cats",
     "old_cats",
 )
@@ -159,15 +170,13 @@ def _states_sql(rules: list[Rule], path: str, lo: int, hi: int | None) -> tuple[
             org_id=F("organization_id"),
             new_path=F("org_path"),
             new_group=F("rq_group"),
-            new_hours=F("rq_hours"),
-            new_needs=F("rq_needs"),
             old_org=F(f"{state}organization_id"),
             old_path=F(f"{state}organization__path"),
             old_group=F(f"{state}group"),
-            old_hours=F(f"{state}required_hours"),
-            old_needs=F(f"{state}needs_concentrated"),
             new_cats=F("categories"),
             old_cats=F(f"{state}categories"),
+            **{f"new_{short}": F(annotation) for annotation, _c, short in REQUIREMENT_COLUMNS},
+            **{f"old_{short}": F(f"{state}{column}") for _a, column, short in REQUIREMENT_COLUMNS},
         )
         .values_list(*STATE_COLUMNS)
     )
@@ -175,21 +184,55 @@ def _states_sql(rules: list[Rule], path: str, lo: int, hi: int | None) -> tuple[
     return f"({sql})", list(params)
 
 
+def _differs(short: str) -> str:
+    if short in NULLABLE:
+        return f"COALESCE(s.new_{short}, -1) <> COALESCE(s.old_{short}, -1)"
+    return f"s.new_{short} <> s.old_{short}"
+
+
 CHANGED = (
-    "(s.org_id <> s.old_org OR s.new_group <> s.old_group OR s.new_hours <> s.old_hours"
-    " OR s.new_needs <> s.old_needs OR s.new_cats <> s.old_cats)"
+    "(s.org_id <> s.old_org OR s.new_group <> s.old_group OR "
+    + " OR ".join(_differs(short) for _a, _c, short in REQUIREMENT_COLUMNS)
+    + " OR s.new_cats <> s.old_cats)"
 )
+# The columns of a year's figures in ``MemberYearHours`` (``selectors.YearFigures``).
+FIGURES = {
+    "concentrated": "concentrated",
+    "collective": "collective",
+    "online": "online",
+    "self": "self_study",
+    "classes": "classes_completed",
+}
 
 
-def _met_sql(group: str, hours: str, needs: str, total: str, concentrated: str) -> str:
-    """The requirement (group, hours, needs) met by a year's hours — ``requirement_met`` in SQL
-    (hours have one decimal: a threshold lowered by half a step is exact)."""
+def _capped_sql(counts: str, hours: str, cap: str) -> str:
+    return f"(CASE WHEN {counts} THEN (CASE WHEN {cap} IS NULL OR {hours} <= {cap} THEN {hours} ELSE {cap} END) ELSE 0 END)"
+
+
+def _met_sql(req: Callable[[str], str], year: Callable[[str], str]) -> str:
+    """The requirement met by a year — ``requirement_met`` in SQL (hours have one decimal: a
+    threshold lowered by half a step is exact). ``req(short)``: the SQL of the requirement's
+    ``group`` or of a short name of ``REQUIREMENT_COLUMNS``; ``year(name)``: of a figure of
+    ``FIGURES``."""
     candidate = RequirementGroup.CANDIDATE.value
-    return (
-        f"({group} IN ({_in_list(REQUIRED)})"
-        f" AND (CASE WHEN {group} = '{candidate}' THEN {concentrated} ELSE {total} END) >= {hours} - {EPSILON}"
-        f" AND (NOT {needs} OR {concentrated} > {EPSILON}))"
+    group, concentrated = req("group"), year("concentrated")
+    counted = (
+        f"(CASE WHEN {group} = '{candidate}' THEN {concentrated} ELSE {concentrated} + {year('collective')}"
+        f" + {_capped_sql(req('counts_online'), year('online'), req('online_cap'))}"
+        f" + {_capped_sql(req('counts_self'), year('self'), req('self_cap'))} END)"
     )
+    training = (
+        f"({year('classes')} > 0 OR ({concentrated} > {EPSILON}"
+        f" AND {concentrated} >= {req('conc_min')} - {EPSILON}))"
+    )
+    return (
+        f"({group} IN ({_in_list(REQUIRED)}) AND {counted} >= {req('hours')} - {EPSILON}"
+        f" AND (NOT {req('needs')} OR {training}))"
+    )
+
+
+def _year_sql(alias: str) -> Callable[[str], str]:
+    return lambda name: f"{alias}.{qn(FIGURES[name])}"
 
 
 def _prefixes_sql(depth: int, fields: Sequence[str], keys: Sequence[str] = ()) -> str:
@@ -255,7 +298,7 @@ def _hour_changes_select(hour_ids: str) -> str:
     """The member-years (of the members in ``s``) whose contribution to the completions may
     change: the member's requirement changed, or whether it is met did."""
     hours = table(MemberYearHours)
-    met = _met_sql("s.new_group", "s.new_hours", "s.new_needs", "h.total", "h.concentrated")
+    met = _met_sql(lambda short: f"s.new_{short}", _year_sql("h"))
     return (
         f"SELECT s.*, h.{qn('year')} AS year, h.{qn('completed')} AS was_met, {met} AS now_met"
         f" FROM s JOIN {hours} h ON h.{qn('member_id')} = s.member_id AND {hour_ids}"
@@ -355,8 +398,7 @@ def _states_update_sql(states: str) -> str:
         for column, value in (
             ("organization_id", "org_id"),
             ("group", "new_group"),
-            ("required_hours", "new_hours"),
-            ("needs_concentrated", "new_needs"),
+            *((column, f"new_{short}") for _a, column, short in REQUIREMENT_COLUMNS),
             ("categories", "new_cats"),
         )
     )
@@ -370,13 +412,8 @@ def _states_update_sql(states: str) -> str:
 
 def _flags_update_sql(member_range: str, hour_ids: str) -> str:
     target = table(MemberYearHours)
-    met = _met_sql(
-        f"r.{qn('group')}",
-        f"r.{qn('required_hours')}",
-        f"r.{qn('needs_concentrated')}",
-        f"{target}.{qn('total')}",
-        f"{target}.{qn('concentrated')}",
-    )
+    columns = {short: column for _a, column, short in REQUIREMENT_COLUMNS}
+    met = _met_sql(lambda short: f"r.{qn(columns.get(short, short))}", _year_sql(target))
     # The hours are the row's own (re-read under its lock if a writer changed it meanwhile).
     return (
         f"UPDATE {target} SET {qn('completed')} = {met}"
@@ -448,8 +485,21 @@ def _batch_starts(path: str, size: int) -> list[int]:
 
 
 def _requirement_values(rules: list[Rule]) -> list[tuple[Any, ...]]:
+    """What members' requirements depend on, rule by rule (not the daily online cap)."""
     return [
-        (r.path, r.general_hours, r.cadre_hours, r.cadre_needs_concentrated, r.candidate_hours) for r in rules
+        (
+            r.path,
+            r.general_hours,
+            r.cadre_hours,
+            r.cadre_needs_concentrated,
+            r.candidate_hours,
+            r.cadre_concentrated_min_hours,
+            r.counts_online,
+            r.online_cap,
+            r.counts_self,
+            r.self_cap,
+        )
+        for r in rules
     ]
 
 

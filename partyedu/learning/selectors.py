@@ -22,6 +22,7 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
@@ -33,18 +34,22 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Cast, Coalesce, Greatest
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from partyedu.accounts.types import Viewer
 from partyedu.core.scope import can, policy_paths, scope_for, subtree_q
+from partyedu.core.search import SearchHit, SearchSource
 from partyedu.members.choices import MemberCategory, MemberStatus
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q, member_of_user
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
 from partyedu.study.choices import AttendanceStatus
-from partyedu.study.models import Attendance
+from partyedu.study.models import Attendance, TrainingClass
+from partyedu.study.selectors import CREDITED_Q
 
 from .choices import REQUIRED_GROUPS, HourKind, RequirementGroup, ResourceKind, SourceType
 from .models import (
@@ -67,6 +72,7 @@ ZERO = Decimal("0")
 # them and immune to the binary rounding of SQLite's REAL arithmetic.
 APP = "learning"
 EPSILON = Decimal("0.05")
+DEC: DecimalField[Decimal, Decimal] = DecimalField(max_digits=7, decimal_places=1)
 STATUSES_WITH_REQUIREMENT = (MemberStatus.CANDIDATE, MemberStatus.PROBATIONARY, MemberStatus.FULL)
 CADRE_CATEGORIES = (MemberCategory.SECRETARY, MemberCategory.COMMITTEE)
 KIND_FIELDS = {
@@ -94,11 +100,21 @@ class Rule:
     cadre_needs_concentrated: bool
     candidate_hours: Decimal
     online_daily_cap_minutes: int
+    cadre_concentrated_min_hours: Decimal = Decimal("8")
+    counts_online: bool = False
+    online_cap: Decimal | None = None
+    counts_self: bool = False
+    self_cap: Decimal | None = None
 
 
 def _default(name: str) -> Any:
     # django-stubs: get_field may return a relation; ``name`` is one of the rule's own fields.
     return HourRequirement._meta.get_field(name).get_default()  # type: ignore[union-attr]
+
+
+def _cap_default(name: str) -> Decimal | None:
+    value = _default(name)
+    return None if value is None else Decimal(value)
 
 
 DEFAULT_RULE = Rule(
@@ -108,6 +124,11 @@ DEFAULT_RULE = Rule(
     cadre_needs_concentrated=bool(_default("cadre_needs_concentrated")),
     candidate_hours=Decimal(_default("candidate_hours")),
     online_daily_cap_minutes=int(_default("online_daily_cap_minutes")),
+    cadre_concentrated_min_hours=Decimal(_default("cadre_concentrated_min_hours")),
+    counts_online=bool(_default("counts_online")),
+    online_cap=_cap_default("online_cap"),
+    counts_self=bool(_default("counts_self")),
+    self_cap=_cap_default("self_cap"),
 )
 RULE_FIELDS = (
     "general_hours",
@@ -115,6 +136,11 @@ RULE_FIELDS = (
     "cadre_needs_concentrated",
     "candidate_hours",
     "online_daily_cap_minutes",
+    "cadre_concentrated_min_hours",
+    "counts_online",
+    "online_cap",
+    "counts_self",
+    "self_cap",
 )
 
 
@@ -161,11 +187,19 @@ def rules_in_subtree(path: str) -> list[Rule]:
 
 @dataclass(frozen=True)
 class Requirement:
-    """What a member must achieve in a year."""
+    """What a member must achieve in a year: ``required_hours`` of the hours that count —
+    集中培训 and 集体学习 always, 网络学习 and 自学 where the rule counts them, each up to its cap
+    (``None``: no cap); a 发展对象's only 集中培训 — and, when ``needs_concentrated``, one
+    concentrated training: a completed training class, or ``concentrated_min_hours`` of 集中培训."""
 
     group: str
     required_hours: Decimal
     needs_concentrated: bool = False
+    concentrated_min_hours: Decimal = ZERO
+    counts_online: bool = False
+    online_cap: Decimal | None = None
+    counts_self: bool = False
+    self_cap: Decimal | None = None
 
     @property
     def is_required(self) -> bool:
@@ -181,8 +215,54 @@ NO_REQUIREMENT = Requirement(RequirementGroup.NONE, ZERO)
 EXEMPT = Requirement(RequirementGroup.EXEMPT, ZERO)
 
 
+@dataclass(frozen=True)
+class YearFigures:
+    """A member's year as the requirement reads it: hours by kind, and the training classes the
+    member completed (结业) whose end date falls in the year."""
+
+    concentrated: Decimal = ZERO
+    collective: Decimal = ZERO
+    online: Decimal = ZERO
+    self_study: Decimal = ZERO
+    classes_completed: int = 0
+
+    @classmethod
+    def of(cls, row: Any) -> YearFigures:
+        """From a ``MemberYearHours`` row as values (a mapping) or as a model instance."""
+
+        def get(name: str) -> Any:
+            return row[name] if isinstance(row, dict) else getattr(row, name)
+
+        return cls(
+            concentrated=Decimal(get("concentrated")),
+            collective=Decimal(get("collective")),
+            online=Decimal(get("online")),
+            self_study=Decimal(get("self_study")),
+            classes_completed=int(get("classes_completed") or 0),
+        )
+
+
+# What ``YearFigures.of`` reads from a ``MemberYearHours`` row.
+FIGURE_FIELDS = ("concentrated", "collective", "online", "self_study", "classes_completed")
+
+
 def _is_cadre(categories: Iterable[str] | None) -> bool:
     return any(c in CADRE_CATEGORIES for c in categories or ())
+
+
+def _cap(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _counting(rule: Rule) -> dict[str, Any]:
+    """Which kinds besides 集中培训 and 集体学习 count under the rule, and their caps (a cap is kept
+    only for a kind that counts, so that equal counting compares equal)."""
+    return {
+        "counts_online": bool(rule.counts_online),
+        "online_cap": _cap(rule.online_cap) if rule.counts_online else None,
+        "counts_self": bool(rule.counts_self),
+        "self_cap": _cap(rule.self_cap) if rule.counts_self else None,
+    }
 
 
 def requirement_of(
@@ -201,23 +281,54 @@ def requirement_of(
         hours = Decimal(rule.candidate_hours)
         return Requirement(RequirementGroup.CANDIDATE, hours) if hours > 0 else NO_REQUIREMENT
     if _is_cadre(categories):
-        hours, needs = Decimal(rule.cadre_hours), rule.cadre_needs_concentrated
-        return Requirement(RequirementGroup.CADRE, hours, needs) if hours > 0 or needs else NO_REQUIREMENT
+        hours, needs = Decimal(rule.cadre_hours), bool(rule.cadre_needs_concentrated)
+        if hours <= 0 and not needs:
+            return NO_REQUIREMENT
+        minimum = Decimal(rule.cadre_concentrated_min_hours) if needs else ZERO
+        return Requirement(RequirementGroup.CADRE, hours, needs, minimum, **_counting(rule))
     hours = Decimal(rule.general_hours)
-    return Requirement(RequirementGroup.GENERAL, hours) if hours > 0 else NO_REQUIREMENT
+    return Requirement(RequirementGroup.GENERAL, hours, **_counting(rule)) if hours > 0 else NO_REQUIREMENT
 
 
-def _counted_hours(req: Requirement, total: Decimal, concentrated: Decimal) -> Decimal:
-    """The hours that count towards the requirement."""
-    return concentrated if req.counts_concentrated_only else total
+def _capped(hours: Decimal, counts: bool, cap: Decimal | None) -> Decimal:
+    if not counts:
+        return ZERO
+    return hours if cap is None else min(hours, cap)
 
 
-def requirement_met(req: Requirement, total: Decimal, concentrated: Decimal) -> bool:
+def _counted_by_kind(req: Requirement, figures: YearFigures) -> dict[str, Decimal]:
+    """How many of each kind's hours count towards the requirement."""
+    if req.counts_concentrated_only:
+        return {**dict.fromkeys(HourKind.values, ZERO), HourKind.CONCENTRATED: figures.concentrated}
+    return {
+        HourKind.CONCENTRATED: figures.concentrated,
+        HourKind.COLLECTIVE: figures.collective,
+        HourKind.ONLINE: _capped(figures.online, req.counts_online, req.online_cap),
+        HourKind.SELF: _capped(figures.self_study, req.counts_self, req.self_cap),
+    }
+
+
+def _counted_hours(req: Requirement, figures: YearFigures) -> Decimal:
+    """The hours that count towards the requirement (条例 第二十条: 集中学习培训)."""
+    return sum(_counted_by_kind(req, figures).values(), ZERO)
+
+
+def _concentrated_training_met(req: Requirement, figures: YearFigures) -> bool:
+    """The condition of one concentrated training (规划): a completed training class, or at least
+    ``concentrated_min_hours`` (and some) 集中培训 in the year; true where it does not apply."""
+    if not req.needs_concentrated:
+        return True
+    if figures.classes_completed > 0:
+        return True
+    return figures.concentrated > 0 and figures.concentrated >= req.concentrated_min_hours
+
+
+def requirement_met(req: Requirement, figures: YearFigures) -> bool:
     if not req.is_required:
         return False
-    if _counted_hours(req, total, concentrated) < req.required_hours:
+    if _counted_hours(req, figures) < req.required_hours:
         return False
-    return not req.needs_concentrated or concentrated > 0
+    return _concentrated_training_met(req, figures)
 
 
 def member_requirement(member: Member, rule: Rule | None = None) -> Requirement:
@@ -256,6 +367,65 @@ class HourLine:
     reversible: bool = False
 
 
+@dataclass(frozen=True)
+class CompletedClass:
+    """A training class a member completed (结业): sessions attended (出席, 迟到, confirmed 补学)
+    at least the class's completion ratio of all its sessions."""
+
+    id: int
+    name: str
+    end_date: date
+    attended: int
+    sessions: int
+
+
+def _completed_classes(member_q: Q, *, year: int | None = None) -> dict[int, list[CompletedClass]]:
+    """The training classes completed by the members of ``member_q`` (a condition on
+    ``member_id``), by member, those whose end date falls in ``year`` when given. A class is
+    completed when the sessions attended reach its completion ratio of all its sessions (the
+    class page's rule once every session is held), whoever put the member on the roster. Two
+    queries: the attended sessions grouped by member and class, then the classes with their
+    number of sessions."""
+    attended = Attendance.objects.filter(
+        member_q, CREDITED_Q, activity__training_class__isnull=False
+    ).order_by()
+    if year is not None:
+        attended = attended.filter(activity__training_class__end_date__year=year)
+    rows = list(
+        attended.values("member_id", "activity__training_class_id").annotate(n=Count("id")).order_by()
+    )
+    if not rows:
+        return {}
+    classes = {
+        c["id"]: c
+        for c in TrainingClass.objects.filter(pk__in=sorted({r["activity__training_class_id"] for r in rows}))
+        .annotate(n_sessions=Count("sessions"))
+        .values("id", "name", "end_date", "completion_ratio", "n_sessions")
+    }
+    done: dict[int, list[CompletedClass]] = defaultdict(list)
+    for row in rows:
+        c = classes.get(row["activity__training_class_id"])
+        if c is None or not c["n_sessions"]:
+            continue
+        if Decimal(row["n"]) >= Decimal(c["completion_ratio"]) * c["n_sessions"]:
+            done[row["member_id"]].append(
+                CompletedClass(c["id"], c["name"], c["end_date"], row["n"], c["n_sessions"])
+            )
+    for completed in done.values():
+        completed.sort(key=lambda c: (c.end_date, c.id))
+    return dict(done)
+
+
+def _class_counts(member_q: Q) -> dict[tuple[int, int], int]:
+    """The number of training classes each member of ``member_q`` completed, by (member, year of
+    the class's end date): what ``MemberYearHours.classes_completed`` holds."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for member_id, completed in _completed_classes(member_q).items():
+        for c in completed:
+            counts[(member_id, c.end_date.year)] += 1
+    return dict(counts)
+
+
 @dataclass
 class MemberHours:
     """我的学时 for one year."""
@@ -266,6 +436,9 @@ class MemberHours:
     earned: Decimal
     by_kind: dict[str, Decimal]
     entries: list[HourLine]
+    # The training classes completed in the year (read for a requirement of one concentrated
+    # training only).
+    classes: list[CompletedClass] = field(default_factory=list)
 
     @property
     def required(self) -> Decimal:
@@ -276,8 +449,24 @@ class MemberHours:
         return self.requirement.group == RequirementGroup.EXEMPT
 
     @property
+    def figures(self) -> YearFigures:
+        return YearFigures(
+            concentrated=self.by_kind[HourKind.CONCENTRATED],
+            collective=self.by_kind[HourKind.COLLECTIVE],
+            online=self.by_kind[HourKind.ONLINE],
+            self_study=self.by_kind[HourKind.SELF],
+            classes_completed=len(self.classes),
+        )
+
+    @property
+    def counted_by_kind(self) -> dict[str, Decimal]:
+        """How many hours of each kind count towards the requirement (the caps applied)."""
+        return _counted_by_kind(self.requirement, self.figures)
+
+    @property
     def counted(self) -> Decimal:
-        return _counted_hours(self.requirement, self.earned, self.by_kind[HourKind.CONCENTRATED])
+        """The hours that count towards the requirement (``earned`` is all kinds)."""
+        return _counted_hours(self.requirement, self.figures)
 
     @property
     def missing(self) -> Decimal:
@@ -288,16 +477,25 @@ class MemberHours:
     @property
     def concentrated_ok(self) -> bool:
         """Whether the condition of at least one concentrated training holds (or does not apply)."""
-        return not self.requirement.needs_concentrated or self.by_kind[HourKind.CONCENTRATED] > 0
+        return _concentrated_training_met(self.requirement, self.figures)
+
+    @property
+    def concentrated_by(self) -> str:
+        """How the condition of one concentrated training was met: ``class`` (a completed training
+        class), ``hours`` (enough 集中培训), or "" (not met, or not required)."""
+        if not self.requirement.needs_concentrated or not self.concentrated_ok:
+            return ""
+        return "class" if self.classes else "hours"
 
     @property
     def completed(self) -> bool:
-        return requirement_met(self.requirement, self.earned, self.by_kind[HourKind.CONCENTRATED])
+        return requirement_met(self.requirement, self.figures)
 
 
 def member_learning_hours(*, user: Viewer, member: Member, year: int) -> MemberHours:
     """A member's requirement, hours by kind and every ledger line of the year (corrections
-    included, so the total is explained line by line). Two queries."""
+    included, so the total is explained line by line). Two queries, and two more for the training
+    classes completed when the requirement includes one concentrated training."""
     if not can_view_member_hours(user, member):
         raise Http404("党员不存在")
     requirement = member_requirement(member)
@@ -347,6 +545,11 @@ def member_learning_hours(*, user: Viewer, member: Member, year: int) -> MemberH
                 and manual_nets[(row["source_id"], row["kind"])] > 0,
             )
         )
+    classes = (
+        _completed_classes(Q(member_id=member.pk), year=year).get(member.pk, [])
+        if requirement.needs_concentrated
+        else []
+    )
     return MemberHours(
         member=member,
         year=year,
@@ -354,6 +557,7 @@ def member_learning_hours(*, user: Viewer, member: Member, year: int) -> MemberH
         earned=sum(by_kind.values(), ZERO),
         by_kind=by_kind,
         entries=entries,
+        classes=classes,
     )
 
 
@@ -403,8 +607,9 @@ SHORTFALL_ROWS = 10
 def member_shortfall(*, user: Viewer, hours: MemberHours) -> Shortfall | None:
     """Why ``hours.member`` is short of the year's requirement and how to close the gap: the
     year's activities they missed (and whether 补学 is still open), the published online resources
-    they have not finished with the hours each credits, and the year's deadline. None when nothing
-    is missing, the year is over, or the user may not see the member. Two queries."""
+    they have not finished with the hours each credits (only where the requirement counts online
+    study, below its cap), and the year's deadline. None when nothing is missing, the year is
+    over, or the user may not see the member. Two queries (one where online study does not count)."""
     member, year = hours.member, hours.year
     today = timezone.localdate()
     if hours.missing <= 0 or year < today.year or not can_view_member_hours(user, member):
@@ -441,10 +646,17 @@ def member_shortfall(*, user: Viewer, hours: MemberHours) -> Shortfall | None:
         .order_by("-credit_hours", "-published_at", "-id")
         .values("id", "title", "kind", "credit_hours")[:SHORTFALL_ROWS]
     )
-    # A 发展对象's requirement counts concentrated training only: online study would not close it.
+    # Online study closes the gap only where the requirement counts it, below its cap (never for
+    # a 发展对象, whose requirement counts concentrated training only).
+    req = hours.requirement
+    online_counts = (
+        req.counts_online
+        and not req.counts_concentrated_only
+        and (req.online_cap is None or hours.by_kind[HourKind.ONLINE] < req.online_cap)
+    )
     resources = (
         []
-        if hours.requirement.counts_concentrated_only
+        if not online_counts
         else [
             ResourceOffer(
                 resource_id=r["id"],
@@ -680,14 +892,65 @@ def _group_case(rule: Rule) -> Case:
     )
 
 
+def _capped_expression(hours: str, counts: bool, cap: Decimal | None) -> Any:
+    if not counts:
+        return Value(ZERO, output_field=DEC)
+    if cap is None:
+        return F(hours)
+    return Case(
+        When(**{f"{hours}__lte": cap}, then=F(hours)), default=Value(cap, output_field=DEC), output_field=DEC
+    )
+
+
+def _counted_expression(req: Requirement) -> Any:
+    """``_counted_hours`` on the annotations of ``_year_annotations``."""
+    if req.counts_concentrated_only:
+        return F("lh_conc")
+    return ExpressionWrapper(
+        F("lh_conc")
+        + F("lh_coll")
+        + _capped_expression("lh_online", req.counts_online, req.online_cap)
+        + _capped_expression("lh_self", req.counts_self, req.self_cap),
+        output_field=DEC,
+    )
+
+
+def _counted_case(rule: Rule) -> Case:
+    """The hours that count for each member under ``rule`` (by requirement group)."""
+    cadre_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.COMMITTEE)
+    return Case(
+        When(
+            status=MemberStatus.CANDIDATE,
+            then=_counted_expression(
+                requirement_of(status=MemberStatus.CANDIDATE, categories=(), is_exempt=False, rule=rule)
+            ),
+        ),
+        When(
+            cadre_q,
+            then=_counted_expression(
+                requirement_of(
+                    status=MemberStatus.FULL, categories=CADRE_CATEGORIES, is_exempt=False, rule=rule
+                )
+            ),
+        ),
+        default=_counted_expression(
+            requirement_of(status=MemberStatus.FULL, categories=(), is_exempt=False, rule=rule)
+        ),
+        output_field=DEC,
+    )
+
+
 def _hours_ok_q(req: Requirement) -> Q | None:
-    """Condition on the annotations ``lh_total``/``lh_conc`` for the requirement to be met."""
+    """Condition on the annotations ``lh_counted``, ``lh_conc`` and ``lh_classes`` for the
+    requirement to be met (``requirement_met``; ``lh_counted`` is the member's own, under the
+    same rule)."""
     if not req.is_required:
         return None
-    counted = "lh_conc" if req.counts_concentrated_only else "lh_total"
-    condition = Q(**{f"{counted}__gte": req.required_hours - EPSILON})
+    condition = Q(lh_counted__gte=req.required_hours - EPSILON)
     if req.needs_concentrated:
-        condition &= Q(lh_conc__gt=EPSILON)
+        condition &= Q(lh_classes__gt=0) | Q(
+            lh_conc__gt=EPSILON, lh_conc__gte=req.concentrated_min_hours - EPSILON
+        )
     return condition
 
 
@@ -720,54 +983,68 @@ def _ok_case(rule: Rule) -> Case:
     )
 
 
-def _required_case(rule: Rule) -> Case:
-    def hours(req: Requirement) -> Value:
-        return Value(req.required_hours, output_field=DecimalField(max_digits=5, decimal_places=1))
+def _attribute_case(attribute: str, output_field: Any) -> Any:
+    """A builder of ``CASE`` over the requirement groups giving ``requirement_of(…).<attribute>``
+    under a rule (members without a requirement, and exempt ones: ``EXEMPT``'s). A decimal is
+    cast, so that a column of nulls (no cap anywhere) has its type on PostgreSQL too."""
 
-    cadre_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.COMMITTEE)
-    return Case(
-        When(~Q(status__in=STATUSES_WITH_REQUIREMENT) | Q(is_exempt=True), then=hours(EXEMPT)),
-        When(
-            status=MemberStatus.CANDIDATE,
-            then=hours(
-                requirement_of(status=MemberStatus.CANDIDATE, categories=(), is_exempt=False, rule=rule)
+    def build(rule: Rule) -> Any:
+        def value(req: Requirement) -> Any:
+            found = getattr(req, attribute)
+            if isinstance(output_field, DecimalField):
+                return Cast(Value(found), output_field=output_field)
+            return Value(found, output_field=output_field)
+
+        cadre_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.COMMITTEE)
+        return Case(
+            When(~Q(status__in=STATUSES_WITH_REQUIREMENT) | Q(is_exempt=True), then=value(EXEMPT)),
+            When(
+                status=MemberStatus.CANDIDATE,
+                then=value(
+                    requirement_of(status=MemberStatus.CANDIDATE, categories=(), is_exempt=False, rule=rule)
+                ),
             ),
-        ),
-        When(
-            cadre_q,
-            then=hours(
-                requirement_of(
-                    status=MemberStatus.FULL, categories=CADRE_CATEGORIES, is_exempt=False, rule=rule
-                )
+            When(
+                cadre_q,
+                then=value(
+                    requirement_of(
+                        status=MemberStatus.FULL, categories=CADRE_CATEGORIES, is_exempt=False, rule=rule
+                    )
+                ),
             ),
-        ),
-        default=hours(requirement_of(status=MemberStatus.FULL, categories=(), is_exempt=False, rule=rule)),
-        output_field=DecimalField(max_digits=5, decimal_places=1),
-    )
+            default=value(
+                requirement_of(status=MemberStatus.FULL, categories=(), is_exempt=False, rule=rule)
+            ),
+            output_field=output_field,
+        )
+
+    return build
 
 
-def _needs_case(rule: Rule) -> Case:
-    """Whether the member's requirement includes at least one concentrated training (cadres,
-    when the rule says so)."""
-    cadre = requirement_of(status=MemberStatus.FULL, categories=CADRE_CATEGORIES, is_exempt=False, rule=rule)
-    cadre_q = has_category_q(MemberCategory.SECRETARY) | has_category_q(MemberCategory.COMMITTEE)
-    return Case(
-        When(~Q(status__in=STATUSES_WITH_REQUIREMENT) | Q(is_exempt=True), then=Value(False)),
-        When(status=MemberStatus.CANDIDATE, then=Value(False)),
-        When(cadre_q, then=Value(cadre.needs_concentrated)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
+_required_case = _attribute_case("required_hours", DecimalField(max_digits=5, decimal_places=1))
 
 
 def requirement_annotations(rules: list[Rule]) -> dict[str, Any]:
     """The requirement of each member of a subtree as SQL expressions on ``Member`` (``rq_group``,
-    ``rq_hours``, ``rq_needs``): the rules of ``requirement_of``, the nearest of ``rules`` (as
-    ``rules_in_subtree`` gives them) chosen for each member by ``CASE`` on its path."""
+    ``rq_hours``, ``rq_needs``, ``rq_conc_min`` and the counting of online and self study:
+    ``rq_counts_online``, ``rq_online_cap``, ``rq_counts_self``, ``rq_self_cap``): the rules of
+    ``requirement_of``, the nearest of ``rules`` (as ``rules_in_subtree`` gives them) chosen for
+    each member by ``CASE`` on its path."""
+    hours: DecimalField[Decimal, Decimal] = DecimalField(max_digits=5, decimal_places=1)
+    flag: BooleanField[bool, bool] = BooleanField()
+
+    def by_rule(attribute: str, output_field: Any) -> Any:
+        return _by_rule(rules, _attribute_case(attribute, output_field), output_field)
+
     return {
         "rq_group": _by_rule(rules, _group_case, CharField()),
-        "rq_hours": _by_rule(rules, _required_case, DecimalField(max_digits=5, decimal_places=1)),
-        "rq_needs": _by_rule(rules, _needs_case, BooleanField()),
+        "rq_hours": _by_rule(rules, _required_case, hours),
+        "rq_needs": by_rule("needs_concentrated", flag),
+        "rq_conc_min": by_rule("concentrated_min_hours", DecimalField(max_digits=4, decimal_places=1)),
+        "rq_counts_online": by_rule("counts_online", flag),
+        "rq_online_cap": by_rule("online_cap", hours),
+        "rq_counts_self": by_rule("counts_self", flag),
+        "rq_self_cap": by_rule("self_cap", hours),
     }
 
 
@@ -788,6 +1065,11 @@ class RequirementAnnotations(TypedDict):
 
     lh_total: Decimal
     lh_conc: Decimal
+    lh_coll: Decimal
+    lh_online: Decimal
+    lh_self: Decimal
+    lh_classes: int
+    lh_counted: Decimal
     lh_group: str
     lh_ok: int
     lh_required: Decimal
@@ -797,28 +1079,45 @@ class RequirementAnnotations(TypedDict):
 MemberWithRequirement: TypeAlias = "WithAnnotations[Member, RequirementAnnotations]"
 
 
+def _year_annotations() -> dict[str, Any]:
+    """The member's year (``lh_year``, a ``FilteredRelation``) as ``lh_total``, the hours by kind
+    (``lh_conc``, ``lh_coll``, ``lh_online``, ``lh_self``) and ``lh_classes`` (training classes
+    completed), 0 for a year without a row: annotate after ``lh_year``."""
+    return {
+        "lh_total": Coalesce(F("lh_year__total"), Value(ZERO), output_field=DEC),
+        "lh_conc": Coalesce(F("lh_year__concentrated"), Value(ZERO), output_field=DEC),
+        "lh_coll": Coalesce(F("lh_year__collective"), Value(ZERO), output_field=DEC),
+        "lh_online": Coalesce(F("lh_year__online"), Value(ZERO), output_field=DEC),
+        "lh_self": Coalesce(F("lh_year__self_study"), Value(ZERO), output_field=DEC),
+        "lh_classes": Coalesce(F("lh_year__classes_completed"), Value(0), output_field=IntegerField()),
+    }
+
+
 def _members_with_requirement(*, organization: Organization, year: int) -> QuerySet[MemberWithRequirement]:
-    """Active members of the subtree annotated, in SQL, with their year's hours (``lh_total``,
-    ``lh_conc``), requirement group (``lh_group``), required hours (``lh_required``), whether they
-    met it (``lh_ok``, 1/0) and what is missing (``lh_missing``)."""
+    """Active members of the subtree annotated, in SQL, with their year's hours (``lh_total``, by
+    kind ``lh_conc`` …), the hours that count (``lh_counted``), requirement group (``lh_group``),
+    required hours (``lh_required``), whether they met it (``lh_ok``, 1/0) and what is missing
+    (``lh_missing``)."""
     rules = rules_in_subtree(organization.path)
-    dec: DecimalField[Decimal, Decimal] = DecimalField(max_digits=7, decimal_places=1)
-    counted = Case(
-        When(status=MemberStatus.CANDIDATE, then=F("lh_conc")), default=F("lh_total"), output_field=dec
-    )
+    year_of = _year_annotations()
     return (
         Member.objects.filter(organization.subtree_q("org_path"), is_active=True)
         .annotate(lh_year=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
         .annotate(
-            lh_total=Coalesce(F("lh_year__total"), Value(ZERO), output_field=dec),
-            lh_conc=Coalesce(F("lh_year__concentrated"), Value(ZERO), output_field=dec),
+            lh_total=year_of["lh_total"],
+            lh_conc=year_of["lh_conc"],
+            lh_coll=year_of["lh_coll"],
+            lh_online=year_of["lh_online"],
+            lh_self=year_of["lh_self"],
+            lh_classes=year_of["lh_classes"],
         )
+        .annotate(lh_counted=_by_rule(rules, _counted_case, DEC))
         .annotate(
             lh_group=_by_rule(rules, _group_case, CharField()),
             lh_ok=_by_rule(rules, _ok_case, IntegerField()),
             lh_required=_by_rule(rules, _required_case, DecimalField(max_digits=5, decimal_places=1)),
         )
-        .annotate(lh_missing=Greatest(F("lh_required") - counted, Value(ZERO), output_field=dec))
+        .annotate(lh_missing=Greatest(F("lh_required") - F("lh_counted"), Value(ZERO), output_field=DEC))
     )
 
 
@@ -900,25 +1199,46 @@ def _members_with_requirement_state(
 ) -> QuerySet[MemberWithRequirement]:
     """Active members of the subtree with the annotations of ``_members_with_requirement``, read
     from the requirement states and the year's hours kept with the ledger."""
-    dec: DecimalField[Decimal, Decimal] = DecimalField(max_digits=7, decimal_places=1)
+    state = "learning_requirement__"
+    year_of = _year_annotations()
     counted = Case(
-        When(learning_requirement__group=RequirementGroup.CANDIDATE, then=F("lh_conc")),
-        default=F("lh_total"),
-        output_field=dec,
+        When(**{f"{state}group": RequirementGroup.CANDIDATE}, then=F("lh_conc")),
+        default=F("lh_conc")
+        + F("lh_coll")
+        + _capped_by_state("lh_online", f"{state}counts_online", f"{state}online_cap")
+        + _capped_by_state("lh_self", f"{state}counts_self", f"{state}self_cap"),
+        output_field=DEC,
     )
     return (
         Member.objects.filter(organization.subtree_q("org_path"), is_active=True)
         .annotate(lh_year=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
         .annotate(
-            lh_total=Coalesce(F("lh_year__total"), Value(ZERO), output_field=dec),
-            lh_conc=Coalesce(F("lh_year__concentrated"), Value(ZERO), output_field=dec),
-            lh_group=F("learning_requirement__group"),
-            lh_required=F("learning_requirement__required_hours"),
+            lh_total=year_of["lh_total"],
+            lh_conc=year_of["lh_conc"],
+            lh_coll=year_of["lh_coll"],
+            lh_online=year_of["lh_online"],
+            lh_self=year_of["lh_self"],
+            lh_classes=year_of["lh_classes"],
+        )
+        .annotate(
+            lh_counted=counted,
+            lh_group=F(f"{state}group"),
+            lh_required=F(f"{state}required_hours"),
             lh_ok=Case(
                 When(lh_year__completed=True, then=Value(1)), default=Value(0), output_field=IntegerField()
             ),
         )
-        .annotate(lh_missing=Greatest(F("lh_required") - counted, Value(ZERO), output_field=dec))
+        .annotate(lh_missing=Greatest(F("lh_required") - F("lh_counted"), Value(ZERO), output_field=DEC))
+    )
+
+
+def _capped_by_state(hours: str, counts: str, cap: str) -> Case:
+    """The hours of one kind that count under a member's stored requirement state."""
+    return Case(
+        When(**{counts: False}, then=Value(ZERO)),
+        When(Q(**{f"{cap}__isnull": True}) | Q(**{f"{hours}__lte": F(cap)}), then=F(hours)),
+        default=F(cap),
+        output_field=DEC,
     )
 
 
@@ -1109,3 +1429,43 @@ def manual_entry_get(*, user: Viewer, member: Member, pk: Any, action: str = "ch
     except (LearningHourEntry.DoesNotExist, ValueError, TypeError):
         raise Http404("学时记录不存在") from None
     return entry
+
+
+# --- site search ---------------------------------------------------------------------------------
+
+# What a resource hit shows (not the article's body).
+RESOURCE_SEARCH_FIELDS = (
+    "id",
+    "title",
+    "kind",
+    "credit_hours",
+    "is_published",
+    "published_at",
+    "column__name",
+)
+
+
+def resource_search_source(*, user: Viewer) -> SearchSource | None:
+    """``core.search``: online resources by title, exactly those the resource list offers the
+    user (published to their own member record, and every resource of their learning scope). The
+    list page has no text filter, so the search page lists every match itself."""
+    if not scope_for(user, "view", APP).paths and not scope_for(user, "view", "members").own:
+        return None
+    kinds = dict(ResourceKind.choices)
+
+    def find(text: str) -> QuerySet[OnlineResource]:
+        return resource_list(user=user, filters={"q": text}).only(*RESOURCE_SEARCH_FIELDS)
+
+    def hit(resource: OnlineResource) -> SearchHit:
+        hours = f"{resource.credit_hours.normalize():f}"
+        parts = [str(kinds.get(resource.kind, resource.kind)), f"{hours} 学时"]
+        if resource.column is not None:
+            parts.append(resource.column.name)
+        return SearchHit(
+            title=resource.title,
+            url=reverse("learning:resource_detail", args=[resource.pk]),
+            detail=" · ".join(parts),
+            badge="" if resource.is_published else str(gettext_lazy("未发布")),
+        )
+
+    return SearchSource(kind="resources", label=gettext_lazy("网上学习"), icon="play-btn", find=find, hit=hit)

@@ -7,11 +7,13 @@ where an organisation department publishes, edits, withdraws and deletes a resou
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -29,11 +31,15 @@ from partyedu.core.ranged_files import ranged_file_response
 from partyedu.core.scope import can, can_set_policy, has_action, require_anywhere, require_policy, scope_for
 from partyedu.core.views import action_required, is_htmx_partial, paginate, posted, xlsx_response
 from partyedu.members.models import Member
-from partyedu.members.selectors import member_of_user
+from partyedu.members.selectors import default_organization, member_of_user
 
-from . import selectors, services
-from .choices import MEDIA_KINDS, HourKind, RequirementGroup
+from . import candidates, credit_selectors, selectors, services
+from .choices import MEDIA_KINDS, CreditMode, HourKind, RequirementGroup
 from .forms import (
+    INHERIT,
+    CandidateFilterForm,
+    CreditRuleForm,
+    CreditRuleOrganizationForm,
     HourRequirementDeleteForm,
     HourRequirementForm,
     ManualHoursForm,
@@ -45,9 +51,11 @@ from .forms import (
     SummaryFilterForm,
 )
 from .media import grossly_different, stored_duration
+from .services.candidate_export import learning_candidate_export
 
 APP = "learning"
 YEARS_SHOWN = 5
+CANDIDATES_PER_PAGE = 50
 
 
 def _year(request: HttpRequest) -> int:
@@ -60,13 +68,52 @@ def _year(request: HttpRequest) -> int:
     return year if 2000 <= year <= this + 1 else this
 
 
+def _hours_text(hours: Decimal) -> str:
+    return f"{Decimal(hours).normalize():f}"
+
+
+def _counting_text(req: selectors.Requirement) -> str:
+    """Which kinds of hours count towards the member's requirement, and their caps, in plain
+    words (DOMAIN_RULES 学时: 集中培训 and 集体学习 count; 网络学习 and 自学 only where the rule says)."""
+    if req.counts_concentrated_only:
+        return _("发展对象只计集中培训学时；集体学习、网络学习和自学单独显示，不计入。")
+    counted = [_("集中培训"), _("集体学习")]
+    apart = []
+    for counts, cap, label in (
+        (req.counts_online, req.online_cap, _("网络学习")),
+        (req.counts_self, req.self_cap, _("自学")),
+    ):
+        if not counts:
+            apart.append(label)
+        elif cap is None:
+            counted.append(label)
+        else:
+            counted.append(_("%(kind)s（每年最多%(cap)s学时）") % {"kind": label, "cap": _hours_text(cap)})
+    text = _("计入学时要求的是：%(kinds)s。") % {"kinds": "、".join(counted)}
+    if apart:
+        text += _("%(kinds)s单独显示，不计入。") % {"kinds": _("和").join(apart)}
+    return text
+
+
 def _hours_context(request: HttpRequest, member: Member, year: int) -> dict[str, Any]:
     hours = selectors.member_learning_hours(user=request.user, member=member, year=year)
     this = timezone.localdate().year
-    kinds = [(str(label), hours.by_kind[value]) for value, label in HourKind.choices]
+    counted_by_kind = hours.counted_by_kind
+    counting = hours.requirement.is_required
+    # Each kind: what was earned and how much of it counts towards the requirement.
+    kinds = [
+        {
+            "label": str(label),
+            "earned": hours.by_kind[value],
+            "counted": counted_by_kind[value],
+            "show_counted": counting,
+        }
+        for value, label in HourKind.choices
+    ]
     return {
         "member": member,
         "hours": hours,
+        "counting_text": _counting_text(hours.requirement) if counting else "",
         "shortfall": selectors.member_shortfall(user=request.user, hours=hours),
         "kinds": kinds,
         # Newest study first, by the day it happened (an activity's date, not the day it was credited).
@@ -79,6 +126,8 @@ def _hours_context(request: HttpRequest, member: Member, year: int) -> dict[str,
         ),
         "not_required": hours.requirement.group == RequirementGroup.NONE,
         "group_label": str(RequirementGroup(hours.requirement.group).label),
+        # 发展对象 training over the candidate period (细则), for candidates and new 预备党员.
+        "candidate_training": candidates.candidate_training_get(user=request.user, member=member),
     }
 
 
@@ -255,6 +304,37 @@ def summary_export(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("core:job_detail", pk=job.pk)
     content = services.learning_short_export(actor=request.user, organization=org, year=year)
     return xlsx_response(content, _("%(year)d年学时未达标名单") % {"year": year})
+
+
+@action_required("view", APP)
+def candidate_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """发展对象培训情况: the 发展对象 of an organisation's subtree with their concentrated training
+    since becoming 发展对象 (细则: ≥ 3 days or 24 学时), those not yet there first."""
+    user = request.user
+    form = CandidateFilterForm(request.GET or None, user=user)
+    org, only_short = form.values()
+    context: dict[str, Any] = {"form": form, "org": org, "only_short": only_short}
+    if org is not None:
+        rows = candidates.candidate_training_list(user=user, organization=org, only_short=only_short)
+        context.update(
+            page_obj=Paginator(rows, CANDIDATES_PER_PAGE).get_page(request.GET.get("page")),
+            short=sum(1 for r in rows if not r.training.met),
+            can_export=can(user, "export", org, app_label=APP),
+            days_rule=candidates.CANDIDATE_TRAINING_DAYS,
+        )
+    return render(request, "learning/candidate_list.html", context)
+
+
+@never_cache
+@action_required("export", APP)
+def candidate_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The 发展对象 training list as xlsx (a list of candidates is short: built at once)."""
+    org = selectors.learning_organization_get(
+        user=request.user, pk=request.GET.get("organization"), action="export"
+    )
+    only_short = request.GET.get("only_short") in ("on", "1", "true")
+    content = learning_candidate_export(actor=request.user, organization=org, only_short=only_short)
+    return xlsx_response(content, _("发展对象培训情况"))
 
 
 def _learner(user: Viewer) -> Member | None:
@@ -629,3 +709,108 @@ def resource_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         services.resource_publish(actor=request.user, resource=resource)
         messages.success(request, _("已发布"))
     return redirect("learning:resource_detail", pk=resource.pk)
+
+
+# --- which activities credit hours ----------------------------------------------------------------
+
+# Rules set below the organisation shown, listed on its page (the rest are counted).
+CREDIT_RULES_BELOW_SHOWN = 50
+
+
+def _credit_organization(request: AuthenticatedHttpRequest, action: str = "view") -> Any:
+    """``?organization=`` within the user's learning scope for ``action`` (else 404), or by
+    default the top of the user's scope when it is one organisation."""
+    pk = request.GET.get("organization")
+    if pk:
+        return selectors.learning_organization_get(user=request.user, pk=pk, action=action)
+    return default_organization(request.user, action=action, app_label=APP)
+
+
+@action_required("view", APP)
+def credit_rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The table of which activities credit hours in force at an organisation: for each type
+    its mode and where it comes from (default, inherited from above, or its own), with the rules
+    set below it, and 修改 for the organisation departments."""
+    user = request.user
+    org = _credit_organization(request)
+    context: dict[str, Any] = {
+        "form": CreditRuleOrganizationForm(user=user, organization=org),
+        "org": org,
+    }
+    if org is not None:
+        below = credit_selectors.credit_rules_below(user=user, organization=org)
+        context.update(
+            rows=credit_selectors.credit_rule_table(user=user, organization=org),
+            below=list(below[:CREDIT_RULES_BELOW_SHOWN]),
+            can_change=credit_selectors.credit_rule_changeable(user=user, organization=org),
+        )
+        if len(context["below"]) == CREDIT_RULES_BELOW_SHOWN:
+            context["below_count"] = below.count()
+    return render(request, "learning/credit_rules.html", context)
+
+
+def _after_credit_change(
+    request: HttpRequest, org: Any, row: Any, label: str, change: services.CreditRuleChange
+) -> HttpResponse:
+    """To the re-sync's progress page when a job follows the change, else back to the table with
+    what the ledger did."""
+    back = f"{reverse('learning:credit_rules')}?organization={org.pk}"
+    done = _("已保存：“%(org)s”及下级的%(type)s%(mode)s") % {
+        "org": org.name,
+        "type": row.type_label,
+        "mode": label,
+    }
+    if change.job is not None:
+        if change.changed:
+            messages.success(request, _("%(done)s，正在重新核算相关出勤的学时") % {"done": done})
+        else:
+            messages.info(request, _("学时认定规则没有变化，上次修改后的核算仍在进行"))
+        return redirect("core:job_detail", pk=change.job.pk)
+    if not change.changed:
+        messages.info(request, _("学时认定规则没有变化"))
+    elif change.rows:
+        messages.success(
+            request,
+            _("%(done)s；已核对出勤记录%(n)d条，追加更正学时记录%(rows)d条")
+            % {"done": done, "n": change.attendance, "rows": change.rows},
+        )
+    else:
+        messages.success(request, _("%(done)s；已计入的学时无需更正") % {"done": done})
+    return redirect(back)
+
+
+@action_required("change", APP)
+def credit_rule_set(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Set how one activity type (``?activity_type=``) credits hours at an organisation
+    (``?organization=``), or go back to the rule above it; organisation departments only."""
+    user = request.user
+    require_policy(user, None, services.CREDIT_POLICY_MESSAGE)
+    org = _credit_organization(request, action="change")
+    if org is None or not can_set_policy(user, org):
+        raise Http404(_("党组织不存在"))
+    activity_type = request.GET.get("activity_type", "")
+    row = credit_selectors.credit_rule_row(user=user, organization=org, activity_type=activity_type)
+    inherited = credit_selectors.credit_rule_inherited(
+        user=user, organization=org, activity_type=activity_type
+    )
+    form = CreditRuleForm(posted(request), current=row, inherited=inherited)
+    if request.method == "POST" and form.is_valid():
+        mode = form.cleaned_data["mode"]
+        try:
+            if mode != INHERIT:
+                change = services.activity_credit_rule_set(
+                    actor=user, organization=org, activity_type=activity_type, mode=mode
+                )
+                label = _("改为“%(mode)s”") % {"mode": CreditMode(mode).label}
+            else:
+                change = services.CreditRuleChange(None, False)
+                if row.rule_id is not None:
+                    rule = credit_selectors.credit_rule_get(user=user, pk=row.rule_id, action="delete")
+                    change = services.activity_credit_rule_delete(actor=user, rule=rule)
+                label = _("改按上级规定（%(mode)s）") % {"mode": inherited.mode_label}
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            return _after_credit_change(request, org, row, label, change)
+    context = {"form": form, "org": org, "row": row, "inherited": inherited}
+    return render(request, "learning/credit_rule_form.html", context)

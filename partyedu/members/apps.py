@@ -47,6 +47,13 @@ def home_context(*, user: Viewer) -> dict[str, Any]:
     return {"own_member": member_of_user(user=user) if has_role(user, RoleCode.MEMBER) else None}
 
 
+def choice_lists() -> dict[tuple[str, str], Any]:
+    """``core.choice_lists``: a member's categories are a JSON list of ``MemberCategory`` codes."""
+    from .choices import MemberCategory
+
+    return {("members.member", "categories"): MemberCategory.choices}
+
+
 class MembersConfig(AppConfig):
     name = "partyedu.members"
     label = "members"
@@ -57,7 +64,7 @@ class MembersConfig(AppConfig):
         # paths with the members' copies of them and the member counts on the 系统维护 page.
         from partyedu.core.hooks import hooks
 
-        from . import jobs, maintenance  # noqa: F401
+        from . import jobs, maintenance, selectors  # noqa: F401
 
         # What members keep on organisations follows the tree (registered first of all apps, so
         # members' paths are rewritten before the summaries above them follow a move).
@@ -65,3 +72,5 @@ class MembersConfig(AppConfig):
         hooks.register("organizations.deactivating", organization_deactivating)
         hooks.register("organizations.warnings", organization_warnings)
         hooks.register("core.home", home_context)
+        hooks.register("core.search", selectors.member_search_source)
+        hooks.register("core.choice_lists", choice_lists)

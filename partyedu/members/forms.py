@@ -72,6 +72,12 @@ class MemberForm(forms.Form):
     ethnicity = forms.CharField(label=_("民族"), max_length=20, initial="汉族")
     education = forms.ChoiceField(label=_("学历"), required=False, choices=[("", "—"), *Education.choices])
     phone = forms.CharField(label=_("手机号"), max_length=20, required=False)
+    candidate_on = forms.DateField(
+        label=_("确定为发展对象日期"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("发展对象培训从这一天起计算；改为“发展对象”时不填则记为当天"),
+    )
     joined_on = forms.DateField(label=_("入党日期"), required=False, widget=DateInput())
     full_member_on = forms.DateField(label=_("转正日期"), required=False, widget=DateInput())
     status = forms.ChoiceField(label=_("党员状态"), choices=MemberStatus.choices, initial=MemberStatus.FULL)
@@ -115,6 +121,7 @@ class MemberForm(forms.Form):
             "birth_date": member.birth_date,
             "ethnicity": member.ethnicity,
             "education": member.education,
+            "candidate_on": member.candidate_on,
             "joined_on": member.joined_on,
             "full_member_on": member.full_member_on,
             "status": member.status,

@@ -95,6 +95,15 @@ MEMBER_COLUMNS: tuple[Column, ...] = (
         help="不填为正式党员",
         example="正式党员",
     ),
+    Column(
+        "确定为发展对象日期",
+        "candidate_on",
+        DATE,
+        keep_if_blank=True,
+        width=14,
+        help="可不填；发展对象培训从这一天起计算。留空不改变已登记的日期",
+        example="1974-12-01",
+    ),
     Column("入党日期", "joined_on", DATE, width=12, example="1975-07-01"),
     Column("转正日期", "full_member_on", DATE, width=12, example="1976-07-01"),
     Column(

@@ -57,6 +57,14 @@ class Member(TimeStampedModel, ScopedModel):
     phone_masked = models.CharField(
         _("手机号（脱敏）"), max_length=32, editable=False, blank=True, default=""
     )
+    # The start of the 发展对象 training window (细则: ≥ 3 days or 24 学时 of concentrated training
+    # between becoming a candidate and admission, across calendar years).
+    candidate_on = models.DateField(
+        _("确定为发展对象日期"),
+        null=True,
+        blank=True,
+        help_text=_("支部确定其为发展对象的日期；发展对象培训从这一天起计算"),
+    )
     joined_on = models.DateField(_("入党日期"), null=True, blank=True)
     full_member_on = models.DateField(_("转正日期"), null=True, blank=True)
     status = models.CharField(

@@ -8,10 +8,14 @@ from django.db import connection
 from django.db.models import Count, IntegerField, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.http import Http404
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from partyedu.accounts.selectors import can_see_pii
 from partyedu.accounts.types import Viewer
 from partyedu.core.scope import scope_for
+from partyedu.core.search import SearchHit, SearchSource
 from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.models import Organization
 
@@ -185,3 +189,50 @@ def sizing_warnings(*, user: Viewer, org: Organization) -> list[str]:
     ):
         warnings.append(f"正式党员{stats['full']}名，7名以上应设立支部委员会，目前未登记支部委员")
     return warnings
+
+
+def _member_name_q(text: str) -> Q:
+    """Name contains the text, or pinyin initials start with it (``zs`` → 张三); never an ID
+    number or a phone (the site search, ``member_search_source``)."""
+    text = text.strip()
+    condition = Q(name__contains=text)
+    if text.isascii() and text.isalpha():
+        condition |= Q(name_initials__contains=" " + text.lower())
+    return condition
+
+
+# What a search hit shows: no encrypted column is read (nor decrypted) for a results list.
+SEARCH_FIELDS = ("id", "name", "status", "org_path", "organization__id", "organization__name")
+
+
+def member_search_source(*, user: Viewer) -> SearchSource | None:
+    """``core.search``: members on the roll whom the user sees (a 党员: their own record), by
+    name or pinyin initials, in the list's order; "查看全部" is the members list (``?q=``)."""
+    if scope_for(user, "view", "members").empty:
+        return None
+
+    def find(text: str) -> QuerySet[Member]:
+        return (
+            Member.objects.restrict(user, "view")
+            .filter(_member_name_q(text), is_active=True)
+            .select_related("organization")
+            .only(*SEARCH_FIELDS)
+            .order_by("org_path", "name", "id")
+        )
+
+    def hit(member: Member) -> SearchHit:
+        return SearchHit(
+            title=member.name,
+            url=reverse("members:detail", args=[member.pk]),
+            detail=member.organization.name,
+            badge=member.get_status_display(),
+        )
+
+    return SearchSource(
+        kind="members",
+        label=_("党员"),
+        icon="people",
+        find=find,
+        hit=hit,
+        list_url=lambda text: f"{reverse('members:list')}?{urlencode({'q': text})}",
+    )

@@ -41,7 +41,7 @@ from partyedu.organizations.choices import MEMBER_LEVELS
 from partyedu.organizations.models import Organization, ancestor_paths
 
 from . import pii_index
-from .choices import Gender, MemberCategory
+from .choices import Gender, MemberCategory, MemberStatus
 from .idnumber import IdNumberInfo, parse_id_number
 from .importing import HEADERS, MEMBER_COLUMNS
 from .importing import export_columns as member_export_columns
@@ -59,6 +59,7 @@ MEMBER_FIELDS = (
     "education",
     "id_number",
     "phone",
+    "candidate_on",
     "joined_on",
     "full_member_on",
     "status",
@@ -101,10 +102,15 @@ def apply_member_data(  # noqa: PLR0912 - one branch per field rule, all errors 
             errors.setdefault(field, []).append("未知字段")
     if errors:
         raise ValidationError(errors)
+    # A stored member who becomes 发展对象 now starts the candidate training window today unless a
+    # date is given (细则); a new record's date is unknown, not today (the pages say it is missing).
+    was_candidate = member.pk is None or member.status == MemberStatus.CANDIDATE
     for field, value in data.items():
         if isinstance(value, str):
             value = value.strip()
         setattr(member, field, value)
+    if not was_candidate and member.status == MemberStatus.CANDIDATE and not member.candidate_on:
+        member.candidate_on = timezone.localdate()
 
     # The ID number fixes birth date and gender (GB 11643), on every write: a new or changed
     # number sets them, and a birth date or gender given against a stored number must agree.
@@ -147,6 +153,13 @@ def apply_member_data(  # noqa: PLR0912 - one branch per field rule, all errors 
         errors["joined_on"] = ["入党日期早于出生日期"]
     if member.full_member_on and member.joined_on and member.full_member_on < member.joined_on:
         errors["full_member_on"] = ["转正日期早于入党日期"]
+    if member.candidate_on:
+        if member.candidate_on > timezone.localdate():
+            errors["candidate_on"] = ["确定为发展对象日期不能晚于今天"]
+        elif member.birth_date and member.candidate_on < member.birth_date:
+            errors["candidate_on"] = ["确定为发展对象日期早于出生日期"]
+        elif member.joined_on and member.candidate_on > member.joined_on:
+            errors["candidate_on"] = ["确定为发展对象日期晚于入党日期"]
     if errors:
         raise ValidationError(errors)
     member.name_initials = initials(member.name)

@@ -36,8 +36,52 @@ class ByKindSerializer(serializers.Serializer):
     self = serializers.FloatField(read_only=True, label="自学")
 
 
+class CountingSerializer(serializers.Serializer):
+    """Which kinds besides 集中培训 and 集体学习 (which always count) count towards the requirement."""
+
+    online = serializers.BooleanField(source="counts_online", read_only=True, help_text="网络学习是否计入")
+    online_cap = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="网络学习每年最多计入的学时；null 为不设上限"
+    )
+    self = serializers.BooleanField(source="counts_self", read_only=True, help_text="自学是否计入")
+    self_cap = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="自学每年最多计入的学时；null 为不设上限"
+    )
+
+
+class CompletedClassSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True, help_text="培训班名称")
+    end_date = serializers.DateField(read_only=True, help_text="结业日期")
+    attended = serializers.IntegerField(read_only=True, help_text="出勤（出席、迟到、已确认补学）课次")
+    sessions = serializers.IntegerField(read_only=True, help_text="全部课次")
+
+
+class ConcentratedTrainingSerializer(serializers.Serializer):
+    """The condition of one concentrated training a year (书记、班子成员)."""
+
+    needed = serializers.BooleanField(
+        source="requirement.needs_concentrated", read_only=True, help_text="是否须完成一次集中培训"
+    )
+    met = serializers.BooleanField(
+        source="concentrated_ok", read_only=True, help_text="是否已完成（或不作要求）"
+    )
+    by = serializers.CharField(
+        source="concentrated_by",
+        read_only=True,
+        help_text="完成方式：class（培训班结业）、hours（集中培训满规定学时）；未完成或不作要求为空",
+    )
+    min_hours = serializers.FloatField(
+        source="requirement.concentrated_min_hours",
+        read_only=True,
+        help_text="未结业培训班时，本年集中培训须满的学时",
+    )
+    classes = CompletedClassSerializer(many=True, read_only=True, help_text="本年结业的培训班")
+
+
 class MemberHoursSerializer(serializers.Serializer):
-    """我的学时: the year's requirement, what was earned by kind, every ledger line, what is missing."""
+    """我的学时: the year's requirement, what was earned by kind (all of it) and what counts towards
+    the requirement, every ledger line, what is missing."""
 
     member = serializers.IntegerField(source="member.pk", read_only=True)
     year = serializers.IntegerField(read_only=True)
@@ -47,13 +91,22 @@ class MemberHoursSerializer(serializers.Serializer):
     required = serializers.FloatField(  # type: ignore[assignment]  # a field, not Field.required
         read_only=True, help_text="应修学时（免于要求、不作要求时为0）"
     )
-    earned = serializers.FloatField(read_only=True, help_text="已修学时合计")
-    counted = serializers.FloatField(read_only=True, help_text="计入要求的学时（发展对象只计集中培训）")
+    earned = serializers.FloatField(read_only=True, help_text="本年各类学时合计（含不计入要求的）")
+    counted = serializers.FloatField(
+        read_only=True,
+        help_text="计入要求的学时：集中培训、集体学习，以及所在组织规定计入的网络学习、自学（不超过上限）；"
+        "发展对象只计集中培训",
+    )
     missing = serializers.FloatField(read_only=True, help_text="还差学时")
     exempt = serializers.BooleanField(read_only=True, help_text="免于硬性要求（另行统计，不计为未达标）")
-    concentrated_ok = serializers.BooleanField(read_only=True, help_text="须参加集中培训的，是否已参加")
+    concentrated_ok = serializers.BooleanField(
+        read_only=True, help_text="须完成一次集中培训的，是否已完成（培训班结业或集中培训满规定学时）"
+    )
     completed = serializers.BooleanField(read_only=True)
-    by_kind = ByKindSerializer(read_only=True)
+    by_kind = ByKindSerializer(read_only=True, help_text="各类已修学时")
+    counted_by_kind = ByKindSerializer(read_only=True, help_text="各类计入要求的学时（已按上限）")
+    counting = CountingSerializer(source="requirement", read_only=True, help_text="计入要求的学时类别")
+    concentrated_training = ConcentratedTrainingSerializer(source="*", read_only=True)
     entries = HourLineSerializer(many=True, read_only=True)
 
 

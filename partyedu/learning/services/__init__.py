@@ -19,6 +19,17 @@ completion summary of any subtree from one row — and, beside them, ``OrgCatego
 
 from ..ranges import Range, merge_ranges, take_seconds, uncovered
 from ._common import APP, CHUNK, COMPLETION_FIELDS, COUNT_FIELDS, GROUP_FIELD, SCOPE_MESSAGE, YEAR_FIELDS
+from .credit_rules import (
+    CREDIT_INLINE_MAX,
+    CREDIT_POLICY_MESSAGE,
+    CreditRuleChange,
+    ResyncTally,
+    activity_credit_org_moved,
+    activity_credit_resync,
+    activity_credit_rule_delete,
+    activity_credit_rule_set,
+    credit_affected_attendance,
+)
 from .export import SHORT_COLUMNS, learning_short_export
 from .ledger import (
     ACTIVITY_HOUR_FIELDS,
@@ -78,6 +89,8 @@ __all__ = [
     "COMPLETION_FIELDS",
     "COMPLETION_SHARE",
     "COUNT_FIELDS",
+    "CREDIT_INLINE_MAX",
+    "CREDIT_POLICY_MESSAGE",
     "DELTA_ROWS",
     "ENTRY_COLUMNS",
     "FORMAT_NAMES",
@@ -98,15 +111,22 @@ __all__ = [
     "SCOPE_MESSAGE",
     "SHORT_COLUMNS",
     "YEAR_FIELDS",
+    "CreditRuleChange",
     "Desired",
     "DesiredFn",
     "HeartbeatResult",
     "OrgDeltas",
     "Range",
     "RebuildReport",
+    "ResyncTally",
     "RuleChange",
     "_ledger_nets",
+    "activity_credit_org_moved",
+    "activity_credit_resync",
+    "activity_credit_rule_delete",
+    "activity_credit_rule_set",
     "column_create",
+    "credit_affected_attendance",
     "desired_for_attendance",
     "desired_for_resource",
     "hour_requirement_delete",

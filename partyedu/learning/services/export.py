@@ -25,7 +25,8 @@ SHORT_COLUMNS = [
     ExportColumn("所在党组织", 30),
     ExportColumn("要求类别", 22),
     ExportColumn("应修学时", 10),
-    ExportColumn("已修学时", 10),
+    ExportColumn("已修学时（计入要求）", 12),
+    ExportColumn("本年共学学时", 10),
     ExportColumn("还差学时", 10),
     ExportColumn("说明", 24),
 ]
@@ -42,19 +43,19 @@ def learning_short_export(
     sheet = book.sheet(f"{year}年学时未达标", SHORT_COLUMNS)
     member: Any  # annotated by the selector
     for member in _short_list_for(organization=organization, year=year).iterator(chunk_size=2000):
-        counted = member.lh_conc if member.lh_group == RequirementGroup.CANDIDATE else member.lh_total
         note = ""
         if member.lh_group == RequirementGroup.CANDIDATE:
             note = "只计集中培训学时"
         elif member.lh_missing <= 0:
-            note = "尚未参加集中培训"
+            note = "尚未完成一次集中培训（培训班结业或集中培训满规定学时）"
         sheet.append(
             [
                 member.name,
                 member.organization.name,
                 str(RequirementGroup(member.lh_group).label),
                 float(member.lh_required),
-                float(counted),
+                float(member.lh_counted),
+                float(member.lh_total),
                 float(member.lh_missing),
                 note,
             ]

@@ -18,12 +18,13 @@ from django.utils import timezone
 from partyedu.accounts.types import Actor
 from partyedu.core.bulk import adapt, insert_plain
 
-from ..choices import HourKind, ResourceKind, SourceType
-from ..conversion import activity_hours, hour_kind
+from ..choices import CreditMode, HourKind, ResourceKind, SourceType
+from ..conversion import activity_hours, default_credit_mode, hour_kind
+from ..credit_selectors import credit_mode_subquery
 from ..models import LearningHourEntry, MemberRequirement, OnlineResource, ResourceProgress
 from ..selectors import ZERO
 from ._common import CHUNK, _actor_user, _chunks, _hours_text, _ids_q
-from .summaries import _apply_hours, _lock_members, _members_refresh
+from .summaries import _apply_hours, _lock_members, _members_refresh, _sync_classes
 
 # --- what a source credits ------------------------------------------------------------------------
 
@@ -46,17 +47,33 @@ def _activity_label(activity: Any) -> str:
 
 # Up to this many attendance rows are read joined to their activities (one query instead of two).
 JOINED_READ_MAX = 100
-# What an activity's label, kind and hours depend on.
-ACTIVITY_HOUR_FIELDS = ("id", "activity_type", "topic", "start", "end", "credited_hours")
+# What an activity's label, kind and hours depend on (with the credit rule in force for its type
+# at its organisation, read in the same query: ``credit_mode_subquery``).
+ACTIVITY_HOUR_FIELDS = ("id", "activity_type", "topic", "start", "end", "credited_hours", "study_minutes")
+
+
+def _credit_note(activity: Any, mode: str, type_label: str) -> str:
+    """What an attended row's line adds to its state (出席 …) when the type's rule limits the
+    hours: the member sees why a meeting credited little or nothing."""
+    if activity.credited_hours is not None or mode == CreditMode.FULL:
+        return ""
+    if mode == CreditMode.NONE:
+        return f"，{type_label}不计学时"
+    if activity.study_minutes:
+        return f"，计学习部分{activity.study_minutes}分钟"
+    return "，未填学习时长不计学时"
 
 
 def desired_for_attendance(ids: Sequence[int]) -> dict[int, Desired]:
     """Attendance credits the activity's hours when the member was present or late, or made the
-    session up (补学) and the secretary confirmed it; otherwise nothing.
+    session up (补学) and the secretary confirmed it; otherwise nothing. The activity's hours are
+    its 认定学时 when set, else what the credit rule in force for its type at its organisation
+    allows (DOMAIN_RULES 学时 "Activities that credit hours": by time, the study part, or none).
 
-    Two queries: the attendance rows as plain values, then their activities; an activity's label,
-    kind and hours are worked out once for all its rows (the rebuild reads millions of rows). A
-    few rows (a check-in, a marking) are read with their activities in one query."""
+    Two queries: the attendance rows as plain values, then their activities, each with its rule
+    resolved in that query; an activity's label, kind and hours are worked out once for all its
+    rows (the rebuild reads millions of rows). A few rows (a check-in, a marking) are read with
+    their activities in one query."""
     from partyedu.study.choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus
     from partyedu.study.models import Activity, Attendance
 
@@ -67,18 +84,28 @@ def desired_for_attendance(ids: Sequence[int]) -> dict[int, Desired]:
         if rows:
             activities = {
                 a.pk: a
-                for a in Activity.objects.filter(pk__in=sorted({r[4] for r in rows})).only(
-                    *ACTIVITY_HOUR_FIELDS
+                for a in Activity.objects.filter(pk__in=sorted({r[4] for r in rows}))
+                .only(*ACTIVITY_HOUR_FIELDS)
+                .annotate(
+                    credit_mode=credit_mode_subquery(type_ref="activity_type", path_ref="organization__path")
                 )
             }
     else:
         joined = [f"activity__{name}" for name in ACTIVITY_HOUR_FIELDS]
+        names = (*ACTIVITY_HOUR_FIELDS, "credit_mode")
+        in_force = credit_mode_subquery(
+            type_ref="activity__activity_type", path_ref="activity__organization__path"
+        )
         rows = []
-        for values in Attendance.objects.filter(pk__in=list(ids)).order_by().values_list(*fields, *joined):
+        for values in (
+            Attendance.objects.filter(pk__in=list(ids))
+            .order_by()
+            .annotate(credit_mode=in_force)
+            .values_list(*fields, *joined, "credit_mode")
+        ):
             rows.append(values[: len(fields)])
             activities.setdefault(
-                values[4],
-                SimpleNamespace(**dict(zip(ACTIVITY_HOUR_FIELDS, values[len(fields) :], strict=True))),
+                values[4], SimpleNamespace(**dict(zip(names, values[len(fields) :], strict=True)))
             )
     if not rows:
         return {}
@@ -86,7 +113,7 @@ def desired_for_attendance(ids: Sequence[int]) -> dict[int, Desired]:
     type_labels = {value: str(label) for value, label in ActivityType.choices}
     status_labels = {value: str(label) for value, label in AttendanceStatus.choices}
     attended = {str(s) for s in ATTENDED_STATUSES}
-    per_activity: dict[int, tuple[str, dict[tuple[str, int], Decimal]]] = {}
+    per_activity: dict[int, tuple[str, dict[tuple[str, int], Decimal], str]] = {}
     result = {}
     for pk, member_id, status, confirmed_at, activity_id in rows:
         cached = per_activity.get(activity_id)
@@ -100,15 +127,16 @@ def desired_for_attendance(ids: Sequence[int]) -> dict[int, Desired]:
             type_label = type_labels.get(activity.activity_type, activity.activity_type)
             label = f"{start:%Y-%m-%d} {type_label}：{activity.topic[:150]}"
             kind = str(hour_kind(activity))
-            full = {(kind, year): h for year, h in activity_hours(activity).items() if h > 0}
-            cached = per_activity[activity_id] = (label, full)
-        label, full = cached
+            mode = activity.credit_mode or default_credit_mode(activity.activity_type)
+            full = {(kind, year): h for year, h in activity_hours(activity, mode=mode).items() if h > 0}
+            cached = per_activity[activity_id] = (label, full, _credit_note(activity, mode, type_label))
+        label, full, credit_note = cached
         status_label = status_labels.get(status, "")
         credited = status in attended or (status == AttendanceStatus.MAKEUP and confirmed_at is not None)
         hours: dict[tuple[str, int], Decimal] = {}
         if credited:
             hours = dict(full)
-            note = status_label
+            note = status_label + credit_note
         elif status == AttendanceStatus.MAKEUP:
             note = "补学待确认"
         elif status:
@@ -353,23 +381,31 @@ def _sync_once(
     # its work. (What a source credited, read before the locks, could be older than the ledger
     # read after them: a check-in committed meanwhile would then be reversed.)
     states: dict[int, MemberRequirement] = {}
-    locked = _lock_members(wanted, states)
+    # Attendance also decides which training classes a member completed (rule 3 of the hours).
+    classes = source_type == SourceType.ATTENDANCE
+    locked = _lock_members(wanted, states, classes=classes)
     desired = desired_fn(ids)
     nets = _ledger_nets(source_type, ids)
     named = {d.member_id for d in desired.values()} | {key[0] for net in nets.values() for key in net}
     extra = named - {m["id"] for m in locked}
     if extra:
         # A member the caller did not name: lock it too, then read both again under all the locks.
-        locked = sorted([*locked, *_lock_members(extra, states)], key=lambda m: m["id"])
+        locked = sorted([*locked, *_lock_members(extra, states, classes=classes)], key=lambda m: m["id"])
         desired = desired_fn(ids)
         nets = _ledger_nets(source_type, ids)
     rows = _correction_rows(
         source_type=source_type, ids=ids, desired=desired, nets=nets, actor=actor, word=word
     )
+    touched: set[int] = set()
     if rows:
         _insert_entries(rows)
         _apply_hours(rows)
         touched = {row.member_id for row in rows}
+    if classes:
+        # A class completed (or no longer) refreshes the member even when no line is appended: a
+        # session that credits no hours, a 补学 that only completes the ratio.
+        touched |= _sync_classes(locked)
+    if touched:
         _members_refresh([m for m in locked if m["id"] in touched], states=states)
     return rows
 

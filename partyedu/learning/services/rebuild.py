@@ -29,7 +29,16 @@ from ..models import (
     OrgYearCompletion,
     ResourceProgress,
 )
-from ..selectors import KIND_FIELDS, ZERO, requirement_met, requirement_of, rules_for_paths
+from ..selectors import (
+    FIGURE_FIELDS,
+    KIND_FIELDS,
+    ZERO,
+    YearFigures,
+    _class_counts,
+    requirement_met,
+    requirement_of,
+    rules_for_paths,
+)
 from ._common import CHUNK, COMPLETION_FIELDS, COUNT_FIELDS, GROUP_FIELD, YEAR_FIELDS, _chunks, _hours_text
 from .ledger import (
     DesiredFn,
@@ -47,9 +56,10 @@ from .summaries import (
     _apply_org_deltas,
     _categories,
     _cumulate,
-    _listed,
+    _requirement_tuple,
     _save_flags,
     _save_states,
+    _state_for,
     _state_tuple,
 )
 
@@ -172,11 +182,17 @@ def _rebuild_ledger(report: RebuildReport, source_type: str, source_max: int, de
         found(_correction_rows(source_type=source_type, ids=ids, desired=desired, nets=nets, actor=None))
 
 
+# What ``_rebuild_year_hours`` compares: the hours from the ledger, the classes from attendance.
+YEAR_SUMMARY_FIELDS = (*YEAR_FIELDS, "classes_completed")
+
+
 def _rebuild_year_hours(report: RebuildReport) -> None:
+    """``MemberYearHours`` against the ledger (hours by kind) and the attendance of training
+    classes (the classes completed, by the year of the class's end date)."""
     max_member = Member.objects.aggregate(m=Max("pk"))["m"] or 0
     for lo, hi in _id_ranges(max_member, 2000):
         expected: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(
-            lambda: dict.fromkeys(YEAR_FIELDS, ZERO)
+            lambda: dict.fromkeys(YEAR_SUMMARY_FIELDS, ZERO)
         )
         sums = (
             LearningHourEntry.objects.filter(member_id__gte=lo, member_id__lt=hi)
@@ -188,21 +204,31 @@ def _rebuild_year_hours(report: RebuildReport) -> None:
             values = expected[(row["member_id"], row["year"])]
             values[KIND_FIELDS[HourKind(row["kind"])]] += Decimal(row["s"])
             values["total"] += Decimal(row["s"])
+        for key, n in _class_counts(Q(member_id__gte=lo, member_id__lt=hi)).items():
+            expected[key]["classes_completed"] = Decimal(n)
         stored = {
             (r.member_id, r.year): r
             for r in MemberYearHours.objects.filter(member_id__gte=lo, member_id__lt=hi)
         }
         fix: list[MemberYearHours] = []
         create: list[MemberYearHours] = []
-        for key, row, have, want in _differences(expected, stored, YEAR_FIELDS, ZERO, Decimal):
+        for key, row, have, want in _differences(expected, stored, YEAR_SUMMARY_FIELDS, ZERO, Decimal):
             report.year_hours += 1
-            report.note(
-                f"党员#{key[0]} {key[1]} 年度学时汇总：{_hours_text(have['total'])}，台账合计 {_hours_text(want['total'])}"
-            )
+            if have["classes_completed"] != want["classes_completed"]:
+                report.note(
+                    f"党员#{key[0]} {key[1]} 结业培训班：{have['classes_completed']}，"
+                    f"按出勤 {want['classes_completed']}"
+                )
+            else:
+                report.note(
+                    f"党员#{key[0]} {key[1]} 年度学时汇总：{_hours_text(have['total'])}，"
+                    f"台账合计 {_hours_text(want['total'])}"
+                )
+            want["classes_completed"] = int(want["classes_completed"])
             _put(row, want, MemberYearHours, {"member_id": key[0], "year": key[1]}, create=create, fix=fix)
         if report.applied:
             MemberYearHours.objects.bulk_create(create)
-            MemberYearHours.objects.bulk_update(fix, list(YEAR_FIELDS))
+            MemberYearHours.objects.bulk_update(fix, list(YEAR_SUMMARY_FIELDS))
 
 
 def _member_batches(path: str | None) -> Iterable[tuple[Q, Q]]:
@@ -239,7 +265,7 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
         rules = rules_for_paths({m["org_path"] for m in members if m["is_active"]})
         year_rows: dict[int, list[Any]] = defaultdict(list)
         for row in MemberYearHours.objects.filter(member_id__in=ids).values(
-            "id", "member_id", "year", "total", "concentrated", "completed"
+            "id", "member_id", "year", *FIGURE_FIELDS, "completed"
         ):
             year_rows[row["member_id"]].append(row)
         create: list[MemberRequirement] = []
@@ -259,13 +285,7 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
                     is_exempt=m["is_exempt"],
                     rule=rules[m["org_path"]],
                 )
-                want = (
-                    m["organization_id"],
-                    req.group,
-                    req.required_hours,
-                    req.needs_concentrated,
-                    _listed(m["categories"]),
-                )
+                want = _requirement_tuple(m["organization_id"], req, m["categories"])
                 direct_counts[m["org_path"]]["members"] += 1
                 direct_counts[m["org_path"]][GROUP_FIELD[RequirementGroup(req.group)]] += 1
                 for category in categories:
@@ -278,21 +298,12 @@ def _rebuild_requirements(report: RebuildReport, path: str | None = None) -> Non
                 if req is None:
                     delete.append(m["id"])
                 else:
-                    state = MemberRequirement(
-                        member_id=m["id"],
-                        organization_id=m["organization_id"],
-                        group=req.group,
-                        required_hours=req.required_hours,
-                        needs_concentrated=req.needs_concentrated,
-                        categories=list(_listed(m["categories"])),
-                    )
+                    state = _state_for(m["id"], m["organization_id"], req, m["categories"])
                     (update if old is not None else create).append(state)
                     if old is not None and old.organization_id != m["organization_id"]:
                         moved.add(m["id"])
             for row in year_rows[m["id"]]:
-                done = req is not None and requirement_met(
-                    req, Decimal(row["total"]), Decimal(row["concentrated"])
-                )
+                done = req is not None and requirement_met(req, YearFigures.of(row))
                 if done and req is not None:
                     direct_years[(m["org_path"], row["year"])][req.group] += 1
                     for category in categories:

@@ -31,9 +31,24 @@ REQUIREMENT_FIELDS = (
     "general_hours",
     "cadre_hours",
     "cadre_needs_concentrated",
+    "cadre_concentrated_min_hours",
     "candidate_hours",
+    "counts_online",
+    "online_cap",
+    "counts_self",
+    "self_cap",
     "online_daily_cap_minutes",
 )
+# Hour figures of a rule and the range each may take.
+HOUR_LIMITS = {
+    "general_hours": (Decimal("0"), Decimal("500")),
+    "cadre_hours": (Decimal("0"), Decimal("500")),
+    "candidate_hours": (Decimal("0"), Decimal("500")),
+    "online_cap": (Decimal("0"), Decimal("500")),
+    "self_cap": (Decimal("0"), Decimal("500")),
+    # At least some 集中培训: 0 would make the condition of one concentrated training hold for all.
+    "cadre_concentrated_min_hours": (Decimal("0.5"), Decimal("100")),
+}
 
 
 @dataclass(frozen=True)
@@ -50,13 +65,23 @@ class RuleChange:
     job: Job | None
 
 
+def _cap(counts: Any, cap: Any) -> Decimal | None:
+    return Decimal(cap) if counts and cap is not None else None
+
+
 def _requirement_values(rule: Any) -> tuple[Any, ...]:
-    """What members' requirements depend on (not the daily online cap)."""
+    """What members' requirements depend on (not the daily online cap): the hours, the condition
+    of one concentrated training, and which kinds count with their caps."""
     return (
         Decimal(rule.general_hours),
         Decimal(rule.cadre_hours),
         bool(rule.cadre_needs_concentrated),
+        Decimal(rule.cadre_concentrated_min_hours),
         Decimal(rule.candidate_hours),
+        bool(rule.counts_online),
+        _cap(rule.counts_online, rule.online_cap),
+        bool(rule.counts_self),
+        _cap(rule.counts_self, rule.self_cap),
     )
 
 
@@ -93,20 +118,31 @@ def hour_requirement_set(*, actor: Actor, organization: Organization, data: dict
     requirement = requirement or HourRequirement(organization=organization)
     for name, value in data.items():
         setattr(requirement, name, value)
+    for counts, cap in (("counts_online", "online_cap"), ("counts_self", "self_cap")):
+        if getattr(requirement, cap) == "":
+            setattr(requirement, cap, None)
+        if not getattr(requirement, counts):
+            # A cap of a kind that does not count means nothing: not kept, so that it cannot
+            # apply unnoticed when the kind is counted later.
+            setattr(requirement, cap, None)
     errors = {}
-    for name in ("general_hours", "cadre_hours", "candidate_hours"):
+    for name, (low, high) in HOUR_LIMITS.items():
         value = getattr(requirement, name)
+        if value is None and name in ("online_cap", "self_cap"):
+            continue
         try:
-            if Decimal(value) < 0 or Decimal(value) > 500:
-                errors[name] = ["学时应在0到500之间"]
-        except (InvalidOperation, TypeError):
+            if not low <= Decimal(value) <= high:
+                errors[name] = [f"学时应在{low}到{high}之间"]
+        except (InvalidOperation, TypeError, ValueError):
             errors[name] = ["请输入数字"]
     if errors:
         raise ValidationError(errors)
     requirement.full_clean()
-    for name in ("general_hours", "cadre_hours", "candidate_hours"):
+    for name in HOUR_LIMITS:
         # As stored (one decimal): the audit's diff then names only the fields that changed.
-        setattr(requirement, name, Decimal(getattr(requirement, name)).quantize(Decimal("0.1")))
+        value = getattr(requirement, name)
+        if value is not None:
+            setattr(requirement, name, Decimal(value).quantize(Decimal("0.1")))
     changes = diff(before, snapshot(requirement, REQUIREMENT_FIELDS))
     requirement.save()
     audit_record(

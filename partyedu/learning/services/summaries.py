@@ -1,6 +1,7 @@
 """The summaries kept with the ledger, in the transaction that changes it: ``MemberYearHours`` (by
-increments), each member's requirement state and completion flags, and the cumulative
-organisation counts (by requirement group and by member category), moved with an organisation."""
+increments, and the training classes completed, from attendance), each member's requirement state
+and completion flags, and the cumulative organisation counts (by requirement group and by member
+category), moved with an organisation."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 
 from partyedu.core.bulk import adapt
 from partyedu.members.models import Member
 from partyedu.organizations.models import Organization, ancestor_paths
+from partyedu.study.models import Attendance
 
 from ..choices import HourKind, RequirementGroup
 from ..models import (
@@ -26,7 +28,17 @@ from ..models import (
     OrgYearCategoryCompletion,
     OrgYearCompletion,
 )
-from ..selectors import KIND_FIELDS, ZERO, requirement_met, requirement_of, rules_for_paths
+from ..selectors import (
+    FIGURE_FIELDS,
+    KIND_FIELDS,
+    ZERO,
+    Requirement,
+    YearFigures,
+    _class_counts,
+    requirement_met,
+    requirement_of,
+    rules_for_paths,
+)
 from ._common import COMPLETION_FIELDS, COUNT_FIELDS, GROUP_FIELD, YEAR_FIELDS, _chunks
 
 if TYPE_CHECKING:
@@ -51,21 +63,67 @@ def _apply_hours(rows: Sequence[_Line] | Sequence[LearningHourEntry]) -> None:
         return
     qn = connection.ops.quote_name
     table = qn(MemberYearHours._meta.db_table)
-    columns = ", ".join(qn(c) for c in ("member_id", "year", *YEAR_FIELDS, "completed"))
+    columns = ", ".join(qn(c) for c in ("member_id", "year", *YEAR_FIELDS, "classes_completed", "completed"))
     sets = ", ".join(f"{qn(f)} = {table}.{qn(f)} + excluded.{qn(f)}" for f in YEAR_FIELDS)
-    row_sql = "(" + ", ".join(["%s"] * (len(YEAR_FIELDS) + 3)) + ")"
+    row_sql = "(" + ", ".join(["%s"] * (len(YEAR_FIELDS) + 4)) + ")"
     items = sorted(deltas.items())
     with connection.cursor() as cursor:
         for start in range(0, len(items), DELTA_ROWS):
             part = items[start : start + DELTA_ROWS]
             params: list[Any] = []
             for (member_id, year), delta in part:
-                params += [member_id, year, *(adapt(delta.get(f, ZERO)) for f in YEAR_FIELDS), False]
+                params += [member_id, year, *(adapt(delta.get(f, ZERO)) for f in YEAR_FIELDS), 0, False]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(part))} "
                 f"ON CONFLICT ({qn('member_id')}, {qn('year')}) DO UPDATE SET {sets}",
                 params,
             )
+
+
+def _set_classes(counts: dict[tuple[int, int], int]) -> None:
+    """Set ``MemberYearHours.classes_completed`` of the given member-years, creating the rows that
+    are missing (a class may end in a year in which its sessions credited no hours): one
+    ``INSERT … ON CONFLICT (member, year) DO UPDATE`` per 400 member-years."""
+    if not counts:
+        return
+    qn = connection.ops.quote_name
+    table = qn(MemberYearHours._meta.db_table)
+    columns = ", ".join(qn(c) for c in ("member_id", "year", *YEAR_FIELDS, "classes_completed", "completed"))
+    row_sql = "(" + ", ".join(["%s"] * (len(YEAR_FIELDS) + 4)) + ")"
+    items = sorted(counts.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), DELTA_ROWS):
+            part = items[start : start + DELTA_ROWS]
+            params: list[Any] = []
+            for (member_id, year), n in part:
+                params += [member_id, year, *(adapt(ZERO) for _f in YEAR_FIELDS), n, False]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(part))} "
+                f"ON CONFLICT ({qn('member_id')}, {qn('year')}) DO UPDATE SET "
+                f"{qn('classes_completed')} = excluded.{qn('classes_completed')}",
+                params,
+            )
+
+
+def _sync_classes(members: list[dict[str, Any]]) -> set[int]:
+    """Bring ``MemberYearHours.classes_completed`` of locked members in line with their attendance
+    of training classes (规划: one concentrated training may be a completed class) and return the
+    members whose count changed, for ``_members_refresh``. Only members who attended a class
+    session or have a completed class on record (``_lock_members(classes=True)`` tells) are read:
+    an attendance change elsewhere costs nothing more."""
+    ids = sorted(m["id"] for m in members if m.get("in_class") or m.get("had_class"))
+    if not ids:
+        return set()
+    want = _class_counts(Q(member_id__in=ids))
+    have = {
+        (member_id, year): n
+        for member_id, year, n in MemberYearHours.objects.filter(member_id__in=ids, classes_completed__gt=0)
+        .order_by()
+        .values_list("member_id", "year", "classes_completed")
+    }
+    changes = {key: want.get(key, 0) for key in set(want) | set(have) if want.get(key, 0) != have.get(key, 0)}
+    _set_classes(changes)
+    return {member_id for member_id, _year in changes}
 
 
 def _add_from_values(
@@ -102,7 +160,7 @@ MEMBER_STATE_FIELDS = ("id", "organization_id", "org_path", "status", "categorie
 
 
 def _lock_members(
-    member_ids: Iterable[int], states: dict[int, MemberRequirement] | None = None
+    member_ids: Iterable[int], states: dict[int, MemberRequirement] | None = None, *, classes: bool = False
 ) -> list[dict[str, Any]]:
     """Lock the members' rows in id order and read what their requirement depends on, then lock
     their requirement states (in the same order). Every writer of a member's summaries holds these
@@ -110,13 +168,26 @@ def _lock_members(
     change (``recount.py``), which must not hold members for its duration, takes only the
     states' locks, batch by batch, before it touches a member's summaries. The states locked are
     added to ``states`` when it is given (for ``_members_refresh``, which then need not read them
-    again)."""
+    again). With ``classes`` each member also says, in the same query, whether they attended a
+    training class session (``in_class``) or have a completed class on record (``had_class``):
+    who ``_sync_classes`` must look at."""
     ids = sorted(set(member_ids))
     if not ids:
         return []
-    members = list(
-        Member.objects.select_for_update().filter(pk__in=ids).order_by("pk").values(*MEMBER_STATE_FIELDS)
-    )
+    locking = Member.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    if classes:
+        members = list(
+            locking.annotate(
+                in_class=Exists(
+                    Attendance.objects.filter(member=OuterRef("pk"), activity__training_class__isnull=False)
+                ),
+                had_class=Exists(
+                    MemberYearHours.objects.filter(member=OuterRef("pk"), classes_completed__gt=0)
+                ),
+            ).values(*MEMBER_STATE_FIELDS, "in_class", "had_class")
+        )
+    else:
+        members = list(locking.values(*MEMBER_STATE_FIELDS))
     if states is not None:
         states.update(
             (state.member_id, state)
@@ -145,6 +216,10 @@ def _listed(values: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(values or ())
 
 
+def _cap(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
 def _state_tuple(state: MemberRequirement | None) -> tuple[Any, ...] | None:
     if state is None:
         return None
@@ -153,7 +228,52 @@ def _state_tuple(state: MemberRequirement | None) -> tuple[Any, ...] | None:
         state.group,
         Decimal(state.required_hours),
         state.needs_concentrated,
+        Decimal(state.concentrated_min_hours),
+        state.counts_online,
+        _cap(state.online_cap),
+        state.counts_self,
+        _cap(state.self_cap),
         _listed(state.categories),
+    )
+
+
+def _requirement_tuple(
+    organization_id: int, req: Requirement, categories: Iterable[str] | None
+) -> tuple[Any, ...]:
+    """What ``_state_tuple`` of the state for ``req`` at the organisation would be."""
+    return (
+        organization_id,
+        req.group,
+        req.required_hours,
+        req.needs_concentrated,
+        req.concentrated_min_hours,
+        req.counts_online,
+        req.online_cap,
+        req.counts_self,
+        req.self_cap,
+        _listed(categories),
+    )
+
+
+# The fields of a requirement state that come from the requirement itself.
+STATE_REQUIREMENT_FIELDS = (
+    "group",
+    "required_hours",
+    "needs_concentrated",
+    "concentrated_min_hours",
+    "counts_online",
+    "online_cap",
+    "counts_self",
+    "self_cap",
+)
+
+
+def _state_for(member_id: int, organization_id: int, req: Requirement, categories: Any) -> MemberRequirement:
+    return MemberRequirement(
+        member_id=member_id,
+        organization_id=organization_id,
+        categories=list(_listed(categories)),
+        **{name: getattr(req, name) for name in STATE_REQUIREMENT_FIELDS},
     )
 
 
@@ -166,28 +286,22 @@ def _save_states(
         MemberRequirement.objects.filter(member_id__in=delete).delete()
     if create:
         MemberRequirement.objects.bulk_create(create, batch_size=1000)
-    same_org: dict[tuple[str, Decimal, bool, tuple[str, ...]], list[int]] = defaultdict(list)
+    same_org: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for state in update:
+        values = tuple(getattr(state, name) for name in STATE_REQUIREMENT_FIELDS)
         if state.member_id in moved:
             MemberRequirement.objects.filter(member_id=state.member_id).update(
                 organization_id=state.organization_id,
-                group=state.group,
-                required_hours=state.required_hours,
-                needs_concentrated=state.needs_concentrated,
                 categories=list(_listed(state.categories)),
+                **dict(zip(STATE_REQUIREMENT_FIELDS, values, strict=True)),
             )
         else:
-            key = (
-                state.group,
-                Decimal(state.required_hours),
-                state.needs_concentrated,
-                _listed(state.categories),
-            )
-            same_org[key].append(state.member_id)
-    for (group, hours, needs, categories), member_ids in same_org.items():
+            same_org[(*values, _listed(state.categories))].append(state.member_id)
+    for key, member_ids in same_org.items():
+        *requirement, categories = key
         for chunk in _chunks(member_ids, 1000):
             MemberRequirement.objects.filter(member_id__in=chunk).update(
-                group=group, required_hours=hours, needs_concentrated=needs, categories=list(categories)
+                categories=list(categories), **dict(zip(STATE_REQUIREMENT_FIELDS, requirement, strict=True))
             )
 
 
@@ -241,7 +355,7 @@ def _members_refresh(  # noqa: PLR0912 - one pass over the locked members, old a
         states = {pk: states[pk] for pk in ids if pk in states}
     years: dict[int, list[Any]] = defaultdict(list)
     for row in MemberYearHours.objects.filter(member_id__in=ids).values(
-        "id", "member_id", "year", "total", "concentrated", "completed"
+        "id", "member_id", "year", *FIGURE_FIELDS, "completed"
     ):
         years[row["member_id"]].append(row)
     org_paths = {m["organization_id"]: m["org_path"] for m in members}
@@ -269,13 +383,7 @@ def _members_refresh(  # noqa: PLR0912 - one pass over the locked members, old a
                 is_exempt=m["is_exempt"],
                 rule=rules[m["org_path"]],
             )
-            new_tuple = (
-                m["organization_id"],
-                req.group,
-                req.required_hours,
-                req.needs_concentrated,
-                _listed(m["categories"]),
-            )
+            new_tuple = _requirement_tuple(m["organization_id"], req, m["categories"])
         old_path = org_paths.get(old.organization_id) if old is not None else None
         if _state_tuple(old) != new_tuple:
             if old is not None and old_path is not None:
@@ -293,21 +401,12 @@ def _members_refresh(  # noqa: PLR0912 - one pass over the locked members, old a
             if req is None:
                 delete.append(m["id"])
             else:
-                state = MemberRequirement(
-                    member_id=m["id"],
-                    organization_id=m["organization_id"],
-                    group=req.group,
-                    required_hours=req.required_hours,
-                    needs_concentrated=req.needs_concentrated,
-                    categories=list(_listed(m["categories"])),
-                )
+                state = _state_for(m["id"], m["organization_id"], req, m["categories"])
                 (update if old is not None else create).append(state)
                 if old is not None and old.organization_id != m["organization_id"]:
                     moved.add(m["id"])
         for row in years[m["id"]]:
-            done = req is not None and requirement_met(
-                req, Decimal(row["total"]), Decimal(row["concentrated"])
-            )
+            done = req is not None and requirement_met(req, YearFigures.of(row))
             if (
                 row["completed"]
                 and old is not None

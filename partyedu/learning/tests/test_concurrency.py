@@ -58,7 +58,7 @@ def test_the_recount_locks_no_member_and_a_check_in_waits_only_for_its_batch(tre
 
     members = [make_member(tree.branch_a, f"党员{i}") for i in range(4)]
     learning_hours_record_manual(
-        actor=None, member=members[0], year=2026, kind="self", hours=4, description="自学"
+        actor=None, member=members[0], year=2026, kind="collective", hours=4, description="集体学习"
     )
     activity = make_activity(tree.branch_a, hours=4)
     row = attend(activity, members[0], sync=False)
@@ -128,7 +128,7 @@ def test_check_ins_during_a_recount_keep_every_summary_right(tree, attempt):
     members = [make_member(tree.branch_a if i % 2 else tree.group_a, f"党员{i}") for i in range(24)]
     for member in members[::2]:
         learning_hours_record_manual(
-            actor=None, member=member, year=2026, kind="self", hours=32, description="自学"
+            actor=None, member=member, year=2026, kind="collective", hours=32, description="集体学习"
         )
     activities = [make_activity(tree.branch_a, topic=f"学习{i}", hours=2) for i in range(3)]
     rows = [[attend(a, m, sync=False).pk for m in members] for a in activities]

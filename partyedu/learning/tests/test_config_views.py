@@ -37,6 +37,7 @@ def form_data(org: Any, **values: Any) -> dict[str, Any]:
         "general_hours": "32",
         "cadre_hours": "56",
         "cadre_needs_concentrated": "on",
+        "cadre_concentrated_min_hours": "8",
         "candidate_hours": "24",
         "online_daily_cap_minutes": "120",
     }
@@ -340,7 +341,12 @@ def test_rule_change_counts_members_whose_completion_changed(tree: Tree) -> None
 
     member = make_member(tree.branch_a, "党员甲")
     learning_hours_record_manual(
-        actor=None, member=member, year=current_year(), kind="self", hours=D("30"), description="自学"
+        actor=None,
+        member=member,
+        year=current_year(),
+        kind="collective",
+        hours=D("30"),
+        description="集体学习",
     )
     with jobs_run():
         change = hour_requirement_set(actor=None, organization=tree.branch_a, data={"general_hours": D("30")})

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
-from partyedu.learning.models import LearningHourEntry, OnlineResource
+from partyedu.learning.models import HourRequirement, LearningHourEntry, OnlineResource
 from partyedu.learning.selectors import member_hour_years, member_learning_hours, member_shortfall
 from partyedu.members.models import Member
 from partyedu.testsupport.factories import make_member, make_user
@@ -104,8 +104,13 @@ def test_shortfall_names_the_missed_activities_and_whether_makeup_is_open(tree):
     assert shortfall.missed[0].makeup_open
 
 
+def _online_counts(org, cap=None):
+    HourRequirement.objects.create(organization=org, counts_online=True, online_cap=cap)
+
+
 def test_shortfall_offers_unfinished_resources_above_the_member_with_their_hours(tree):
     member, user = _member_with_account(tree)
+    _online_counts(tree.root)
     _resource(tree.root, "市委资源", "1.5")
     _resource(tree.district_b, "别区资源", "3")
     hours = member_learning_hours(user=user, member=member, year=YEAR)
@@ -122,8 +127,33 @@ def test_no_shortfall_for_a_past_year(tree):
     assert member_shortfall(user=user, hours=hours) is None
 
 
+def test_shortfall_offers_no_online_study_where_it_does_not_count(tree):
+    """DOMAIN_RULES 学时 (条例 第二十条 "集中学习培训"): 网络学习 counts only where the rule says."""
+    member, user = _member_with_account(tree)
+    _resource(tree.root, "市委资源", "1.5")
+    shortfall = member_shortfall(user=user, hours=member_learning_hours(user=user, member=member, year=YEAR))
+    assert shortfall is not None
+    assert shortfall.resources == []
+
+
+def test_shortfall_offers_no_online_study_once_its_cap_is_reached(tree):
+    """DOMAIN_RULES 学时: online study counts up to the subtree's cap."""
+    from partyedu.learning.services import learning_hours_record_manual
+
+    member, user = _member_with_account(tree)
+    _online_counts(tree.root, cap=Decimal("8"))
+    _resource(tree.root, "市委资源", "1.5")
+    learning_hours_record_manual(
+        actor=None, member=member, year=YEAR, kind="online", hours=8, description="网上学习"
+    )
+    shortfall = member_shortfall(user=user, hours=member_learning_hours(user=user, member=member, year=YEAR))
+    assert shortfall is not None
+    assert shortfall.resources == []
+
+
 def test_the_page_shows_the_gap_and_a_resource_that_would_close_it(client, tree):
     _member, user = _member_with_account(tree)
+    _online_counts(tree.root)
     resource = _resource(tree.branch_a, "支部微党课", "2")
     client.force_login(user)
     html = client.get(reverse("learning:my_hours")).content.decode()

@@ -74,7 +74,7 @@ def city(tree: Tree) -> dict[str, Member]:
     hours(m["candidate"], 30, "concentrated")
     hours(m["frail"], 40)
     hours(m["activist"], 10)
-    hours(m["grouped"], 33, "online")
+    hours(m["grouped"], 33)
     hours(m["other"], 31.5)
     return m
 

@@ -23,6 +23,7 @@ FIELDS = {
     "categories",
     "is_exempt",
     "exempt_reason",
+    "candidate_on",
     "joined_on",
     "full_member_on",
     "ethnicity",
