@@ -24,6 +24,9 @@ class LectureType(models.TextChoices):
     EXPERIENCE = "experience", _("体验党课")
     WALKING = "walking", _("行走党课")
     IMMERSIVE = "immersive", _("沉浸党课")
+    # Seed 000: 党课 "采取讲座式、谈话式、情景式等多种形式".
+    LECTURE = "lecture", _("讲座式党课")
+    DIALOGUE = "dialogue", _("谈话式党课")
 
 
 class LectureFileKind(models.TextChoices):

@@ -26,11 +26,15 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, ExtractYear, Substr
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy
 
 from partyedu.accounts.types import User, Viewer
 from partyedu.core.hooks import hooks
 from partyedu.core.scope import Scope, is_system, scope_for, subtree_q
+from partyedu.core.search import SearchHit, SearchSource
 from partyedu.members.choices import MemberCategory
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q
@@ -336,6 +340,24 @@ def lecturer_get(*, user: Viewer, pk: Any, action: str = "view") -> Lecturer:
         qs.select_related("organization", "member__organization").prefetch_related("tags"), pk, "讲师不存在"
     )
     return lecturer
+
+
+def lecturer_profile_get(*, user: Viewer, pk: Any) -> tuple[Lecturer, bool]:
+    """A lecturer's page: ``(lecturer, full)``. ``full`` when ``lecturer_get`` reaches them (a
+    pool in or above the user's scope, or the user's own entry): their whole record. Otherwise
+    the public profile of a lecturer who spoke at a lecture the user may see (``restrict``
+    through ``_visible_lectures``: a member reaches the lecturers of the lectures they attended or
+    were expected at): ``full`` is False and the page shows only what a listener may know — name,
+    category, unit, title, topics and the lectures the user may see, never the member behind
+    the entry. Anything else is 404."""
+    try:
+        return lecturer_get(user=user, pk=pk), True
+    except Http404:
+        pass
+    spoke = LectureSpeaker.objects.filter(lecture__in=_visible_lectures(user).values("pk"))
+    qs = Lecturer.objects.filter(pk__in=spoke.values("lecturer_id"))
+    lecturer: Lecturer = _get(qs.select_related("organization").prefetch_related("tags"), pk, "讲师不存在")
+    return lecturer, False
 
 
 @dataclass(frozen=True)
@@ -1283,4 +1305,42 @@ def my_rated_lecture_ids(*, user: Viewer, lecture_ids: list[int]) -> set[int]:
         LectureRating.objects.filter(member__user=user, lecture_id__in=lecture_ids).values_list(
             "lecture_id", flat=True
         )
+    )
+
+
+# --- site search ---------------------------------------------------------------------------------
+
+LECTURE_SEARCH_FIELDS = ("id", "title", "lecture_type", "start", "organization__id", "organization__name")
+
+
+def lecture_search_source(*, user: Viewer) -> SearchSource | None:
+    """``core.search``: lectures by title, exactly those of the lecture list (in the user's scope;
+    for a 党员, the lectures they were expected at or gave); "查看全部": its ``?q=``."""
+    if _scope(user).empty:
+        return None
+
+    def find(text: str) -> QuerySet[Lecture]:
+        return (
+            lecture_list(user=user, filters={"q": text})
+            .prefetch_related(None)
+            .select_related(None)
+            .select_related("organization")
+            .only(*LECTURE_SEARCH_FIELDS)
+        )
+
+    def hit(lecture: Lecture) -> SearchHit:
+        day = f"{timezone.localtime(lecture.start):%Y-%m-%d}"
+        return SearchHit(
+            title=lecture.title,
+            url=reverse("lectures:lecture_detail", args=[lecture.pk]),
+            detail=" · ".join([day, lecture.get_lecture_type_display(), lecture.organization.name]),
+        )
+
+    return SearchSource(
+        kind="lectures",
+        label=gettext_lazy("党课"),
+        icon="mic",
+        find=find,
+        hit=hit,
+        list_url=lambda text: f"{reverse('lectures:lecture_list')}?{urlencode({'q': text})}",
     )

@@ -124,7 +124,13 @@ def lecturer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @action_required("view", APP)
 def lecturer_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    lecturer = selectors.lecturer_get(user=user, pk=pk)
+    lecturer, full = selectors.lecturer_profile_get(user=user, pk=pk)
+    if not full:
+        # A listener's view of the lecturer: the public profile and the lectures they may see.
+        lectures = list(
+            selectors.lecture_list(user=user, filters={"lecturer": lecturer.pk})[: selectors.RECORD_LECTURES]
+        )
+        return render(request, "lectures/lecturer_profile.html", {"lecturer": lecturer, "lectures": lectures})
     record = selectors.lecturer_record(user=user, lecturer=lecturer)
     summaries = selectors.lecture_rating_summaries(user=user, lecture_ids=[lec.pk for lec in record.lectures])
     for lecture in record.lectures:

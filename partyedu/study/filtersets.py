@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from partyedu.core.filters import IdFilter, YearFilter
 
-from .choices import ActivityType, SiteKind
+from .choices import FORMAT_BLANK, ActivityType, SiteKind, TeachingFormat, stored_format
 from .models import Activity, EducationBase, TeachingSite, TrainingClass
 from .selectors import study_filter_organization
 
@@ -32,6 +32,11 @@ class ActivityFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
     organization = IdFilter(method="filter_organization", label="组织ID（含全部下级）")
     year = YearFilter(field_name="start", lookup_expr="year", label="年度（按开始时间）")
     activity_type = django_filters.ChoiceFilter(choices=ActivityType.choices, label="活动类型")
+    teaching_format = django_filters.ChoiceFilter(
+        choices=[*TeachingFormat.choices, (FORMAT_BLANK, "未填")],
+        method="filter_teaching_format",
+        label=f"教学形式（{FORMAT_BLANK} 为未填）",
+    )
     training_class = IdFilter(field_name="training_class", label="培训班ID")
     site = IdFilter(field_name="site", label="教学点ID")
     education_base = IdFilter(field_name="education_base", label="教育基地ID")
@@ -44,12 +49,16 @@ class ActivityFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):
             "organization",
             "year",
             "activity_type",
+            "teaching_format",
             "training_class",
             "site",
             "education_base",
             "required_topic",
             "search",
         ]
+
+    def filter_teaching_format(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(teaching_format=stored_format(value))
 
 
 class TrainingClassFilterSet(_OrganizationSubtreeMixin, django_filters.FilterSet):

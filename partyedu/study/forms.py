@@ -12,11 +12,13 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from partyedu.accounts.types import Viewer
 from partyedu.core.forms import DateInput
+from partyedu.core.scope import can
 from partyedu.members.idnumber import normalize_id_number
 from partyedu.members.models import Member
 from partyedu.members.pii_index import id_number_index
@@ -25,9 +27,19 @@ from partyedu.organizations.models import Organization
 from partyedu.organizations.picker import OrganizationChoiceField
 
 from . import selectors
-from .choices import MAX_PHOTOS, ActivityType, PlanKind, SiteKind
+from .choices import (
+    FORMAT_BLANK,
+    MAX_PHOTOS,
+    ActivityType,
+    CadenceLevel,
+    CadencePeriod,
+    CentralGroupRole,
+    PlanKind,
+    SiteKind,
+    TeachingFormat,
+)
 from .models import Activity, EducationBase, RequiredTopic, StudyPlan, TeachingSite
-from .services import PERIOD_MONTHS
+from .services import MAX_MIN_COUNT
 
 ALL = [("", _("全部"))]
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -209,6 +221,11 @@ class ActivityFilterForm(forms.Form):
     )
     year = forms.TypedChoiceField(label=_("年度"), required=False, coerce=int, empty_value=None)
     activity_type = forms.ChoiceField(label=_("活动类型"), required=False, choices=ALL + ActivityType.choices)
+    teaching_format = forms.ChoiceField(
+        label=_("教学形式"),
+        required=False,
+        choices=[*ALL, *TeachingFormat.choices, (FORMAT_BLANK, _("未填"))],
+    )
     q = forms.CharField(
         label=_("主题"),
         required=False,
@@ -258,6 +275,12 @@ class ActivityForm(forms.Form):
     activity_type = forms.ChoiceField(
         label=_("活动类型"), choices=ActivityType.choices, initial=ActivityType.THEME_DAY
     )
+    teaching_format = forms.ChoiceField(
+        label=_("教学形式"),
+        required=False,
+        choices=[("", _("未填")), *TeachingFormat.choices],
+        help_text=_("可不填；项目拉练、现场观摩请选“流动课堂”"),
+    )
     topic = forms.CharField(
         label=_("主题"), max_length=200, widget=forms.TextInput(attrs={"placeholder": _("如：学习党章")})
     )
@@ -288,8 +311,11 @@ class ActivityForm(forms.Form):
     end_date = forms.DateField(
         label=_("结束日期"), required=False, widget=DateInput(), help_text=_("跨天的活动才需填写")
     )
-    roster = MemberNamesField(label=_("应到人员"))
-    invitees = MemberNamesField(label=_("列席人员"))
+    # The roster part (``roster_part``; record page only): the default roster of the type, the
+    # 列席 it offers (``suggested_invitees`` / ``invite_suggested``, added by
+    # ``_set_roster_part``), and names typed instead of the default or as further 列席.
+    roster = MemberNamesField(label=_("改为指定人员（不用默认名单时填写）"))
+    invitees = MemberNamesField(label=_("其他列席人员"))
     credited_hours = forms.DecimalField(
         label=_("认定学时"),
         required=False,
@@ -297,6 +323,15 @@ class ActivityForm(forms.Form):
         max_digits=4,
         decimal_places=1,
         help_text=_("留空则按时长折算：1小时=1学时，半天=4，全天=8"),
+    )
+    # Shown for the types that credit only their study part (支部党员大会, 党小组会 by default).
+    study_minutes = forms.IntegerField(
+        label=_("其中学习时长（分钟）"),
+        required=False,
+        min_value=0,
+        max_value=24 * 60,
+        help_text=_("党员大会、党小组会只计集中学习的时间，如学习党章40分钟就填40；不填则不计学时"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": _("如：40")}),
     )
     remove_files = forms.MultipleChoiceField(
         label=_("删除图片"), required=False, widget=forms.CheckboxSelectMultiple
@@ -359,12 +394,18 @@ class ActivityForm(forms.Form):
             del self.fields["roster"]
         self._set_place_choices()
         self._set_topic_choices()
+        self._set_roster_part()
+        # The types whose hours are only the study part at the organisation (the field is shown
+        # for them; the page's script hides it for the others).
+        modes = selectors.activity_credit_modes(user=user, organization=self._topic_organization())
+        self.study_part_types = sorted(code for code, mode in modes.items() if mode == "study_part")
 
     @staticmethod
     def initial_from(activity: Activity) -> dict[str, Any]:
         start, end = timezone.localtime(activity.start), timezone.localtime(activity.end)
         return {
             "activity_type": activity.activity_type,
+            "teaching_format": activity.teaching_format,
             "topic": activity.topic,
             "date": start.date(),
             "start_time": start.time().replace(second=0, microsecond=0),
@@ -377,6 +418,7 @@ class ActivityForm(forms.Form):
             "required_topic": activity.required_topic_id,
             "minutes": activity.minutes,
             "credited_hours": activity.credited_hours,
+            "study_minutes": activity.study_minutes,
         }
 
     # choices ---------------------------------------------------------------------------------
@@ -434,6 +476,89 @@ class ActivityForm(forms.Form):
         if not field.queryset.exists():
             field.widget = forms.HiddenInput()
 
+    # the roster part --------------------------------------------------------------------------
+    def _set_roster_part(self) -> None:
+        """On the record page (not an edit, not a class session) the form shows the default
+        roster of the chosen type at the chosen organisation (``selectors.activity_roster_preview``)
+        and ticks the 列席 it offers; the roster part posts back ``roster_key`` (which type and
+        organisation it showed)."""
+        self.roster_stale = False  # the type or organisation changed since the part was drawn
+        self._roster_preview: selectors.RosterPreview | None = None
+        self._roster_preview_done = False
+        if self.activity is not None or self.training_class is not None:
+            return
+        self.fields["suggested_invitees"] = MemberIdsField(label=_("列席"))
+        self.fields["invite_suggested"] = forms.BooleanField(label=_("请他们列席"), required=False)
+
+    def roster_preview(self) -> selectors.RosterPreview | None:
+        """The default roster for the type and organisation on the form (as posted, else as
+        initially shown); None off the record page or before an organisation is chosen."""
+        if self._roster_preview_done:
+            return self._roster_preview
+        self._roster_preview_done = True
+        if "suggested_invitees" not in self.fields:
+            return None
+        org = self._topic_organization()
+        if self.is_bound:
+            activity_type = self.data.get(self.add_prefix("activity_type"))
+        else:
+            activity_type = self.initial.get("activity_type") or self.fields["activity_type"].initial
+        if org is None or activity_type not in ActivityType.values:
+            return None
+        self._roster_preview = selectors.activity_roster_preview(
+            user=self.user, organization=org, activity_type=str(activity_type)
+        )
+        return self._roster_preview
+
+    def _posted_roster_key(self) -> str:
+        return str(self.data.get(self.add_prefix("roster_key")) or "") if self.is_bound else ""
+
+    @property
+    def roster_part(self) -> dict[str, Any]:
+        """The context of ``study/_roster_default.html``: what was ticked when the form comes back
+        with errors, else the type's default ticks."""
+        preview = self.roster_preview()
+        if preview is not None and not self.roster_stale and self._posted_roster_key() == preview.key:
+            data = cast(QueryDict, self.data)
+            ticked = {int(v) for v in data.getlist(self.add_prefix("suggested_invitees")) if v.isdigit()}
+            return roster_part_context(
+                self.user,
+                preview,
+                ticked=ticked,
+                all_ticked=bool(data.get(self.add_prefix("invite_suggested"))),
+            )
+        return roster_part_context(self.user, preview)
+
+    def _check_roster_part(self, data: dict[str, Any]) -> None:
+        preview = self.roster_preview()
+        if preview is None:
+            return
+        posted = self._posted_roster_key()
+        if posted and posted != preview.key and preview.invitee_count:
+            # Changed without the part being redrawn (no JavaScript, or saved before it was): the
+            # 列席 to tick differ, so show the new default first. Ticks of the old type are dropped.
+            self.roster_stale = True
+            self.add_error(
+                None, _("活动类型或组织已改变，应到人员的默认名单随之改变：请核对“应到人员”后再保存")
+            )
+            return
+        # An empty default that has a reason (送学上门, no committee registered) needs names; an
+        # organisation without members simply records an empty roster, as before.
+        empty = data.get("roster") is None and "roster" not in self.errors and not preview.count
+        if empty and preview.roster.notice:
+            self.add_error("roster", preview.roster.notice)
+
+    def _suggested_invitee_data(self, invitees: list[int]) -> dict[str, Any]:
+        """The 列席 ticked among those the default roster offered, for the service."""
+        preview = self.roster_preview()
+        if preview is None or self._posted_roster_key() != preview.key:
+            return {}  # ticks made for another type or organisation (none offered now) are dropped
+        if not preview.invitees_one_by_one:
+            return {"invite_suggested": True} if self.cleaned_data.get("invite_suggested") else {}
+        offered = {m.pk for m in preview.invitees}
+        ticked = [pk for pk in self.cleaned_data.get("suggested_invitees") or [] if pk in offered]
+        return {"invitees": list(dict.fromkeys([*invitees, *ticked]))} if ticked else {}
+
     # cleaning --------------------------------------------------------------------------------
     def clean_photos(self) -> list[Any]:
         photos = self.cleaned_data.get("photos") or []
@@ -475,6 +600,7 @@ class ActivityForm(forms.Form):
                 self.add_error("end_time", _("结束时间应晚于开始时间"))
         if day and not data.get("confirm_same_day"):
             self._check_same_day(data)
+        self._check_roster_part(data)
         return data
 
     def _check_same_day(self, data: dict[str, Any]) -> None:
@@ -513,6 +639,7 @@ class ActivityForm(forms.Form):
         venue = d.get("venue")
         data: dict[str, Any] = {
             "activity_type": d["activity_type"],
+            "teaching_format": d.get("teaching_format", ""),
             "topic": d["topic"],
             "start": d["start"],
             "end": d["end"],
@@ -524,6 +651,7 @@ class ActivityForm(forms.Form):
             "required_topic": d.get("required_topic"),
             "minutes": d.get("minutes", ""),
             "credited_hours": d.get("credited_hours"),
+            "study_minutes": d.get("study_minutes"),
         }
         if self.activity is None:
             data["organization"] = self.fixed_organization or d["organization"]
@@ -533,6 +661,7 @@ class ActivityForm(forms.Form):
                 data["roster"] = d["roster"]
             if d.get("invitees"):
                 data["invitees"] = d["invitees"]
+            data.update(self._suggested_invitee_data(data.get("invitees") or []))
         return data
 
     # service errors on the fields of this form
@@ -543,6 +672,31 @@ class ActivityForm(forms.Form):
         "education_base": "venue",
         "checkin_closes_at": "end_time",
         "training_class": None,
+    }
+
+
+def roster_part_context(
+    user: Viewer,
+    preview: selectors.RosterPreview | None,
+    *,
+    ticked: set[int] | None = None,
+    all_ticked: bool | None = None,
+) -> dict[str, Any]:
+    """What ``study/_roster_default.html`` draws: the preview, which offered 列席 are ticked (the
+    type's default unless given), and where to keep the 中心组 list when it is not set."""
+    if preview is None:
+        return {"preview": None, "ticked": set(), "all_ticked": False, "central_group_url": ""}
+    default_ticked = preview.roster.invitees_ticked
+    if ticked is None:
+        ticked = {m.pk for m in preview.invitees} if default_ticked else set()
+    central_group_url = ""
+    if preview.roster.central_group_unset and can(user, "change", preview.organization, app_label="study"):
+        central_group_url = reverse("study:central_group_detail", args=[preview.organization.pk])
+    return {
+        "preview": preview,
+        "ticked": ticked,
+        "all_ticked": all_ticked if all_ticked is not None else default_ticked,
+        "central_group_url": central_group_url,
     }
 
 
@@ -884,6 +1038,26 @@ class OrgYearForm(forms.Form):
         return org, year or timezone.localdate().year
 
 
+class ActivityStatsForm(OrgYearForm):
+    """The activity statistics: an organisation and year, narrowed to a type or a teaching format."""
+
+    activity_type = forms.ChoiceField(label=_("活动类型"), required=False, choices=ALL + ActivityType.choices)
+    teaching_format = forms.ChoiceField(
+        label=_("教学形式"),
+        required=False,
+        choices=[*ALL, *TeachingFormat.choices, (FORMAT_BLANK, _("未填"))],
+    )
+
+    def filters(self) -> dict[str, str]:
+        if not (self.is_bound and self.is_valid()):
+            return {}
+        return {
+            name: self.cleaned_data[name]
+            for name in ("activity_type", "teaching_format")
+            if self.cleaned_data.get(name)
+        }
+
+
 class MaterialForm(OwnedObjectForm):
     organization = OrganizationChoiceField(label=_("发放组织"), queryset=None)
     title = forms.CharField(label=_("材料名称"), max_length=200)
@@ -898,24 +1072,31 @@ class MaterialForm(OwnedObjectForm):
 
 
 class CadenceRuleForm(forms.Form):
-    """Set (create or replace) how often an organisation's subtree must hold an activity type."""
+    """Set (create or replace) how often each organisation of one kind (党支部, 党小组, 党委) in an
+    organisation's subtree must hold an activity type."""
 
     organization = OrganizationChoiceField(
         label=_("适用组织"),
         queryset=None,
         help_text=_("规定适用于该组织及其全部下级组织；下级组织另有规定的，从其规定"),
     )
-    activity_type = forms.ChoiceField(label=_("活动类型"), choices=ActivityType.choices)
-    per_months = forms.TypedChoiceField(
-        label=_("周期"),
-        coerce=int,
-        choices=[(m, selectors.period_name(m)) for m in PERIOD_MONTHS],
-        initial=1,
+    applies_to = forms.ChoiceField(
+        label=_("哪一类组织开展"),
+        choices=CadenceLevel.choices,
+        initial=CadenceLevel.BRANCH,
+        help_text=_("党小组会按各党小组分别统计；党委（党组）的党课指书记讲党课"),
     )
-    times = forms.IntegerField(
+    activity_type = forms.ChoiceField(label=_("活动类型"), choices=ActivityType.choices)
+    period = forms.ChoiceField(
+        label=_("周期"),
+        choices=CadencePeriod.choices,
+        initial=CadencePeriod.MONTH,
+        help_text=_("每周按周一至周日计，第几周按国家标准（GB/T 7408）"),
+    )
+    min_count = forms.IntegerField(
         label=_("每个周期至少开展（次）"),
         min_value=0,
-        max_value=31,
+        max_value=MAX_MIN_COUNT,
         initial=1,
         help_text=_("填 0 表示该组织及其下级不要求开展此类活动"),
     )
@@ -942,3 +1123,28 @@ def posted_marks(data: Any) -> list[dict[str, Any]]:
             continue
         records.append({"member": key[len(STATUS_FIELD_PREFIX) :], "status": value})
     return records
+
+
+# --- 中心组 lists -----------------------------------------------------------------------------------
+
+
+class CentralGroupMemberForm(forms.Form):
+    """A 中心组 member's role, date joined and note."""
+
+    role = forms.ChoiceField(
+        label=_("中心组职务"),
+        choices=CentralGroupRole.choices,
+        initial=CentralGroupRole.MEMBER,
+        widget=forms.RadioSelect,
+    )
+    since = forms.DateField(label=_("加入日期"), required=False, widget=DateInput())
+    note = forms.CharField(
+        label=_("备注"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("如：党委副书记、纪委书记")}),
+    )
+
+
+class CentralGroupAddForm(MemberPickForm, CentralGroupMemberForm):
+    """Members ticked or typed, put on a 中心组 list with one role."""

@@ -18,7 +18,8 @@ from partyedu.core.maintenance import Difference, Step, rebuild_register
     "study.activity_counts",
     "组织生活开展次数",
     description=(
-        "按学习活动重新统计各党支部（含党小组）每月开展各类组织生活的次数，与组织生活开展情况所用的汇总核对。"
+        "按学习活动重新统计各党组织每月开展各类组织生活的次数（党小组会计入党小组本身，党小组的其他活动计入所在党支部），"
+        "与组织生活开展情况所用的汇总核对。"
         "修复期间登记、修改和删除活动会稍有等待。"
     ),
     order=30,

@@ -12,7 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from partyedu.core.models import TimeStampedModel
 from partyedu.core.scope import ScopedModel
 
-from .choices import ActivityType, AttendanceMethod, AttendanceStatus, FileKind, PlanKind, SiteKind
+from .choices import (
+    ActivityType,
+    AttendanceMethod,
+    AttendanceStatus,
+    CadenceLevel,
+    CadencePeriod,
+    CentralGroupRole,
+    FileKind,
+    PlanKind,
+    SiteKind,
+    TeachingFormat,
+)
 
 
 class StudyPlan(TimeStampedModel, ScopedModel):
@@ -68,8 +79,10 @@ class RequiredTopic(TimeStampedModel):
 
 
 class TeachingSite(TimeStampedModel, ScopedModel):
-    """A place of teaching in a party school network ("1+5+N": one main school, several teaching
-    sites, many mobile classrooms), kept by the organisation that runs it."""
+    """A place of teaching in a party school network, kept by the organisation that runs it.
+    "1+5+N": one main party school (主阵地), five teaching sites (教学点), N 现场教学点 (on-site
+    teaching points such as a community service station). 流动课堂 is a teaching format of an
+    activity (``Activity.teaching_format``), not a place."""
 
     organization = models.ForeignKey(
         "organizations.Organization",
@@ -195,6 +208,13 @@ class Activity(TimeStampedModel, ScopedModel):
         related_name="activities",
     )
     activity_type = models.CharField(_("活动类型"), max_length=32, choices=ActivityType.choices)
+    teaching_format = models.CharField(
+        _("教学形式"),
+        max_length=16,
+        choices=TeachingFormat.choices,
+        blank=True,
+        help_text=_("讲授式、研讨式、现场教学、流动课堂等，可不填"),
+    )
     topic = models.CharField(_("主题"), max_length=200)
     start = models.DateTimeField(_("开始时间"), db_index=True)
     end = models.DateTimeField(_("结束时间"))
@@ -241,6 +261,14 @@ class Activity(TimeStampedModel, ScopedModel):
         null=True,
         blank=True,
         help_text=_("留空则按时长折算：1小时=1学时，半天=4，全天=8"),
+    )
+    # Meetings whose type credits only their study part (支部党员大会, 党小组会 by default): the
+    # recorder enters how long the study took; none counts as 0 (learning.conversion).
+    study_minutes = models.PositiveIntegerField(
+        _("学习时长（分钟）"),
+        null=True,
+        blank=True,
+        help_text=_("支部党员大会、党小组会只计其中集中学习的时间；不填则不计学时"),
     )
     checkin_opens_at = models.DateTimeField(_("签到开始"), null=True, blank=True)
     checkin_closes_at = models.DateTimeField(_("签到截止"), null=True, blank=True)
@@ -387,8 +415,12 @@ class MaterialDistribution(TimeStampedModel, ScopedModel):
 
 
 class CadenceRule(TimeStampedModel, ScopedModel):
-    """How often an organisation subtree must hold an activity type (DOMAIN_RULES defaults: 主题党日
-    monthly, 支部党员大会 and 党课 quarterly …). A rule at a lower organisation overrides one above."""
+    """How often each organisation of one kind (every 党支部, every 党小组, or every 党委/党组/党工委)
+    in an organisation's subtree must hold an activity type: at least ``min_count`` times in every
+    period. It overrides the DOMAIN_RULES defaults (``selectors.DEFAULT_CADENCE``: 主题党日 monthly,
+    支部党员大会 and 党课 quarterly, 党小组会 monthly, 中心组学习 twice a quarter …) and any rule
+    set above; the nearest rule up the tree wins, and ``min_count`` 0 lifts the requirement. Set by
+    the organisation departments (policy), never by a branch for itself."""
 
     organization = models.ForeignKey(
         "organizations.Organization",
@@ -396,17 +428,26 @@ class CadenceRule(TimeStampedModel, ScopedModel):
         on_delete=models.CASCADE,
         related_name="cadence_rules",
     )
-    activity_type = models.CharField(_("活动类型"), max_length=32, choices=ActivityType.choices)
-    per_months = models.PositiveSmallIntegerField(
-        _("周期（月）"), help_text=_("1=每月，3=每季度，6=每半年，12=每年")
+    applies_to = models.CharField(
+        _("适用于"),
+        max_length=16,
+        choices=CadenceLevel.choices,
+        default=CadenceLevel.BRANCH,
+        help_text=_("该组织及其下级组织中哪一类组织应开展"),
     )
-    times = models.PositiveSmallIntegerField(_("每周期次数"), default=1)
+    activity_type = models.CharField(_("活动类型"), max_length=32, choices=ActivityType.choices)
+    period = models.CharField(_("周期"), max_length=16, choices=CadencePeriod.choices)
+    min_count = models.PositiveSmallIntegerField(
+        _("每个周期至少（次）"), default=1, help_text=_("0 表示不要求开展")
+    )
 
     class Meta:
         verbose_name = _("组织生活频次")
         verbose_name_plural = _("组织生活频次")
         constraints = [
-            models.UniqueConstraint(fields=["organization", "activity_type"], name="cadence_rule_unique")
+            models.UniqueConstraint(
+                fields=["organization", "applies_to", "activity_type"], name="cadence_rule_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -417,18 +458,20 @@ MONTH_FIELDS = tuple(f"m{n}" for n in range(1, 13))
 
 
 class ActivityMonthCount(models.Model):
-    """How many activities of one type were held in each month of a year for an organisation —
-    a party group's counted for its branch, as the cadence report counts them. A summary kept by
-    the activity services in the activity's transaction (and by the organisation move of a party
-    group); ``services.activity_counts_rebuild`` proves it equals the activities. The cadence
-    report of a city reads these rows instead of grouping a year of activities on every view."""
+    """How many activities of one type were held in each month of a year for an organisation, as
+    the cadence report counts them: a party group's 党小组会 for the group itself (each group must
+    hold its own), the group's other activities for its branch (they count toward the branch's
+    requirements), every other organisation's for itself. A summary kept by the activity services
+    in the activity's transaction (and by the organisation move of a party group);
+    ``services.activity_counts_rebuild`` proves it equals the activities. The cadence report of a
+    city reads these rows instead of grouping a year of activities on every view."""
 
     organization = models.ForeignKey(
         "organizations.Organization",
         verbose_name=_("计入组织"),
         on_delete=models.CASCADE,
         related_name="activity_month_counts",
-        help_text=_("举办活动的组织；党小组的活动计入所在党支部"),
+        help_text=_("举办活动的组织；党小组的党小组会计入党小组本身，其他活动计入所在党支部"),
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     activity_type = models.CharField(_("活动类型"), max_length=32, choices=ActivityType.choices)
@@ -460,3 +503,40 @@ class ActivityMonthCount(models.Model):
     @property
     def months(self) -> list[int]:
         return [getattr(self, name) for name in MONTH_FIELDS]
+
+
+class CentralGroupMembership(TimeStampedModel, ScopedModel):
+    """A place in the standing 理论学习中心组 of a 党委, 党组 or 党工委: the leaders who study
+    together at its 中心组学习 (组长 — usually the secretary —, 副组长, 成员), and standing 列席.
+    Its members may belong to branches anywhere in the organisation's subtree (a leader is
+    registered in the branch of the office they work in). The list is the default roster of the
+    organisation's 中心组学习; scoped by the organisation's path."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("党委（党组）"),
+        on_delete=models.CASCADE,
+        related_name="central_group_memberships",
+    )
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("成员"),
+        on_delete=models.CASCADE,
+        related_name="central_group_memberships",
+    )
+    role = models.CharField(
+        _("中心组职务"), max_length=16, choices=CentralGroupRole.choices, default=CentralGroupRole.MEMBER
+    )
+    since = models.DateField(_("加入日期"), null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True, help_text=_("如：党委副书记、纪委书记"))
+
+    class Meta:
+        verbose_name = _("中心组成员")
+        verbose_name_plural = _("中心组成员")
+        ordering = ["organization_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "member"], name="central_group_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.member} · {self.get_role_display()}"

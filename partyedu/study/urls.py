@@ -9,6 +9,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="study:activity_list"), name="index"),
     path("activities/", views.activity_list, name="activity_list"),
     path("activities/new/", views.activity_create, name="activity_create"),
+    # The roster part of the record page, redrawn when the type or organisation changes.
+    path("activities/new/roster/", views.activity_roster_preview, name="activity_roster_preview"),
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),
     path("activities/<int:pk>/delete/", views.activity_delete, name="activity_delete"),
@@ -23,6 +25,10 @@ urlpatterns = [
     # The address in the QR code (checkin.CHECKIN_PATH).
     path("checkin/", views.checkin, name="checkin"),
     path("scan/", views.scan, name="scan"),
+    # A member's own menu: 我的活动, and the 补学 they report from it.
+    path("my/", views.my_activities, name="my_activities"),
+    path("my/<int:attendance_pk>/makeup/", views.my_makeup, name="my_makeup"),
+    path("stats/", views.stats, name="stats"),
     path("plans/", views.plan_list, name="plan_list"),
     path("plans/new/", views.plan_create, name="plan_create"),
     path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
@@ -54,4 +60,17 @@ urlpatterns = [
     path("materials/<int:pk>/", views.material_detail, name="material_detail"),
     path("materials/<int:pk>/edit/", views.material_edit, name="material_edit"),
     path("materials/<int:pk>/distribute/", views.material_distribute, name="material_distribute"),
+    path("central-groups/", views.central_group_index, name="central_group_index"),
+    path("central-groups/<int:org_pk>/", views.central_group_detail, name="central_group_detail"),
+    path("central-groups/<int:org_pk>/add/", views.central_group_add, name="central_group_add"),
+    path(
+        "central-groups/<int:org_pk>/members/<int:pk>/edit/",
+        views.central_group_edit,
+        name="central_group_edit",
+    ),
+    path(
+        "central-groups/<int:org_pk>/members/<int:pk>/remove/",
+        views.central_group_remove,
+        name="central_group_remove",
+    ),
 ]

@@ -9,12 +9,13 @@ from __future__ import annotations
 import mimetypes
 import re
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -40,12 +41,22 @@ from partyedu.organizations.models import Organization
 
 from . import selectors, services
 from .checkin import checkin_qr_svg, checkin_token, checkin_url, checkin_with_token, scan_time
-from .choices import ActivityType, AttendanceMethod, AttendanceStatus, FileKind
+from .choices import (
+    ActivityType,
+    AttendanceMethod,
+    AttendanceStatus,
+    CadenceLevel,
+    CentralGroupRole,
+    FileKind,
+)
 from .forms import (
     ActivityDeleteForm,
     ActivityFilterForm,
     ActivityForm,
+    ActivityStatsForm,
     CadenceRuleForm,
+    CentralGroupAddForm,
+    CentralGroupMemberForm,
     DistributeForm,
     EducationBaseForm,
     MaterialForm,
@@ -60,6 +71,7 @@ from .forms import (
     TrainingClassFilterForm,
     TrainingClassForm,
     posted_marks,
+    roster_part_context,
 )
 from .models import Activity, ActivityFile
 
@@ -77,6 +89,9 @@ SCAN_GRACE = timedelta(minutes=10)
 SVG_SIZE = re.compile(r'^<svg width="(\d+)" height="(\d+)"')
 # At most this many members are listed for ticking; a larger organisation is narrowed first.
 PICK_LIMIT = 300
+# 我的活动: the activities still to come shown at once, and the held ones per page.
+MY_UPCOMING_SHOWN = 20
+MY_PAST_PER_PAGE = 20
 
 T = TypeVar("T")
 
@@ -131,6 +146,9 @@ def activity_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "sheets": [f for f in files if f.kind == FileKind.SIGN_IN_SHEET],
         "can_change": can(user, "change", activity.organization, app_label=APP),
         "can_delete": can(user, "delete", activity.organization, app_label=APP),
+        "credit_mode": selectors.activity_credit_modes(user=user, organization=activity.organization).get(
+            activity.activity_type, "full"
+        ),
     }
     return render(request, "study/activity_detail.html", context)
 
@@ -358,6 +376,75 @@ def scan(request: AuthenticatedHttpRequest) -> HttpResponse:
     member = member_of_user(user=request.user)
     recent = list(selectors.my_attendance_list(user=request.user)[:10]) if member is not None else []
     return render(request, "study/scan.html", {"member": member, "recent": recent})
+
+
+# --- activity statistics -------------------------------------------------------------------------
+
+
+@action_required("view", APP)
+def stats(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """活动统计: the activities of an organisation's subtree in a year, by teaching format and by
+    type, each line linking to the activities it counts."""
+    form = ActivityStatsForm(request.GET or None, user=request.user)
+    org, year = form.values()
+    filters = form.filters()
+    context: dict[str, Any] = {"form": form, "org": org, "year": year, "filters": filters}
+    if org is not None:
+        context["stats"] = selectors.activity_stats(
+            user=request.user, organization=org, year=year, filters=filters
+        )
+    return render(request, "study/stats.html", context)
+
+
+# --- a member's own activities (我的活动) ----------------------------------------------------------
+
+
+def _own_member(request: AuthenticatedHttpRequest) -> Any:
+    """The member record of the signed-in user; a user who is no member has no 我的活动 (403)."""
+    member = member_of_user(user=request.user)
+    if member is None:
+        raise PermissionDenied(_("您的账号还没有关联党员信息，请联系支部书记"))
+    return member
+
+
+@login_required
+def my_activities(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """我的活动: the activities I am expected at, still to come (is check-in open?) and already
+    held (my mark and the hours it credited, with 补学 where I may still report it)."""
+    user = request.user
+    member = member_of_user(user=user)
+    if member is None:
+        # Said plainly (the account is not linked to a member record), not the generic 403 page.
+        return render(request, "study/my_no_member.html", status=403)
+    upcoming = list(selectors.my_activities_upcoming(user=user)[:MY_UPCOMING_SHOWN])
+    page = paginate(request, selectors.my_activities_past(user=user), per_page=MY_PAST_PER_PAGE)
+    hours = selectors.my_attendance_hours(user=user, attendance_ids=[row.pk for row in page])
+    for row in page:
+        row.hours = hours.get(row.pk, Decimal("0"))
+    context = {
+        "member": member,
+        "upcoming": upcoming,
+        "page_obj": page,
+        "now": timezone.now(),
+        "makeup_statuses": (AttendanceStatus.ABSENT, AttendanceStatus.LEAVE),
+    }
+    return render(request, "study/my_activities.html", context)
+
+
+@require_POST
+@login_required
+def my_makeup(request: AuthenticatedHttpRequest, attendance_pk: int) -> HttpResponse:
+    """A member reports 补学 of an activity they missed; it credits hours once the secretary
+    confirms it (``attendance_makeup_request``)."""
+    _own_member(request)
+    row = selectors.my_attendance_get(user=request.user, pk=attendance_pk)
+    try:
+        services.attendance_makeup_request(actor=request.user, attendance=row)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已登记补学，支部书记确认后计入学时"))
+    return redirect(reverse("study:my_activities") + "#past")
 
 
 # --- study plans ---------------------------------------------------------------------------------
@@ -689,26 +776,57 @@ def base_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @action_required("view", APP)
 def cadence(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Which branches held their 主题党日 every month and their 党员大会 and 党课 every quarter."""
-    form = OrgYearForm(request.GET or None, user=request.user)
+    """Whether the chosen organisation and each organisation below it held their required
+    organisational life in every period of the year: the organisation's own requirements period
+    by period, then one tab per kind of organisation below (党委（党组、党工委）, 党支部, 党小组)."""
+    user = request.user
+    form = OrgYearForm(request.GET or None, user=user)
     org, year = form.values()
     missing_only = request.GET.get("missing") == "1"
     context: dict[str, Any] = {"form": form, "org": org, "year": year, "missing_only": missing_only}
     if org is not None:
-        # Counted in SQL for the whole subtree; rows are built only for the page shown.
-        summary = selectors.cadence_summary(user=request.user, organization=org, year=year)
-        page = paginate(
-            request,
-            summary.branches(missing_only=missing_only),
-            count=summary.noncompliant if missing_only else summary.total,
-        )
-        types = [(code, str(ActivityType(code).label)) for code in summary.shown]
-        page.object_list = [
-            {"branch": b, "cells": [(label, b.item(code)) for code, label in types]}
-            for b in selectors.cadence_rows(user=request.user, summary=summary, branches=list(page))
-        ]
-        context.update(page_obj=page, types=types, total=summary.total, compliant=summary.compliant)
+        # Counted in SQL for the whole subtree; rows are built only for the organisation itself
+        # and the page shown.
+        summary = selectors.cadence_summary(user=user, organization=org, year=year)
+        codes = [figures.kind for figures in summary.kinds]
+        kind = request.GET.get("kind")
+        if kind not in codes:
+            kind = CadenceLevel.BRANCH if CadenceLevel.BRANCH in codes else next(iter(codes), None)
+        wanted: dict[int, Organization] = {}
+        if any(org.level in levels for levels in selectors.CADENCE_ORG_LEVELS.values()):
+            wanted[org.pk] = org
+        context.update(summary=summary, kinds=summary.kinds, kind=kind)
+        if kind is not None:
+            figures = summary.figures[kind]
+            page = paginate(
+                request,
+                summary.organizations(kind, missing_only=missing_only),
+                count=figures.noncompliant if missing_only else figures.total,
+            )
+            wanted.update((o.pk, o) for o in page)
+            context.update(page_obj=page, figures=figures)
+        rows = {
+            row.organization.pk: row
+            for row in selectors.cadence_rows(user=user, summary=summary, organizations=list(wanted.values()))
+        }
+        context["own"] = rows.get(org.pk)
+        if kind is not None:
+            page.object_list = [
+                {
+                    "row": rows[o.pk],
+                    "cells": [
+                        (label, rows[o.pk].item(code), code in rows[o.pk].exempt)
+                        for code, label in figures.columns
+                    ],
+                }
+                for o in page
+                if o.pk in rows
+            ]
     return render(request, "study/cadence.html", context)
+
+
+def _requirement(rule: Any) -> selectors.CadenceRequirement:
+    return selectors.CadenceRequirement(rule.applies_to, rule.activity_type, rule.period, rule.min_count)
 
 
 @action_required("view", APP)
@@ -722,37 +840,37 @@ def cadence_rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         rule.can_change = rule.can_change and can_set_policy(user, rule.organization)
     above = list(selectors.cadence_rules_above(user=user))
     for rule in [*page, *above]:
-        rule.period = selectors.period_name(rule.per_months)
+        rule.requirement = _requirement(rule)
+    defaults: dict[str, list[selectors.CadenceRequirement]] = {}
+    for requirement in selectors.DEFAULT_CADENCE.values():
+        defaults.setdefault(requirement.kind_label, []).append(requirement)
     context = {
         "page_obj": page,
         "above": above,
-        "defaults": [
-            (ActivityType(code).label, selectors.period_name(per_months), times)
-            for code, (per_months, times) in selectors.DEFAULT_CADENCE.items()
-        ],
+        "defaults": list(defaults.items()),
         "can_set": has_action(user, "change", APP) and can_set_policy(user),
     }
     return render(request, "study/cadence_rules.html", context)
 
 
 def _rule_summary(rule: Any) -> str:
-    if not rule.times:
-        return _("%(org)s及下级组织不要求开展%(type)s") % {
-            "org": rule.organization.name,
-            "type": rule.get_activity_type_display(),
-        }
-    return _("%(org)s及下级组织%(period)s至少开展%(type)s%(n)d次") % {
+    requirement = _requirement(rule)
+    values = {
         "org": rule.organization.name,
-        "period": selectors.period_name(rule.per_months),
-        "type": rule.get_activity_type_display(),
-        "n": rule.times,
+        "kind": requirement.kind_label,
+        "type": requirement.label,
+        "period": requirement.period_name,
+        "n": rule.min_count,
     }
+    if not rule.min_count:
+        return _("%(org)s及下级组织的%(kind)s不要求开展%(type)s") % values
+    return _("%(org)s及下级组织的每个%(kind)s%(period)s至少开展%(type)s%(n)d次") % values
 
 
 @action_required("change", APP)
 def cadence_rule_set(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Set (create or replace) the rule of one organisation and activity type; ``?rule=`` starts
-    the form with an existing rule's values."""
+    """Set (create or replace) the rule of one organisation, kind of organisation and activity
+    type; ``?rule=`` starts the form with an existing rule's values."""
     user = request.user
     require_policy(user, None, _("组织生活频次规定由组织部门（组织部/工委管理员）设置"))
     initial: dict[str, Any] = {}
@@ -760,9 +878,10 @@ def cadence_rule_set(request: AuthenticatedHttpRequest) -> HttpResponse:
         rule = selectors.cadence_rule_get(user=user, pk=request.GET["rule"], action="change")
         initial = {
             "organization": rule.organization,
+            "applies_to": rule.applies_to,
             "activity_type": rule.activity_type,
-            "per_months": rule.per_months,
-            "times": rule.times,
+            "period": rule.period,
+            "min_count": rule.min_count,
         }
     form = CadenceRuleForm(posted(request), user=user, initial=initial)
     return form_page(
@@ -785,8 +904,12 @@ def cadence_rule_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     services.cadence_rule_delete(actor=request.user, rule=rule)
     messages.success(
         request,
-        _("已删除%(org)s的“%(type)s”频次规定，改按上级规定或默认要求")
-        % {"org": rule.organization.name, "type": rule.get_activity_type_display()},
+        _("已删除%(org)s关于%(kind)s“%(type)s”的频次规定，改按上级规定或默认要求")
+        % {
+            "org": rule.organization.name,
+            "kind": rule.get_applies_to_display(),
+            "type": _requirement(rule).label,
+        },
     )
     return redirect("study:cadence_rules")
 
@@ -898,3 +1021,133 @@ def material_distribute(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
         "form": form,
     }
     return render(request, "study/material_distribute.html", context)
+
+
+# --- default rosters and 中心组 lists --------------------------------------------------------------
+
+
+@action_required("add", APP)
+def activity_roster_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The roster part of the record page (the default roster and the 列席 it offers), redrawn
+    when the type or organisation changes (HTMX). ``?organization=&activity_type=``."""
+    user = request.user
+    activity_type = request.GET.get("activity_type", "")
+    if activity_type not in ActivityType.values:
+        raise Http404(_("活动类型不存在"))
+    preview = None
+    if request.GET.get("organization"):
+        org = selectors.study_filter_organization(user=user, org_id=request.GET["organization"], action="add")
+        if org is None:
+            raise Http404(_("组织不存在"))
+        preview = selectors.activity_roster_preview(user=user, organization=org, activity_type=activity_type)
+    return render(request, "study/_roster_default.html", {"part": roster_part_context(user, preview)})
+
+
+@action_required("view", APP)
+def central_group_index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The 党委, 党组 and 党工委 in scope, with how many are on each 中心组 list."""
+    user = request.user
+    q = request.GET.get("q", "").strip()
+    page = paginate(request, selectors.central_group_organizations(user=user, filters={"q": q}))
+    scope = scope_for(user, "change", APP)
+    changeable = {org.pk for org in page if scope.covers(org.path)}
+    context = {"page_obj": page, "q": q, "changeable": changeable}
+    return render(request, "study/central_group_index.html", context)
+
+
+@action_required("view", APP)
+def central_group_detail(request: AuthenticatedHttpRequest, org_pk: int) -> HttpResponse:
+    """One organisation's 中心组 list: 组长, 副组长, 成员, 列席."""
+    user = request.user
+    org = selectors.central_group_organization_get(user=user, pk=org_pk)
+    rows = list(selectors.central_group_list(user=user, organization=org))
+    # No longer expected at 中心组学习: off the roll, or moved out of the organisation's subtree.
+    outside = {r.pk for r in rows if not r.member.is_active or not r.member.org_path.startswith(org.path)}
+    context = {
+        "org": org,
+        "rows": rows,
+        "outside": outside,
+        "listed": sum(1 for r in rows if r.pk not in outside and r.role != CentralGroupRole.ATTENDEE),
+        "can_change": can(user, "change", org, app_label=APP),
+    }
+    return render(request, "study/central_group_detail.html", context)
+
+
+@action_required("change", APP)
+def central_group_add(request: AuthenticatedHttpRequest, org_pk: int) -> HttpResponse:
+    """Tick members of the organisation's subtree (or type names) and put them on its 中心组 list
+    with one role."""
+    user = request.user
+    org = selectors.central_group_organization_get(user=user, pk=org_pk, action="change")
+    pick, picked, members, more = _pick_choices(request, action="view", within=org, default=org)
+    listed = set(
+        selectors.central_group_list(user=user, organization=org).values_list("member_id", flat=True)
+    )
+    form = CentralGroupAddForm(posted(request), user=user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = services.central_group_add(
+                actor=user,
+                organization=org,
+                members=data["member_ids"],
+                role=data["role"],
+                since=data.get("since"),
+                note=data.get("note", ""),
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc, {"members": "names"})
+        else:
+            kept = len(data["member_ids"]) - len(new)
+            message = _("已将%(n)d人加入中心组成员名单") % {"n": len(new)}
+            if kept:
+                message += _("（%(n)d人已在名单中，未改动）") % {"n": kept}
+            messages.success(request, message)
+            return redirect("study:central_group_detail", org_pk=org.pk)
+    context = {
+        "group_org": org,
+        "pick": pick,
+        "org": picked,  # whose members are listed for ticking (``_member_pick.html``)
+        "members": members,
+        "more": more,
+        "done_ids": listed,
+        "done_label": _("已在名单中"),
+        "form": form,
+        "pick_extra": [form["role"], form["since"], form["note"]],
+    }
+    return render(request, "study/central_group_add.html", context)
+
+
+@action_required("change", APP)
+def central_group_edit(request: AuthenticatedHttpRequest, org_pk: int, pk: int) -> HttpResponse:
+    user = request.user
+    org = selectors.central_group_organization_get(user=user, pk=org_pk, action="change")
+    membership = selectors.central_group_membership_get(user=user, organization=org, pk=pk, action="change")
+    form = CentralGroupMemberForm(
+        posted(request),
+        initial={"role": membership.role, "since": membership.since, "note": membership.note},
+    )
+    back = reverse("study:central_group_detail", args=[org.pk])
+    return form_page(
+        request,
+        form,
+        lambda: services.central_group_update(actor=user, membership=membership, data=form.cleaned_data),
+        message=lambda saved: _("已保存%(name)s的中心组信息") % {"name": saved.member.name},
+        then=lambda saved: back,
+        template="study/central_group_form.html",
+        context={"org": org, "membership": membership, "back": back},
+    )
+
+
+@require_POST
+@action_required("change", APP)
+def central_group_remove(request: AuthenticatedHttpRequest, org_pk: int, pk: int) -> HttpResponse:
+    """Take a member off the list (the page asks to confirm first); activities already recorded
+    keep their roster."""
+    user = request.user
+    org = selectors.central_group_organization_get(user=user, pk=org_pk, action="change")
+    membership = selectors.central_group_membership_get(user=user, organization=org, pk=pk, action="change")
+    name = membership.member.name
+    services.central_group_remove(actor=user, membership=membership)
+    messages.success(request, _("已将%(name)s移出中心组成员名单") % {"name": name})
+    return redirect("study:central_group_detail", org_pk=org.pk)

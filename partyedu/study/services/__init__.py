@@ -40,7 +40,19 @@ from .attendance import (
     attendance_makeup_settle,
     attendance_mark,
 )
-from .cadence import PERIOD_MONTHS, POLICY_MESSAGE, cadence_rule_delete, cadence_rule_set
+from .cadence import (
+    MAX_MIN_COUNT,
+    POLICY_MESSAGE,
+    cadence_default_level,
+    cadence_rule_delete,
+    cadence_rule_set,
+)
+from .central_group import (
+    CENTRAL_GROUP_FIELDS,
+    central_group_add,
+    central_group_remove,
+    central_group_update,
+)
 from .classes import (
     CLASS_FIELDS,
     training_class_create,
@@ -72,6 +84,7 @@ __all__ = [
     "APP",
     "AUDITED_ACTIVITY_FIELDS",
     "BASE_FIELDS",
+    "CENTRAL_GROUP_FIELDS",
     "CHECKIN_MARGIN",
     "CLASS_FIELDS",
     "CLASS_SESSION_TYPES",
@@ -79,7 +92,7 @@ __all__ = [
     "MARKABLE_STATUSES",
     "MARK_FIELDS",
     "MATERIAL_FIELDS",
-    "PERIOD_MONTHS",
+    "MAX_MIN_COUNT",
     "PLAN_AUDIT_FIELDS",
     "PLAN_FIELDS",
     "POLICY_MESSAGE",
@@ -102,8 +115,12 @@ __all__ = [
     "attendance_makeup_request",
     "attendance_makeup_settle",
     "attendance_mark",
+    "cadence_default_level",
     "cadence_rule_delete",
     "cadence_rule_set",
+    "central_group_add",
+    "central_group_remove",
+    "central_group_update",
     "checkin_window",
     "counted_organization_id",
     "education_base_create",

@@ -33,6 +33,7 @@ from ..models import (
     TeachingSite,
     TrainingClass,
 )
+from ..rosters import default_roster
 from ._common import (
     APP,
     WRITE_BATCH,
@@ -68,6 +69,7 @@ def checkin_window(activity: Activity) -> tuple[datetime, datetime]:
 
 ACTIVITY_FIELDS = (
     "activity_type",
+    "teaching_format",
     "topic",
     "start",
     "end",
@@ -79,14 +81,17 @@ ACTIVITY_FIELDS = (
     "minutes",
     "required_topic",
     "credited_hours",
+    "study_minutes",
     "checkin_opens_at",
     "checkin_closes_at",
 )
 # Given at creation only: an activity does not move to another organisation or class.
-ACTIVITY_CREATE_FIELDS = ("organization", "training_class", "roster", "invitees")
+# ``invite_suggested``: also invite the 列席 the default roster offers (``rosters.default_roster``).
+ACTIVITY_CREATE_FIELDS = ("organization", "training_class", "roster", "invitees", "invite_suggested")
 AUDITED_ACTIVITY_FIELDS = (
     "organization",
     "activity_type",
+    "teaching_format",
     "topic",
     "start",
     "end",
@@ -98,12 +103,33 @@ AUDITED_ACTIVITY_FIELDS = (
     "required_topic",
     "training_class",
     "credited_hours",
+    "study_minutes",
     "checkin_opens_at",
     "checkin_closes_at",
 )
 # Fields whose change changes what an attendance credits.
-HOUR_FIELDS = ("activity_type", "start", "end", "credited_hours")
+HOUR_FIELDS = ("activity_type", "start", "end", "credited_hours", "study_minutes")
 CLASS_SESSION_TYPES = (ActivityType.TRAINING_SESSION, ActivityType.ONLINE_CLASS)
+
+
+def _check_study_minutes(activity: Activity, errors: dict[str, list[str]]) -> None:
+    """The study part of a meeting (learning credits only it for some types) is whole minutes
+    within the activity's time."""
+    if activity.study_minutes is None:
+        return
+    try:
+        activity.study_minutes = int(activity.study_minutes)
+    except (TypeError, ValueError):
+        errors["study_minutes"] = ["请填写学习的分钟数"]
+        return
+    if activity.study_minutes < 0:
+        errors["study_minutes"] = ["学习时长不能为负数"]
+    elif (
+        activity.start
+        and activity.end
+        and activity.study_minutes * 60 > (activity.end - activity.start).total_seconds()
+    ):
+        errors["study_minutes"] = ["学习时长不能超过活动时长"]
 
 
 def _apply_activity_data(activity: Activity, data: dict[str, Any], *, actor: Actor) -> None:  # noqa: PLR0912 - one branch per field rule, all errors reported at once
@@ -123,7 +149,7 @@ def _apply_activity_data(activity: Activity, data: dict[str, Any], *, actor: Act
         if name in resolved:
             resolved[name] = _aware(resolved[name])
     for name, value in resolved.items():
-        if name in ("place", "host", "recorder", "minutes", "topic") and value is None:
+        if name in ("place", "host", "recorder", "minutes", "topic", "teaching_format") and value is None:
             value = ""
         setattr(activity, name, value)
 
@@ -151,6 +177,7 @@ def _apply_activity_data(activity: Activity, data: dict[str, Any], *, actor: Act
         else:
             if activity.credited_hours < 0:
                 errors["credited_hours"] = ["认定学时不能为负数"]
+    _check_study_minutes(activity, errors)
     if activity.start and activity.end and "end" not in errors:
         opens, closes = checkin_window(activity)
         if closes <= opens:
@@ -179,19 +206,35 @@ def _apply_activity_data(activity: Activity, data: dict[str, Any], *, actor: Act
         raise ValidationError(errors)
 
 
-def _default_roster(activity: Activity) -> list[int]:
+@dataclass(frozen=True)
+class RosterDefault:
+    """What an activity recorded without a ``roster`` expects: its members, the 列席 the type
+    offers (used only when asked for) and where the default came from (for the audit row)."""
+
+    member_ids: list[int]
+    suggested_invitee_ids: list[int]
+    source: str
+
+
+def _default_roster(activity: Activity) -> RosterDefault:
+    """A training class session expects the class's enrolled members; any other activity the
+    default roster of its type (``rosters.default_roster``: the committee for 支委会, the group
+    for 党小组会, the 中心组 list for 中心组学习, nobody for 送学上门, else the party members)."""
     if activity.training_class_id:
-        return list(
+        enrolled = list(
             ClassEnrollment.objects.filter(
                 training_class_id=activity.training_class_id, member__is_active=True
             )
             .order_by("member_id")
             .values_list("member_id", flat=True)
         )
-    return list(
-        Member.objects.filter(activity.organization.subtree_q("org_path"), is_active=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        return RosterDefault(enrolled, [], "培训班学员")
+    default = default_roster(activity.organization, activity.activity_type)
+    invitees = default.invitees if default.invitees is not None else Member.objects.none()
+    return RosterDefault(
+        list(default.members.order_by("pk").values_list("pk", flat=True)),
+        list(invitees.order_by("pk").values_list("pk", flat=True)),
+        default.source,
     )
 
 
@@ -201,13 +244,16 @@ def activity_record(*, actor: Actor, data: dict[str, Any]) -> Activity:
 
     The roster is, in order of precedence: the explicit ``roster`` (member ids within the actor's
     scope — a party group, or one frail member for 送学上门); a training class's enrolled members;
-    the active members of the organisation's whole subtree. ``invitees`` (列席, member ids within
-    the actor's scope) are added as invitees; a member given as an invitee is an invitee even when
-    the roster includes them."""
+    the default roster of the type (``rosters.default_roster``). ``invitees`` (列席, member ids
+    within the actor's scope) are added as invitees; a member given as an invitee is an invitee
+    even when the roster includes them. The 列席 a type offers (入党积极分子 and 发展对象, a
+    中心组's 列席) are invited only when ``invite_suggested`` is true. A 送学上门 needs its
+    member named: its roster may not be empty."""
     data = _clean_strings(dict(data))
     _check_fields(data, (*ACTIVITY_FIELDS, *ACTIVITY_CREATE_FIELDS))
     roster = data.pop("roster", None)
     invitees = data.pop("invitees", None)
+    invite_suggested = bool(data.pop("invite_suggested", False))
 
     training_class = _resolve(TrainingClass, data.pop("training_class", None), "training_class", "培训班")
     org = _resolve(Organization, data.pop("organization", None), "organization", "组织")
@@ -228,12 +274,18 @@ def activity_record(*, actor: Actor, data: dict[str, Any]) -> Activity:
 
     activity = Activity(organization=org, training_class=training_class, created_by=_user(actor))
     _apply_activity_data(activity, data, actor=actor)
-    roster_ids = (
-        _members_in_scope(actor, _member_ids(roster, "roster"), "roster")
-        if roster is not None
-        else _default_roster(activity)
-    )
+    default = _default_roster(activity) if roster is None or invite_suggested else None
+    if roster is not None:
+        roster_ids = _members_in_scope(actor, _member_ids(roster, "roster"), "roster")
+        source = "指定人员"
+    else:
+        assert default is not None
+        roster_ids, source = default.member_ids, default.source
+    if activity.activity_type == ActivityType.HOME_DELIVERY and not roster_ids:
+        raise ValidationError({"roster": ["送学上门请指定上门看望的党员"]})
     invitee_ids = _members_in_scope(actor, _member_ids(invitees, "invitees"), "invitees")
+    if invite_suggested and default is not None:
+        invitee_ids = list(dict.fromkeys([*invitee_ids, *default.suggested_invitee_ids]))
     activity.checkin_opens_at, activity.checkin_closes_at = checkin_window(activity)
     activity.full_clean()
     activity.save()
@@ -251,6 +303,7 @@ def activity_record(*, actor: Actor, data: dict[str, Any]) -> Activity:
             "after": snapshot(activity, AUDITED_ACTIVITY_FIELDS),
             "roster": len(rows) - len(invitee_ids),
             "invitees": len(invitee_ids),
+            "roster_source": source,
         },
     )
     return activity

@@ -1,6 +1,11 @@
 """The monthly counts of activities per counted organisation (``ActivityMonthCount``, the cadence
 report's summary): kept by increments in the transaction that writes the activity, and rebuilt
-from the activities for the maintenance page."""
+from the activities for the maintenance page.
+
+Which organisation an activity counts for: a party group's 党小组会 for the group itself (each
+group must hold its own, 支部条例), the group's other activities for its branch (they are the
+branch's organisational life and count toward its requirements), every other organisation's
+activities for that organisation (a 党委's 中心组学习 and 党课 for the 党委)."""
 
 from __future__ import annotations
 
@@ -9,29 +14,49 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Case, Count, F, When
+from django.db.models import Case, Count, F, Q, When
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.models import Organization
 
+from ..choices import GROUP_OWN_TYPES
 from ..models import MONTH_FIELDS, Activity, ActivityMonthCount
 
 CountKey = tuple[int, int, str, int]  # (counted organisation, year, activity type, month)
 
 
-def counted_organization_id(org: Organization) -> int:
-    """The organisation an activity of ``org`` is counted for: a party group's branch (groups
-    exist only under branches, and a group stays a group), else ``org`` itself."""
-    if org.level == OrgLevel.GROUP and org.parent_id is not None:
+def counted_organization_id(org: Organization, activity_type: str) -> int:
+    """The organisation an activity of ``activity_type`` held by ``org`` is counted for: a party
+    group's branch (groups exist only under branches, and a group stays a group) unless the type
+    is one the group holds for itself (党小组会), else ``org`` itself."""
+    if org.level == OrgLevel.GROUP and org.parent_id is not None and activity_type not in GROUP_OWN_TYPES:
         return org.parent_id
     return org.pk
 
 
+def counted_organization() -> Case:
+    """``counted_organization_id`` as an expression over activities."""
+    return Case(
+        When(
+            Q(organization__level=OrgLevel.GROUP, organization__parent__isnull=False)
+            & ~Q(activity_type__in=sorted(GROUP_OWN_TYPES)),
+            then=F("organization__parent_id"),
+        ),
+        default=F("organization_id"),
+        output_field=models.IntegerField(),
+    )
+
+
 def _count_key(activity: Activity, org: Organization) -> CountKey:
     local = timezone.localtime(activity.start)
-    return (counted_organization_id(org), local.year, activity.activity_type, local.month)
+    return (
+        counted_organization_id(org, activity.activity_type),
+        local.year,
+        activity.activity_type,
+        local.month,
+    )
 
 
 def activity_counts_add(keys: Sequence[CountKey], signs: Sequence[int] | None = None) -> None:
@@ -80,11 +105,15 @@ def _month_counts_of(
 
 
 def activity_counts_org_moved(*, organization: Organization, old_parent_id: int | None) -> None:
-    """A party group moved to another branch: its activities now count for the new branch
-    (call inside ``organization_move``'s transaction; other organisations keep their key)."""
+    """A party group moved to another branch: its activities counted for its branch now count
+    for the new branch (call inside ``organization_move``'s transaction; its 党小组会 and every
+    other organisation keep their key)."""
     if organization.level != OrgLevel.GROUP or old_parent_id == organization.parent_id:
         return
-    counts = _month_counts_of(Activity.objects.filter(organization=organization), F("organization_id"))
+    counts = _month_counts_of(
+        Activity.objects.filter(organization=organization).exclude(activity_type__in=sorted(GROUP_OWN_TYPES)),
+        F("organization_id"),
+    )
     keys: list[CountKey] = []
     signs: list[int] = []
     for (_org, year, activity_type), months in counts.items():
@@ -94,24 +123,17 @@ def activity_counts_org_moved(*, organization: Organization, old_parent_id: int 
             if old_parent_id is not None:
                 keys.append((old_parent_id, year, activity_type, month))
                 signs.append(-n)
-            keys.append((counted_organization_id(organization), year, activity_type, month))
+            keys.append((counted_organization_id(organization, activity_type), year, activity_type, month))
             signs.append(n)
     activity_counts_add(keys, signs)
 
 
 def activity_counts_rebuild(*, apply: bool = False) -> int:
-    """Compare ``ActivityMonthCount`` with a recount of every activity (a party group's counted
-    for its branch) and return how many rows differ; with ``apply``, make them equal. One grouped
-    query over the activities (a city's year: a few seconds)."""
-    counted = Case(
-        When(
-            organization__level=OrgLevel.GROUP,
-            organization__parent__isnull=False,
-            then=F("organization__parent_id"),
-        ),
-        default=F("organization_id"),
-    )
-    want = _month_counts_of(Activity.objects.all(), counted)
+    """Compare ``ActivityMonthCount`` with a recount of every activity (each counted for the
+    organisation ``counted_organization_id`` names) and return how many rows differ; with
+    ``apply``, make them equal. One grouped query over the activities (a city's year: a few
+    seconds)."""
+    want = _month_counts_of(Activity.objects.all(), counted_organization())
     have = {
         (row.organization_id, row.year, row.activity_type): row for row in ActivityMonthCount.objects.all()
     }

@@ -16,7 +16,11 @@ def test_a_branch_secretary_cannot_lift_their_own_branchs_requirement(tree):
     secretary = make_user(role="branch_admin", org=tree.branch_a)
     with pytest.raises(PermissionDenied, match="组织部门"):
         cadence_rule_set(
-            actor=secretary, organization=tree.branch_a, activity_type="theme_day", per_months=1, times=0
+            actor=secretary,
+            organization=tree.branch_a,
+            activity_type="theme_day",
+            period="month",
+            min_count=0,
         )
     assert not CadenceRule.objects.exists()
 
@@ -24,13 +28,15 @@ def test_a_branch_secretary_cannot_lift_their_own_branchs_requirement(tree):
 def test_an_org_admin_sets_a_rule_for_a_branch_below(tree):
     admin = make_user(role="org_admin", org=tree.district_a)
     rule = cadence_rule_set(
-        actor=admin, organization=tree.branch_a, activity_type="party_lecture", per_months=6
+        actor=admin, organization=tree.branch_a, activity_type="party_lecture", period="half_year"
     )
-    assert (rule.per_months, rule.times) == (6, 1)
+    assert (rule.applies_to, rule.period, rule.min_count) == ("branch", "half_year", 1)
 
 
 def test_a_branch_secretary_cannot_delete_a_rule(tree):
-    rule = cadence_rule_set(actor=None, organization=tree.branch_a, activity_type="theme_day", per_months=2)
+    rule = cadence_rule_set(
+        actor=None, organization=tree.branch_a, activity_type="theme_day", period="quarter"
+    )
     with pytest.raises(PermissionDenied):
         cadence_rule_delete(actor=make_user(role="branch_admin", org=tree.branch_a), rule=rule)
 

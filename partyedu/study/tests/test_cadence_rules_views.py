@@ -16,9 +16,11 @@ from partyedu.testsupport.factories import Tree, make_org
 pytestmark = pytest.mark.django_db
 
 
-def make_rule(org: Any, activity_type: str = "theme_day", per_months: int = 1, times: int = 1) -> CadenceRule:
+def make_rule(
+    org: Any, activity_type: str = "theme_day", period: str = "month", min_count: int = 1
+) -> CadenceRule:
     return cadence_rule_set(
-        actor=None, organization=org, activity_type=activity_type, per_months=per_months, times=times
+        actor=None, organization=org, activity_type=activity_type, period=period, min_count=min_count
     )
 
 
@@ -65,8 +67,8 @@ class TestCadenceRuleDeleteScope(PostEndpointTests):
 
 
 def test_list_shows_the_subtree_and_values_of_each_rule(client: Any, tree: Tree, admin: Any) -> None:
-    make_rule(tree.branch_a, "branch_assembly", per_months=3, times=2)
-    make_rule(tree.district_a, "theme_day", times=0)
+    make_rule(tree.branch_a, "branch_assembly", period="quarter", min_count=2)
+    make_rule(tree.district_a, "theme_day", min_count=0)
     client.force_login(admin)
     html = client.get(reverse("study:cadence_rules")).content.decode()
     assert "甲一支部及下级组织" in html and "支部党员大会" in html and "每季度至少2次" in html
@@ -76,11 +78,13 @@ def test_list_shows_the_subtree_and_values_of_each_rule(client: Any, tree: Tree,
 def test_list_states_the_defaults(client: Any, tree: Tree, admin: Any) -> None:
     client.force_login(admin)
     html = client.get(reverse("study:cadence_rules")).content.decode()
-    assert "主题党日每月1次" in html and "党课每季度1次" in html
+    assert "每个党支部：" in html and "主题党日每月至少1次" in html and "党课每季度至少1次" in html
+    assert "每个党小组：" in html and "党小组会每月至少1次" in html
+    assert "中心组学习每季度至少2次" in html and "党委（党组）书记讲党课每年至少1次" in html
 
 
 def test_rules_set_above_are_shown_without_buttons(client: Any, tree: Tree, admin: Any) -> None:
-    rule = make_rule(tree.root, "party_lecture", per_months=6)
+    rule = make_rule(tree.root, "party_lecture", period="half_year")
     client.force_login(admin)
     html = client.get(reverse("study:cadence_rules")).content.decode()
     assert "上级组织的规定" in html and "市委及下级组织" in html and "每半年至少1次" in html
@@ -89,7 +93,7 @@ def test_rules_set_above_are_shown_without_buttons(client: Any, tree: Tree, admi
 
 
 def test_rules_of_a_sibling_district_are_not_shown_as_above(client: Any, tree: Tree, admin: Any) -> None:
-    make_rule(tree.district_b, "party_lecture", per_months=12)
+    make_rule(tree.district_b, "party_lecture", period="year")
     client.force_login(admin)
     assert "乙区委" not in client.get(reverse("study:cadence_rules")).content.decode()
 
@@ -109,7 +113,7 @@ def test_list_runs_a_fixed_number_of_queries(
     client: Any, tree: Tree, admin: Any, django_assert_max_num_queries: Any
 ) -> None:
     for i in range(6):
-        make_rule(make_org(tree.district_a, f"甲{i}支部"), "party_lecture", per_months=6)
+        make_rule(make_org(tree.district_a, f"甲{i}支部"), "party_lecture", period="half_year")
     make_rule(tree.root)
     client.force_login(admin)
     client.get(reverse("study:cadence_rules"))  # session and grants warmed up
@@ -131,18 +135,25 @@ def test_rule_is_set_for_an_organisation_picked_in_scope(client: Any, tree: Tree
     client.force_login(admin)
     response = client.post(
         reverse("study:cadence_rule_set"),
-        {"organization": tree.branch_a.pk, "activity_type": "branch_committee", "per_months": 1, "times": 1},
+        {
+            "organization": tree.branch_a.pk,
+            "applies_to": "branch",
+            "activity_type": "branch_committee",
+            "period": "week",
+            "min_count": 1,
+        },
     )
     assert response["Location"] == reverse("study:cadence_rules")
     rule = CadenceRule.objects.get()
-    assert (rule.organization, rule.activity_type, rule.per_months, rule.times) == (
+    assert (rule.organization, rule.applies_to, rule.activity_type, rule.period, rule.min_count) == (
         tree.branch_a,
+        "branch",
         "branch_committee",
-        1,
+        "week",
         1,
     )
     html = client.get(response["Location"]).content.decode()
-    assert "已设置：甲一支部及下级组织每月至少开展支委会1次" in html
+    assert "已设置：甲一支部及下级组织的每个党支部每周至少开展支委会1次" in html
 
 
 def test_setting_the_same_organisation_and_type_again_replaces_the_rule(
@@ -152,20 +163,32 @@ def test_setting_the_same_organisation_and_type_again_replaces_the_rule(
     client.force_login(admin)
     client.post(
         reverse("study:cadence_rule_set"),
-        {"organization": tree.branch_a.pk, "activity_type": "theme_day", "per_months": 2, "times": 0},
+        {
+            "organization": tree.branch_a.pk,
+            "applies_to": "branch",
+            "activity_type": "theme_day",
+            "period": "quarter",
+            "min_count": 0,
+        },
     )
     rule = CadenceRule.objects.get()
-    assert (rule.per_months, rule.times) == (2, 0)
+    assert (rule.period, rule.min_count) == ("quarter", 0)
 
 
 def test_zero_times_is_confirmed_as_lifting_the_requirement(client: Any, tree: Tree, admin: Any) -> None:
     client.force_login(admin)
     response = client.post(
         reverse("study:cadence_rule_set"),
-        {"organization": tree.branch_a.pk, "activity_type": "party_lecture", "per_months": 3, "times": 0},
+        {
+            "organization": tree.branch_a.pk,
+            "applies_to": "branch",
+            "activity_type": "party_lecture",
+            "period": "quarter",
+            "min_count": 0,
+        },
         follow=True,
     )
-    assert "已设置：甲一支部及下级组织不要求开展党课" in response.content.decode()
+    assert "已设置：甲一支部及下级组织的党支部不要求开展党课" in response.content.decode()
 
 
 def test_organisation_outside_scope_is_refused_and_nothing_is_written(
@@ -174,29 +197,46 @@ def test_organisation_outside_scope_is_refused_and_nothing_is_written(
     client.force_login(admin)
     html = client.post(
         reverse("study:cadence_rule_set"),
-        {"organization": tree.root.pk, "activity_type": "theme_day", "per_months": 1, "times": 1},
+        {
+            "organization": tree.root.pk,
+            "applies_to": "branch",
+            "activity_type": "theme_day",
+            "period": "month",
+        },
     ).content.decode()
     assert "所选组织不存在或不在您的权限范围内" in html
     assert not CadenceRule.objects.exists()
 
 
-def test_negative_times_gives_a_chinese_field_error(client: Any, tree: Tree, admin: Any) -> None:
+def test_negative_min_count_gives_a_chinese_field_error(client: Any, tree: Tree, admin: Any) -> None:
     client.force_login(admin)
     html = client.post(
         reverse("study:cadence_rule_set"),
-        {"organization": tree.branch_a.pk, "activity_type": "theme_day", "per_months": 1, "times": -1},
+        {
+            "organization": tree.branch_a.pk,
+            "applies_to": "branch",
+            "activity_type": "theme_day",
+            "period": "month",
+            "min_count": -1,
+        },
     ).content.decode()
     assert "确保该值大于或等于0" in html
     assert not CadenceRule.objects.exists()
 
 
-def test_period_that_does_not_divide_the_year_is_not_offered(client: Any, tree: Tree, admin: Any) -> None:
+def test_a_period_other_than_the_five_is_not_offered(client: Any, tree: Tree, admin: Any) -> None:
     client.force_login(admin)
     html = client.post(
         reverse("study:cadence_rule_set"),
-        {"organization": tree.branch_a.pk, "activity_type": "theme_day", "per_months": 5, "times": 1},
+        {
+            "organization": tree.branch_a.pk,
+            "applies_to": "branch",
+            "activity_type": "theme_day",
+            "period": "two_months",
+            "min_count": 1,
+        },
     ).content.decode()
-    assert "id_per_months_errors" in html and "选择一个有效的选项" in html
+    assert "id_period_errors" in html and "选择一个有效的选项" in html
     assert not CadenceRule.objects.exists()
 
 
@@ -207,12 +247,13 @@ def test_set_form_starts_with_the_organisation_of_the_users_role(client: Any, tr
 
 
 def test_modify_link_starts_the_form_with_the_rule(client: Any, tree: Tree, admin: Any) -> None:
-    rule = make_rule(tree.branch_a, "branch_assembly", per_months=6, times=2)
+    rule = make_rule(tree.branch_a, "branch_assembly", period="half_year", min_count=2)
     client.force_login(admin)
     html = client.get(f"{reverse('study:cadence_rule_set')}?rule={rule.pk}").content.decode()
     assert f'name="organization" value="{tree.branch_a.pk}"' in html
+    assert '<option value="branch" selected>党支部</option>' in html
     assert '<option value="branch_assembly" selected>' in html
-    assert '<option value="6" selected>每半年</option>' in html
+    assert '<option value="half_year" selected>每半年</option>' in html
     assert 'value="2"' in html
 
 
@@ -224,14 +265,14 @@ def test_delete_removes_the_rule_and_says_what_applies_now(client: Any, tree: Tr
     client.force_login(admin)
     response = client.post(reverse("study:cadence_rule_delete", args=[rule.pk]), follow=True)
     assert not CadenceRule.objects.exists()
-    assert "已删除甲一支部的“主题党日”频次规定，改按上级规定或默认要求" in response.content.decode()
+    assert "已删除甲一支部关于党支部“主题党日”的频次规定，改按上级规定或默认要求" in response.content.decode()
 
 
 def test_delete_asks_to_confirm_and_needs_a_post(client: Any, tree: Tree, admin: Any) -> None:
     rule = make_rule(tree.branch_a, "theme_day")
     client.force_login(admin)
     html = client.get(reverse("study:cadence_rules")).content.decode()
-    assert 'data-confirm="确定删除甲一支部的“主题党日”频次规定吗？' in html
+    assert 'data-confirm="确定删除甲一支部关于党支部“主题党日”的频次规定吗？' in html
     assert client.get(reverse("study:cadence_rule_delete", args=[rule.pk])).status_code == 405
     assert CadenceRule.objects.exists()
 

@@ -76,6 +76,9 @@ END_OF_YEAR = date(2026, 1, 1)
 
 
 def hold_everything(branch, but_months=(), but_assembly=(), but_lecture=()):
+    """Every requirement of a branch without a committee for 2025 (组织生活会 and 民主评议 once)."""
+    record(branch, "org_life_meeting", start=at(12))
+    record(branch, "democratic_evaluation", start=at(12, day=20))
     for month in range(1, 13):
         if month not in but_months:
             record(branch, "theme_day", start=at(month))
@@ -87,7 +90,9 @@ def hold_everything(branch, but_months=(), but_assembly=(), but_lecture=()):
 
 
 def report(user, org, as_of=END_OF_YEAR):
-    return {r.branch.name: r for r in cadence_report(user=user, organization=org, year=2025, as_of=as_of)}
+    return {
+        r.organization.name: r for r in cadence_report(user=user, organization=org, year=2025, as_of=as_of)
+    }
 
 
 def test_branch_holding_everything_is_compliant(tree, admin):
@@ -121,14 +126,14 @@ def test_periods_not_yet_ended_are_not_missing(tree, admin):
     assert row.assembly_missing_quarters == []
 
 
-def test_report_covers_only_branches_in_scope(tree, admin):
-    assert set(report(admin, tree.root)) == {"甲一支部"}
+def test_report_covers_only_organisations_in_scope(tree, admin):
+    assert set(report(admin, tree.root)) == {"甲区委", "甲一支部", "甲一第一党小组"}
 
 
 def test_nearest_rule_up_the_tree_wins(tree, admin):
     branch_a2 = make_org(tree.district_a, "甲二支部")
-    cadence_rule_set(actor=None, organization=tree.root, activity_type="party_lecture", per_months=6)
-    cadence_rule_set(actor=admin, organization=branch_a2, activity_type="party_lecture", per_months=12)
+    cadence_rule_set(actor=None, organization=tree.root, activity_type="party_lecture", period="half_year")
+    cadence_rule_set(actor=admin, organization=branch_a2, activity_type="party_lecture", period="year")
     record(tree.branch_a, "party_lecture", start=at(2))
     rows = report(admin, tree.district_a)
     assert rows["甲一支部"].item("party_lecture").missing_labels == ["下半年"]
@@ -136,25 +141,23 @@ def test_nearest_rule_up_the_tree_wins(tree, admin):
 
 
 def test_a_rule_can_add_a_type_and_lift_another(tree, admin):
+    cadence_rule_set(actor=admin, organization=tree.district_a, activity_type="site_visit", period="quarter")
     cadence_rule_set(
-        actor=admin, organization=tree.district_a, activity_type="branch_committee", per_months=1
-    )
-    cadence_rule_set(
-        actor=admin, organization=tree.district_a, activity_type="theme_day", per_months=1, times=0
+        actor=admin, organization=tree.district_a, activity_type="theme_day", period="month", min_count=0
     )
     row = report(admin, tree.district_a)["甲一支部"]
-    assert len(row.missing("branch_committee")) == 12
+    assert len(row.missing("site_visit")) == 4
     assert row.item("theme_day") is None
 
 
 def test_rule_outside_scope_is_denied(tree, admin):
     with pytest.raises(PermissionDenied):
-        cadence_rule_set(actor=admin, organization=tree.root, activity_type="theme_day", per_months=1)
+        cadence_rule_set(actor=admin, organization=tree.root, activity_type="theme_day", period="month")
 
 
-def test_rule_period_must_divide_the_year(tree, admin):
+def test_rule_period_must_be_one_of_the_five(tree, admin):
     with pytest.raises(ValidationError):
-        cadence_rule_set(actor=admin, organization=tree.district_a, activity_type="theme_day", per_months=5)
+        cadence_rule_set(actor=admin, organization=tree.district_a, activity_type="theme_day", period="5")
 
 
 def test_report_query_count_does_not_grow_with_branches(tree, django_assert_max_num_queries):
@@ -164,8 +167,10 @@ def test_report_query_count_does_not_grow_with_branches(tree, django_assert_max_
         make_member(branch, f"党员{i}")
         record(branch, "theme_day", start=at(i + 1))
     root_admin_report = None
-    with django_assert_max_num_queries(4):
+    # grants, organisations, rules, monthly counts, the branches with a committee
+    with django_assert_max_num_queries(5):
         root_admin_report = cadence_report(
             user=root_admin, organization=tree.root, year=2025, as_of=END_OF_YEAR
         )
-    assert len(root_admin_report) == 7
+    # three 党委, seven branches and a party group
+    assert len(root_admin_report) == 11

@@ -94,8 +94,7 @@ def test_plan_branches_of_another_viewers_summary_are_none(tree: Tree, admin_a: 
 
 def test_cadence_rows_of_another_viewers_summary_are_none(tree: Tree, admin_a: Any, outsider: Any) -> None:
     summary = cadence_summary(user=admin_a, organization=tree.district_a, year=2025, as_of=date(2025, 12, 31))
-    branches = list(summary.branches())
-    assert [row.branch for row in cadence_rows(user=admin_a, summary=summary, branches=branches)] == [
-        tree.branch_a
-    ]
-    assert cadence_rows(user=outsider, summary=summary, branches=branches) == []
+    branches = list(summary.organizations("branch"))
+    rows = cadence_rows(user=admin_a, summary=summary, organizations=branches)
+    assert [row.organization for row in rows] == [tree.branch_a]
+    assert cadence_rows(user=outsider, summary=summary, organizations=branches) == []

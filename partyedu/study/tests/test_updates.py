@@ -240,38 +240,40 @@ def test_material_issued_above_cannot_be_changed_below(tree, secretary):
 
 
 def test_setting_a_rule_again_replaces_it(tree, admin):
-    cadence_rule_set(actor=admin, organization=tree.branch_a, activity_type="theme_day", per_months=1)
+    cadence_rule_set(actor=admin, organization=tree.branch_a, activity_type="theme_day", period="month")
     cadence_rule_set(
-        actor=admin, organization=tree.branch_a, activity_type="theme_day", per_months=3, times=2
+        actor=admin, organization=tree.branch_a, activity_type="theme_day", period="quarter", min_count=2
     )
     rule = CadenceRule.objects.get()
-    assert (rule.per_months, rule.times) == (3, 2)
+    assert (rule.period, rule.min_count) == ("quarter", 2)
 
 
 def test_deleting_a_rule_removes_it_and_is_audited(tree, admin):
-    rule = cadence_rule_set(actor=admin, organization=tree.branch_a, activity_type="theme_day", per_months=1)
+    rule = cadence_rule_set(
+        actor=admin, organization=tree.branch_a, activity_type="theme_day", period="month"
+    )
     cadence_rule_delete(actor=admin, rule=rule)
     assert not CadenceRule.objects.exists()
     assert AuditLog.objects.filter(object_type="study.cadencerule", action="delete").count() == 1
 
 
 def test_rule_outside_scope_cannot_be_deleted(tree, admin):
-    rule = cadence_rule_set(actor=None, organization=tree.root, activity_type="theme_day", per_months=1)
+    rule = cadence_rule_set(actor=None, organization=tree.root, activity_type="theme_day", period="month")
     with pytest.raises(PermissionDenied):
         cadence_rule_delete(actor=admin, rule=rule)
     assert CadenceRule.objects.filter(pk=rule.pk).exists()
 
 
-def test_negative_times_are_refused(tree, admin):
+def test_a_negative_min_count_is_refused(tree, admin):
     with pytest.raises(ValidationError) as exc:
         cadence_rule_set(
-            actor=admin, organization=tree.branch_a, activity_type="theme_day", per_months=1, times=-1
+            actor=admin, organization=tree.branch_a, activity_type="theme_day", period="month", min_count=-1
         )
-    assert exc.value.message_dict["times"] == ["次数不能为负数"]
+    assert exc.value.message_dict["min_count"] == ["次数不能为负数"]
 
 
 def test_user_without_a_study_role_cannot_set_a_rule(tree):
     with pytest.raises(PermissionDenied):
         cadence_rule_set(
-            actor=make_user(), organization=tree.branch_a, activity_type="theme_day", per_months=1
+            actor=make_user(), organization=tree.branch_a, activity_type="theme_day", period="month"
         )
