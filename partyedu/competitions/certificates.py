@@ -116,7 +116,7 @@ def _draw_page(pdf: Canvas, certificate: Certificate, verify_url: str) -> None:
         y -= 9 * mm
     pdf.setFillColor(PARTY_RED)
     pdf.setFont(font, 30)
-    pdf.drawCentredString(centre, y - 6 * mm, f"“{award.get_kind_display()}”")
+    pdf.drawCentredString(centre, y - 6 * mm, f"“{award.label}”")
     pdf.setFillColor(black)
     y -= 20 * mm
     if award.basis:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from partyedu.accounts.types import Viewer
 from partyedu.core.forms import DateInput
 from partyedu.core.scope import scope_for
+from partyedu.lectures.choices import LectureType
 from partyedu.lectures.selectors import library_series_for
 from partyedu.members.idnumber import normalize_id_number
 from partyedu.members.pii_index import id_number_index
@@ -23,9 +24,9 @@ from partyedu.members.selectors import member_list
 from partyedu.organizations.models import Organization
 from partyedu.organizations.picker import OrganizationChoiceField
 
-from .choices import Aggregation
+from .choices import GRADE_PRESETS, Aggregation, ConflictRule, GradeSet
 from .models import Competition, Criterion, Review
-from .services import MAX_CRITERIA
+from .services import MAX_AWARD_CATEGORIES, MAX_CRITERIA, MAX_GRADE_COUNT
 
 APP = "competitions"
 MB = 1024 * 1024
@@ -87,6 +88,14 @@ class MaterialsField(forms.FileField):
 
 
 # --- competitions --------------------------------------------------------------------------------
+def grade_lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+CONFLICT_HELP = _(
+    "本人所在组织：评委不评本人所在组织（及下级）报送或主讲人所在的作品。"
+    "本人所在单位：评委所在的主办组织下一级单位（如区县）报送的作品一律回避，适用于区县初评后的市级评审。"
+)
 
 
 class CompetitionForm(forms.Form):
@@ -110,6 +119,29 @@ class CompetitionForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "微党课\n情景党课"}),
         help_text=_("每行一个组别；不分组别的留空"),
+    )
+    conflict_rule = forms.ChoiceField(
+        label=_("回避规则"),
+        choices=ConflictRule.choices,
+        initial=ConflictRule.SUBTREE,
+        required=False,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        help_text=CONFLICT_HELP,
+    )
+    grade_set = forms.ChoiceField(
+        label=_("奖项等次"),
+        choices=GradeSet.choices,
+        initial=GradeSet.SINGLE,
+        required=False,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        help_text=_("评定奖项时按等次评出，如“精品微党课”“微党课一等奖”；各评奖类别和名额可在创建后设置"),
+    )
+    custom_grades = forms.CharField(
+        label=_("自定义等次"),
+        required=False,
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "特等奖\n一等奖"}),
+        help_text=_("选“自定义等次”时填写：每行一个，从高到低"),
     )
 
     # The rubric's own errors (weights ≠ 100 …), shown under the rubric table; set by the page.
@@ -151,7 +183,20 @@ class CompetitionForm(forms.Form):
                         "description": d.get("description", ""),
                     }
                 )
-        return {**self.cleaned_data, "criteria": rows}
+        data = dict(self.cleaned_data)
+        data["grades"] = grade_lines(data.pop("custom_grades", ""))
+        return {**data, "criteria": rows}
+
+
+class ConflictRuleForm(forms.Form):
+    """The competition's 回避 rule."""
+
+    conflict_rule = forms.ChoiceField(
+        label=_("回避规则"),
+        choices=ConflictRule.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        help_text=CONFLICT_HELP,
+    )
 
 
 class CriterionForm(forms.Form):
@@ -494,20 +539,247 @@ class ReviewForm(forms.Form):
 # --- awards --------------------------------------------------------------------------------------
 
 
+class AwardPlanForm(forms.Form):
+    """The award plan (评奖方案): the grade set, and the award categories (rows of
+    ``award_category_formset``), each with its filter and one number per grade. The number
+    columns follow the grade set as posted (or as saved), so switching the grade set and pressing
+    “更新名额栏” redraws them, keeping the numbers of grades both sets share."""
+
+    grade_set = forms.ChoiceField(
+        label=_("奖项等次"),
+        choices=GradeSet.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    custom_grades = forms.CharField(
+        label=_("自定义等次"),
+        required=False,
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "特等奖\n一等奖"}),
+        help_text=_("选“自定义等次”时填写：每行一个，从高到低"),
+    )
+
+    def __init__(self, *args: Any, competition: Competition, **kwargs: Any) -> None:
+        saved = list(competition.award_categories.select_related("entry_category"))
+        kwargs.setdefault(
+            "initial",
+            {
+                "grade_set": competition.grade_set,
+                "custom_grades": "\n".join(competition.grades)
+                if competition.grade_set == GradeSet.CUSTOM
+                else "",
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.competition = competition
+        self.grades = self._grades(competition)
+        scopes: list[tuple[str, Any]] = [("", _("全部作品"))]
+        scopes += [
+            (f"category:{c.pk}", _("组别：%(n)s") % {"n": c.name}) for c in competition.categories.all()
+        ]
+        scopes += [
+            (f"type:{value}", _("党课类型：%(n)s") % {"n": label}) for value, label in LectureType.choices
+        ]
+        initial_rows = [
+            {
+                "name": c.name,
+                "scope": f"category:{c.entry_category_id}"
+                if c.entry_category_id
+                else (f"type:{c.lecture_type}" if c.lecture_type else ""),
+                **{f"count_{i}": (c.counts or {}).get(g) for i, g in enumerate(self.grades)},
+            }
+            for c in saved
+        ]
+        self.rows = award_category_formset(self.grades, scopes)(
+            self.data if self.is_bound else None,
+            prefix="plan",
+            initial=None if self.is_bound else initial_rows,
+        )
+        if self.is_bound:
+            self._carry_counts(competition)
+
+    def _grades(self, competition: Competition) -> list[str]:
+        """The grade columns: of the posted grade set (the saved grades when it cannot be read)."""
+        if not self.is_bound:
+            return list(competition.grades)
+        grade_set = self.data.get("grade_set")
+        if grade_set in GRADE_PRESETS:
+            return list(GRADE_PRESETS[grade_set])
+        if grade_set == GradeSet.CUSTOM:
+            return grade_lines(self.data.get("custom_grades"))[:5] or list(competition.grades)
+        return list(competition.grades)
+
+    def _carry_counts(self, competition: Competition) -> None:
+        """Numbers posted under the columns the page showed (``shown_grade``, one per column) move to the
+        columns of the same grade now shown."""
+        getlist = getattr(self.data, "getlist", None)
+        shown = [str(g) for g in (getlist("shown_grade") if getlist else self.data.get("shown_grade") or [])]
+        if not shown or shown == self.grades:
+            return
+        data = cast(Any, self.data).copy()
+        for row in range(int(data.get("plan-TOTAL_FORMS") or 0)):
+            old = {g: data.get(f"plan-{row}-count_{i}") for i, g in enumerate(shown)}
+            for i, g in enumerate(self.grades):
+                data[f"plan-{row}-count_{i}"] = old.get(g) or ""
+        self.rows = type(self.rows)(data, prefix="plan")
+
+    def is_valid(self) -> bool:
+        rows_valid = self.rows.is_valid()
+        return super().is_valid() and rows_valid
+
+    def service_kwargs(self) -> dict[str, Any]:
+        categories = []
+        for row in self.rows.forms:
+            d = getattr(row, "cleaned_data", None) or {}
+            if not d.get("name"):
+                continue
+            scope = d.get("scope") or ""
+            kind, _sep, value = scope.partition(":")
+            categories.append(
+                {
+                    "name": d["name"],
+                    "entry_category": value if kind == "category" else None,
+                    "lecture_type": value if kind == "type" else "",
+                    "counts": {
+                        g: d.get(f"count_{i}") for i, g in enumerate(self.grades) if d.get(f"count_{i}")
+                    },
+                }
+            )
+        return {
+            "grade_set": self.cleaned_data["grade_set"],
+            "grades": grade_lines(self.cleaned_data.get("custom_grades")),
+            "categories": categories,
+        }
+
+
+class AwardCategoryRowForm(forms.Form):
+    """One award category of the plan; ``count_<i>`` fields (one per grade) are added by
+    ``award_category_formset``."""
+
+    name = forms.CharField(
+        label=_("评奖类别"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": _("如：微党课")}),
+    )
+    scope = forms.ChoiceField(label=_("参评作品"), required=False)
+
+    grade_fields: list[str]
+
+    def count_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.grade_fields]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if not data.get("name") and any(data.get(n) for n in self.grade_fields):
+            self.add_error("name", _("请填写评奖类别名称"))
+        return data
+
+
+def award_category_formset(grades: list[str], scopes: list[tuple[str, Any]]) -> Any:
+    """The plan's rows with one number field per grade (``count_0`` for the best grade …)."""
+
+    class Row(AwardCategoryRowForm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            cast(forms.ChoiceField, self.fields["scope"]).choices = scopes
+            self.grade_fields = []
+            for i, grade in enumerate(grades):
+                name = f"count_{i}"
+                self.fields[name] = forms.IntegerField(
+                    label=grade,
+                    required=False,
+                    min_value=0,
+                    max_value=MAX_GRADE_COUNT,
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "text-end"}),
+                )
+                self.grade_fields.append(name)
+
+    return forms.formset_factory(
+        Row, extra=2, max_num=MAX_AWARD_CATEGORIES, absolute_max=MAX_AWARD_CATEGORIES
+    )
+
+
 class AwardGrantForm(forms.Form):
+    """评定奖项: the numbers of 优秀主讲人 and (by the rule) 优秀组织单位, the units the organiser
+    chooses from the suggestion (``unit_<id>`` ticks with ``reason_<id>``), the date; and, for a
+    competition without an award plan, the number of 优秀党课."""
+
     lecture_count = forms.IntegerField(
-        label=_("优秀党课名额"), min_value=0, initial=0, help_text=_("最后一轮前几名（并列的一并获奖）")
+        label=_("优秀党课名额"),
+        min_value=0,
+        max_value=MAX_GRADE_COUNT,
+        initial=0,
+        required=False,
+        help_text=_("最后一轮前几名（并列的一并获奖）。要分等次、分类别评奖，请先设置评奖方案"),
     )
     lecturer_count = forms.IntegerField(
-        label=_("优秀主讲人名额"), min_value=0, initial=0, help_text=_("最后一轮前几名作品的主讲人")
+        label=_("优秀主讲人名额"),
+        min_value=0,
+        max_value=MAX_GRADE_COUNT,
+        initial=0,
+        help_text=_("最后一轮前几名作品的主讲人"),
     )
     organization_count = forms.IntegerField(
-        label=_("优秀组织单位名额"),
+        label=_("优秀组织单位名额（按获奖作品自动评出）"),
         min_value=0,
+        max_value=MAX_GRADE_COUNT,
         initial=0,
-        help_text=_("按主办组织的直接下级组织统计：所属作品获“优秀党课”件数多的在前，件数相同比最好名次"),
+        help_text=_("主办组织的下一级单位中，所属作品获奖件数多的在前，件数相同比最好名次"),
     )
     awarded_on = forms.DateField(label=_("授予日期"), widget=DateInput(), initial=timezone.localdate)
+
+    def __init__(self, *args: Any, has_plan: bool, units: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if has_plan:
+            del self.fields["lecture_count"]
+        self.units = units
+        for unit in units:
+            self.fields[f"unit_{unit.organization_id}"] = forms.BooleanField(
+                label=_("选定“%(name)s”为优秀组织单位") % {"name": unit.name}, required=False
+            )
+            self.fields[f"reason_{unit.organization_id}"] = forms.CharField(
+                label=_("评定理由"),
+                required=False,
+                max_length=200,
+                widget=forms.TextInput(attrs={"placeholder": _("没有获奖作品的单位必填")}),
+            )
+
+    def unit_rows(self) -> list[tuple[Any, forms.BoundField, forms.BoundField]]:
+        return [
+            (u, self[f"unit_{u.organization_id}"], self[f"reason_{u.organization_id}"]) for u in self.units
+        ]
+
+    @staticmethod
+    def typed_counts(data: Any, *, has_plan: bool) -> dict[str, int]:
+        """The numbers as typed (0 for what cannot be read, none before anything is posted), for
+        the suggestion the page shows before the form is checked."""
+        out: dict[str, int] = {}
+        for name in ("lecture_count", "lecturer_count", "organization_count"):
+            if data is None or (name == "lecture_count" and has_plan):
+                out[name] = 0
+                continue
+            try:
+                out[name] = max(0, min(int(data.get(name) or 0), MAX_GRADE_COUNT))
+            except (TypeError, ValueError):
+                out[name] = 0
+        return out
+
+    def service_data(self) -> dict[str, Any]:
+        data = {
+            key: self.cleaned_data.get(key) or 0
+            for key in ("lecture_count", "lecturer_count", "organization_count")
+        }
+        data["awarded_on"] = self.cleaned_data["awarded_on"]
+        data["units"] = [
+            {
+                "organization": u.organization_id,
+                "reason": self.cleaned_data.get(f"reason_{u.organization_id}", ""),
+            }
+            for u in self.units
+            if self.cleaned_data.get(f"unit_{u.organization_id}")
+        ]
+        return data
 
 
 class AwardPublishForm(forms.Form):

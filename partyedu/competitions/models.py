@@ -10,8 +10,23 @@ from django.utils.translation import gettext_lazy as _
 
 from partyedu.core.models import TimeStampedModel
 from partyedu.core.scope import ScopedModel
+from partyedu.lectures.choices import LectureType
 
-from .choices import Aggregation, AwardKind, CompetitionStatus, EntrySource, RoundStatus
+from .choices import (
+    GRADE_PRESETS,
+    Aggregation,
+    AwardKind,
+    CompetitionStatus,
+    ConflictRule,
+    EntrySource,
+    GradeSet,
+    RoundStatus,
+)
+
+
+def default_grades() -> list[str]:
+    """The grades of a competition that has not chosen any: one grade, 优秀 (优秀党课)."""
+    return list(GRADE_PRESETS[GradeSet.SINGLE])
 
 
 class Competition(TimeStampedModel, ScopedModel):
@@ -31,6 +46,22 @@ class Competition(TimeStampedModel, ScopedModel):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    conflict_rule = models.CharField(
+        _("回避规则"),
+        max_length=16,
+        choices=ConflictRule.choices,
+        default=ConflictRule.SUBTREE,
+        help_text=_("评委不评哪些作品：本人所在组织及下级的，或本人所在单位（主办组织的下一级）的全部作品"),
+    )
+    grade_set = models.CharField(
+        _("奖项等次"), max_length=16, choices=GradeSet.choices, default=GradeSet.SINGLE
+    )
+    grades = models.JSONField(
+        _("等次（从高到低）"),
+        default=default_grades,
+        blank=True,
+        help_text=_("如 一等奖、二等奖、三等奖，或 精品、优秀"),
     )
 
     class Meta:
@@ -263,9 +294,63 @@ class Review(TimeStampedModel, ScopedModel):
         return f"{self.round_entry} · {self.reviewer}"
 
 
+class AwardCategory(TimeStampedModel):
+    """An award category (评奖类别) of a competition's award plan, e.g. 微党课 or 辅导性质专题党课:
+    the entries it ranks (every entry, or only those of one entry category and/or lecture type)
+    and how many awards of each of the competition's grades it names (``counts``: grade → number).
+    With the grade 精品 it names 精品微党课; with 一等奖, 微党课一等奖."""
+
+    competition = models.ForeignKey(
+        Competition, verbose_name=_("评选"), on_delete=models.CASCADE, related_name="award_categories"
+    )
+    name = models.CharField(_("评奖类别"), max_length=50, help_text=_("如：微党课、辅导性质专题党课"))
+    entry_category = models.ForeignKey(
+        Category,
+        verbose_name=_("限参赛组别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="award_categories",
+    )
+    # A ``lectures.choices.LectureType`` value (checked by the services; no ``choices`` here, so
+    # that a new lecture type needs no migration of this app).
+    lecture_type = models.CharField(
+        _("限党课类型"),
+        max_length=16,
+        blank=True,
+        help_text=_("只评这一党课类型的作品（按所对应的党课记录）"),
+    )
+    counts = models.JSONField(_("各等次名额"), default=dict, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("评奖类别")
+        verbose_name_plural = _("评奖类别")
+        ordering = ["competition_id", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "name"], name="award_category_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def grade_counts(self) -> list[tuple[str, int]]:
+        """(grade, number) in the competition's grade order (a JSON object's keys have no order in
+        PostgreSQL's jsonb)."""
+        counts = self.counts or {}
+        return [(grade, int(counts[grade])) for grade in self.competition.grades if counts.get(grade)]
+
+    @property
+    def lecture_type_label(self) -> str:
+        return str(LectureType(self.lecture_type).label) if self.lecture_type in LectureType.values else ""
+
+
 class Award(TimeStampedModel, ScopedModel):
-    """An award named by a competition's final round: 优秀党课 (an entry), 优秀主讲人 (its lecturer)
-    or 优秀组织单位 (an organisation, by the rule stated in ``basis``)."""
+    """An award named by a competition's final round: a lecture award of a grade in an award
+    category (e.g. 精品微党课, 微党课一等奖, 优秀党课: an entry), 优秀主讲人 (its lecturer) or
+    优秀组织单位 (an organisation, by the rule stated in ``basis``, or chosen by the organiser
+    with a ``reason``). ``title`` is the award's name as printed, fixed when it is granted."""
 
     scope_path = "competition__organization__path"
 
@@ -287,6 +372,20 @@ class Award(TimeStampedModel, ScopedModel):
     recipient = models.CharField(_("获奖者"), max_length=200)
     basis = models.CharField(_("评定依据"), max_length=200, blank=True)
     awarded_on = models.DateField(_("授予日期"))
+    title = models.CharField(_("奖项名称"), max_length=100, blank=True, help_text=_("如：精品微党课"))
+    grade = models.CharField(_("等次"), max_length=20, blank=True)
+    award_category = models.ForeignKey(
+        AwardCategory,
+        verbose_name=_("评奖类别"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="awards",
+    )
+    rank = models.PositiveIntegerField(_("类别内名次"), null=True, blank=True)
+    reason = models.CharField(
+        _("评定理由"), max_length=200, blank=True, help_text=_("主办单位选定优秀组织单位时填写")
+    )
 
     class Meta:
         verbose_name = _("奖项")
@@ -294,7 +393,12 @@ class Award(TimeStampedModel, ScopedModel):
         ordering = ["competition_id", "kind", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.recipient}"
+        return f"{self.label} · {self.recipient}"
+
+    @property
+    def label(self) -> str:
+        """The award's name as printed: its title, else the kind (awards granted before titles)."""
+        return self.title or str(self.get_kind_display())
 
 
 class Certificate(TimeStampedModel):

@@ -31,10 +31,22 @@ from partyedu.lectures.selectors import APP as LECTURES_APP
 from partyedu.lectures.selectors import CompetitionFigures, LecturerAward
 from partyedu.organizations.models import ancestor_paths
 
-from .choices import Aggregation, AwardKind
-from .models import Award, Certificate, Competition, Entry, Review, Round, RoundEntry, RoundReviewer
+from .choices import Aggregation, AwardKind, RoundStatus
+from .models import (
+    Award,
+    AwardCategory,
+    Certificate,
+    Competition,
+    Entry,
+    Review,
+    Round,
+    RoundEntry,
+    RoundReviewer,
+)
 
 APP = "competitions"
+# The award category of a competition without an award plan: with its one grade, 优秀党课.
+DEFAULT_AWARD_CATEGORY = "党课"
 RESULT_PLACES = Decimal("0.0001")
 TRIM_MIN_REVIEWS = 5
 
@@ -301,9 +313,10 @@ class ReviewerProgress:
     username: str
     assigned: int
     submitted: int
-    # Filled in by the round page from the reviewer list.
+    # Filled in by the round page from the reviewer list and ``round_exclusions``.
     display_name: str = ""
     organization_name: str = ""
+    exclusion: Exclusion | None = None
 
 
 def round_progress(*, user: Viewer, round_: Round, action: str = "view") -> list[ReviewerProgress]:
@@ -325,6 +338,60 @@ def round_progress(*, user: Viewer, round_: Round, action: str = "view") -> list
     for user_id, username in panel.order_by("user_id").values_list("user_id", "user__username"):
         row = counts.get(user_id, {})
         out.append(ReviewerProgress(user_id, username, row.get("assigned", 0), row.get("submitted", 0)))
+    return out
+
+
+@dataclass
+class Exclusion:
+    """Why a panel member is kept from some of the round's entries (回避): the organisations they
+    avoid under the competition's rule, why each (本人所在组织, or the unit one level below the
+    organiser that holds it), and how many of the round's entries that excludes."""
+
+    user_id: int
+    avoided: list[tuple[str, str]] = field(default_factory=list)
+    entries: int = 0
+
+
+def round_exclusions(
+    *, user: Viewer, round_: Round, action: str = "view", panel: Sequence[int] | None = None
+) -> dict[int, Exclusion]:
+    """Per panel member of the round, their ``Exclusion`` (none for a round outside the user's
+    ``action`` scope). ``panel``: the panel's user ids when the caller read them already (from
+    ``round_progress`` with the same scope). Four queries, and one more without ``panel``."""
+    from partyedu.organizations.models import Organization
+
+    from .conflicts import avoided_paths, conflicts, reviewer_paths
+
+    competition = round_.competition
+    if panel is None:
+        panel = list(
+            RoundReviewer.objects.filter(
+                _round_q(user, action, "round__competition__organization__path"), round=round_
+            ).values_list("user_id", flat=True)
+        )
+    if not panel:
+        return {}
+    own = reviewer_paths(panel)
+    org_path, rule = competition.organization.path, competition.conflict_rule
+    avoided = {pk: avoided_paths(paths, org_path, rule) for pk, paths in own.items()}
+    names = dict(
+        Organization.objects.filter(path__in={p for paths in avoided.values() for p in paths}).values_list(
+            "path", "name"
+        )
+    )
+    entries = list(
+        RoundEntry.objects.filter(round=round_, entry__withdrawn=False).values_list(
+            "entry__organization__path", "entry__lecturer_path", "entry__lecturer__user_id"
+        )
+    )
+    out: dict[int, Exclusion] = {}
+    for user_id in panel:
+        row = Exclusion(user_id)
+        for path in avoided[user_id]:
+            why = "本人所在组织" if path in own[user_id] else "本人所在单位"
+            row.avoided.append((names.get(path, path), why))
+        row.entries = sum(1 for entry in entries if conflicts(user_id, avoided[user_id], *entry))
+        out[user_id] = row
     return out
 
 
@@ -366,6 +433,300 @@ def award_list(*, user: Viewer, competition: Competition) -> QuerySet[Award]:
         .select_related("certificate", "entry", "organization")
         .order_by("kind", "id")
     )
+
+
+def award_categories(*, user: Viewer, competition: Competition) -> list[AwardCategory]:
+    """The competition's award plan (评奖类别 with their number per grade), in order; none for a
+    competition outside the user's view scope."""
+    return list(
+        AwardCategory.objects.filter(
+            _round_q(user, "view", "competition__organization__path"), competition=competition
+        ).select_related("entry_category", "competition")
+    )
+
+
+# --- the award suggestion (评定建议) ---------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    """An entry ranked in the closed final round, as the awards see it."""
+
+    entry_id: int
+    title: str
+    lecturer: str
+    lecturer_id: int
+    organization_id: int
+    organization: str
+    organization_path: str
+    category_id: int | None
+    lecture_type: str
+    score: Decimal | None
+    rank: int
+
+
+@dataclass
+class SuggestedAward:
+    """An entry's place within an award category and the grade it would receive ("" none)."""
+
+    candidate: Candidate
+    category_rank: int
+    tied: bool
+    grade: str = ""
+
+
+@dataclass
+class CategorySuggestion:
+    category: AwardCategory
+    counts: list[tuple[str, int]]
+    rows: list[SuggestedAward]
+
+    @property
+    def awarded(self) -> list[SuggestedAward]:
+        return [row for row in self.rows if row.grade]
+
+
+@dataclass
+class UnitSuggestion:
+    """A unit one level below the organiser, with the figures an organiser weighs when naming
+    优秀组织单位: entries it recommended, lectures held in its subtree in the competition's year
+    (None when the reader may not see its lectures), lecture awards its entries would receive and
+    their best final rank. ``automatic``: named by the rule (``organization_count``)."""
+
+    organization_id: int
+    name: str
+    path: str
+    entries: int = 0
+    lectures: int | None = None
+    awards: int = 0
+    best_rank: int | None = None
+    automatic: bool = False
+    # What the rule (``organization_count``) counts: the lecture awards, or, when none is named,
+    # the first-placed entries.
+    credited: int = 0
+    credited_rank: int | None = None
+
+
+@dataclass
+class AwardSuggestion:
+    """What ``services.awards_grant`` would name: per award category, its eligible entries ranked
+    within it with their grades; 优秀主讲人 from the overall rank; and the units ranked by entries
+    recommended and lectures held. ``ready`` is False until the final round is closed."""
+
+    final: Round | None
+    grades: list[str]
+    categories: list[CategorySuggestion] = field(default_factory=list)
+    lecturers: list[Candidate] = field(default_factory=list)
+    units: list[UnitSuggestion] = field(default_factory=list)
+    ready: bool = False
+
+    @property
+    def lecture_awards(self) -> list[tuple[CategorySuggestion, SuggestedAward]]:
+        return [(c, row) for c in self.categories for row in c.awarded]
+
+
+def _category_matches(category: AwardCategory, candidate: Candidate) -> bool:
+    if category.entry_category_id is not None and candidate.category_id != category.entry_category_id:
+        return False
+    return not (category.lecture_type and candidate.lecture_type != category.lecture_type)
+
+
+def _rank_categories(
+    candidates: Sequence[Candidate], categories: Sequence[AwardCategory], grades: Sequence[str]
+) -> list[CategorySuggestion]:
+    """Rank the entries within each award category, in the plan's order, and give grades.
+
+    An entry competes in every category whose filter it matches, but is named in the first one
+    only (a later category ranks the entries not yet named). Within a category, entries keep the
+    order of their final-round rank and equal final ranks share a category rank (1, 2, 2, 4).
+    The grades fill cumulative cut-offs: with 一等奖 1, 二等奖 2, 三等奖 3 an entry ranked r in the
+    category gets 一等奖 when r ≤ 1, else 二等奖 when r ≤ 3, else 三等奖 when r ≤ 6 — so entries
+    tied at a cut-off all receive that grade, as tied entries all advance."""
+    named: set[int] = set()
+    out: list[CategorySuggestion] = []
+    for category in categories:
+        counts = [(g, int((category.counts or {}).get(g, 0) or 0)) for g in grades]
+        cuts: list[tuple[str, int]] = []
+        total = 0
+        for grade, n in counts:
+            total += n
+            if n:
+                cuts.append((grade, total))
+        eligible = sorted(
+            (c for c in candidates if c.entry_id not in named and _category_matches(category, c)),
+            key=lambda c: (c.rank, c.entry_id),
+        )
+        ties: dict[int, int] = defaultdict(int)
+        for c in eligible:
+            ties[c.rank] += 1
+        rows: list[SuggestedAward] = []
+        position, previous = 0, None
+        for index, c in enumerate(eligible, start=1):
+            if c.rank != previous:
+                position, previous = index, c.rank
+            grade = next((g for g, cut in cuts if position <= cut), "")
+            rows.append(SuggestedAward(c, position, ties[c.rank] > 1, grade))
+        named.update(row.candidate.entry_id for row in rows if row.grade)
+        out.append(CategorySuggestion(category, counts, rows))
+    return out
+
+
+def _candidates(user: Viewer | None, action: str, final: Round) -> list[Candidate]:
+    rows = (
+        RoundEntry.objects.filter(
+            _round_q(user, action, "round__competition__organization__path"),
+            round=final,
+            rank__isnull=False,
+            entry__withdrawn=False,
+        )
+        .order_by("rank", "entry_id")
+        .values_list(
+            "entry_id",
+            "entry__title",
+            "entry__lecturer__name",
+            "entry__lecturer_id",
+            "entry__organization_id",
+            "entry__organization__name",
+            "entry__organization__path",
+            "entry__category_id",
+            "entry__lecture__lecture_type",
+            "score",
+            "rank",
+        )
+    )
+    return [
+        Candidate(eid, title, lecturer, lid, oid, org, path, cat, ltype or "", score, rank or 0)
+        for eid, title, lecturer, lid, oid, org, path, cat, ltype, score, rank in rows
+    ]
+
+
+def _unit_rows(
+    user: Viewer | None,
+    action: str,
+    competition: Competition,
+    awarded: list[Candidate],
+    credited: list[Candidate],
+) -> list[UnitSuggestion]:
+    """The organiser's direct children with their figures: ``awarded`` are the entries named in
+    lecture awards, ``credited`` those the automatic rule counts."""
+    from partyedu.lectures.models import Lecture
+    from partyedu.lectures.selectors import year_range
+    from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+
+    from .choices import EntrySource
+
+    org = competition.organization
+    width = len(org.path) + SEGMENT_WIDTH
+    units = {
+        path: UnitSuggestion(pk, name, path)
+        for pk, name, path in Organization.objects.filter(
+            path__startswith=org.path, depth=org.depth + 1, is_active=True
+        )
+        .order_by("path")
+        .values_list("pk", "name", "path")
+    }
+    if not units:
+        return []
+    entries = (
+        Entry.objects.filter(
+            _round_q(user, action, "competition__organization__path"),
+            Q(source=EntrySource.RECOMMENDED) | Q(endorsed_at__isnull=False),
+            competition=competition,
+            withdrawn=False,
+        )
+        .annotate(prefix=Substr("organization__path", 1, width))
+        .values("prefix")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in entries:
+        if row["prefix"] in units:
+            units[row["prefix"]].entries = row["n"]
+    lectures_scope = None if is_system(user) else scope_for(user, "view", LECTURES_APP)
+    start, end = year_range(competition.year)
+    lectures = (
+        Lecture.objects.filter(
+            Q() if lectures_scope is None else lectures_scope.q("organization__path"),
+            org.subtree_q("organization__path"),
+            start__gte=start,
+            start__lt=end,
+        )
+        .annotate(prefix=Substr("organization__path", 1, width))
+        .values("prefix")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    held = {row["prefix"]: row["n"] for row in lectures}
+    for path, unit in units.items():
+        if lectures_scope is None or lectures_scope.covers(path):
+            unit.lectures = held.get(path, 0)
+    for c in awarded:
+        holder = units.get(c.organization_path[:width])
+        if holder is not None:
+            holder.awards += 1
+            holder.best_rank = c.rank if holder.best_rank is None else min(holder.best_rank, c.rank)
+    for c in credited:
+        holder = units.get(c.organization_path[:width])
+        if holder is not None:
+            holder.credited += 1
+            holder.credited_rank = (
+                c.rank if holder.credited_rank is None else min(holder.credited_rank, c.rank)
+            )
+    return sorted(units.values(), key=lambda u: (-u.entries, -(u.lectures or 0), u.path))
+
+
+def award_suggestion(
+    *,
+    user: Viewer | None,
+    competition: Competition,
+    action: str = "view",
+    lecture_count: int = 0,
+    lecturer_count: int = 0,
+    organization_count: int = 0,
+) -> AwardSuggestion:
+    """What the awards would be, from the closed final round (``AwardSuggestion``): the award
+    plan's categories (or, for a competition without one, ``lecture_count`` entries of the best
+    grade among all, named 党课 — 优秀党课 with the default grade), the lecturers of the top
+    ``lecturer_count`` entries, and the units, of which the first ``organization_count`` holding
+    lecture awards (most awards, then best rank, then tree order; the first-placed entries count
+    when no lecture award is named) are marked automatic. Empty for a competition outside the
+    user's ``action`` scope (``None``: the system)."""
+    grades = list(competition.grades or [])
+    final = (
+        Round.objects.filter(
+            _round_q(user, action, "competition__organization__path"), competition=competition
+        )
+        .order_by("-sequence")
+        .first()
+    )
+    suggestion = AwardSuggestion(final=final, grades=grades)
+    if final is None or final.status != RoundStatus.CLOSED:
+        return suggestion
+    suggestion.ready = True
+    candidates = _candidates(user, action, final)
+    categories = list(AwardCategory.objects.filter(competition=competition).select_related("entry_category"))
+    if not categories and lecture_count and grades:
+        categories = [
+            AwardCategory(
+                competition=competition, name=DEFAULT_AWARD_CATEGORY, counts={grades[0]: lecture_count}
+            )
+        ]
+    suggestion.categories = _rank_categories(candidates, categories, grades)
+    seen: set[int] = set()
+    for c in candidates:
+        if c.rank <= lecturer_count and c.lecturer_id not in seen:
+            seen.add(c.lecturer_id)
+            suggestion.lecturers.append(c)
+    awarded = [row.candidate for _, row in suggestion.lecture_awards]
+    credited = awarded or [c for c in candidates if c.rank <= 1]
+    units = _unit_rows(user, action, competition, awarded, credited)
+    by_awards = sorted(
+        (u for u in units if u.credited), key=lambda u: (-u.credited, u.credited_rank or 0, u.path)
+    )
+    for unit in by_awards[:organization_count]:
+        unit.automatic = True
+    suggestion.units = units
+    return suggestion
 
 
 def certificate_verify(code: str) -> Certificate | None:
@@ -557,8 +918,8 @@ AWARD_FIELDS: dict[str, str] = {
 
 
 def lecturer_awards(*, member_id: int) -> list[LecturerAward]:
-    """The 优秀党课 and 优秀主讲人 awards of entries the member lectured, newest first, with the
-    certificate code; awards whose certificate was revoked are left out (hook
+    """The lecture awards (优秀党课, 精品微党课 …, under their printed name) and 优秀主讲人 awards of
+    entries the member lectured, newest first, with the certificate code; awards whose certificate was revoked are left out (hook
     ``lectures.lecturer_awards``: a lecturer's record). One query."""
     labels = dict(AwardKind.choices)
     rows = (
@@ -575,6 +936,7 @@ def lecturer_awards(*, member_id: int) -> list[LecturerAward]:
             "entry__title",
             "awarded_on",
             "certificate__code",
+            "title",
         )
     )
     return [
@@ -582,12 +944,12 @@ def lecturer_awards(*, member_id: int) -> list[LecturerAward]:
             competition=title,
             year=year,
             kind=kind,
-            label=str(labels.get(kind, kind)),
+            label=award_title or str(labels.get(kind, kind)),
             entry_title=entry_title or "",
             awarded_on=awarded_on,
             certificate_code=code or "",
         )
-        for title, year, kind, entry_title, awarded_on, code in rows
+        for title, year, kind, entry_title, awarded_on, code, award_title in rows
     ]
 
 

@@ -8,13 +8,17 @@ writes its audit row in the same transaction. ``actor=None`` is the system (demo
 
 Rules encoded here (docs/competitions.md):
 - a rubric's weights sum to 100; every criterion is scored 0–100; the total is Σ score × weight / 100;
-- automatic assignment never gives a reviewer an entry whose organisation, or whose lecturer's
-  organisation, lies in one of the reviewer's own organisation subtrees, nor their own entry;
-  neither does a manual assignment;
+- no assignment (automatic or manual) and no score submission gives a reviewer an entry whose
+  organisation, or whose lecturer's organisation, lies in a subtree they must avoid under the
+  competition's 回避 rule (their own subtrees, or their whole unit one level below the organiser:
+  ``conflicts.py``), nor their own entry;
 - assignment keeps the reviewers' loads balanced (greedy least-loaded, most constrained entry
   first, ties broken by user id, so the same input gives the same assignment);
 - a round advances only when every assigned review is submitted, unless the organiser overrides
-  with a stated reason, which is audited; ties at the cut-off all advance.
+  with a stated reason, which is audited; ties at the cut-off all advance;
+- awards follow the award plan: grades per award category, each category ranking its own entries
+  with cumulative cut-offs (ties included); 优秀组织单位 are units one level below the organiser,
+  by the rule or chosen with a reason (required when the unit holds no award), audited.
 """
 
 from __future__ import annotations
@@ -33,23 +37,39 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from partyedu.accounts.choices import RoleCode
-from partyedu.accounts.models import RoleAssignment, User
+from partyedu.accounts.models import User
 from partyedu.accounts.types import Actor, Viewer
 from partyedu.core import control_chars
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.core.scope import can, require
 from partyedu.core.years import YEAR_MAX, YEAR_MIN
+from partyedu.lectures.choices import LectureType
 from partyedu.lectures.models import Lecture, LibraryItem
 from partyedu.lectures.selectors import lecture_list, lecturer_of_member, library_item_for_honour
 from partyedu.lectures.services import LIBRARY_KINDS, library_publish
 from partyedu.members.models import Member
-from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+from partyedu.organizations.models import Organization
 
-from .choices import Aggregation, AwardKind, CompetitionStatus, EntrySource, RoundStatus
+from .choices import (
+    GRADE_PRESETS,
+    Aggregation,
+    AwardKind,
+    CompetitionStatus,
+    ConflictRule,
+    EntrySource,
+    GradeSet,
+    RoundStatus,
+)
+from .conflicts import (
+    conflict_cause,
+    conflict_message,
+    conflicts,
+    reviewer_avoided,
+)
 from .models import (
     Award,
+    AwardCategory,
     Category,
     Certificate,
     Competition,
@@ -172,12 +192,17 @@ def competition_create(*, actor: Actor, data: dict[str, Any]) -> Competition:
     categories = [str(c).strip() for c in data.get("categories") or [] if str(c).strip()]
     if len(set(categories)) != len(categories):
         raise ValidationError({"categories": ["组别名称重复"]})
+    conflict_rule = _clean_conflict_rule(data.get("conflict_rule"))
+    grade_set, grades = _clean_grades(data.get("grade_set"), data.get("grades"))
     competition = Competition(
         organization=org,
         title=title[:200],
         year=year,
         description=str(data.get("description") or "").strip(),
         created_by=_user(actor),
+        conflict_rule=conflict_rule,
+        grade_set=grade_set,
+        grades=grades,
     )
     competition.refuse_control_characters()
     for name in categories:
@@ -187,8 +212,237 @@ def competition_create(*, actor: Actor, data: dict[str, Any]) -> Competition:
         Criterion(competition=competition, sort_order=i, **c) for i, c in enumerate(criteria)
     )
     Category.objects.bulk_create(Category(competition=competition, name=name[:50]) for name in categories)
-    audit_record(actor=actor, action=AuditAction.CREATE, obj=competition, changes={"criteria": criteria})
+    plan = _write_award_categories(competition, data.get("award_categories") or [])
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=competition,
+        changes={
+            "criteria": criteria,
+            "conflict_rule": conflict_rule,
+            "grades": grades,
+            "award_categories": plan,
+        },
+    )
     return competition
+
+
+# --- 回避 rule and award plan (评奖方案) -----------------------------------------------------------
+
+MAX_GRADES = 5
+MAX_AWARD_CATEGORIES = 10
+MAX_GRADE_COUNT = 999
+
+
+def _clean_conflict_rule(value: Any) -> str:
+    value = value or ConflictRule.SUBTREE
+    if value not in ConflictRule.values:
+        raise ValidationError(
+            {"conflict_rule": ["回避规则应为 subtree（本人所在组织及下级）或 unit（本人所在单位）"]}
+        )
+    return str(value)
+
+
+def _clean_grades(grade_set: Any, grades: Any) -> tuple[str, list[str]]:
+    """The grade set and its grades, best first: a preset's, or the organiser's own (custom)."""
+    grade_set = grade_set or GradeSet.SINGLE
+    if grade_set not in GradeSet.values:
+        raise ValidationError({"grade_set": ["奖项等次应为 single、ranked、quality 或 custom"]})
+    if grade_set != GradeSet.CUSTOM:
+        return str(grade_set), list(GRADE_PRESETS[grade_set])
+    if isinstance(grades, str):
+        grades = grades.splitlines()
+    if not isinstance(grades, list | tuple):
+        raise ValidationError({"grades": ["请按从高到低填写等次名称"]})
+    names = [str(g).strip() for g in grades if str(g).strip()]
+    if not names:
+        raise ValidationError({"grades": ["自定义等次时，请按从高到低填写等次名称，如：特等奖、一等奖"]})
+    if len(names) > MAX_GRADES:
+        raise ValidationError({"grades": [f"等次最多{MAX_GRADES}个"]})
+    for name in names:
+        if len(name) > 20:
+            raise ValidationError({"grades": [f"等次“{name}”名称过长（最多20字）"]})
+        try:
+            control_chars.check_line(name)
+        except ValidationError as exc:
+            raise ValidationError({"grades": [f"等次名称{exc.messages[0]}"]}) from None
+    if len(set(names)) != len(names):
+        raise ValidationError({"grades": ["等次名称重复"]})
+    return str(grade_set), names
+
+
+def award_title(grade: str, category: str) -> str:
+    """The name an award is printed under: a grade that is a prize (一等奖, 金奖) follows the
+    category (微党课一等奖); a grade that qualifies (精品, 优秀) precedes it (精品微党课, 优秀党课)."""
+    return f"{category}{grade}" if grade.endswith("奖") else f"{grade}{category}"
+
+
+def _clean_award_categories(
+    competition: Competition, rows: Any, grades: Sequence[str]
+) -> list[dict[str, Any]]:
+    if not isinstance(rows, list | tuple):
+        raise ValidationError({"award_categories": ["评奖类别格式有误"]})
+    if len(rows) > MAX_AWARD_CATEGORIES:
+        raise ValidationError({"award_categories": [f"评奖类别最多{MAX_AWARD_CATEGORIES}个"]})
+    own_categories = {c.pk: c for c in competition.categories.all()}
+    cleaned: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise ValidationError({"award_categories": [f"第{i}个评奖类别格式有误"]})
+        name = str(row.get("name") or "").strip()
+        if not name:
+            raise ValidationError({"award_categories": [f"第{i}个评奖类别缺少名称"]})
+        if len(name) > 50:
+            raise ValidationError({"award_categories": [f"评奖类别“{name}”名称过长（最多50字）"]})
+        try:
+            control_chars.check_line(name)
+        except ValidationError as exc:
+            raise ValidationError({"award_categories": [f"评奖类别名称{exc.messages[0]}"]}) from None
+        if name in seen:
+            raise ValidationError({"award_categories": [f"评奖类别“{name}”重复"]})
+        seen.add(name)
+        entry_category = _own_category(own_categories, row.get("entry_category"), name)
+        lecture_type = str(row.get("lecture_type") or "")
+        if lecture_type and lecture_type not in LectureType.values:
+            raise ValidationError({"award_categories": [f"评奖类别“{name}”所限的党课类型不存在"]})
+        raw_counts = row.get("counts") or {}
+        if not isinstance(raw_counts, dict):
+            raise ValidationError({"award_categories": [f"评奖类别“{name}”的名额应为“等次: 人数”"]})
+        unknown = [str(g) for g in raw_counts if g not in grades]
+        if unknown:
+            raise ValidationError(
+                {"award_categories": [f"“{'、'.join(unknown)}”不是本次评选的等次（{'、'.join(grades)}）"]}
+            )
+        counts: dict[str, int] = {}
+        for grade in grades:
+            value = raw_counts.get(grade)
+            if value in (None, ""):
+                continue
+            try:
+                number = int(str(value).strip().removesuffix(".0"))
+            except (TypeError, ValueError):
+                raise ValidationError({"award_categories": [f"“{name}”的{grade}名额必须是整数"]}) from None
+            if isinstance(value, bool) or str(value).strip() not in (str(number), f"{number}.0"):
+                raise ValidationError({"award_categories": [f"“{name}”的{grade}名额必须是整数"]})
+            if not 0 <= number <= MAX_GRADE_COUNT:
+                raise ValidationError(
+                    {"award_categories": [f"“{name}”的{grade}名额应在0到{MAX_GRADE_COUNT}之间"]}
+                )
+            if number:
+                counts[grade] = number
+        if not counts:
+            raise ValidationError({"award_categories": [f"请为评奖类别“{name}”至少设置一个等次的名额"]})
+        cleaned.append(
+            {"name": name, "entry_category": entry_category, "lecture_type": lecture_type, "counts": counts}
+        )
+    return cleaned
+
+
+def _own_category(own: dict[int, Category], value: Any, award_category: str) -> Category | None:
+    """The competition's entry category given as itself, its id or its name (None for none)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, Category):
+        value = value.pk
+    by_name = {c.name: c for c in own.values()}
+    if isinstance(value, str) and value.strip() in by_name:
+        return by_name[value.strip()]
+    try:
+        return own[int(value)]
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError(
+            {"award_categories": [f"评奖类别“{award_category}”所限的参赛组别不属于本次评选"]}
+        ) from None
+
+
+def _write_award_categories(competition: Competition, rows: Any) -> list[dict[str, Any]]:
+    """Replace the competition's award categories with ``rows`` (validated); returns what the
+    audit row keeps of them."""
+    cleaned = _clean_award_categories(competition, rows, competition.grades)
+    competition.award_categories.all().delete()
+    AwardCategory.objects.bulk_create(
+        AwardCategory(competition=competition, sort_order=i, **row) for i, row in enumerate(cleaned)
+    )
+    return [
+        {
+            "name": row["name"],
+            "entry_category": row["entry_category"].name if row["entry_category"] else "",
+            "lecture_type": row["lecture_type"],
+            "counts": row["counts"],
+        }
+        for row in cleaned
+    ]
+
+
+@transaction.atomic
+def award_plan_set(
+    *, actor: Actor, competition: Competition, grade_set: Any, grades: Any = None, categories: Any
+) -> list[AwardCategory]:
+    """Set the award plan (评奖方案): the grades (a preset, or the organiser's own, best first) and
+    the award categories with their number of awards per grade. Until the awards are granted."""
+    require(actor, "change", competition.organization, app_label=APP)
+    competition = (
+        Competition.objects.select_for_update().select_related("organization").get(pk=competition.pk)
+    )
+    if competition.awards.exists() or competition.status == CompetitionStatus.FINISHED:
+        raise ValidationError({"award_categories": ["本次评选已评定奖项，不能再修改评奖方案"]})
+    competition.grade_set, competition.grades = _clean_grades(grade_set, grades)
+    competition.save(update_fields=["grade_set", "grades", "updated_at"])
+    plan = _write_award_categories(competition, categories)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=competition,
+        changes={"grades": competition.grades, "award_categories": plan},
+        message="设置评奖方案",
+    )
+    return list(competition.award_categories.select_related("entry_category"))
+
+
+@transaction.atomic
+def competition_conflict_rule_set(*, actor: Actor, competition: Competition, rule: Any) -> int:
+    """Change the competition's 回避 rule, until its first score is submitted. Unsubmitted
+    assignments that the new rule forbids are removed (run 自动分配 again to replace them);
+    returns how many."""
+    require(actor, "change", competition.organization, app_label=APP)
+    competition = (
+        Competition.objects.select_for_update().select_related("organization").get(pk=competition.pk)
+    )
+    rule = _clean_conflict_rule(rule)
+    if Review.objects.filter(
+        round_entry__round__competition=competition, submitted_at__isnull=False
+    ).exists():
+        raise ValidationError({"conflict_rule": ["已有评委提交评分，不能再修改回避规则"]})
+    previous = competition.conflict_rule
+    competition.conflict_rule = rule
+    competition.save(update_fields=["conflict_rule", "updated_at"])
+    pending = list(
+        Review.objects.filter(
+            round_entry__round__competition=competition, round_entry__round__status=RoundStatus.OPEN
+        ).values_list(
+            "pk",
+            "reviewer_id",
+            "round_entry__entry__organization__path",
+            "round_entry__entry__lecturer_path",
+            "round_entry__entry__lecturer__user_id",
+        )
+    )
+    avoided = reviewer_avoided({row[1] for row in pending}, competition)
+    removed = [
+        pk
+        for pk, reviewer_id, entry_path, lecturer_path, lecturer_user in pending
+        if conflicts(reviewer_id, avoided[reviewer_id], entry_path, lecturer_path, lecturer_user)
+    ]
+    Review.objects.filter(pk__in=removed).delete()
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=competition,
+        changes={"conflict_rule": [previous, rule], "removed_assignments": len(removed)},
+        message=f"回避规则改为：{ConflictRule(rule).label}",
+    )
+    return len(removed)
 
 
 @transaction.atomic
@@ -445,27 +699,11 @@ def entry_withdraw(*, actor: Actor, entry: Entry, reason: str = "") -> Entry:
 # --- reviewers and assignment --------------------------------------------------------------------
 
 
-def reviewer_paths(user_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """Each reviewer's own organisation subtrees: where they hold the reviewer role, and their own
-    member record's organisation."""
-    ids = list(user_ids)
-    paths: dict[int, set[str]] = {pk: set() for pk in ids}
-    for user_id, path in RoleAssignment.objects.filter(
-        user_id__in=ids, role__code=RoleCode.REVIEWER
-    ).values_list("user_id", "organization__path"):
-        paths[user_id].add(path)
-    for user_id, path in Member.objects.filter(user_id__in=ids).values_list("user_id", "org_path"):
-        paths[user_id].add(path)
-    return {pk: tuple(sorted(p)) for pk, p in paths.items()}
-
-
-def conflicts(
-    reviewer_id: int, own_paths: Sequence[str], entry_path: str, lecturer_path: str, lecturer_user: int | None
-) -> bool:
-    """Whether giving this entry to this reviewer is a conflict of interest."""
-    if lecturer_user is not None and lecturer_user == reviewer_id:
-        return True
-    return any(entry_path.startswith(p) or lecturer_path.startswith(p) for p in own_paths)
+def _entry_conflict(reviewer_id: int, entry: Entry, competition: Competition) -> tuple[str, str]:
+    lecturer_user = Member.objects.filter(pk=entry.lecturer_id).values_list("user_id", flat=True).first()
+    entry_path = Organization.objects.get(pk=entry.organization_id).path
+    avoided = reviewer_avoided([reviewer_id], competition)[reviewer_id]
+    return conflict_cause(reviewer_id, avoided, entry_path, entry.lecturer_path, lecturer_user)
 
 
 @transaction.atomic
@@ -526,7 +764,7 @@ def round_assign(*, actor: Actor, round_: Round) -> int:
     panel = list(round_.panel.order_by("user_id").values_list("user_id", flat=True))
     if not panel:
         raise ValidationError({"users": ["请先为本轮设置评委"]})
-    own = reviewer_paths(panel)
+    own = reviewer_avoided(panel, round_.competition)
     load: dict[int, int] = dict.fromkeys(panel, 0)
     have: dict[int, set[int]] = defaultdict(set)
     for re_id, reviewer_id in Review.objects.filter(round_entry__round=round_).values_list(
@@ -620,16 +858,9 @@ def review_assign_manual(
     if not round_.panel.filter(user_id=reviewer_id).exists():
         raise ValidationError({"reviewer": ["该用户不是本轮评委"]})
     entry = Entry.objects.get(pk=round_entry.entry_id)
-    lecturer_user = Member.objects.filter(pk=entry.lecturer_id).values_list("user_id", flat=True).first()
-    entry_path = Organization.objects.get(pk=entry.organization_id).path
-    if conflicts(
-        reviewer_id,
-        reviewer_paths([reviewer_id])[reviewer_id],
-        entry_path,
-        entry.lecturer_path,
-        lecturer_user,
-    ):
-        raise ValidationError({"reviewer": ["该评委与作品来自同一组织，须回避"]})
+    cause = _entry_conflict(reviewer_id, entry, round_.competition)
+    if cause[0]:
+        raise ValidationError({"reviewer": [f"该评委须回避：{conflict_message(cause)}"]})
     if Review.objects.filter(round_entry=round_entry, reviewer_id=reviewer_id).exists():
         raise ValidationError({"reviewer": ["该评委已在评审这件作品"]})
     replaced = None
@@ -690,9 +921,16 @@ def review_submit(*, actor: Actor, review: Review, scores: Any, comment: str = "
     review = Review.objects.select_for_update().get(pk=review.pk)
     if actor is not None and review.reviewer_id != getattr(actor, "pk", None):
         raise PermissionDenied("这不是分配给您的评审任务")
-    round_ = Round.objects.select_related("competition").get(pk=review.round_entry.round_id)
+    round_ = Round.objects.select_related("competition__organization").get(pk=review.round_entry.round_id)
     if round_.status != RoundStatus.OPEN:
         raise ValidationError({"round": ["本轮评审已结束，不能再提交评分"]})
+    # 回避 is checked again here: the rule, a role or a member record may have changed since the
+    # review was assigned.
+    cause = _entry_conflict(review.reviewer_id, review.round_entry.entry, round_.competition)
+    if cause[0]:
+        raise ValidationError(
+            {"review": [f"您须回避这件作品（{conflict_message(cause)}），不能评分；请联系主办单位改派"]}
+        )
     criteria = list(round_.competition.criteria.order_by("sort_order", "id"))
     cleaned = _clean_scores(scores, criteria)
     review.scores = {name: str(value) for name, value in cleaned.items()}
@@ -839,20 +1077,69 @@ def _count(data: dict[str, Any], name: str, label: str) -> int:
     return number
 
 
-def _unit_of(path: str, competition_path: str, depth: int) -> str:
-    """The organisation ``depth`` levels below the organiser on the way to ``path`` (the path
-    itself when it is shallower)."""
-    return path[: len(competition_path) + depth * SEGMENT_WIDTH]
+def _chosen_units(value: Any) -> list[tuple[int, str]]:
+    """The units the organiser chose as 优秀组织单位: (organisation id, reason) pairs."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list | tuple):
+        raise ValidationError({"units": ["选定的优秀组织单位格式有误"]})
+    out: list[tuple[int, str]] = []
+    raw: Any
+    for i, item in enumerate(value, start=1):
+        if isinstance(item, dict):
+            raw, reason = item.get("organization"), item.get("reason")
+        else:
+            raw, reason = item, ""
+        try:
+            pk = int(raw.pk if isinstance(raw, Organization) else raw)
+        except (TypeError, ValueError):
+            raise ValidationError({"units": [f"第{i}个选定单位无效"]}) from None
+        reason = str(reason or "").strip()
+        if len(reason) > 200:
+            raise ValidationError({"units": ["评定理由最多200字"]})
+        try:
+            control_chars.check_text(reason)
+        except ValidationError as exc:
+            raise ValidationError({"units": [f"评定理由{exc.messages[0]}"]}) from None
+        if pk in {o for o, _ in out}:
+            raise ValidationError({"units": ["同一单位选了两次"]})
+        out.append((pk, reason))
+    return out
+
+
+def _awarded_on(value: Any) -> date:
+    value = value or timezone.localdate()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError({"awarded_on": ["日期格式应为 YYYY-MM-DD"]}) from None
+
+
+def _unit_basis(unit: Any, lecture_label: str) -> str:
+    parts = [f"报送作品{unit.entries}件"]
+    if unit.lectures is not None:
+        parts.append(f"开展党课{unit.lectures}场")
+    if unit.awards:
+        parts.append(f"所属作品获{lecture_label}{unit.awards}件，最好名次第{unit.best_rank}名")
+    return "，".join(parts)
 
 
 @transaction.atomic
 def awards_grant(*, actor: Actor, competition: Competition, data: dict[str, Any]) -> list[Award]:
-    """Name the awards from the closed final round and issue their certificates:
-    - 优秀党课: entries ranked within the top ``lecture_count`` (ties included);
+    """Name the awards from the closed final round and issue their certificates (once):
+    - lecture awards by the award plan (``selectors._rank_categories``): per award category its
+      entries ranked within it, the grades filling cumulative cut-offs, ties included; without a
+      plan, ``lecture_count`` entries of the best grade among all (优秀党课 by default);
     - 优秀主讲人: the lecturers of entries ranked within the top ``lecturer_count``;
-    - 优秀组织单位: the organisations one level below the organiser with the most 优秀党课, ties
-      broken by their best rank, the top ``organization_count`` of them (rule stated on the award).
+    - 优秀组织单位: the first ``organization_count`` units one level below the organiser holding
+      lecture awards (most, then best rank), and the ``units`` the organiser chose from the
+      suggestion, each with a reason — required when the unit holds no lecture award. Each chosen
+      unit is audited with its reason.
     """
+    from .selectors import DEFAULT_AWARD_CATEGORY, award_suggestion
+
     require(actor, "change", competition.organization, app_label=APP)
     competition = (
         Competition.objects.select_for_update().select_related("organization").get(pk=competition.pk)
@@ -862,77 +1149,121 @@ def awards_grant(*, actor: Actor, competition: Competition, data: dict[str, Any]
     final = competition.rounds.order_by("-sequence").first()
     if final is None or final.status != RoundStatus.CLOSED:
         raise ValidationError({"competition": ["请先结束最后一轮评审"]})
+    has_plan = competition.award_categories.exists()
     lectures = _count(data, "lecture_count", "优秀党课名额")
+    if has_plan and lectures:
+        raise ValidationError({"lecture_count": ["本次评选已设置评奖方案，请在评奖方案中调整各等次名额"]})
     lecturers = _count(data, "lecturer_count", "优秀主讲人名额")
     units = _count(data, "organization_count", "优秀组织单位名额")
-    if not (lectures or lecturers or units):
+    chosen = _chosen_units(data.get("units"))
+    if not (has_plan or lectures or lecturers or units or chosen):
         raise ValidationError({"lecture_count": ["请至少设置一类奖项的名额"]})
-    awarded_on = data.get("awarded_on") or timezone.localdate()
-    if not isinstance(awarded_on, date):
-        try:
-            awarded_on = date.fromisoformat(str(awarded_on))
-        except ValueError:
-            raise ValidationError({"awarded_on": ["日期格式应为 YYYY-MM-DD"]}) from None
-    ranked = list(
-        RoundEntry.objects.filter(round=final, rank__isnull=False, entry__withdrawn=False)
-        .select_related("entry__lecturer", "entry__organization")
-        .order_by("rank", "entry_id")
+    awarded_on = _awarded_on(data.get("awarded_on"))
+    if not has_plan and lectures:
+        # The plan a competition without one is granted by, kept with its awards.
+        AwardCategory.objects.create(
+            competition=competition, name=DEFAULT_AWARD_CATEGORY, counts={competition.grades[0]: lectures}
+        )
+    suggestion = award_suggestion(
+        user=actor,
+        competition=competition,
+        action="change",
+        lecturer_count=lecturers,
+        organization_count=units,
     )
     awards: list[Award] = []
     prefix = f"{competition.title}"
-    for re in ranked:
-        if re.rank is not None and re.rank <= lectures:
-            awards.append(
-                Award(
-                    competition=competition,
-                    kind=AwardKind.LECTURE,
-                    entry=re.entry,
-                    organization=re.entry.organization,
-                    recipient=f"《{re.entry.title}》（主讲人：{re.entry.lecturer.name}）",
-                    basis=f"{prefix}最终轮第{re.rank}名",
-                    awarded_on=awarded_on,
-                )
+    for category_suggestion, row in suggestion.lecture_awards:
+        c, category = row.candidate, category_suggestion.category
+        basis = f"{prefix}最终轮第{c.rank}名"
+        if row.category_rank != c.rank:
+            basis += f"，{category.name}类第{row.category_rank}名"
+        awards.append(
+            Award(
+                competition=competition,
+                kind=AwardKind.LECTURE,
+                entry_id=c.entry_id,
+                organization_id=c.organization_id,
+                recipient=f"《{c.title}》（主讲人：{c.lecturer}）",
+                basis=basis[:200],
+                awarded_on=awarded_on,
+                title=award_title(row.grade, category.name)[:100],
+                grade=row.grade,
+                award_category=category,
+                rank=row.category_rank,
             )
-    seen_lecturers: set[int] = set()
-    for re in ranked:
-        if re.rank is not None and re.rank <= lecturers and re.entry.lecturer_id not in seen_lecturers:
-            seen_lecturers.add(re.entry.lecturer_id)
-            awards.append(
-                Award(
-                    competition=competition,
-                    kind=AwardKind.LECTURER,
-                    entry=re.entry,
-                    organization=re.entry.organization,
-                    recipient=re.entry.lecturer.name,
-                    basis=f"主讲《{re.entry.title}》，最终轮第{re.rank}名",
-                    awarded_on=awarded_on,
-                )
+        )
+    for c in suggestion.lecturers:
+        awards.append(
+            Award(
+                competition=competition,
+                kind=AwardKind.LECTURER,
+                entry_id=c.entry_id,
+                organization_id=c.organization_id,
+                recipient=c.lecturer,
+                basis=f"主讲《{c.title}》，最终轮第{c.rank}名"[:200],
+                awarded_on=awarded_on,
+                title=str(AwardKind.LECTURER.label),
+                rank=c.rank,
             )
-    if units:
-        tally: dict[str, list[int]] = defaultdict(list)
-        for re in ranked:
-            if re.rank is not None and re.rank <= max(lectures, 1):
-                unit = _unit_of(re.entry.organization.path, competition.organization.path, 1)
-                tally[unit].append(re.rank)
-        order = sorted(tally.items(), key=lambda kv: (-len(kv[1]), min(kv[1]), kv[0]))
-        orgs = {o.path: o for o in Organization.objects.filter(path__in=[p for p, _ in order[:units]])}
-        for path, ranks in order[:units]:
-            org = orgs.get(path)
-            if org is None:
-                continue
-            awards.append(
-                Award(
-                    competition=competition,
-                    kind=AwardKind.ORGANIZATION,
-                    organization=org,
-                    recipient=org.name,
-                    basis=f"所属作品获优秀党课{len(ranks)}件，最好名次第{min(ranks)}名",
-                    awarded_on=awarded_on,
-                )
+        )
+    by_id = {u.organization_id: u for u in suggestion.units}
+    reasons: dict[int, str] = {}
+    for pk, reason in chosen:
+        unit = by_id.get(pk)
+        if unit is None:
+            raise ValidationError({"units": ["优秀组织单位只能从主办组织的下一级单位中选定"]})
+        if not unit.awards and not reason:
+            raise ValidationError({"units": [f"“{unit.name}”没有获奖作品，选定为优秀组织单位须填写评定理由"]})
+        reasons[pk] = reason
+    single = len(competition.grades) == 1
+    lecture_label = f"{competition.grades[0]}党课" if single else "党课奖项"
+    unit_awards: dict[int, Award] = {}
+    for unit in suggestion.units:
+        if unit.automatic or unit.organization_id in reasons:
+            basis = (
+                f"所属作品获{lecture_label}{unit.credited}件，最好名次第{unit.credited_rank}名"
+                if unit.automatic and unit.awards
+                else f"所属作品获第{unit.credited_rank}名"
+                if unit.automatic
+                else _unit_basis(unit, lecture_label)
             )
+            unit_awards[unit.organization_id] = Award(
+                competition=competition,
+                kind=AwardKind.ORGANIZATION,
+                organization_id=unit.organization_id,
+                recipient=unit.name,
+                basis=basis[:200],
+                awarded_on=awarded_on,
+                title=str(AwardKind.ORGANIZATION.label),
+                reason=reasons.get(unit.organization_id, "")[:200],
+            )
+    # Units named by the rule first (most awards), then those the organiser chose, in the
+    # suggestion's order.
+    automatic = sorted(
+        (u for u in suggestion.units if u.automatic),
+        key=lambda u: (-u.credited, u.credited_rank or 0, u.path),
+    )
+    order = [u.organization_id for u in automatic] + [
+        u.organization_id for u in suggestion.units if not u.automatic and u.organization_id in reasons
+    ]
+    awards.extend(unit_awards[pk] for pk in order)
+    if not awards:
+        raise ValidationError({"competition": ["按所设名额没有可评定的奖项，请检查评奖方案和名额"]})
+    for award in awards:
+        award.refuse_control_characters()
     created = Award.objects.bulk_create(awards)
     for award in created:
         _certify(award)
+    for award in created:
+        if award.kind == AwardKind.ORGANIZATION and award.organization_id in reasons:
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=award,
+                changes={"organization": award.organization_id, "reason": award.reason},
+                message=f"选定优秀组织单位：{award.recipient}；理由：{award.reason or '（有获奖作品）'}",
+            )
     competition.status = CompetitionStatus.FINISHED
     competition.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -944,6 +1275,12 @@ def awards_grant(*, actor: Actor, competition: Competition, data: dict[str, Any]
             "lecture_count": lectures,
             "lecturer_count": lecturers,
             "organization_count": units,
+            "grades": competition.grades,
+            "award_categories": [
+                {"name": c.category.name, "counts": dict(c.counts), "awarded": len(c.awarded)}
+                for c in suggestion.categories
+            ],
+            "units_chosen": [{"organization": pk, "reason": reason} for pk, reason in chosen],
         },
         message="评定奖项并颁发证书",
     )

@@ -32,13 +32,15 @@ from partyedu.organizations.models import Organization
 
 from . import selectors, services
 from .certificates import certificate_pdf
-from .choices import Aggregation, CompetitionStatus, RoundStatus
+from .choices import Aggregation, CompetitionStatus, ConflictRule, RoundStatus
 from .filtersets import CompetitionFilterSet
 from .forms import (
     AGGREGATION_HELP,
     AwardGrantForm,
+    AwardPlanForm,
     AwardPublishForm,
     CompetitionForm,
+    ConflictRuleForm,
     EntryForm,
     FinishForm,
     MemberSourceForm,
@@ -55,6 +57,8 @@ from .models import Competition, Entry, Round
 APP = "competitions"
 # At most this many members are listed for picking a lecturer; a larger organisation is narrowed.
 PICK_LIMIT = 300
+# The grant page lists, per award category, the entries awarded and this many more below them.
+GRANT_PREVIEW_ROWS = 5
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -195,6 +199,8 @@ def competition_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         "can_add_round": can_change and running,
         "can_grant": can_change and final is not None and final.status == RoundStatus.CLOSED and running,
         "has_awards": competition.status == CompetitionStatus.FINISHED,
+        "award_categories": selectors.award_categories(user=user, competition=competition),
+        "conflict_rule": ConflictRule(competition.conflict_rule).label,
     }
     return render(request, "competitions/competition_detail.html", context)
 
@@ -265,10 +271,18 @@ def _round_page(
     progress = selectors.round_progress(user=user, round_=round_, action=action)
     reviewers = _panel_choices(user, progress) if can_change else []
     names = {r["id"]: r for r in reviewers}
+    exclusions = (
+        selectors.round_exclusions(
+            user=user, round_=round_, action=action, panel=[p.user_id for p in progress]
+        )
+        if can_change
+        else {}
+    )
     for row in progress:
         reviewer = names.get(row.user_id, {})
         row.display_name = reviewer.get("display_name", "")
         row.organization_name = reviewer.get("organization_name", "")
+        row.exclusion = exclusions.get(row.user_id)
     if panel_form is None:
         panel_form = PanelForm(initial={"users": [p.user_id for p in progress]}, reviewers=reviewers)
     assigned = sum(r.assigned for r in results)
@@ -289,6 +303,7 @@ def _round_page(
         "can_export": can(user, "export", competition.organization.path, app_label=APP),
         "is_open": round_.status == RoundStatus.OPEN,
         "aggregation_help": AGGREGATION_HELP.get(Aggregation(round_.aggregation), ""),
+        "conflict_rule": ConflictRule(competition.conflict_rule).label,
     }
     return render(request, "competitions/round_detail.html", context, status=status)
 
@@ -367,7 +382,15 @@ def round_reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 request, _("已改派《%(title)s》的评审") % {"title": review.round_entry.entry.title}
             )
             return redirect("competitions:round_detail", pk=round_.pk)
-    context = {"form": form, "round": round_, "competition": round_.competition}
+    panel = selectors.round_panel(user=user, round_=round_, action="change")
+    exclusions = selectors.round_exclusions(user=user, round_=round_, action="change")
+    context = {
+        "form": form,
+        "round": round_,
+        "competition": round_.competition,
+        "exclusions": [(u, exclusions.get(u.pk)) for u in panel],
+        "conflict_rule": ConflictRule(round_.competition.conflict_rule).label,
+    }
     return render(request, "competitions/round_reassign.html", context)
 
 
@@ -747,21 +770,82 @@ def award_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required("change", APP)
-def award_grant(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """评定奖项 from the closed final round; certificates are issued at once."""
+def award_plan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """评奖方案: the grade set and the award categories with their number per grade. “更新名额栏”
+    redraws the number columns for a newly chosen grade set without saving."""
     user = request.user
     competition = selectors.competition_get(user=user, pk=pk, action="change")
-    form = AwardGrantForm(posted(request))
+    form = AwardPlanForm(posted(request), competition=competition)
+    if request.method == "POST" and "refresh" not in request.POST and form.is_valid():
+        try:
+            services.award_plan_set(actor=user, competition=competition, **form.service_kwargs())
+        except ValidationError as exc:
+            apply_validation_error(form, exc, {"grades": "custom_grades", "award_categories": "__all__"})
+        else:
+            messages.success(request, _("已保存评奖方案"))
+            return redirect("competitions:competition_detail", pk=competition.pk)
+    context = {
+        "form": form,
+        "competition": competition,
+        "locked": competition.status == CompetitionStatus.FINISHED,
+    }
+    return render(request, "competitions/award_plan.html", context)
+
+
+@action_required("change", APP)
+def competition_conflict(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """回避规则 of a competition, until its first score is submitted."""
+    user = request.user
+    competition = selectors.competition_get(user=user, pk=pk, action="change")
+    form = ConflictRuleForm(posted(request), initial={"conflict_rule": competition.conflict_rule})
     if request.method == "POST" and form.is_valid():
         try:
-            awards = services.awards_grant(actor=user, competition=competition, data=form.cleaned_data)
+            removed = services.competition_conflict_rule_set(
+                actor=user, competition=competition, rule=form.cleaned_data["conflict_rule"]
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已保存回避规则"))
+            if removed:
+                messages.warning(
+                    request,
+                    _("按新规则撤销了%(n)d份须回避的评审任务，请到各轮次重新“自动分配”") % {"n": removed},
+                )
+            return redirect("competitions:competition_detail", pk=competition.pk)
+    context = {"form": form, "competition": competition}
+    return render(request, "competitions/competition_conflict.html", context)
+
+
+@action_required("change", APP)
+def award_grant(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """评定奖项 from the closed final round: the suggestion (entries ranked within each award
+    category with their grades, the units with their figures), the numbers, the units the
+    organiser chooses with their reasons; “预览” redraws the suggestion for the numbers typed,
+    and certificates are issued at once on granting."""
+    user = request.user
+    competition = selectors.competition_get(user=user, pk=pk, action="change")
+    has_plan = competition.award_categories.exists()
+    data = posted(request)
+    counts = AwardGrantForm.typed_counts(data, has_plan=has_plan)
+    suggestion = selectors.award_suggestion(user=user, competition=competition, action="change", **counts)
+    form = AwardGrantForm(data, has_plan=has_plan, units=suggestion.units)
+    if request.method == "POST" and "preview" not in request.POST and form.is_valid():
+        try:
+            awards = services.awards_grant(actor=user, competition=competition, data=form.service_data())
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
             messages.success(request, _("已评定奖项%(n)d项并颁发证书") % {"n": len(awards)})
             return redirect("competitions:award_list", pk=competition.pk)
-    final = competition.rounds.order_by("-sequence").first()
-    context = {"form": form, "competition": competition, "final": final}
+    context = {
+        "form": form,
+        "competition": competition,
+        "final": suggestion.final,
+        "suggestion": suggestion,
+        "has_plan": has_plan,
+        "shown": GRANT_PREVIEW_ROWS,
+    }
     return render(request, "competitions/award_grant.html", context)
 
 

@@ -21,6 +21,11 @@ from partyedu.core.scope import has_action, scope_for
 from .serializers import (
     AdvanceSerializer,
     AssignmentSerializer,
+    AwardGrantSerializer,
+    AwardPlanSerializer,
+    AwardSerializer,
+    AwardSuggestionSerializer,
+    CloseSerializer,
     CompetitionSerializer,
     EntrySerializer,
     PanelMemberSerializer,
@@ -31,6 +36,7 @@ from .serializers import (
     ReviewSubmitSerializer,
     RoundSerializer,
     RoundWriteSerializer,
+    SuggestionQuerySerializer,
 )
 
 BAD_INPUT = OpenApiResponse(ErrorSerializer, description="提交的数据有误")
@@ -45,6 +51,19 @@ class ChangePermission(ScopedActionPermission):
             return False
         needed = "view" if request.method in ("GET", "HEAD", "OPTIONS") else "change"
         return has_action(request.user, needed, "competitions")
+
+
+class GrantPermission(ScopedActionPermission):
+    """The award suggestion is the grant's preview: for those who may grant (change)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not IsAuthenticated.has_permission(self, request, view):
+            return False
+        return has_action(request.user, "change", "competitions")
+
+
+# Actions under a competition that read with "view" and write with "change".
+CHANGE_ACTIONS = ("rounds", "entries", "awards", "award_plan")
 
 
 @extend_schema(tags=[TAG])
@@ -66,26 +85,102 @@ class CompetitionViewSet(
 
     @property
     def scope_action(self) -> str:
-        if getattr(self, "action", None) in ("rounds", "entries"):
+        action = getattr(self, "action", None)
+        if action == "award_suggestion":
+            return "change"  # the grant's preview, for those who grant
+        if action in CHANGE_ACTIONS:
             request = getattr(self, "request", None)
-            return "change" if request is not None and request.method == "POST" else "view"
+            return "view" if request is None or request.method == "GET" else "change"
         return super().scope_action
 
     def get_permissions(self) -> list[Any]:
-        if getattr(self, "action", None) in ("rounds", "entries"):
+        action = getattr(self, "action", None)
+        if action == "award_suggestion":
+            return [GrantPermission()]
+        if action in CHANGE_ACTIONS:
             return [ChangePermission()]
         return list(super().get_permissions())
 
     def get_queryset(self) -> QuerySet[Competition]:
         return selectors.competition_list(user=self.request.user, action=self.scope_action).prefetch_related(
-            "criteria", "rounds"
+            "criteria", "rounds", "award_categories__entry_category"
         )
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         data["organization"] = data.pop("organization_id")
         data["criteria"] = [dict(c) for c in data.get("criteria", [])]
+        data["award_categories"] = [dict(c) for c in data.get("award_categories", [])]
         serializer.instance = services.competition_create(actor=self.request.user, data=data)
+
+    @extend_schema(
+        summary="设置评奖方案",
+        description="奖项等次（single 优秀、ranked 一等奖/二等奖/三等奖、quality 精品/优秀，或 custom 自定义）"
+        "和评奖类别（如“微党课”，可限参赛组别或党课类型）及各等次名额。评定奖项后不能修改。记入审计日志。",
+        request=AwardPlanSerializer,
+        responses={200: CompetitionSerializer, 400: BAD_INPUT},
+    )
+    @action(detail=True, methods=["put"], url_path="award-plan", pagination_class=None)
+    def award_plan(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
+        competition = self.get_object()
+        serializer = AwardPlanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.award_plan_set(
+            actor=request.user,
+            competition=competition,
+            grade_set=data["grade_set"],
+            grades=data.get("grades"),
+            categories=[dict(c) for c in data["award_categories"]],
+        )
+        return Response(CompetitionSerializer(self.get_queryset().get(pk=competition.pk)).data)
+
+    @extend_schema(
+        summary="评定建议",
+        description="按最后一轮（须已结束）名次：各评奖类别内的排名和建议等次、优秀主讲人，以及主办组织下一级"
+        "各单位的报送作品数、当年开展党课场次和获奖作品数（按报送作品数、党课场次排列），供选定优秀组织单位。"
+        "查询参数与评定奖项的名额相同。",
+        parameters=[SuggestionQuerySerializer],
+        responses={200: AwardSuggestionSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="award-suggestion", pagination_class=None)
+    def award_suggestion(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
+        competition = self.get_object()
+        query = SuggestionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        suggestion = selectors.award_suggestion(
+            user=request.user, competition=competition, action="change", **query.validated_data
+        )
+        return Response(AwardSuggestionSerializer(suggestion).data)
+
+    @extend_schema(methods=["GET"], summary="奖项与证书", responses={200: AwardSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        summary="评定奖项",
+        description="最后一轮结束后评定一次：党课奖项按评奖方案（各评奖类别内按名次、从最高等次起，末位同分一并"
+        "获奖；未设方案时按 lecture_count 评优秀党课），优秀主讲人按 lecturer_count，优秀组织单位按 "
+        "organization_count 自动评出，另可在 units 中选定主办组织的下一级单位（没有获奖作品的须写 reason）。"
+        "每个奖项颁发带唯一编号的证书；评选随即结束。选定单位及理由记入审计日志。",
+        request=AwardGrantSerializer,
+        responses={201: AwardSerializer(many=True), 400: BAD_INPUT},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def awards(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
+        competition = self.get_object()
+        if request.method == "GET":
+            rows = selectors.award_list(user=request.user, competition=competition).select_related(
+                "award_category"
+            )
+            return Response(AwardSerializer(rows, many=True).data)
+        serializer = AwardGrantSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["units"] = [dict(u) for u in data.get("units", [])]
+        services.awards_grant(actor=request.user, competition=competition, data=data)
+        rows = selectors.award_list(user=request.user, competition=competition).select_related(
+            "award_category"
+        )
+        return Response(AwardSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], summary="轮次列表", responses={200: RoundSerializer(many=True)})
     @extend_schema(
@@ -209,6 +304,27 @@ class RoundViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     def results(self, request: Request, pk: Any = None) -> Response:
         round_ = self.get_object()
         rows = selectors.round_results(user=request.user, round_=round_, action=self.scope_action)
+        body = {
+            "round": round_.pk,
+            "aggregation": round_.aggregation,
+            "complete": all(r.complete for r in rows),
+            "results": rows,
+        }
+        return Response(ResultsSerializer(body).data)
+
+    @extend_schema(
+        summary="结束评审（最后一轮）",
+        description="固定最后一轮的结果（得分与名次），之后可以评定奖项。尚有评审未提交时须 override=true 并说明"
+        "原因（记入审计日志）。返回固定后的结果。",
+        request=CloseSerializer,
+        responses={200: ResultsSerializer, 400: BAD_INPUT},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def close(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
+        serializer = CloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        round_ = self.get_object()
+        rows = services.round_close(actor=request.user, round_=round_, **serializer.validated_data)
         body = {
             "round": round_.pk,
             "aggregation": round_.aggregation,

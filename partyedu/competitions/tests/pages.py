@@ -98,19 +98,26 @@ def submit(review: Review, **values: Any) -> Review:
 
 
 def finished(org: Any, reviewer_org: Any, *, entries: int = 2) -> Contest:
-    """A one-round competition, every review submitted, closed, awards granted (one of each)."""
+    """A one-round competition, every review submitted, closed, awards granted (one of each). The
+    entries are the organiser's own, so its 优秀组织单位 is a unit below it chosen with a reason."""
+    from partyedu.organizations.models import Organization
+    from partyedu.testsupport.factories import make_org
+
     c = contest(org, reviewer_org, entries=entries)
     ranks = {entry.pk: i for i, entry in enumerate(c.entries)}
     for review in Review.objects.filter(round_entry__round=c.round).select_related("round_entry", "reviewer"):
         submit(review, content=90 - 10 * ranks[review.round_entry.entry_id])
     round_close(actor=None, round_=c.round)
+    unit = Organization.objects.filter(parent=org, is_active=True).order_by("path").first()
     awards_grant(
         actor=None,
         competition=c.competition,
         data={
             "lecture_count": 1,
             "lecturer_count": 1,
-            "organization_count": 1,
+            "units": [
+                {"organization": unit or make_org(org, "第一党小组", "group"), "reason": "组织发动有力"}
+            ],
             "awarded_on": date(2026, 6, 1),
         },
     )
