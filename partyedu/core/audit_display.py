@@ -4,7 +4,9 @@ summary as a before/after table with field names and values in Chinese.
 Nothing here queries the database. The object's kind comes from the app registry (the model's
 ``verbose_name``, looked up by the stored ``object_type``; no app is imported), its name from the
 ``object_repr`` stored when the row was written (so it survives the object's deletion). A field's
-label and the meaning of its values (choices, yes/no, dates) come from the model's field. The names
+label and the meaning of its values (choices, yes/no, dates) come from the model's field; a JSON field
+that holds a list of choice codes (a member's categories) has its choices declared by its app through
+the ``core.choice_lists`` hook (core imports no app), an ``ArrayField`` by its ``base_field``. The names
 of objects a foreign key points to are looked up by the caller in the audit log itself
 (``selectors.audit_names``) and passed in as ``names``.
 
@@ -33,6 +35,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+
+from .hooks import hooks
 
 # The empty value, and what stands for a personal-data value (never shown).
 EMPTY = "—"
@@ -319,10 +323,40 @@ def display_value(
     return shown if shown is not None else _display_scalar(value)
 
 
-def _display_by_field(value: Any, target: models.Field[Any, Any], names: Names | None) -> str | None:
-    """A scalar read through its model field (choices, yes/no, a related object), or None."""
+@lru_cache(maxsize=1)
+def choice_lists() -> dict[tuple[str, str], dict[Any, Any]]:
+    """``(model label, field name)`` → {code: label} of the JSON fields that hold a list of choice
+    codes, as their apps declare them (``core.choice_lists``); read once per process."""
+    found: dict[tuple[str, str], dict[Any, Any]] = {}
+    for declared in hooks.call("core.choice_lists"):
+        for key, choices in declared.items():
+            found[key] = dict(choices)
+    return found
+
+
+def item_choices(target: models.Field[Any, Any]) -> dict[Any, Any] | None:
+    """The choices of the codes a list-valued field holds: an ``ArrayField``'s ``base_field``, or a
+    JSON field's declared through ``core.choice_lists``; None for any other field."""
+    base = getattr(target, "base_field", None)
+    if isinstance(base, models.Field) and base.choices:
+        return dict(base.flatchoices)
+    model = getattr(target, "model", None)
+    if model is None or not isinstance(target, models.JSONField):
+        return None
+    return choice_lists().get((model._meta.label_lower, target.name))
+
+
+def _field_choices(target: models.Field[Any, Any]) -> dict[Any, Any] | None:
     if target.choices:
-        choices = dict(target.flatchoices)
+        return dict(target.flatchoices)
+    return item_choices(target)
+
+
+def _display_by_field(value: Any, target: models.Field[Any, Any], names: Names | None) -> str | None:
+    """A scalar read through its model field (choices, the item choices of a list field, yes/no,
+    a related object), or None."""
+    choices = _field_choices(target)
+    if choices:
         label = choices.get(value)
         if label is None and not isinstance(value, str):
             label = choices.get(str(value))
@@ -364,6 +398,9 @@ def _is_pair(value: Any, target: models.Field[Any, Any] | None) -> bool:
     two ids stays a list."""
     if not isinstance(value, list | tuple) or len(value) != 2:
         return False
+    if target is not None and item_choices(target) is not None:
+        # A list of codes may itself hold two codes: a change is a pair of lists.
+        return all(v is None or isinstance(v, list | tuple) for v in value)
     if target is not None:
         return True
     return all(v is None or isinstance(v, bool) for v in value)

@@ -4,8 +4,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .navigation import navigation_for
+from .navigation import has_member_menu, navigation_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    return {"nav_items": navigation_for(getattr(request, "user", None))}
+    user = getattr(request, "user", None)
+    return {"nav_items": navigation_for(user), "member_menu": has_member_menu(user)}

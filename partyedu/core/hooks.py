@@ -48,6 +48,16 @@ HOOKS: dict[str, str] = {
         "(*, attendance_ids, actor, member_ids=None) inside the transaction that changed attendance rows "
         "(or deleted them): re-derive what each row credits (learning hours) through correcting entries"
     ),
+    "study.credit_modes": (
+        "(*, organization) -> dict of activity type -> 'full' | 'study_part' | 'none': how attending each "
+        "type credits learning hours at organization (None: the defaults), for the activity form and page "
+        "(learning: the table of which activities credit hours)"
+    ),
+    "study.attendance_hours": (
+        "(*, user, attendance_ids) -> dict of attendance id → Decimal: the hours the learning ledger "
+        "credits (net of corrections) for each of the user's OWN attendance rows among attendance_ids, for "
+        "the member's 我的活动 page (learning); rows of other members are left out"
+    ),
     "study.activities_changed": (
         "(*, activity_ids) inside the transaction that changed an activity's date or deleted it: keep "
         "summaries counted by activity date (lecture figures) in step"
@@ -61,6 +71,15 @@ HOOKS: dict[str, str] = {
     "lectures.lecturer_awards": (
         "(*, member_id) -> list of lectures.selectors.LecturerAward: the awards a member won as a "
         "lecturer (not revoked), newest first, for a lecturer's record (competitions)"
+    ),
+    "core.search": (
+        "(*, user) -> core.search.SearchSource or None: what user may find of one kind in the site search "
+        "(rows through restrict(user, 'view') of the registrant's app, never ID numbers or phones), None when "
+        "user sees none of that kind (organizations, members, study, learning, lectures: one kind each)"
+    ),
+    "core.choice_lists": (
+        "() -> dict {(model label, field name): choices} of JSON fields that hold a list of choice codes, so "
+        "that pages showing stored values (the audit log) read the codes as their labels (members: categories)"
     ),
 }
 

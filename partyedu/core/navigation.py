@@ -1,4 +1,6 @@
-"""The main menu, filtered by what the user's roles allow."""
+"""The main menu, filtered by what the user's roles allow. A plain member — the 党员 role and no
+role over an organisation's subtree, most of them elderly and on a phone — gets a menu of their own
+(我的学时, 我的活动, 网上学习, 扫码签到, 我的党课) instead of the administrators' pages."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .maintenance import can_maintain
-from .scope import has_action
+from .scope import SCOPE_SUBTREE, has_action, user_grants
 from .types import BaseViewer
 
 
@@ -23,6 +25,8 @@ class NavItem:
     action: str
     # For a page that is no action on an app's data (系统维护): who sees the item instead.
     allowed: Callable[[BaseViewer], bool] | None = None
+    # An item of a member's own menu (their own data), not a page of organisational data.
+    personal: bool = False
 
     @property
     def url(self) -> str:
@@ -47,7 +51,40 @@ NAV_ITEMS = (
 )
 
 
+# The role code of a plain member (``accounts.choices.RoleCode.MEMBER``: core imports no app).
+MEMBER_ROLE = "member"
+
+
+def _anyone(user: BaseViewer) -> bool:
+    return True
+
+
+# A member's own pages; each says so plainly when the account has no member record.
+MEMBER_NAV_ITEMS = (
+    NavItem(_("我的学时"), "learning:my_hours", "hourglass-split", "", "", allowed=_anyone, personal=True),
+    NavItem(_("我的活动"), "study:my_activities", "calendar-check", "", "", allowed=_anyone, personal=True),
+    NavItem(_("网上学习"), "learning:resource_list", "play-btn", "", "", allowed=_anyone, personal=True),
+    NavItem(_("扫码签到"), "study:scan", "qr-code-scan", "", "", allowed=_anyone, personal=True),
+    NavItem(_("我的党课"), "lectures:my", "mic", "", "", allowed=_anyone, personal=True),
+)
+# What the member menu replaces: the member search of administrators (a member reaches their own
+# record from the home page) and the lecture section's entry (我的党课 is in the menu).
+REPLACED_BY_MEMBER_MENU = frozenset({"members:list", "lectures:index"})
+
+
+def has_member_menu(user: BaseViewer | None) -> bool:
+    """Whether the user is only a member: holds the 党员 role and no role over a subtree (an
+    assigned role such as 评委 keeps its own items beside the member menu)."""
+    if user is None or not user.is_authenticated:
+        return False
+    grants = user_grants(user)
+    return any(g.role == MEMBER_ROLE for g in grants) and not any(g.scope == SCOPE_SUBTREE for g in grants)
+
+
 def navigation_for(user: BaseViewer | None) -> list[NavItem]:
     if user is None or not user.is_authenticated:
         return []
-    return [item for item in NAV_ITEMS if item.visible_to(user)]
+    items = [item for item in NAV_ITEMS if item.visible_to(user)]
+    if has_member_menu(user):
+        items = [*MEMBER_NAV_ITEMS, *(item for item in items if item.url_name not in REPLACED_BY_MEMBER_MENU)]
+    return items

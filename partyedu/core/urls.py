@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import maintenance_views, views
+from . import guide_views, maintenance_views, search_views, views
 
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("search/", search_views.search, name="search"),
+    path("guide/", guide_views.guide, name="guide"),
     path("audit/", views.audit_list, name="audit_list"),
     path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
     path("jobs/", views.job_list, name="job_list"),

@@ -6,8 +6,12 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from partyedu.core.scope import scope_for
+from partyedu.core.search import SearchHit, SearchSource
 from partyedu.core.types import BaseViewer
 
 from .choices import parent_levels_for
@@ -138,3 +142,30 @@ def organization_picker_options(
     if q.strip():
         qs = qs.filter(organization_search_q(q))
     return list(qs.select_related("parent__parent")[:limit])
+
+
+def organization_search_source(*, user: BaseViewer) -> SearchSource | None:
+    """``core.search``: active organisations the user sees, by name, pinyin initials or code, in
+    tree order; "查看全部" is the tree's own search (``?q=``)."""
+    if not scope_for(user, "view", "organizations").paths:
+        return None
+
+    def find(text: str) -> QuerySet[Organization]:
+        return organization_list(user=user, filters={"q": text}).order_by("path")
+
+    def hit(org: Organization) -> SearchHit:
+        parent = org.parent.name if org.parent is not None else ""
+        return SearchHit(
+            title=org.name,
+            url=reverse("organizations:detail", args=[org.pk]),
+            detail=" · ".join(filter(None, [org.get_level_display(), parent])),
+        )
+
+    return SearchSource(
+        kind="organizations",
+        label=_("党组织"),
+        icon="diagram-3",
+        find=find,
+        hit=hit,
+        list_url=lambda text: f"{reverse('organizations:tree')}?{urlencode({'q': text})}",
+    )

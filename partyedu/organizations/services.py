@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -281,28 +282,159 @@ class _OrgImportPlan:
     matched: int = 0
 
 
-def _org_import_check(  # noqa: PLR0912, PLR0915 - every row rule with its 第N行 message; to be split (issue 10 note)
-    actor: BaseActor, sheet: Sheet, report: ImportReport
-) -> _OrgImportPlan:
-    """Validate every row: codes unique in the file, existing organisations within the actor's
-    import scope and only renamed/re-typed/re-sorted, new organisations under a parent that exists
-    (in scope) or comes from the same file, levels that fit, no cycles."""
+def _org_draft(data: dict[str, Any]) -> Organization:
+    """The organisation a row describes, unsaved (a new one, or the row checked on its own)."""
+    return Organization(
+        code=data.get("code", ""),
+        name=data.get("name", ""),
+        short_name=data.get("short_name", ""),
+        level=data.get("level", ""),
+        org_type=data.get("org_type") or OrgType.OTHER,
+        sort_order=data.get("sort_order") or 0,
+    )
+
+
+def _org_clean_errors(number: int, org: Organization, failed: set[str]) -> list[RowError]:
+    """The model's own field checks on a row (cells that could not be read, ``failed``, were
+    reported already)."""
+    org.name_initials = initials(org.name)
+    try:
+        org.full_clean(exclude=["parent", "path", "code"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        return [e for e in validation_errors(number, exc, HEADERS) if e.column not in failed]
+    return []
+
+
+def _existing_org_errors(number: int, org: Organization, data: dict[str, Any]) -> list[RowError]:
+    """An existing organisation's row may only rename, re-type and re-sort it: every other change
+    is a problem of the row. The row's values are set on ``org``."""
+    found = []
+    parent_code = data.get("parent", "")
+    if not org.is_active:
+        found.append(RowError(number, HEADERS["code"], "该组织已撤销，不能通过导入修改"))
+    if "level" in data and data["level"] != org.level:
+        found.append(RowError(number, HEADERS["level"], "组织层级不能通过导入修改，请在党组织页面中修改"))
+    if parent_code and parent_code != (org.parent.code if org.parent else ""):
+        found.append(RowError(number, HEADERS["parent"], "变更上级组织请使用“移动组织”功能"))
+    for name in ("name", "short_name", "org_type", "sort_order"):
+        if name in data:
+            setattr(org, name, data[name] if data[name] is not None else 0)
+    return found
+
+
+def _new_org_parent(
+    number: int,
+    org: Organization,
+    parent_code: str,
+    *,
+    actor: BaseActor,
+    existing: dict[str, Organization],
+    in_file: dict[str, int],
+    in_scope: Callable[[Organization], bool],
+) -> tuple[Organization | None, list[RowError]]:
+    """A new organisation's existing parent (None for a parent in the file, or none found) and
+    the row's problems with it. A parent in the file is checked once every row is read."""
+    parent_h = HEADERS["parent"]
+    missing = f"上级组织代码 {parent_code} 不存在或不在您的管理范围内"
+    if not parent_code:
+        return None, [RowError(number, parent_h, "新建组织须填写上级组织代码")] if actor is not None else []
+    if parent_code == org.code:
+        return None, [RowError(number, parent_h, "上级组织不能是本组织")]
+    if parent_code not in existing:
+        return None, [] if parent_code in in_file else [RowError(number, parent_h, missing)]
+    parent = existing[parent_code]
+    if not in_scope(parent):
+        return None, [RowError(number, parent_h, missing)]
+    if not parent.is_active:
+        return parent, [RowError(number, parent_h, "上级组织已撤销")]
+    if org.level:
+        try:
+            _check_level(parent, org.level)
+        except ValidationError as exc:
+            return parent, validation_errors(number, exc, HEADERS)
+    return parent, []
+
+
+def _in_file_ancestors(item: _NewOrg, new_by_code: dict[str, _NewOrg]) -> tuple[list[_NewOrg], bool]:
+    """The new organisations of the file above ``item``, nearest first, and whether the chain of
+    parent codes loops."""
+    chain: list[_NewOrg] = []
+    seen = {item.org.code}
+    cursor = new_by_code.get(item.parent_code) if item.parent is None else None
+    while cursor is not None:
+        if cursor.org.code in seen:
+            return chain, True
+        seen.add(cursor.org.code)
+        chain.append(cursor)
+        if cursor.parent is not None or not cursor.parent_code:
+            break
+        cursor = new_by_code.get(cursor.parent_code)
+    return chain, False
+
+
+def _in_file_parent_errors(
+    new_by_code: dict[str, _NewOrg], bad_rows: set[int], errors: list[RowError]
+) -> list[_NewOrg]:
+    """Check the new organisations whose parent is a row of the same file — levels must fit, no
+    chain may loop, and a row cannot be built under a row that has problems — adding every problem
+    to ``errors`` and its row to ``bad_rows``; return the rows that can be written, each with its
+    ``depth``. Every row is checked, including those with problems of their own."""
+    parent_h = HEADERS["parent"]
+    chains: dict[int, list[_NewOrg]] = {}
+    for item in new_by_code.values():
+        if item.parent is not None or not item.parent_code or item.parent_code == item.org.code:
+            continue
+        chain, looped = _in_file_ancestors(item, new_by_code)
+        if looped:
+            errors.append(RowError(item.row, parent_h, "上级组织代码形成循环引用"))
+            bad_rows.add(item.row)
+            continue
+        chains[item.row] = chain
+        if chain and item.org.level and chain[0].org.level:
+            try:
+                _check_level(chain[0].org, item.org.level)
+            except ValidationError as exc:
+                errors.extend(validation_errors(item.row, exc, HEADERS))
+                bad_rows.add(item.row)
+    # Once every row's own problems are known: a row under a row with problems cannot be built.
+    blocked = {
+        row: next(a.row for a in chain if a.row in bad_rows)
+        for row, chain in chains.items()
+        if any(a.row in bad_rows for a in chain)
+    }
+    for row, above in blocked.items():
+        errors.append(RowError(row, parent_h, f"上级组织（第{above}行）有错误，无法创建"))
+        bad_rows.add(row)
+    valid = []
+    for item in new_by_code.values():
+        if item.row not in bad_rows:
+            item.depth = len(chains.get(item.row, []))
+            valid.append(item)
+    return valid
+
+
+def _org_import_check(actor: BaseActor, sheet: Sheet, report: ImportReport) -> _OrgImportPlan:
+    """Validate every row and report every problem of every row in one pass, nothing written:
+    codes unique in the file, existing organisations within the actor's import scope and only
+    renamed/re-typed/re-sorted, new organisations under a parent that exists (in scope) or comes
+    from the same file, levels that fit, no cycles. A row whose code repeats an earlier row's, or
+    names an organisation outside the scope, is still checked for everything else it says."""
     scope = None if actor is None else scope_for(actor, "import", APP)
     maps = choice_maps(sheet.columns)
     errors: list[RowError] = []
-    code_h, parent_h, level_h = HEADERS["code"], HEADERS["parent"], HEADERS["level"]
+    code_h = HEADERS["code"]
 
     parsed: list[tuple[int, dict[str, Any], set[str]]] = []
     first_row_of: dict[str, int] = {}
     for row in sheet.rows:
-        data, row_errors = parse_row(row, sheet.columns, maps)
+        data, cell_errors = parse_row(row, sheet.columns, maps)
         code = data.get("code")
         if code:
             first = first_row_of.setdefault(code, row.number)
             if first != row.number:
-                row_errors.append(RowError(row.number, code_h, f"与第{first}行组织代码重复"))
-        errors.extend(row_errors)
-        parsed.append((row.number, data, {e.column for e in row_errors}))
+                cell_errors.append(RowError(row.number, code_h, f"与第{first}行组织代码重复"))
+        errors.extend(cell_errors)
+        parsed.append((row.number, data, {e.column for e in cell_errors}))
 
     wanted = sorted(
         {d["code"] for _, d, _ in parsed if d.get("code")}
@@ -319,119 +451,51 @@ def _org_import_check(  # noqa: PLR0912, PLR0915 - every row rule with its 第N�
 
     plan = _OrgImportPlan()
     new_by_code: dict[str, _NewOrg] = {}
+    bad_rows: set[int] = set()
     for number, data, failed in parsed:
-        code = data.get("code")
-        if not code or first_row_of.get(code) != number:
-            continue
-        row_errors = []
-        parent_code = data.get("parent", "")
-        org = existing.get(code)
-        if org is not None:
-            if not in_scope(org):
-                errors.append(
+        code = data.get("code", "")
+        primary = bool(code) and first_row_of[code] == number
+        row_errors: list[RowError] = []
+        org = existing.get(code) if code else None
+        before = None
+        if org is not None and not in_scope(org):
+            if primary:
+                row_errors.append(
                     RowError(number, code_h, f"组织代码 {code} 已被其他组织使用或不在您的管理范围内")
                 )
-                continue
-            if not org.is_active:
-                row_errors.append(RowError(number, code_h, "该组织已撤销，不能通过导入修改"))
-            if "level" in data and data["level"] != org.level:
-                row_errors.append(RowError(number, level_h, "组织层级不能通过导入修改，请在党组织页面中修改"))
-            if parent_code and parent_code != (org.parent.code if org.parent else ""):
-                row_errors.append(RowError(number, parent_h, "变更上级组织请使用“移动组织”功能"))
+            # Nothing is said about that organisation; the row's own cells are still checked.
+            org = _org_draft(data)
+        elif org is not None:
+            # A repeated row is checked on a copy: only the first row of a code may be written.
+            if not primary:
+                org = copy.copy(org)
             before = tuple(getattr(org, f) for f in IMPORT_UPDATE_FIELDS)
-            for name in ("name", "short_name", "org_type", "sort_order"):
-                if name in data:
-                    setattr(org, name, data[name] if data[name] is not None else 0)
+            row_errors.extend(_existing_org_errors(number, org, data))
         else:
-            org = Organization(
-                code=code,
-                name=data.get("name", ""),
-                short_name=data.get("short_name", ""),
-                level=data.get("level", ""),
-                org_type=data.get("org_type") or OrgType.OTHER,
-                sort_order=data.get("sort_order") or 0,
+            org = _org_draft(data)
+            parent, found = _new_org_parent(
+                number,
+                org,
+                data.get("parent", ""),
+                actor=actor,
+                existing=existing,
+                in_file=first_row_of,
+                in_scope=in_scope,
             )
-            parent = None
-            if not parent_code:
-                if actor is not None:
-                    row_errors.append(RowError(number, parent_h, "新建组织须填写上级组织代码"))
-            elif parent_code == code:
-                row_errors.append(RowError(number, parent_h, "上级组织不能是本组织"))
-            elif parent_code in existing:
-                parent = existing[parent_code]
-                if not in_scope(parent):
-                    row_errors.append(
-                        RowError(number, parent_h, f"上级组织代码 {parent_code} 不存在或不在您的管理范围内")
-                    )
-                    parent = None
-                elif not parent.is_active:
-                    row_errors.append(RowError(number, parent_h, "上级组织已撤销"))
-                elif org.level:
-                    try:
-                        _check_level(parent, org.level)
-                    except ValidationError as exc:
-                        row_errors.extend(validation_errors(number, exc, HEADERS))
-            elif parent_code not in first_row_of:
-                row_errors.append(
-                    RowError(number, parent_h, f"上级组织代码 {parent_code} 不存在或不在您的管理范围内")
-                )
-            new_by_code[code] = _NewOrg(number, org, parent_code, parent)
-        org.name_initials = initials(org.name)
-        try:
-            org.full_clean(
-                exclude=["parent", "path", "code"], validate_unique=False, validate_constraints=False
-            )
-        except ValidationError as exc:
-            row_errors.extend(e for e in validation_errors(number, exc, HEADERS) if e.column not in failed)
+            row_errors.extend(found)
+            if primary:
+                new_by_code[code] = _NewOrg(number, org, data.get("parent", ""), parent)
+        row_errors.extend(_org_clean_errors(number, org, failed))
         errors.extend(row_errors)
-        if row_errors or failed:
-            if org.pk is None:
-                new_by_code.pop(code, None)
+        if row_errors or failed or not primary:
+            bad_rows.add(number)
             continue
-        if org.pk is None:
-            plan.new.append(new_by_code[code])
-        else:
+        if org.pk is not None:
             plan.matched += 1
             if tuple(getattr(org, f) for f in IMPORT_UPDATE_FIELDS) != before:
                 plan.changed.append(org)
 
-    # Parents created by the same file: levels must fit, chains must end at an existing
-    # organisation, and no chain may loop.
-    valid: list[_NewOrg] = []
-    for item in plan.new:
-        if item.parent is not None or not item.parent_code:
-            valid.append(item)
-            continue
-        seen = {item.org.code}
-        cursor = new_by_code.get(item.parent_code)
-        depth, broken = 1, False
-        while cursor is not None and cursor.parent is None and cursor.parent_code:
-            if cursor.org.code in seen or cursor.parent_code in seen:
-                errors.append(RowError(item.row, parent_h, "上级组织代码形成循环引用"))
-                broken = True
-                break
-            seen.add(cursor.org.code)
-            cursor = new_by_code.get(cursor.parent_code)
-            depth += 1
-        if broken:
-            continue
-        in_file_parent = new_by_code.get(item.parent_code)
-        if in_file_parent is None:
-            # The parent row itself has errors (reported there); say why this row cannot be built.
-            errors.append(
-                RowError(
-                    item.row, parent_h, f"上级组织（第{first_row_of[item.parent_code]}行）有错误，无法创建"
-                )
-            )
-            continue
-        try:
-            _check_level(in_file_parent.org, item.org.level)
-        except ValidationError as exc:
-            errors.extend(validation_errors(item.row, exc, HEADERS))
-            continue
-        item.depth = depth
-        valid.append(item)
-    plan.new = valid
+    plan.new = _in_file_parent_errors(new_by_code, bad_rows, errors)
     report.errors = sort_errors(errors, ORG_COLUMNS)
     return plan
 

@@ -1,10 +1,14 @@
 /* Small helpers of the study pages; every page works without them.
  *
- * - [data-all-present]: the 全部出席 button of the attendance screen ticks 出席 for every member.
+ * - [data-all-present]: the 全部出席 button of the attendance screen ticks 出席 for every member
+ *   shown; rows hidden by the name filter (name-filter.js) keep their marks, and the
+ *   [data-all-present-status] line says how many were set ("已将 N 人设为出席").
  * - [data-check-all]: a 全选 box ticks every enabled [data-pick] box of its form.
  * - [data-fullscreen="<selector>"]: shows the element full screen (a projector).
  * - [data-activity-form]: moving the start time moves the end time by as much, so the duration
- *   stays as it was (two hours by default). */
+ *   stays as it was (two hours by default).
+ * - [data-study-part="type …"]: the 学习时长 field is shown only while the activity type is one
+ *   whose hours are only its study part (or while it shows an error). */
 (function () {
   "use strict";
 
@@ -16,6 +20,17 @@
     show("[data-all-present]");
     show("[data-check-all-wrap]");
     if (document.fullscreenEnabled) show("[data-fullscreen]");
+
+    var part = document.querySelector("[data-activity-form] [data-study-part]");
+    var type = document.querySelector("[data-activity-form] select[name=activity_type]");
+    if (part && type) {
+      var studyTypes = part.dataset.studyPart.split(" ").filter(Boolean);
+      var togglePart = function () {
+        part.hidden = studyTypes.indexOf(type.value) === -1 && !part.querySelector(".invalid-feedback");
+      };
+      type.addEventListener("change", togglePart);
+      togglePart();
+    }
 
     var start = document.querySelector("[data-activity-form] input[name=start_time]");
     var end = document.querySelector("[data-activity-form] input[name=end_time]");
@@ -38,10 +53,29 @@
     }
   });
 
+  // 全部出席 acts on what the secretary sees: a row hidden by the name filter is someone they did
+  // not look at, so it keeps its mark.
+  function markShownPresent(button) {
+    var set = 0;
+    var skipped = 0;
+    button.form.querySelectorAll("input[data-mark=present]").forEach(function (radio) {
+      if (radio.closest("[hidden]")) {
+        skipped += 1;
+        return;
+      }
+      radio.checked = true;
+      set += 1;
+    });
+    var status = button.form.querySelector("[data-all-present-status]");
+    if (status) {
+      status.textContent = "已将 " + set + " 人设为出席" + (skipped ? "（未显示的 " + skipped + " 人未改动）" : "");
+    }
+  }
+
   document.addEventListener("click", function (event) {
     var all = event.target.closest("[data-all-present]");
     if (all) {
-      all.form.querySelectorAll("input[data-mark=present]").forEach(function (radio) { radio.checked = true; });
+      markShownPresent(all);
       return;
     }
     var full = event.target.closest("[data-fullscreen]");

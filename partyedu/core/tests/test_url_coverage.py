@@ -48,6 +48,7 @@ ALLOWED: dict[str, str] = {
     "api:auth-token-list": "self-only: the caller's own API tokens",
     "api:auth-token-detail": "self-only: one of the caller's own API tokens",
     "core:home": "the start page: menus and the caller's own member record",
+    "core:guide": "使用指南: help text for each role, no organisational data (test_guide.py)",
     "core:job_list": "self-only: background jobs the caller started",
     "core:job_detail": "self-only: a job the caller started (another's is 404)",
     "core:job_download": "self-only: the file of a job the caller started",
