@@ -1,7 +1,8 @@
 """The 「我来讲党课」 half of the demo.
 
 ``build_competition``: a finished city competition with three rounds scored by the demo reviewers
-(reviewer1 … reviewer6), its awards and certificates. Written through the services, so the demo
+(reviewer1 … reviewer6), its awards by grade (精品/优秀) in two award categories (精品微党课,
+优秀辅导性质专题党课 …) and certificates. Written through the services, so the demo
 obeys every rule the product enforces (rubric, conflict of interest, balanced assignment,
 aggregation, advancement, award rules).
 
@@ -38,7 +39,15 @@ RUBRIC = [
     {"name": "表达", "weight": 30, "description": "语言生动、逻辑清楚、时间把握"},
     {"name": "效果", "weight": 30, "description": "感染力、互动性、党员反响"},
 ]
-CATEGORIES = ["常规党课", "微党课", "情景党课"]
+CATEGORIES = ["微党课", "辅导性质专题党课"]
+# Awards by grade (精品/优秀) per award category, as the cities name them (精品微党课,
+# 优秀辅导性质专题党课): with up to three of each category, at least three lecture awards whatever
+# the final round holds.
+GRADE_SET = "quality"
+AWARD_CATEGORIES = [
+    {"name": "微党课", "entry_category": "微党课", "counts": {"精品": 1, "优秀": 2}},
+    {"name": "辅导性质专题党课", "entry_category": "辅导性质专题党课", "counts": {"精品": 1, "优秀": 2}},
+]
 ROUNDS = [
     {"name": "区县初评", "reviews_per_entry": 3, "aggregation": "mean", "advance_count": 12},
     {"name": "市级复评", "reviews_per_entry": 4, "aggregation": "trimmed_mean", "advance_count": 6},
@@ -129,6 +138,8 @@ def build_competition(*, users: dict[str, Any], seed: int) -> LectureResult:
             "description": "讲党课、学党课、评党课、播党课：个人自荐、基层推荐、本级实讲，逐级遴选。",
             "criteria": RUBRIC,
             "categories": CATEGORIES,
+            "grade_set": GRADE_SET,
+            "award_categories": AWARD_CATEGORIES,
         },
     )
     rounds = [round_create(actor=None, competition=competition, data=spec) for spec in ROUNDS]
@@ -193,7 +204,6 @@ def build_competition(*, users: dict[str, Any], seed: int) -> LectureResult:
         actor=None,
         competition=competition,
         data={
-            "lecture_count": 3,
             "lecturer_count": 3,
             "organization_count": 2,
             "awarded_on": date(DEMO_YEAR, 7, 1),

@@ -1352,6 +1352,7 @@ def clear_data() -> None:
     for model in (
         competitions.Certificate,
         competitions.Award,
+        competitions.AwardCategory,
         competitions.Review,
         competitions.RoundReviewer,
         competitions.RoundEntry,
@@ -1394,6 +1395,7 @@ def clear_data() -> None:
         study.TeachingSite,
         study.EducationBase,
         study.CadenceRule,
+        study.CentralGroupMembership,
     ):
         model.objects.all()._raw_delete(model.objects.db)
     MemberTransfer.objects.all().delete()
@@ -1551,6 +1553,11 @@ def build_demo(
                     id_number=spec.id_number,
                     id_number_hash=id_number_index(spec.id_number),
                     phone=spec.phone,
+                    # 发展对象 became candidates 1–12 months before the reference date, spread by
+                    # the ID number's sequence digits (no draw from ``rng``: the plan stays as it was).
+                    candidate_on=REFERENCE_DATE - timedelta(days=30 + int(spec.id_number[14:17]) % 330)
+                    if spec.status == S.CANDIDATE
+                    else None,
                     joined_on=spec.joined_on,
                     full_member_on=spec.full_member_on,
                     status=spec.status,

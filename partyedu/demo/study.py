@@ -10,7 +10,9 @@
   支委会 where there is a committee, a monthly 党小组会 in each party group, a monthly Friday
   集中学习 in organs, and in November the first 组织生活会 and 民主评议;
 * 送学上门 to each exempt (frail) member, with that member as the whole roster;
-* 理论学习中心组学习 twice a quarter for the city, district, town and large unit 党委;
+* a standing 中心组 list for every 党委 (its leaders, or the secretaries below, and two 列席), and
+  理论学习中心组学习 twice a quarter for the city, district, town and large unit 党委 with that
+  list as the roster;
 * a two-day 专题读书班 for the branch secretaries (and most committee members) under each 党委 or
   党工委 — their concentrated training;
 * the city's 2026 study plan with five required topics, covered by most branches' activities;
@@ -46,7 +48,14 @@ from django.conf import settings
 from partyedu.core.bulk import adapt, insert_plain
 from partyedu.members.choices import MemberCategory, MemberStatus
 from partyedu.organizations.choices import OrgLevel
-from partyedu.study.choices import ActivityType, AttendanceMethod, AttendanceStatus, PlanKind, SiteKind
+from partyedu.study.choices import (
+    ActivityType,
+    AttendanceMethod,
+    AttendanceStatus,
+    PlanKind,
+    SiteKind,
+    TeachingFormat,
+)
 
 STUDY_YEAR = 2026
 STUDY_FROM = date(STUDY_YEAR, 1, 1)
@@ -56,6 +65,17 @@ TZ = ZoneInfo(settings.TIME_ZONE)
 FLUSH_ACTIVITIES = 4000
 
 A = ActivityType
+# The teaching format recorded for each type (rule 7, seed 000/001: 讲授式、案例式、研讨式、现场观摩);
+# the other types are left 未填, as secretaries often do.
+DEMO_FORMATS: dict[str, str] = {
+    A.PARTY_LECTURE: TeachingFormat.LECTURE,
+    A.CENTRAL_GROUP_STUDY: TeachingFormat.SEMINAR,
+    A.READING_CLASS: TeachingFormat.SEMINAR,
+    A.TRAINING_SESSION: TeachingFormat.CASE,
+    A.SITE_VISIT: TeachingFormat.ON_SITE,
+    A.HOME_DELIVERY: TeachingFormat.CONVERSATION,
+    A.THEME_DAY: TeachingFormat.EXPERIENCE,
+}
 ST = AttendanceStatus
 C = MemberCategory
 S = MemberStatus
@@ -326,6 +346,7 @@ class StudyResult:
     resources: int = 0
     progress: int = 0
     distributions: int = 0
+    central_group_members: int = 0  # places on the 中心组 lists of the 党委
     required: int = 0  # members with a requirement
     completed: int = 0
     secretaries: int = 0
@@ -397,6 +418,7 @@ class Act:
     base: int | None = None  # index into EDUCATION_BASES
     training_class: str = ""  # "a" or "b"
     credited_hours: Decimal | None = None
+    study_minutes: int | None = None  # the study part of a 党员大会 / 党小组会
     minutes: str = ""
     created_by: Any = None
     rows: list[tuple[int, bool, str, str, datetime | None, str]] = field(default_factory=list)
@@ -410,6 +432,8 @@ class StudyPlanner:
         self.orgs = plan.orgs
         self.people = people
         self.rng = random.Random(f"{seed}-study")
+        # Apart from ``rng``, so that the rest of the year is drawn as before.
+        self.study_part_rng = random.Random(f"{seed}-study-part")
         self.by_branch: dict[int, list[Person]] = defaultdict(list)
         self.by_org: dict[int, list[Person]] = defaultdict(list)
         for p in people:
@@ -529,7 +553,8 @@ class StudyPlanner:
 
     def _plan_sites(self) -> list[tuple[str, str, str, str, int | None]]:
         """The "1+5+N" network of the street: its party school, five teaching sites in its
-        communities and organs, and mobile classrooms. (key, name, kind, address, capacity)."""
+        communities and organs, and N 现场教学点 (service stations, a 红色之家 for new-economy
+        workers). (key, name, kind, address, capacity)."""
         word = self.street_word()
         sites: list[tuple[str, str, str, str, int | None]] = [
             ("main", f"{word}党校", SiteKind.MAIN, f"{word}党群服务中心三楼", 120)
@@ -545,9 +570,9 @@ class StudyPlanner:
         for n, place in enumerate(places[:5], start=1):
             sites.append((f"site{n}", f"{place}教学点", SiteKind.SITE, f"{place}党群服务站", 40))
         for n, name in enumerate(
-            ("流动课堂·快递驿站", "流动课堂·商务楼宇", "流动课堂·老年活动中心"), start=1
+            ("小区党群服务站现场教学点", "新就业群体“红色之家”", "老年活动中心现场教学点"), start=1
         ):
-            sites.append((f"mobile{n}", name, SiteKind.CLASSROOM, "", None))
+            sites.append((f"field{n}", name, SiteKind.FIELD_SITE, "", None))
         return sites
 
     # --- the year -------------------------------------------------------------------------------
@@ -559,6 +584,11 @@ class StudyPlanner:
         yield from self.home_deliveries()
         yield from self.central_groups()
         yield from self.reading_classes()
+
+    def study_part(self, a: Act) -> None:
+        """About half the 党员大会 and 党小组会 record a study part (only it credits hours)."""
+        if self.study_part_rng.random() < 0.5:
+            a.study_minutes = self.study_part_rng.choice((30, 40, 45, 60))
 
     def branch_year(self, org: Any) -> list[Act]:
         rng = self.rng
@@ -627,7 +657,7 @@ class StudyPlanner:
                 if day <= STUDY_UNTIL:
                     start = at(day, 9, 30) if morning else at(day, 19, 0) if rider else at(day, 15, 0)
                     topic = rng.choice(ASSEMBLY_TOPICS[quarter])
-                    act(A.BRANCH_ASSEMBLY, topic, start, 1.5)
+                    self.study_part(act(A.BRANCH_ASSEMBLY, topic, start, 1.5))
             if quarter not in miss_lecture and (quarter < 4 or rng.random() < 0.5):
                 month = first + rng.randrange(3)
                 day = workday(STUDY_YEAR, month, rng.randint(3, 26))
@@ -665,6 +695,7 @@ class StudyPlanner:
                 start = at(day, 19, 0) if not morning else at(day, 9, 30)
                 a = act(A.GROUP_MEETING, rng.choice(GROUP_TOPICS), start, 1, org=group)
                 a.host = a.recorder = leader
+                self.study_part(a)
 
         # Organs: Friday afternoon 集中学习 each month (as Jinan's bureau fixes).
         if org.profile in ORGAN_PROFILES:
@@ -717,20 +748,23 @@ class StudyPlanner:
             chosen.required_topic = index
             chosen.topic = title
 
-        members = [p for p in everyone if p.status in ON_ROLL]
+        # Rosters as the record page sets them (``study.rosters``): the party members are expected;
+        # activists and candidates sit in (列席) at 党课 and 主题党日 (ticked by default) and at the
+        # 党员大会 (the secretary ticks them: they do not vote); the committee meets at 支委会 and
+        # a group's party members at its 党小组会.
         voting = [p for p in everyone if p.status in (S.FULL, S.PROBATIONARY)]
+        activists = [p for p in everyone if p.status in (S.ACTIVIST, S.CANDIDATE)]
         leaders = [secretary, *committee]
         for a in acts:
             self.qr_now = uses_qr and rng.random() < 0.4
-            if a.activity_type in (A.BRANCH_ASSEMBLY, A.ORG_LIFE_MEETING, A.DEMOCRATIC_EVALUATION):
-                others = [p for p in members if p.status not in (S.FULL, S.PROBATIONARY)]
-                self.attend(a, voting, invitees=others if a.activity_type == A.BRANCH_ASSEMBLY else ())
+            if a.activity_type in (A.BRANCH_ASSEMBLY, A.PARTY_LECTURE, A.THEME_DAY):
+                self.attend(a, voting, invitees=activists)
             elif a.activity_type == A.BRANCH_COMMITTEE:
                 self.attend(a, leaders)
             elif a.activity_type == A.GROUP_MEETING:
-                self.attend(a, [p for p in self.by_org[a.org] if p.status in ON_ROLL])
+                self.attend(a, [p for p in self.by_org[a.org] if p.status in (S.FULL, S.PROBATIONARY)])
             else:
-                self.attend(a, members)
+                self.attend(a, voting)
         self.qr_now = False
         return acts
 
@@ -769,24 +803,32 @@ class StudyPlanner:
                 self.attend(a, [p], rate=0.92)
                 yield a
 
+    def central_group(self, org: Any) -> tuple[list[Person], list[Person]]:
+        """The standing 中心组 list of a 党委: its leaders (组长 first, then 副组长 and 成员), or
+        the secretaries below when fewer than five leaders sit there; and two secretaries of its
+        branches as standing 列席."""
+        subtree = [o.index for o in self._subtree(org.index) if o.level == L.BRANCH]
+        # The city's leaders sit in the city organs, a district's in its organs.
+        organ = "city_organ" if org.depth == 0 else "organ"
+        subtree.sort(key=lambda b: self.orgs[b].profile != organ)
+        leaders = [p for b in subtree for p in self.by_branch[b] if C.LEADER in p.categories][:15]
+        secretaries = [self.by_branch[b][0] for b in subtree if self.by_branch[b]]
+        if len(leaders) < 5:
+            leaders = (leaders + [s for s in secretaries if s not in leaders])[:9]
+        invitees = [s for s in secretaries if s not in leaders][:2] if leaders else []
+        return leaders, invitees
+
     def central_groups(self) -> Iterator[Act]:
         """理论学习中心组学习 twice a quarter for the 党委 of the city, the districts, towns and
-        large units (depth ≤ 2): their leaders, or the secretaries below when no leader sits there."""
+        large units (depth ≤ 2), with their 中心组 list as the roster and its 列席 invited (the
+        default of the record page)."""
         rng = self.rng
         for org in self.orgs:
             if org.level != L.COMMITTEE or org.depth > 2:
                 continue
-            subtree = [o.index for o in self._subtree(org.index) if o.level == L.BRANCH]
-            # The city's leaders sit in the city organs, a district's in its organs.
-            organ = "city_organ" if org.depth == 0 else "organ"
-            subtree.sort(key=lambda b: self.orgs[b].profile != organ)
-            leaders = [p for b in subtree for p in self.by_branch[b] if C.LEADER in p.categories][:15]
-            secretaries = [self.by_branch[b][0] for b in subtree if self.by_branch[b]]
-            if len(leaders) < 5:
-                leaders = (leaders + [s for s in secretaries if s not in leaders])[:9]
+            leaders, invitees = self.central_group(org)
             if not leaders:
                 continue
-            invitees = [s for s in secretaries if s not in leaders][:2]
             for quarter in (1, 2, 3, 4):
                 for turn in (0, 1):
                     month = 3 * quarter - 2 + turn + rng.randrange(2)
@@ -804,7 +846,7 @@ class StudyPlanner:
                         recorder=leaders[-1].name,
                     )
                     self.qr_now = False
-                    self.attend(a, leaders, invitees=invitees if turn == 1 else ())
+                    self.attend(a, leaders, invitees=invitees)
                     yield a
 
     def reading_classes(self) -> Iterator[Act]:
@@ -1013,6 +1055,7 @@ class Writer:
                 Activity(
                     organization_id=self.org_ids[a.org],
                     activity_type=a.activity_type,
+                    teaching_format=DEMO_FORMATS.get(a.activity_type, ""),
                     topic=a.topic[:200],
                     start=a.start,
                     end=a.end,
@@ -1025,6 +1068,7 @@ class Writer:
                     training_class_id=self.classes[a.training_class] if a.training_class else None,
                     minutes=a.minutes,
                     credited_hours=a.credited_hours,
+                    study_minutes=a.study_minutes,
                     checkin_opens_at=a.start - margin,
                     checkin_closes_at=a.end + margin,
                     created_by=user,
@@ -1155,7 +1199,10 @@ def build_study(
     county = next((o for o in plan.orgs if o.depth == 1 and o.district == 4), None)
     if county is not None:
         CadenceRule.objects.create(
-            organization_id=org_ids[county.index], activity_type=A.PARTY_LECTURE, per_months=6, times=2
+            organization_id=org_ids[county.index],
+            activity_type=A.PARTY_LECTURE,
+            period="half_year",
+            min_count=2,
         )
 
     # Training classes with their enrolment.
@@ -1185,6 +1232,9 @@ def build_study(
     enrolments += [ClassEnrollment(training_class=class_b, member_id=p.pk) for p in enrol_b]
     ClassEnrollment.objects.bulk_create(enrolments)
     result.classes, result.enrolments = 2, len(enrolments)
+
+    # The 中心组 list of every 党委: 组长, 副组长, 成员 and two 列席.
+    result.central_group_members = _write_central_groups(planner, org_ids)
 
     # The activities of the year and their attendance.
     account_orgs: dict[int, Any] = {}
@@ -1308,6 +1358,30 @@ def build_study(
     _count_completion(result, people)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _write_central_groups(planner: StudyPlanner, org_ids: dict[int, int]) -> int:
+    from partyedu.study.choices import CentralGroupRole
+    from partyedu.study.models import CentralGroupMembership
+
+    rows = []
+    for org in planner.orgs:
+        if org.level != L.COMMITTEE:
+            continue
+        leaders, invitees = planner.central_group(org)
+        roles = [CentralGroupRole.LEADER, CentralGroupRole.DEPUTY]
+        for n, p in enumerate(leaders):
+            role = roles[n] if n < len(roles) else CentralGroupRole.MEMBER
+            rows.append((org_ids[org.index], p.pk, role))
+        rows += [(org_ids[org.index], p.pk, CentralGroupRole.ATTENDEE) for p in invitees]
+    CentralGroupMembership.objects.bulk_create(
+        [
+            CentralGroupMembership(organization_id=org, member_id=member, role=role, since=STUDY_FROM)
+            for org, member, role in rows
+        ],
+        batch_size=1000,
+    )
+    return len(rows)
 
 
 def _count_completion(result: StudyResult, people: Sequence[Person]) -> None:

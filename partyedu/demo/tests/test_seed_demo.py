@@ -14,6 +14,7 @@ from partyedu.core.models import AuditLog
 from partyedu.demo.lectures import CALL_DEADLINE, ROTATION_START, ROTATION_WEEKS, SERIES_TITLE
 from partyedu.demo.seed import DEMO_PASSWORD, DISTRICTS, REFERENCE_DATE, DemoPlan, add_years
 from partyedu.demo.study import STUDY_FROM, STUDY_UNTIL, STUDY_YEAR, StudyPlanner, plan_people
+from partyedu.learning.conversion import DEFAULT_CREDIT_MODES
 from partyedu.learning.models import LearningHourEntry, MemberYearHours, OnlineResource, ResourceProgress
 from partyedu.learning.selectors import learning_short_list, learning_summary
 from partyedu.learning.services import learning_hours_rebuild
@@ -398,7 +399,7 @@ def test_seed_writes_a_year_of_study_and_prints_its_summary():
     for activity in Activity.objects.all():
         assert not activity.topic.startswith(activity.get_activity_type_display()), activity.topic
     line = LearningHourEntry.objects.filter(source_type="attendance").first().description
-    assert re.fullmatch(r"2026-\d\d-\d\d \S+：.+（(出席|迟到|补学)）", line), line
+    assert re.fullmatch(r"2026-\d\d-\d\d \S+：.+（(出席|迟到|补学)(，[^）]+)?）", line), line
     first, last = Activity.objects.order_by("start").first(), Activity.objects.order_by("start").last()
     assert timezone.localdate(first.start) >= STUDY_FROM and timezone.localdate(last.start) <= STUDY_UNTIL
     assert AuditLog.objects.filter(object_type="core.demo_seed").count() == 1
@@ -410,10 +411,16 @@ def test_the_ledger_after_seeding_equals_a_rebuild_from_the_sources():
     assert LearningHourEntry.objects.count() > 3000
     report = learning_hours_rebuild(apply=False)
     assert report.differences == 0, report.samples
-    # Every credited attendance has exactly its hours in the ledger, and nothing else is credited.
+    # Every credited attendance has exactly its hours in the ledger, and nothing else is credited —
+    # but for the types that credit nothing or only a study part (none recorded), by default.
+    modes = DEFAULT_CREDIT_MODES.items()
+    by_type = Q(activity__activity_type__in=[t for t, mode in modes if mode == "none"]) | Q(
+        activity__activity_type__in=[t for t, mode in modes if mode == "study_part"],
+        activity__study_minutes__isnull=True,
+    )
     credited = Attendance.objects.filter(
         Q(status__in=("present", "late")) | Q(status="makeup", makeup_confirmed_at__isnull=False)
-    )
+    ).exclude(by_type & Q(activity__credited_hours__isnull=True))
     assert LearningHourEntry.objects.filter(source_type="attendance").count() == credited.count()
     assert LearningHourEntry.objects.filter(source_type="resource").count() == (
         ResourceProgress.objects.filter(completed_at__isnull=False).count()
@@ -446,12 +453,19 @@ def test_cadence_has_gaps_in_some_branches_but_most_meetings_are_held():
     seed()
     root = Organization.objects.get(depth=0)
     report = cadence_report(
-        user=User.objects.get(username="city_admin"), organization=root, year=STUDY_YEAR, as_of=AS_OF
+        user=User.objects.get(username="city_admin"),
+        organization=root,
+        year=STUDY_YEAR,
+        as_of=AS_OF,
+        kind="branch",
     )
     assert report
     assert any(b.theme_day_missing_months for b in report)
     assert any(b.assembly_missing_quarters or b.lecture_missing_quarters for b in report)
-    assert sum(b.compliant for b in report) > len(report) / 3
+    # Most branches fall short in at most one requirement (支委会 monthly, 支部条例 第十二条, is one
+    # of them since the cadence rules cover every level), and some in none.
+    assert sum(b.compliant for b in report) > 0
+    assert sum(1 for b in report if sum(bool(i.missing) for i in b.items) <= 1) > len(report) / 2
     held = sum(sum(b.item("theme_day").counts[:10]) for b in report if b.item("theme_day"))
     assert held > 0.8 * 10 * len(report)
     # The fourth quarter is under way: reported as pending, never as missing.
@@ -493,7 +507,7 @@ def test_classes_sites_bases_resources_and_materials():
     )
     assert offline.enrollments.filter(member__status="candidate").exists()
     kinds = Counter(TeachingSite.objects.values_list("kind", flat=True))
-    assert kinds["main"] == 1 and kinds["site"] >= 1 and kinds["classroom"] >= 1
+    assert kinds["main"] == 1 and kinds["site"] >= 1 and kinds["field_site"] >= 1
     assert 3 <= EducationBase.objects.count() <= 4
     assert Activity.objects.filter(education_base__isnull=False).exists()
     resources = OnlineResource.objects.filter(is_published=True, kind="article", library_item__isnull=True)

@@ -1,0 +1,59 @@
+"""The demo's rosters follow the default rosters by meeting type (DOMAIN_RULES 组织生活; 支部条例;
+issue "Rosters by meeting type"), and every 党委 of the demo keeps a 中心组 list."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from partyedu.organizations.choices import OrgLevel
+from partyedu.organizations.models import Organization
+from partyedu.study.models import Activity, CentralGroupMembership
+from partyedu.study.rosters import default_roster
+
+MEMBERS = 300
+SEED = 7
+# Types whose demo roster is exactly the record page's default.
+DEFAULT_TYPES = (
+    "branch_committee",
+    "group_meeting",
+    "branch_assembly",
+    "party_lecture",
+    "theme_day",
+    "org_life_meeting",
+    "central_group_study",
+)
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=io.StringIO())
+
+
+def test_every_committee_with_members_keeps_a_central_group_list(seeded):
+    """DOMAIN_RULES 组织生活 中心组学习: each 党委 of the demo has its 中心组 list; seed 001."""
+    committees = Organization.objects.filter(level=OrgLevel.COMMITTEE, member_count__gt=0)
+    assert committees.exists()
+    for org in committees:
+        roles = set(CentralGroupMembership.objects.filter(organization=org).values_list("role", flat=True))
+        assert "leader" in roles, org.name
+
+
+def test_demo_rosters_are_the_default_rosters_of_their_types(seeded):
+    """DOMAIN_RULES 组织生活: the committee at 支委会, the group at 党小组会, party members at the
+    others with activists as 列席, the 中心组 list at 中心组学习; 支部条例 第十一、十二条."""
+    checked = set()
+    for activity in Activity.objects.filter(activity_type__in=DEFAULT_TYPES).select_related("organization"):
+        default = default_roster(activity.organization, activity.activity_type)
+        rows = list(activity.attendances.values_list("member_id", "is_invitee"))
+        expected = set(default.members.values_list("pk", flat=True))
+        offered = (
+            set(default.invitees.values_list("pk", flat=True)) if default.invitees is not None else set()
+        )
+        where = (activity.activity_type, activity.organization.name)
+        assert {m for m, invitee in rows if not invitee} == expected, where
+        assert {m for m, invitee in rows if invitee} <= offered, where
+        checked.add(activity.activity_type)
+    assert checked == set(DEFAULT_TYPES)
