@@ -646,3 +646,21 @@ def test_members_changed_keeps_the_counting_in_step(tree: Tree, admin: Any, thir
     learning_members_changed(member_ids=[thirty_and_ten.pk])
     assert flag(thirty_and_ten)
     assert_rows_equal_live(tree, admin)
+
+
+def test_lowering_a_class_ratio_completes_it_for_members_already_marked(
+    tree: Tree, admin: Any, secretary: Member
+) -> None:
+    """DOMAIN_RULES 学时 "≥ 1 concentrated training" (规划): completion (结业) is judged by the class's
+    ratio, so changing the ratio re-checks every enrolled member at once — not at their next
+    attendance change."""
+    from partyedu.study.services import training_class_update
+
+    tc, sessions = make_class(tree, 3, hours=2)
+    attend(sessions[0], secretary)
+    attend(sessions[1], secretary)
+    attend(sessions[2], secretary, "absent")
+    assert not flag(secretary)
+    training_class_update(actor=None, training_class=tc, data={"completion_ratio": "0.60"})
+    assert flag(secretary)
+    assert_ledger_equals_rebuild()

@@ -17,7 +17,7 @@ from partyedu.core.scope import can, is_system
 from partyedu.members.models import Member
 from partyedu.organizations.models import Organization
 
-from ..models import Activity
+from ..models import Activity, Attendance
 
 APP = "study"
 WRITE_BATCH = 1000
@@ -120,6 +120,24 @@ def sync_attendance_hours(
         attendance_ids=ids,
         actor=actor,
         member_ids=None if member_ids is None else sorted(set(member_ids)),
+    )
+
+
+def sync_class_hours(*, training_class_id: int | None, actor: Actor) -> None:
+    """A training class's completion (结业: sessions attended against all its sessions, by its
+    ratio, in the year it ends) counts as the "≥ 1 concentrated training" of secretaries and
+    committee members, so it changes for every enrolled member when a session is added or
+    deleted, or the class's ratio or end date changes: have the ledger re-check every attendance
+    row of the class's sessions (nothing is appended where nothing changed)."""
+    if training_class_id is None:
+        return
+    rows = list(
+        Attendance.objects.filter(activity__training_class_id=training_class_id)
+        .order_by()
+        .values_list("pk", "member_id")
+    )
+    sync_attendance_hours(
+        attendance_ids=[pk for pk, _ in rows], actor=actor, member_ids=[member for _, member in rows]
     )
 
 

@@ -50,6 +50,7 @@ from ._common import (
     _same_pk,
     _user,
     sync_attendance_hours,
+    sync_class_hours,
 )
 from .counts import _count_key, activity_counts_add
 
@@ -295,6 +296,8 @@ def activity_record(*, actor: Actor, data: dict[str, Any]) -> Activity:
     rows = [Attendance(activity=activity, member_id=pk) for pk in roster_ids if pk not in invited]
     rows += [Attendance(activity=activity, member_id=pk, is_invitee=True) for pk in invitee_ids]
     Attendance.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+    # A new session changes what completing the class takes.
+    sync_class_hours(training_class_id=activity.training_class_id, actor=actor)
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -433,6 +436,7 @@ def activity_delete(*, actor: Actor, activity: Activity) -> None:
     activity_pk = activity.pk
     activity.delete()
     sync_attendance_hours(attendance_ids=attendance_ids, actor=actor)
+    sync_class_hours(training_class_id=activity.training_class_id, actor=actor)
     _activities_changed([activity_pk])
     # Stored images go once the deletion has committed (a rollback keeps them).
     for storage, name in files:

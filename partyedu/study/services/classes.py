@@ -28,6 +28,7 @@ from ._common import (
     _resolve,
     _same_pk,
     sync_attendance_hours,
+    sync_class_hours,
 )
 
 CLASS_FIELDS = (
@@ -107,6 +108,8 @@ def training_class_update(
     changes = diff(before, snapshot(tc, CLASS_FIELDS))
     if changes:
         audit_record(actor=actor, action=AuditAction.UPDATE, obj=tc, changes=changes)
+    if {"completion_ratio", "end_date"} & set(changes):
+        sync_class_hours(training_class_id=tc.pk, actor=actor)
     return tc
 
 
