@@ -19,9 +19,10 @@ ORG_ADMIN_MENU = ["党组织", "党员", "学习活动", "学时", "我来讲党
 
 MENU_LAYOUT = """() => {
   const nav = document.querySelector('nav.pe-navbar'), row = nav.firstElementChild;
-  const links = [...document.querySelectorAll('#main-nav .nav-link')];
+  // Links shown (the folded menu's 使用指南 is not); the search icon sits a pixel higher than the words.
+  const links = [...document.querySelectorAll('#main-nav .nav-link')].filter(a => a.getClientRects().length);
   return {
-    tops: [...new Set(links.map(a => Math.round(a.getBoundingClientRect().top)))],
+    tops: [...new Set(links.map(a => Math.round(a.getBoundingClientRect().top / 8)))],
     overflow: row.scrollWidth - row.clientWidth,
     userRight: document.querySelector('#main-nav .dropdown').getBoundingClientRect().right,
   };

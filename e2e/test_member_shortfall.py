@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from partyedu.learning.models import OnlineResource
+from partyedu.learning.models import HourRequirement, OnlineResource
 from partyedu.members.models import Member
 from partyedu.study.services import activity_record, attendance_mark
 from partyedu.testsupport.factories import make_member, make_tree, make_user
@@ -24,6 +24,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_member_finds_why_they_are_short_and_opens_a_resource_that_closes_the_gap(page):
     tree = make_tree()
+    # Online study counts toward the requirement only where the subtree says so (here up to 8 学时):
+    # only then does a resource close the gap.
+    HourRequirement.objects.create(organization=tree.root, counts_online=True, online_cap=Decimal("8"))
     member = make_member(tree.branch_a, "王秀英")
     user = make_user("wxy", role="member", org=tree.branch_a)
     Member.objects.filter(pk=member.pk).update(user=user)
