@@ -33,13 +33,14 @@ def has_category_q(category: str) -> Q:
     return Q(categories__icontains=f'"{category}"')
 
 
-def search_q(text: str) -> Q:
-    """Name, pinyin initials (``zs`` → 张三) or a whole ID number (by its blind index)."""
+def search_q(text: str, *, by_id_number: bool = True) -> Q:
+    """Name, pinyin initials (``zs`` → 张三) or, with ``by_id_number``, a whole ID number (by its
+    blind index; the site search never matches one)."""
     text = text.strip()
     condition = Q(name__contains=text)
     if text.isascii() and text.isalpha():
         condition |= Q(name_initials__contains=" " + text.lower())
-    normalized = normalize_id_number(text)
+    normalized = normalize_id_number(text) if by_id_number else ""
     if len(normalized) == 18:
         condition |= Q(id_number_hash=id_number_index(normalized))
     return condition
@@ -191,16 +192,6 @@ def sizing_warnings(*, user: Viewer, org: Organization) -> list[str]:
     return warnings
 
 
-def _member_name_q(text: str) -> Q:
-    """Name contains the text, or pinyin initials start with it (``zs`` → 张三); never an ID
-    number or a phone (the site search, ``member_search_source``)."""
-    text = text.strip()
-    condition = Q(name__contains=text)
-    if text.isascii() and text.isalpha():
-        condition |= Q(name_initials__contains=" " + text.lower())
-    return condition
-
-
 # What a search hit shows: no encrypted column is read (nor decrypted) for a results list.
 SEARCH_FIELDS = ("id", "name", "status", "org_path", "organization__id", "organization__name")
 
@@ -214,7 +205,7 @@ def member_search_source(*, user: Viewer) -> SearchSource | None:
     def find(text: str) -> QuerySet[Member]:
         return (
             Member.objects.restrict(user, "view")
-            .filter(_member_name_q(text), is_active=True)
+            .filter(search_q(text, by_id_number=False), is_active=True)
             .select_related("organization")
             .only(*SEARCH_FIELDS)
             .order_by("org_path", "name", "id")
