@@ -57,7 +57,7 @@ IMPORT_REGIONS = ("110101", "110102", "110105", "110108", "120101", "120104", "1
 
 
 # The benchmarks ``--only`` can select, in the order they run.
-BENCH_KEYS = ("api", "summary", "marking", "requirement", "growth", "verify", "import")
+BENCH_KEYS = ("api", "summary", "marking", "requirement", "growth", "supervision", "verify", "import")
 
 
 def _only_list(text: str) -> frozenset[str]:
@@ -623,6 +623,7 @@ class Growth:
         self.seeded: dict[str, Any] = {}
 
     def seed(self) -> None:
+        SMALL_DB.parent.mkdir(parents=True, exist_ok=True)  # the child's SQLite file (a first run)
         if self.pg_name is not None:
             if not self.pg_name.replace("_", "").isalnum():
                 raise RuntimeError(f"unexpected database name {self.pg_name!r}")
@@ -665,6 +666,14 @@ class Growth:
     def drop(self) -> None:
         if self.pg_name is not None:
             postgres_admin(self.url, [f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'])
+
+
+def bench_supervision(args: argparse.Namespace, growth: Growth | None) -> dict[str, Any]:
+    """(s) bench/supervision.py on this city and, when seeded, the growth ratio's smaller one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from supervision import bench
+
+    return bench(args, os.environ["DATABASE_URL"], growth.url if growth is not None else None)
 
 
 # --- the import -----------------------------------------------------------------------------------------
@@ -964,6 +973,10 @@ def result_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "",
             )
         )
+    if results.get("supervision"):
+        from supervision import result_rows as supervision_rows
+
+        rows += supervision_rows(results["supervision"])
     for name, message in results.get("errors", {}).items():
         rows.append((f"({name}) failed: {message[:80]}", "", "", "MISS"))
     return rows
@@ -1004,7 +1017,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = args.only if args.only is not None else frozenset(BENCH_KEYS)
     if (
         not args.reuse
-        and "growth" in wanted
+        and ("growth" in wanted or "supervision" in wanted)
         and args.study
         and args.growth_members
         and args.members > args.growth_members
@@ -1036,6 +1049,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
             if growth is not None:
                 benches.append(("growth", "g", lambda a: growth.measure(os.environ["DATABASE_URL"])))
+            # Issue 12: the root dashboard and the monthly report (bench/supervision.py), on this
+            # city and the growth ratio's smaller one.
+            benches.append(("supervision", "s", lambda a: bench_supervision(a, growth)))
             if args.verify:
                 benches.append(("verify", "h", bench_verify))
         benches.append(("import", "d", bench_import))

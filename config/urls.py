@@ -12,6 +12,8 @@ urlpatterns = [
     path("learning/", include("partyedu.learning.urls")),
     path("lectures/", include("partyedu.lectures.urls")),
     path("competitions/", include("partyedu.competitions.urls")),
+    path("exams/", include("partyedu.exams.urls")),
+    path("supervision/", include("partyedu.supervision.urls")),
     path("verify/", include((verify_urlpatterns, "verify"))),
     path("api/", include("partyedu.api.urls")),
     path("healthz/", health, name="health"),

@@ -92,10 +92,13 @@ def _watch_policy_violations(page: object) -> list[str]:
     return refused
 
 
-def screenshot(page: object, name: str) -> Path:
+def screenshot(page: object, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot under var/screenshots (the whole page unless ``full_page`` is False: the
+    API reference pages run to hundreds of screens, and rendering them all takes longer than the
+    timeout on a loaded machine)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
     return path
 
 

@@ -18,7 +18,7 @@ def test_swagger_ui_renders_the_operations_on_a_desktop(desktop_page):
     desktop_page.goto("/api/docs/")
 
     desktop_page.get_by_text("/api/v1/members/").first.wait_for()
-    screenshot(desktop_page, "api-docs-desktop")
+    screenshot(desktop_page, "api-docs-desktop", full_page=False)
 
 
 def test_redoc_renders_the_operations_on_a_desktop(desktop_page):
@@ -29,4 +29,4 @@ def test_redoc_renders_the_operations_on_a_desktop(desktop_page):
     desktop_page.goto("/api/redoc/")
 
     desktop_page.get_by_role("heading", name="PartyEdu API — 党员教育培训管理平台").first.wait_for()
-    screenshot(desktop_page, "api-redoc-desktop")
+    screenshot(desktop_page, "api-redoc-desktop", full_page=False)

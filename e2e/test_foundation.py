@@ -31,6 +31,10 @@ def login(page, username: str, password: str = PASSWORD) -> None:
     if device is not None:
         page.get_by_label("动态验证码").fill(fresh_totp_code(device))
         page.get_by_role("button", name="验证并登录").click()
+    if password == PASSWORD:
+        # Wait until the sign-in has gone through: callers' own waits for a URL ending in "/"
+        # match the sign-in page itself, and a navigation started at once aborts the sign-in.
+        page.wait_for_url(lambda url: "/accounts/login" not in url)
 
 
 def _authenticator(username: str):

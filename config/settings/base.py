@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "partyedu.learning",
     "partyedu.lectures",
     "partyedu.competitions",
+    "partyedu.exams",
+    "partyedu.supervision",
     "partyedu.api",
     "partyedu.demo",
 ]
@@ -306,6 +308,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names recur across the supervision serializers (status, kind,
+    # target_level): one named enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "OrgLevelEnum": "partyedu.organizations.choices.OrgLevel",
+        "ResourceKindEnum": "partyedu.learning.choices.ResourceKind",
+        "ReportStatusEnum": "partyedu.supervision.models.reports.ReportStatus",
+        "ReportEventKindEnum": "partyedu.supervision.models.reports.ReportEventKind",
+        "DispatchTargetEnum": "partyedu.supervision.models.dispatch.DispatchTarget",
+        "DispatchStatusEnum": "partyedu.supervision.models.dispatch.DispatchStatus",
+        "SchemeStatusEnum": "partyedu.supervision.models.assessment.SchemeStatus",
+        "IndicatorKindEnum": "partyedu.supervision.models.assessment.IndicatorKind",
+        "AssessmentMetricEnum": "partyedu.supervision.models.assessment.AssessmentMetric",
+        "AssessmentRuleEnum": "partyedu.supervision.models.assessment.AssessmentRule",
+        "InspectionKindEnum": "partyedu.supervision.models.guidance.InspectionKind",
+        "RectificationStatusEnum": "partyedu.supervision.models.guidance.RectificationStatus",
+        "RectificationEventKindEnum": "partyedu.supervision.models.guidance.RectificationEventKind",
+    },
     # The error answers every operation can give (401/403/404/429, 400 with input) in our shape.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -336,6 +355,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("JOB_REAP_SECONDS", 60)),
     },
     "housekeeping": {"task": "partyedu.core.tasks.housekeeping_task", "schedule": 24 * 3600.0},
+    # Per-minute steps, e.g. exam attempts whose time is up are submitted and graded.
+    "frequent": {"task": "partyedu.core.tasks.frequent_task", "schedule": 60.0},
 }
 
 # --- Response headers ------------------------------------------------------------------------------
@@ -369,6 +390,27 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Notifications (partyedu/core/notifications.py) ------------------------------------------------
+# The in-app centre always has every notification; a user's preference may also send it out by email
+# or SMS. Email goes through Django's framework: the console in the embedded default, SMTP when
+# EMAIL_BACKEND / EMAIL_HOST are set. SMS goes to the log (number masked) unless a gateway backend
+# is configured. Nothing here calls outside the site unless configured to.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "partyedu@localhost")
+PARTYEDU_NOTIFY_BACKENDS = {
+    "email": "partyedu.core.notifications.EmailChannel",
+    "sms": "partyedu.core.notifications.SmsChannel",
+}
+PARTYEDU_SMS_BACKEND = os.environ.get("SMS_BACKEND", "partyedu.core.notifications.LogSmsBackend")
+PARTYEDU_NOTIFY_DEFAULT_CHANNEL = "none"
+# Links in outbound messages are made absolute with this (e.g. https://dangjian.example.gov.cn).
+PARTYEDU_SITE_URL = os.environ.get("SITE_URL", "")
 
 # Demo seeding is allowed except in production settings.
 ALLOW_DEMO_SEED = True

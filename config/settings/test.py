@@ -31,3 +31,7 @@ OTP_VERIFIED_SESSION_BACKENDS = ["partyedu.accounts.testing.ForceLoginBackend"]
 
 # Jobs run in the committing thread, so a test sees their outcome at once.
 JOBS_BACKEND = "inline"
+
+# Notifications leave nothing: email to Django's locmem outbox, SMS to notifications.sms_outbox.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PARTYEDU_SMS_BACKEND = "partyedu.core.notifications.LocmemSmsBackend"

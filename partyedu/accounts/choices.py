@@ -12,6 +12,7 @@ class RoleCode(models.TextChoices):
     LECTURER = "lecturer", _("讲师")
     REVIEWER = "reviewer", _("评委")
     INSPECTOR = "inspector", _("督导员")
+    EXAMINER = "examiner", _("出题人")
 
 
 class RoleScope(models.TextChoices):
@@ -34,9 +35,21 @@ ROLE_DEFAULTS: dict[str, tuple[str, list[str]]] = {
         ["*.view", "*.add", "*.change", "*.delete", "*.import", "*.export", "accounts.view"],
     ),
     RoleCode.BRANCH_ADMIN: (RoleScope.SUBTREE, ["*.view", "*.add", "*.change", "*.export"]),
-    RoleCode.MEMBER: (RoleScope.SELF, ["members.view", "lectures.view"]),
+    RoleCode.MEMBER: (RoleScope.SELF, ["members.view", "lectures.view", "exams.view", "exams.take"]),
     RoleCode.LECTURER: (RoleScope.SELF, ["members.view", "lectures.view"]),
     # A reviewer reaches only the reviews assigned to them (Review.scope_assigned).
     RoleCode.REVIEWER: (RoleScope.ASSIGNED, ["competitions.view", "competitions.change"]),
-    RoleCode.INSPECTOR: (RoleScope.SUBTREE, ["organizations.view", "members.view"]),
+    # A 督导员 reads the activities, reports and figures of the organisations assigned to them (held
+    # at each organisation a guidance team covers) and nothing else: no member records, no writes.
+    RoleCode.INSPECTOR: (
+        RoleScope.SUBTREE,
+        ["organizations.view", "study.view", "learning.view", "lectures.view", "supervision.view"],
+    ),
+    # A 出题人 delegated by an organisation keeps its question banks and papers (issue 13): banks,
+    # questions, their import and export, and papers over the subtree where the role is held.
+    # Exams themselves share the "exams" actions, so the role's holder can also reach the exam pages.
+    RoleCode.EXAMINER: (
+        RoleScope.SUBTREE,
+        ["organizations.view", "exams.view", "exams.add", "exams.change", "exams.import", "exams.export"],
+    ),
 }

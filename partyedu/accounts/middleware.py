@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY
@@ -10,6 +10,19 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+
+
+def send_away(request: HttpRequest, url: str) -> HttpResponse:
+    """Redirect a blocked request to ``url``. An HTMX request gets no page to swap in: it is told
+    to go there (``HX-Redirect``), or, when it came from that very page (the notification bell
+    of the enrolment page asking for its count), answered 204 so that nothing is swapped and
+    nothing is asked again."""
+    if request.headers.get("HX-Request") != "true":
+        return redirect(url)
+    response = HttpResponse(status=204)
+    if urlsplit(request.headers.get("HX-Current-URL", "")).path != urlsplit(url).path:
+        response["HX-Redirect"] = url
+    return response
 
 
 class OtpRequiredMiddleware:
@@ -52,9 +65,9 @@ class OtpRequiredMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": "请先在网页完成双因素认证", "errors": {}}, status=403)
         url = reverse(target)
-        if request.method == "GET":
+        if request.method == "GET" and request.headers.get("HX-Request") != "true":
             url += "?" + urlencode({"next": request.get_full_path()})
-        return redirect(url)
+        return send_away(request, url)
 
 
 class PasswordExpiryMiddleware:
@@ -75,5 +88,5 @@ class PasswordExpiryMiddleware:
             and user.password_changed_at < timezone.now() - timedelta(days=max_age)
             and not request.path.startswith(("/accounts/", "/static/", "/api/"))
         ):
-            return redirect(f"{reverse('accounts:password_change')}?expired=1")
+            return send_away(request, f"{reverse('accounts:password_change')}?expired=1")
         return self.get_response(request)

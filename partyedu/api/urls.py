@@ -8,11 +8,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from partyedu.accounts.api import urls as account_urls
 from partyedu.competitions.api import urls as competition_urls
+from partyedu.exams.api import urls as exam_urls
 from partyedu.learning.api import urls as learning_urls
 from partyedu.lectures.api import urls as lecture_urls
 from partyedu.members.api import urls as member_urls
 from partyedu.organizations.api import urls as organization_urls
 from partyedu.study.api import urls as study_urls
+from partyedu.supervision.api import urls as supervision_urls
 
 from . import views
 
@@ -28,6 +30,8 @@ v1: list[URLPattern | URLResolver] = [
     path("", include(study_urls.urlpatterns)),
     path("", include(lecture_urls.urlpatterns)),
     path("", include(competition_urls.urlpatterns)),
+    path("", include(exam_urls.urlpatterns)),
+    path("", include(supervision_urls.urlpatterns)),
 ]
 
 urlpatterns = [

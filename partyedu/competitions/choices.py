@@ -2,6 +2,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class CompetitionKind(models.TextChoices):
+    """What a competition record is for: a 党课 competition run here, or the award record of a
+    knowledge contest (知识竞赛, run by the exams app), which only holds its awards and certificates."""
+
+    LECTURE = "lecture", _("党课评选")
+    CONTEST = "contest", _("知识竞赛")
+
+
 class CompetitionStatus(models.TextChoices):
     RUNNING = "running", _("进行中")
     FINISHED = "finished", _("已结束")

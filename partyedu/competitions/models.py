@@ -16,6 +16,7 @@ from .choices import (
     GRADE_PRESETS,
     Aggregation,
     AwardKind,
+    CompetitionKind,
     CompetitionStatus,
     ConflictRule,
     EntrySource,
@@ -39,6 +40,13 @@ class Competition(TimeStampedModel, ScopedModel):
         related_name="competitions",
     )
     title = models.CharField(_("评选名称"), max_length=200)
+    kind = models.CharField(
+        _("类别"),
+        max_length=16,
+        choices=CompetitionKind.choices,
+        default=CompetitionKind.LECTURE,
+        help_text=_("知识竞赛的记录只保存其奖项和证书，不出现在党课评选中"),
+    )
     year = models.PositiveSmallIntegerField(_("年度"))
     description = models.TextField(_("说明"), blank=True)
     status = models.CharField(

@@ -31,7 +31,7 @@ from partyedu.lectures.selectors import APP as LECTURES_APP
 from partyedu.lectures.selectors import CompetitionFigures, LecturerAward
 from partyedu.organizations.models import ancestor_paths
 
-from .choices import Aggregation, AwardKind, RoundStatus
+from .choices import Aggregation, AwardKind, CompetitionKind, RoundStatus
 from .models import (
     Award,
     AwardCategory,
@@ -54,6 +54,7 @@ TRIM_MIN_REVIEWS = 5
 def competition_list(*, user: Viewer, action: str = "view") -> QuerySet[Competition]:
     return (
         Competition.objects.restrict(user, action)
+        .filter(kind=CompetitionKind.LECTURE)  # a contest's award record lives in the exams pages
         .select_related("organization")
         .annotate(entry_count=Count("entries", filter=Q(entries__withdrawn=False), distinct=True))
         .order_by("-year", "-id")
@@ -62,7 +63,12 @@ def competition_list(*, user: Viewer, action: str = "view") -> QuerySet[Competit
 
 def competition_get(*, user: Viewer, pk: Any, action: str = "view") -> Competition:
     try:
-        return Competition.objects.restrict(user, action).select_related("organization").get(pk=pk)
+        return (
+            Competition.objects.restrict(user, action)
+            .filter(kind=CompetitionKind.LECTURE)
+            .select_related("organization")
+            .get(pk=pk)
+        )
     except (Competition.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -24,7 +24,7 @@ Rules encoded here (docs/competitions.md):
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -35,6 +35,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from partyedu.accounts.models import User
@@ -42,6 +43,7 @@ from partyedu.accounts.types import Actor, Viewer
 from partyedu.core import control_chars
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
+from partyedu.core.notifications import notify
 from partyedu.core.scope import can, require
 from partyedu.core.years import YEAR_MAX, YEAR_MIN
 from partyedu.lectures.choices import LectureType
@@ -817,7 +819,22 @@ def round_assign(*, actor: Actor, round_: Round) -> int:
             changes={"assigned": len(new)},
             message="自动分配评审任务",
         )
+        _notify_reviewers(round_, Counter(reviewer_id for _re, reviewer_id in new))
     return len(new)
+
+
+def _notify_reviewers(round_: Round, counts: Counter[int]) -> None:
+    """Tell each reviewer given new reviews (once per round and number assigned: a retry adds
+    nothing)."""
+    users = {u.pk: u for u in User.objects.filter(pk__in=list(counts))}
+    for reviewer_id, n in sorted(counts.items()):
+        notify(
+            users=[users[reviewer_id]],
+            kind="competitions.review_assigned",
+            title=f"评审任务已分配：{round_.name} {n} 件作品",
+            url=reverse("competitions:my_reviews"),
+            key=f"competitions.review_assigned:{round_.pk}:{reviewer_id}:{n}",
+        )
 
 
 def _insert_assignments(pairs: list[tuple[int, int]]) -> None:
@@ -1054,7 +1071,9 @@ def _new_code(year: int) -> str:
     return f"{year}{body}"
 
 
-def _certify(award: Award) -> Certificate:
+def certificate_issue(award: Award) -> Certificate:
+    """The award's certificate, under a fresh unguessable code (year + 10 characters of an
+    alphabet without look-alikes); also used by knowledge contests (exams) for their awards."""
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -1254,7 +1273,7 @@ def awards_grant(*, actor: Actor, competition: Competition, data: dict[str, Any]
         award.refuse_control_characters()
     created = Award.objects.bulk_create(awards)
     for award in created:
-        _certify(award)
+        certificate_issue(award)
     for award in created:
         if award.kind == AwardKind.ORGANIZATION and award.organization_id in reasons:
             audit_record(

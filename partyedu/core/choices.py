@@ -29,3 +29,11 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("进行中")
     SUCCEEDED = "succeeded", _("已完成")
     FAILED = "failed", _("失败")
+
+
+class NotificationChannel(models.TextChoices):
+    """How a notification also leaves the site (the in-app centre always has it)."""
+
+    NONE = "none", _("仅站内")
+    EMAIL = "email", _("电子邮件")
+    SMS = "sms", _("短信")

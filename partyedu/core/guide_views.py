@@ -33,7 +33,7 @@ class Guide:
 GUIDES: tuple[Guide, ...] = (
     Guide("member", _("党员"), "person", "core/guide/member.html", ("member", "lecturer")),
     Guide("branch", _("支部书记"), "people", "core/guide/branch.html", ("branch_admin",)),
-    Guide("org", _("组织部门"), "diagram-3", "core/guide/org.html", ("org_admin",)),
+    Guide("org", _("组织部门"), "diagram-3", "core/guide/org.html", ("org_admin", "examiner")),
     Guide(
         "audit",
         _("审计员/安全管理员"),

@@ -25,7 +25,12 @@ HOOKS: dict[str, str] = {
     ),
     "core.home": (
         "(*, user) -> dict of context for the home page (members: own_member, the user's own member "
-        "record when they hold the 党员 role)"
+        "record when they hold the 党员 role; home_panels: a list of {url, title, scripts} loaded after "
+        "the page — supervision: an org_admin's key figures with a chart)"
+    ),
+    "core.todo": (
+        "(*, user) -> list of core.todo.TodoItem: what the user should do next in this app (the workbench on "
+        "the home page), each linking to the page that resolves it; only within the user's scope"
     ),
     "organizations.moved": (
         "(*, organization, old_path, old_parent_id, old_parent_path, new_parent_path) inside the transaction "
@@ -67,6 +72,15 @@ HOOKS: dict[str, str] = {
         "figures of organization's subtree for competitions of year (entries, submitted reviews, awards by "
         "kind) within user's lectures view scope (None: the system, every subtree), grouped by the path "
         "prefix of width characters, for the lecture statistics (competitions)"
+    ),
+    "members.detail_panels": (
+        "(*, user, member, year) -> list of (title, html) panels of the member's record for the year shown "
+        "on the member's page, within user's scope (exams: the year's exam results, evidence for the annual "
+        "appraisal, never learning hours)"
+    ),
+    "lectures.detail_panels": (
+        "(*, user, lecture) -> list of (title, html) panels shown on the lecture page, within user's scope "
+        "(supervision: the 党课巡听 scores, apart from the attendees' ratings)"
     ),
     "lectures.lecturer_awards": (
         "(*, member_id) -> list of lectures.selectors.LecturerAward: the awards a member won as a "

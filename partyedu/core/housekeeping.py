@@ -1,5 +1,8 @@
-"""Nightly housekeeping: every app registers the cleaning it needs (``@housekeeping_step``), and
-the scheduler (Celery beat in production, ``manage.py housekeeping`` anywhere) runs them all."""
+"""Scheduled work: every app registers what it needs — the nightly cleaning
+(``@housekeeping_step``) and the steps that must run every minute (``@frequent_step``, e.g.
+submitting exam attempts whose time is up) — and the scheduler (Celery beat in production,
+``manage.py housekeeping [--frequent]`` from cron anywhere) runs them all. Core imports no app:
+the apps register their steps from their ``AppConfig.ready``."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 _STEPS: dict[str, Callable[[], int]] = {}
+_FREQUENT_STEPS: dict[str, Callable[[], int]] = {}
 
 
 def housekeeping_step(name: str) -> Callable[[Callable[[], int]], Callable[[], int]]:
@@ -28,10 +32,30 @@ def housekeeping_step(name: str) -> Callable[[Callable[[], int]], Callable[[], i
     return register
 
 
+def frequent_step(name: str) -> Callable[[Callable[[], int]], Callable[[], int]]:
+    """Register ``function() -> number of things done`` to run every minute. A step must be
+    cheap when there is nothing to do and safe to run in two processes at once."""
+
+    def register(function: Callable[[], int]) -> Callable[[], int]:
+        _FREQUENT_STEPS[name] = function
+        return function
+
+    return register
+
+
 def housekeeping() -> dict[str, Any]:
-    """Run every step; one failing step is logged and does not stop the others."""
+    """Run every nightly step; one failing step is logged and does not stop the others."""
+    return _run(_STEPS)
+
+
+def frequent() -> dict[str, Any]:
+    """Run every per-minute step; one failing step is logged and does not stop the others."""
+    return _run(_FREQUENT_STEPS)
+
+
+def _run(steps: dict[str, Callable[[], int]]) -> dict[str, Any]:
     done: dict[str, Any] = {}
-    for name, step in _STEPS.items():
+    for name, step in steps.items():
         try:
             done[name] = step()
         except Exception:

@@ -21,6 +21,8 @@ LAYERS: tuple[str, ...] = (
     "learning",
     "lectures",
     "competitions",
+    "exams",  # question banks, papers, exams, attempts, grading: reads members and study
+    "supervision",  # dashboards, monthly reports, dispatch, guidance, assessment: reads every app below
     "api",  # the /api/v1/ router: includes every app's routes
     "demo",  # demonstration data: seeds every app
 )

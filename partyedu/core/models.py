@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import control_chars
-from .choices import AuditAction, JobStatus
+from .choices import AuditAction, JobStatus, NotificationChannel
 from .ledger import AppendOnlyModel
 
 
@@ -170,3 +170,81 @@ class Job(models.Model):
         if self.status == JobStatus.SUCCEEDED:
             return 100
         return min(99, self.done * 100 // self.total) if self.total else 0
+
+
+class Notification(models.Model):
+    """Something assigned to a user that they should know of (a task dispatched to their
+    organisation, a report returned, a review assigned, a rectification due), shown in their
+    in-app notification centre until they read it. ``key`` names the event that caused it, so a
+    retried ``notify`` adds nothing; the outbound copy (email, SMS) by the user's preference is
+    recorded in ``channel`` / ``sent_at`` / ``send_error`` and never decides whether this row
+    exists."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("类型"), max_length=64, help_text=_("如 dispatch.assigned、report.returned"))
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True, default="")
+    url = models.CharField(_("链接"), max_length=500, blank=True, default="")
+    key = models.CharField(
+        _("去重键"), max_length=200, blank=True, default="", help_text=_("同一用户同一键只通知一次")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    channel = models.CharField(
+        _("外发渠道"), max_length=16, choices=NotificationChannel.choices, default=NotificationChannel.NONE
+    )
+    sent_at = models.DateTimeField(_("外发时间"), null=True, blank=True)
+    send_error = models.CharField(_("外发失败原因"), max_length=500, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~models.Q(key=""), name="notification_user_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """A user's choice of outbound channel for notifications: one row with an empty ``kind`` is
+    their default for every kind, a row naming a kind overrides it for that kind. Without a row
+    the site default applies (settings ``PARTYEDU_NOTIFY_DEFAULT_CHANNEL``, in-app only)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField(
+        _("通知类型"), max_length=64, blank=True, default="", help_text=_("留空表示全部类型")
+    )
+    channel = models.CharField(
+        _("外发渠道"), max_length=16, choices=NotificationChannel.choices, default=NotificationChannel.NONE
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知偏好")
+        verbose_name_plural = _("通知偏好")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_user_kind_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind or '*'} {self.channel}"

@@ -29,3 +29,10 @@ def housekeeping_task() -> dict[str, Any]:
     from .housekeeping import housekeeping
 
     return housekeeping()
+
+
+@shared_task(ignore_result=True)
+def frequent_task() -> dict[str, Any]:
+    from .housekeeping import frequent
+
+    return frequent()

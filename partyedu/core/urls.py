@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import guide_views, maintenance_views, search_views, views
+from . import guide_views, maintenance_views, notification_views, search_views, views
 
 app_name = "core"
 urlpatterns = [
@@ -13,6 +13,15 @@ urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job_detail"),
     path("jobs/<uuid:pk>/download/", views.job_download, name="job_download"),
+    path("notifications/", notification_views.notification_list, name="notification_list"),
+    path("notifications/count/", notification_views.notification_count, name="notification_count"),
+    path("notifications/<int:pk>/read/", notification_views.notification_read, name="notification_read"),
+    path("notifications/read-all/", notification_views.notification_read_all, name="notification_read_all"),
+    path(
+        "notifications/preferences/",
+        notification_views.notification_preferences,
+        name="notification_preferences",
+    ),
     path("maintenance/", maintenance_views.maintenance, name="maintenance"),
     path("maintenance/<str:name>/start/", maintenance_views.maintenance_start, name="maintenance_start"),
 ]

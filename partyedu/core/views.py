@@ -35,6 +35,7 @@ from . import selectors
 from .audit_display import AuditEntry, audit_changes, audit_object, related_references
 from .forms import AuditFilterForm, ImportUploadForm
 from .pagination import BoundedCountPaginator, KnownCountPaginator
+from .todo import todo_sections, todos_for
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
@@ -156,9 +157,16 @@ def favicon(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     # What the apps above show there (members: the user's own record) comes through the hook.
-    context: dict[str, Any] = {}
+    context: dict[str, Any] = {
+        "todo_sections": todo_sections(todos_for(user=request.user)),
+        "today": timezone.localdate(),
+    }
+    panels: list[dict[str, Any]] = []
     for extra in hooks.call("core.home", user=request.user):
+        # Panels from several apps add up; the rest of the context is each app's own keys.
+        panels += extra.pop("home_panels", [])
         context.update(extra)
+    context["home_panels"] = panels
     return render(request, "core/home.html", context)
 
 

@@ -763,7 +763,7 @@ def build_lecture_year(
     )
     # The year's lectures, ratings and lecturers were written in bulk: build the statistics'
     # summary rows from them (what the lectures services keep from now on).
-    lecture_figures_rebuild(apply=True)
+    lecture_figures_rebuild(apply=True, build=True)
     duty = lecture_duty_summary(user=None, organization=root, year=DEMO_YEAR)
     result.duty_total, result.duty_not_lectured = duty.total - duty.exempt, duty.not_lectured
     result.seconds = time.perf_counter() - started

@@ -27,6 +27,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from partyedu.accounts.choices import RoleCode
 from partyedu.core.audit import audit_record
@@ -1309,6 +1310,7 @@ class SeedResult:
     seed: int
     study: StudyResult | None = None
     lectures: LectureResult | None = None
+    supervision: list[str] = field(default_factory=list)
 
 
 def has_data() -> bool:
@@ -1323,6 +1325,9 @@ DEMO_USERNAMES = (
     "branch_sec",
     "member1",
     *(f"reviewer{i}" for i in range(1, len(DISTRICTS) + 1)),
+    # 督导员 of the guidance team (demo.supervision_guidance): read-only over the streets it covers.
+    "inspector1",
+    "inspector2",
     "sysadmin",
     "secadmin",
     "auditor",
@@ -1347,6 +1352,16 @@ def clear_data() -> None:
     ledger = learning.LearningHourEntry
     with append_only_purge(ledger, reason="seed_demo --force removes the demo data"):
         ledger.objects.all()._raw_delete(ledger.objects.db)
+    # What supervision derived and recorded about the city (reports, dispatches, inspections,
+    # assessments) goes first: it points at organisations, activities and lectures. A few hundred
+    # rows; the ORM's collector orders their dependents.
+    from django.apps import apps
+
+    from partyedu.demo.exams import clear_exams
+
+    clear_exams()  # attempts and exams point at members and organisations (PROTECT)
+    for model in reversed(list(apps.get_app_config("supervision").get_models())):
+        model._default_manager.all().delete()
     # Study and learning rows first (largest first, children before parents), each table in one
     # statement where nothing depends on it.
     for model in (
@@ -1606,6 +1621,7 @@ def build_demo(
         say(f"党员 {count} 名、演示账号 {len(rows)} 个")
         study_result = None
         lecture_result = None
+        supervision_lines: list[str] = []
         if study:
             study_result = build_study(
                 plan=plan,
@@ -1619,6 +1635,12 @@ def build_demo(
             lecture_result = build_competition(users=users, seed=seed)
             say(f"党课评选 1 项、参赛作品 {lecture_result.entries} 件")
             build_lecture_year(result=lecture_result, users=users, seed=seed, progress=say)
+            from partyedu.demo.supervision import build_supervision
+
+            supervision_lines = build_supervision(seed=seed, today=timezone.localdate(), say=say)
+            from partyedu.demo.exams import seed_exams
+
+            supervision_lines += seed_exams(seed=seed, today=timezone.localdate(), say=say)
         by_level = Counter(o.level for o in plan.orgs)
         too_small, too_large = sizing_counts(plan)
         changes: dict[str, Any] = {
@@ -1658,6 +1680,7 @@ def build_demo(
         seed=seed,
         study=study_result,
         lectures=lecture_result,
+        supervision=supervision_lines,
     )
 
 
@@ -1741,6 +1764,7 @@ def summary_lines(result: SeedResult, *, accounts: bool = True) -> list[str]:
         lines += study_summary_lines(result.study)
     if result.lectures is not None:
         lines += lecture_summary_lines(result.lectures)
+    lines += result.supervision
     if accounts:
         lines += ["", f"演示账号（密码均为 {DEMO_PASSWORD}）："]
         lines += format_table(("用户名", "角色", "范围"), result.accounts)

@@ -1346,9 +1346,10 @@ def build_study(
 
     # The cadence report's monthly counts, and the ledger and every summary, derived from the
     # sources.
-    from partyedu.study.services import activity_counts_rebuild
+    from partyedu.study.services import activity_counts_rebuild, activity_figures_rebuild
 
     activity_counts_rebuild(apply=True)
+    activity_figures_rebuild(apply=True)
     say("学时台账重算 …")
     rebuild_started = time.perf_counter()
     report = learning_hours_rebuild(apply=True)

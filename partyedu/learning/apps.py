@@ -77,7 +77,7 @@ class LearningConfig(AppConfig):
         # on the 系统维护 page.
         from partyedu.core.hooks import hooks
 
-        from . import jobs, maintenance, selectors  # noqa: F401
+        from . import jobs, maintenance, selectors, todo  # noqa: F401
 
         # Attendance credits hours: the study app calls this after every change to attendance.
         hooks.register("study.attendance_changed", study_attendance_changed)
@@ -90,3 +90,4 @@ class LearningConfig(AppConfig):
         hooks.register("organizations.moved", organization_moved)
         hooks.register("organizations.moved", credit_org_moved)
         hooks.register("core.search", selectors.resource_search_source)
+        hooks.register("core.todo", todo.learning_todos)

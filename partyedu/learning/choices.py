@@ -36,8 +36,10 @@ class RequirementGroup(models.TextChoices):
     NONE = "none", _("不作要求")
 
 
-# Groups that have a requirement to meet (exempt members are reported apart, never as short).
-REQUIRED_GROUPS = (RequirementGroup.GENERAL, RequirementGroup.CADRE, RequirementGroup.CANDIDATE)
+# Groups that have an annual (calendar-year) requirement to meet: exempt members are reported
+# apart, never as short; 发展对象 too, because their training is counted over the candidate period
+# (确定为发展对象 → 接收为预备党员, across years: ``learning.candidates``), not per calendar year.
+REQUIRED_GROUPS = (RequirementGroup.GENERAL, RequirementGroup.CADRE)
 
 
 class CreditMode(models.TextChoices):

@@ -64,6 +64,10 @@ class LearningHourEntry(ScopedAppendOnlyModel):
         indexes = [
             models.Index(fields=["member", "year"], name="hour_member_year_idx"),
             models.Index(fields=["source_type", "source_id"], name="hour_source_idx"),
+            # The month's online hours of the supervision dashboards: lines written in the month.
+            models.Index(
+                fields=["created_at"], condition=models.Q(kind="online"), name="hour_online_created_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,8 +185,9 @@ class OrgRequirementCounts(models.Model):
 
 
 class OrgYearCompletion(models.Model):
-    """Members of an organisation and all its descendants who met their requirement in a year, by
-    group (cumulative), kept in step with ``MemberYearHours.completed``."""
+    """Members of an organisation and all its descendants who met their annual requirement in a
+    year, by group (cumulative), kept in step with ``MemberYearHours.completed``. 发展对象 are not
+    here: their training runs over the candidate period (``learning.candidates``)."""
 
     organization = models.ForeignKey(
         "organizations.Organization",
@@ -193,7 +198,6 @@ class OrgYearCompletion(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"))
     general = models.IntegerField(_("党员达标"), default=0)
     cadre = models.IntegerField(_("书记、委员达标"), default=0)
-    candidate = models.IntegerField(_("发展对象达标"), default=0)
 
     class Meta:
         verbose_name = _("组织年度学时达标人数")

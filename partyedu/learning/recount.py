@@ -267,7 +267,7 @@ def _upsert_sql(model: Any, keys: Sequence[str], fields: Sequence[str]) -> str:
 
 
 COUNT_FIELDS = ("members", *GROUP_OF_FIELD)
-COMPLETION_FIELDS = ("general", "cadre", "candidate")
+COMPLETION_FIELDS = ("general", "cadre")
 CATEGORY_FIELDS = ("members", "required")
 # The batch's old and new requirements, computed once per batch (a temporary table: this session's).
 STATES_TABLE = "recount_batch_states"

@@ -72,6 +72,8 @@ ZERO = Decimal("0")
 # them and immune to the binary rounding of SQLite's REAL arithmetic.
 APP = "learning"
 EPSILON = Decimal("0.05")
+# The requirement groups of the yearly completion rows (``OrgYearCompletion``), as field names.
+COMPLETION_GROUPS = tuple(g.value for g in REQUIRED_GROUPS)
 DEC: DecimalField[Decimal, Decimal] = DecimalField(max_digits=7, decimal_places=1)
 STATUSES_WITH_REQUIREMENT = (MemberStatus.CANDIDATE, MemberStatus.PROBATIONARY, MemberStatus.FULL)
 CADRE_CATEGORIES = (MemberCategory.SECRETARY, MemberCategory.COMMITTEE)
@@ -442,7 +444,9 @@ class MemberHours:
 
     @property
     def required(self) -> Decimal:
-        return self.requirement.required_hours
+        """The annual requirement's hours: 0 where there is none (exempt, not required, and 发展对象,
+        whose training is counted over the candidate period: ``learning.candidates``)."""
+        return self.requirement.required_hours if self.requirement.is_required else ZERO
 
     @property
     def exempt(self) -> bool:
@@ -847,10 +851,10 @@ def _summary_from_rows(*, organization: Organization, year: int) -> LearningSumm
         return None
     done: Any = (
         OrgYearCompletion.objects.filter(organization_id=organization.pk, year=year)
-        .values("general", "cadre", "candidate")
+        .values(*COMPLETION_GROUPS)
         .first()
-    ) or {"general": 0, "cadre": 0, "candidate": 0}
-    groups = {g: GroupCount(row[g], done[g]) for g in ("general", "cadre", "candidate")}
+    ) or dict.fromkeys(COMPLETION_GROUPS, 0)
+    groups = {g: GroupCount(row[g], done[g]) for g in COMPLETION_GROUPS}
     return LearningSummary(
         organization=organization,
         year=year,

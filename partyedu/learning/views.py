@@ -252,6 +252,8 @@ def summary(request: AuthenticatedHttpRequest) -> HttpResponse:
             summary=result,
             rate=round(result.completion_rate * 100, 1),
             groups=groups,
+            # 发展对象 apart: their training is counted over the candidate period, not the year.
+            candidates=candidates.candidate_training_counts(user=user, organization=org),
             page_obj=page,
             can_export=can(user, "export", org, app_label=APP),
         )

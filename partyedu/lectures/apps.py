@@ -26,7 +26,7 @@ class LecturesConfig(AppConfig):
         # statistics' summary rows on the 系统维护 page.
         from partyedu.core.hooks import hooks
 
-        from . import jobs, maintenance, selectors  # noqa: F401
+        from . import jobs, maintenance, selectors, todo  # noqa: F401
         from .summaries import duty_members_sync, lectures_activities_changed
 
         # A 党课 is counted by its activity's date: follow the study app's date changes and deletions.
@@ -35,3 +35,4 @@ class LecturesConfig(AppConfig):
         hooks.register("members.changed", duty_members_sync)
         hooks.register("organizations.moved", organization_moved)
         hooks.register("core.search", selectors.lecture_search_source)
+        hooks.register("core.todo", todo.lectures_todos)

@@ -553,12 +553,14 @@ def _duty_from_sources() -> dict[int, DutyState]:
 
 
 def lecture_figures_rebuild(
-    *, apply: bool, progress: Callable[[int, int, str], None] | None = None
+    *, apply: bool, progress: Callable[[int, int, str], None] | None = None, build: bool = False
 ) -> FiguresRebuildReport:
     """Recompute the tallies, the duty list and every figure from the sources (lectures, their
     speakers and ratings, activities, members) and compare them with what is stored. With
     ``apply`` the stored rows are overwritten with the recomputed values, in one transaction (the
-    members' and lectures' writers wait until it commits: it locks the tables it rewrites)."""
+    members' and lectures' writers wait until it commits: it locks the tables it rewrites).
+    A difference is logged as a warning (the services should have kept the rows) unless
+    ``build``: the rows are being built for sources written in bulk (the demo seed)."""
     step = progress or (lambda done, total, message: None)
     report = FiguresRebuildReport(applied=apply)
     with transaction.atomic():
@@ -644,7 +646,7 @@ def lecture_figures_rebuild(
                 message=f"党课统计核对重算：更正{report.differences}处",
             )
         step(3, 3, "核对完毕")
-    if report.differences:
+    if report.differences and not build:
         logger.warning("lecture figures rebuild found %s differences: %s", report.differences, report.samples)
     return report
 

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from partyedu.accounts.types import AuthenticatedHttpRequest
 from partyedu.core.forms import apply_validation_error
+from partyedu.core.hooks import hooks
 from partyedu.core.scope import can, has_action, require
 from partyedu.core.views import (
     action_required,
@@ -236,6 +237,12 @@ def _lecture_page(
         "can_delete": can(user, "delete", org, app_label=APP),
         "can_publish": can(user, "add", org, app_label=APP),
         "can_see_activity": has_action(user, "view", "study"),
+        # Panels of the apps above (supervision: 党课巡听 scores), each within the user's own scope.
+        "panels": [
+            panel
+            for found in hooks.call("lectures.detail_panels", user=user, lecture=lecture)
+            for panel in found
+        ],
     }
     return render(request, "lectures/lecture_detail.html", context, status=status)
 

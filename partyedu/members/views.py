@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -16,6 +17,7 @@ from partyedu.accounts.types import AuthenticatedHttpRequest
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.core.forms import apply_validation_error
+from partyedu.core.hooks import hooks
 from partyedu.core.scope import can, has_action
 from partyedu.core.views import ImportFlow, action_required, is_htmx_partial, paginate, posted, xlsx_response
 
@@ -52,8 +54,22 @@ def member_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @action_required("view", "members")
 def member_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_get(user=request.user, pk=pk)
+    this_year = timezone.localdate().year
+    try:
+        year = int(request.GET.get("year", this_year))
+    except ValueError:
+        year = this_year
+    year = min(max(year, this_year - 10), this_year)
     context = {
         "member": member,
+        "year": year,
+        "years": list(range(this_year, this_year - 3, -1)),
+        # The member's record for the year from the apps above (exams: the year's exam results).
+        "year_panels": [
+            panel
+            for found in hooks.call("members.detail_panels", user=request.user, member=member, year=year)
+            for panel in found
+        ],
         "transfers": selectors.member_transfers(user=request.user, member=member),
         "pii_allowed": selectors.member_pii_visible(user=request.user, member=member),
         "can_change": can(request.user, "change", member.organization, app_label="members"),

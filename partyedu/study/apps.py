@@ -23,7 +23,8 @@ class StudyConfig(AppConfig):
         # The rebuild of the cadence report's monthly counts on the 系统维护 page.
         from partyedu.core.hooks import hooks
 
-        from . import maintenance, selectors  # noqa: F401
+        from . import maintenance, selectors, todo  # noqa: F401
 
         hooks.register("organizations.moved", organization_moved)
         hooks.register("core.search", selectors.activity_search_source)
+        hooks.register("core.todo", todo.study_todos)

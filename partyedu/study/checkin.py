@@ -222,7 +222,9 @@ def checkin_with_token(*, user: User, token: str, at: datetime | None = None) ->
         changes={"attendance": {str(row.member_id): [old, row.status]}, "method": AttendanceMethod.QR},
         message="扫码签到",
     )
-    sync_attendance_hours(attendance_ids=[row.pk], actor=user, member_ids=[row.member_id])
+    sync_attendance_hours(
+        attendance_ids=[row.pk], actor=user, member_ids=[row.member_id], activity_ids=[activity.pk]
+    )
     return row
 
 

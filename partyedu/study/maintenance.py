@@ -37,3 +37,28 @@ def activity_counts_maintenance(*, apply: bool, step: Step) -> list[Difference]:
         step(0, 1, "正在统计学习活动")
         found = activity_counts_rebuild(apply=apply)
     return [Difference("组织生活开展次数（行）", found)]
+
+
+@rebuild_register(
+    "study.activity_figures",
+    "活动与出勤月度汇总",
+    description=(
+        "按学习活动及其出勤记录重新统计各党组织自身每月举办各类活动的次数和出勤人次（出席、迟到），"
+        "与督导看板所用的汇总核对。修复期间登记活动和出勤会稍有等待。"
+    ),
+    order=31,
+)
+def activity_figures_maintenance(*, apply: bool, step: Step) -> list[Difference]:
+    from .models import Activity, Attendance
+    from .services import activity_figures_rebuild
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            qn = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"LOCK TABLE {qn(Activity._meta.db_table)}, {qn(Attendance._meta.db_table)} IN SHARE MODE"
+                )
+        step(0, 1, "正在统计学习活动和出勤")
+        found = activity_figures_rebuild(apply=apply)
+    return [Difference("活动与出勤月度汇总（行）", found)]

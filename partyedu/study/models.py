@@ -505,6 +505,85 @@ class ActivityMonthCount(models.Model):
         return [getattr(self, name) for name in MONTH_FIELDS]
 
 
+ATTENDED_FIELDS = tuple(f"a{n}" for n in range(1, 13))
+
+
+class ActivityFigures(models.Model):
+    """The activities an organisation itself held (not its subtree) of one type in each month of a
+    year (``m1``–``m12``, by start in local time, scheduled ones included) and the attendance
+    person-times (人次: rows marked 出席 or 迟到, ``ATTENDED_STATUSES``) of those activities
+    (``a1``–``a12``). The supervision dashboards add these rows up over a subtree instead of
+    counting a city's activities and attendance on every view. Kept by
+    ``services.activity_figures_sync`` in the transaction of every change to an activity or its
+    attendance, by increments, from ``ActivityTally``; ``activity_figures_rebuild`` proves it."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("举办组织"),
+        on_delete=models.CASCADE,
+        related_name="activity_figures",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    activity_type = models.CharField(_("活动类型"), max_length=32, choices=ActivityType.choices)
+    m1 = models.IntegerField(_("1月活动"), default=0)
+    m2 = models.IntegerField(_("2月活动"), default=0)
+    m3 = models.IntegerField(_("3月活动"), default=0)
+    m4 = models.IntegerField(_("4月活动"), default=0)
+    m5 = models.IntegerField(_("5月活动"), default=0)
+    m6 = models.IntegerField(_("6月活动"), default=0)
+    m7 = models.IntegerField(_("7月活动"), default=0)
+    m8 = models.IntegerField(_("8月活动"), default=0)
+    m9 = models.IntegerField(_("9月活动"), default=0)
+    m10 = models.IntegerField(_("10月活动"), default=0)
+    m11 = models.IntegerField(_("11月活动"), default=0)
+    m12 = models.IntegerField(_("12月活动"), default=0)
+    a1 = models.IntegerField(_("1月出勤人次"), default=0)
+    a2 = models.IntegerField(_("2月出勤人次"), default=0)
+    a3 = models.IntegerField(_("3月出勤人次"), default=0)
+    a4 = models.IntegerField(_("4月出勤人次"), default=0)
+    a5 = models.IntegerField(_("5月出勤人次"), default=0)
+    a6 = models.IntegerField(_("6月出勤人次"), default=0)
+    a7 = models.IntegerField(_("7月出勤人次"), default=0)
+    a8 = models.IntegerField(_("8月出勤人次"), default=0)
+    a9 = models.IntegerField(_("9月出勤人次"), default=0)
+    a10 = models.IntegerField(_("10月出勤人次"), default=0)
+    a11 = models.IntegerField(_("11月出勤人次"), default=0)
+    a12 = models.IntegerField(_("12月出勤人次"), default=0)
+
+    class Meta:
+        verbose_name = _("组织活动与出勤月度汇总")
+        verbose_name_plural = _("组织活动与出勤月度汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "activity_type"], name="activity_figures_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year} {self.activity_type}"
+
+
+class ActivityTally(models.Model):
+    """What ``ActivityFigures`` counts of one activity, as last added: its organisation, month and
+    type, and its attendance person-times. A change to the activity or its attendance is applied
+    as the difference between this row and the activity's new state; the ids are plain numbers,
+    not foreign keys, so the row outlives a deleted activity until that deletion is applied."""
+
+    activity_id = models.BigIntegerField(_("活动"), primary_key=True)
+    organization_id = models.BigIntegerField(_("举办组织"))
+    year = models.PositiveSmallIntegerField(_("年度"))
+    month = models.PositiveSmallIntegerField(_("月份"))
+    activity_type = models.CharField(_("活动类型"), max_length=32)
+    attended = models.PositiveIntegerField(_("出勤人次"), default=0)
+
+    class Meta:
+        verbose_name = _("活动计数")
+        verbose_name_plural = _("活动计数")
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}: {self.attended}"
+
+
 class CentralGroupMembership(TimeStampedModel, ScopedModel):
     """A place in the standing 理论学习中心组 of a 党委, 党组 or 党工委: the leaders who study
     together at its 中心组学习 (组长 — usually the secretary —, 副组长, 成员), and standing 列席.

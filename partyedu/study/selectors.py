@@ -1799,13 +1799,17 @@ def _rows_for(
 
 
 def cadence_for(
-    *, user: Viewer, organizations: list[Organization], year: int, as_of: date | None = None
+    *, user: Viewer | None, organizations: list[Organization], year: int, as_of: date | None = None
 ) -> list[OrgCadence]:
-    """The cadence of each given organisation in the user's study scope (others are left out):
-    its own requirements, the rules at it or above it applied. One query for the rules, then
-    those of ``cadence_rows``."""
-    scope = scope_for(user, "view", APP)
-    orgs = [o for o in organizations if scope.covers(o.path)]
+    """The cadence of each given organisation in the user's study scope (others are left out;
+    ``user=None``: the system, whose caller decided scope — the monthly report): its own
+    requirements, the rules at it or above it applied. One query for the rules, then those of
+    ``cadence_rows``."""
+    if user is None:
+        orgs = list(organizations)
+    else:
+        scope = scope_for(user, "view", APP)
+        orgs = [o for o in organizations if scope.covers(o.path)]
     if not orgs:
         return []
     rules = _load_rules(Q(organization__path__in=sorted({a for o in orgs for a in ancestor_paths(o.path)})))
@@ -2012,3 +2016,20 @@ def activity_credit_modes(*, user: Viewer, organization: Organization | None) ->
     del user
     results = hooks.call("study.credit_modes", organization=organization)
     return dict(results[0]) if results else {}
+
+
+def cadence_branch_sql(
+    *, user: Viewer | None, anchor: Organization, roots: list[str], year: int, as_of: date
+) -> tuple[str, list[Any]]:
+    """``SELECT id, kind, missing …`` (``_kind_sql``) over the 党支部 of the subtrees at ``roots``
+    (paths under ``anchor``), for a caller that aggregates it by organisation — the dashboards'
+    cadence compliance, from the same rules, defaults and SQL as the cadence report. ``user``
+    limits the roots to the user's study scope; ``None`` is the system, whose caller decided it."""
+    if user is not None:
+        scope = scope_for(user, "view", APP)
+        roots = [r for r in roots if scope.covers(r)]
+    rules = _load_rules(
+        Q(organization__path__in=ancestor_paths(anchor.path)) | subtree_q("organization__path", roots)
+    )
+    summary = CadenceSummary(anchor, year, as_of, roots, rules, _types_by_kind(rules))
+    return _kind_sql(summary, CadenceLevel.BRANCH, [])

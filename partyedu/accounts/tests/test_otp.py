@@ -202,6 +202,25 @@ def test_a_required_user_without_a_device_reaches_only_enrolment(client: Any, tr
     assert client.get(ENROL).status_code == 200
 
 
+def test_a_fragment_asked_from_the_enrolment_page_is_answered_204_without_a_page(
+    client: Any, tree: Tree
+) -> None:
+    make_user("admin", role="org_admin", org=tree.root)
+    password_login(client, "admin")
+    headers = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{ENROL}?next=%2F"}
+    response = client.get(reverse("core:notification_count"), headers=headers)
+    assert response.status_code == 204 and not response.content
+    assert "HX-Redirect" not in response
+
+
+def test_a_fragment_asked_from_another_page_sends_the_browser_to_enrolment(client: Any, tree: Tree) -> None:
+    make_user("admin", role="org_admin", org=tree.root)
+    password_login(client, "admin")
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://testserver/members/"}
+    response = client.get(reverse("core:notification_count"), headers=headers)
+    assert response.status_code == 204 and response["HX-Redirect"] == ENROL
+
+
 def test_a_required_user_without_a_device_gets_403_from_the_api_session(client: Any, tree: Tree) -> None:
     make_user("admin", role="sysadmin", org=tree.root)
     password_login(client, "admin")

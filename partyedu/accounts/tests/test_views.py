@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from partyedu.accounts.models import PiiGrant, RoleAssignment, User
 from partyedu.core.choices import AuditAction
@@ -302,3 +304,22 @@ class TestPiiRevokeScope(PostEndpointTests):
 
     def action_url(self, obj: PiiGrant) -> str:
         return reverse("accounts:pii_revoke", args=[obj.user_id, obj.pk])
+
+
+def test_an_expired_password_sends_pages_to_the_change_page(client: Any, settings: Any) -> None:
+    settings.PASSWORD_MAX_AGE_DAYS = 90
+    user = make_user()
+    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=91))
+    client.force_login(user)
+    assert client.get("/members/")["Location"] == reverse("accounts:password_change") + "?expired=1"
+
+
+def test_an_expired_password_answers_the_change_pages_own_fragments_204(client: Any, settings: Any) -> None:
+    settings.PASSWORD_MAX_AGE_DAYS = 90
+    user = make_user()
+    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=91))
+    client.force_login(user)
+    page = "http://testserver" + reverse("accounts:password_change") + "?expired=1"
+    headers = {"HX-Request": "true", "HX-Current-URL": page}
+    response = client.get(reverse("core:notification_count"), headers=headers)
+    assert response.status_code == 204 and "HX-Redirect" not in response

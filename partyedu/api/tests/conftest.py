@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from partyedu.testsupport.factories import Tree, make_member, make_tree, make_user
 
@@ -40,9 +41,18 @@ def populate() -> Populated:
         round_create,
         round_reviewers_set,
     )
+    from partyedu.exams.services import attempt_start, bank_create, exam_create, question_create
     from partyedu.learning.models import OnlineResource
     from partyedu.lectures.services import lecture_record, lecturer_create
     from partyedu.study.services import activity_record, attendance_mark
+    from partyedu.supervision.services import guidance as guidance_services
+    from partyedu.supervision.services.assessment import (
+        IndicatorData,
+        assessment_scheme_create,
+        assessment_score,
+    )
+    from partyedu.supervision.services.dispatch import dispatch_create
+    from partyedu.supervision.services.reports import report_generate
 
     tree = make_tree()
     users = {
@@ -107,6 +117,63 @@ def populate() -> Populated:
     resource = OnlineResource.objects.create(
         organization=tree.root, title="学习资源", kind="article", body="正文", duration_seconds=600
     )
+    # Supervision: a monthly report of 甲一支部, an assessment scheme of the city (scored), a
+    # dispatch from the city to its branches, and a guidance team of 甲区委 covering 甲一支部 with
+    # an inspection there that has one open rectification item.
+    report, _created = report_generate(actor=None, organization=tree.branch_a, year=2026, month=3)
+    scheme = assessment_scheme_create(
+        actor=None,
+        organization=tree.root,
+        year=2026,
+        title="年度考评",
+        indicators=[
+            IndicatorData(name="书记讲党课", kind="derived", metric="lecture_duty", weight=50),
+            IndicatorData(name="特色工作", kind="manual", weight=50),
+        ],
+    )
+    assessment_score(actor=None, scheme=scheme)
+    dispatch = dispatch_create(
+        actor=None,
+        organization=tree.root,
+        title="学习四中全会精神",
+        due=timezone.localdate() + timedelta(days=7),
+        target_level="branch",
+    )
+    team = guidance_services.guidance_team_create(
+        actor=None, organization=tree.district_a, name="第一巡回指导组", year=timezone.localdate().year
+    )
+    guidance_services.guidance_coverage_add(actor=None, team=team, organization=tree.branch_a)
+    today = timezone.localdate()
+    inspection = guidance_services.inspection_record(
+        actor=None,
+        organization=tree.branch_a,
+        kind="supervision",
+        visited_on=today - timedelta(days=3),
+        findings="检查发现的问题",
+        team=team,
+        items=[{"description": "整改事项", "due_on": today + timedelta(days=10)}],
+    )
+    # Exams: a city bank with a question, an exam of 甲区委 over it and one member's attempt.
+    bank = bank_create(actor=None, organization=tree.root, title="全市题库")
+    question = question_create(
+        actor=None,
+        bank=bank,
+        data={"qtype": "single", "stem": "党的最高理想", "options": ["甲", "乙"], "answer": "B"},
+    )
+    exam = exam_create(
+        actor=None,
+        organization=tree.district_a,
+        data={
+            "title": "党章知识测试",
+            "opens_at": timezone.now() - timedelta(hours=1),
+            "closes_at": timezone.now() + timedelta(days=1),
+            "questions": [{"question": question.pk, "score": 100}],
+        },
+    )
+    examinee = make_user("examinee", role="member", org=tree.branch_a)
+    zhang.user = examinee
+    zhang.save(update_fields=["user"])
+    attempt = attempt_start(actor=examinee, exam=exam)
     ids = {
         "activities": activity.pk,
         "activities:delete": disposable.pk,
@@ -117,6 +184,16 @@ def populate() -> Populated:
         "lecturers": speaker.pk,
         "lectures": lecture.pk,
         "resources": resource.pk,
+        "reports": report.pk,
+        "assessments": scheme.pk,
+        "dispatches": dispatch.pk,
+        "guidance-teams": team.pk,
+        "inspections": inspection.pk,
+        "rectification-items": inspection.items.get().pk,
+        "question-banks": bank.pk,
+        "questions": question.pk,
+        "exams": exam.pk,
+        "attempts": attempt.pk,
         "reviews": Review.objects.filter(reviewer=judge).values_list("pk", flat=True)[0],
         # /auth/tokens/{id}/: a token of city_admin that is not the one the stage signs in with.
         "auth": api_token_issue(user=users["city_admin"], name="fuzz target")[0].pk,

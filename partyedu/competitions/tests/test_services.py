@@ -209,6 +209,19 @@ def test_assignment_twice_adds_nothing(setup):
     assert sorted(Review.objects.values_list("round_entry_id", "reviewer_id")) == before
 
 
+def test_assignment_notifies_each_reviewer_once_with_their_number_of_entries(setup):
+    from partyedu.core.models import Notification
+
+    _, users = _field(setup)
+    round_assign(actor=setup.admin, round_=setup.round)
+    round_assign(actor=setup.admin, round_=setup.round)  # nothing new: no second notice
+    notices = Notification.objects.filter(kind="competitions.review_assigned")
+    assert notices.count() == len(users)
+    for notice in notices:
+        n = Review.objects.filter(reviewer=notice.user).count()
+        assert notice.title.endswith(f"{n} 件作品")
+
+
 def test_assignment_with_too_few_free_reviewers_names_the_entry(setup):
     make_entry(setup.competition, setup.tree.branch_a, "孤本")
     panel(setup.round, [reviewer(setup.tree.district_a), reviewer(setup.tree.district_b)])

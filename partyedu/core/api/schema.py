@@ -3,7 +3,8 @@
 Some errors come from the framework rather than from a view: any caller may send a bad or expired
 token (401), a password past its age or a role that grants nothing (403), an id outside scope or a
 page past the end (404), too many requests or a locked account (429). Any operation that reads a
-body or a query string may also answer 400. Views document their own successes and their
+body or a query string may also answer 400, and one that reads a body 415 (a media type the parsers
+do not take, or a multipart body they cannot split). Views document their own successes and their
 specific errors; this hook adds the common ones, all in the ``Error`` shape of
 ``partyedu.core.api.exceptions``, without overriding what a view declared."""
 
@@ -20,6 +21,7 @@ COMMON_ERRORS = {
     "429": "请求过于频繁，或账号已锁定",
 }
 BAD_INPUT = ("400", "提交的数据有误（按字段列出）")
+BAD_MEDIA = ("415", "请求体的媒体类型不受支持，或无法解析")
 
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
@@ -37,6 +39,8 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             errors = dict(COMMON_ERRORS)
             if _takes_input(operation):
                 errors.setdefault(*BAD_INPUT)
+            if "requestBody" in operation:
+                errors.setdefault(*BAD_MEDIA)
             responses = operation.setdefault("responses", {})
             for code, description in errors.items():
                 responses.setdefault(

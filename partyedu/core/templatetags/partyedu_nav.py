@@ -95,13 +95,16 @@ class SubnavItemNode(template.Node):
         label: FilterExpression,
         route: FilterExpression,
         args: list[FilterExpression],
+        query: dict[str, FilterExpression] | None = None,
     ) -> None:
         self.key, self.label, self.route, self.args = key, label, route, args
+        self.query = query or {}
 
     def render(self, context: Context) -> str:
+        query = {name: value.resolve(context) for name, value in self.query.items()}
         link = Link(
             label=self.label.resolve(context),
-            url=_url(self.route, self.args, {}, context),
+            url=_url(self.route, self.args, query, context),
             key=str(self.key.resolve(context)),
         )
         _collector(context, "subnav_item").append(link)
@@ -141,11 +144,14 @@ def subnav(parser: Parser, token: Token) -> LinkListNode:
 
 @register.tag
 def subnav_item(parser: Parser, token: Token) -> SubnavItemNode:
-    """``{% subnav_item key label "app:route" arg… %}``"""
+    """``{% subnav_item key label "app:route" arg… [name=value…] %}`` (``name=value``: the query
+    string, e.g. a list's tab)."""
     args, kwargs = _split(parser, token.split_contents()[1:])
-    if len(args) < 3 or kwargs:
-        raise template.TemplateSyntaxError('usage: {% subnav_item key label "app:route" arg… %}')
-    return SubnavItemNode(args[0], args[1], args[2], args[3:])
+    if len(args) < 3:
+        raise template.TemplateSyntaxError(
+            'usage: {% subnav_item key label "app:route" arg… [name=value…] %}'
+        )
+    return SubnavItemNode(args[0], args[1], args[2], args[3:], kwargs)
 
 
 @register.tag

@@ -22,6 +22,7 @@ FIRST_GUIDE = {
     RoleCode.INSPECTOR: "member",
     RoleCode.BRANCH_ADMIN: "branch",
     RoleCode.ORG_ADMIN: "org",
+    RoleCode.EXAMINER: "org",
     RoleCode.AUDITOR: "audit",
     RoleCode.SECADMIN: "audit",
     RoleCode.SYSADMIN: "audit",

@@ -21,7 +21,15 @@ STYLESHEET = "css/partyedu.css"
 # Pages that do not extend base.html and so do not get the stylesheet: the public certificate
 # check (opened by anyone from a printed certificate) and ReDoc's stand-alone API page.
 OWN_STYLES = {"competitions/public_base.html", "api/redoc.html"}
-SUBNAVS = ["study/_nav.html", "learning/_nav.html", "lectures/_nav.html", "competitions/_nav.html"]
+SUBNAVS = [
+    "study/_nav.html",
+    "learning/_nav.html",
+    "lectures/_nav.html",
+    "competitions/_nav.html",
+    "supervision/_nav.html",
+    "supervision/guidance_tabs.html",
+    "supervision/_dispatch_tabs.html",
+]
 CONFIRM_PAGES = [
     "learning/requirement_delete.html",
     "learning/resource_delete.html",

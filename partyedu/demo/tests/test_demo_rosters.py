@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from partyedu.demo.testing import seeded_once
 from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.models import Organization
 from partyedu.study.models import Activity, CentralGroupMembership
@@ -27,9 +28,19 @@ DEFAULT_TYPES = (
 )
 
 
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup, django_db_blocker):
+    """One seed for the module; each test runs in a savepoint of it (``partyedu.demo.testing``)."""
+    with seeded_once(
+        django_db_blocker,
+        lambda: call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=io.StringIO()),
+    ):
+        yield
+
+
 @pytest.fixture
-def seeded(db):
-    call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=io.StringIO())
+def seeded(seeded_demo, db):
+    """The module's seed, seen from this test's own transaction."""
 
 
 def test_every_committee_with_members_keeps_a_central_group_list(seeded):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from partyedu.core.years import YEAR_MAX, YEAR_MIN
@@ -79,6 +80,21 @@ class ConcentratedTrainingSerializer(serializers.Serializer):
     classes = CompletedClassSerializer(many=True, read_only=True, help_text="本年结业的培训班")
 
 
+class CandidateTrainingSerializer(serializers.Serializer):
+    """发展对象 training over the candidate period (细则: 短期集中培训, ≥ 3 天或 24 学时)."""
+
+    start = serializers.DateField(
+        read_only=True, help_text="计算起始日（确定为发展对象日期；未登记时为本年1月1日）"
+    )
+    end = serializers.DateField(read_only=True, help_text="计算截止日（接收为预备党员前一日，或今天）")
+    start_registered = serializers.BooleanField(read_only=True, help_text="确定为发展对象日期是否已登记")
+    hours = serializers.FloatField(read_only=True, help_text="期间集中培训学时")
+    days = serializers.IntegerField(read_only=True, help_text="期间集中培训天数")
+    required_hours = serializers.FloatField(read_only=True)
+    required_days = serializers.IntegerField(read_only=True)
+    met = serializers.BooleanField(read_only=True)
+
+
 class MemberHoursSerializer(serializers.Serializer):
     """我的学时: the year's requirement, what was earned by kind (all of it) and what counts towards
     the requirement, every ledger line, what is missing."""
@@ -89,7 +105,8 @@ class MemberHoursSerializer(serializers.Serializer):
         source="requirement.group", read_only=True, help_text="general/cadre/candidate/exempt/none"
     )
     required = serializers.FloatField(  # type: ignore[assignment]  # a field, not Field.required
-        read_only=True, help_text="应修学时（免于要求、不作要求时为0）"
+        read_only=True,
+        help_text="本年度应修学时（免于要求、不作要求时为0；发展对象为0，其培训按培训期间计算，见 candidate_training）",
     )
     earned = serializers.FloatField(read_only=True, help_text="本年各类学时合计（含不计入要求的）")
     counted = serializers.FloatField(
@@ -108,6 +125,14 @@ class MemberHoursSerializer(serializers.Serializer):
     counting = CountingSerializer(source="requirement", read_only=True, help_text="计入要求的学时类别")
     concentrated_training = ConcentratedTrainingSerializer(source="*", read_only=True)
     entries = HourLineSerializer(many=True, read_only=True)
+    candidate_training = serializers.SerializerMethodField(
+        help_text="发展对象（及一年内接收的预备党员）培训期间的集中培训情况；其他党员为 null"
+    )
+
+    @extend_schema_field(CandidateTrainingSerializer(allow_null=True))
+    def get_candidate_training(self, obj: Any) -> dict[str, Any] | None:
+        training = self.context.get("candidate_training")
+        return None if training is None else dict(CandidateTrainingSerializer(training).data)
 
 
 class GroupCountSerializer(serializers.Serializer):

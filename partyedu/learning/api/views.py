@@ -20,6 +20,7 @@ from partyedu.core.api.serializers import ErrorSerializer
 from partyedu.core.api.viewsets import ScopedViewSet
 from partyedu.core.scope import has_action
 from partyedu.core.years import YEAR_MAX, YEAR_MIN
+from partyedu.learning.candidates import candidate_training_get
 from partyedu.learning.filtersets import ResourceFilterSet
 from partyedu.learning.models import OnlineResource
 from partyedu.learning.selectors import (
@@ -60,7 +61,8 @@ def query_year(request: Request) -> int:
 
 def member_learning_hours_response(request: Request, member: Member) -> Response:
     result = member_learning_hours(user=request.user, member=member, year=query_year(request))
-    return Response(MemberHoursSerializer(result).data)
+    training = candidate_training_get(user=request.user, member=member)
+    return Response(MemberHoursSerializer(result, context={"candidate_training": training}).data)
 
 
 def learning_summary_response(request: Request, organization: Organization) -> Response:

@@ -19,7 +19,8 @@ SCOPE_MESSAGE = "您无权管理该组织的学习"
 
 YEAR_FIELDS = ("total", *KIND_FIELDS.values())
 COUNT_FIELDS = ("members", "general", "cadre", "candidate", "exempt", "not_required")
-COMPLETION_FIELDS = ("general", "cadre", "candidate")
+# The groups whose yearly completion the organisation summaries count (``REQUIRED_GROUPS``).
+COMPLETION_FIELDS = ("general", "cadre")
 GROUP_FIELD = {
     RequirementGroup.GENERAL: "general",
     RequirementGroup.CADRE: "cadre",

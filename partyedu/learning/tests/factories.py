@@ -14,6 +14,7 @@ from django.test import TestCase
 
 from partyedu.learning.services import learning_hours_rebuild, learning_hours_sync_attendance
 from partyedu.study.models import Activity, Attendance
+from partyedu.study.services import activity_figures_sync
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -34,7 +35,7 @@ def make_activity(
 ) -> Activity:
     start = start or local(2026, 3, 15, 9)
     end = end or start + timedelta(hours=hours)
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         organization=org,
         activity_type=activity_type,
         topic=topic,
@@ -42,6 +43,8 @@ def make_activity(
         end=end,
         credited_hours=credited_hours,
     )
+    activity_figures_sync([activity.pk])  # as activity_create keeps the dashboards' figures
+    return activity
 
 
 def attend(
@@ -52,6 +55,7 @@ def attend(
     )
     if sync:
         learning_hours_sync_attendance(attendance_ids=[row.pk])
+        activity_figures_sync([activity.pk])
     return row
 
 

@@ -228,3 +228,36 @@ def test_a_full_member_sees_no_box(client, tree):
     body = client.get(reverse("learning:my_hours")).content.decode()
 
     assert 'data-testid="candidate-training"' not in body
+
+
+# --- the learning summary -------------------------------------------------------------------------
+
+
+def test_summary_counts_candidates_by_the_candidate_period_apart_from_the_annual_rate(client, tree):
+    """细则: a 发展对象 trained before this year (24 学时 within the candidate period) has met the rule;
+    the summary says so on its own line and keeps 发展对象 out of the annual completion rate."""
+    last_year = date(TODAY.year - 1, 11, 3)
+    trained = candidate(tree.branch_a, "甲去年已培训", candidate_on=date(TODAY.year - 1, 10, 1))
+    train(trained, last_year, Decimal("24"))
+    candidate(tree.branch_a, "乙尚未培训")
+    client.force_login(make_user(role="org_admin", org=tree.district_a))
+    response = client.get(
+        reverse("learning:summary"), {"organization": tree.district_a.pk, "year": TODAY.year}
+    )
+    assert (response.context["candidates"].members, response.context["candidates"].met) == (2, 1)
+    assert response.context["summary"].required_members == 0
+    assert "培训期间集中培训已达标 1 人" in response.content.decode()
+
+
+def test_hours_api_gives_a_candidate_the_training_of_the_candidate_period(tree):
+    """The API's ``required`` is the annual requirement (none for a 发展对象); ``candidate_training``
+    carries the candidate period's figures."""
+    from rest_framework.test import APIClient
+
+    member = candidate(tree.branch_a, "甲去年已培训", candidate_on=date(TODAY.year - 1, 10, 1))
+    train(member, date(TODAY.year - 1, 11, 3), Decimal("24"))
+    api = APIClient()
+    api.force_authenticate(make_user(role="org_admin", org=tree.district_a))
+    data = api.get(f"/api/v1/members/{member.pk}/learning-hours/", {"year": TODAY.year}).json()
+    assert data["required"] == 0
+    assert (data["candidate_training"]["hours"], data["candidate_training"]["met"]) == (24.0, True)

@@ -175,7 +175,9 @@ def test_the_nearest_rule_up_the_tree_decides_what_counts(tree: Tree, admin: Any
 
 
 def test_a_candidate_counts_concentrated_training_only(tree: Tree, admin: Any) -> None:
-    """DOMAIN_RULES 学时 (细则): a 发展对象's figure stays 集中培训 only, whatever the rule counts."""
+    """DOMAIN_RULES 学时 (细则): a 发展对象's figure stays 集中培训 only, whatever the rule counts;
+    and it is no annual requirement (the training runs over the candidate period), so the year
+    shows nothing missing and the organisation summaries never count the member complete."""
     rule(tree.root, counts_online=True, counts_self=True)
     candidate = make_member(tree.branch_a, "发展对象", status="candidate")
     record(candidate, "concentrated", 16)
@@ -183,7 +185,7 @@ def test_a_candidate_counts_concentrated_training_only(tree: Tree, admin: Any) -
     record(candidate, "self", 10)
     record(candidate, "collective", 10)
     hours = member_learning_hours(user=admin, member=candidate, year=YEAR)
-    assert (hours.earned, hours.counted, hours.missing) == (D(46), D(16), D(8))
+    assert (hours.earned, hours.counted, hours.required, hours.missing) == (D(46), D(16), D(0), D(0))
     assert not flag(candidate)
 
 
@@ -244,7 +246,8 @@ def test_summaries_and_short_list_use_the_counted_hours(
 ) -> None:
     """DOMAIN_RULES 学时 (条例 第二十条): by default only 乙集体 completes."""
     assert learning_summary(user=admin, organization=tree.root, year=YEAR).completed == 1
-    assert short_names(tree, admin) == {"甲网络", "甲小组自学", "乙网络", "发展对象", "书记"}
+    # 发展对象 have no annual requirement (their training runs over the candidate period).
+    assert short_names(tree, admin) == {"甲网络", "甲小组自学", "乙网络", "书记"}
     assert_rows_equal_live(tree, admin)
 
 
@@ -255,17 +258,17 @@ def test_changing_counted_kinds_and_caps_recounts_to_what_a_rebuild_gives(
     乙网络 (28 + 4) and 书记 (48 + 8); the recount job leaves the summaries equal to a rebuild."""
     change = rule(tree.root, counts_online=True, online_cap=D(8))
     assert change.job is not None and change.job.result["completions_changed"] == 3
-    assert short_names(tree, admin) == {"甲小组自学", "发展对象"}
+    assert short_names(tree, admin) == {"甲小组自学"}
     assert_rows_equal_live(tree, admin)
     # a lower cap takes 甲网络 (26 + 4) and 书记 (48 + 4 < 56) out again
     change = rule(tree.root, counts_online=True, online_cap=D(4))
     assert change.job is not None and change.job.result["completions_changed"] == 2
-    assert short_names(tree, admin) == {"甲网络", "甲小组自学", "发展对象", "书记"}
+    assert short_names(tree, admin) == {"甲网络", "甲小组自学", "书记"}
     assert_rows_equal_live(tree, admin)
     # 自学 counted in 甲一支部 (cap 2) completes 甲小组自学 (30 + 2); 甲一支部's own rule does not
     # count online study, so 甲网络 stays short
     change = rule(tree.branch_a, counts_self=True, self_cap=D(2))
-    assert short_names(tree, admin) == {"甲网络", "发展对象", "书记"}
+    assert short_names(tree, admin) == {"甲网络", "书记"}
     assert_rows_equal_live(tree, admin)
     report = learning_hours_rebuild(apply=False)
     assert report.differences == 0, report.samples
@@ -294,11 +297,11 @@ def test_the_live_short_list_equals_the_one_from_stored_states(
         return sorted((m.name, m.lh_counted, m.lh_missing, m.lh_ok) for m in queryset)
 
     live = members_with_requirement(user=admin, organization=tree.root, year=YEAR).filter(
-        lh_group__in=["general", "cadre", "candidate"],  # type: ignore[misc]  # django-stubs: __in on an annotation
+        lh_group__in=["general", "cadre"],  # type: ignore[misc]  # django-stubs: __in on an annotation
         lh_ok=0,
     )
     assert rows(learning_short_list(user=admin, organization=tree.root, year=YEAR)) == rows(live)
-    assert {m.name: m.lh_counted for m in live} == {"甲小组自学": D(31), "发展对象": D(20)}
+    assert {m.name: m.lh_counted for m in live} == {"甲小组自学": D(31)}
 
 
 @pytest.mark.parametrize(

@@ -177,16 +177,18 @@ def test_exempt_members_stay_apart_whatever_the_rule(tree: Tree, city: dict[str,
     )
     assert before is not None and after is not None
     assert (before.exempt, after.exempt) == (2, 2)
-    assert (after.required_members, after.not_required, after.completed) == (1, 8, 1)  # the candidate
+    # the candidate is on the roll with no annual requirement (the candidate period counts)
+    assert (after.required_members, after.not_required, after.completed) == (0, 8, 0)
     assert not completed(city["frail"])
     assert_consistent(tree)
 
 
 def test_a_candidate_rule_of_zero_moves_candidates_out_and_back(tree: Tree, city: dict[str, Member]) -> None:
-    assert changed(set_rule(tree.branch_a, candidate_hours=D("0"))) == (1, 1)
+    # the requirement moves; no yearly completion does (发展对象 are counted over the candidate period)
+    assert changed(set_rule(tree.branch_a, candidate_hours=D("0"))) == (1, 0)
     assert required(city["candidate"]) == ("none", D("0"), False)
     assert_consistent(tree)
-    assert changed(set_rule(tree.branch_a, candidate_hours=D("24"))) == (1, 1)
+    assert changed(set_rule(tree.branch_a, candidate_hours=D("24"))) == (1, 0)
     assert required(city["candidate"]) == ("candidate", D("24"), False)
     assert_consistent(tree)
 

@@ -107,9 +107,10 @@ def test_candidate_counts_concentrated_hours_only(tree, admin):
     hours_for(member, "collective", 30)
     hours_for(member, "concentrated", 16)
     result = member_learning_hours(user=admin, member=member, year=2026)
-    assert result.required == D(24)
+    # No annual requirement: the 24 学时 are counted over the candidate period (learning.candidates).
+    assert result.required == D(0)
     assert result.counted == D(16)
-    assert result.missing == D(8)
+    assert result.missing == D(0)
 
 
 def test_exempt_member_is_reported_apart(tree, admin):
@@ -179,17 +180,18 @@ def numbers(summary):
 
 def test_summary_of_a_small_tree(tree, admin, population):
     root = learning_summary(user=admin, organization=tree.root, year=2026)
-    assert numbers(root) == (8, 6, 3, 1, 0.5)
+    # The 发展对象 is on the roll but has no annual requirement (their training runs over the
+    # candidate period): 5 required, 3 complete.
+    assert numbers(root) == (8, 5, 3, 1, 0.6)
     assert root.not_required == 1
     branch = learning_summary(user=admin, organization=tree.branch_a, year=2026)
-    assert numbers(branch) == (7, 5, 3, 1, 0.6)
+    assert numbers(branch) == (7, 4, 3, 1, 0.75)
     assert {g: (c.members, c.completed) for g, c in branch.groups.items()} == {
         "general": (3, 2),
         "cadre": (1, 1),
-        "candidate": (1, 0),
     }
     other_year = learning_summary(user=admin, organization=tree.root, year=2025)
-    assert numbers(other_year) == (8, 6, 0, 1, 0.0)
+    assert numbers(other_year) == (8, 5, 0, 1, 0.0)
 
 
 def test_summary_rows_agree_with_the_live_query(tree, admin, population):
@@ -209,7 +211,7 @@ def test_member_service_keeps_the_summary_in_step(tree, admin, population):
     make_member(tree.branch_b, "新党员")
     summary = learning_summary(user=admin, organization=tree.root, year=2026)
     assert summary.source == "summary"
-    assert numbers(summary) == (9, 7, 3, 1, round(3 / 7, 4))
+    assert numbers(summary) == (9, 6, 3, 1, 0.5)
 
 
 def test_summary_falls_back_to_members_it_does_not_count(tree, admin, population, monkeypatch):
@@ -218,7 +220,7 @@ def test_summary_falls_back_to_members_it_does_not_count(tree, admin, population
     make_member(tree.branch_b, "新党员")
     summary = learning_summary(user=admin, organization=tree.root, year=2026)
     assert summary.source == "live"
-    assert numbers(summary) == (9, 7, 3, 1, round(3 / 7, 4))
+    assert numbers(summary) == (9, 6, 3, 1, 0.5)
 
 
 def test_member_change_is_counted_after_the_hook(tree, admin, population):
@@ -228,7 +230,7 @@ def test_member_change_is_counted_after_the_hook(tree, admin, population):
     learning_members_changed(member_ids=[member.pk])
     summary = learning_summary(user=admin, organization=tree.root, year=2026)
     assert summary.source == "summary"
-    assert numbers(summary) == (8, 5, 3, 2, 0.6)
+    assert numbers(summary) == (8, 4, 3, 2, 0.75)
     assert_ledger_equals_rebuild()
 
 
@@ -279,8 +281,8 @@ def test_short_list(tree, admin, population):
     short = learning_short_list(user=admin, organization=tree.root, year=2026)
     rows = {m.name: (m.lh_group, m.lh_required, m.lh_missing) for m in short}
     assert rows == {
+        # The 发展对象 is listed on 发展对象培训情况, by the candidate period, not here.
         "未完成甲": ("general", D(32), D(22)),
-        "发展对象": ("candidate", D(24), D(24)),
         "乙支部": ("general", D(32), D("0.5")),
     }
 
@@ -363,9 +365,9 @@ def test_short_list_export_is_audited_and_has_no_personal_data(tree, admin, popu
         "说明",
     )
     assert ("未完成甲", "甲一支部", "党员", 32, 10, 10, 22) in [r[:7] for r in rows]
-    assert len(rows) == 4
+    assert len(rows) == 3
     log = AuditLog.objects.get(action="export")
-    assert log.changes["rows"] == 3
+    assert log.changes["rows"] == 2
 
 
 def test_short_list_export_needs_the_export_action(tree, population):

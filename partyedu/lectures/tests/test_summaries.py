@@ -203,6 +203,19 @@ def test_the_rebuild_repairs_what_it_finds(tree, year_of_lectures):
     assert_rebuild_finds_nothing()
 
 
+def test_a_difference_found_is_logged_as_a_warning(tree, year_of_lectures, caplog):
+    LectureFigure.objects.filter(organization=tree.root, year=2025, name=LECTURES).update(value=99)
+    lecture_figures_rebuild(apply=False)
+    assert "lecture figures rebuild found 1 differences" in caplog.text
+
+
+def test_building_the_rows_for_bulk_written_sources_logs_no_warning(tree, year_of_lectures, caplog):
+    LectureFigure.objects.all().delete()
+    report = lecture_figures_rebuild(apply=True, build=True)
+    assert report.figures > 0
+    assert "lecture figures rebuild" not in caplog.text
+
+
 def test_the_command_exits_non_zero_on_differences_with_check(tree, year_of_lectures):
     LectureFigure.objects.filter(organization=tree.root, year=2025, name=LECTURES).update(value=99)
     with pytest.raises(CommandError):

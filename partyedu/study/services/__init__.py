@@ -65,6 +65,8 @@ from .counts import (
     activity_counts_add,
     activity_counts_org_moved,
     activity_counts_rebuild,
+    activity_figures_rebuild,
+    activity_figures_sync,
     counted_organization_id,
 )
 from .materials import MATERIAL_FIELDS, material_create, material_distribute, material_update
@@ -108,6 +110,8 @@ __all__ = [
     "activity_counts_org_moved",
     "activity_counts_rebuild",
     "activity_delete",
+    "activity_figures_rebuild",
+    "activity_figures_sync",
     "activity_files_update",
     "activity_record",
     "activity_update",

@@ -106,12 +106,20 @@ def _aware(value: Any) -> Any:
 
 
 def sync_attendance_hours(
-    *, attendance_ids: Iterable[int], actor: Actor, member_ids: Iterable[int] | None = None
+    *,
+    attendance_ids: Iterable[int],
+    actor: Actor,
+    member_ids: Iterable[int] | None = None,
+    activity_ids: Iterable[int] | None = None,
 ) -> None:
     """Have the learning ledger recompute what each attendance credits (0 for a row that no longer
     exists) and append correcting rows, through the ``study.attendance_changed`` hook (the
-    learning app registers it). Call inside the transaction that changed the rows.
-    ``member_ids``: the rows' members when at hand (spares the ledger looking them up)."""
+    learning app registers it), then bring the activities' figures (``ActivityFigures``) in step.
+    Call inside the transaction that changed the rows, after the change. ``member_ids``: the
+    rows' members when at hand (spares the ledger looking them up); ``activity_ids``: their
+    activities — required when rows were deleted (they are looked up from the rows otherwise)."""
+    from .counts import activity_figures_sync
+
     ids = sorted(set(attendance_ids))
     if not ids:
         return
@@ -121,6 +129,9 @@ def sync_attendance_hours(
         actor=actor,
         member_ids=None if member_ids is None else sorted(set(member_ids)),
     )
+    if activity_ids is None:
+        activity_ids = Attendance.objects.filter(pk__in=ids).values_list("activity_id", flat=True).distinct()
+    activity_figures_sync(activity_ids)
 
 
 def sync_class_hours(*, training_class_id: int | None, actor: Actor) -> None:

@@ -52,7 +52,7 @@ from ._common import (
     sync_attendance_hours,
     sync_class_hours,
 )
-from .counts import _count_key, activity_counts_add
+from .counts import _count_key, activity_counts_add, activity_figures_sync
 
 # Default check-in window around an activity (DOMAIN_RULES leaves it to local practice).
 CHECKIN_MARGIN = timedelta(minutes=30)
@@ -298,6 +298,7 @@ def activity_record(*, actor: Actor, data: dict[str, Any]) -> Activity:
     Attendance.objects.bulk_create(rows, batch_size=WRITE_BATCH)
     # A new session changes what completing the class takes.
     sync_class_hours(training_class_id=activity.training_class_id, actor=actor)
+    activity_figures_sync([activity.pk])
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -413,7 +414,9 @@ def activity_update(*, actor: Actor, activity: Activity, data: dict[str, Any]) -
             changes["roster"] = {"added": change.added, "removed": change.removed, "flipped": change.flipped}
     if changes:
         audit_record(actor=actor, action=AuditAction.UPDATE, obj=activity, changes=changes)
-    sync_attendance_hours(attendance_ids=affected, actor=actor)
+    sync_attendance_hours(attendance_ids=affected, actor=actor, activity_ids=[activity.pk])
+    if not affected:  # no attendance synced (none, or none changed): its month or type may have
+        activity_figures_sync([activity.pk])
     if before["start"] != after["start"]:
         _activities_changed([activity.pk])
     return activity
@@ -435,8 +438,10 @@ def activity_delete(*, actor: Actor, activity: Activity) -> None:
     activity_counts_add([_count_key(activity, activity.organization)], signs=(-1,))
     activity_pk = activity.pk
     activity.delete()
-    sync_attendance_hours(attendance_ids=attendance_ids, actor=actor)
+    sync_attendance_hours(attendance_ids=attendance_ids, actor=actor, activity_ids=[activity_pk])
     sync_class_hours(training_class_id=activity.training_class_id, actor=actor)
+    if not attendance_ids:  # else the attendance sync above has removed its figures
+        activity_figures_sync([activity_pk])
     _activities_changed([activity_pk])
     # Stored images go once the deletion has committed (a rollback keeps them).
     for storage, name in files:

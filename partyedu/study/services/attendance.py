@@ -154,7 +154,9 @@ def attendance_mark(
             changes={"attendance": log, "method": method},
             message=f"登记出勤{len(changed)}人",
         )
-        sync_attendance_hours(attendance_ids=[row.pk for row in changed], actor=actor)
+        sync_attendance_hours(
+            attendance_ids=[row.pk for row in changed], actor=actor, activity_ids=[activity.pk]
+        )
     return AttendanceMarkResult(changed=changed, unchanged=len(wanted) - len(changed))
 
 
@@ -199,7 +201,7 @@ def attendance_makeup_request(*, actor: Actor, attendance: Attendance, note: str
         changes={"attendance": {str(row.member_id): [old, row.status]}},
         message="登记补学，待确认",
     )
-    sync_attendance_hours(attendance_ids=[row.pk], actor=actor)
+    sync_attendance_hours(attendance_ids=[row.pk], actor=actor, activity_ids=[activity.pk])
     return row
 
 
@@ -223,7 +225,7 @@ def attendance_makeup_confirm(*, actor: Actor, attendance: Attendance) -> Attend
         changes={"attendance": {str(row.member_id): ["makeup", "makeup"]}, "makeup_confirmed": True},
         message="确认补学",
     )
-    sync_attendance_hours(attendance_ids=[row.pk], actor=actor)
+    sync_attendance_hours(attendance_ids=[row.pk], actor=actor, activity_ids=[activity.pk])
     return row
 
 

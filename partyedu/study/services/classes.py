@@ -184,7 +184,8 @@ def training_class_unenroll(
     upcoming = Attendance.objects.filter(
         activity__training_class=tc, activity__start__gt=timezone.now(), member_id__in=removed
     )
-    attendance_ids = list(upcoming.values_list("pk", flat=True))
+    rows = list(upcoming.values_list("pk", "activity_id"))
+    attendance_ids = [pk for pk, _ in rows]
     Attendance.objects.filter(pk__in=attendance_ids).delete()
     if removed:
         audit_record(
@@ -194,5 +195,7 @@ def training_class_unenroll(
             changes={"withdrawn": removed},
             message=f"退出{len(removed)}人",
         )
-    sync_attendance_hours(attendance_ids=attendance_ids, actor=actor)
+    sync_attendance_hours(
+        attendance_ids=attendance_ids, actor=actor, activity_ids=[activity for _, activity in rows]
+    )
     return removed

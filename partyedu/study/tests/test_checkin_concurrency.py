@@ -16,8 +16,8 @@ from partyedu.core.testing import run_at_once
 from partyedu.learning.models import LearningHourEntry, MemberYearHours
 from partyedu.learning.tests.factories import assert_ledger_equals_rebuild
 from partyedu.study.checkin import checkin_token, checkin_with_token
-from partyedu.study.models import Activity, Attendance
-from partyedu.study.services import activity_update, attendance_mark
+from partyedu.study.models import Activity, ActivityFigures, Attendance
+from partyedu.study.services import activity_figures_rebuild, activity_update, attendance_mark
 from partyedu.testsupport.factories import make_member, make_user
 
 from .conftest import record
@@ -102,6 +102,11 @@ def test_members_checking_in_at_once_each_get_one_row_and_one_ledger_line(tree):
     assert ledger_lines(activity).count() == 12
     assert AuditLog.objects.filter(message="扫码签到").count() == 12
     assert_ledger_equals_rebuild()
+    # the dashboards' figures counted every concurrent check-in once
+    local = timezone.localtime(activity.start)
+    figures = ActivityFigures.objects.get(organization=activity.organization, year=local.year)
+    assert getattr(figures, f"a{local.month}") == 12
+    assert activity_figures_rebuild() == 0
 
 
 def test_the_same_member_scanning_at_once_is_checked_in_once(tree):

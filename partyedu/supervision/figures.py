@@ -1,0 +1,641 @@
+"""The one place where the figures of organisations are computed: the dashboards, the 大屏, the
+monthly report's higher-level aggregation, the quarterly feedback note and the annual assessment all
+read them from here, so that one figure means the same everywhere.
+
+These are SYSTEM-LEVEL functions: the caller has already decided that the user may see the
+organisations passed (a selector that starts from the user's scope). Every figure is cumulative
+over the SUBTREE of each organisation passed, and each family of figures is ONE grouped query for
+all the organisations of the same depth (``GROUP BY`` the path prefix of that depth) — and for an
+organisation with its children (a dashboard) ONE query over its subtree, its own figures being the
+sums of its children's groups — so the number of queries does not grow with the number of
+children. The large families are read from rows kept in step with the records by the services
+that write them (per organisation or member, not per record), so their cost grows with the
+number of organisations, not with a city's year of attendance (``bench/RESULTS.md``, issue 12):
+
+- ``members``: active members on the roll (``Organization.member_count``, kept by the member
+  services; no query);
+- hours (学时): members with an annual requirement (``hours_required``), those who met it
+  (``hours_completed``), ``members_short`` and ``hours_completion_rate`` — read from the learning
+  summary rows (``OrgRequirementCounts``, ``OrgYearCompletion``: cumulative per organisation, the
+  same rows and groups as the learning summary page, ``learning.selectors._summary_from_rows``);
+  an organisation whose rows are incomplete is computed live (``learning_summary_live``);
+- cadence: ``theme_day_months``: months of the period in which the subtree held a 主题党日
+  (``ActivityMonthCount``); ``cadence_branches`` / ``cadence_compliant``: branches of the subtree
+  and those that missed no ended period of any cadence requirement (``study.selectors``'
+  cadence SQL, the rules and defaults of the cadence report, ``DEFAULT_CADENCE``/``CadenceRule``);
+- ``activities`` and ``activities_by_type``: activities held (started, not in the future) in the
+  period; ``attendance_person_times``: their attendance rows marked 出席 or 迟到
+  (``ATTENDED_STATUSES``) — from ``study.ActivityFigures`` (per holding organisation, month and
+  type), less the activities of the period not started yet, read from the activities;
+- ``lectures`` (党课 records held in the period), of them ``lectures_by_secretaries`` (a speaker of
+  the 党组织书记 category) and ``cross_lectures`` (a cross speaker, 交叉讲党课);
+- ``online_hours``: learning hours of kind 网络学习 credited to the members of the subtree (a year:
+  ``MemberYearHours.online``, the ledger's sums per member; a month: the ledger's online lines
+  written in that month);
+- ``competition_entries`` (entries not withdrawn, recommended by an organisation of the subtree, of
+  competitions of the year) and ``awards`` (awards of those competitions naming an organisation of
+  the subtree, certificate not revoked) — per year, also in a month view.
+
+``figure_rows_url`` gives, for each figure, the page listing the rows it counts.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import ExtractMonth, Substr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from partyedu.competitions.models import Award, Entry
+from partyedu.core.scope import subtree_q
+from partyedu.learning.choices import HourKind
+from partyedu.learning.models import (
+    LearningHourEntry,
+    MemberYearHours,
+    OrgRequirementCounts,
+    OrgYearCompletion,
+)
+from partyedu.learning.selectors import COMPLETION_GROUPS, learning_summary_live
+from partyedu.lectures.choices import LecturerCategory
+from partyedu.lectures.models import Lecture
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+from partyedu.study.choices import ATTENDED_STATUSES, ActivityType
+from partyedu.study.models import MONTH_FIELDS, Activity, ActivityFigures, ActivityMonthCount, Attendance
+from partyedu.study.selectors import cadence_branch_sql
+
+# Up to this many organisations of one depth are selected by their own path ranges (index range
+# scans); more are selected through their common ancestor and the prefix.
+RANGES_MAX = 64
+# PostgreSQL's work_mem for the figures' queries (SET LOCAL, their transaction only).
+FIGURES_WORK_MEM = "32MB"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A year, or one month of it: the half-open interval [start, end) in local time, and the
+    instant up to which activities count as held (now, inside the current period)."""
+
+    year: int
+    month: int | None = None
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month or 1, 1)
+
+    @property
+    def last_day(self) -> date:
+        if self.month:
+            return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        return date(self.year, 12, 31)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time.min, tzinfo=_tz())
+
+    @property
+    def end(self) -> datetime:
+        if self.month == 12 or not self.month:
+            return datetime(self.year + 1, 1, 1, tzinfo=_tz())
+        return datetime(self.year, self.month + 1, 1, tzinfo=_tz())
+
+    def held_until(self, now: datetime | None = None) -> datetime:
+        return min(self.end, now or timezone.now())
+
+    def months(self) -> list[int]:
+        """The months of the period (1–12)."""
+        return [self.month] if self.month else list(range(1, 13))
+
+    def elapsed_months(self, today: date | None = None) -> list[int]:
+        """The months of the period that have begun."""
+        today = today or timezone.localdate()
+        return [m for m in self.months() if date(self.year, m, 1) <= today]
+
+    def as_of(self, today: date | None = None) -> date:
+        """The day the cadence is judged on: the period's last day, or today inside it."""
+        return min(self.last_day, today or timezone.localdate())
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{self.month}月" if self.month else f"{self.year}年"
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass
+class OrgFigures:
+    """The figures of one organisation's subtree over one period (see the module docstring)."""
+
+    organization_id: int
+    members: int = 0
+    hours_required: int = 0
+    hours_completed: int = 0
+    theme_day_months: int = 0
+    months_elapsed: int = 0
+    cadence_branches: int = 0
+    cadence_compliant: int = 0
+    activities: int = 0
+    activities_by_type: dict[str, int] = field(default_factory=dict)
+    attendance_person_times: int = 0
+    lectures: int = 0
+    lectures_by_secretaries: int = 0
+    cross_lectures: int = 0
+    online_hours: Decimal = Decimal("0")
+    competition_entries: int = 0
+    awards: int = 0
+    # attendance_person_times month by month (index 0 = January): the trend chart of a year view
+    # reads it instead of counting the year's attendance a second time. Not an indicator.
+    attendance_by_month: list[int] = field(default_factory=lambda: [0] * 12, repr=False)
+    # activities held month by month, likewise.
+    activities_by_month: list[int] = field(default_factory=lambda: [0] * 12, repr=False)
+
+    @property
+    def members_short(self) -> int:
+        return max(0, self.hours_required - self.hours_completed)
+
+    @property
+    def hours_completion_rate(self) -> float:
+        """Members who met their requirement over members with one, 0–1 (0 when none has one)."""
+        return round(self.hours_completed / self.hours_required, 4) if self.hours_required else 0.0
+
+    @property
+    def cadence_compliance_rate(self) -> float:
+        """Branches that missed no ended period over the branches, 0–1 (0 when there are none)."""
+        return round(self.cadence_compliant / self.cadence_branches, 4) if self.cadence_branches else 0.0
+
+    def indicators(self) -> dict[str, Any]:
+        """The figures as plain JSON values (the API's ``indicators``)."""
+        data = asdict(self)
+        del data["organization_id"]
+        del data["attendance_by_month"]
+        del data["activities_by_month"]
+        data["online_hours"] = float(self.online_hours)
+        data["activities_by_type"] = {k: v for k, v in sorted(self.activities_by_type.items()) if v}
+        data["members_short"] = self.members_short
+        data["hours_completion_rate"] = self.hours_completion_rate
+        data["cadence_compliance_rate"] = self.cadence_compliance_rate
+        return data
+
+
+# --- grouping by path prefix ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Depth:
+    """The organisations of one path length: their paths and ids, and what selects them."""
+
+    width: int
+    ids: dict[str, int]
+
+    @property
+    def common(self) -> str:
+        """The longest whole-segment path prefix shared by all (their common ancestor's path)."""
+        paths = list(self.ids)
+        prefix = paths[0]
+        for path in paths[1:]:
+            while not path.startswith(prefix):
+                prefix = prefix[:-SEGMENT_WIDTH]
+        return prefix
+
+
+def _depths(organizations: Iterable[Organization]) -> list[_Depth]:
+    by_width: dict[int, dict[str, int]] = defaultdict(dict)
+    for org in organizations:
+        by_width[len(org.path)][org.path] = org.pk
+    return [_Depth(width, ids) for width, ids in sorted(by_width.items())]
+
+
+def _grouped(qs: QuerySet[Any], path_field: str, depth: _Depth) -> QuerySet[Any]:
+    """``qs`` restricted to the subtrees of the organisations of ``depth`` and annotated with
+    ``_prefix`` (the organisation each row counts for); the caller adds ``values``/``annotate``."""
+    paths = list(depth.ids)
+    qs = qs.annotate(_prefix=Substr(path_field, 1, depth.width))
+    if len(paths) <= RANGES_MAX:
+        return qs.filter(subtree_q(path_field, paths))
+    common = depth.common
+    if common:
+        qs = qs.filter(subtree_q(path_field, [common]))
+    return qs.filter(_prefix__in=paths)
+
+
+def _top_and_children(depths: list[_Depth]) -> tuple[str, int, _Depth] | None:
+    """(path, id, children's depth) when the organisations are one organisation and organisations
+    below it, all of one depth (a dashboard: an organisation and its children); else None."""
+    if len(depths) != 2 or len(depths[0].ids) != 1:
+        return None
+    ((top_path, top_id),) = depths[0].ids.items()
+    below = depths[1]
+    if not all(path.startswith(top_path) for path in below.ids):
+        return None
+    return top_path, top_id, below
+
+
+def _rows(
+    qs: QuerySet[Any], path_field: str, organizations: Sequence[Organization], *group: str, **aggregates: Any
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(organisation id, row) for every group row of ``qs`` over the organisations' subtrees:
+    one query per depth of the organisations passed, or — for an organisation and organisations
+    below it (a dashboard) — ONE query over the organisation's subtree grouped by the lower
+    organisations' path prefix, the organisation's own rows being the sums of all groups (every
+    aggregate passed must add up across prefixes: a count, a sum, a count of distinct rows that
+    each belong to one organisation). A city's attendance is then read once, not twice."""
+    depths = _depths(organizations)
+    top = _top_and_children(depths)
+    if top is not None:
+        top_path, top_id, below = top
+        rows = (
+            qs.filter(subtree_q(path_field, [top_path]))
+            .annotate(_prefix=Substr(path_field, 1, below.width))
+            .values("_prefix", *group)
+            .annotate(**aggregates)
+            .order_by()
+        )
+        totals: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in rows:
+            org_id = below.ids.get(row["_prefix"])
+            if org_id is not None:
+                yield org_id, row
+            total = totals.setdefault(
+                tuple(row[g] for g in group), {"_prefix": top_path, **{g: row[g] for g in group}}
+            )
+            for name in aggregates:
+                if row[name] is not None:
+                    total[name] = row[name] + total[name] if total.get(name) is not None else row[name]
+        for total in totals.values():
+            for name in aggregates:
+                total.setdefault(name, None)
+            yield top_id, total
+        return
+    for depth in depths:
+        rows = _grouped(qs, path_field, depth).values("_prefix", *group).annotate(**aggregates).order_by()
+        for row in rows:
+            org_id = depth.ids.get(row["_prefix"])
+            if org_id is not None:
+                yield org_id, row
+
+
+# --- the figures -----------------------------------------------------------------------------------
+
+
+def subtree_figures(
+    *, organizations: Sequence[Organization], year: int, month: int | None = None, today: date | None = None
+) -> dict[int, OrgFigures]:
+    """The figures of each organisation's subtree over the year or the month (organisation id →
+    ``OrgFigures``). About ten grouped queries per depth of the organisations passed, whatever
+    their number and the size of their subtrees."""
+    orgs = list(organizations)
+    out = {org.pk: OrgFigures(organization_id=org.pk, members=org.member_count) for org in orgs}
+    if not orgs:
+        return out
+    period = Period(year, month)
+    today = today or timezone.localdate()
+    if connection.vendor != "postgresql":
+        _add_all(out, orgs, period, today)
+        return out
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A city's groups fit in memory (hash aggregates, no sort spilled to disk), and JIT
+        # compilation costs more than it saves on queries of tens of milliseconds.
+        cursor.execute(f"SET LOCAL work_mem = '{FIGURES_WORK_MEM}'")
+        cursor.execute("SET LOCAL jit = off")
+        _add_all(out, orgs, period, today)
+    return out
+
+
+def _add_all(out: dict[int, OrgFigures], orgs: list[Organization], period: Period, today: date) -> None:
+    _add_hours(out, orgs, period.year)
+    _add_theme_days(out, orgs, period, today)
+    _add_cadence(out, orgs, period, today)
+    _add_activities(out, orgs, period)
+    _add_lectures(out, orgs, period)
+    _add_online(out, orgs, period)
+    _add_competitions(out, orgs, period.year)
+
+
+def _add_hours(out: dict[int, OrgFigures], orgs: list[Organization], year: int) -> None:
+    counts = {
+        row["organization_id"]: row
+        for row in OrgRequirementCounts.objects.filter(organization_id__in=list(out)).values(
+            "organization_id", "members", *COMPLETION_GROUPS
+        )
+    }
+    done = {
+        row["organization_id"]: row
+        for row in OrgYearCompletion.objects.filter(organization_id__in=list(out), year=year).values(
+            "organization_id", *COMPLETION_GROUPS
+        )
+    }
+    for org in orgs:
+        row = counts.get(org.pk)
+        figures = out[org.pk]
+        if row is None and not org.member_count:
+            continue  # no member: nothing required (the rows are made with the first member)
+        if row is None or row["members"] != org.member_count:
+            # Rows not (yet) complete for this organisation: what the learning summary then does.
+            summary = learning_summary_live(user=None, organization=org, year=year)
+            figures.hours_required, figures.hours_completed = summary.required_members, summary.completed
+            continue
+        finished = done.get(org.pk, {})
+        figures.hours_required = sum(row[g] for g in COMPLETION_GROUPS)
+        figures.hours_completed = sum(finished.get(g, 0) for g in COMPLETION_GROUPS)
+
+
+def _add_theme_days(
+    out: dict[int, OrgFigures], orgs: list[Organization], period: Period, today: date
+) -> None:
+    months = period.elapsed_months(today)
+    sums = {name: Sum(name) for name in MONTH_FIELDS}
+    qs = ActivityMonthCount.objects.filter(year=period.year, activity_type=ActivityType.THEME_DAY)
+    for org_id, row in _rows(qs, "organization__path", orgs, **sums):
+        out[org_id].theme_day_months = sum(1 for m in months if (row[f"m{m}"] or 0) > 0)
+    for figures in out.values():
+        figures.months_elapsed = len(months)
+
+
+def _add_cadence(out: dict[int, OrgFigures], orgs: list[Organization], period: Period, today: date) -> None:
+    """Branches of each subtree and those with no missed period, judged as the cadence report
+    judges them (``study.selectors``: the same rules, defaults and SQL), as of the period's end."""
+    as_of = period.as_of(today)
+    if as_of < period.first_day:
+        return
+    qn = connection.ops.quote_name
+    depths = _depths(orgs)
+    top = _top_and_children(depths)
+    # An organisation and its children: one run over its subtree, grouped by the children's
+    # prefix, the organisation's own figures being the sums (as ``_rows``).
+    runs: list[tuple[_Depth, tuple[str, int, _Depth] | None]] = (
+        [(depth, None) for depth in depths] if top is None else [(top[2], top)]
+    )
+    for depth, merged in runs:
+        common = merged[0] if merged else depth.common
+        roots = [common] if common else list(depth.ids)
+        anchor = Organization(path=common or roots[0])
+        # The caller decided scope (the system's figures): study's own rules, defaults and SQL.
+        sql, params = cadence_branch_sql(user=None, anchor=anchor, roots=roots, year=period.year, as_of=as_of)
+        paths = [] if merged else list(depth.ids)
+        where = f"WHERE SUBSTR(o.{qn('path')}, 1, %s) IN ({', '.join(['%s'] * len(paths))}) " if paths else ""
+        sql = (
+            f"SELECT SUBSTR(o.{qn('path')}, 1, %s) AS prefix, COUNT(*), "
+            f"SUM(CASE WHEN t.missing = 0 THEN 1 ELSE 0 END) FROM ({sql}) t "
+            f"JOIN {qn(Organization._meta.db_table)} o ON o.{qn('id')} = t.id {where}GROUP BY 1"
+        )
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL jit = off")  # as cadence_summary: JIT costs more than it saves
+            args: list[Any] = [depth.width, *params]
+            if paths:
+                args += [depth.width, *paths]
+            cursor.execute(sql, args)
+            for prefix, total, compliant in cursor.fetchall():
+                org_id = depth.ids.get(prefix)
+                if org_id is not None:
+                    out[org_id].cadence_branches = total
+                    out[org_id].cadence_compliant = compliant or 0
+                if merged:
+                    out[merged[1]].cadence_branches += total
+                    out[merged[1]].cadence_compliant += compliant or 0
+
+
+def _held(period: Period, field_name: str = "start") -> Q:
+    return Q(**{f"{field_name}__gte": period.start, f"{field_name}__lt": period.held_until()})
+
+
+def _add_activities(out: dict[int, OrgFigures], orgs: list[Organization], period: Period) -> None:
+    """Activities held and their attendance person-times, by type and month, from the rows the
+    study services keep (``ActivityFigures``: per organisation, month and type, scheduled
+    activities included) — one grouped query — less the activities of the period that have not
+    started yet (few: those scheduled after now, read from the activities themselves)."""
+    months = period.months()
+    columns = [f"m{m}" for m in months] + [f"a{m}" for m in months]
+    qs = ActivityFigures.objects.filter(year=period.year)
+    sums = {name: Sum(name) for name in columns}
+    for org_id, row in _rows(qs, "organization__path", orgs, "activity_type", **sums):
+        figures = out[org_id]
+        for m in months:
+            figures.activities_by_month[m - 1] += row[f"m{m}"] or 0
+        held = sum(row[f"m{m}"] or 0 for m in months)
+        if held:
+            figures.activities_by_type[row["activity_type"]] = (
+                figures.activities_by_type.get(row["activity_type"], 0) + held
+            )
+            figures.activities += held
+        for m in months:
+            attended = row[f"a{m}"] or 0
+            figures.attendance_person_times += attended
+            figures.attendance_by_month[m - 1] += attended
+    now = timezone.now()
+    if period.end <= now:
+        return
+    upcoming = Activity.objects.filter(start__gte=max(now, period.start), start__lt=period.end).annotate(
+        _m=ExtractMonth("start", tzinfo=_tz())
+    )
+    for org_id, row in _rows(upcoming, "organization__path", orgs, "activity_type", "_m", n=Count("id")):
+        figures = out[org_id]
+        figures.activities_by_month[row["_m"] - 1] -= row["n"]
+        left = figures.activities_by_type.get(row["activity_type"], 0) - row["n"]
+        if left:
+            figures.activities_by_type[row["activity_type"]] = left
+        else:
+            figures.activities_by_type.pop(row["activity_type"], None)
+        figures.activities -= row["n"]
+    early = Attendance.objects.filter(
+        activity__start__gte=max(now, period.start),
+        activity__start__lt=period.end,
+        status__in=ATTENDED_STATUSES,
+    ).annotate(_m=ExtractMonth("activity__start", tzinfo=_tz()))
+    for org_id, row in _rows(early, "activity__organization__path", orgs, "_m", n=Count("id")):
+        figures = out[org_id]
+        figures.attendance_person_times -= row["n"]
+        figures.attendance_by_month[row["_m"] - 1] -= row["n"]
+
+
+def _add_lectures(out: dict[int, OrgFigures], orgs: list[Organization], period: Period) -> None:
+    qs = Lecture.objects.filter(_held(period))
+    aggregates = {
+        "n": Count("id", distinct=True),
+        "secretaries": Count(
+            "id", distinct=True, filter=Q(speakers__lecturer__category=LecturerCategory.SECRETARY)
+        ),
+        "cross": Count("id", distinct=True, filter=Q(speakers__is_cross=True)),
+    }
+    for org_id, row in _rows(qs, "organization__path", orgs, **aggregates):
+        figures = out[org_id]
+        figures.lectures, figures.lectures_by_secretaries, figures.cross_lectures = (
+            row["n"],
+            row["secretaries"],
+            row["cross"],
+        )
+
+
+def _add_online(out: dict[int, OrgFigures], orgs: list[Organization], period: Period) -> None:
+    """Online hours credited to the members of each subtree: a year from the members' yearly
+    summaries (``MemberYearHours.online``, the ledger's sums kept in its transaction — one row
+    per member instead of every line), a month from the ledger's online lines written in it."""
+    if period.month:
+        qs = LearningHourEntry.objects.filter(
+            kind=HourKind.ONLINE, created_at__gte=period.start, created_at__lt=period.end, year=period.year
+        )
+        rows = _rows(qs, "member__org_path", orgs, hours=Sum("hours"))
+    else:
+        qs_year = MemberYearHours.objects.filter(year=period.year, online__gt=0)
+        rows = _rows(qs_year, "member__org_path", orgs, hours=Sum("online"))
+    for org_id, row in rows:
+        out[org_id].online_hours = row["hours"] or Decimal("0")
+
+
+def _add_competitions(out: dict[int, OrgFigures], orgs: list[Organization], year: int) -> None:
+    entries = Entry.objects.filter(competition__year=year, withdrawn=False)
+    for org_id, row in _rows(entries, "organization__path", orgs, n=Count("id")):
+        out[org_id].competition_entries = row["n"]
+    awards = Award.objects.filter(competition__year=year, certificate__revoked_at__isnull=True)
+    for org_id, row in _rows(awards, "organization__path", orgs, n=Count("id")):
+        out[org_id].awards = row["n"]
+
+
+# --- the trend by month ----------------------------------------------------------------------------
+
+
+@dataclass
+class MonthlySeries:
+    """Per month of a year (index 0 = January) for one subtree: activities held, attendance
+    person-times, lectures, and whether a 主题党日 was held (branches holding one)."""
+
+    activities: list[int]
+    attendance_person_times: list[int]
+    lectures: list[int]
+    theme_days: list[int]
+
+
+def monthly_series(
+    *,
+    organization: Organization,
+    year: int,
+    attendance: list[int] | None = None,
+    activities: list[int] | None = None,
+) -> MonthlySeries:
+    """The trend chart's figures of ``organization``'s subtree, month by month: activities held
+    and attendance from ``ActivityFigures`` (less activities not yet started), lectures, 主题党日
+    from ``ActivityMonthCount``. ``attendance`` and ``activities``, the year's
+    ``OrgFigures.attendance_by_month`` and ``activities_by_month`` of the organisation, are used
+    when passed (two queries then: the year's lectures and 主题党日)."""
+    period = Period(year)
+    tz = _tz()
+    within = organization.subtree_q("organization__path")
+    if attendance is not None and activities is not None:
+        held, attended = list(activities), list(attendance)
+    else:
+        held, attended = _series_of_activities(organization, period)
+    lectures = [0] * 12
+    for row in (
+        Lecture.objects.filter(within, _held(period))
+        .annotate(_m=ExtractMonth("start", tzinfo=tz))
+        .values("_m")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        lectures[row["_m"] - 1] = row["n"]
+    theme = ActivityMonthCount.objects.filter(
+        within, year=year, activity_type=ActivityType.THEME_DAY
+    ).aggregate(**{name: Sum(name) for name in MONTH_FIELDS})
+    return MonthlySeries(
+        activities=held,
+        attendance_person_times=attended,
+        lectures=lectures,
+        theme_days=[theme[name] or 0 for name in MONTH_FIELDS],
+    )
+
+
+def _series_of_activities(organization: Organization, period: Period) -> tuple[list[int], list[int]]:
+    """(activities held, attendance person-times) of the subtree by month of the period's year."""
+    tz = _tz()
+    within = organization.subtree_q("organization__path")
+    columns = [*MONTH_FIELDS, *(f"a{m}" for m in range(1, 13))]
+    sums = ActivityFigures.objects.filter(within, year=period.year).aggregate(**{c: Sum(c) for c in columns})
+    held = [sums[f"m{m}"] or 0 for m in range(1, 13)]
+    attended = [sums[f"a{m}"] or 0 for m in range(1, 13)]
+    now = timezone.now()
+    if period.end > now:
+        upcoming = Activity.objects.filter(within, start__gte=max(now, period.start), start__lt=period.end)
+        for row in (
+            upcoming.annotate(_m=ExtractMonth("start", tzinfo=tz))
+            .values("_m")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            held[row["_m"] - 1] -= row["n"]
+        early = Attendance.objects.filter(
+            organization.subtree_q("activity__organization__path"),
+            activity__start__gte=max(now, period.start),
+            activity__start__lt=period.end,
+            status__in=ATTENDED_STATUSES,
+        )
+        for row in (
+            early.annotate(_m=ExtractMonth("activity__start", tzinfo=tz))
+            .values("_m")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            attended[row["_m"] - 1] -= row["n"]
+    return held, attended
+
+
+# --- traceability ----------------------------------------------------------------------------------
+
+# Figures whose rows are activities of the period (the dashboard's own rows page).
+ACTIVITY_FIGURES = ("activities", "attendance_person_times", "theme_day_months")
+
+
+def figure_rows_url(
+    figure: str, *, organization: Organization, year: int, month: int | None = None, activity_type: str = ""
+) -> str:
+    """The page listing the rows behind ``figure`` of ``organization``'s subtree: the dashboard's
+    activity rows (activities, by type, attendance, 主题党日), the learning summary (hours: its
+    list of members short), the lecture list, the lecture statistics (competitions), the cadence
+    report (branches' compliance); '' for a figure with no rows (members: the roll)."""
+    params: dict[str, Any] = {"organization": organization.pk, "year": year}
+    if figure in ACTIVITY_FIGURES or figure == "activities_by_type":
+        if month:
+            params["month"] = month
+        if figure == "attendance_person_times":
+            params["figure"] = "attendance"
+        if figure == "theme_day_months":
+            params["activity_type"] = ActivityType.THEME_DAY
+        elif activity_type:
+            params["activity_type"] = activity_type
+        return f"{reverse('supervision:dashboard_rows')}?{urlencode(params)}"
+    targets = {
+        "hours_required": "learning:summary",
+        "hours_completed": "learning:summary",
+        "members_short": "learning:summary",
+        "hours_completion_rate": "learning:summary",
+        "online_hours": "learning:summary",
+        "lectures": "lectures:lecture_list",
+        "lectures_by_secretaries": "lectures:lecture_list",
+        "cross_lectures": "lectures:lecture_list",
+        "competition_entries": "lectures:stats",
+        "awards": "lectures:stats",
+        "cadence_compliance_rate": "study:cadence",
+        "cadence_branches": "study:cadence",
+        "cadence_compliant": "study:cadence",
+        "members": "members:list",
+    }
+    name = targets.get(figure)
+    if name is None:
+        return ""
+    if figure == "cross_lectures":
+        params["cross"] = "on"
+    if name == "members:list":
+        params = {"organization": organization.pk}
+    return f"{reverse(name)}?{urlencode(params)}"

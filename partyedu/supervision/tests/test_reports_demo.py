@@ -1,0 +1,81 @@
+"""The demo's monthly reports: a year for the demo branches, most approved, some returned and
+fixed, a few late; branch_sec's last month left to do; fast enough for the demo seed."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from partyedu.demo.supervision_reports import seed_reports
+from partyedu.demo.testing import seeded_once
+from partyedu.supervision.models import MonthlyReport, ReportEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup, django_db_blocker):
+    """One seed for the module; each test runs in a savepoint of it (``partyedu.demo.testing``)."""
+    with seeded_once(
+        django_db_blocker, lambda: call_command("seed_demo", members=300, seed=7, stdout=io.StringIO())
+    ):
+        yield
+
+
+@pytest.fixture
+def demo(seeded_demo, db):
+    """The module's seed, seen from this test's own transaction."""
+
+
+def test_demo_reports_are_mostly_approved_with_some_returned(demo):
+    started = time.monotonic()
+    lines = seed_reports(seed=7, today=timezone.localdate(), say=lambda _line: None)
+    elapsed = time.monotonic() - started
+    assert lines and "党建活动月报" in lines[0]
+    total = MonthlyReport.objects.count()
+    approved = MonthlyReport.objects.filter(status="approved").count()
+    assert total > 0 and approved > total / 2
+    assert ReportEvent.objects.filter(kind="returned").exists()
+    assert elapsed < 60
+
+
+def test_demo_leaves_branch_sec_last_month_to_do(demo):
+    from partyedu.accounts.models import RoleAssignment
+
+    today = timezone.localdate()
+    seed_reports(seed=7, today=today, say=lambda _line: None)
+    branch = RoleAssignment.objects.get(user__username="branch_sec").organization
+    last_month = 12 if today.month == 1 else today.month - 1
+    assert not MonthlyReport.objects.filter(organization=branch, month=last_month).exists()
+
+
+def test_demo_covers_every_organisation_of_the_district_and_its_own_reports(demo):
+    from partyedu.accounts.models import RoleAssignment
+    from partyedu.core.models import Notification
+    from partyedu.demo.supervision_reports import report_months
+    from partyedu.organizations.models import Organization
+
+    months = report_months(timezone.localdate())
+    admin = RoleAssignment.objects.select_related("user", "organization").get(user__username="district_admin")
+    district = admin.organization
+    below = (
+        Organization.objects.filter(district.subtree_q(), is_active=True)
+        .exclude(pk=district.pk)
+        .exclude(level="group")
+    )
+    for year, month in months[:-1]:
+        done = MonthlyReport.objects.filter(organization__in=below, year=year, month=month, status="approved")
+        assert done.count() == below.count()
+        own = MonthlyReport.objects.get(organization=district, year=year, month=month)
+        assert own.status == "approved" and own.figures["children_missing"] == 0
+    newest = months[-1]
+    assert not MonthlyReport.objects.filter(organization=district, year=newest[0], month=newest[1]).exists()
+    # the only unread "待审核" notices are those of reports really awaiting review
+    unread = Notification.objects.filter(user=admin.user, kind="report_submitted", read_at__isnull=True)
+    awaiting = set(MonthlyReport.objects.filter(status="submitted").values_list("pk", flat=True))
+    assert {int(key.split(":")[1]) for key in unread.values_list("key", flat=True)} <= awaiting
+    assert unread.count() <= len(awaiting)
