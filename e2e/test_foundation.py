@@ -27,14 +27,15 @@ def login(page, username: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("用户名或手机号").fill(username)
     page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+    # Each step waits for the page its button leads to. A caller's next navigation started while
+    # a step's POST is still in flight aborts it in the browser but not on the server, which then
+    # cycles the session key under the caller's next request (the sign-in is lost).
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
     if device is not None:
         page.get_by_label("动态验证码").fill(fresh_totp_code(device))
-        page.get_by_role("button", name="验证并登录").click()
-    if password == PASSWORD:
-        # Wait until the sign-in has gone through: callers' own waits for a URL ending in "/"
-        # match the sign-in page itself, and a navigation started at once aborts the sign-in.
-        page.wait_for_url(lambda url: "/accounts/login" not in url)
+        with page.expect_navigation():
+            page.get_by_role("button", name="验证并登录").click()
 
 
 def _authenticator(username: str):
