@@ -31,7 +31,13 @@ def _run(job: Job, progress: Any, *, dry_run: bool) -> Any:
     progress(message="正在检查文件…" if dry_run else "正在导入…")
     try:
         with default_storage.open(params["name"], "rb") as handle:
-            return run(actor=job.created_by, file=handle, filename=params["filename"], dry_run=dry_run)
+            return run(
+                actor=job.created_by,
+                file=handle,
+                filename=params["filename"],
+                dry_run=dry_run,
+                **params.get("runner_params", {}),
+            )
     except ImportFileError as exc:
         default_storage.delete(params["name"])
         raise JobFailed(exc.message) from None

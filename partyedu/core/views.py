@@ -220,10 +220,15 @@ class ImportFlow:
         template_url: str,
         done_url: str,
         back_url: str,
+        run_params: dict[str, Any] | None = None,
     ) -> None:
+        # ``run`` is a module-level function (a background job finds it by its dotted path);
+        # ``run_params``, JSON values, are the keyword arguments it needs beyond the file, e.g. the
+        # question bank's id of an import into one bank.
         self.kind = kind
         self.title = title
         self.run = run
+        self.run_params = dict(run_params or {})
         self.template_url = template_url
         self.done_url = done_url
         self.back_url = back_url
@@ -277,6 +282,7 @@ class ImportFlow:
             key=f"{kind}:{token}",
             params={
                 "runner": f"{self.run.__module__}.{self.run.__qualname__}",
+                "runner_params": self.run_params,
                 "name": entry["name"],
                 "filename": entry["filename"],
                 "token": token,
@@ -288,7 +294,9 @@ class ImportFlow:
 
     def _run(self, request: HttpRequest, entry: dict[str, Any], *, dry_run: bool) -> Any:
         with default_storage.open(entry["name"], "rb") as handle:
-            return self.run(actor=request.user, file=handle, filename=entry["filename"], dry_run=dry_run)
+            return self.run(
+                actor=request.user, file=handle, filename=entry["filename"], dry_run=dry_run, **self.run_params
+            )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one answer per step of the import dialogue
         from partyedu.core.importing import ImportFileError, estimate_rows

@@ -38,6 +38,7 @@ from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.core.exporting import xlsx_bytes
 from partyedu.core.importing import (
+    ImportFileError,
     ImportReport,
     RowError,
     Sheet,
@@ -512,6 +513,17 @@ def questions_import(
         noun="试题",
         conflict_message="导入期间题库被他人修改，数据未写入，请重新导入",
     )
+
+
+def questions_import_into(
+    *, actor: Actor, bank_id: int, file: Any, filename: str, dry_run: bool
+) -> ImportReport:
+    """``questions_import`` by the bank's id: what the import page and its background job call (a
+    job carries JSON parameters, not a bank). A bank deleted since the upload ends the import."""
+    bank = QuestionBank.objects.filter(pk=bank_id, is_active=True).select_related("organization").first()
+    if bank is None:
+        raise ImportFileError("题库不存在或已停用，请重新选择题库后上传")
+    return questions_import(actor=actor, bank=bank, file=file, filename=filename, dry_run=dry_run)
 
 
 def questions_export(*, actor: Actor, bank: QuestionBank) -> bytes:

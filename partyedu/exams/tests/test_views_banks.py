@@ -503,12 +503,38 @@ def test_an_import_token_of_one_bank_is_not_accepted_at_another(client, tree, di
     assert not Question.objects.exists()
 
 
-def test_a_file_too_large_for_one_page_is_refused_with_a_message(client, tree, district_admin, settings):
+def test_a_large_import_is_checked_and_written_into_its_bank_as_background_jobs(
+    client, tree, district_admin, settings, django_capture_on_commit_callbacks
+):
     settings.IMPORT_JOB_MIN_ROWS = 2
     bank = make_bank(tree.district_a)
     upload = sheet(*[row("判断题", f"第{n}题。", (), "正确") for n in range(5)])
-    response = client.post(reverse("exams:question_import", args=[bank.pk]), {"file": upload})
-    assert "一次最多导入2道试题" in response.content.decode()
+    url = reverse("exams:question_import", args=[bank.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"file": upload})
+    check_page = client.get(response["Location"]).content.decode()
+    assert "检查通过：共5行，将新增5条" in check_page
+    assert not Question.objects.exists()
+    token = next(iter(client.session["pending_imports"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"token": token, "confirm": "1"})
+    assert "导入完成：共5行，新增5条" in client.get(response["Location"]).content.decode()
+    assert bank.questions.count() == 5
+
+
+def test_a_large_import_into_a_bank_disabled_meanwhile_writes_nothing(
+    client, tree, district_admin, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_JOB_MIN_ROWS = 2
+    bank = make_bank(tree.district_a)
+    url = reverse("exams:question_import", args=[bank.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"file": sheet(*[row("判断题", f"第{n}题。", (), "正确") for n in range(3)])})
+    token = next(iter(client.session["pending_imports"]))
+    QuestionBank.objects.filter(pk=bank.pk).update(is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"token": token, "confirm": "1"})
+    assert "题库不存在或已停用" in client.get(response["Location"]).content.decode()
     assert not Question.objects.exists()
 
 

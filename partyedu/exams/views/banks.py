@@ -7,10 +7,8 @@ renders."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -22,8 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from partyedu.accounts.types import AuthenticatedHttpRequest
-from partyedu.core.forms import ImportUploadForm, apply_validation_error
-from partyedu.core.importing import estimate_rows, import_template
+from partyedu.core.forms import apply_validation_error
+from partyedu.core.importing import import_template
 from partyedu.core.views import ImportFlow, action_required, htmx_or_page, paginate, posted, xlsx_response
 
 from .. import selectors, services
@@ -293,29 +291,18 @@ def question_template_bytes() -> bytes:
 @action_required("import", APP, subtree=True)
 def question_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Upload → a dry run listing ``第N行 列名: 问题`` (duplicate stems included) → confirm, all rows
-    or none. One bank per upload; files beyond the background-job size are refused here, since the
-    import job cannot carry the bank."""
+    or none. One bank per upload; a file beyond ``IMPORT_JOB_MIN_ROWS`` rows is checked and imported
+    as a background job with a progress page, as every other import is."""
     bank = selectors.bank_get(user=request.user, pk=pk, action="import")
     flow = ImportFlow(
         kind=f"exams.questions.{bank.pk}",
         title=_("导入试题到“%(title)s”") % {"title": bank.title},
-        run=partial(services.questions_import, bank=bank),
+        run=services.questions_import_into,
+        run_params={"bank_id": bank.pk},
         template_url=reverse("exams:question_template"),
         done_url=reverse("exams:bank_detail", args=[bank.pk]),
         back_url=reverse("exams:bank_detail", args=[bank.pk]),
     )
-    if request.method == "POST" and "file" in request.FILES:
-        form = ImportUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            content = upload.read()
-            upload.seek(0)
-            if estimate_rows(content, upload.name) > settings.IMPORT_JOB_MIN_ROWS:
-                form.add_error(
-                    "file",
-                    _("一次最多导入%(n)d道试题，请分成几个文件导入") % {"n": settings.IMPORT_JOB_MIN_ROWS},
-                )
-                return flow._render(request, form)
     return flow(request)
 
 
