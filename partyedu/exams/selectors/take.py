@@ -178,6 +178,19 @@ def my_exams(*, user: Viewer, now: datetime | None = None) -> MyPage | None:
 # --- one attempt, as its member sees it ----------------------------------------------------------------
 
 
+def attempt_question_types(*, user: Viewer, attempt: Attempt) -> dict[int, str]:
+    """Question id → type of the questions of one of the user's own attempts (``attempt`` comes
+    from ``attempt_own_ref``)."""
+    member = taker_member(user)
+    if member is None or attempt.member_id != member.pk:
+        raise Http404
+    return dict(
+        AttemptQuestion.objects.filter(attempt=attempt)
+        .order_by("position")
+        .values_list("version__question_id", "version__question__qtype")
+    )
+
+
 def own_attempt(*, user: Viewer, pk: Any) -> Attempt:
     """The user's own attempt with its questions, versions and answers (404 for anyone else's)."""
     member = taker_member(user)

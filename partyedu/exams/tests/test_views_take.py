@@ -359,6 +359,37 @@ def test_submit_is_idempotent_and_answers_json_to_the_script(client, tree):
     assert first["result_url"] == reverse("exams:attempt_result", args=[attempt.pk])
 
 
+def test_without_the_script_the_submit_form_saves_its_answers_and_scores_them(client, tree):
+    exam = make_exam(tree.district_a)
+    client.force_login(taker(tree.branch_a))
+    attempt = start(client, exam)
+    ids = question_ids(attempt)
+    form = {f"q{ids['single']}": "B", f"q{ids['judge']}": "true", f"q{ids['multiple']}": ["C", "A"]}
+    response = client.post(reverse("exams:attempt_submit", args=[attempt.pk]), form)
+    assert response["Location"] == reverse("exams:attempt_result", args=[attempt.pk])
+    saved = dict(
+        Answer.objects.filter(attempt_question__attempt=attempt, response__isnull=False).values_list(
+            "attempt_question__version__question_id", "response"
+        )
+    )
+    assert saved == {ids["single"]: "B", ids["judge"]: True, ids["multiple"]: "AC"}
+
+
+def test_without_the_script_a_submit_after_the_grace_keeps_only_what_was_saved(client, tree):
+    exam = make_exam(tree.district_a)
+    client.force_login(taker(tree.branch_a))
+    attempt = start(client, exam)
+    ids = question_ids(attempt)
+    save(client, attempt, ids["judge"], True)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=10))
+    client.post(reverse("exams:attempt_submit", args=[attempt.pk]), {f"q{ids['single']}": "B"})
+    assert list(
+        Answer.objects.filter(attempt_question__attempt=attempt, response__isnull=False).values_list(
+            "attempt_question__version__question_id", flat=True
+        )
+    ) == [ids["judge"]]
+
+
 def test_a_save_after_submission_is_refused(client, tree):
     exam = make_exam(tree.district_a)
     client.force_login(taker(tree.branch_a))

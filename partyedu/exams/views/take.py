@@ -25,7 +25,7 @@ from partyedu.accounts.types import AuthenticatedHttpRequest
 from partyedu.core.json_depth import json_too_deep
 
 from .. import services
-from ..choices import AttemptStatus
+from ..choices import AttemptStatus, QuestionType
 from ..selectors import attempt_own_ref, exam_for_taker
 from ..selectors import take as selectors
 
@@ -119,13 +119,46 @@ def attempt_answer(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     return response
 
 
+FILL_SEPARATOR = "｜"  # what the page's script joins the blanks of a fill-in question with
+
+
+def _posted_answer(qtype: str, values: list[str]) -> Any:
+    """A question's answer from the take form's own fields, in the shape the page's script sends."""
+    if qtype in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        return "".join(sorted(values)) or None
+    if qtype == QuestionType.JUDGE:
+        return values[0] == "true" if values else None
+    if qtype == QuestionType.FILL:
+        parts = [value.replace(FILL_SEPARATOR, " ") for value in values]
+        return FILL_SEPARATOR.join(parts) if any(p.strip() for p in parts) else None
+    text = values[0] if values else ""
+    return text if text.strip() else None
+
+
+def _save_posted_answers(request: HttpRequest, attempt: Any) -> None:
+    """Without the script (an old phone, scripts off), 交卷 posts the whole form: save what it
+    holds first. An answer the service refuses (time is up) is left out, as a save would be."""
+    for question, qtype in selectors.attempt_question_types(user=request.user, attempt=attempt).items():
+        answer = _posted_answer(qtype, request.POST.getlist(f"q{question}"))
+        if answer is None:
+            continue
+        try:
+            services.answer_save(actor=request.user, attempt=attempt, question=question, response=answer)
+        except ValidationError:
+            return
+
+
 @never_cache
 @require_POST
 @login_required
 def attempt_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """交卷 (idempotent: a retry returns the first result). The page's script asks for JSON and
-    goes to the result itself; a plain form post is redirected there."""
-    attempt = services.attempt_submit(actor=request.user, attempt=attempt_own_ref(user=request.user, pk=pk))
+    goes to the result itself; a plain form post (no script) saves the answers it carries and is
+    redirected there."""
+    attempt = attempt_own_ref(user=request.user, pk=pk)
+    if "application/json" not in request.headers.get("Accept", ""):
+        _save_posted_answers(request, attempt)
+    attempt = services.attempt_submit(actor=request.user, attempt=attempt)
     result_url = reverse("exams:attempt_result", args=[attempt.pk])
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse(
