@@ -7,8 +7,8 @@ past the lookup to the serializers and services.
 The run fails on any 5xx and on any answer the schema does not document: its status code, its
 content type, its body or its headers. Examples are bounded and derandomized (fixed seeds), so a
 run is repeatable and fits in a few minutes on two cores. Writes are fuzzed too: each operation
-is one test, and the database rolls back after it. No operation takes a file upload, so none is
-excluded.
+is one test, and the database rolls back after it to the rows seeded once for the module. No
+operation takes a file upload, so none is excluded.
 
 The document is generated when the module is imported (no database needed) rather than through
 ``schemathesis.pytest.from_fixture``, whose lazy loading does not run under pytest 9."""
@@ -81,10 +81,21 @@ class Caller:
     data: Populated
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The tree with data and both callers' tokens, written once for the module and committed:
+    each operation's test runs in a transaction that rolls back, so every operation still starts
+    from the same rows (seeding per operation took most of the stage's time)."""
+    with django_db_blocker.unblock():
+        data = populate()
+        tokens = {name: issue_token(data.users[name]) for name in ("city_admin", "branch_secretary")}
+    return data, tokens
+
+
 @pytest.fixture(params=["city_admin", "branch_secretary"])
-def caller(request: pytest.FixtureRequest, db: Any) -> Caller:
-    data = populate()
-    return Caller(token=issue_token(data.users[request.param]), data=data)
+def caller(request: pytest.FixtureRequest, seeded: Any, db: Any) -> Caller:
+    data, tokens = seeded
+    return Caller(token=tokens[request.param], data=data)
 
 
 @pytest.fixture(scope="module")
