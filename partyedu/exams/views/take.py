@@ -135,7 +135,7 @@ def _posted_answer(qtype: str, values: list[str]) -> Any:
     return text if text.strip() else None
 
 
-def _save_posted_answers(request: HttpRequest, attempt: Any) -> None:
+def _save_posted_answers(request: AuthenticatedHttpRequest, attempt: Any) -> None:
     """Without the script (an old phone, scripts off), 交卷 posts the whole form: save what it
     holds first. An answer the service refuses (time is up) is left out, as a save would be."""
     for question, qtype in selectors.attempt_question_types(user=request.user, attempt=attempt).items():
