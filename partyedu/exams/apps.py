@@ -12,6 +12,6 @@ class ExamsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import hooks, jobs  # noqa: F401  (jobs registers the regrade job kind)
-        from .services import results_export  # noqa: F401  (registers the export job kinds)
+        from .services import contest_export, results_export  # noqa: F401  (register the export job kinds)
 
         hooks.register()

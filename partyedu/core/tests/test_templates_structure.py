@@ -39,6 +39,9 @@ CONFIRM_PAGES = [
     "competitions/entry_withdraw.html",
     "competitions/certificate_revoke.html",
     "organizations/deactivate.html",
+    "exams/contest_delete.html",
+    "exams/contest_round_delete.html",
+    "exams/contest_award_revoke.html",
 ]
 
 

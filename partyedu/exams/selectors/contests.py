@@ -24,7 +24,7 @@ from partyedu.members.models import Member
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization
 
 from ..choices import AdvanceUnit, ExamKind
-from ..models import Contest, ContestAward, ContestRound, Exam, LiveSession
+from ..models import Attempt, Contest, ContestAward, ContestRound, Exam, LiveAnswer, LiveSession
 from ..targets import counted_attempts, exam_target_members
 from . import taker_member
 
@@ -44,6 +44,42 @@ def contest_get(*, user: Viewer, pk: Any, action: str = "view") -> Contest:
     if contest is None:
         raise Http404("竞赛不存在")
     return contest
+
+
+def contest_delete_refusal(*, user: Viewer | None, contest: Contest) -> str:
+    """Why the contest cannot be deleted ("" when it can): once anything has been taken — an
+    attempt at a round, an answer entered in a live session — or awards were granted, it is a
+    record. 404 for a contest outside the user's scope (``user=None``: the system, for the
+    service that has checked the actor)."""
+    if not _in_scope(user, contest):
+        raise Http404("竞赛不存在")
+    if Attempt.objects.filter(exam__contest_round__contest=contest).exists():
+        return "竞赛已有党员答题，不能删除"
+    if LiveAnswer.objects.filter(team__session__contest=contest).exists():
+        return "现场竞赛已录入答题，不能删除"
+    if contest.competition_id is not None or contest.awards.exists():
+        return "竞赛已评定奖项，不能删除"
+    return ""
+
+
+def round_attempted(*, user: Viewer | None, round_: ContestRound) -> bool:
+    """Whether anyone has started the round (then only its name and closing time may change,
+    and it cannot be deleted). 404 for a round outside the user's scope."""
+    if not _in_scope(user, round_.contest):
+        raise Http404("竞赛轮次不存在")
+    return Attempt.objects.filter(exam_id=round_.exam_id).exists()
+
+
+def round_delete_refusal(*, user: Viewer | None, round_: ContestRound) -> str:
+    """Why the round cannot be deleted ("" when it can): it has attempts, or it is not the last
+    round of a tiered contest (a later round is for the members advanced from the one before,
+    and the first is for everyone, so a tiered contest loses its rounds from the end)."""
+    if round_attempted(user=user, round_=round_):
+        return "本轮已有党员答题，不能删除"
+    later = ContestRound.objects.filter(contest_id=round_.contest_id, sequence__gt=round_.sequence)
+    if round_.contest.tiered and later.exists():
+        return "逐级晋级的竞赛只能删除最后一轮，请先删除后面的轮次"
+    return ""
 
 
 def _in_scope(user: Viewer | None, contest: Contest) -> bool:
@@ -202,6 +238,31 @@ def _results(contest: Contest, paths: tuple[str, ...] | None, organiser: bool) -
     )
 
 
+def contest_export_results(*, user: Viewer, contest: Contest) -> ContestResults:
+    """The organiser's results for the xlsx export: the members (and so the units' figures) of
+    the user's "export" scope only, so a participant who has since moved out of it is left out.
+    404 for a contest outside that scope."""
+    scope = scope_for(user, "export", APP)
+    if not scope.covers(contest.organization.path):
+        raise Http404("竞赛不存在")
+    return _results(contest, scope.paths, organiser=True)
+
+
+def contest_participants(*, user: Viewer, contest: Contest) -> QuerySet[Any]:
+    """The members of the user's "export" scope who have submitted an attempt at one of the
+    contest's rounds: the rows of the export's first sheet, counted to choose between a
+    download and a background job."""
+    return (
+        Member.objects.restrict(user, "export", app_label=APP)
+        .filter(
+            exam_attempts__exam__contest_round__contest=contest,
+            exam_attempts__submitted_at__isnull=False,
+        )
+        .values("pk")
+        .distinct()
+    )
+
+
 def contest_scores(*, user: Viewer | None, contest: Contest) -> ContestResults:
     """The whole results of a contest, for the organiser and for services (``user=None``, the
     system, after their own check); 404 for a contest outside the user's scope."""
@@ -234,11 +295,17 @@ def contest_results(*, user: Viewer, pk: Any) -> ContestResults:
     if not any(path.startswith(contest.organization.path) for path in _viewer_paths(user)):
         raise Http404("竞赛不存在")
     results = _results(contest, None, organiser=False)
-    results.awards = _contest_awards(contest)
+    # An award whose certificate was revoked is no longer shown to the subtree as a winner.
+    results.awards = [a for a in _contest_awards(contest) if not _revoked(a)]
     member = taker_member(user)
     own = [s for s in results.members if member is not None and s.member_id == member.pk]
     results.members = own
     return results
+
+
+def _revoked(award: ContestAward) -> bool:
+    certificate = getattr(award.award, "certificate", None) if award.award is not None else None
+    return certificate is not None and certificate.revoked_at is not None
 
 
 def contest_awards(*, user: Viewer, contest: Contest) -> list[ContestAward]:
@@ -255,9 +322,9 @@ def _awards(awards: QuerySet[ContestAward]) -> list[ContestAward]:
     return list(awards.select_related("member__organization", "award__certificate").order_by("rank", "pk"))
 
 
-def contest_award_get(*, user: Viewer, pk: Any) -> ContestAward:
+def contest_award_get(*, user: Viewer, pk: Any, action: str = "view") -> ContestAward:
     found = (
-        ContestAward.objects.restrict(user, "view")
+        ContestAward.objects.restrict(user, action)
         .select_related(
             "contest__organization", "member", "award__certificate", "award__competition__organization"
         )

@@ -1,7 +1,8 @@
 """Writes of contests (知识竞赛): a contest and its rounds (each an exam of kind "contest", whose
-``attempts_allowed`` is the cap per member and round), publishing the results, advancing the
-best of each unit to the next round of a tiered contest (the organiser confirms the list the
-results propose), and granting awards with certificates.
+``attempts_allowed`` is the cap per member and round), editing them, deleting them while
+nothing has been taken, publishing the results, advancing the best of each unit to the next
+round of a tiered contest (the organiser confirms the list the results propose), and granting
+awards with certificates (and revoking one).
 
 Certificates reuse the competitions app's machinery: a contest's awards are ``competitions.Award``
 rows of one competition record made for the contest (``Contest.competition``), each with a
@@ -26,8 +27,8 @@ from django.utils import timezone
 
 from partyedu.accounts.types import Actor
 from partyedu.competitions.choices import AwardKind, CompetitionKind, CompetitionStatus, GradeSet
-from partyedu.competitions.models import Award, Competition
-from partyedu.competitions.services import certificate_issue
+from partyedu.competitions.models import Award, Certificate, Competition
+from partyedu.competitions.services import certificate_issue, certificate_revoke
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.core.scope import require
@@ -35,13 +36,24 @@ from partyedu.members.models import Member
 from partyedu.organizations.models import Organization
 
 from ..choices import AdvanceUnit, ContestGrade, ExamKind, TargetKind
-from ..models import Contest, ContestAward, ContestRound, ExamTarget
-from ..selectors.contests import advance_proposal, contest_scores, next_round
-from . import _text, exam_create
+from ..models import Contest, ContestAward, ContestRound, Exam, ExamTarget, Paper
+from ..selectors.contests import (
+    advance_proposal,
+    contest_delete_refusal,
+    contest_scores,
+    next_round,
+    round_attempted,
+    round_delete_refusal,
+)
+from . import _text, exam_create, exam_update
 
 APP = "exams"
 # The certificate code's alphabet: that of the competitions app (no 0/O, 1/I/L).
 GRADE_ORDER = list(ContestGrade.values)
+CONTEST_FIELDS = ("title", "description", "starts_on", "ends_on", "tiered")
+# What a round's edit passes on to its exam.
+ROUND_EXAM_FIELDS = ("opens_at", "closes_at", "time_limit_minutes", "attempts_allowed", "grading")
+ROUND_LOCKED = "本轮已有党员答题，只能修改轮次名称和截止时间"
 
 
 def _require_organiser(actor: Actor, contest: Contest) -> None:
@@ -69,6 +81,19 @@ def contest_create(*, actor: Actor, organization: Organization, data: dict[str, 
     return contest
 
 
+def _advance_rule(data: dict[str, Any]) -> tuple[str, int | None]:
+    """The advance rule of a round (``advance_by``, ``advance_value``), checked."""
+    advance_by = data.get("advance_by") or AdvanceUnit.COUNT
+    if advance_by not in AdvanceUnit.values:
+        raise ValidationError({"advance_by": ["晋级方式无效"]})
+    advance_value = data.get("advance_value")
+    if advance_value is not None and (not isinstance(advance_value, int) or advance_value < 1):
+        raise ValidationError({"advance_value": ["晋级名额应为正整数"]})
+    if advance_by == AdvanceUnit.SHARE and advance_value is not None and advance_value > 100:
+        raise ValidationError({"advance_value": ["晋级比例应在1到100之间"]})
+    return advance_by, advance_value
+
+
 @transaction.atomic
 def contest_round_add(*, actor: Actor, contest: Contest, data: dict[str, Any]) -> ContestRound:
     """Add the next round: its exam (kind "contest") over ``paper`` (or ``questions``/``rules``)
@@ -81,20 +106,13 @@ def contest_round_add(*, actor: Actor, contest: Contest, data: dict[str, Any]) -
     )
     _require_organiser(actor, contest)
     name = _text(data, "name", "轮次名称", required=True, max_length=100)
-    advance_by = data.get("advance_by") or AdvanceUnit.COUNT
-    if advance_by not in AdvanceUnit.values:
-        raise ValidationError({"advance_by": ["晋级方式无效"]})
-    advance_value = data.get("advance_value")
-    if advance_value is not None and (not isinstance(advance_value, int) or advance_value < 1):
-        raise ValidationError({"advance_value": ["晋级名额应为正整数"]})
-    if advance_by == AdvanceUnit.SHARE and advance_value is not None and advance_value > 100:
-        raise ValidationError({"advance_value": ["晋级比例应在1到100之间"]})
+    advance_by, advance_value = _advance_rule(data)
     sequence = (contest.rounds.aggregate(n=Max("sequence"))["n"] or 0) + 1
     exam_data = {k: v for k, v in data.items() if k not in ("name", "advance_by", "advance_value")}
     exam_data["title"] = f"{contest.title} · {name}"
     exam_data["kind"] = ExamKind.CONTEST
-    for name, value in round_grading_default().items():
-        exam_data.setdefault(name, value)
+    for key, value in round_grading_default().items():
+        exam_data.setdefault(key, value)
     exam_data.pop("target_members", None)
     exam_data.pop("training_class", None)
     exam = exam_create(actor=actor, organization=contest.organization, data=exam_data)
@@ -111,6 +129,185 @@ def contest_round_add(*, actor: Actor, contest: Contest, data: dict[str, Any]) -
     )
     audit_record(actor=actor, action=AuditAction.CREATE, obj=round_, changes={"exam": exam.pk})
     return round_
+
+
+def _lock(contest: Contest) -> Contest:
+    return Contest.objects.select_for_update(of=("self",)).select_related("organization").get(pk=contest.pk)
+
+
+def _round_title(contest_title: str, round_name: str) -> str:
+    """The title of a round's exam, as the member's exam list shows it."""
+    return f"{contest_title} · {round_name}"[: Exam._meta.get_field("title").max_length]
+
+
+@transaction.atomic
+def contest_update(*, actor: Actor, contest: Contest, data: dict[str, Any]) -> Contest:
+    """Change a contest's title, description, dates, or whether it is tiered — the last only
+    before its first round is added, since a tiered contest's later rounds are for the advanced
+    members only. Keys absent from ``data`` stay; the organisation never changes (the rounds'
+    exams and their targets hang on it). The rounds' exams take the new title; certificates
+    already issued keep the title they were issued under."""
+    contest = _lock(contest)
+    _require_organiser(actor, contest)
+    before = {name: getattr(contest, name) for name in CONTEST_FIELDS}
+    if "title" in data:
+        contest.title = _text(data, "title", "竞赛名称", required=True, max_length=200)
+    if "description" in data:
+        contest.description = _text(data, "description", "说明")
+    for name in ("starts_on", "ends_on"):
+        if name in data:
+            setattr(contest, name, data[name])
+    if "tiered" in data:
+        tiered = bool(data["tiered"])
+        if tiered != contest.tiered and contest.rounds.exists():
+            raise ValidationError({"tiered": ["竞赛已有轮次，不能再更改是否逐级晋级"]})
+        contest.tiered = tiered
+    contest.full_clean(exclude=["competition"])  # names a missing date
+    if contest.ends_on < contest.starts_on:
+        raise ValidationError({"ends_on": ["结束日期不能早于开始日期"]})
+    changes = {
+        name: [str(before[name]), str(getattr(contest, name))]
+        for name in CONTEST_FIELDS
+        if before[name] != getattr(contest, name)
+    }
+    if not changes:
+        return contest
+    contest.save()
+    if "title" in changes:
+        now = timezone.now()
+        for exam_id, name in contest.rounds.values_list("exam_id", "name"):
+            Exam.objects.filter(pk=exam_id).update(title=_round_title(contest.title, name), updated_at=now)
+    audit_record(actor=actor, action=AuditAction.UPDATE, obj=contest, changes=changes)
+    return contest
+
+
+@transaction.atomic
+def contest_delete(*, actor: Actor, contest: Contest) -> None:
+    """Delete a contest nobody has taken part in (``contest_delete_refusal`` says why not), with
+    its rounds, their exams and the members named for them, and its live sessions. The papers
+    stay in the paper list for another use."""
+    contest = _lock(contest)
+    require(actor, "delete", contest.organization, app_label=APP, message="您无权删除该竞赛")
+    refusal = contest_delete_refusal(user=None, contest=contest)
+    if refusal:
+        raise ValidationError({"contest": [refusal]})
+    rounds = list(contest.rounds.values_list("pk", "exam_id", "exam__paper_id"))
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        obj=contest,
+        changes={
+            "before": {name: str(getattr(contest, name)) for name in CONTEST_FIELDS},
+            "organization": contest.organization_id,
+            "rounds": [pk for pk, _exam, _paper in rounds],
+            "exams": [exam for _pk, exam, _paper in rounds],
+            "papers_kept": sorted({paper for _pk, _exam, paper in rounds}),
+        },
+        message=f"删除竞赛“{contest.title}”",
+    )
+    ContestRound.objects.filter(contest=contest).delete()
+    Exam.objects.filter(pk__in=[exam for _pk, exam, _paper in rounds]).delete()
+    contest.delete()
+
+
+def _paper_of(contest: Contest, value: Any) -> Paper:
+    paper = value if isinstance(value, Paper) else Paper.objects.filter(pk=value).first()
+    if paper is None or paper.organization_id != contest.organization_id:
+        raise ValidationError({"paper": ["试卷应属于主办组织"]})
+    return paper
+
+
+@transaction.atomic
+def contest_round_update(*, actor: Actor, round_: ContestRound, data: dict[str, Any]) -> ContestRound:
+    """Change a round: its name, paper, window, time limit, cap, grading and (tiered contests)
+    advance rule, with the keys of ``data`` (a key absent stays; ``time_limit_minutes`` None is
+    no limit). Once anyone has started the round only its name and closing time may change —
+    members' attempts were drawn from its paper under its rules — and any other change is
+    refused naming the field."""
+    round_ = (
+        ContestRound.objects.select_for_update(of=("self",))
+        .select_related("contest__organization", "exam")
+        .get(pk=round_.pk)
+    )
+    contest, exam = round_.contest, round_.exam
+    _require_organiser(actor, contest)
+    name = _text(data, "name", "轮次名称", required=True, max_length=100) if "name" in data else round_.name
+    current: dict[str, Any] = {
+        "paper": exam.paper_id,
+        "opens_at": exam.opens_at,
+        "time_limit_minutes": exam.time_limit_minutes,
+        "attempts_allowed": exam.attempts_allowed,
+        "grading": exam.grading,
+    }
+    wanted: dict[str, Any] = {k: data[k] for k in current if k in data}
+    if "paper" in wanted:
+        wanted["paper"] = getattr(wanted["paper"], "pk", wanted["paper"])
+    advance_by, advance_value = round_.advance_by, round_.advance_value
+    if contest.tiered:
+        current.update(advance_by=advance_by, advance_value=advance_value)
+        advance_by, advance_value = _advance_rule(
+            {
+                "advance_by": data.get("advance_by", advance_by),
+                "advance_value": data.get("advance_value", advance_value),
+            }
+        )
+        wanted.update(advance_by=advance_by, advance_value=advance_value)
+    changed = [k for k, v in wanted.items() if v != current[k]]
+    if changed and round_attempted(user=None, round_=round_):
+        raise ValidationError({k: [ROUND_LOCKED] for k in changed})
+    paper = _paper_of(contest, wanted["paper"]) if "paper" in changed else None
+    exam_data = {k: data[k] for k in ROUND_EXAM_FIELDS if k in data}
+    exam_data["title"] = _round_title(contest.title, name)
+    exam = exam_update(actor=actor, exam=exam, data=exam_data)
+    if paper is not None:
+        exam.paper = paper
+        exam.save(update_fields=["paper", "updated_at"])
+    changes: dict[str, Any] = {k: [str(current[k]), str(wanted[k])] for k in changed}
+    if name != round_.name:
+        changes["name"] = [round_.name, name]
+    round_.name = name
+    round_.advance_by, round_.advance_value = advance_by, advance_value
+    round_.full_clean(exclude=["contest", "exam"])
+    round_.save()
+    if changes:
+        audit_record(actor=actor, action=AuditAction.UPDATE, obj=round_, changes=changes)
+    return round_
+
+
+@transaction.atomic
+def contest_round_delete(*, actor: Actor, round_: ContestRound) -> None:
+    """Delete a round nobody has started (``round_delete_refusal`` says why not), with its exam
+    and the members named for it; its paper stays. The rounds after it move up one place; in a
+    tiered contest (only its last round can go) the round before it no longer has a confirmed
+    list of advancing members."""
+    contest = _lock(round_.contest)  # serialises the renumbering with round_add
+    round_ = ContestRound.objects.select_related("exam", "contest__organization").get(pk=round_.pk)
+    require(actor, "delete", contest.organization, app_label=APP, message="您无权删除该竞赛轮次")
+    refusal = round_delete_refusal(user=None, round_=round_)
+    if refusal:
+        raise ValidationError({"round": [refusal]})
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        obj=round_,
+        changes={
+            "contest": contest.pk,
+            "sequence": round_.sequence,
+            "exam": round_.exam_id,
+            "paper_kept": round_.exam.paper_id,
+        },
+        message=f"删除竞赛轮次“{round_.name}”",
+    )
+    sequence, exam = round_.sequence, round_.exam
+    round_.delete()
+    exam.delete()
+    for later in contest.rounds.filter(sequence__gt=sequence).order_by("sequence"):
+        later.sequence -= 1
+        later.save(update_fields=["sequence", "updated_at"])
+    if contest.tiered:
+        contest.rounds.filter(sequence=sequence - 1, advanced_at__isnull=False).update(
+            advanced_at=None, updated_at=timezone.now()
+        )
 
 
 @transaction.atomic
@@ -251,6 +448,28 @@ def contest_awards_grant(
         message="评定竞赛奖项并颁发证书",
     )
     return awards
+
+
+@transaction.atomic
+def contest_award_revoke(*, actor: Actor, award: ContestAward, reason: str) -> Certificate:
+    """Revoke a contest award's certificate, with a reason, through the competitions app's
+    ``certificate_revoke`` (its checks, its audit row, and the ``revoked_at`` the public page
+    /verify/<code>/ reads: it then says the certificate was revoked). The award row stays, so
+    the organiser's pages show it as revoked; the published results no longer list it.
+
+    The actor must be the contest's organiser and, as ``certificate_revoke`` checks, hold
+    "competitions.change" at the organiser (an organisation or branch administrator; a 出题人
+    does not)."""
+    award = (
+        ContestAward.objects.select_for_update(of=("self",))
+        .select_related("contest__organization", "award__certificate")
+        .get(pk=award.pk)
+    )
+    _require_organiser(actor, award.contest)
+    certificate = getattr(award.award, "certificate", None) if award.award is not None else None
+    if certificate is None:
+        raise ValidationError({"certificate": ["该奖项没有证书"]})
+    return certificate_revoke(actor=actor, certificate=certificate, reason=reason)
 
 
 def round_grading_default() -> dict[str, Any]:

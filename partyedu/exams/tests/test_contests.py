@@ -82,6 +82,15 @@ def test_round_is_a_contest_exam_with_the_cap(field: dict[str, Any]) -> None:
         attempt_start(actor=user, exam=round_.exam)
 
 
+def test_round_keeps_the_name_given(field: dict[str, Any]) -> None:
+    # Regression: the name was overwritten by a loop over the grading defaults ("show_answers").
+    contest = make_contest(field["tree"].district_a)
+
+    round_ = add_round(contest, "第一周")
+
+    assert ContestRound.objects.get(pk=round_.pk).name == "第一周"
+
+
 def test_member_score_sums_the_rounds(field: dict[str, Any]) -> None:
     contest = make_contest(field["tree"].district_a)
     first, second = add_round(contest, "第一轮"), add_round(contest, "第二轮")
