@@ -18,7 +18,7 @@ from partyedu.core.scope import has_action
 from partyedu.core.todo import TodoItem
 
 from .choices import MANUAL_TYPES, AttemptStatus, ExamKind
-from .models import Answer, Attempt
+from .models import Answer, Attempt, Exam
 from .selectors import taker_member
 from .selectors.take import _exams_for_member
 
@@ -74,7 +74,11 @@ def _taker_items(user: Viewer) -> list[TodoItem]:
 def _grader_items(user: Viewer) -> list[TodoItem]:
     if user is None or not user.is_authenticated or not has_action(user, "change", "exams"):
         return []
-    pending = Attempt.objects.restrict(user, "change").filter(status=AttemptStatus.PENDING)
+    # The same answers as the grading queue (selectors.results.grading_queue): exams of the
+    # grader's scope only, not those of a level above that reach their members.
+    pending = Attempt.objects.restrict(user, "change").filter(
+        status=AttemptStatus.PENDING, exam__in=Exam.objects.restrict(user, "change").values("pk")
+    )
     waiting = Answer.objects.filter(
         attempt_question__attempt__in=pending,
         attempt_question__version__question__qtype__in=list(MANUAL_TYPES),

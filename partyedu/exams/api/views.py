@@ -17,6 +17,7 @@ from partyedu.core.scope import can, has_action
 from partyedu.exams import selectors, services
 from partyedu.exams.filtersets import ExamFilterSet, QuestionFilterSet
 from partyedu.exams.models import Attempt, Exam, Question, QuestionBank
+from partyedu.exams.selectors.results import exam_get_for_results
 from partyedu.exams.targets import answers_visible
 from partyedu.organizations.models import Organization
 from partyedu.study.models import TrainingClass
@@ -181,12 +182,14 @@ class ExamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     @extend_schema(
         summary="考试结果",
         description="调用者管理范围内应考党员的参考、及格和平均分，按组织汇总；每道题的难度（得分率）和区分度"
-        "（点二列相关），区分度过低或为负的题目标记为疑似有误。",
+        "（点二列相关），区分度过低或为负的题目标记为疑似有误。上级组织举办、面向调用者管理范围内党员的考试"
+        "也可查询，只计这些党员，且不含试题分析（items 为空，试题分析由主办组织查看）。",
         responses={200: ExamResultsSerializer},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def results(self, request: AuthenticatedRequest, pk: Any = None) -> Response:
-        exam = self.get_object()
+        # Not get_object(): an exam of a level above that reaches the caller's members answers too.
+        exam = exam_get_for_results(user=request.user, pk=pk)
         return Response(ExamResultsSerializer(selectors.exam_results(user=request.user, exam=exam)).data)
 
 

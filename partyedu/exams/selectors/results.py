@@ -12,7 +12,9 @@ per-item sums (n, Σx, Σx², Σy, Σy², Σxy):
 which is the same figure as the two-pass formula of ``selectors._point_biserial``.
 
 Scope: everything starts from the viewer's "view" (or, for grading, "change") scope in the exams
-app; members outside it are neither counted nor listed. Nothing here ranks members against each
+app; members outside it are neither counted nor listed. An exam of a level above the viewer whose
+targets include members in their scope "reaches" them (``exams_reaching``): they see its results
+read-only, for those members only, without the item analysis. Nothing here ranks members against each
 other across organisations (DESIGN §3.5): lists are by organisation and by name.
 """
 
@@ -54,7 +56,7 @@ from django.utils import timezone
 from partyedu.accounts.types import Viewer
 from partyedu.core.scope import can, scope_for, subtree_q
 from partyedu.members.models import Member
-from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
 from partyedu.study.models import ClassEnrollment
 
 from ..choices import MANUAL_TYPES, ExamKind, TargetKind
@@ -99,10 +101,13 @@ def _count(queryset: QuerySet[Any]) -> Subquery:
     return Subquery(queryset.order_by().annotate(n=_Count()).values("n")[:1], output_field=IntegerField())
 
 
-def _target_count() -> Any:
+def _target_count(paths: tuple[str, ...] | None = None) -> Any:
     """The number of an exam's target members, as ``targets.exam_target_members`` defines them, as
-    one SQL expression over the outer exam row (so a list page counts them all in one query)."""
+    one SQL expression over the outer exam row (so a list page counts them all in one query);
+    only those whose organisation lies in ``paths`` when given."""
     members = Member.objects.filter(is_active=True, status__in=EXAMINABLE_STATUSES)
+    if paths is not None:
+        members = members.filter(subtree_q("org_path", paths))
     named = members.filter(exam_targets__exam=OuterRef("pk"))
     in_subtree = Q(org_path__startswith=OuterRef("organization__path"))
     enrolled = Q(
@@ -123,14 +128,8 @@ def _target_count() -> Any:
     )
 
 
-def exam_list_filtered(
-    *, user: Viewer, filters: dict[str, Any] | None = None, now: datetime | None = None
-) -> QuerySet[Exam]:
-    """Exams and practice sets in the viewer's scope, by status (未开始/进行中/已结束), kind and
-    title, each with its target count and the number of members who have submitted an attempt."""
-    filters = filters or {}
-    now = now or timezone.now()
-    exams = exam_list(user=user)
+def _filtered(exams: QuerySet[Exam], filters: dict[str, Any], now: datetime) -> QuerySet[Exam]:
+    """The list filters: status (未开始/进行中/已结束), kind and title."""
     status = filters.get("status")
     if status == ExamStatus.UPCOMING:
         exams = exams.filter(opens_at__gt=now)
@@ -142,6 +141,15 @@ def exam_list_filtered(
         exams = exams.filter(kind=filters["kind"])
     if filters.get("q"):
         exams = exams.filter(title__contains=filters["q"])
+    return exams
+
+
+def exam_list_filtered(
+    *, user: Viewer, filters: dict[str, Any] | None = None, now: datetime | None = None
+) -> QuerySet[Exam]:
+    """Exams and practice sets in the viewer's scope, by status (未开始/进行中/已结束), kind and
+    title, each with its target count and the number of members who have submitted an attempt."""
+    exams = _filtered(exam_list(user=user), filters or {}, now or timezone.now())
     attempted = (
         Attempt.objects.filter(exam=OuterRef("pk"), submitted_at__isnull=False)
         .order_by()
@@ -153,6 +161,85 @@ def exam_list_filtered(
         target_total=_target_count(),
         attempted_total=Coalesce(Subquery(attempted, output_field=IntegerField()), 0),
     ).order_by("-opens_at", "-id")
+
+
+# --- exams of the levels above that reach the viewer's members ------------------------------------
+#
+# Results are seen by the member and by the levels above them (DESIGN §3.5): a city's exam of its
+# whole subtree is also the district's and the branch's business, for their own members. Such an
+# exam is "reached": its organisation lies outside the viewer's scope, so ``exam_list`` (and every
+# page that edits, corrects keys or grades) never finds it, but its results page, exports and the
+# API's results answer for it over the viewer's members only. Only exams of kind 考试 reach down:
+# practice stays the member's own and a contest's tables are its organiser's until published.
+
+
+def exams_reaching(*, user: Viewer) -> QuerySet[Exam]:
+    """Exams (kind 考试) whose organisation lies outside the viewer's "view" scope but whose
+    targets include members inside it: subtree exams of an organisation above one of the viewer's
+    subtrees, class exams whose class enrols members in scope, and exams naming members in scope.
+    Decided in SQL by index lookups and ``EXISTS``; no target list is loaded."""
+    paths = scope_for(user, "view", APP).paths
+    if not paths:
+        return Exam.objects.none()
+    above = {ancestor for p in paths for ancestor in ancestor_paths(p) if ancestor != p}
+    in_scope = Member.objects.filter(
+        subtree_q("org_path", paths), is_active=True, status__in=EXAMINABLE_STATUSES
+    ).values("pk")
+    named = Exists(ExamTarget.objects.filter(exam=OuterRef("pk"), member__in=in_scope))
+    enrolled = Exists(
+        ClassEnrollment.objects.filter(
+            training_class_id=OuterRef("training_class_id"),
+            member__in=in_scope.filter(is_exempt=False),
+        )
+    )
+    reaches = (
+        Q(target_kind=TargetKind.SUBTREE, organization__path__in=sorted(above))
+        | (Q(target_kind=TargetKind.TRAINING_CLASS, training_class__isnull=False) & enrolled)
+        | named
+    )
+    return (
+        Exam.objects.filter(reaches, kind=ExamKind.EXAM)
+        .exclude(subtree_q("organization__path", paths))
+        .select_related("organization", "paper")
+    )
+
+
+def exam_reached_list_filtered(
+    *, user: Viewer, filters: dict[str, Any] | None = None, now: datetime | None = None
+) -> QuerySet[Exam]:
+    """``exams_reaching`` with the list filters, each with its targets and the members who have
+    submitted an attempt, both counted over the viewer's scope only."""
+    paths = scope_for(user, "view", APP).paths
+    exams = _filtered(exams_reaching(user=user), filters or {}, now or timezone.now())
+    attempted = (
+        Attempt.objects.filter(exam=OuterRef("pk"), submitted_at__isnull=False)
+        .filter(subtree_q("member__org_path", paths))
+        .order_by()
+        .values("exam")
+        .annotate(n=Count("member", distinct=True))
+        .values("n")[:1]
+    )
+    return exams.annotate(
+        target_total=_target_count(paths),
+        attempted_total=Coalesce(Subquery(attempted, output_field=IntegerField()), 0),
+    ).order_by("-opens_at", "-id")
+
+
+def exam_reached(*, user: Viewer, exam: Exam) -> bool:
+    """Whether the viewer sees ``exam`` as a reached exam (read-only, their members only) rather
+    than as one of their own scope."""
+    return not can(user, "view", exam.organization, app_label=APP)
+
+
+def exam_get_for_results(*, user: Viewer, pk: Any) -> Exam:
+    """The exam ``pk`` for its results: one in the viewer's "view" scope, or one reaching members
+    in it (``exams_reaching``); 404 otherwise."""
+    exam = exam_list(user=user).filter(pk=pk).first()
+    if exam is None:
+        exam = exams_reaching(user=user).filter(pk=pk).first()
+    if exam is None:
+        raise Http404("考试不存在")
+    return exam
 
 
 def exam_target_count(*, user: Viewer, exam: Exam) -> int:
@@ -267,7 +354,12 @@ def item_stems(*, user: Viewer, exam: Exam, items: list[dict[str, Any]]) -> dict
 def exam_results(*, user: Viewer, exam: Exam) -> dict[str, Any]:
     """``selectors.exam_results`` in SQL aggregates, with the same return shape: participation and
     scores over the exam's targets in the viewer's subtrees, by organisation (the member's own),
-    and per question its difficulty and discrimination."""
+    and per question its difficulty and discrimination.
+
+    The item analysis is the exam's owner's: for a reached exam (``exam_reached``) ``items`` is
+    empty. Over a district's or a branch's few members the figures are noise that would flag
+    sound questions, their keys can only be corrected by the owner (who sees every member), and
+    per-item marks over a handful of named members come close to showing each one's answers."""
     targets = _targets_in_scope(user, exam)
     counted = _counted_in_scope(user, exam, targets)
     by_org: dict[int, dict[str, Any]] = {}
@@ -314,7 +406,7 @@ def exam_results(*, user: Viewer, exam: Exam) -> dict[str, Any]:
         "passed": summary["passed"] or 0,
         "mean_score": mean,
         "by_organization": sorted(by_org.values(), key=lambda e: e["organization"]),
-        "items": _item_analysis(counted),
+        "items": [] if exam_reached(user=user, exam=exam) else _item_analysis(counted),
     }
 
 
@@ -531,9 +623,13 @@ def anonymous_code(attempt_id: int) -> str:
 
 def grading_queue(*, user: Viewer, exam: Any = None) -> QuerySet[Answer]:
     """Short answers of submitted attempts awaiting a grade, of members within the grader's
-    "change" scope (the scope ``answer_grade`` checks), oldest first within each exam and
-    question. The rows carry no member: the page shows an anonymous code per attempt."""
-    attempts = Attempt.objects.restrict(user, "change").filter(submitted_at__isnull=False)
+    "change" scope (the scope ``answer_grade`` checks) in exams of that scope too, oldest first
+    within each exam and question: an exam of a level above that reaches the grader's members is
+    graded by its owner, who grades all its members alike. The rows carry no member: the page
+    shows an anonymous code per attempt."""
+    attempts = Attempt.objects.restrict(user, "change").filter(
+        submitted_at__isnull=False, exam__in=Exam.objects.restrict(user, "change").values("pk")
+    )
     if exam not in (None, ""):
         attempts = attempts.filter(exam_id=exam)
     return (

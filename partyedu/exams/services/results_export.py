@@ -30,8 +30,7 @@ from partyedu.core.models import Job
 from partyedu.core.scope import scope_for
 
 from ..models import Exam
-from ..selectors import exam_get
-from ..selectors.results import nonparticipants, result_rows
+from ..selectors.results import exam_get_for_results, nonparticipants, result_rows
 
 APP = "exams"
 NONPARTICIPANTS_KIND = "exams.nonparticipants_export"
@@ -146,7 +145,7 @@ def export_enqueue(*, actor: User, exam: Exam, kind: str) -> Job:
 
 @export_job_kind(NONPARTICIPANTS_KIND, "导出未参考人员")
 def nonparticipants_job(*, user: User, query: QueryDict, progress: Progress) -> ExportFile:
-    exam = exam_get(user=user, pk=query_int(query, "exam"))
+    exam = exam_get_for_results(user=user, pk=query_int(query, "exam"))
     rows = RowProgress(progress, total=nonparticipants(user=user, exam=exam).count(), message="正在生成名单")
     content = exam_nonparticipants_export(actor=user, exam=exam, progress=rows)
     return ExportFile(f"{exam.title}_未参考人员", content, f"已导出未参考人员{rows.rows}名")
@@ -154,7 +153,7 @@ def nonparticipants_job(*, user: User, query: QueryDict, progress: Progress) -> 
 
 @export_job_kind(RESULTS_KIND, "导出考试成绩")
 def results_job(*, user: User, query: QueryDict, progress: Progress) -> ExportFile:
-    exam = exam_get(user=user, pk=query_int(query, "exam"))
+    exam = exam_get_for_results(user=user, pk=query_int(query, "exam"))
     rows = RowProgress(progress, total=result_rows(user=user, exam=exam).count(), message="正在生成成绩表")
     content = exam_results_export(actor=user, exam=exam, progress=rows)
     return ExportFile(f"{exam.title}_成绩", content, f"已导出成绩{rows.rows}条")

@@ -369,3 +369,34 @@ def test_attempt_rows_are_counted_once_per_start(tree):
     client.post(f"/api/v1/exams/{exam.pk}/attempts/")
     client.post(f"/api/v1/exams/{exam.pk}/attempts/")
     assert Attempt.objects.filter(exam=exam).count() == 1
+
+
+# --- an exam of a level above, seen by a lower level -------------------------------------------------
+
+
+def test_exam_results_of_a_city_exam_count_a_branch_secretarys_members_only(tree):
+    exam = make_exam(tree.root)
+    for org, name in ((tree.branch_a, "赵一"), (tree.branch_a, "钱二"), (tree.branch_b, "孙三")):
+        user = taker(org, name)
+        attempt_submit(actor=user, attempt=attempt_start(actor=user, exam=exam))
+    taker(tree.branch_a, "李四")
+    secretary = make_user(role="branch_admin", org=tree.branch_a)
+    response = api_client(secretary).get(f"/api/v1/exams/{exam.pk}/results/")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["targets"], body["attempted"]) == (3, 2)
+    assert [row["organization"] for row in body["by_organization"]] == [tree.branch_a.pk]
+    assert body["items"] == []
+
+
+def test_exam_results_of_an_exam_that_neither_is_nor_reaches_the_callers_are_404(tree):
+    exam = make_exam(tree.district_a)
+    secretary = make_user(role="branch_admin", org=tree.branch_b)
+    assert api_client(secretary).get(f"/api/v1/exams/{exam.pk}/results/").status_code == 404
+
+
+def test_a_reached_exam_stays_out_of_the_callers_exam_list_and_detail(tree):
+    exam = make_exam(tree.root)
+    client = api_client(make_user(role="branch_admin", org=tree.branch_a))
+    assert exam.pk not in _ids(client.get("/api/v1/exams/"))
+    assert client.get(f"/api/v1/exams/{exam.pk}/").status_code == 404

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from partyedu.exams import selectors
+from partyedu.exams.selectors import results as fast
 from partyedu.exams.services import answer_save, attempt_start, attempt_submit
 from partyedu.testsupport.factories import make_user
 
@@ -101,3 +102,47 @@ def test_an_organiser_cannot_read_a_members_practice_attempt(tree):
     attempt = take(taker(tree.branch_a, "甲"), exam, {good: True, bad: True})
     organiser = make_user(role="org_admin", org=tree.root)
     assert not selectors.attempt_list(user=organiser).filter(pk=attempt.pk).exists()
+
+
+# --- an exam of a level above, seen by a lower level ---------------------------------------------------
+
+
+def city_exam(tree):
+    """A city exam of its whole subtree: branch A scores 100 and 0 (one pass), branch B 100."""
+    bank = make_bank(tree.root)
+    good = make_question(bank, qtype="judge", stem="好题", answer=True)
+    bad = make_question(bank, qtype="judge", stem="坏题", answer=True)
+    exam = make_exam(tree.root, questions=[good, bad], scores=[50, 50], pass_score=60)
+    take(taker(tree.branch_a, "甲"), exam, {good: True, bad: True})
+    take(taker(tree.branch_a, "乙"), exam, {good: False, bad: False})
+    take(taker(tree.branch_b, "丙"), exam, {good: True, bad: True})
+    return exam
+
+
+def test_a_branch_secretary_sees_a_city_exams_figures_for_their_branch_only(tree):
+    exam = city_exam(tree)
+    results = selectors.exam_results(user=make_user(role="branch_admin", org=tree.branch_a), exam=exam)
+    assert (results["targets"], results["attempted"], results["passed"], results["mean_score"]) == (
+        2,
+        2,
+        1,
+        Decimal("50.00"),
+    )
+    assert [row["organization"] for row in results["by_organization"]] == [tree.branch_a.pk]
+
+
+def test_a_reached_exam_has_no_item_analysis(tree):
+    exam = city_exam(tree)
+    assert (
+        selectors.exam_results(user=make_user(role="branch_admin", org=tree.branch_a), exam=exam)["items"]
+        == []
+    )
+    assert (
+        len(selectors.exam_results(user=make_user(role="org_admin", org=tree.root), exam=exam)["items"]) == 2
+    )
+
+
+def test_the_histogram_of_a_reached_exam_counts_the_viewers_members_only(tree):
+    exam = city_exam(tree)
+    histogram = fast.score_histogram(user=make_user(role="branch_admin", org=tree.branch_b), exam=exam)
+    assert sum(histogram["counts"]) == 1 and histogram["counts"][-1] == 1

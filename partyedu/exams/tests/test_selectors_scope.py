@@ -7,13 +7,16 @@ from typing import Any
 
 import pytest
 from django.http import Http404
+from django.utils import timezone
 
 from partyedu.exams.models import PaperRule
 from partyedu.exams.selectors import banks, contests, results
+from partyedu.exams.services import answer_save, attempt_start, attempt_submit
 from partyedu.exams.services.live import live_create
+from partyedu.study.models import ClassEnrollment, TrainingClass
 from partyedu.testsupport.factories import make_member, make_user
 
-from .conftest import make_bank, make_exam, make_question
+from .conftest import make_bank, make_exam, make_question, taker
 from .test_contests import add_round, make_contest
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +141,97 @@ def test_live_state_is_404_for_a_sibling(tree: Any, admins: dict[str, Any]) -> N
     assert contests.live_state(user=admins["own"], session=session).count == 4
     with pytest.raises(Http404):
         contests.live_state(user=admins["sibling"], session=session)
+
+
+# --- exams of a level above that reach the viewer's members ------------------------------------------
+
+
+def _reaching_ids(user: Any) -> set[int]:
+    return set(results.exams_reaching(user=user).values_list("pk", flat=True))
+
+
+def test_a_city_exam_reaches_a_branch_secretary(tree: Any) -> None:
+    exam = make_exam(tree.root)
+    assert _reaching_ids(make_user(role="branch_admin", org=tree.branch_a)) == {exam.pk}
+
+
+def test_an_exam_of_the_viewers_own_scope_is_not_reaching(tree: Any, admins: dict[str, Any]) -> None:
+    city = make_exam(tree.root)
+    make_exam(tree.district_a)
+    assert _reaching_ids(admins["own"]) == {city.pk}
+    assert _reaching_ids(make_user(role="org_admin", org=tree.root)) == set()
+
+
+def test_a_sibling_districts_exam_does_not_reach_a_branch(tree: Any) -> None:
+    make_exam(tree.district_a)
+    assert _reaching_ids(make_user(role="branch_admin", org=tree.branch_b)) == set()
+
+
+def test_a_list_exam_reaches_only_the_scopes_of_its_named_members(tree: Any) -> None:
+    named = make_member(tree.branch_a, "指名党员")
+    exam = make_exam(tree.root, target_kind="members", target_members=[named.pk])
+    assert _reaching_ids(make_user(role="branch_admin", org=tree.branch_a)) == {exam.pk}
+    assert _reaching_ids(make_user(role="branch_admin", org=tree.branch_b)) == set()
+
+
+def test_a_named_member_outside_a_sibling_exams_subtree_brings_it_to_their_branch(tree: Any) -> None:
+    named = make_member(tree.branch_b, "跨区指名")
+    exam = make_exam(tree.district_a, target_members=[named.pk])
+    assert _reaching_ids(make_user(role="branch_admin", org=tree.branch_b)) == {exam.pk}
+
+
+def test_a_class_exam_reaches_the_scopes_of_its_enrolled_members(tree: Any) -> None:
+    today = timezone.localdate()
+    klass = TrainingClass.objects.create(
+        organization=tree.root, name="市委培训班", start_date=today, end_date=today
+    )
+    ClassEnrollment.objects.create(training_class=klass, member=make_member(tree.branch_a, "学员"))
+    exam = make_exam(tree.root, training_class=klass)
+    assert _reaching_ids(make_user(role="branch_admin", org=tree.branch_a)) == {exam.pk}
+    assert _reaching_ids(make_user(role="branch_admin", org=tree.branch_b)) == set()
+
+
+def test_practice_sets_and_contest_rounds_do_not_reach_down(tree: Any) -> None:
+    make_exam(tree.root, kind="practice")
+    add_round(make_contest(tree.root))
+    assert _reaching_ids(make_user(role="branch_admin", org=tree.branch_a)) == set()
+
+
+def test_a_member_is_reached_by_nothing(tree: Any) -> None:
+    make_exam(tree.root)
+    assert _reaching_ids(make_user(role="member", org=tree.branch_a)) == set()
+
+
+def test_exam_get_for_results_finds_own_and_reached_exams_and_404s_the_rest(tree: Any) -> None:
+    city, district = make_exam(tree.root), make_exam(tree.district_a)
+    secretary = make_user(role="branch_admin", org=tree.branch_b)
+    assert results.exam_get_for_results(user=secretary, pk=city.pk) == city
+    with pytest.raises(Http404):
+        results.exam_get_for_results(user=secretary, pk=district.pk)
+
+
+def test_exam_reached_tells_a_reached_exam_from_an_own_one(tree: Any, admins: dict[str, Any]) -> None:
+    assert results.exam_reached(user=admins["own"], exam=make_exam(tree.root))
+    assert not results.exam_reached(user=admins["own"], exam=make_exam(tree.district_a))
+
+
+def test_the_reached_list_counts_targets_and_attempts_in_scope_only(tree: Any) -> None:
+    exam = make_exam(tree.root)
+    for org, name in ((tree.branch_a, "甲"), (tree.branch_a, "乙"), (tree.branch_b, "丙")):
+        user = taker(org, name)
+        attempt_submit(actor=user, attempt=attempt_start(actor=user, exam=exam))
+    make_member(tree.branch_a, "未考")
+    row = results.exam_reached_list_filtered(user=make_user(role="branch_admin", org=tree.branch_a)).get()
+    assert (row.target_total, row.attempted_total) == (3, 2)  # type: ignore[attr-defined]
+
+
+def test_a_reached_exam_leaves_the_grading_queue(tree: Any) -> None:
+    bank = make_bank(tree.root)
+    essay = make_question(bank, qtype="essay", stem="简述", reference_answer="要点", rubric="每点五分")
+    exam = make_exam(tree.root, questions=[essay], scores=[10])
+    user = taker(tree.branch_a, "甲")
+    attempt = attempt_start(actor=user, exam=exam)
+    answer_save(actor=user, attempt=attempt, question=essay.pk, response="我的理解")
+    attempt_submit(actor=user, attempt=attempt)
+    assert results.grading_queue(user=make_user(role="org_admin", org=tree.root)).count() == 1
+    assert results.grading_queue(user=make_user(role="branch_admin", org=tree.branch_a)).count() == 0

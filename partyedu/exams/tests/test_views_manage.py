@@ -188,12 +188,14 @@ def test_creating_an_exam_over_a_paper_of_the_organisation(client, tree):
     assert (exam.paper_id, exam.target_kind, exam.counts_as_hours) == (paper.pk, "subtree", False)
 
 
-def test_the_exam_form_offers_no_learning_hours_switch(client, tree):
-    # Exam results are never learning hours (crediting them to the ledger is not built): the
-    # form does not offer a switch that would do nothing.
+def test_the_exam_form_offers_the_learning_hours_switch_off_by_default(client, tree):
+    # Exam results are not learning hours unless the organiser says so (test_hours_credit.py).
     client.force_login(make_user(role="org_admin", org=tree.district_a))
     body = client.get(reverse("exams:exam_create")).content.decode()
-    assert 'name="counts_as_hours"' not in body
+    assert 'name="counts_as_hours"' in body
+    checkbox = body.split('name="counts_as_hours"', 1)[1].split(">", 1)[0]
+    assert "checked" not in checkbox
+    assert "默认不计入" in body
 
 
 def test_a_close_before_the_open_is_refused_on_its_field(client, tree):

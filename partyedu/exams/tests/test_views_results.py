@@ -253,3 +253,184 @@ def test_the_cached_analysis_is_per_scope(tree):
     )
     secretary = make_user(role="branch_admin", org=tree.group_a)
     assert fast.exam_results_cached(user=secretary, exam=exam)["targets"] == 0
+
+
+# --- an exam of a level above, seen read-only by a lower level -----------------------------------------
+
+
+def city_exam(tree):
+    """A city exam of its whole subtree: branch A has 赵一 (80, pass), 钱二 (40) and 孙三 (not
+    taken); branch B has 李四 (80, pass) and 周五 (not taken)."""
+    bank = make_bank(tree.root)
+    first, second = (make_question(bank, qtype="judge", stem=s, answer=True) for s in ("一", "二"))
+    exam = make_exam(tree.root, questions=[first, second], scores=[40, 40], pass_score=60, title="全市考试")
+    take(taker(tree.branch_a, "赵一"), exam, {first: True, second: True})
+    take(taker(tree.branch_a, "钱二"), exam, {first: True, second: False})
+    taker(tree.branch_a, "孙三")
+    take(taker(tree.branch_b, "李四"), exam, {first: True, second: True})
+    taker(tree.branch_b, "周五")
+    return exam
+
+
+@pytest.fixture
+def secretary(tree):
+    return make_user(role="branch_admin", org=tree.branch_a)
+
+
+def test_a_branch_secretary_sees_a_city_exams_results_for_their_branch_only(client, tree, secretary):
+    exam = city_exam(tree)
+    client.force_login(secretary)
+    response = client.get(reverse("exams:exam_results", args=[exam.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-testid="card-targets">3<' in body
+    assert 'data-testid="card-attempted">2<' in body
+    assert 'data-testid="card-pass-rate">50.0%<' in body
+    assert 'data-testid="card-mean">60.00<' in body
+    assert body.count('data-testid="member-row"') == 3
+    assert "李四" not in body and "周五" not in body
+
+
+def test_a_sibling_branch_sees_nothing_of_another_branch_in_a_city_exam(client, tree):
+    exam = city_exam(tree)
+    client.force_login(make_user(role="branch_admin", org=tree.branch_b))
+    body = client.get(reverse("exams:exam_results", args=[exam.pk])).content.decode()
+    assert 'data-testid="card-targets">2<' in body
+    assert 'data-testid="card-attempted">1<' in body
+    assert "赵一" not in body and "钱二" not in body and "孙三" not in body
+    response = client.get(reverse("exams:exam_results", args=[exam.pk]), {"organization": tree.branch_a.pk})
+    assert response.status_code == 404
+
+
+def test_the_reached_results_page_is_read_only_without_item_analysis(client, tree, secretary):
+    exam = city_exam(tree)
+    client.force_login(secretary)
+    body = client.get(reverse("exams:exam_results", args=[exam.pk])).content.decode()
+    assert 'data-testid="results-reached"' in body
+    assert 'data-testid="results-items-owner"' in body
+    assert 'data-testid="item-row"' not in body
+    assert f'href="{reverse("exams:exam_detail", args=[exam.pk])}"' not in body
+    assert reverse("exams:grading_queue") + f"?exam={exam.pk}" not in body
+
+
+def test_the_owners_results_page_keeps_the_item_analysis(client, tree):
+    exam = city_exam(tree)
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    body = client.get(reverse("exams:exam_results", args=[exam.pk])).content.decode()
+    assert body.count('data-testid="item-row"') == 2
+    assert 'data-testid="results-reached"' not in body
+
+
+def test_the_settings_and_edit_pages_of_a_reached_exam_are_404(client, tree, secretary):
+    exam = city_exam(tree)
+    client.force_login(secretary)
+    assert client.get(reverse("exams:exam_detail", args=[exam.pk])).status_code == 404
+    assert client.get(reverse("exams:exam_edit", args=[exam.pk])).status_code == 404
+    assert client.post(reverse("exams:exam_edit", args=[exam.pk]), {"title": "改"}).status_code == 404
+
+
+def test_correcting_a_key_of_a_reached_exam_is_404(client, tree, secretary):
+    exam = city_exam(tree)
+    question = exam.paper.items.first().question
+    client.force_login(secretary)
+    response = client.post(reverse("exams:question_key", args=[question.pk]), {"answer": "false"})
+    assert response.status_code == 404
+
+
+def test_grading_a_reached_exams_short_answer_is_404(client, tree, secretary):
+    bank = make_bank(tree.root)
+    essay = make_question(bank, qtype="essay", stem="简述", reference_answer="要点", rubric="每点五分")
+    exam = make_exam(tree.root, questions=[essay], scores=[10])
+    attempt = take(taker(tree.branch_a, "赵一"), exam, {essay: "我的理解"})
+    answer = attempt.questions.get().answer
+    client.force_login(secretary)
+    assert client.get(reverse("exams:grade_answer", args=[answer.pk])).status_code == 404
+    assert client.post(reverse("exams:grade_answer", args=[answer.pk]), {"points": 10}).status_code == 404
+    answer.refresh_from_db()
+    assert answer.points is None
+
+
+def test_the_reached_nonparticipants_export_lists_the_viewers_members_only(client, tree, secretary):
+    exam = city_exam(tree)
+    client.force_login(secretary)
+    rows = _sheet(client.get(reverse("exams:exam_nonparticipants_export", args=[exam.pk])))
+    assert [r[1] for r in rows[1:]] == ["孙三"]
+
+
+def test_the_reached_scores_export_lists_the_viewers_members_only(client, tree, secretary):
+    exam = city_exam(tree)
+    client.force_login(secretary)
+    rows = _sheet(client.get(reverse("exams:exam_results_export", args=[exam.pk])))
+    assert sorted(r[1] for r in rows[1:]) == sorted(["赵一", "钱二"])
+
+
+def test_a_long_reached_export_runs_as_a_background_job(
+    client, tree, secretary, settings, django_capture_on_commit_callbacks
+):
+    settings.EXPORT_SYNC_MAX_ROWS = 1
+    exam = city_exam(tree)
+    client.force_login(secretary)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(reverse("exams:exam_results_export", args=[exam.pk]))
+    job = Job.objects.get(kind="exams.results_export")
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    with job.result_file.open("rb") as handle:
+        rows = list(load_workbook(handle, read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert sorted(r[1] for r in rows[1:]) == sorted(["赵一", "钱二"])
+
+
+def test_the_reached_results_page_is_a_fixed_number_of_queries(
+    client, tree, secretary, django_assert_max_num_queries
+):
+    exam = city_exam(tree)
+    client.force_login(secretary)
+    url = reverse("exams:exam_results", args=[exam.pk])
+    client.get(url)
+    with django_assert_max_num_queries(18):
+        client.get(url)
+
+
+# --- the list's tab 上级组织的考试 ---------------------------------------------------------------------
+
+
+def test_the_list_shows_reached_exams_in_their_own_tab_with_in_scope_counts(client, tree, secretary):
+    exam = city_exam(tree)
+    client.force_login(secretary)
+    own = client.get(reverse("exams:exam_list")).content.decode()
+    assert "全市考试" not in own
+    assert 'data-testid="exam-tab-reached"' in own
+    body = client.get(reverse("exams:exam_list"), {"tab": "reached"}).content.decode()
+    assert body.count('data-testid="exam-row"') == 1
+    assert reverse("exams:exam_results", args=[exam.pk]) in body
+    assert "本组织应参考 3 人 · 已参考 2 人" in body
+    assert 'data-testid="exam-readonly"' in body
+
+
+def test_the_list_has_no_reached_tab_when_nothing_reaches(client, tree):
+    city_exam(tree)
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    body = client.get(reverse("exams:exam_list")).content.decode()
+    assert "全市考试" in body
+    assert 'data-testid="exam-list-tabs"' not in body
+
+
+def test_a_sibling_districts_exam_is_not_in_a_branchs_reached_tab(client, tree):
+    make_exam(tree.district_a, title="甲区考试")
+    client.force_login(make_user(role="branch_admin", org=tree.branch_b))
+    body = client.get(reverse("exams:exam_list"), {"tab": "reached"}).content.decode()
+    assert "甲区考试" not in body
+
+
+def test_the_reached_tab_is_a_fixed_number_of_queries(client, tree, secretary, django_assert_max_num_queries):
+    bank = make_bank(tree.root)
+    questions = [make_question(bank, qtype="judge", stem=f"题{i}", answer=True) for i in range(2)]
+    for i in range(12):
+        make_exam(tree.root, questions=questions, title=f"全市考试{i}")
+    taker(tree.branch_a, "赵一")
+    client.force_login(secretary)
+    url = reverse("exams:exam_list")
+    client.get(url, {"tab": "reached"})
+    with django_assert_max_num_queries(9):
+        response = client.get(url, {"tab": "reached"})
+    assert response.content.decode().count('data-testid="exam-row"') == 12

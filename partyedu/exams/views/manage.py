@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from partyedu.accounts.types import AuthenticatedHttpRequest
 from partyedu.core.scope import can, scope_for
-from partyedu.core.views import action_required, form_page, htmx_or_page, paginate
+from partyedu.core.views import action_required, form_page, htmx_or_page, is_htmx_partial, paginate
 
 from ..forms_exams import ExamCreateForm, ExamFilterForm, ExamSettingsForm
 from ..selectors import exam_get
@@ -23,27 +23,39 @@ from ..selectors.results import (
     ExamStatus,
     exam_list_filtered,
     exam_named_count,
+    exam_reached_list_filtered,
     exam_status,
     exam_target_count,
+    exams_reaching,
 )
 from ..services import EXAM_FIELDS, exam_create, exam_update
 
 APP = "exams"
 
 
+REACHED_TAB = "reached"
+
+
 @require_GET
 @action_required("view", APP, subtree=True)
 def exam_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """考试管理: exams and practice sets in scope with their targets and attempted counts."""
+    """考试管理: exams and practice sets in scope with their targets and attempted counts; the tab
+    上级组织的考试 lists the exams of levels above that reach the viewer's members, read-only, with
+    the counts of those members only."""
     form = ExamFilterForm(request.GET or None)
     now = timezone.now()
-    page = paginate(request, exam_list_filtered(user=request.user, filters=form.filters(), now=now), 30)
+    tab = REACHED_TAB if request.GET.get("tab") == REACHED_TAB else ""
+    select = exam_reached_list_filtered if tab else exam_list_filtered
+    page = paginate(request, select(user=request.user, filters=form.filters(), now=now), 30)
     for exam in page:
         exam.status = exam_status(exam, now)
         exam.status_label = ExamStatus.LABELS[exam.status]
     context = {
         "form": form,
         "page_obj": page,
+        "tab": tab,
+        # The tabs sit outside the rows that a filter or pager replaces.
+        "reached_total": None if is_htmx_partial(request) else exams_reaching(user=request.user).count(),
         "can_add": bool(scope_for(request.user, "add", APP).paths),
     }
     return htmx_or_page(request, "exams/exam_list_rows.html", "exams/exam_list.html", context)

@@ -3,7 +3,8 @@ score distribution, pass rate and mean, and the item analysis with the questions
 probably wrong flagged; the exports of non-participants and of scores.
 
 Results show within the viewer's scope only, by organisation and by name: there is no ranking
-of members (DESIGN §3.5)."""
+of members (DESIGN §3.5). An exam of a level above that reaches the viewer's members
+(``exams_reaching``) has these pages too, read-only and without the item analysis."""
 
 from __future__ import annotations
 
@@ -23,11 +24,9 @@ from partyedu.core.scope import has_action
 from partyedu.core.views import action_required, paginate, xlsx_response
 
 from ..choices import ExamKind
-from ..selectors import exam_get
 from ..selectors.results import (
-    exam_results_cached as results_of,
-)
-from ..selectors.results import (
+    exam_get_for_results,
+    exam_reached,
     item_stems,
     member_results,
     nonparticipants,
@@ -36,6 +35,9 @@ from ..selectors.results import (
     results_breadcrumb,
     results_focus,
     score_histogram,
+)
+from ..selectors.results import (
+    exam_results_cached as results_of,
 )
 from ..services import results_export as exports
 
@@ -53,7 +55,7 @@ def _question_url(pk: int) -> str:
 @require_GET
 @action_required("view", APP, subtree=True)
 def exam_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    exam = exam_get(user=request.user, pk=pk)
+    exam = exam_get_for_results(user=request.user, pk=pk)
     focus = results_focus(user=request.user, exam=exam, organization_pk=request.GET.get("organization"))
     results = results_of(user=request.user, exam=exam)
     participation = participation_by_child(user=request.user, exam=exam, organization=focus)
@@ -69,6 +71,7 @@ def exam_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     attempted = results["attempted"]
     context: dict[str, Any] = {
         "exam": exam,
+        "reached": exam_reached(user=request.user, exam=exam),
         "focus": focus,
         "breadcrumb": results_breadcrumb(user=request.user, organization=focus),
         "results": results,
@@ -85,7 +88,7 @@ def exam_results(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _export(request: AuthenticatedHttpRequest, pk: int, *, kind: str) -> HttpResponse:
-    exam = exam_get(user=request.user, pk=pk)
+    exam = exam_get_for_results(user=request.user, pk=pk)
     if kind == exports.RESULTS_KIND and exam.kind == ExamKind.PRACTICE:
         raise Http404("练习成绩只有党员本人可见")
     rows: QuerySet[Any] = (
