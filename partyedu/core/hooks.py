@@ -63,6 +63,19 @@ HOOKS: dict[str, str] = {
         "credits (net of corrections) for each of the user's OWN attendance rows among attendance_ids, for "
         "the member's 我的活动 page (learning); rows of other members are left out"
     ),
+    "learning.hour_sources": (
+        "() -> dict {source_type: (max_source_id_fn, desired_fn)}: ledger sources kept by a higher app. "
+        "max_source_id_fn() -> int is the largest source id there may be; desired_fn(ids) -> dict of source "
+        "id -> learning.services.ledger.Desired is what each source credits now (the ledger's sync "
+        "``learning_hours_sync_source`` and the rebuild use it; exams: a passed exam set to credit hours)"
+    ),
+    "study.class_completion_exams": (
+        "(*, class_ids, member_ids) -> (set of class ids that have an exam required for completion "
+        "(结业考试), set of (class_id, member_id) pairs whose counted attempt at every such exam of the class "
+        "passed), among class_ids and member_ids, in a bounded number of queries (no per-member loop); "
+        "a class completes only when attendance meets its ratio and the pair is in the second set "
+        "(exams)"
+    ),
     "study.activities_changed": (
         "(*, activity_ids) inside the transaction that changed an activity's date or deleted it: keep "
         "summaries counted by activity date (lecture figures) in step"
@@ -76,7 +89,7 @@ HOOKS: dict[str, str] = {
     "members.detail_panels": (
         "(*, user, member, year) -> list of (title, html) panels of the member's record for the year shown "
         "on the member's page, within user's scope (exams: the year's exam results, evidence for the annual "
-        "appraisal, never learning hours)"
+        "appraisal; hours they credit, when the exam is set to, are in the learning ledger)"
     ),
     "lectures.detail_panels": (
         "(*, user, lecture) -> list of (title, html) panels shown on the lecture page, within user's scope "

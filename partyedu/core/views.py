@@ -295,7 +295,11 @@ class ImportFlow:
     def _run(self, request: HttpRequest, entry: dict[str, Any], *, dry_run: bool) -> Any:
         with default_storage.open(entry["name"], "rb") as handle:
             return self.run(
-                actor=request.user, file=handle, filename=entry["filename"], dry_run=dry_run, **self.run_params
+                actor=request.user,
+                file=handle,
+                filename=entry["filename"],
+                dry_run=dry_run,
+                **self.run_params,
             )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:  # noqa: PLR0911 - one answer per step of the import dialogue

@@ -3,12 +3,14 @@ They collect and label input; ``exam_create`` / ``exam_update`` validate and wri
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partyedu.accounts.types import Viewer
+from partyedu.learning.choices import HourKind
 from partyedu.members.models import Member
 from partyedu.members.pii_index import id_number_index
 from partyedu.organizations.picker import OrganizationChoiceField
@@ -65,9 +67,56 @@ class ExamSettingsForm(forms.Form):
     show_answers = forms.ChoiceField(
         label=_("答案与解析"), choices=ShowAnswers.choices, initial=ShowAnswers.AFTER_CLOSE
     )
+    counts_as_hours = forms.BooleanField(
+        label=_("计入学时"),
+        required=False,
+        initial=False,
+        help_text=_(
+            "默认不计入：考试成绩只记入党员年度记录，作为评议依据。选中后，每名党员按成绩取法计算的成绩及格时，"
+            "按下方学时数和类别记入学时台账一次；练习和竞赛轮次不计入"
+        ),
+    )
+    credit_hours = forms.DecimalField(
+        label=_("计入学时数"),
+        required=False,
+        min_value=Decimal("0.1"),
+        max_value=Decimal(8),
+        max_digits=4,
+        decimal_places=1,
+        initial=Decimal("1.0"),
+        help_text=_("每名及格党员计入的学时，最多8学时"),
+    )
+    credit_kind = forms.ChoiceField(
+        label=_("学时类别"),
+        required=False,
+        choices=HourKind.choices,
+        initial=HourKind.ONLINE,
+        help_text=_("在手机上参加的考试一般为网络学习；培训班集中组织的结业考试可选集中培训"),
+    )
+    completion_required = forms.BooleanField(
+        label=_("作为结业条件"),
+        required=False,
+        initial=False,
+        help_text=_("只用于面向培训班学员的考试：学员出勤达到结业比例且本考试及格，才算结业"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            data.get("counts_as_hours")
+            and data.get("credit_hours") is None
+            and "credit_hours" not in self.errors
+        ):
+            self.add_error("credit_hours", _("计入学时时请填写计入学时数"))
+        return data
 
     def service_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in ExamSettingsForm.base_fields}
+        data = {name: self.cleaned_data[name] for name in ExamSettingsForm.base_fields}
+        # Left empty (a form that predates the switch, a client that omits them): the model's defaults.
+        for name in ("credit_hours", "credit_kind"):
+            if data[name] in (None, ""):
+                data.pop(name)
+        return data
 
 
 class PaperChoiceField(forms.ModelChoiceField):

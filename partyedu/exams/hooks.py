@@ -1,5 +1,7 @@
 """The hooks this app registers: the per-minute submission of attempts whose time is up, the
-exams panel of a member's record for a year, and the workbench items (``todo``)."""
+exams panel of a member's record for a year, the workbench items (``todo``), exams as a source
+of the learning ledger (``learning.hour_sources``) and required exams as a condition of
+completing a training class (``study.class_completion_exams``)."""
 
 from __future__ import annotations
 
@@ -33,8 +35,11 @@ def register() -> None:
     """Called once from ``ExamsConfig.ready``."""
     from partyedu.core.housekeeping import frequent_step
 
+    from .credit import class_completion_exams, hour_sources
     from .todo import exams_todos
 
     hooks.register("members.detail_panels", member_panels)
+    hooks.register("learning.hour_sources", hour_sources)
+    hooks.register("study.class_completion_exams", class_completion_exams)
     hooks.register("core.todo", exams_todos)
     frequent_step("exam_attempts_close_expired")(close_expired_step)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partyedu.core.models import TimeStampedModel
 from partyedu.core.scope import ScopedModel
+from partyedu.learning.choices import HourKind
 
 from .choices import (
     AdvanceUnit,
@@ -235,7 +236,9 @@ class Exam(TimeStampedModel, ScopedModel):
     or to listed members, in a window with a time limit, a number of attempts and a pass mark.
     Members exempt from hard requirements (年老体弱) are left out of subtree and class targets unless
     named in ``ExamTarget``. Results are recorded for the member's year and are not learning hours
-    unless ``counts_as_hours`` says so."""
+    unless ``counts_as_hours`` says so (then a member's passed counted attempt credits
+    ``credit_hours`` of ``credit_kind`` once: ``exams.hours``). A class exam marked
+    ``completion_required`` is a condition of completing the class (结业)."""
 
     organization = models.ForeignKey(
         "organizations.Organization",
@@ -269,7 +272,30 @@ class Exam(TimeStampedModel, ScopedModel):
         on_delete=models.PROTECT,
         related_name="exams",
     )
-    counts_as_hours = models.BooleanField(_("计入学时"), default=False)
+    counts_as_hours = models.BooleanField(
+        _("计入学时"),
+        default=False,
+        help_text=_("默认不计入：考试成绩记入党员年度记录；选中后，及格的党员按下方学时记入学时台账一次"),
+    )
+    credit_hours = models.DecimalField(
+        _("计入学时数"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("1.0"),
+        help_text=_("每名及格党员计入的学时（计入学时时有效）"),
+    )
+    credit_kind = models.CharField(
+        _("学时类别"),
+        max_length=16,
+        choices=HourKind.choices,
+        default=HourKind.ONLINE,
+        help_text=_("在手机上参加的考试一般为网络学习；培训班集中组织的结业考试可选集中培训"),
+    )
+    completion_required = models.BooleanField(
+        _("作为结业条件"),
+        default=False,
+        help_text=_("只用于面向培训班的考试：学员出勤达到结业比例且本考试及格，才算结业"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -13,6 +13,9 @@ class SourceType(models.TextChoices):
     ATTENDANCE = "attendance", _("活动出勤")
     RESOURCE = "resource", _("网上学习")
     MANUAL = "manual", _("手工登记")
+    # A passed exam that its organiser set to credit hours (exams, through the
+    # ``learning.hour_sources`` hook); the source id is the member's first attempt at the exam.
+    EXAM = "exam", _("考试")
 
 
 class ResourceKind(models.TextChoices):

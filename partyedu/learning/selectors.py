@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from partyedu.accounts.types import Viewer
+from partyedu.core.hooks import hooks
 from partyedu.core.scope import can, policy_paths, scope_for, subtree_q
 from partyedu.core.search import SearchHit, SearchSource
 from partyedu.members.choices import MemberCategory, MemberStatus
@@ -385,9 +386,10 @@ def _completed_classes(member_q: Q, *, year: int | None = None) -> dict[int, lis
     """The training classes completed by the members of ``member_q`` (a condition on
     ``member_id``), by member, those whose end date falls in ``year`` when given. A class is
     completed when the sessions attended reach its completion ratio of all its sessions (the
-    class page's rule once every session is held), whoever put the member on the roster. Two
-    queries: the attended sessions grouped by member and class, then the classes with their
-    number of sessions."""
+    class page's rule once every session is held), whoever put the member on the roster, and —
+    for a class with an exam required for completion (结业考试) — the member passed it
+    (``study.class_completion_exams``). Three queries: the attended sessions grouped by member
+    and class, the classes with their number of sessions, and the required exams' passes."""
     attended = Attendance.objects.filter(
         member_q, CREDITED_Q, activity__training_class__isnull=False
     ).order_by()
@@ -404,10 +406,15 @@ def _completed_classes(member_q: Q, *, year: int | None = None) -> dict[int, lis
         .annotate(n_sessions=Count("sessions"))
         .values("id", "name", "end_date", "completion_ratio", "n_sessions")
     }
+    required, passed = _class_exam_passes(
+        class_ids=sorted(classes), member_ids=sorted({r["member_id"] for r in rows})
+    )
     done: dict[int, list[CompletedClass]] = defaultdict(list)
     for row in rows:
         c = classes.get(row["activity__training_class_id"])
         if c is None or not c["n_sessions"]:
+            continue
+        if c["id"] in required and (c["id"], row["member_id"]) not in passed:
             continue
         if Decimal(row["n"]) >= Decimal(c["completion_ratio"]) * c["n_sessions"]:
             done[row["member_id"]].append(
@@ -416,6 +423,24 @@ def _completed_classes(member_q: Q, *, year: int | None = None) -> dict[int, lis
     for completed in done.values():
         completed.sort(key=lambda c: (c.end_date, c.id))
     return dict(done)
+
+
+def _class_exam_passes(
+    *, class_ids: list[int], member_ids: list[int]
+) -> tuple[set[int], set[tuple[int, int]]]:
+    """The classes among ``class_ids`` with an exam required for completion, and the (class,
+    member) pairs that passed every such exam of their class (``study.class_completion_exams``,
+    kept by exams; nothing required when no app registers it)."""
+    required: set[int] = set()
+    passed: set[tuple[int, int]] = set()
+    if not class_ids or not member_ids:
+        return required, passed
+    for classes, pairs in hooks.call(
+        "study.class_completion_exams", class_ids=class_ids, member_ids=member_ids
+    ):
+        required |= classes
+        passed |= pairs
+    return required, passed
 
 
 def _class_counts(member_q: Q) -> dict[tuple[int, int], int]:

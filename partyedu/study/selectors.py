@@ -756,6 +756,9 @@ class CompletionRow:
     attended: int
     held: int
     completed: bool
+    # Whether the member passed the class's exams required for completion (结业考试); None when
+    # the class has none.
+    exam_passed: bool | None = None
 
     @property
     def ratio(self) -> float:
@@ -766,9 +769,11 @@ def class_completion(
     *, user: Viewer, training_class: TrainingClass, at: datetime | None = None
 ) -> list[CompletionRow]:
     """Per enrollee: sessions attended (出席, 迟到, confirmed 补学) out of the sessions held so far,
-    and whether that meets the class's completion ratio. Two queries: the sessions held, and the
-    enrollees with their attended count as a grouped subquery. A class the user may not see has
-    no rows."""
+    and whether that meets the class's completion ratio and, when the class has an exam required
+    for completion (结业考试), whether the member passed it. Two queries: the sessions held, and the
+    enrollees with their attended count as a grouped subquery; and the required exams' passes
+    (``study.class_completion_exams``, one query when the class has none). A class the user may
+    not see has no rows."""
     at = at or timezone.now()
     visible = TrainingClass.objects.restrict(user, "view").filter(pk=training_class.pk)
     held = Activity.objects.filter(training_class__in=visible, start__lte=at).count()
@@ -788,15 +793,30 @@ def class_completion(
         attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0))
     )
     ratio = Decimal(training_class.completion_ratio)
-    return [
-        CompletionRow(
-            member=e.member,
-            attended=e.attended,
-            held=held,
-            completed=bool(held) and Decimal(e.attended) >= ratio * held,
+    rows = list(enrollments)
+    required = False
+    passed: set[tuple[int, int]] = set()
+    if rows:
+        for classes, pairs in hooks.call(
+            "study.class_completion_exams",
+            class_ids=[training_class.pk],
+            member_ids=sorted(e.member_id for e in rows),
+        ):
+            required = required or training_class.pk in classes
+            passed |= pairs
+    result = []
+    for e in rows:
+        exam_passed = (training_class.pk, e.member_id) in passed if required else None
+        result.append(
+            CompletionRow(
+                member=e.member,
+                attended=e.attended,
+                held=held,
+                completed=bool(held) and Decimal(e.attended) >= ratio * held and exam_passed is not False,
+                exam_passed=exam_passed,
+            )
         )
-        for e in enrollments
-    ]
+    return result
 
 
 # --- teaching sites and education bases ----------------------------------------------------------

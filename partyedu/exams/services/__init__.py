@@ -72,6 +72,7 @@ from ..models import (
     QuestionVersion,
 )
 from ..targets import member_is_target
+from .hours import attempts_results_changed, exam_credit_settings_changed, exam_results_changed
 
 APP = "exams"
 SCORE_PLACES = Decimal("0.01")
@@ -704,7 +705,12 @@ EXAM_FIELDS = (
     "pass_score",
     "show_answers",
     "counts_as_hours",
+    "credit_hours",
+    "credit_kind",
+    "completion_required",
 )
+# The most hours one exam may credit (a full day of study, DOMAIN_RULES 学时: full day = 8).
+MAX_CREDIT_HOURS = Decimal(8)
 
 
 def _targets(actor: Actor, exam: Exam, member_ids: list[int]) -> list[Member]:
@@ -733,8 +739,21 @@ def _apply_exam(exam: Exam, data: dict[str, Any]) -> None:
         errors["time_limit_minutes"] = ["答题时长应大于0分钟，不限时请留空"]
     if exam.pass_score < 0:
         errors["pass_score"] = ["及格分不能为负数"]
+    if exam.counts_as_hours:
+        if exam.kind != ExamKind.EXAM:
+            errors["counts_as_hours"] = ["练习和竞赛轮次不计入学时，只有考试可以计入"]
+        elif not Decimal(0) < exam.credit_hours <= MAX_CREDIT_HOURS:
+            errors["credit_hours"] = [f"计入学时数应大于0且不超过{MAX_CREDIT_HOURS}学时"]
     if errors:
         raise ValidationError(errors)
+
+
+def _check_completion(exam: Exam) -> None:
+    """作为结业条件 only for an exam of a training class (its targets are known by now)."""
+    if exam.completion_required and (
+        exam.kind != ExamKind.EXAM or exam.target_kind != TargetKind.TRAINING_CLASS
+    ):
+        raise ValidationError({"completion_required": ["只有面向培训班学员的考试才能作为结业条件"]})
 
 
 @transaction.atomic
@@ -777,6 +796,7 @@ def exam_create(*, actor: Actor, organization: Organization, data: dict[str, Any
         exam.target_kind = TargetKind.MEMBERS
     if exam.kind == ExamKind.PRACTICE:
         exam.attempts_allowed = 0
+    _check_completion(exam)
     exam.save()
     if member_ids:
         ExamTarget.objects.bulk_create(
@@ -788,6 +808,8 @@ def exam_create(*, actor: Actor, organization: Organization, data: dict[str, Any
         obj=exam,
         changes={"paper": paper.pk, "target_kind": exam.target_kind, "targets": len(member_ids)},
     )
+    if exam.completion_required:
+        exam_credit_settings_changed(exam=exam, before={}, actor=actor)
     return exam
 
 
@@ -798,7 +820,11 @@ def exam_update(*, actor: Actor, exam: Exam, data: dict[str, Any]) -> Exam:
     require(actor, "change", exam.organization, app_label=APP, message="您无权修改该考试")
     before = {name: getattr(exam, name) for name in EXAM_FIELDS}
     _apply_exam(exam, data)
+    _check_completion(exam)
     exam.save()
+    # A change of what the results credit (hours, kind, grading, completion condition) is carried
+    # to the ledger and the classes completed here, or by a job for a large exam.
+    exam_credit_settings_changed(exam=exam, before=before, actor=actor)
     changes = {
         k: [str(before[k]), str(getattr(exam, k))] for k in EXAM_FIELDS if before[k] != getattr(exam, k)
     }
@@ -1019,6 +1045,9 @@ def _regrade_version(version: QuestionVersion) -> list[int]:
             attempts.filter(status=AttemptStatus.GRADED).update(
                 passed=Case(When(score__gte=pass_scores[exam_id], then=True), default=False)
             )
+    # A pass that became a fail (or the reverse, or another counted attempt) corrects the hours
+    # the exam credits and the classes it decides, in this transaction.
+    attempts_results_changed(attempt_ids=sorted({a for (_e, _d), ids in moves.items() for a in ids}))
     return attempt_ids
 
 
@@ -1084,6 +1113,7 @@ def _finalize(attempt: Attempt, now: datetime) -> None:
         changes={"submitted": True, "score": str(attempt.score), "status": attempt.status},
         message="交卷",
     )
+    exam_results_changed(exam=attempt.exam, member_ids=[attempt.member_id])
 
 
 @transaction.atomic
@@ -1159,6 +1189,7 @@ def answer_grade(*, actor: Actor, answer: Answer, points: Any) -> Answer:
     answer.save()
     attempt = Attempt.objects.select_for_update(of=("self",)).select_related("exam").get(pk=attempt.pk)
     _total(attempt)
+    exam_results_changed(exam=attempt.exam, member_ids=[attempt.member_id], actor=actor)
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from partyedu.accounts.types import Actor
 from partyedu.core.bulk import adapt, insert_plain
+from partyedu.core.hooks import hooks
 
 from ..choices import CreditMode, HourKind, ResourceKind, SourceType
 from ..conversion import activity_hours, default_credit_mode, hour_kind
@@ -347,19 +348,23 @@ def _insert_entries(rows: list[_Line]) -> None:
     )
 
 
-def _source_members(source_type: str, ids: Sequence[int]) -> set[int]:
-    """The members the sources belong to and those their ledger lines name, in one query."""
+def _source_members(source_type: str, ids: Sequence[int], desired_fn: DesiredFn | None = None) -> set[int]:
+    """The members the sources belong to and those their ledger lines name, in one query (for a
+    source kept by a higher app, whose rows learning cannot read: the members its ``desired_fn``
+    names, and the ledger's)."""
     from partyedu.study.models import Attendance
 
-    model: Any = {SourceType.ATTENDANCE: Attendance, SourceType.RESOURCE: ResourceProgress}[
-        SourceType(source_type)
-    ]
-    of_sources = model.objects.filter(_ids_q("pk", ids)).order_by().values_list("member_id", flat=True)
     in_ledger = (
         LearningHourEntry.objects.filter(_ids_q("source_id", ids), source_type=source_type)
         .order_by()
         .values_list("member_id", flat=True)
     )
+    models: dict[str, Any] = {SourceType.ATTENDANCE: Attendance, SourceType.RESOURCE: ResourceProgress}
+    model = models.get(source_type)
+    if model is None:
+        assert desired_fn is not None
+        return {d.member_id for d in desired_fn(ids).values()} | set(in_ledger)
+    of_sources = model.objects.filter(_ids_q("pk", ids)).order_by().values_list("member_id", flat=True)
     return set(of_sources.union(in_ledger))
 
 
@@ -372,7 +377,7 @@ def _sync_once(
     word: str,
     member_ids: Iterable[int] | None = None,
 ) -> list[_Line]:
-    wanted = set(member_ids or ()) or _source_members(source_type, ids)
+    wanted = set(member_ids or ()) or _source_members(source_type, ids, desired_fn)
     if not wanted:
         return []
     # Lock the members first (in id order, as every writer of their summaries does), and only then
@@ -484,3 +489,80 @@ def learning_hours_sync_resource(*, progress_ids: list[int], actor: Actor = None
     return _sync_sources(
         source_type=SourceType.RESOURCE, ids=progress_ids, desired_fn=desired_for_resource, actor=actor
     )
+
+
+# --- sources kept by higher apps ---------------------------------------------------------------------
+
+MaxIdFn = Callable[[], int]
+
+
+def hour_sources() -> dict[str, tuple[MaxIdFn, DesiredFn]]:
+    """Every ledger source type with the largest id it may have and what its sources credit: the
+    two of this app and those higher apps register through the ``learning.hour_sources`` hook
+    (exams: passed exams that credit hours)."""
+    from partyedu.study.models import Attendance
+
+    def attendance_max() -> int:
+        return Attendance.objects.aggregate(m=Max("pk"))["m"] or 0
+
+    def progress_max() -> int:
+        return ResourceProgress.objects.aggregate(m=Max("pk"))["m"] or 0
+
+    sources: dict[str, tuple[MaxIdFn, DesiredFn]] = {
+        SourceType.ATTENDANCE.value: (attendance_max, desired_for_attendance),
+        SourceType.RESOURCE.value: (progress_max, desired_for_resource),
+    }
+    for registered in hooks.call("learning.hour_sources"):
+        sources.update(registered)
+    return sources
+
+
+@transaction.atomic(savepoint=False)
+def learning_hours_sync_source(
+    *, source_type: str, ids: Iterable[int], actor: Actor = None, member_ids: Iterable[int] | None = None
+) -> int:
+    """Bring the ledger in line with the given sources of any type (``learning_hours_sync_resource``
+    for every source kind, those of higher apps included): appends correcting rows only where the
+    ledger's net differs from what each source credits now, and keeps the summaries in step.
+    Call inside the transaction that changed the sources. Returns how many rows were appended."""
+    sources = hour_sources()
+    if source_type not in sources or source_type == SourceType.MANUAL:
+        raise ValueError(f"no hour source {source_type!r}")
+    return _sync_sources(
+        source_type=source_type,
+        ids=ids,
+        desired_fn=sources[source_type][1],
+        actor=actor,
+        member_ids=member_ids,
+    )
+
+
+@transaction.atomic(savepoint=False)
+def learning_classes_sync(
+    *, member_ids: Iterable[int] | None = None, class_ids: Iterable[int] | None = None, actor: Actor = None
+) -> set[int]:
+    """Bring the training classes completed (``MemberYearHours.classes_completed``) and what
+    depends on them (completion flags, organisation counts) in line for the given members, and for
+    every member who attended a session of ``class_ids``: after a change that does not touch
+    attendance but decides completion (a required 结业考试's result, an exam made or unmade a
+    completion condition). Returns the members whose count changed."""
+    from partyedu.study.models import Attendance
+
+    wanted = set(member_ids or ())
+    if class_ids is not None:
+        classes = sorted(set(class_ids))
+        if classes:
+            wanted |= set(
+                Attendance.objects.filter(activity__training_class_id__in=classes)
+                .order_by()
+                .values_list("member_id", flat=True)
+                .distinct()
+            )
+    if not wanted:
+        return set()
+    states: dict[int, MemberRequirement] = {}
+    locked = _lock_members(wanted, states, classes=True)
+    touched = _sync_classes(locked)
+    if touched:
+        _members_refresh([m for m in locked if m["id"] in touched], states=states)
+    return touched

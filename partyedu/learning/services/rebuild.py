@@ -27,7 +27,6 @@ from ..models import (
     OrgRequirementCounts,
     OrgYearCategoryCompletion,
     OrgYearCompletion,
-    ResourceProgress,
 )
 from ..selectors import (
     FIGURE_FIELDS,
@@ -46,8 +45,7 @@ from .ledger import (
     _ledger_nets,
     _Line,
     _sync_sources,
-    desired_for_attendance,
-    desired_for_resource,
+    hour_sources,
 )
 from .summaries import (
     CATEGORY_COUNT_FIELDS,
@@ -493,12 +491,18 @@ def learning_hours_rebuild(
     *, apply: bool, progress: Callable[[int, int, str], None] | None = None
 ) -> RebuildReport:
     """Recompute everything derived from the sources and compare it with what is stored:
-    the ledger's net for every attendance row and every resource progress (manual lines stand as
-    recorded), ``MemberYearHours`` from the ledger, each member's requirement state and completion
+    the ledger's net for every attendance row, every resource progress and every source a higher
+    app keeps (``learning.hour_sources``: exams that credit hours; manual lines stand as recorded), ``MemberYearHours`` from the ledger, each member's requirement state and completion
     flags, and the organisation counts. With ``apply`` the ledger gets correcting lines (never an
     update), and the summaries are overwritten with the recomputed values, in one transaction.
     ``progress(done, total, message)`` is told each step as it starts (for the 系统维护 page)."""
-    from partyedu.study.models import Attendance
+    # Attendance (by far the most rows) is the first step; every other source — resource progress,
+    # then those higher apps keep (exams) — the second, each announced as it starts.
+    sources = hour_sources()
+    messages = {
+        SourceType.ATTENDANCE.value: "正在核对出勤记录的学时台账",
+        SourceType.RESOURCE.value: "正在核对网上学习的学时台账",
+    }
 
     def step(done: int, message: str) -> None:
         if progress is not None:
@@ -506,12 +510,14 @@ def learning_hours_rebuild(
 
     report = RebuildReport(applied=apply)
     with transaction.atomic():
-        attendance_max = Attendance.objects.aggregate(m=Max("pk"))["m"] or 0
-        progress_max = ResourceProgress.objects.aggregate(m=Max("pk"))["m"] or 0
-        step(0, "正在核对出勤记录的学时台账")
-        _rebuild_ledger(report, SourceType.ATTENDANCE, attendance_max, desired_for_attendance)
-        step(1, "正在核对网上学习的学时台账")
-        _rebuild_ledger(report, SourceType.RESOURCE, progress_max, desired_for_resource)
+        maxima = {source_type: max_fn() for source_type, (max_fn, _fn) in sources.items()}
+        for source_type, (_max_fn, desired_fn) in sources.items():
+            label = SourceType(source_type).label
+            step(
+                0 if source_type == SourceType.ATTENDANCE else 1,
+                messages.get(source_type, f"正在核对{label}的学时台账"),
+            )
+            _rebuild_ledger(report, source_type, maxima[source_type], desired_fn)
         step(2, "正在核对年度学时汇总")
         _rebuild_year_hours(report)
         step(3, "正在核对学时要求、达标标记和组织人数")
