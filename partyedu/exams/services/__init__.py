@@ -1121,6 +1121,9 @@ def attempt_submit(*, actor: Actor, attempt: Attempt) -> Attempt:
     """Submit the actor's attempt and grade its objective questions. Submitting again (a retry
     after a timeout) returns the same result and changes nothing."""
     member = _taker(actor)
+    # The member's row first, then the attempt: the order of attempt_start (which submits an expired
+    # attempt under the member's lock), and submitting may credit hours, which locks the member.
+    Member.objects.select_for_update(of=("self",)).filter(pk=member.pk).first()
     locked = (
         Attempt.objects.select_for_update(of=("self",))
         .select_related("exam", "member__user")
@@ -1142,10 +1145,20 @@ def attempts_close_expired(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     candidates = Attempt.objects.filter(status=AttemptStatus.IN_PROGRESS, deadline__lt=now).values_list(
-        "pk", flat=True
+        "pk", "member_id"
     )
-    for pk in list(candidates):
+    for pk, member_id in list(candidates):
         with transaction.atomic():
+            # The member's row before the attempt, as attempt_start and attempt_submit take them; a
+            # member busy in another request is left to it or to the next run.
+            member = (
+                Member.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=member_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if member is None:
+                continue
             attempt = (
                 Attempt.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("exam", "member__user")

@@ -91,3 +91,25 @@ def test_a_save_racing_a_submit_is_either_kept_and_graded_or_refused(tree):
     # Either the save came first and its answer was graded, or it was refused and nothing was lost silently.
     assert answer.points is not None
     assert (answer.response is True) == saved_first
+
+
+def test_a_submit_racing_a_start_that_closes_the_same_attempt_credits_hours_once(tree):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from partyedu.learning.models import LearningHourEntry
+
+    exam = make_exam(
+        tree.district_a, attempts_allowed=2, pass_score=0, counts_as_hours=True, credit_hours="1.0"
+    )
+    user = taker(tree.branch_a)
+    attempt = attempt_start(actor=user, exam=exam)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=5))
+    results = run_at_once(
+        outcome(lambda: attempt_submit(actor=user, attempt=attempt).pk),
+        outcome(lambda: attempt_start(actor=user, exam=exam).pk),
+        atomic=True,
+    )
+    assert not any(isinstance(r, Exception) for r in results)
+    assert sum(e.hours for e in LearningHourEntry.objects.filter(member__user=user)) == 1
