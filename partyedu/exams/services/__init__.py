@@ -1178,7 +1178,7 @@ def answer_grade(*, actor: Actor, answer: Answer, points: Any) -> Answer:
     answer = (
         Answer.objects.select_for_update(of=("self",))
         .select_related(
-            "attempt_question__attempt__exam",
+            "attempt_question__attempt__exam__organization",
             "attempt_question__attempt__member",
             "attempt_question__version__question",
         )
@@ -1187,6 +1187,8 @@ def answer_grade(*, actor: Actor, answer: Answer, points: Any) -> Answer:
     item = answer.attempt_question
     attempt = item.attempt
     require(actor, "change", attempt.member.org_path, app_label=APP, message="您无权评阅该答卷")
+    # An exam of a level above reaching the grader's members is graded by its owner.
+    require(actor, "change", attempt.exam.organization, app_label=APP, message="您无权评阅该答卷")
     if item.version.question.qtype not in MANUAL_TYPES:
         raise ValidationError({"points": ["客观题自动评分，不能人工改分"]})
     if attempt.submitted_at is None:

@@ -403,12 +403,16 @@ def test_a_reached_exam_stays_out_of_the_callers_exam_list_and_detail(tree):
 
 
 def test_an_exam_created_through_the_api_can_credit_hours(tree, organiser):
-    body = exam_body(tree, take_flow_exam(tree), counts_as_hours=True, credit_hours="2.0", credit_kind="online")
+    body = exam_body(
+        tree, take_flow_exam(tree), counts_as_hours=True, credit_hours="2.0", credit_kind="online"
+    )
     created = api_client(organiser).post("/api/v1/exams/", body, format="json")
     assert created.status_code == 201, created.content
     assert (created.json()["counts_as_hours"], created.json()["credit_hours"]) == (True, "2.0")
 
 
 def test_an_exam_created_through_the_api_credits_no_hours_by_default(tree, organiser):
-    created = api_client(organiser).post("/api/v1/exams/", exam_body(tree, take_flow_exam(tree)), format="json")
+    created = api_client(organiser).post(
+        "/api/v1/exams/", exam_body(tree, take_flow_exam(tree)), format="json"
+    )
     assert created.json()["counts_as_hours"] is False

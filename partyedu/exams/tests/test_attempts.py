@@ -5,7 +5,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
@@ -200,6 +200,20 @@ def test_an_essay_leaves_the_attempt_pending_until_graded(tree):
     answer_grade(actor=grader, answer=answer, points=6)
     done.refresh_from_db()
     assert (done.status, done.score, done.passed) == ("graded", Decimal(11), True)
+
+
+def test_a_grader_below_the_exams_organisation_cannot_grade_its_answers(tree):
+    bank = make_bank(tree.root)
+    essay = make_question(bank, qtype="essay", stem="谈谈体会", reference_answer="联系实际")
+    exam = make_exam(tree.root, questions=[essay], scores=[10])
+    user = taker(tree.branch_a)
+    attempt = attempt_start(actor=user, exam=exam)
+    answer_save(actor=user, attempt=attempt, question=essay.pk, response="我的体会")
+    attempt_submit(actor=user, attempt=attempt)
+    answer = Answer.objects.get(attempt_question__attempt=attempt)
+    with pytest.raises(PermissionDenied):
+        answer_grade(actor=make_user(role="org_admin", org=tree.district_a), answer=answer, points=6)
+    assert Answer.objects.get(pk=answer.pk).points is None
 
 
 def test_correcting_a_key_regrades_every_affected_attempt_with_an_audit_row(tree):
