@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from partyedu.accounts.types import User, Viewer
@@ -97,7 +97,13 @@ def contest_rounds(*, user: Viewer, contest: Contest) -> list[ContestRound]:
 
 
 def _contest_rounds(rounds: QuerySet[ContestRound], contest: Contest) -> list[ContestRound]:
-    return list(rounds.filter(contest=contest).select_related("exam").order_by("sequence"))
+    """Each round says whether anyone has started it (``attempted``)."""
+    return list(
+        rounds.filter(contest=contest)
+        .select_related("exam")
+        .annotate(attempted=Exists(Attempt.objects.filter(exam_id=OuterRef("exam_id"))))
+        .order_by("sequence")
+    )
 
 
 def round_get(*, user: Viewer, pk: Any, action: str = "view") -> ContestRound:

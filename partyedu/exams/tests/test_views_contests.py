@@ -388,6 +388,20 @@ def test_the_round_delete_page_deletes_an_untaken_round(client: Any, tree: Any) 
     assert not ContestRound.objects.filter(pk=round_.pk).exists()
 
 
+def test_the_detail_page_offers_no_delete_once_a_round_was_taken(client: Any, tree: Any) -> None:
+    contest = make_contest(tree.district_a)
+    taken = add_round(contest)
+    take(taker(tree.branch_a, "答题党员"), taken, 2)
+    untaken = add_round(contest, "第二轮")
+    client.force_login(make_user(role="org_admin", org=tree.district_a))
+
+    page = client.get(reverse("exams:contest_detail", args=[contest.pk])).content.decode()
+
+    assert 'data-testid="contest-delete"' not in page
+    assert reverse("exams:contest_round_delete", args=[taken.pk]) not in page
+    assert reverse("exams:contest_round_delete", args=[untaken.pk]) in page
+
+
 def test_the_detail_page_offers_edit_and_delete_to_the_organiser_only_as_rights_allow(
     client: Any, tree: Any
 ) -> None:

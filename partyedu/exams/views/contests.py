@@ -90,6 +90,10 @@ def contest_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "awards": selectors.contest_awards(user=request.user, contest=contest),
         **_rights(request.user, contest),
     }
+    # Offer 删除 only where it can succeed (the delete page still says why when it cannot).
+    context["deletable"] = context["can_delete"] and not selectors.contest_delete_refusal(
+        user=request.user, contest=contest
+    )
     return render(request, "exams/contest_detail.html", context)
 
 
