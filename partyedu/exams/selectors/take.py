@@ -411,10 +411,21 @@ def attempt_result_page(*, user: Viewer, pk: Any, now: datetime | None = None) -
 def practice_feedback(*, user: Viewer, pk: Any, question: Any) -> ShownQuestion:
     """One question of the user's own practice round with its marking, once it has been checked;
     nothing of the key before that, and never for an exam (404)."""
-    attempt = own_attempt(user=user, pk=pk)
-    item = next((i for i in attempt.questions.all() if i.version.question_id == question), None)
+    member = taker_member(user)
+    item = (
+        None
+        if member is None or not isinstance(question, int)
+        else AttemptQuestion.objects.filter(
+            attempt_id=pk,
+            attempt__member=member,
+            attempt__exam__kind=ExamKind.PRACTICE,
+            version__question_id=question,
+        )
+        .select_related("version__question", "answer")
+        .first()
+    )  # the one question, not the whole paper: this runs after every answer of a practice round
     answer = getattr(item, "answer", None) if item is not None else None
-    if item is None or attempt.exam.kind != ExamKind.PRACTICE or answer is None or answer.points is None:
+    if item is None or answer is None or answer.points is None:
         raise Http404("没有可显示的判题结果")
     return _shown_question(item, reveal=True)
 

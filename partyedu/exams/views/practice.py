@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from partyedu.accounts.types import AuthenticatedHttpRequest
 
-from ..selectors import exam_for_taker
+from ..selectors import attempt_own_ref, exam_for_taker
 from ..selectors import take as selectors
 from ..services import practice as services
 from .take import json_body, refusal
@@ -31,7 +31,7 @@ from .take import json_body, refusal
 def practice_check(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """``{"question": id, "answer": …}`` → the answer saved and marked: ``{"question", "correct",
     "key", "key_text", "explanation", "reference_answer"}``. 400 for an exam."""
-    attempt = selectors.own_attempt(user=request.user, pk=pk)
+    attempt = attempt_own_ref(user=request.user, pk=pk)  # the service locks and reads it itself
     payload = json_body(request)
     question = payload.get("question")
     try:
