@@ -27,6 +27,33 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 
 
+def _serve_one_request_at_a_time() -> None:
+    """On the in-memory SQLite database the live server's request threads all share the test's
+    one connection (there is no other way to see its data), so two requests at once — a page's
+    HTMX panels, a navigation that overtakes a pending request — interleave their statements and
+    transactions on it, and a request fails or loses its writes at random. There the live server
+    answers one request at a time (a plain WSGIServer, which also closes each connection so a
+    browser's keep-alive cannot hold it). On PostgreSQL every thread has its own connection and
+    the server stays threaded."""
+    from django.conf import settings
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or database["NAME"] not in (":memory:", ""):
+        return
+
+    class SerialWSGIServer(WSGIServer):
+        def __init__(self, *args: object, connections_override: object = None, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            self.connections_override = connections_override
+
+    LiveServerThread.server_class = SerialWSGIServer
+
+
+_serve_one_request_at_a_time()
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"browser tests must run under CI: {reason}", pytrace=False)
