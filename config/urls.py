@@ -14,6 +14,7 @@ urlpatterns = [
     path("competitions/", include("partyedu.competitions.urls")),
     path("exams/", include("partyedu.exams.urls")),
     path("supervision/", include("partyedu.supervision.urls")),
+    path("points/", include("partyedu.points.urls")),
     path("verify/", include((verify_urlpatterns, "verify"))),
     path("api/", include("partyedu.api.urls")),
     path("healthz/", health, name="health"),

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "partyedu.competitions",
     "partyedu.exams",
     "partyedu.supervision",
+    "partyedu.points",
     "partyedu.api",
     "partyedu.demo",
 ]

@@ -35,7 +35,10 @@ ROLE_DEFAULTS: dict[str, tuple[str, list[str]]] = {
         ["*.view", "*.add", "*.change", "*.delete", "*.import", "*.export", "accounts.view"],
     ),
     RoleCode.BRANCH_ADMIN: (RoleScope.SUBTREE, ["*.view", "*.add", "*.change", "*.export"]),
-    RoleCode.MEMBER: (RoleScope.SELF, ["members.view", "lectures.view", "exams.view", "exams.take"]),
+    RoleCode.MEMBER: (
+        RoleScope.SELF,
+        ["members.view", "lectures.view", "exams.view", "exams.take", "points.view"],
+    ),
     RoleCode.LECTURER: (RoleScope.SELF, ["members.view", "lectures.view"]),
     # A reviewer reaches only the reviews assigned to them (Review.scope_assigned).
     RoleCode.REVIEWER: (RoleScope.ASSIGNED, ["competitions.view", "competitions.change"]),

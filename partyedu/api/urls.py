@@ -13,6 +13,7 @@ from partyedu.learning.api import urls as learning_urls
 from partyedu.lectures.api import urls as lecture_urls
 from partyedu.members.api import urls as member_urls
 from partyedu.organizations.api import urls as organization_urls
+from partyedu.points.api import urls as points_urls
 from partyedu.study.api import urls as study_urls
 from partyedu.supervision.api import urls as supervision_urls
 
@@ -32,6 +33,7 @@ v1: list[URLPattern | URLResolver] = [
     path("", include(competition_urls.urlpatterns)),
     path("", include(exam_urls.urlpatterns)),
     path("", include(supervision_urls.urlpatterns)),
+    path("", include(points_urls.urlpatterns)),
 ]
 
 urlpatterns = [

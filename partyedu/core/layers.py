@@ -22,6 +22,7 @@ LAYERS: tuple[str, ...] = (
     "lectures",
     "competitions",
     "exams",  # question banks, papers, exams, attempts, grading: reads members and study
+    "points",  # 积分: schemes and the points ledger derived from study, learning, lectures, exams
     "supervision",  # dashboards, monthly reports, dispatch, guidance, assessment: reads every app below
     "api",  # the /api/v1/ router: includes every app's routes
     "demo",  # demonstration data: seeds every app

@@ -45,7 +45,8 @@ NAV_ITEMS = (
     NavItem(_("学时"), "learning:index", "hourglass-split", "learning", "view"),
     NavItem(_("我来讲党课"), "lectures:index", "mic", "lectures", "view"),
     NavItem(_("党课评选"), "competitions:index", "award", "competitions", "view"),
-    NavItem(_("考试答题"), "exams:index", "ui-checks", "exams", "view"),
+    NavItem(_("考试"), "exams:index", "ui-checks", "exams", "view"),
+    NavItem(_("积分"), "points:index", "star", "points", "view"),
     NavItem(_("督导考评"), "supervision:index", "clipboard-data", "supervision", "view"),
     NavItem(_("账号与角色"), "accounts:user_list", "person-gear", "accounts", "view"),
     NavItem(_("审计日志"), "core:audit_list", "journal-text", "core", "view_audit"),
@@ -69,11 +70,12 @@ MEMBER_NAV_ITEMS = (
     NavItem(_("扫码签到"), "study:scan", "qr-code-scan", "", "", allowed=_anyone, personal=True),
     NavItem(_("我的党课"), "lectures:my", "mic", "", "", allowed=_anyone, personal=True),
     NavItem(_("考试练习"), "exams:my", "ui-checks", "", "", allowed=_anyone, personal=True),
+    NavItem(_("我的积分"), "points:my", "star", "", "", allowed=_anyone, personal=True),
 )
 # What the member menu replaces: the member search of administrators (a member reaches their own
 # record from the home page) and the lecture and exam sections' entries (我的党课 and 考试练习 are
 # in the menu).
-REPLACED_BY_MEMBER_MENU = frozenset({"members:list", "lectures:index", "exams:index"})
+REPLACED_BY_MEMBER_MENU = frozenset({"members:list", "lectures:index", "exams:index", "points:index"})
 
 
 def has_member_menu(user: BaseViewer | None) -> bool:

@@ -174,6 +174,24 @@ def populate() -> Populated:
     zhang.user = examinee
     zhang.save(update_fields=["user"])
     attempt = attempt_start(actor=examinee, exam=exam)
+    from partyedu.points.services import scheme_create as points_scheme_create
+
+    points_scheme = points_scheme_create(
+        actor=None,
+        organization=tree.root,
+        year=timezone.localdate().year,
+        base="60",
+        items=[
+            {
+                "code": "award",
+                "name": "书记加分",
+                "kind": "earn",
+                "source": "manual",
+                "points": "0",
+                "cap": "10",
+            }
+        ],
+    )
     ids = {
         "activities": activity.pk,
         "activities:delete": disposable.pk,
@@ -194,6 +212,7 @@ def populate() -> Populated:
         "questions": question.pk,
         "exams": exam.pk,
         "attempts": attempt.pk,
+        "points": points_scheme.pk,
         "reviews": Review.objects.filter(reviewer=judge).values_list("pk", flat=True)[0],
         # /auth/tokens/{id}/: a token of city_admin that is not the one the stage signs in with.
         "auth": api_token_issue(user=users["city_admin"], name="fuzz target")[0].pk,

@@ -1,0 +1,338 @@
+"""What the records credit: for each (member, year), the scheme that applies (the nearest up the
+tree), and for each of its items the sources of that member and year, ordered by date then id,
+with the cap applied per (member, item, period). Pure reads, no locks: the ledger's sync reads
+them under the members' locks, the rebuild's check without."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from partyedu.exams.choices import ExamKind
+from partyedu.exams.credit import Result, counted_of
+from partyedu.exams.models import Attempt
+from partyedu.learning.models import ResourceProgress
+from partyedu.lectures.models import LectureSpeaker
+from partyedu.members.models import Member
+from partyedu.organizations.models import ancestor_paths
+from partyedu.study.choices import ActivityType, AttendanceStatus
+from partyedu.study.models import Attendance
+
+from ..choices import DEFAULT_DEDUCT_STATUSES, DEFAULT_EARN_STATUSES, CapPeriod, ItemKind, ItemSource
+from ..models import ManualPoints, PointsItem, PointsScheme
+
+ZERO = Decimal("0")
+# Member fields the derivation reads (the sync reads them while locking the rows).
+MEMBER_FIELDS = ("id", "org_path", "is_exempt", "categories")
+# A member of these categories is never deducted (条例 第二十三条: 年老体弱), like an exempt one.
+EXEMPT_CATEGORIES = frozenset({"frail"})
+
+Key = tuple[str, int, int, int, int]  # (source type, source id, member, item, year)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One source worth points for an item: what the member recognises (label), its date."""
+
+    source_type: str
+    source_id: int
+    member_id: int
+    on: date
+    points: Decimal  # before the cap
+    label: str
+    item_id: int | None = None  # a manual record names its item
+
+
+@dataclass(frozen=True, slots=True)
+class Want:
+    points: Decimal
+    on: date
+    description: str
+
+
+def is_exempt(member: dict[str, Any]) -> bool:
+    return bool(member["is_exempt"]) or bool(EXEMPT_CATEGORIES & set(member["categories"] or ()))
+
+
+def period_of(on: date, period: str) -> tuple[int, int]:
+    if period == CapPeriod.MONTH:
+        return on.year, on.month
+    if period == CapPeriod.QUARTER:
+        return on.year, (on.month - 1) // 3 + 1
+    return on.year, 0
+
+
+PERIOD_WORDS: dict[str, str] = {"month": "本月", "quarter": "本季度", "year": "本年度"}
+
+
+def points_text(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _day(value: datetime) -> date:
+    return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+
+
+def _year_bounds(years: Iterable[int]) -> tuple[datetime, datetime]:
+    ys = sorted(set(years))
+    tz = timezone.get_current_timezone()
+    return datetime(ys[0], 1, 1, tzinfo=tz), datetime(ys[-1] + 1, 1, 1, tzinfo=tz)
+
+
+def schemes_for(members: dict[int, dict[str, Any]], years: set[int]) -> dict[tuple[int, int], PointsScheme]:
+    """The scheme in force for each (member, year): the one of the nearest organisation up the
+    member's path (a lower level's scheme replaces the upper's). Two queries (schemes, items)."""
+    paths = {p for m in members.values() for p in ancestor_paths(m["org_path"] or "")}
+    if not paths or not years:
+        return {}
+    schemes = list(
+        PointsScheme.objects.filter(organization__path__in=sorted(paths), year__in=sorted(years))
+        .select_related("organization")
+        .order_by()
+    )
+    if not schemes:
+        return {}
+    items: dict[int, list[PointsItem]] = defaultdict(list)
+    for item in PointsItem.objects.filter(scheme__in=schemes).order_by("position", "id"):
+        items[item.scheme_id].append(item)
+    by_path_year = {}
+    for scheme in schemes:
+        scheme.item_list = items[scheme.pk]  # type: ignore[attr-defined]
+        by_path_year[(scheme.organization.path, scheme.year)] = scheme
+    result = {}
+    for member_id, member in members.items():
+        for year in years:
+            for path in reversed(ancestor_paths(member["org_path"] or "")):
+                found = by_path_year.get((path, year))
+                if found is not None:
+                    result[(member_id, year)] = found
+                    break
+    return result
+
+
+def _attendance_units(member_ids: list[int], years: set[int]) -> list[tuple[Unit, str, str, bool]]:
+    """Attendance rows of the members at activities in the years: (unit, activity type, status,
+    补学 confirmed). One query."""
+    start, end = _year_bounds(years)
+    labels = {value: str(label) for value, label in ActivityType.choices}
+    status_labels = {value: str(label) for value, label in AttendanceStatus.choices}
+    rows = (
+        Attendance.objects.filter(
+            member_id__in=member_ids, activity__start__gte=start, activity__start__lt=end
+        )
+        .order_by()
+        .values_list(
+            "pk",
+            "member_id",
+            "status",
+            "makeup_confirmed_at",
+            "activity__activity_type",
+            "activity__start",
+            "activity__topic",
+        )
+    )
+    units = []
+    for pk, member_id, status, confirmed, activity_type, started, topic in rows:
+        on = _day(started)
+        label = f"{on:%Y-%m-%d} {labels.get(activity_type, activity_type)}：{topic[:100]}（{status_labels.get(status, '')}）"
+        units.append((Unit("", pk, member_id, on, ZERO, label), activity_type, status, confirmed is not None))
+    return units
+
+
+def _lecture_units(member_ids: list[int], years: set[int]) -> list[Unit]:
+    start, end = _year_bounds(years)
+    rows = (
+        LectureSpeaker.objects.filter(
+            lecturer__member_id__in=member_ids, lecture__start__gte=start, lecture__start__lt=end
+        )
+        .order_by()
+        .values_list("pk", "lecturer__member_id", "lecture__start", "lecture__title")
+    )
+    return [
+        Unit(ItemSource.LECTURE, pk, member_id, _day(s), ZERO, f"{_day(s):%Y-%m-%d} 讲党课：{title[:100]}")
+        for pk, member_id, s, title in rows
+    ]
+
+
+def _exam_units(member_ids: list[int], years: set[int]) -> list[Unit]:
+    """A passed exam (its counted attempt passed; never a practice set or a contest round), one
+    source per member and exam keyed by the first attempt, dated by the counted attempt."""
+    rows = (
+        Attempt.objects.filter(member_id__in=member_ids, exam__kind=ExamKind.EXAM)
+        .order_by()
+        .values_list(
+            "pk",
+            "exam_id",
+            "member_id",
+            "number",
+            "score",
+            "passed",
+            "submitted_at",
+            "exam__title",
+            "exam__grading",
+            "exam__attempts_allowed",
+        )
+    )
+    groups: dict[tuple[int, int], list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[(row[1], row[2])].append(row)
+    units = []
+    for (_exam_id, member_id), attempts in groups.items():
+        first = min(attempts, key=lambda r: r[3])
+        results = [
+            Result(r[0], r[3], r[4], r[5], r[6]) for r in attempts if r[6] is not None and r[4] is not None
+        ]
+        counted = counted_of(results, grading=first[8], attempts_allowed=first[9])
+        if counted is None or not counted.passed:
+            continue
+        on = _day(counted.submitted_at)
+        if on.year in years:
+            units.append(
+                Unit(
+                    ItemSource.EXAM_PASS,
+                    first[0],
+                    member_id,
+                    on,
+                    ZERO,
+                    f"{on:%Y-%m-%d} 考试合格：{first[7][:100]}",
+                )
+            )
+    return units
+
+
+def _resource_units(member_ids: list[int], years: set[int]) -> list[Unit]:
+    start, end = _year_bounds(years)
+    rows = (
+        ResourceProgress.objects.filter(
+            member_id__in=member_ids, completed_at__gte=start, completed_at__lt=end
+        )
+        .order_by()
+        .values_list("pk", "member_id", "completed_at", "resource__title")
+    )
+    return [
+        Unit(ItemSource.RESOURCE, pk, member_id, _day(c), ZERO, f"{_day(c):%Y-%m-%d} 网上学习：{title[:100]}")
+        for pk, member_id, c, title in rows
+        if c is not None
+    ]
+
+
+def _manual_units(member_ids: list[int], years: set[int]) -> list[Unit]:
+    rows = (
+        ManualPoints.objects.filter(member_id__in=member_ids, year__in=sorted(years))
+        .order_by()
+        .values_list("pk", "member_id", "item_id", "on_date", "points", "reason")
+    )
+    return [
+        Unit(ItemSource.MANUAL, pk, member_id, on, points, f"{on:%Y-%m-%d} {reason[:150]}", item_id)
+        for pk, member_id, item_id, on, points, reason in rows
+    ]
+
+
+def desired_points(members: dict[int, dict[str, Any]], pairs: set[tuple[int, int]]) -> dict[Key, Want]:
+    """What every source credits now for the given (member, year) pairs, caps applied. Reads
+    only the source kinds the schemes in force use (at most one query each)."""
+    if not pairs:
+        return {}
+    years = {year for _m, year in pairs}
+    schemes = schemes_for({m: members[m] for m, _y in pairs if m in members}, years)
+    if not schemes:
+        return {}
+    member_ids = sorted({m for m, _y in schemes})
+    used_sources = {item.source for s in schemes.values() for item in s.item_list}  # type: ignore[attr-defined]
+    attendance = (
+        _attendance_units(member_ids, years)
+        if used_sources & {ItemSource.ATTENDANCE, ItemSource.MAKEUP}
+        else []
+    )
+    by_source: dict[str, list[Unit]] = {
+        ItemSource.LECTURE: _lecture_units(member_ids, years) if ItemSource.LECTURE in used_sources else [],
+        ItemSource.EXAM_PASS: _exam_units(member_ids, years) if ItemSource.EXAM_PASS in used_sources else [],
+        ItemSource.RESOURCE: _resource_units(member_ids, years)
+        if ItemSource.RESOURCE in used_sources
+        else [],
+        ItemSource.MANUAL: _manual_units(member_ids, years) if ItemSource.MANUAL in used_sources else [],
+    }
+    per_member: dict[tuple[str, int, int], list[Unit]] = defaultdict(list)
+    for source, units in by_source.items():
+        for unit in units:
+            per_member[(source, unit.member_id, unit.on.year)].append(unit)
+    attendance_by: dict[tuple[int, int], list[tuple[Unit, str, str, bool]]] = defaultdict(list)
+    for row in attendance:
+        attendance_by[(row[0].member_id, row[0].on.year)].append(row)
+
+    wanted: dict[Key, Want] = {}
+    for (member_id, year), scheme in sorted(schemes.items()):
+        if (member_id, year) not in pairs:
+            continue
+        exempt = is_exempt(members[member_id])
+        for item in scheme.item_list:  # type: ignore[attr-defined]
+            if item.kind == ItemKind.DEDUCT and exempt:
+                continue
+            units = _units_of(
+                item, per_member[(item.source, member_id, year)], attendance_by[(member_id, year)]
+            )
+            wanted.update(_capped(item, member_id, year, units))
+    return wanted
+
+
+def _units_of(
+    item: PointsItem, units: list[Unit], attendance: list[tuple[Unit, str, str, bool]]
+) -> list[Unit]:
+    if item.source == ItemSource.ATTENDANCE:
+        statuses = set(
+            item.statuses
+            or (DEFAULT_DEDUCT_STATUSES if item.kind == ItemKind.DEDUCT else DEFAULT_EARN_STATUSES)
+        )
+        types = set(item.activity_types or ())
+        return [
+            Unit(ItemSource.ATTENDANCE, u.source_id, u.member_id, u.on, item.points, u.label)
+            for u, activity_type, status, _c in attendance
+            if status in statuses and (not types or activity_type in types)
+        ]
+    if item.source == ItemSource.MAKEUP:
+        types = set(item.activity_types or ())
+        return [
+            Unit(ItemSource.MAKEUP, u.source_id, u.member_id, u.on, item.points, u.label)
+            for u, activity_type, status, confirmed in attendance
+            if status == AttendanceStatus.MAKEUP and confirmed and (not types or activity_type in types)
+        ]
+    if item.source == ItemSource.MANUAL:
+        return [u for u in units if u.item_id == item.pk]
+    return [Unit(u.source_type, u.source_id, u.member_id, u.on, item.points, u.label) for u in units]
+
+
+def _capped(item: PointsItem, member_id: int, year: int, units: list[Unit]) -> dict[Key, Want]:
+    """Credit the units in date order (then source id): each gets its points, or what is left
+    under the cap of its period (0 once the cap is reached: no line)."""
+    used: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    sign = -1 if item.kind == ItemKind.DEDUCT else 1
+    result = {}
+    for unit in sorted(units, key=lambda u: (u.on, u.source_id)):
+        amount = unit.points
+        note = ""
+        if item.cap is not None:
+            period = period_of(unit.on, item.cap_period)
+            room = max(item.cap - used[period], ZERO)
+            if amount > room:
+                amount = room
+                note = f"，已达{PERIOD_WORDS.get(item.cap_period, '')}上限{points_text(item.cap)}分"
+            used[period] += amount
+        if amount == 0:
+            continue
+        description = f"{unit.label}{note}"[:255]
+        result[(unit.source_type, unit.source_id, member_id, item.pk, year)] = Want(
+            sign * amount, unit.on, description
+        )
+    return result
+
+
+def members_state(member_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The members' fields the derivation reads, without locks (the rebuild's check)."""
+    return {m["id"]: m for m in Member.objects.filter(pk__in=sorted(set(member_ids))).values(*MEMBER_FIELDS)}

@@ -1,0 +1,221 @@
+"""The points ledger (积分台账): the correcting lines that bring the ledger's net for each
+(source, member, item, year) to what the records credit now (``derive.desired_points``).
+
+Caps make the sources of one member, item and period depend on each other (a source earlier in
+the month can push a later one over the cap), so the unit of a sync is the (member, year), not
+the source: every writer locks the members' rows in id order (as the hours ledger does), then
+reads the sources and the ledger, then appends the differences. A retried sync finds nothing to
+append; two concurrent ones are serialised by the locks, and the unique key (source, member,
+item, year, version) turns any remaining race into an ``IntegrityError`` that is retried once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from partyedu.accounts.types import Actor
+from partyedu.members.models import Member
+from partyedu.study.models import Attendance
+
+from ..choices import ItemSource
+from ..models import PointsEntry, PointsScheme
+from .derive import MEMBER_FIELDS, ZERO, Key, Want, desired_points, points_text
+
+# Members per batch when a scheme change re-derives its subtree.
+SCHEME_CHUNK = 500
+
+
+@dataclass(slots=True)
+class Net:
+    points: Decimal
+    version: int
+    on: date
+    description: str
+
+
+def ledger_nets(pairs: set[tuple[int, int]]) -> dict[Key, Net]:
+    """The ledger's net points, last version and latest source date per key, for the pairs."""
+    if not pairs:
+        return {}
+    members = sorted({m for m, _y in pairs})
+    years = sorted({y for _m, y in pairs})
+    nets: dict[Key, Net] = {}
+    rows = (
+        PointsEntry.objects.filter(member_id__in=members, year__in=years)
+        .values("source_type", "source_id", "member_id", "item_id", "year")
+        .annotate(net=Sum("points"), last=Max("version"), on=Max("source_date"), label=Max("description"))
+        .order_by()
+    )
+    for row in rows:
+        if (row["member_id"], row["year"]) in pairs:
+            key = (row["source_type"], row["source_id"], row["member_id"], row["item_id"], row["year"])
+            nets[key] = Net(Decimal(row["net"]), row["last"], row["on"], row["label"])
+    return nets
+
+
+def correction_rows(wanted: dict[Key, Want], nets: dict[Key, Net], actor_id: int | None) -> list[PointsEntry]:
+    """The lines that bring each key's net to what its source credits now (none where equal)."""
+    rows = []
+    for key in sorted(set(wanted) | set(nets)):
+        want = wanted.get(key)
+        net = nets.get(key)
+        want_points = want.points if want else ZERO
+        have = net.points if net else ZERO
+        if want_points == have:
+            continue
+        source_type, source_id, member_id, item_id, year = key
+        if net is None or net.version == 0:
+            assert want is not None
+            description, on, version = want.description, want.on, 1
+        elif want is None:
+            base = net.description.split("（更正", 1)[0]
+            description = f"{base}（更正：来源已变更或不再计分，冲销{points_text(have)}分）"
+            on, version = net.on, net.version + 1
+        else:
+            description = (
+                f"{want.description}（更正：分值由{points_text(have)}改为{points_text(want_points)}）"
+            )
+            on, version = want.on, net.version + 1
+        rows.append(
+            PointsEntry(
+                member_id=member_id,
+                year=year,
+                item_id=item_id,
+                points=want_points - have,
+                source_type=source_type,
+                source_id=source_id,
+                source_date=on,
+                version=version,
+                description=description[:255],
+                actor_id=actor_id,
+            )
+        )
+    return rows
+
+
+def _actor_id(actor: Actor) -> int | None:
+    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def lock_members(member_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Lock the members' rows in id order (every writer of their ledgers does, so their
+    read–compute–append cannot interleave) and read what the derivation needs of them."""
+    ids = sorted(set(member_ids))
+    return {
+        m["id"]: m
+        for m in Member.objects.select_for_update().filter(pk__in=ids).order_by("pk").values(*MEMBER_FIELDS)
+    }
+
+
+def _sync_once(pairs: set[tuple[int, int]], actor: Actor) -> list[PointsEntry]:
+    members = lock_members(m for m, _y in pairs)
+    pairs = {p for p in pairs if p[0] in members}
+    wanted = desired_points(members, pairs)
+    nets = ledger_nets(pairs)
+    rows = correction_rows(wanted, nets, _actor_id(actor))
+    if rows:
+        PointsEntry.objects.bulk_create(rows)
+    return rows
+
+
+# The cache key of "some scheme exists", set when a scheme is created (only a "yes" is kept).
+SCHEMES_EXIST_KEY = "points:schemes_exist"
+
+
+def schemes_exist() -> bool:
+    """Whether any scheme was ever defined (without one the ledger is empty and there is nothing
+    to sync). A "yes" is kept in the cache for good (``scheme_create`` sets it; a scheme deleted
+    later only costs a sync that finds nothing); a "no" is never kept, so no process can miss the
+    first scheme of another: until a scheme exists every sync asks the database (one EXISTS)."""
+    if cache.get(SCHEMES_EXIST_KEY):
+        return True
+    exists = PointsScheme.objects.exists()
+    if exists:
+        cache.set(SCHEMES_EXIST_KEY, True, None)
+    return exists
+
+
+def schemes_exist_note() -> None:
+    cache.set(SCHEMES_EXIST_KEY, True, None)
+
+
+@transaction.atomic(savepoint=False)
+def points_sync_members(*, pairs: Iterable[tuple[int, int]], actor: Actor = None) -> int:
+    """Bring the ledger in line with the records for each (member id, year): appends correcting
+    lines only where the ledger's net differs; returns how many. Call inside the transaction that
+    changed the source. Idempotent: a retry appends nothing."""
+    wanted_pairs = {(int(m), int(y)) for m, y in pairs}
+    if not wanted_pairs:
+        return 0
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return len(_sync_once(wanted_pairs, actor))
+        except IntegrityError:
+            # A concurrent writer appended the same version first: compute again (once).
+            if attempt == 2:
+                raise
+    return 0  # pragma: no cover
+
+
+def points_sync_attendance(
+    *, attendance_ids: Iterable[int], actor: Actor = None, member_ids: Iterable[int] | None = None
+) -> int:
+    """After attendance rows changed (or were deleted): re-derive the (member, year)s they and
+    their ledger lines concern (``study.attendance_changed``)."""
+    if not schemes_exist():
+        return 0
+    ids = sorted({int(i) for i in attendance_ids})
+    pairs = {
+        (member_id, timezone.localtime(start).year)
+        for member_id, start in Attendance.objects.filter(pk__in=ids).values_list(
+            "member_id", "activity__start"
+        )
+    }
+    pairs |= set(
+        PointsEntry.objects.filter(
+            source_type__in=[ItemSource.ATTENDANCE, ItemSource.MAKEUP], source_id__in=ids
+        ).values_list("member_id", "year")
+    )
+    if member_ids:
+        year = timezone.localdate().year
+        pairs |= {(int(m), year) for m in member_ids}
+    return points_sync_members(pairs=pairs, actor=actor)
+
+
+def points_sync_member_changes(*, member_ids: Iterable[int]) -> int:
+    """After members were moved, edited or (de)activated (``members.changed``): their schemes or
+    exemption may differ; re-derive this year and every year their ledgers hold."""
+    if not schemes_exist():
+        return 0
+    ids = sorted({int(i) for i in member_ids})
+    year = timezone.localdate().year
+    pairs = {(m, year) for m in ids}
+    pairs |= set(PointsEntry.objects.filter(member_id__in=ids).values_list("member_id", "year").distinct())
+    return points_sync_members(pairs=pairs, actor=None)
+
+
+def points_sync_scheme(*, scheme: PointsScheme, actor: Actor = None) -> int:
+    """After a scheme was created or changed: re-derive the year for every member of its
+    subtree (through correcting lines). Synchronous here; a city-wide scheme on a large
+    deployment is the rebuild's business (documented in docs/points.md)."""
+    member_ids = list(
+        Member.objects.filter(scheme.organization.subtree_q("org_path")).values_list("pk", flat=True)
+    )
+    member_ids += list(
+        PointsEntry.objects.filter(item__scheme=scheme).values_list("member_id", flat=True).distinct()
+    )
+    ids = sorted(set(member_ids))
+    appended = 0
+    for start in range(0, len(ids), SCHEME_CHUNK):
+        chunk = ids[start : start + SCHEME_CHUNK]
+        appended += points_sync_members(pairs={(m, scheme.year) for m in chunk}, actor=actor)
+    return appended

@@ -1,0 +1,186 @@
+"""Pages of the points app: 我的积分 (phone first), the branch's members' totals with the
+distribution by child organisation, a member's page, schemes and the manual award form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from partyedu.accounts.types import AuthenticatedHttpRequest
+from partyedu.core.forms import apply_validation_error
+from partyedu.core.scope import can
+from partyedu.core.views import action_required, posted
+from partyedu.organizations.models import Organization
+
+from . import selectors, services
+from .forms import ItemFormSet, ManualForm, SchemeForm, YearForm, formset_items, item_initial
+
+APP = "points"
+
+
+def _year(request: HttpRequest) -> int:
+    form = YearForm(request.GET)
+    if form.is_valid() and form.cleaned_data.get("year"):
+        return int(form.cleaned_data["year"])
+    return timezone.localdate().year
+
+
+def _years(year: int) -> list[int]:
+    this = timezone.localdate().year
+    return sorted({*range(this - 3, this + 1), year}, reverse=True)
+
+
+@login_required
+def my_points(request: HttpRequest) -> HttpResponse:
+    """我的积分: the member's own year, by item and line by line."""
+    year = _year(request)
+    member = selectors.member_of_user(user=request.user)
+    result = None
+    if member is not None:
+        result = selectors.member_points(user=request.user, member=member, year=year)
+    return render(
+        request, "points/member.html", {"result": result, "year": year, "years": _years(year), "own": True}
+    )
+
+
+@action_required("view", APP)
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    year = _year(request)
+    member = selectors.member_get(user=request.user, pk=pk)
+    result = selectors.member_points(user=request.user, member=member, year=year)
+    context = {
+        "result": result,
+        "year": year,
+        "years": _years(year),
+        "own": False,
+        "can_record": can(request.user, "change", member.org_path, app_label=APP),
+    }
+    return render(request, "points/member.html", context)
+
+
+@action_required("view", APP, subtree=True)
+def index(request: HttpRequest) -> HttpResponse:
+    """The members of an organisation's subtree with their totals, by name (no ranking), and
+    the average by child organisation."""
+    year = _year(request)
+    orgs = Organization.objects.restrict(request.user, "view", app_label=APP).order_by("path")
+    organization = (
+        orgs.filter(pk=request.GET.get("organization") or 0).first()
+        if (request.GET.get("organization") or "").isdigit()
+        else None
+    )
+    organization = organization or orgs.first()
+    rows = (
+        selectors.branch_points(user=request.user, organization=organization, year=year)
+        if organization
+        else []
+    )
+    distribution = (
+        selectors.points_distribution(user=request.user, organization=organization, year=year)
+        if organization
+        else []
+    )
+    context = {
+        "organization": organization,
+        "rows": rows,
+        "distribution": distribution,
+        "year": year,
+        "years": _years(year),
+    }
+    return render(request, "points/index.html", context)
+
+
+@action_required("view", APP, subtree=True)
+def scheme_list(request: HttpRequest) -> HttpResponse:
+    schemes = list(selectors.scheme_list(user=request.user).prefetch_related("items"))
+    return render(request, "points/scheme_list.html", {"schemes": schemes})
+
+
+def _scheme_page(request: AuthenticatedHttpRequest, scheme: Any = None) -> HttpResponse:
+    user = request.user
+    data = posted(request)
+    form = SchemeForm(
+        data,
+        user=user,
+        editing=scheme is not None,
+        initial={"name": scheme.name, "base": scheme.base} if scheme else {"year": timezone.localdate().year},
+    )
+    formset = ItemFormSet(
+        data, prefix="items", initial=item_initial(list(scheme.items.all())) if scheme else None
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        items = formset_items(formset)
+        try:
+            with transaction.atomic():
+                if scheme is None:
+                    saved = services.scheme_create(
+                        actor=user,
+                        organization=form.cleaned_data["organization"],
+                        year=form.cleaned_data["year"],
+                        base=form.cleaned_data["base"],
+                        items=items,
+                        name=form.cleaned_data.get("name") or "",
+                    )
+                else:
+                    saved = services.scheme_update(
+                        actor=user,
+                        scheme=scheme,
+                        base=form.cleaned_data["base"],
+                        items=items,
+                        name=form.cleaned_data.get("name") or "",
+                    )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, f"积分方案“{saved.name}”已保存，本年度积分已按新方案重新核算")
+            return redirect(reverse("points:scheme_edit", args=[saved.pk]))
+    return render(request, "points/scheme_form.html", {"form": form, "formset": formset, "scheme": scheme})
+
+
+@action_required("add", APP, subtree=True)
+def scheme_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _scheme_page(request)
+
+
+@action_required("change", APP, subtree=True)
+def scheme_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _scheme_page(request, selectors.scheme_get(user=request.user, pk=pk, action="change"))
+
+
+@action_required("change", APP, subtree=True)
+def manual_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A secretary's manual award or deduction, with a required reason."""
+    member = selectors.member_get(user=request.user, pk=pk)
+    if not can(request.user, "change", member.org_path, app_label=APP):
+        from django.http import Http404
+
+        raise Http404("党员不存在")
+    year = timezone.localdate().year
+    items = services.manual_items_for(member, year)
+    form = ManualForm(posted(request), items=items)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                services.points_manual_record(
+                    actor=request.user,
+                    member=member,
+                    item=form.cleaned_data["item"],
+                    points=form.cleaned_data["points"],
+                    reason=form.cleaned_data["reason"],
+                )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "已记录")
+            return redirect(reverse("points:member_detail", args=[member.pk]))
+    return render(
+        request, "points/manual_form.html", {"form": form, "member": member, "items": items, "year": year}
+    )
