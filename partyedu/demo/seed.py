@@ -1360,6 +1360,9 @@ def clear_data() -> None:
     from partyedu.demo.exams import clear_exams
 
     clear_exams()  # attempts and exams point at members and organisations (PROTECT)
+    from partyedu.demo.points import clear_points
+
+    clear_points()  # the points ledger and manual records point at members (PROTECT)
     for model in reversed(list(apps.get_app_config("supervision").get_models())):
         model._default_manager.all().delete()
     # Study and learning rows first (largest first, children before parents), each table in one
@@ -1641,6 +1644,10 @@ def build_demo(
             from partyedu.demo.exams import seed_exams
 
             supervision_lines += seed_exams(seed=seed, today=timezone.localdate(), say=say)
+            from partyedu.demo.points import seed_points
+
+            # Last: the scheme derives its points from the attendance, lectures and exams above.
+            supervision_lines += seed_points(seed=seed, say=say)
         by_level = Counter(o.level for o in plan.orgs)
         too_small, too_large = sizing_counts(plan)
         changes: dict[str, Any] = {

@@ -67,9 +67,20 @@ def formset_items(formset: Any) -> list[dict[str, Any]]:
 
 
 class ManualForm(forms.Form):
-    item = forms.ChoiceField(label=_("积分项目"))
-    points = forms.DecimalField(label=_("分值"), max_digits=6, decimal_places=1, min_value=0)
-    reason = forms.CharField(label=_("理由"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}))
+    item = forms.ChoiceField(label=_("积分项目"), error_messages={"required": _("请选择积分项目")})
+    points = forms.DecimalField(
+        label=_("分值"),
+        max_digits=6,
+        decimal_places=1,
+        min_value=0,
+        error_messages={"required": _("请填写分值"), "invalid": _("分值应为数字，如 2 或 1.5")},
+    )
+    reason = forms.CharField(
+        label=_("理由"),
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请填写加分或扣分的理由，党员本人可以看到")},
+    )
 
     def __init__(self, *args: Any, items: list[PointsItem], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

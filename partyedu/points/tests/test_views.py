@@ -164,5 +164,5 @@ def test_manual_form_refuses_an_empty_reason(client, tree):
     response = client.post(
         f"/points/members/{member.pk}/manual/", {"item": item.pk, "points": "2", "reason": ""}
     )
-    assert response.status_code == 200 and "理由" in response.content.decode()
+    assert response.status_code == 200 and "请填写加分或扣分的理由" in response.content.decode()
     assert not PointsEntry.objects.exists()

@@ -1,0 +1,151 @@
+"""The points area's demo data on a small demo city: the city's scheme for the demo year, the
+points derived from member1's attendance, branch_sec's manual records with their reasons, and a
+ledger that a rebuild proves."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from partyedu.accounts.models import RoleAssignment, User
+from partyedu.demo.points import (
+    AWARD_REASON,
+    DEDUCT_REASON,
+    MEMBER1_REASON,
+    POINTS_YEAR,
+    SCHEME_NAME,
+    seed_points,
+)
+from partyedu.demo.testing import seeded_once
+from partyedu.members.models import Member
+from partyedu.points.models import ManualPoints, PointsEntry, PointsScheme
+from partyedu.points.selectors import member_points
+from partyedu.points.services import points_rebuild
+
+pytestmark = pytest.mark.django_db
+
+MEMBERS = 300
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup, django_db_blocker):
+    """One seed for the module (``seed_demo`` runs ``seed_points`` last); each test runs in a
+    savepoint of it (``partyedu.demo.testing``)."""
+
+    def seed():
+        out = io.StringIO()
+        call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=out)
+        return out.getvalue().splitlines()
+
+    with seeded_once(django_db_blocker, seed) as lines:
+        yield lines
+
+
+@pytest.fixture
+def demo_lines(seeded_demo, db):
+    return list(seeded_demo)
+
+
+def city_scheme():
+    return PointsScheme.objects.select_related("organization").get(name=SCHEME_NAME)
+
+
+def member1():
+    return Member.objects.get(user__username="member1")
+
+
+def test_the_city_has_one_scheme_for_the_demo_year_with_base_60(demo_lines):
+    scheme = city_scheme()
+    assert scheme.organization.parent_id is None
+    assert scheme.year == POINTS_YEAR
+    assert scheme.base == Decimal(60)
+    assert PointsScheme.objects.count() == 1
+    assert any(line.startswith("积分方案") for line in demo_lines)
+
+
+def test_the_scheme_earns_for_meetings_lectures_exams_and_online_study_with_caps(demo_lines):
+    items = {i.code: i for i in city_scheme().items.all()}
+    org_life = items["org_life"]
+    assert (org_life.kind, org_life.source, org_life.cap_period) == ("earn", "attendance", "month")
+    assert org_life.cap is not None and {"theme_day", "branch_assembly"} <= set(org_life.activity_types)
+    assert (items["lecture"].source, items["lecture"].cap_period) == ("lecture", "year")
+    assert items["lecture"].cap is not None
+    assert items["exam_pass"].source == "exam_pass"
+    assert items["resource"].source == "resource" and items["resource"].cap is not None
+
+
+def test_the_negative_list_deducts_absence_from_organisational_life_with_a_cap(demo_lines):
+    absence = city_scheme().items.get(code="absence")
+    assert (absence.kind, absence.source, absence.statuses) == ("deduct", "attendance", ["absent"])
+    assert absence.cap is not None
+
+
+def test_member1_has_points_from_attendance(demo_lines):
+    lines = PointsEntry.objects.filter(member=member1(), year=POINTS_YEAR, source_type="attendance")
+    assert lines.filter(item__code="org_life", points__gt=0).count() >= 3
+
+
+def test_member1s_year_totals_more_than_the_base(demo_lines):
+    user = User.objects.get(username="member1")
+    result = member_points(user=user, member=member1(), year=POINTS_YEAR)
+    assert result.scheme == city_scheme()
+    assert result.total > result.base == Decimal(60)
+    assert result.total == result.base + result.earned - result.deducted
+
+
+def test_the_monthly_cap_shows_on_the_lines_it_cut(demo_lines):
+    assert PointsEntry.objects.filter(item__code="org_life", description__contains="已达本月上限").exists()
+
+
+def test_lecturers_and_those_who_passed_an_exam_earn_points(demo_lines):
+    assert PointsEntry.objects.filter(source_type="lecture", points__gt=0).exists()
+    assert PointsEntry.objects.filter(source_type="exam_pass", points__gt=0).exists()
+
+
+def test_absentees_are_deducted_but_never_an_exempt_member(demo_lines):
+    deducted = PointsEntry.objects.filter(item__code="absence")
+    assert deducted.filter(points__lt=0).exists()
+    assert not deducted.filter(member__is_exempt=True).exists()
+
+
+def test_branch_sec_recorded_two_awards_and_one_deduction_in_their_branch(demo_lines):
+    branch = RoleAssignment.objects.get(user__username="branch_sec").organization
+    records = ManualPoints.objects.select_related("item", "member", "actor")
+    assert sorted((r.item.code, r.reason) for r in records) == sorted(
+        [("award", MEMBER1_REASON), ("award", AWARD_REASON), ("penalty", DEDUCT_REASON)]
+    )
+    assert {r.actor.username for r in records} == {"branch_sec"}
+    assert {r.member.organization_id for r in records} == {branch.pk}
+    assert {r.year for r in records} == {POINTS_YEAR}
+
+
+def test_member1s_award_is_on_their_ledger_with_its_reason(demo_lines):
+    line = PointsEntry.objects.get(member=member1(), source_type="manual")
+    assert line.points > 0
+    assert MEMBER1_REASON in line.description
+
+
+def test_the_deduction_takes_points_off_a_member_who_is_not_exempt(demo_lines):
+    record = ManualPoints.objects.select_related("member").get(item__code="penalty")
+    assert not record.member.is_exempt
+    line = PointsEntry.objects.get(source_type="manual", source_id=record.pk)
+    assert line.points == -record.points
+
+
+def test_the_ledger_equals_a_rebuild(demo_lines):
+    report = points_rebuild()
+    assert report.differences == 0, report.samples
+
+
+def test_seeding_again_adds_nothing(demo_lines):
+    before = (PointsScheme.objects.count(), PointsEntry.objects.count(), ManualPoints.objects.count())
+    assert seed_points(seed=SEED, say=lambda message: None) == []
+    assert (
+        PointsScheme.objects.count(),
+        PointsEntry.objects.count(),
+        ManualPoints.objects.count(),
+    ) == before
