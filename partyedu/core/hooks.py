@@ -80,6 +80,23 @@ HOOKS: dict[str, str] = {
         "(*, activity_ids) inside the transaction that changed an activity's date or deleted it: keep "
         "summaries counted by activity date (lecture figures) in step"
     ),
+    "learning.resources_completed": (
+        "(*, progress_ids, member_ids, years) inside the transaction that completed online resources "
+        "(ResourceProgress.completed_at set), after the write: member_ids the progress rows' members, years "
+        "the years of their completion; re-derive what completing resources credits (points)"
+    ),
+    "lectures.lectures_changed": (
+        "(*, lecture_ids, member_ids, years) inside the transaction that recorded, changed or deleted "
+        "lectures, their speakers (or a speaker's member) or their date (their activity's), after the write: "
+        "member_ids the members among the speakers before and after, years the lectures' years before and "
+        "after; re-derive what lectures given credit (points)"
+    ),
+    "exams.results_changed": (
+        "(*, exam_ids, member_ids, actor=None) inside the transaction where the counted result of the "
+        "members at these exams (kind 'exam' only) may have changed — a submission, a grade, a regrade, a "
+        "change of the grading rule — after the write; re-derive what passing an exam credits (points: the "
+        "years come from the attempts' submission dates)"
+    ),
     "lectures.competition_figures": (
         "(*, user, organization, year, width) -> lectures.selectors.CompetitionFigures: the competition "
         "figures of organization's subtree for competitions of year (entries, submitted reviews, awards by "

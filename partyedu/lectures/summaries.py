@@ -36,9 +36,11 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import ExtractYear
+from django.utils import timezone
 
 from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
+from partyedu.core.hooks import hooks
 from partyedu.members.choices import MemberCategory
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q
@@ -399,14 +401,30 @@ def lectures_activities_changed(*, activity_ids: Iterable[int]) -> None:
     if not ids:
         return
     lecture_ids: set[int] = set()
+    # The speakers' members and the years before (the tallies, not yet synced) and after, for the
+    # points a lecture given credits (``lectures.lectures_changed``); a date move keeps the speakers.
+    member_ids: set[int] = set()
+    years: set[int] = set()
     activity_start = Activity.objects.filter(pk=OuterRef("activity_id")).values("start")[:1]
     for chunk in _chunks(ids):
         Lecture.objects.filter(activity_id__in=chunk).update(start=Subquery(activity_start))
-        lecture_ids.update(Lecture.objects.filter(activity_id__in=chunk).values_list("pk", flat=True))
-        lecture_ids.update(
-            LectureTally.objects.filter(activity_id__in=chunk).values_list("lecture_id", flat=True)
-        )
+        for pk, start in Lecture.objects.filter(activity_id__in=chunk).values_list("pk", "start"):
+            lecture_ids.add(pk)
+            years.add(timezone.localtime(start).year)
+        for pk, year, speakers in LectureTally.objects.filter(activity_id__in=chunk).values_list(
+            "lecture_id", "year", "speakers"
+        ):
+            lecture_ids.add(pk)
+            years.add(year)
+            member_ids.update(speakers)
     lectures_sync(lecture_ids=lecture_ids)
+    if member_ids:
+        hooks.call(
+            "lectures.lectures_changed",
+            lecture_ids=sorted(lecture_ids),
+            member_ids=sorted(member_ids),
+            years=sorted(years),
+        )
 
 
 @transaction.atomic

@@ -1,7 +1,9 @@
-"""The hooks this app registers: attendance changes and member changes re-derive the points
-they concern (inside the caller's transaction, as the hours ledger does). Lectures, exam results
-and online resources have no change hook yet: their points follow at the nightly recount
-(``points_recount``, the rebuild applied) or ``manage.py points_rebuild --apply``."""
+"""The hooks this app registers: every source of points re-derives the points it concerns
+inside the caller's transaction (as the hours ledger does) — attendance changes, member changes,
+lectures given (``lectures.lectures_changed``), exam results (``exams.results_changed``) and
+online resources completed (``learning.resources_completed``). Each returns after one EXISTS at
+most on a deployment without schemes. The nightly recount (``points_recount``, the rebuild
+applied) stays as the safety net."""
 
 from __future__ import annotations
 
@@ -25,6 +27,26 @@ def members_changed(*, member_ids: Iterable[int]) -> int:
     return points_sync_member_changes(member_ids=member_ids)
 
 
+def lectures_changed(*, lecture_ids: Iterable[int], member_ids: Iterable[int], years: Iterable[int]) -> int:
+    from .services import points_sync_member_years
+
+    return points_sync_member_years(member_ids=member_ids, years=years)
+
+
+def resources_completed(
+    *, progress_ids: Iterable[int], member_ids: Iterable[int], years: Iterable[int]
+) -> int:
+    from .services import points_sync_member_years
+
+    return points_sync_member_years(member_ids=member_ids, years=years)
+
+
+def exam_results_changed(*, exam_ids: Iterable[int], member_ids: Iterable[int], actor: Any = None) -> int:
+    from .services import points_sync_exam_results
+
+    return points_sync_exam_results(exam_ids=exam_ids, member_ids=member_ids, actor=actor)
+
+
 def recount_step() -> int:
     from .services import points_rebuild
 
@@ -37,4 +59,7 @@ def register() -> None:
 
     hooks.register("study.attendance_changed", attendance_changed)
     hooks.register("members.changed", members_changed)
+    hooks.register("lectures.lectures_changed", lectures_changed)
+    hooks.register("exams.results_changed", exam_results_changed)
+    hooks.register("learning.resources_completed", resources_completed)
     housekeeping_step("points_recount")(recount_step)

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 
 from partyedu.accounts.types import Actor
+from partyedu.core.hooks import hooks
 from partyedu.learning.services.ledger import learning_classes_sync, learning_hours_sync_source
 
 from ..choices import ExamKind, TargetKind
@@ -28,6 +28,8 @@ from ..models import Attempt, Exam
 HOURS_INLINE_MAX = 2000
 # Settings whose change alters what an exam's results credit or which attempt counts.
 CREDIT_FIELDS = ("kind", "counts_as_hours", "credit_hours", "credit_kind", "grading", "attempts_allowed")
+# Settings whose change may alter whether a member passed the exam (the counted attempt).
+COUNTED_FIELDS = ("kind", "grading", "attempts_allowed")
 
 
 def _decides_completion(exam: Exam) -> bool:
@@ -39,13 +41,29 @@ def _decides_completion(exam: Exam) -> bool:
     )
 
 
+def _passes_changed(exam_ids: Iterable[int], member_ids: Iterable[int], actor: Actor) -> None:
+    """Whether the members passed these exams may have changed: the apps above that credit a
+    passed exam (points) re-derive it through ``exams.results_changed``."""
+    hooks.call(
+        "exams.results_changed",
+        exam_ids=sorted(set(exam_ids)),
+        member_ids=sorted(set(member_ids)),
+        actor=actor,
+    )
+
+
 def exam_results_changed(*, exam: Exam, member_ids: Iterable[int], actor: Actor = None) -> None:
     """After the given members' results at ``exam`` changed (a submission, a grade): credit or
     correct the hours the exam credits them, and their classes completed when the exam is a
-    completion condition."""
+    completion condition; tell the apps above (points) through ``exams.results_changed``."""
     members = sorted(set(member_ids))
     if not members or exam.kind != ExamKind.EXAM:
         return
+    _credit_results(exam, members, actor)
+    _passes_changed([exam.pk], members, actor)
+
+
+def _credit_results(exam: Exam, members: list[int], actor: Actor) -> None:
     if exam.counts_as_hours:
         anchors = list(
             Attempt.objects.filter(exam=exam, member_id__in=members, number=1)
@@ -65,16 +83,21 @@ def attempts_results_changed(*, attempt_ids: Iterable[int], actor: Actor = None)
     if not ids:
         return
     members: dict[int, set[int]] = defaultdict(set)
+    crediting: set[int] = set()  # exams that credit hours or decide a class's completion
     for chunk in (ids[i : i + 5000] for i in range(0, len(ids), 5000)):
-        for exam_id, member_id in (
+        for exam_id, member_id, counts_as_hours, completion_required in (
             Attempt.objects.filter(pk__in=chunk, exam__kind=ExamKind.EXAM)
-            .filter(Q(exam__counts_as_hours=True) | Q(exam__completion_required=True))
             .order_by()
-            .values_list("exam_id", "member_id")
+            .values_list("exam_id", "member_id", "exam__counts_as_hours", "exam__completion_required")
         ):
             members[exam_id].add(member_id)
-    for exam in Exam.objects.filter(pk__in=sorted(members)).order_by("pk"):
-        exam_results_changed(exam=exam, member_ids=members[exam.pk], actor=actor)
+            if counts_as_hours or completion_required:
+                crediting.add(exam_id)
+    if not members:
+        return
+    for exam in Exam.objects.filter(pk__in=sorted(crediting)).order_by("pk"):
+        _credit_results(exam, sorted(members[exam.pk]), actor)
+    _passes_changed(members, {m for ms in members.values() for m in ms}, actor)
 
 
 def exam_hours_resync(*, exam: Exam, actor: Actor = None) -> int:
@@ -95,6 +118,16 @@ def exam_credit_settings_changed(*, exam: Exam, before: dict[str, Any], actor: A
     returned) — and the completion of its class's members when it became, or stopped being, a
     completion condition (or its counted attempt may have changed)."""
     job = None
+    if any(before.get(name, getattr(exam, name)) != getattr(exam, name) for name in COUNTED_FIELDS):
+        # Another counted attempt: who passed may change. Inline up to HOURS_INLINE_MAX members;
+        # a larger exam's points follow at the nightly recount (docs/points.md).
+        takers = list(
+            Attempt.objects.filter(exam=exam, number=1)
+            .order_by()
+            .values_list("member_id", flat=True)[: HOURS_INLINE_MAX + 1]
+        )
+        if 0 < len(takers) <= HOURS_INLINE_MAX:
+            _passes_changed([exam.pk], takers, actor)
     hours_may_change = any(
         before.get(name, getattr(exam, name)) != getattr(exam, name) for name in CREDIT_FIELDS
     )

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from partyedu.accounts.types import User
+from partyedu.core.hooks import hooks
 from partyedu.members.models import Member
 from partyedu.members.selectors import member_of_user
 
@@ -118,6 +119,12 @@ def resource_heartbeat(
     )
     if just_completed:
         learning_hours_sync_resource(progress_ids=[progress.pk], actor=user)
+        hooks.call(
+            "learning.resources_completed",
+            progress_ids=[progress.pk],
+            member_ids=[member.pk],
+            years=[(timezone.localtime(at) if timezone.is_aware(at) else at).year],
+        )
     return HeartbeatResult(
         progress=progress,
         credited_seconds=credited_seconds,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import PurePath
 from typing import Any
@@ -16,6 +17,7 @@ from django.utils import timezone
 from partyedu.accounts.types import Actor
 from partyedu.core.audit import audit_record, diff, snapshot
 from partyedu.core.choices import AuditAction
+from partyedu.core.hooks import hooks
 from partyedu.core.scope import require
 from partyedu.members.models import Member
 from partyedu.organizations.choices import OrgLevel
@@ -214,6 +216,19 @@ def lecture_activity_lock(activity: Activity | int) -> Activity:
     return Activity.objects.select_for_update(of=("self",)).select_related("organization").get(pk=pk)
 
 
+def _lectures_changed(lecture_id: int, start: datetime, member_ids: Iterable[int | None]) -> None:
+    """Points (a higher app) credit lectures given: tell it which speakers' (member, year) changed
+    (``lectures.lectures_changed``). A lecture's date is its activity's and changes only there."""
+    members = sorted({m for m in member_ids if m is not None})
+    if members:
+        hooks.call(
+            "lectures.lectures_changed",
+            lecture_ids=[lecture_id],
+            member_ids=members,
+            years=[timezone.localtime(start).year],
+        )
+
+
 @transaction.atomic
 def lecture_record(*, actor: Actor, activity: Activity, data: dict[str, Any]) -> Lecture:
     """Record the lecture given at a 党课 activity: ``title``, ``lecture_type``, ``lecturers`` (one
@@ -252,6 +267,7 @@ def lecture_record(*, actor: Actor, activity: Activity, data: dict[str, Any]) ->
     _save_files(lecture, files)
     _task_done(lecture.task_id)
     lectures_sync(lecture_ids=[lecture.pk])
+    _lectures_changed(lecture.pk, lecture.start, (s.member_id for s in speakers))
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -279,7 +295,7 @@ def lecture_update(*, actor: Actor, lecture: Lecture, data: dict[str, Any]) -> L
     before = snapshot(lecture, AUDITED_LECTURE_FIELDS)
     old_summary = lecture.summary
     _apply_lecture(lecture, data)
-    current = {s.lecturer_id: s for s in lecture.speakers.all()}
+    current = {s.lecturer_id: s for s in lecture.speakers.select_related("lecturer")}
     speakers = _speakers(actor, activity, data["lecturers"], set(current)) if "lecturers" in data else None
     old_task = lecture.task_id
     if "task" in data:
@@ -307,6 +323,11 @@ def lecture_update(*, actor: Actor, lecture: Lecture, data: dict[str, Any]) -> L
         )
         if gone or new:
             changes["lecturers"] = {"added": [s.pk for s in new], "removed": gone}
+            _lectures_changed(
+                lecture.pk,
+                lecture.start,
+                [current[pk].lecturer.member_id for pk in gone] + [s.member_id for s in new],
+            )
     for old in removed:
         transaction.on_commit(partial(old.file.storage.delete, old.file.name))
         old.delete()
@@ -330,13 +351,14 @@ def lecture_delete(*, actor: Actor, lecture: Lecture) -> None:
     lecture = Lecture.objects.select_for_update(of=("self",)).get(pk=lecture.pk)
     require(actor, "delete", activity.organization, app_label=APP, message="您无权删除该组织的党课")
     files = [(f.file.storage, f.file.name) for f in lecture.files.all()]
+    speakers = list(lecture.speakers.values_list("lecturer_id", "lecturer__member_id"))
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,
         obj=lecture,
         changes={
             "before": snapshot(lecture, AUDITED_LECTURE_FIELDS),
-            "lecturers": list(lecture.speakers.values_list("lecturer_id", flat=True)),
+            "lecturers": [lecturer_id for lecturer_id, _member_id in speakers],
             "ratings": lecture.ratings.count(),
         },
     )
@@ -344,5 +366,6 @@ def lecture_delete(*, actor: Actor, lecture: Lecture) -> None:
     lecture.delete()
     _task_undone(task_id, pk)
     lectures_sync(lecture_ids=[pk])
+    _lectures_changed(pk, lecture.start, (member_id for _lecturer_id, member_id in speakers))
     for storage, name in files:
         transaction.on_commit(partial(storage.delete, name))

@@ -2,7 +2,9 @@
 
 from .ledger import (
     points_sync_attendance,
+    points_sync_exam_results,
     points_sync_member_changes,
+    points_sync_member_years,
     points_sync_members,
     points_sync_scheme,
 )
@@ -18,7 +20,9 @@ __all__ = [
     "points_manual_record",
     "points_rebuild",
     "points_sync_attendance",
+    "points_sync_exam_results",
     "points_sync_member_changes",
+    "points_sync_member_years",
     "points_sync_members",
     "points_sync_scheme",
     "rewards_formalism",

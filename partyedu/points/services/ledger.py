@@ -19,9 +19,11 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from partyedu.accounts.types import Actor
+from partyedu.exams.models import Attempt
 from partyedu.members.models import Member
 from partyedu.study.models import Attendance
 
@@ -29,8 +31,10 @@ from ..choices import ItemSource
 from ..models import PointsEntry, PointsScheme
 from .derive import MEMBER_FIELDS, ZERO, Key, Want, desired_points, points_text
 
-# Members per batch when a scheme change re-derives its subtree.
+# Members per batch when a scheme change re-derives its subtree (or a regrade its takers).
 SCHEME_CHUNK = 500
+# Ids per ``IN`` list when looking up the years of many members' exam attempts.
+LOOKUP_CHUNK = 5000
 
 
 @dataclass(slots=True)
@@ -219,3 +223,52 @@ def points_sync_scheme(*, scheme: PointsScheme, actor: Actor = None) -> int:
         chunk = ids[start : start + SCHEME_CHUNK]
         appended += points_sync_members(pairs={(m, scheme.year) for m in chunk}, actor=actor)
     return appended
+
+
+def _sync_by_member_chunks(pairs: set[tuple[int, int]], actor: Actor) -> int:
+    """Sync the pairs SCHEME_CHUNK members at a time (a regrade may concern a whole exam's takers)."""
+    members = sorted({m for m, _y in pairs})
+    appended = 0
+    for start in range(0, len(members), SCHEME_CHUNK):
+        chunk = set(members[start : start + SCHEME_CHUNK])
+        appended += points_sync_members(pairs={p for p in pairs if p[0] in chunk}, actor=actor)
+    return appended
+
+
+def points_sync_member_years(*, member_ids: Iterable[int], years: Iterable[int], actor: Actor = None) -> int:
+    """After lectures given or online resources completed changed (``lectures.lectures_changed``,
+    ``learning.resources_completed``): re-derive every (member, year) of the members and years
+    named (the caller passes the years before and after the change)."""
+    if not schemes_exist():
+        return 0
+    pairs = {(int(m), int(y)) for m in member_ids for y in years}
+    return _sync_by_member_chunks(pairs, actor)
+
+
+def points_sync_exam_results(
+    *, exam_ids: Iterable[int], member_ids: Iterable[int], actor: Actor = None
+) -> int:
+    """After the members' counted results at these exams may have changed (``exams.results_changed``:
+    a submission, a grade, a regrade, another grading rule): re-derive each member's years in
+    which they submitted an attempt at them (the counted attempt, before and after, is among
+    them). One query per LOOKUP_CHUNK members for the years."""
+    if not schemes_exist():
+        return 0
+    exams = sorted({int(e) for e in exam_ids})
+    members = sorted({int(m) for m in member_ids})
+    if not exams or not members:
+        return 0
+    pairs: set[tuple[int, int]] = set()
+    for start in range(0, len(members), LOOKUP_CHUNK):
+        pairs.update(
+            Attempt.objects.filter(
+                exam_id__in=exams,
+                member_id__in=members[start : start + LOOKUP_CHUNK],
+                submitted_at__isnull=False,
+            )
+            .annotate(year=ExtractYear("submitted_at"))
+            .order_by()
+            .values_list("member_id", "year")
+            .distinct()
+        )
+    return _sync_by_member_chunks(pairs, actor)
