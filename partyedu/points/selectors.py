@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -149,15 +150,21 @@ class MemberTotal:
         return self.base + self.net
 
 
-def branch_points(*, user: BaseViewer, organization: Organization, year: int) -> list[MemberTotal]:
+def branch_members(*, user: BaseViewer, organization: Organization) -> QuerySet[Member]:
     """The members on the roll of the organisation's subtree within the user's points scope,
-    ordered by name (no ranking), each with base and total. Four queries whatever the size."""
-    members = list(
+    ordered by name (no ranking): the list the page shows a page of."""
+    return (
         Member.objects.restrict(user, "view", app_label=APP)
         .filter(organization.subtree_q("org_path"), is_active=True)
         .only("id", "name", "org_path", "is_exempt", "categories", "organization_id")
         .order_by("name", "id")
     )
+
+
+def member_totals(*, user: BaseViewer, members: Iterable[Member], year: int) -> list[MemberTotal]:
+    """Base and total of each of ``members`` (one page of ``branch_members``, so already within
+    the user's scope) for the year, in their order: two queries whatever the page."""
+    members = list(members)
     if not members:
         return []
     ids = [m.pk for m in members]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from partyedu.accounts.types import AuthenticatedHttpRequest
 from partyedu.core.forms import apply_validation_error
 from partyedu.core.scope import can
-from partyedu.core.views import action_required, posted
+from partyedu.core.views import action_required, paginate, posted
 from partyedu.organizations.models import Organization
 
 from . import selectors, services
@@ -78,9 +78,15 @@ def index(request: HttpRequest) -> HttpResponse:
         else None
     )
     organization = organization or orgs.first()
-    rows = (
-        selectors.branch_points(user=request.user, organization=organization, year=year)
+    # A page of 50 by name: an organisation department's subtree may hold hundreds of thousands.
+    page_obj = (
+        paginate(request, selectors.branch_members(user=request.user, organization=organization), 50)
         if organization
+        else None
+    )
+    rows = (
+        selectors.member_totals(user=request.user, members=page_obj.object_list, year=year)
+        if page_obj is not None
         else []
     )
     distribution = (
@@ -91,6 +97,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "organization": organization,
         "rows": rows,
+        "page_obj": page_obj,
         "distribution": distribution,
         "year": year,
         "years": _years(year),

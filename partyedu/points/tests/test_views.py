@@ -156,6 +156,16 @@ def test_index_lists_by_name_and_shows_child_averages(client, tree):
     assert html.count("points/members/") == 2
 
 
+def test_index_shows_the_members_a_page_of_fifty_at_a_time(client, tree):
+    for n in range(55):
+        make_member(tree.branch_a, f"党员{n:02d}")
+    client.force_login(make_user(role="org_admin", org=tree.root))
+    first = client.get(f"/points/?organization={tree.district_a.pk}").content.decode()
+    second = client.get(f"/points/?organization={tree.district_a.pk}&page=2").content.decode()
+    assert first.count("points/members/") == 50 and "第 1 / 2 页" in first
+    assert second.count("points/members/") == 5
+
+
 def test_manual_form_refuses_an_empty_reason(client, tree):
     member = make_member(tree.branch_a, "甲")
     this_year_scheme(tree.root)
