@@ -185,6 +185,7 @@ def seed_points(*, seed: int, say: Callable[[str], Any] = print) -> list[str]:
             base=BASE,
             items=ITEMS,
             name=SCHEME_NAME,
+            background=False,  # derived here, in the seeding transaction, whatever the city's size
         )
         records = 0
         if branch_sec is not None and branch is not None:

@@ -12,6 +12,6 @@ class PointsConfig(AppConfig):
     verbose_name = _("积分管理")
 
     def ready(self) -> None:
-        from . import hooks
+        from . import hooks, jobs  # noqa: F401  (jobs registers the scheme re-derivation job kind)
 
         hooks.register()

@@ -9,7 +9,7 @@ from partyedu.core.types import BaseViewer
 from partyedu.organizations.picker import OrganizationChoiceField
 from partyedu.study.choices import ActivityType
 
-from .choices import CapPeriod, ItemKind, ItemSource
+from .choices import Audience, CapPeriod, ItemKind, ItemSource
 from .models import PointsItem
 
 
@@ -18,6 +18,18 @@ class SchemeForm(forms.Form):
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
     name = forms.CharField(label=_("方案名称"), max_length=100, required=False)
     base = forms.DecimalField(label=_("基础分"), max_digits=6, decimal_places=1, min_value=0, initial=60)
+    audience = forms.ChoiceField(
+        label=_("适用对象"),
+        choices=Audience.choices,
+        initial=Audience.MEMBERS,
+        help_text=_("积极分子和发展对象的积分方案用于“积分择优”，其结果是支委会确定发展对象时的参考之一"),
+    )
+    allow_refine = forms.BooleanField(
+        label=_("允许下级细化"),
+        required=False,
+        initial=True,
+        help_text=_("下级组织可制定本级方案：基础分须相同，标为“下级不得改动”的项目须原样保留"),
+    )
 
     def __init__(self, *args: Any, user: BaseViewer, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -27,6 +39,7 @@ class SchemeForm(forms.Form):
         if editing:
             del self.fields["organization"]
             del self.fields["year"]
+            del self.fields["audience"]
 
 
 class ItemForm(forms.Form):
@@ -43,6 +56,7 @@ class ItemForm(forms.Form):
     points = forms.DecimalField(label=_("每次分值"), max_digits=6, decimal_places=1, min_value=0)
     cap = forms.DecimalField(label=_("上限"), max_digits=6, decimal_places=1, min_value=0, required=False)
     cap_period = forms.ChoiceField(label=_("上限周期"), choices=CapPeriod.choices, initial=CapPeriod.YEAR)
+    locked = forms.BooleanField(label=_("下级不得改动"), required=False)
 
 
 ItemFormSet = forms.formset_factory(ItemForm, extra=2, can_delete=True)
@@ -52,7 +66,17 @@ def item_initial(items: list[PointsItem]) -> list[dict[str, Any]]:
     return [
         {
             f: getattr(i, f)
-            for f in ("code", "name", "kind", "source", "activity_types", "points", "cap", "cap_period")
+            for f in (
+                "code",
+                "name",
+                "kind",
+                "source",
+                "activity_types",
+                "points",
+                "cap",
+                "cap_period",
+                "locked",
+            )
         }
         for i in items
     ]

@@ -57,9 +57,12 @@ def register() -> None:
     """Called once from ``PointsConfig.ready``."""
     from partyedu.core.housekeeping import housekeeping_step
 
+    from .todo import points_todos
+
     hooks.register("study.attendance_changed", attendance_changed)
     hooks.register("members.changed", members_changed)
     hooks.register("lectures.lectures_changed", lectures_changed)
     hooks.register("exams.results_changed", exam_results_changed)
     hooks.register("learning.resources_completed", resources_completed)
     housekeeping_step("points_recount")(recount_step)
+    hooks.register("core.todo", points_todos)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,13 +13,24 @@ from partyedu.core.ledger import ScopedAppendOnlyModel
 from partyedu.core.models import TimeStampedModel
 from partyedu.core.scope import ScopedModel
 
-from .choices import CapPeriod, ItemKind, ItemSource
+from .choices import (
+    Audience,
+    CapPeriod,
+    EntrySource,
+    ItemKind,
+    ItemSource,
+    ObjectionStatus,
+    PublicationPeriod,
+    VetoCategory,
+)
 
 
 class PointsScheme(TimeStampedModel, ScopedModel):
     """A points scheme (积分方案): the base score and the items that earn or deduct points for
-    the members of an organisation's subtree in one year. The nearest scheme up the tree applies
-    to a member: a lower level's scheme replaces the upper one for its subtree."""
+    the members of an organisation's subtree in one year — party members, or (a candidates'
+    scheme) the 入党积极分子 and 发展对象 being developed. The nearest scheme up the tree for the
+    member's audience applies: a lower level's scheme replaces the upper one for its subtree,
+    within what the upper one allows (``allow_refine``, the same base, its locked items kept)."""
 
     scope_path = "organization__path"
 
@@ -37,13 +49,23 @@ class PointsScheme(TimeStampedModel, ScopedModel):
         default=Decimal("60"),
         help_text=_("每名党员年初的基础分"),
     )
+    audience = models.CharField(
+        _("适用对象"), max_length=12, choices=Audience.choices, default=Audience.MEMBERS
+    )
+    allow_refine = models.BooleanField(
+        _("允许下级细化"),
+        default=True,
+        help_text=_("下级组织可在本方案基础上制定本级方案：基础分相同，锁定的项目不得改动"),
+    )
 
     class Meta:
         verbose_name = _("积分方案")
         verbose_name_plural = _("积分方案")
-        ordering = ["-year", "organization__path"]
+        ordering = ["-year", "organization__path", "audience"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "year"], name="points_scheme_org_year_unique")
+            models.UniqueConstraint(
+                fields=["organization", "year", "audience"], name="points_scheme_org_year_audience_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -84,6 +106,9 @@ class PointsItem(TimeStampedModel):
         _("上限周期"), max_length=8, choices=CapPeriod.choices, default=CapPeriod.YEAR
     )
     position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    locked = models.BooleanField(
+        _("下级不得改动"), default=False, help_text=_("下级细化方案时须原样保留本项目")
+    )
 
     class Meta:
         verbose_name = _("积分项目")
@@ -157,7 +182,7 @@ class PointsEntry(ScopedAppendOnlyModel):
         PointsItem, verbose_name=_("积分项目"), on_delete=models.PROTECT, related_name="entries"
     )
     points = models.DecimalField(_("分值"), max_digits=7, decimal_places=1)
-    source_type = models.CharField(_("来源类型"), max_length=16, choices=ItemSource.choices)
+    source_type = models.CharField(_("来源类型"), max_length=16, choices=EntrySource.choices)
     source_id = models.PositiveBigIntegerField(_("来源编号"))
     source_date = models.DateField(_("来源日期"))
     version = models.PositiveIntegerField(_("版本"), default=1)
@@ -188,3 +213,259 @@ class PointsEntry(ScopedAppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.member} {self.year} {self.item_id} {self.points}"
+
+
+class PointsPublication(TimeStampedModel, ScopedModel):
+    """A publication (公示) of the points of an organisation's members — the first half-year or
+    the whole year — to those members, from ``starts_on`` to ``ends_on`` inclusive. The figures
+    are frozen when it is published (``PointsPublicationRow``), so the page always shows what was
+    published, with the current figure beside it where the ledger has changed since. While it
+    runs a member may object (异议) to one of their own entries. Withdrawn or ended, it stays on
+    record as history. The organisation's members on the roll at publication see it (their row
+    is their membership); organisation roles see it through their points scope."""
+
+    scope_path = "organization__path"
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("公示组织"),
+        on_delete=models.PROTECT,
+        related_name="points_publications",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    period = models.CharField(_("公示范围"), max_length=8, choices=PublicationPeriod.choices)
+    starts_on = models.DateField(_("公示开始日期"))
+    ends_on = models.DateField(_("公示截止日期"), help_text=_("含当天"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("发布时间"))
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤回人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    withdraw_reason = models.CharField(_("撤回原因"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("积分公示")
+        verbose_name_plural = _("积分公示")
+        ordering = ["-starts_on", "-id"]
+        indexes = [models.Index(fields=["organization", "year", "period"], name="points_pub_org_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year}年{self.get_period_display()}积分公示"
+
+    @property
+    def period_end(self) -> date:
+        return date(self.year, 6, 30) if self.period == PublicationPeriod.H1 else date(self.year, 12, 31)
+
+    def is_running(self, today: date) -> bool:
+        """Published, not withdrawn, and ``today`` within its days."""
+        return self.withdrawn_at is None and self.starts_on <= today <= self.ends_on
+
+
+class PointsPublicationRow(models.Model):
+    """One member's figures as published (frozen at publication): base, earned, deducted, total
+    (0 under a veto, with its reason) and the points by item. Read only through its publication."""
+
+    publication = models.ForeignKey(
+        PointsPublication, verbose_name=_("积分公示"), on_delete=models.CASCADE, related_name="rows"
+    )
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("党员"),
+        on_delete=models.PROTECT,
+        related_name="points_publication_rows",
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    base = models.DecimalField(_("基础分"), max_digits=6, decimal_places=1)
+    earned = models.DecimalField(_("加分"), max_digits=8, decimal_places=1)
+    deducted = models.DecimalField(_("扣分"), max_digits=8, decimal_places=1)
+    total = models.DecimalField(_("合计"), max_digits=8, decimal_places=1)
+    exempt = models.BooleanField(_("免于扣分"), default=False)
+    vetoed = models.BooleanField(_("一票否决"), default=False)
+    veto_reason = models.CharField(_("否决理由"), max_length=255, blank=True)
+    items = models.JSONField(
+        _("按项目"), default=list, blank=True, help_text=_("[{code, name, kind, points}]，公示时的分值")
+    )
+
+    class Meta:
+        verbose_name = _("积分公示明细")
+        verbose_name_plural = _("积分公示明细")
+        ordering = ["publication_id", "name", "member_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "member"], name="points_pub_row_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.total}"
+
+
+class PointsObjection(TimeStampedModel, ScopedModel):
+    """An objection (异议) a member raises while a publication runs: to one of their own ledger
+    lines, or to an item where a line is missing (``entry`` empty), with a reason. The secretary
+    answers: upheld, a correcting ledger line (source ``objection``, derived from this record by
+    the ledger's sync and the rebuild) of ``points`` with the answer as its description; rejected,
+    the answer is the reason shown to the member. Handled by the publishing organisation."""
+
+    scope_path = "publication__organization__path"
+    scope_self = "member__user"
+
+    publication = models.ForeignKey(
+        PointsPublication, verbose_name=_("积分公示"), on_delete=models.PROTECT, related_name="objections"
+    )
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="points_objections"
+    )
+    entry = models.ForeignKey(
+        PointsEntry,
+        verbose_name=_("积分记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("对某条积分记录提出异议；漏记的项目可不选"),
+    )
+    item = models.ForeignKey(
+        PointsItem, verbose_name=_("积分项目"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("异议理由"), max_length=500)
+    status = models.CharField(
+        _("处理状态"), max_length=8, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN
+    )
+    answer = models.CharField(_("答复"), max_length=500, blank=True)
+    points = models.DecimalField(
+        _("更正分值"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("异议成立时计入合计的更正：正数加分，负数减分"),
+    )
+    correction_date = models.DateField(_("更正记录日期"), null=True, blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("答复人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("积分异议")
+        verbose_name_plural = _("积分异议")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["member", "status"], name="points_objection_member_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status=ObjectionStatus.UPHELD)
+                | models.Q(points__isnull=False, correction_date__isnull=False),
+                name="points_objection_upheld_has_points",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_status_display()}"
+
+
+class PointsVeto(TimeStampedModel, ScopedModel):
+    """一票否决: a member's year set aside (discipline, crime or another cause), with the reason.
+    The year's total reads 0 everywhere (DOMAIN_RULES: veto conditions set the year to 0) while
+    the ledger's lines stay as they are: the veto is not a line. Lifted with a reason, it stays on
+    record; one veto in force per member and year."""
+
+    scope_path = "member__org_path"
+    scope_self = "member__user"
+
+    member = models.ForeignKey(
+        "members.Member", verbose_name=_("党员"), on_delete=models.PROTECT, related_name="points_vetoes"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    category = models.CharField(_("否决情形"), max_length=12, choices=VetoCategory.choices)
+    reason = models.CharField(_("否决理由"), max_length=255)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lifted_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lift_reason = models.CharField(_("撤销理由"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("一票否决")
+        verbose_name_plural = _("一票否决")
+        ordering = ["-year", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "year"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="points_veto_in_force_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.year} {self.get_category_display()}"
+
+
+class PointsRankingSetting(TimeStampedModel, ScopedModel):
+    """Whether a branch's members see a rank beside the totals on the branch's list and its
+    publications (off by default: DESIGN.md §3.5). Turned on for one branch by the organisation
+    department (``scope.can_set_policy``), never across branches."""
+
+    scope_path = "organization__path"
+
+    organization = models.OneToOneField(
+        "organizations.Organization",
+        verbose_name=_("党支部"),
+        on_delete=models.PROTECT,
+        related_name="points_ranking",
+    )
+    enabled = models.BooleanField(_("支部内排名"), default=False)
+    enabled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("开启人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    enabled_at = models.DateTimeField(_("开启时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("支部内积分排名设置")
+        verbose_name_plural = _("支部内积分排名设置")
+
+    def __str__(self) -> str:
+        return f"{self.organization} {'开启' if self.enabled else '关闭'}"

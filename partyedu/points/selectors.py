@@ -9,17 +9,33 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
-from django.db.models.functions import Substr
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 
-from partyedu.core.scope import scope_for
+from partyedu.core.scope import can, scope_for
 from partyedu.core.types import BaseViewer
 from partyedu.members.models import Member
-from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
 
-from .models import ManualPoints, PointsEntry, PointsScheme
+from .choices import AUDIENCE_STATUSES, TOTAL_BANDS, Audience, EntrySource
+from .models import ManualPoints, PointsEntry, PointsItem, PointsScheme, PointsVeto
 from .services.derive import ZERO, is_exempt, period_of, schemes_for
+from .services.figures import vetoes_in_force
+from .services.ranking import competition_ranks, ranking_enabled
 
 APP = "points"
 
@@ -68,6 +84,16 @@ class MemberPoints:
     by_item: list[ItemFigure] = field(default_factory=list)
     entries: list[PointsEntry] = field(default_factory=list)
     manual: list[ManualPoints] = field(default_factory=list)
+    # 一票否决 in force for the year: the total reads 0, the lines stay as they are.
+    veto: PointsVeto | None = None
+
+    @property
+    def vetoed(self) -> bool:
+        return self.veto is not None
+
+    @property
+    def veto_reason(self) -> str:
+        return self.veto.reason if self.veto is not None else ""
 
 
 def _state(member: Member) -> dict[str, Any]:
@@ -76,12 +102,14 @@ def _state(member: Member) -> dict[str, Any]:
         "org_path": member.org_path,
         "is_exempt": member.is_exempt,
         "categories": member.categories,
+        "status": member.status,
     }
 
 
 def member_points(*, user: BaseViewer, member: Member, year: int) -> MemberPoints:
     """The member's year: base + earned − deducted, by item with its cap and whether a period
-    reached it, and every ledger line with its source. Five queries."""
+    reached it, and every ledger line with its source; under a veto (一票否决) the total is 0.
+    Six queries."""
     member = member_get(user=user, pk=member.pk)
     scheme = schemes_for({member.pk: _state(member)}, {year}).get((member.pk, year))
     entries = list(
@@ -96,7 +124,10 @@ def member_points(*, user: BaseViewer, member: Member, year: int) -> MemberPoint
     for entry in entries:
         per_item[entry.item_id] += entry.points
         items[entry.item_id] = entry.item
-        per_period[(entry.item_id, period_of(entry.source_date, entry.item.cap_period))] += abs(entry.points)
+        if entry.source_type != EntrySource.OBJECTION:  # a correction is outside the cap
+            per_period[(entry.item_id, period_of(entry.source_date, entry.item.cap_period))] += abs(
+                entry.points
+            )
     if scheme is not None:
         for item in scheme.item_list:  # type: ignore[attr-defined]
             items.setdefault(item.pk, item)
@@ -124,6 +155,7 @@ def member_points(*, user: BaseViewer, member: Member, year: int) -> MemberPoint
         .filter(member=member, year=year)
         .select_related("item", "actor")
     )
+    veto = vetoes_in_force([member.pk], year).get(member.pk)
     return MemberPoints(
         member=member,
         year=year,
@@ -131,11 +163,12 @@ def member_points(*, user: BaseViewer, member: Member, year: int) -> MemberPoint
         base=base,
         earned=earned,
         deducted=deducted,
-        total=base + earned - deducted,
+        total=ZERO if veto is not None else base + earned - deducted,
         exempt=is_exempt(_state(member)),
         by_item=by_item,
         entries=entries,
         manual=manual,
+        veto=veto,
     )
 
 
@@ -144,10 +177,16 @@ class MemberTotal:
     member: Member
     base: Decimal
     net: Decimal
+    veto_reason: str | None = None  # 一票否决 in force: the total reads 0
+    rank: int | None = None  # only on a branch's own list, when the branch's ranking is on
+
+    @property
+    def vetoed(self) -> bool:
+        return self.veto_reason is not None
 
     @property
     def total(self) -> Decimal:
-        return self.base + self.net
+        return ZERO if self.vetoed else self.base + self.net
 
 
 def branch_members(*, user: BaseViewer, organization: Organization) -> QuerySet[Member]:
@@ -156,14 +195,15 @@ def branch_members(*, user: BaseViewer, organization: Organization) -> QuerySet[
     return (
         Member.objects.restrict(user, "view", app_label=APP)
         .filter(organization.subtree_q("org_path"), is_active=True)
-        .only("id", "name", "org_path", "is_exempt", "categories", "organization_id")
+        .only("id", "name", "org_path", "is_exempt", "categories", "status", "organization_id")
         .order_by("name", "id")
     )
 
 
 def member_totals(*, user: BaseViewer, members: Iterable[Member], year: int) -> list[MemberTotal]:
     """Base and total of each of ``members`` (one page of ``branch_members``, so already within
-    the user's scope) for the year, in their order: two queries whatever the page."""
+    the user's scope) for the year, in their order, with the veto in force: four queries
+    whatever the page."""
     members = list(members)
     if not members:
         return []
@@ -176,60 +216,168 @@ def member_totals(*, user: BaseViewer, members: Iterable[Member], year: int) -> 
         .values_list("member_id", "s")
     )
     schemes = schemes_for({m.pk: _state(m) for m in members}, {year})
+    vetoes = vetoes_in_force(ids, year)
     return [
         MemberTotal(
-            m, schemes[(m.pk, year)].base if (m.pk, year) in schemes else ZERO, nets.get(m.pk) or ZERO
+            m,
+            schemes[(m.pk, year)].base if (m.pk, year) in schemes else ZERO,
+            nets.get(m.pk) or ZERO,
+            vetoes[m.pk].reason if m.pk in vetoes else None,
         )
         for m in members
     ]
 
 
+def branch_ranks(*, user: BaseViewer, organization: Organization, year: int) -> dict[int, int] | None:
+    """The rank of each party member of one branch by the year's total, when the organisation
+    department turned ranking on for that branch (else None: no rank anywhere). Only inside the
+    branch: a list of several branches never asks. Members under a veto and candidates (scored
+    apart) have no rank. Six queries whatever the branch's size."""
+    if not ranking_enabled(organization=organization):
+        return None
+    members = list(
+        Member.objects.restrict(user, "view", app_label=APP)
+        .filter(
+            organization.subtree_q("org_path"),
+            is_active=True,
+            status__in=AUDIENCE_STATUSES[Audience.MEMBERS],
+        )
+        .only("id", "org_path", "is_exempt", "categories", "status")
+    )
+    rows = member_totals(user=user, members=members, year=year)
+    return competition_ranks({r.member.pk: r.total for r in rows if not r.vetoed})
+
+
+def year_totals(*, members: Iterable[Member], year: int) -> dict[int, Decimal | None]:
+    """The year's total (base + the ledger's net) of each of ``members``, None for a member no
+    scheme applies to, 0 for a member whose year is vetoed (一票否决). No viewer: for a caller that
+    already decided access to these members (the appraisal's evidence); ``member_totals`` is the
+    scoped form. Four queries at most, whatever the number of members (the ledger's sums, the
+    vetoes in force, the schemes and their items)."""
+    members = list(members)
+    if not members:
+        return {}
+    nets = dict(
+        PointsEntry.objects.filter(member_id__in=[m.pk for m in members], year=year)
+        .values("member_id")
+        .annotate(s=Sum("points"))
+        .order_by()
+        .values_list("member_id", "s")
+    )
+    vetoed = set(
+        PointsVeto.objects.filter(
+            member_id__in=[m.pk for m in members], year=year, lifted_at__isnull=True
+        ).values_list("member_id", flat=True)
+    )
+    schemes = schemes_for({m.pk: _state(m) for m in members}, {year})
+    return {
+        m.pk: (ZERO if m.pk in vetoed else schemes[(m.pk, year)].base + (nets.get(m.pk) or ZERO))
+        if (m.pk, year) in schemes
+        else None
+        for m in members
+    }
+
+
 @dataclass
 class OrgFigure:
+    """A child organisation's figures: members on the roll, the average total, how many fall
+    in each band of ``TOTAL_BANDS`` (label, count) and how many are under a veto (total 0)."""
+
     organization: Organization
     members: int
     average: Decimal
+    bands: list[tuple[str, int]] = field(default_factory=list)
+    vetoed: int = 0
+
+
+def _band_q(lower: int | None, upper: int | None) -> Q:
+    q = Q()
+    if lower is not None:
+        q &= Q(total__gte=lower)
+    if upper is not None:
+        q &= Q(total__lt=upper)
+    return q
 
 
 def points_distribution(*, user: BaseViewer, organization: Organization, year: int) -> list[OrgFigure]:
-    """The average total per child organisation of ``organization`` (its members on the roll
-    within the user's scope), for an org_admin: figures, never a ranking of people."""
+    """Per child organisation of ``organization``: its party members on the roll within the
+    user's scope, their average total and their count per total band (60分以下, 60–69 … 90分及以上),
+    a veto counting 0 — figures for an org_admin, never a ranking of people. Each member's base
+    is that of the nearest members' scheme up their own path. Three queries whatever the size:
+    the children, the schemes, and one grouped query over the members."""
     scope = scope_for(user, "view", APP)
     children = list(Organization.objects.filter(parent=organization, is_active=True).order_by("path"))
     if not children:
         return []
     width = len(organization.path) + SEGMENT_WIDTH
-    counts = dict(
-        Member.objects.filter(scope.q("org_path"), organization.subtree_q("org_path"), is_active=True)
-        .annotate(prefix=Substr("org_path", 1, width))
-        .values("prefix")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("prefix", "n")
-    )
-    sums = dict(
-        PointsEntry.objects.filter(
-            scope.q("member__org_path"),
-            organization.subtree_q("member__org_path"),
-            year=year,
-            member__is_active=True,
+    decimal: DecimalField[Decimal, Decimal] = DecimalField(max_digits=10, decimal_places=1)
+    schemes = list(
+        PointsScheme.objects.filter(year=year, audience=Audience.MEMBERS)
+        .filter(
+            Q(organization__path__in=ancestor_paths(organization.path))
+            | organization.subtree_q("organization__path")
         )
-        .annotate(prefix=Substr("member__org_path", 1, width))
+        .values_list("organization__path", "base")
+    )
+    # The nearest scheme up a member's path: the deepest scheme organisation that prefixes it.
+    whens = [
+        When(org_path__startswith=path, then=Value(base, output_field=decimal))
+        for path, base in sorted(schemes, key=lambda s: -len(s[0]))
+    ]
+    base = Case(*whens, default=Value(ZERO, output_field=decimal), output_field=decimal) if whens else None
+    net = Coalesce(
+        Subquery(
+            PointsEntry.objects.filter(member=OuterRef("pk"), year=year)
+            .order_by()
+            .values("member")
+            .annotate(s=Sum("points"))
+            .values("s"),
+            output_field=decimal,
+        ),
+        Value(ZERO, output_field=decimal),
+        output_field=decimal,
+    )
+    vetoed = Exists(PointsVeto.objects.filter(member=OuterRef("pk"), year=year, lifted_at__isnull=True))
+    sum_of = (F("base_points") + F("net_points")) if base is not None else F("net_points")
+    band_counts = {
+        f"band{n}": Count("id", filter=_band_q(lower, upper))
+        for n, (lower, upper, _l) in enumerate(TOTAL_BANDS)
+    }
+    rows = (
+        Member.objects.filter(
+            scope.q("org_path"),
+            organization.subtree_q("org_path"),
+            is_active=True,
+            status__in=AUDIENCE_STATUSES[Audience.MEMBERS],
+        )
+        .annotate(
+            prefix=Substr("org_path", 1, width),
+            net_points=net,
+            base_points=base if base is not None else Value(ZERO, output_field=decimal),
+            is_vetoed=vetoed,
+        )
+        .annotate(
+            total=Case(
+                When(is_vetoed=True, then=Value(ZERO, output_field=decimal)),
+                default=sum_of,
+                output_field=decimal,
+            )
+        )
         .values("prefix")
-        .annotate(s=Sum("points"))
+        .annotate(n=Count("id"), s=Sum("total"), vetoes=Count("id", filter=Q(is_vetoed=True)), **band_counts)
         .order_by()
-        .values_list("prefix", "s")
     )
-    bases = schemes_for(
-        {c.pk: {"id": c.pk, "org_path": c.path, "is_exempt": False, "categories": []} for c in children},
-        {year},
-    )
+    by_prefix = {row["prefix"]: row for row in rows}
     figures = []
     for child in children:
-        n = counts.get(child.path, 0)
-        base = bases[(child.pk, year)].base if (child.pk, year) in bases else ZERO
-        average = (base + (sums.get(child.path) or ZERO) / n).quantize(Decimal("0.1")) if n else ZERO
-        figures.append(OrgFigure(child, n, average))
+        row = by_prefix.get(child.path)
+        if not row:
+            figures.append(OrgFigure(child, 0, ZERO, [(label, 0) for _lo, _up, label in TOTAL_BANDS]))
+            continue
+        n = row["n"]
+        average = (Decimal(str(row["s"] or 0)) / n).quantize(Decimal("0.1"))
+        bands = [(label, row[f"band{i}"]) for i, (_lo, _up, label) in enumerate(TOTAL_BANDS)]
+        figures.append(OrgFigure(child, n, average, bands, row["vetoes"]))
     return figures
 
 
@@ -246,3 +394,66 @@ def scheme_get(*, user: BaseViewer, pk: Any, action: str = "view") -> PointsSche
     if scheme is None:
         raise Http404("积分方案不存在")
     return scheme
+
+
+@dataclass
+class CandidateFigure:
+    """One 入党积极分子 or 发展对象 on the 积分择优 list: their total and the points by item."""
+
+    member: Member
+    base: Decimal
+    total: Decimal
+    by_item: dict[int, Decimal]
+    has_scheme: bool
+    values: list[Decimal] = field(default_factory=list)  # by_item in the list's column order
+
+
+@dataclass
+class CandidateList:
+    organization: Organization
+    year: int
+    items: list[PointsItem]  # the columns: the items of the candidates' schemes in force
+    rows: list[CandidateFigure]
+
+
+def candidates_ranked(*, user: BaseViewer, organization: Organization, year: int) -> CandidateList:
+    """积分择优: the 入党积极分子 and 发展对象 on the roll of ``organization``'s subtree, ordered by
+    the year's total under the candidates' scheme (highest first, then by name), with the points
+    behind each total by item — one input of the branch committee's choice of whom to develop,
+    shown only to whoever may change points at the organisation. Four queries."""
+    if not can(user, "change", organization, app_label=APP):
+        raise Http404("只有支部委员会（党务工作者）可以查看积分择优名单")
+    members = list(
+        Member.objects.restrict(user, "change", app_label=APP)
+        .filter(
+            organization.subtree_q("org_path"),
+            is_active=True,
+            status__in=AUDIENCE_STATUSES[Audience.CANDIDATES],
+        )
+        .only("id", "name", "org_path", "is_exempt", "categories", "status", "organization_id")
+        .order_by("name", "id")
+    )
+    schemes = schemes_for({m.pk: _state(m) for m in members}, {year})
+    per_item: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for member_id, item_id, points in (
+        PointsEntry.objects.filter(member_id__in=[m.pk for m in members], year=year)
+        .values("member_id", "item_id")
+        .annotate(s=Sum("points"))
+        .order_by()
+        .values_list("member_id", "item_id", "s")
+    ):
+        per_item[member_id][item_id] = points or ZERO
+    columns: dict[int, PointsItem] = {}
+    for scheme in {id(s): s for s in schemes.values()}.values():
+        for item in scheme.item_list:  # type: ignore[attr-defined]
+            columns.setdefault(item.pk, item)
+    rows = []
+    for m in members:
+        applied = schemes.get((m.pk, year))
+        base = applied.base if applied is not None else ZERO
+        items = per_item.get(m.pk, {})
+        rows.append(CandidateFigure(m, base, base + sum(items.values(), ZERO), items, applied is not None))
+    rows.sort(key=lambda r: (-r.total, r.member.name, r.member.pk))
+    for row in rows:
+        row.values = [row.by_item.get(pk, ZERO) for pk in columns]
+    return CandidateList(organization, year, list(columns.values()), rows)

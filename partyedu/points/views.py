@@ -16,11 +16,13 @@ from django.utils import timezone
 
 from partyedu.accounts.types import AuthenticatedHttpRequest
 from partyedu.core.forms import apply_validation_error
-from partyedu.core.scope import can
+from partyedu.core.scope import can, can_set_policy
 from partyedu.core.views import action_required, paginate, posted
+from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.models import Organization
 
 from . import selectors, services
+from . import selectors_publication as pubs
 from .forms import ItemFormSet, ManualForm, SchemeForm, YearForm, formset_items, item_initial
 
 APP = "points"
@@ -44,11 +46,24 @@ def my_points(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     member = selectors.member_of_user(user=request.user)
     result = None
+    publications: list[Any] = []
     if member is not None:
         result = selectors.member_points(user=request.user, member=member, year=year)
-    return render(
-        request, "points/member.html", {"result": result, "year": year, "years": _years(year), "own": True}
-    )
+        today = timezone.localdate()
+        # The publications running for the member (to read, and to object to while they run).
+        publications = list(
+            pubs.publication_list(user=request.user).filter(
+                rows__member=member, withdrawn_at__isnull=True, starts_on__lte=today, ends_on__gte=today
+            )
+        )
+    context = {
+        "result": result,
+        "year": year,
+        "years": _years(year),
+        "own": True,
+        "publications": publications,
+    }
+    return render(request, "points/member.html", context)
 
 
 @action_required("view", APP)
@@ -94,13 +109,23 @@ def index(request: HttpRequest) -> HttpResponse:
         if organization
         else []
     )
+    # A rank only on one branch's own list, when its ranking is on: never across branches.
+    ranks = (
+        selectors.branch_ranks(user=request.user, organization=organization, year=year)
+        if organization is not None and organization.level == OrgLevel.BRANCH
+        else None
+    )
+    for row in rows:
+        row.rank = ranks.get(row.member.pk) if ranks is not None else None
     context = {
         "organization": organization,
         "rows": rows,
         "page_obj": page_obj,
         "distribution": distribution,
+        "ranking": ranks is not None,
         "year": year,
         "years": _years(year),
+        "policy": can_set_policy(request.user),
     }
     return render(request, "points/index.html", context)
 
@@ -118,7 +143,9 @@ def _scheme_page(request: AuthenticatedHttpRequest, scheme: Any = None) -> HttpR
         data,
         user=user,
         editing=scheme is not None,
-        initial={"name": scheme.name, "base": scheme.base} if scheme else {"year": timezone.localdate().year},
+        initial={"name": scheme.name, "base": scheme.base, "allow_refine": scheme.allow_refine}
+        if scheme
+        else {"year": timezone.localdate().year},
     )
     formset = ItemFormSet(
         data, prefix="items", initial=item_initial(list(scheme.items.all())) if scheme else None
@@ -135,6 +162,8 @@ def _scheme_page(request: AuthenticatedHttpRequest, scheme: Any = None) -> HttpR
                         base=form.cleaned_data["base"],
                         items=items,
                         name=form.cleaned_data.get("name") or "",
+                        audience=form.cleaned_data["audience"],
+                        allow_refine=form.cleaned_data["allow_refine"],
                     )
                 else:
                     saved = services.scheme_update(
@@ -143,10 +172,15 @@ def _scheme_page(request: AuthenticatedHttpRequest, scheme: Any = None) -> HttpR
                         base=form.cleaned_data["base"],
                         items=items,
                         name=form.cleaned_data.get("name") or "",
+                        allow_refine=form.cleaned_data["allow_refine"],
                     )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
+            job = getattr(saved, "resync_job", None)
+            if job is not None:
+                messages.success(request, f"积分方案“{saved.name}”已保存，正在后台按新方案重新核算本年度积分")
+                return redirect("core:job_detail", pk=job.pk)
             messages.success(request, f"积分方案“{saved.name}”已保存，本年度积分已按新方案重新核算")
             return redirect(reverse("points:scheme_edit", args=[saved.pk]))
     return render(request, "points/scheme_form.html", {"form": form, "formset": formset, "scheme": scheme})
@@ -191,3 +225,20 @@ def manual_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "points/manual_form.html", {"form": form, "member": member, "items": items, "year": year}
     )
+
+
+@action_required("change", APP, subtree=True)
+def candidates(request: HttpRequest) -> HttpResponse:
+    """积分择优: a branch's 入党积极分子 and 发展对象 by their year's total under the candidates'
+    scheme, with the points behind each — for the branch committee, as one input only."""
+    year = _year(request)
+    orgs = Organization.objects.restrict(request.user, "change", app_label=APP).order_by("path")
+    chosen = request.GET.get("organization") or ""
+    organization = (orgs.filter(pk=chosen).first() if chosen.isdigit() else None) or orgs.first()
+    result = (
+        selectors.candidates_ranked(user=request.user, organization=organization, year=year)
+        if organization is not None
+        else None
+    )
+    context = {"organization": organization, "result": result, "year": year, "years": _years(year)}
+    return render(request, "points/candidates.html", context)

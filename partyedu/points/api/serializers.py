@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from partyedu.points.choices import CapPeriod, ItemKind
+from partyedu.points.choices import Audience, CapPeriod, ItemKind
 
 
 class PointsItemInSerializer(serializers.Serializer):
@@ -25,6 +25,7 @@ class PointsItemInSerializer(serializers.Serializer):
         max_digits=6, decimal_places=1, required=False, allow_null=True, default=None
     )
     cap_period = serializers.ChoiceField(choices=CapPeriod.choices, default=CapPeriod.YEAR)
+    locked = serializers.BooleanField(required=False, default=False, help_text="下级细化时不得改动")
 
 
 class PointsSchemeInSerializer(serializers.Serializer):
@@ -32,6 +33,12 @@ class PointsSchemeInSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     name = serializers.CharField(max_length=100, required=False, default="")
     base = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0)
+    audience = serializers.ChoiceField(
+        choices=Audience.choices,
+        default=Audience.MEMBERS,
+        help_text="members 党员；candidates 入党积极分子和发展对象（积分择优）",
+    )
+    allow_refine = serializers.BooleanField(required=False, default=True, help_text="允许下级细化")
     items = PointsItemInSerializer(many=True)
 
 
@@ -45,6 +52,7 @@ class PointsItemOutSerializer(serializers.Serializer):
     points = serializers.DecimalField(max_digits=6, decimal_places=1)
     cap = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
     cap_period = serializers.CharField()
+    locked = serializers.BooleanField()
 
 
 class PointsSchemeOutSerializer(serializers.Serializer):
@@ -53,6 +61,8 @@ class PointsSchemeOutSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     name = serializers.CharField()
     base = serializers.DecimalField(max_digits=6, decimal_places=1)
+    audience = serializers.CharField()
+    allow_refine = serializers.BooleanField()
     items = PointsItemOutSerializer(many=True, source="items.all")
 
 
@@ -82,6 +92,8 @@ class MemberPointsSerializer(serializers.Serializer):
     earned = serializers.DecimalField(max_digits=8, decimal_places=1)
     deducted = serializers.DecimalField(max_digits=8, decimal_places=1)
     exempt = serializers.BooleanField()
+    vetoed = serializers.BooleanField(help_text="一票否决：本年度积分计为0")
+    veto_reason = serializers.CharField(help_text="一票否决的理由（未否决时为空）")
     by_item = PointsByItemSerializer(many=True)
     entries = PointsEntrySerializer(many=True)
 

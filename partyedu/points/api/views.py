@@ -92,6 +92,8 @@ class SchemeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
                 base=data["base"],
                 items=[dict(i) for i in data["items"]],
                 name=data.get("name", ""),
+                audience=data["audience"],
+                allow_refine=data["allow_refine"],
             )
         except DjangoValidationError as exc:
             raise _validation(exc) from None

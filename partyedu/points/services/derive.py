@@ -24,12 +24,22 @@ from partyedu.organizations.models import ancestor_paths
 from partyedu.study.choices import ActivityType, AttendanceStatus
 from partyedu.study.models import Attendance
 
-from ..choices import DEFAULT_DEDUCT_STATUSES, DEFAULT_EARN_STATUSES, CapPeriod, ItemKind, ItemSource
-from ..models import ManualPoints, PointsItem, PointsScheme
+from ..choices import (
+    AUDIENCE_STATUSES,
+    DEFAULT_DEDUCT_STATUSES,
+    DEFAULT_EARN_STATUSES,
+    Audience,
+    CapPeriod,
+    EntrySource,
+    ItemKind,
+    ItemSource,
+    ObjectionStatus,
+)
+from ..models import ManualPoints, PointsItem, PointsObjection, PointsScheme
 
 ZERO = Decimal("0")
 # Member fields the derivation reads (the sync reads them while locking the rows).
-MEMBER_FIELDS = ("id", "org_path", "is_exempt", "categories")
+MEMBER_FIELDS = ("id", "org_path", "is_exempt", "categories", "status")
 # A member of these categories is never deducted (条例 第二十三条: 年老体弱), like an exempt one.
 EXEMPT_CATEGORIES = frozenset({"frail"})
 
@@ -60,6 +70,14 @@ def is_exempt(member: dict[str, Any]) -> bool:
     return bool(member["is_exempt"]) or bool(EXEMPT_CATEGORIES & set(member["categories"] or ()))
 
 
+def audience_of(member: dict[str, Any]) -> str:
+    """The scheme audience of a member: candidates' schemes score 入党积极分子 and 发展对象; every
+    other status (including a member suspended or removed during the year) the members' scheme."""
+    if member.get("status") in AUDIENCE_STATUSES[Audience.CANDIDATES]:
+        return Audience.CANDIDATES
+    return Audience.MEMBERS
+
+
 def period_of(on: date, period: str) -> tuple[int, int]:
     if period == CapPeriod.MONTH:
         return on.year, on.month
@@ -87,8 +105,9 @@ def _year_bounds(years: Iterable[int]) -> tuple[datetime, datetime]:
 
 
 def schemes_for(members: dict[int, dict[str, Any]], years: set[int]) -> dict[tuple[int, int], PointsScheme]:
-    """The scheme in force for each (member, year): the one of the nearest organisation up the
-    member's path (a lower level's scheme replaces the upper's). Two queries (schemes, items)."""
+    """The scheme in force for each (member, year): the one for the member's audience (members
+    or candidates) of the nearest organisation up the member's path (a lower level's scheme
+    replaces the upper's). Two queries (schemes, items)."""
     paths = {p for m in members.values() for p in ancestor_paths(m["org_path"] or "")}
     if not paths or not years:
         return {}
@@ -105,12 +124,13 @@ def schemes_for(members: dict[int, dict[str, Any]], years: set[int]) -> dict[tup
     by_path_year = {}
     for scheme in schemes:
         scheme.item_list = items[scheme.pk]  # type: ignore[attr-defined]
-        by_path_year[(scheme.organization.path, scheme.year)] = scheme
+        by_path_year[(scheme.organization.path, scheme.year, scheme.audience)] = scheme
     result = {}
     for member_id, member in members.items():
+        audience = audience_of(member)
         for year in years:
             for path in reversed(ancestor_paths(member["org_path"] or "")):
-                found = by_path_year.get((path, year))
+                found = by_path_year.get((path, year, audience))
                 if found is not None:
                     result[(member_id, year)] = found
                     break
@@ -235,6 +255,28 @@ def _manual_units(member_ids: list[int], years: set[int]) -> list[Unit]:
     ]
 
 
+def _objection_units(member_ids: list[int], years: set[int]) -> dict[tuple[int, int], list[Unit]]:
+    """Upheld objections to publications of the years (the correction the secretary decided,
+    signed as it counts in the total, dated by the objected line or the period's end), by
+    (member, publication year). One query."""
+    rows = (
+        PointsObjection.objects.filter(
+            member_id__in=member_ids, publication__year__in=sorted(years), status=ObjectionStatus.UPHELD
+        )
+        .order_by()
+        .values_list("pk", "member_id", "item_id", "correction_date", "points", "answer", "publication__year")
+    )
+    found: dict[tuple[int, int], list[Unit]] = defaultdict(list)
+    for pk, member_id, item_id, on, points, answer, year in rows:
+        if on is None or points is None:  # an upheld objection has both (a check constraint)
+            continue
+        label = f"{on:%Y-%m-%d} 异议更正：{answer[:150]}"
+        found[(member_id, year)].append(
+            Unit(EntrySource.OBJECTION, pk, member_id, on, points, label, item_id)
+        )
+    return found
+
+
 def desired_points(members: dict[int, dict[str, Any]], pairs: set[tuple[int, int]]) -> dict[Key, Want]:
     """What every source credits now for the given (member, year) pairs, caps applied. Reads
     only the source kinds the schemes in force use (at most one query each)."""
@@ -266,6 +308,7 @@ def desired_points(members: dict[int, dict[str, Any]], pairs: set[tuple[int, int
     attendance_by: dict[tuple[int, int], list[tuple[Unit, str, str, bool]]] = defaultdict(list)
     for row in attendance:
         attendance_by[(row[0].member_id, row[0].on.year)].append(row)
+    objections = _objection_units(member_ids, years)
 
     wanted: dict[Key, Want] = {}
     for (member_id, year), scheme in sorted(schemes.items()):
@@ -279,6 +322,11 @@ def desired_points(members: dict[int, dict[str, Any]], pairs: set[tuple[int, int
                 item, per_member[(item.source, member_id, year)], attendance_by[(member_id, year)]
             )
             wanted.update(_capped(item, member_id, year, units))
+            # An upheld objection's correction, as decided: outside the item's cap.
+            for unit in objections.get((member_id, year), ()):
+                if unit.item_id == item.pk and unit.points:
+                    key = (unit.source_type, unit.source_id, member_id, item.pk, year)
+                    wanted[key] = Want(unit.points, unit.on, unit.label[:255])
     return wanted
 
 

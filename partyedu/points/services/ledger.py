@@ -10,7 +10,7 @@ item, year, version) turns any remaining race into an ``IntegrityError`` that is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,6 +33,8 @@ from .derive import MEMBER_FIELDS, ZERO, Key, Want, desired_points, points_text
 
 # Members per batch when a scheme change re-derives its subtree (or a regrade its takers).
 SCHEME_CHUNK = 500
+# Beyond this many members a scheme change re-derives in a background job, not in the request.
+SCHEME_INLINE_MAX = 2000
 # Ids per ``IN`` list when looking up the years of many members' exam attempts.
 LOOKUP_CHUNK = 5000
 
@@ -207,21 +209,48 @@ def points_sync_member_changes(*, member_ids: Iterable[int]) -> int:
     return points_sync_members(pairs=pairs, actor=None)
 
 
-def points_sync_scheme(*, scheme: PointsScheme, actor: Actor = None) -> int:
-    """After a scheme was created or changed: re-derive the year for every member of its
-    subtree (through correcting lines). Synchronous here; a city-wide scheme on a large
-    deployment is the rebuild's business (documented in docs/points.md)."""
+def scheme_member_ids(scheme: PointsScheme) -> list[int]:
+    """Whom a scheme change may concern: the members of its subtree and anyone its ledger names."""
     member_ids = list(
         Member.objects.filter(scheme.organization.subtree_q("org_path")).values_list("pk", flat=True)
     )
     member_ids += list(
         PointsEntry.objects.filter(item__scheme=scheme).values_list("member_id", flat=True).distinct()
     )
-    ids = sorted(set(member_ids))
+    return sorted(set(member_ids))
+
+
+def points_sync_scheme(*, scheme: PointsScheme, actor: Actor = None, background: bool = True) -> int:
+    """After a scheme was created or changed: re-derive the year for every member of its
+    subtree (through correcting lines), in the caller's transaction up to
+    ``SCHEME_INLINE_MAX`` members; beyond that a background job (``jobs.SCHEME_KIND``) queued
+    in it does the same in batches, and ``scheme.resync_job`` names it for the page
+    (``background=False``: always here, e.g. the demo's seeding)."""
+    ids = scheme_member_ids(scheme)
+    if background and len(ids) > SCHEME_INLINE_MAX:
+        from ..jobs import scheme_resync_enqueue
+
+        scheme.resync_job = scheme_resync_enqueue(actor=actor, scheme=scheme)  # type: ignore[attr-defined]
+        return 0
+    return points_sync_scheme_batches(scheme=scheme, member_ids=ids, actor=actor)
+
+
+def points_sync_scheme_batches(
+    *,
+    scheme: PointsScheme,
+    member_ids: list[int],
+    actor: Actor = None,
+    each: Callable[[int, int], None] | None = None,
+) -> int:
+    """Re-derive ``scheme``'s year for ``member_ids``, SCHEME_CHUNK members per transaction
+    (nested in the caller's when there is one); ``each(done, total)`` after every batch."""
     appended = 0
-    for start in range(0, len(ids), SCHEME_CHUNK):
-        chunk = ids[start : start + SCHEME_CHUNK]
-        appended += points_sync_members(pairs={(m, scheme.year) for m in chunk}, actor=actor)
+    for start in range(0, len(member_ids), SCHEME_CHUNK):
+        chunk = member_ids[start : start + SCHEME_CHUNK]
+        with transaction.atomic():
+            appended += points_sync_members(pairs={(m, scheme.year) for m in chunk}, actor=actor)
+        if each is not None:
+            each(start + len(chunk), len(member_ids))
     return appended
 
 

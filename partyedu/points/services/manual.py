@@ -31,6 +31,7 @@ def manual_items_for(member: Member, year: int) -> list[PointsItem]:
             "org_path": member.org_path,
             "is_exempt": member.is_exempt,
             "categories": member.categories,
+            "status": member.status,
         }
     }
     scheme = schemes_for(state, {year}).get((member.pk, year))

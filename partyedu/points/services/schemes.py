@@ -14,17 +14,31 @@ from partyedu.core.audit import audit_record
 from partyedu.core.choices import AuditAction
 from partyedu.core.scope import require
 from partyedu.core.years import YEAR_MAX, YEAR_MIN
-from partyedu.organizations.models import Organization
+from partyedu.organizations.models import Organization, ancestor_paths
 from partyedu.study.choices import ActivityType, AttendanceStatus
 
-from ..choices import FORBIDDEN_SOURCES, FORBIDDEN_WORDS, CapPeriod, ItemKind, ItemSource
+from ..choices import FORBIDDEN_SOURCES, FORBIDDEN_WORDS, Audience, CapPeriod, ItemKind, ItemSource
 from ..models import PointsEntry, PointsItem, PointsScheme
+from .derive import points_text
 from .ledger import points_sync_scheme, schemes_exist_note
 
 FORBIDDEN_MESSAGE = (
     "不得设置奖励在线时长、登录次数或连续签到打卡的积分项目（中央关于整治“指尖上的形式主义”的要求）"
 )
-ITEM_FIELDS = ("code", "name", "kind", "source", "activity_types", "statuses", "points", "cap", "cap_period")
+ITEM_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "source",
+    "activity_types",
+    "statuses",
+    "points",
+    "cap",
+    "cap_period",
+    "locked",
+)
+# What a lower level must keep unchanged of an upper scheme's locked item.
+LOCKED_FIELDS = ("kind", "source", "activity_types", "statuses", "points", "cap", "cap_period")
 
 
 def rewards_formalism(item: dict[str, Any]) -> bool:
@@ -105,9 +119,67 @@ def clean_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "points": points or Decimal("0"),
                 "cap": cap,
                 "cap_period": cap_period,
+                "locked": bool(raw.get("locked")),
             }
         )
     return cleaned
+
+
+def upper_scheme(organization: Organization, year: int, audience: str) -> PointsScheme | None:
+    """The scheme a scheme of ``organization`` refines: the nearest one up the tree (not its
+    own) for the same year and audience, with its items."""
+    paths = [p for p in ancestor_paths(organization.path) if p != organization.path]
+    if not paths:
+        return None
+    found = (
+        PointsScheme.objects.filter(organization__path__in=paths, year=year, audience=audience)
+        .select_related("organization")
+        .prefetch_related("items")
+        .order_by("-organization__path")
+        .first()
+    )
+    return found
+
+
+def check_refinement(
+    organization: Organization, year: int, audience: str, base: Decimal, items: list[dict[str, Any]]
+) -> None:
+    """A lower level refines the upper scheme within what it allows: refining must be allowed,
+    the base is the upper scheme's, and every item the upper level locked is kept as it is."""
+    upper = upper_scheme(organization, year, audience)
+    if upper is None:
+        return
+    where = f"上级方案“{upper.organization.name}{upper.name}”"
+    if not upper.allow_refine:
+        raise ValidationError({"organization": f"{where}不允许下级细化，本组织执行上级方案"})
+    if base != upper.base:
+        raise ValidationError({"base": f"基础分须与{where}一致（{points_text(upper.base)}分）"})
+    mine = {i["code"]: i for i in items}
+    for locked in upper.items.all():
+        if not locked.locked:
+            continue
+        kept = mine.get(locked.code)
+        if kept is None:
+            raise ValidationError(
+                {"items": f"{where}锁定的项目“{locked.name}（{locked.code}）”须保留，不得删除"}
+            )
+        changed = [
+            str(getattr(PointsItem._meta.get_field(f), "verbose_name", f))
+            for f in LOCKED_FIELDS
+            if _comparable(kept.get(f)) != _comparable(getattr(locked, f))
+        ]
+        if changed:
+            raise ValidationError(
+                {"items": f"{where}锁定的项目“{locked.name}”不得改动：{'、'.join(changed)}与上级不一致"}
+            )
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, list):
+        return sorted(value)
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return Decimal(str(value)).quantize(Decimal("0.1"))
+    return value
 
 
 def _check_header(organization: Organization | None, year: Any, base: Any) -> tuple[int, Decimal]:
@@ -133,19 +205,32 @@ def scheme_create(
     base: Any,
     items: list[dict[str, Any]],
     name: str = "",
+    audience: str = Audience.MEMBERS,
+    allow_refine: bool = True,
+    background: bool = True,
 ) -> PointsScheme:
-    """Define the scheme of ``organization``'s subtree for ``year`` and derive the year's points
-    of its members."""
+    """Define the scheme of ``organization``'s subtree for ``year`` (for its party members, or
+    for its candidates) and derive the year's points of those it scores."""
     require(actor, "add", organization, app_label="points", message="您无权为该组织制定积分方案")
     year, base_value = _check_header(organization, year, base)
+    if audience not in Audience.values:
+        raise ValidationError(
+            {"audience": "适用对象须为 members（党员）或 candidates（入党积极分子和发展对象）"}
+        )
     cleaned = clean_items(items)
-    if PointsScheme.objects.filter(organization=organization, year=year).exists():
-        raise ValidationError({"year": f"{organization.name}已有{year}年度的积分方案，请修改该方案"})
+    check_refinement(organization, year, audience, base_value, cleaned)
+    if PointsScheme.objects.filter(organization=organization, year=year, audience=audience).exists():
+        raise ValidationError(
+            {"year": f"{organization.name}已有{year}年度的{Audience(audience).label}积分方案，请修改该方案"}
+        )
+    default_name = f"{organization.name}{year}年度{'积极分子和发展对象' if audience == Audience.CANDIDATES else ''}积分方案"
     scheme = PointsScheme(
         organization=organization,
         year=year,
         base=base_value,
-        name=(name or f"{organization.name}{year}年度积分方案")[:100],
+        audience=audience,
+        allow_refine=bool(allow_refine),
+        name=(name or default_name)[:100],
     )
     scheme.full_clean()
     scheme.save()
@@ -157,15 +242,22 @@ def scheme_create(
         actor=actor,
         action=AuditAction.CREATE,
         obj=scheme,
-        changes={"base": str(base_value), "items": [i["code"] for i in cleaned]},
+        changes={"base": str(base_value), "audience": audience, "items": [i["code"] for i in cleaned]},
     )
-    points_sync_scheme(scheme=scheme, actor=actor)
+    points_sync_scheme(scheme=scheme, actor=actor, background=background)
     return scheme
 
 
 @transaction.atomic
 def scheme_update(
-    *, actor: Actor, scheme: PointsScheme, base: Any, items: list[dict[str, Any]], name: str = ""
+    *,
+    actor: Actor,
+    scheme: PointsScheme,
+    base: Any,
+    items: list[dict[str, Any]],
+    name: str = "",
+    allow_refine: bool | None = None,
+    background: bool = True,
 ) -> PointsScheme:
     """Change a scheme's base and items (matched by code): a changed item is rewritten, a new
     one added, one left out removed unless the ledger names it (then refused). The year's points
@@ -174,6 +266,7 @@ def scheme_update(
     require(actor, "change", scheme.organization, app_label="points", message="您无权修改该积分方案")
     _year, base_value = _check_header(scheme.organization, scheme.year, base)
     cleaned = clean_items(items)
+    check_refinement(scheme.organization, scheme.year, scheme.audience, base_value, cleaned)
     existing = {item.code: item for item in scheme.items.all()}
     removed = [item for code, item in existing.items() if code not in {c["code"] for c in cleaned}]
     used = set(PointsEntry.objects.filter(item__in=removed).values_list("item__code", flat=True))
@@ -193,6 +286,8 @@ def scheme_update(
         kept.position = position
         kept.save()
     scheme.base = base_value
+    if allow_refine is not None:
+        scheme.allow_refine = bool(allow_refine)
     if name:
         scheme.name = name[:100]
     scheme.full_clean()
@@ -203,5 +298,5 @@ def scheme_update(
         obj=scheme,
         changes={"base": str(base_value), "items": [i["code"] for i in cleaned]},
     )
-    points_sync_scheme(scheme=scheme, actor=actor)
+    points_sync_scheme(scheme=scheme, actor=actor, background=background)
     return scheme
