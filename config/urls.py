@@ -15,6 +15,7 @@ urlpatterns = [
     path("exams/", include("partyedu.exams.urls")),
     path("supervision/", include("partyedu.supervision.urls")),
     path("points/", include("partyedu.points.urls")),
+    path("appraisal/", include("partyedu.appraisal.urls")),
     path("verify/", include((verify_urlpatterns, "verify"))),
     path("api/", include("partyedu.api.urls")),
     path("healthz/", health, name="health"),

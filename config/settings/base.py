@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "partyedu.exams",
     "partyedu.supervision",
     "partyedu.points",
+    "partyedu.appraisal",
     "partyedu.api",
     "partyedu.demo",
 ]

@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from partyedu.accounts.api import urls as account_urls
+from partyedu.appraisal.api import urls as appraisal_urls
 from partyedu.competitions.api import urls as competition_urls
 from partyedu.exams.api import urls as exam_urls
 from partyedu.learning.api import urls as learning_urls
@@ -34,6 +35,7 @@ v1: list[URLPattern | URLResolver] = [
     path("", include(exam_urls.urlpatterns)),
     path("", include(supervision_urls.urlpatterns)),
     path("", include(points_urls.urlpatterns)),
+    path("", include(appraisal_urls.urlpatterns)),
 ]
 
 urlpatterns = [

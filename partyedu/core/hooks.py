@@ -108,6 +108,10 @@ HOOKS: dict[str, str] = {
         "on the member's page, within user's scope (exams: the year's exam results, evidence for the annual "
         "appraisal; hours they credit, when the exam is set to, are in the learning ledger)"
     ),
+    "study.activity_panels": (
+        "(*, user, activity) -> list of (title, html) panels shown on the activity's page, within user's "
+        "scope (appraisal: the 民主评议 held at this meeting — its steps and the grades decided, counts only)"
+    ),
     "lectures.detail_panels": (
         "(*, user, lecture) -> list of (title, html) panels shown on the lecture page, within user's scope "
         "(supervision: the 党课巡听 scores, apart from the attendees' ratings)"

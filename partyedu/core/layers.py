@@ -23,6 +23,7 @@ LAYERS: tuple[str, ...] = (
     "competitions",
     "exams",  # question banks, papers, exams, attempts, grading: reads members and study
     "points",  # 积分: schemes and the points ledger derived from study, learning, lectures, exams
+    "appraisal",  # 民主评议党员: annual appraisal per branch, evidence read from learning to points
     "supervision",  # dashboards, monthly reports, dispatch, guidance, assessment: reads every app below
     "api",  # the /api/v1/ router: includes every app's routes
     "demo",  # demonstration data: seeds every app

@@ -47,6 +47,7 @@ NAV_ITEMS = (
     NavItem(_("党课评选"), "competitions:index", "award", "competitions", "view"),
     NavItem(_("考试"), "exams:index", "ui-checks", "exams", "view"),
     NavItem(_("积分"), "points:index", "star", "points", "view"),
+    NavItem(_("民主评议"), "appraisal:index", "clipboard-check", "appraisal", "view"),
     NavItem(_("督导考评"), "supervision:index", "clipboard-data", "supervision", "view"),
     NavItem(_("账号与角色"), "accounts:user_list", "person-gear", "accounts", "view"),
     NavItem(_("审计日志"), "core:audit_list", "journal-text", "core", "view_audit"),
@@ -71,6 +72,7 @@ MEMBER_NAV_ITEMS = (
     NavItem(_("我的党课"), "lectures:my", "mic", "", "", allowed=_anyone, personal=True),
     NavItem(_("考试练习"), "exams:my", "ui-checks", "", "", allowed=_anyone, personal=True),
     NavItem(_("我的积分"), "points:my", "star", "", "", allowed=_anyone, personal=True),
+    NavItem(_("民主评议"), "appraisal:my", "clipboard-check", "", "", allowed=_anyone, personal=True),
 )
 # What the member menu replaces: the member search of administrators (a member reaches their own
 # record from the home page) and the lecture and exam sections' entries (我的党课 and 考试练习 are

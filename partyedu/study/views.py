@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from partyedu.accounts.types import AuthenticatedHttpRequest, Viewer
 from partyedu.core import pinyin
 from partyedu.core.forms import apply_validation_error
+from partyedu.core.hooks import hooks
 from partyedu.core.scope import can, can_set_policy, has_action, require_policy, scope_for
 from partyedu.core.views import (
     action_required,
@@ -149,6 +150,12 @@ def activity_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "credit_mode": selectors.activity_credit_modes(user=user, organization=activity.organization).get(
             activity.activity_type, "full"
         ),
+        # Panels of the apps above (appraisal: the 民主评议 held at this meeting), within user's scope.
+        "panels": [
+            panel
+            for found in hooks.call("study.activity_panels", user=user, activity=activity)
+            for panel in found
+        ],
     }
     return render(request, "study/activity_detail.html", context)
 

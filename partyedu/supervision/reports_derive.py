@@ -23,6 +23,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from partyedu.accounts.models import RoleAssignment
+from partyedu.appraisal.selectors import appraisals_reported
 from partyedu.core.scope import POLICY_ROLE
 from partyedu.learning.choices import SourceType
 from partyedu.learning.models import LearningHourEntry, ResourceProgress
@@ -55,6 +56,7 @@ SUM_KEYS = (
     "required_topics_covered",
     "online_completions",
     "cadence_gaps",
+    "appraisals_reported",
 )
 DECIMAL_KEYS = ("hours_credited", "online_hours")
 
@@ -72,6 +74,7 @@ FIGURE_LABELS = {
     "lectures": "党课",
     "required_topics_covered": "覆盖必修专题",
     "cadence_gaps": "组织生活缺项",
+    "appraisals_reported": "民主评议已上报",
     "children_approved": "下级已审核月报",
     "children_missing": "下级未报或未审核",
 }
@@ -245,6 +248,7 @@ def own_figures(organization: Organization, year: int, month: int) -> tuple[dict
             )
             topic["activities"].append(row["id"])
     gaps = _cadence_gaps(organization, year, month)
+    appraisals = appraisals_reported(organization_ids=own, start=start, end=end)
 
     figures: dict[str, Any] = {
         "activities_total": len(activity_rows),
@@ -260,8 +264,10 @@ def own_figures(organization: Organization, year: int, month: int) -> tuple[dict
         "lectures": len(lectures),
         "required_topics_covered": len(topics),
         "cadence_gaps": len(gaps),
+        "appraisals_reported": len(appraisals),
     }
     details: dict[str, Any] = {
+        "appraisals": appraisals,
         "activities": [
             {
                 "id": r["id"],

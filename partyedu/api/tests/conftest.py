@@ -192,6 +192,9 @@ def populate() -> Populated:
             }
         ],
     )
+    from partyedu.appraisal.services import appraisal_create
+
+    appraisal = appraisal_create(actor=None, organization=tree.branch_a, year=timezone.localdate().year)
     ids = {
         "activities": activity.pk,
         "activities:delete": disposable.pk,
@@ -213,6 +216,7 @@ def populate() -> Populated:
         "exams": exam.pk,
         "attempts": attempt.pk,
         "points": points_scheme.pk,
+        "appraisals": appraisal.pk,
         "reviews": Review.objects.filter(reviewer=judge).values_list("pk", flat=True)[0],
         # /auth/tokens/{id}/: a token of city_admin that is not the one the stage signs in with.
         "auth": api_token_issue(user=users["city_admin"], name="fuzz target")[0].pk,

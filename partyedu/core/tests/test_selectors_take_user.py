@@ -58,6 +58,21 @@ ALLOWED: dict[str, str] = {
     "exams.key_text": "formats the key of a version the caller passes in, reads nothing",
     "exams.key_options": "formats the options of a version the caller passes in, reads nothing",
     "exams.pearson": "pure arithmetic on sums, reads nothing",
+    # --- points ---
+    "points.year_totals": (
+        "the appraisal's evidence: totals of members the appraisal read under the user's scope or membership"
+    ),
+    # --- appraisal --- (helpers on an appraisal or participant the caller read under scope/membership)
+    "appraisal.addable_members": "members of the branch of an appraisal the caller read with change access",
+    "appraisal.appraisals_reported": "the monthly report's derivation, called after the report's scope check",
+    "appraisal.current_step": "pure: the state of steps the caller passes in, reads nothing",
+    "appraisal.step_of": "pure: picks one of the steps the caller passes in, reads nothing",
+    "appraisal.vote_closed": "pure: the state of steps the caller passes in, reads nothing",
+    "appraisal.my_ballot": "the caller's own ballot, found by the key only their own request recomputes",
+    "appraisal.my_comments": "the caller's own comments, found by the key only their own request recomputes",
+    "appraisal.peers": "the participants of an appraisal the caller takes part in (membership checked)",
+    "appraisal.tallies": "counts of an appraisal read under scope, and only once the vote closed",
+    "appraisal.turnout": "a count of ballots of an appraisal read under scope or membership",
 }
 
 

@@ -42,6 +42,10 @@ CONFIRM_PAGES = [
     "exams/contest_delete.html",
     "exams/contest_round_delete.html",
     "exams/contest_award_revoke.html",
+    "points/publication_withdraw.html",
+    "points/veto_lift.html",
+    "appraisal/step_close.html",
+    "appraisal/follow_up_close.html",
 ]
 
 
