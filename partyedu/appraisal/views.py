@@ -450,7 +450,7 @@ def ballot(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                messages.success(request, "已投票，可在投票结束前修改")
+                # The page itself says "已投票，可在投票结束前修改" (no second message).
                 return redirect(reverse("appraisal:ballot", args=[item.appraisal.pk]))
     elif item.participant.is_voter and item.vote_open:
         chosen = selectors.my_ballot(item.appraisal, item.participant)

@@ -63,7 +63,9 @@ class ObjectionForm(forms.Form):
     """A member's objection: one of their lines of the period (or none, for a missing item), the
     item (taken from the line when one is chosen) and the reason."""
 
-    entry = forms.ChoiceField(label=_("有异议的积分记录"), required=False)
+    # Radio buttons, not a select: on a phone a select cuts the line's description off, and the
+    # member must see which meeting or record they object to.
+    entry = forms.ChoiceField(label=_("有异议的积分记录"), required=False, widget=forms.RadioSelect)
     item = forms.ChoiceField(
         label=_("积分项目"), required=False, help_text=_("选择了积分记录时可不选；漏记的项目请在这里选择")
     )
@@ -82,7 +84,8 @@ class ObjectionForm(forms.Form):
         cast(forms.ChoiceField, self.fields["entry"]).choices = [("", _("（漏记，不选记录）"))] + [
             (
                 e.pk,
-                f"{e.source_date:%m-%d} {e.item.name} {'+' if e.points > 0 else ''}{points_text(e.points)}：{e.description[:40]}",
+                f"{e.source_date:%m-%d} {e.item.name} {'+' if e.points > 0 else '−'}{points_text(abs(e.points))}："
+                f"{e.description[:60]}",
             )
             for e in entries
         ]
