@@ -130,6 +130,7 @@ bench: install-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/competitions.py
 	@case "$$DATABASE_URL" in postgres://*|postgresql://*) $(BIN)/python bench/pages.py;; *) echo "bench/pages.py skipped: it times every page on the PostgreSQL city that bench/run.py seeded (DATABASE_URL=postgres://…)";; esac
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) $(BIN)/python bench/points.py;; *) echo "bench/points.py skipped: it measures points on the PostgreSQL city that bench/run.py seeded (DATABASE_URL=postgres://…)";; esac
 	@case "$$DATABASE_URL" in postgres://*|postgresql://*) $(BIN)/python bench/load.py;; *) echo "bench/load.py skipped: the load run needs DATABASE_URL=postgres://… (and Redis, REDIS_URL); see bench/README.md";; esac
 	@case "$$DATABASE_URL" in postgres://*|postgresql://*) createdb -h 127.0.0.1 -U postgres pe_bench_exams_grading 2>/dev/null; DATABASE_URL=$(EXAMS_GRADING_URL) $(BIN)/python bench/exams_grading.py --regrade-runs 3 --submit-sample 2000 --profile never;; *) echo "bench/exams_grading.py skipped: it runs on PostgreSQL, in a database of its own (EXAMS_GRADING_URL)";; esac
 	@case "$$DATABASE_URL" in postgres://*|postgresql://*) createdb -h 127.0.0.1 -U postgres pe_bench_exams 2>/dev/null; DATABASE_URL=$(EXAMS_LOAD_URL) $(BIN)/python bench/exams_load.py;; *) echo "bench/exams_load.py skipped: the 2,000-taker run needs PostgreSQL (EXAMS_LOAD_URL) and Redis; see bench/README.md";; esac

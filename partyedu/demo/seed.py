@@ -1363,6 +1363,9 @@ def clear_data() -> None:
     from partyedu.demo.points import clear_points
 
     clear_points()  # the points ledger and manual records point at members (PROTECT)
+    from partyedu.demo.appraisal import clear_appraisal
+
+    clear_appraisal()  # appraisals, ballots and follow-ups point at members (PROTECT)
     for model in reversed(list(apps.get_app_config("supervision").get_models())):
         model._default_manager.all().delete()
     # Study and learning rows first (largest first, children before parents), each table in one
@@ -1648,6 +1651,10 @@ def build_demo(
 
             # Last: the scheme derives its points from the attendance, lectures and exams above.
             supervision_lines += seed_points(seed=seed, say=say)
+            from partyedu.demo.appraisal import seed_appraisal
+
+            # After the points: the appraisal's evidence reads them.
+            supervision_lines += seed_appraisal(seed=seed, today=timezone.localdate(), say=say)
         by_level = Counter(o.level for o in plan.orgs)
         too_small, too_large = sizing_counts(plan)
         changes: dict[str, Any] = {

@@ -1,6 +1,7 @@
 """The points area's demo data on a small demo city: the city's scheme for the demo year, the
-points derived from member1's attendance, branch_sec's manual records with their reasons, and a
-ledger that a rebuild proves."""
+points derived from member1's attendance, branch_sec's manual records with their reasons, the
+half-year publication with member1's two objections, the candidates' scheme, and a ledger that a
+rebuild proves."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from partyedu.accounts.models import RoleAssignment, User
 from partyedu.demo.points import (
@@ -16,13 +18,18 @@ from partyedu.demo.points import (
     DEDUCT_REASON,
     MEMBER1_REASON,
     POINTS_YEAR,
+    PUBLICATION_DAYS,
     SCHEME_NAME,
+    UPHELD_ANSWER,
+    _candidate_branch,
     seed_points,
 )
 from partyedu.demo.testing import seeded_once
 from partyedu.members.models import Member
-from partyedu.points.models import ManualPoints, PointsEntry, PointsScheme
-from partyedu.points.selectors import member_points
+from partyedu.organizations.models import Organization, ancestor_paths
+from partyedu.points.choices import AUDIENCE_STATUSES
+from partyedu.points.models import ManualPoints, PointsEntry, PointsObjection, PointsPublication, PointsScheme
+from partyedu.points.selectors import candidates_ranked, member_points
 from partyedu.points.services import points_rebuild
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +70,7 @@ def test_the_city_has_one_scheme_for_the_demo_year_with_base_60(demo_lines):
     assert scheme.organization.parent_id is None
     assert scheme.year == POINTS_YEAR
     assert scheme.base == Decimal(60)
-    assert PointsScheme.objects.count() == 1
+    assert PointsScheme.objects.filter(audience="members").count() == 1
     assert any(line.startswith("积分方案") for line in demo_lines)
 
 
@@ -114,7 +121,9 @@ def test_absentees_are_deducted_but_never_an_exempt_member(demo_lines):
 
 def test_branch_sec_recorded_two_awards_and_one_deduction_in_their_branch(demo_lines):
     branch = RoleAssignment.objects.get(user__username="branch_sec").organization
-    records = ManualPoints.objects.select_related("item", "member", "actor")
+    records = ManualPoints.objects.filter(item__scheme__audience="members").select_related(
+        "item", "member", "actor"
+    )
     assert sorted((r.item.code, r.reason) for r in records) == sorted(
         [("award", MEMBER1_REASON), ("award", AWARD_REASON), ("penalty", DEDUCT_REASON)]
     )
@@ -142,10 +151,138 @@ def test_the_ledger_equals_a_rebuild(demo_lines):
 
 
 def test_seeding_again_adds_nothing(demo_lines):
-    before = (PointsScheme.objects.count(), PointsEntry.objects.count(), ManualPoints.objects.count())
+    def counts():
+        return (
+            PointsScheme.objects.count(),
+            PointsEntry.objects.count(),
+            ManualPoints.objects.count(),
+            PointsPublication.objects.count(),
+            PointsObjection.objects.count(),
+        )
+
+    before = counts()
     assert seed_points(seed=SEED, say=lambda message: None) == []
-    assert (
-        PointsScheme.objects.count(),
-        PointsEntry.objects.count(),
-        ManualPoints.objects.count(),
-    ) == before
+    assert counts() == before
+
+
+# --- The half-year publication and member1's objections ----------------------------------------------
+
+
+def branch_sec_branch():
+    return RoleAssignment.objects.get(user__username="branch_sec").organization
+
+
+def publication():
+    return PointsPublication.objects.select_related("organization", "published_by").get()
+
+
+def test_branch_sec_published_their_branchs_first_half_year(demo_lines):
+    published = publication()
+    assert published.organization == branch_sec_branch()
+    assert (published.year, published.period) == (POINTS_YEAR, "h1")
+    assert published.published_by.username == "branch_sec"
+    assert published.rows.filter(member=member1()).exists()
+    assert any(line.startswith("积分公示") for line in demo_lines)
+
+
+def test_the_publication_runs_from_a_few_days_ago_to_a_few_days_ahead(demo_lines):
+    published = publication()
+    today = timezone.localdate()
+    assert published.starts_on < today < published.ends_on
+    assert (published.ends_on - published.starts_on).days + 1 == PUBLICATION_DAYS
+
+
+def test_member1_raised_one_objection_upheld_and_one_rejected(demo_lines):
+    objections = PointsObjection.objects.filter(publication=publication(), member=member1())
+    assert sorted(objections.values_list("status", flat=True)) == ["rejected", "upheld"]
+    assert {o.raised_by.username for o in objections} == {"member1"}
+    assert {o.answered_by.username for o in objections} == {"branch_sec"}
+
+
+def test_the_upheld_objection_has_its_answer_and_a_correcting_amount(demo_lines):
+    upheld = PointsObjection.objects.get(status="upheld")
+    assert upheld.answer == UPHELD_ANSWER
+    assert upheld.points == Decimal(2)
+
+
+def test_the_rejected_objection_on_a_line_of_member1_shows_its_reason(demo_lines):
+    rejected = PointsObjection.objects.select_related("entry").get(status="rejected")
+    assert rejected.entry.member == member1()
+    assert rejected.entry.source_date <= publication().period_end
+    assert rejected.answer and rejected.points is None
+
+
+def test_the_upheld_objection_appended_its_correction_to_member1s_ledger(demo_lines):
+    upheld = PointsObjection.objects.get(status="upheld")
+    line = PointsEntry.objects.get(source_type="objection", source_id=upheld.pk)
+    assert (line.member, line.points) == (member1(), upheld.points)
+
+
+# --- The candidates' scheme (积分择优) ------------------------------------------------------------------
+
+
+def candidates_scheme():
+    return PointsScheme.objects.select_related("organization").get(audience="candidates")
+
+
+def has_candidates(organization):
+    return Member.objects.filter(
+        organization.subtree_q("org_path"), is_active=True, status__in=AUDIENCE_STATUSES["candidates"]
+    ).exists()
+
+
+def test_the_candidates_scheme_is_branch_secs_when_their_branch_has_candidates(demo_lines):
+    scheme = candidates_scheme()
+    home = branch_sec_branch()
+    assert scheme.year == POINTS_YEAR
+    assert has_candidates(scheme.organization)
+    assert (scheme.organization == home) == has_candidates(home)
+    assert any(line.startswith("积分择优方案") for line in demo_lines)
+
+
+def test_without_candidates_in_branch_secs_branch_the_nearest_branch_with_some_is_chosen(demo_lines):
+    home = branch_sec_branch()
+    Member.objects.filter(home.subtree_q("org_path"), status__in=AUDIENCE_STATUSES["candidates"]).update(
+        status="full"
+    )
+    chosen = _candidate_branch(home)
+
+    def shared(branch):
+        return len(set(ancestor_paths(branch.path)) & set(ancestor_paths(home.path)))
+
+    assert chosen != home and has_candidates(chosen)
+    assert not any(
+        has_candidates(b) and shared(b) > shared(chosen)
+        for b in Organization.objects.filter(level="branch").exclude(pk=home.pk)
+    )
+
+
+def test_the_candidates_scheme_scores_sitting_in_study_exams_and_the_secretarys_assessment(demo_lines):
+    items = {i.code: i for i in candidates_scheme().items.all()}
+    sit_in = items["sit_in"]
+    assert (sit_in.source, sorted(sit_in.statuses)) == ("attendance", ["late", "present"])
+    assert set(sit_in.activity_types) == {"branch_assembly", "party_lecture", "theme_day"}
+    assert items["resource"].cap is not None
+    assert items["exam_pass"].source == "exam_pass"
+    assert items["assessment"].source == "manual"
+
+
+def test_candidates_earn_points_for_sitting_in(demo_lines):
+    lines = PointsEntry.objects.filter(item__scheme=candidates_scheme(), item__code="sit_in", points__gt=0)
+    assert lines.exists()
+    assert set(lines.values_list("member__status", flat=True)) <= set(AUDIENCE_STATUSES["candidates"])
+
+
+def test_the_secretary_assessed_candidates_with_a_reason(demo_lines):
+    records = ManualPoints.objects.filter(item__scheme=candidates_scheme()).select_related("member")
+    assert records.exists()
+    assert all(r.reason and r.member.status in AUDIENCE_STATUSES["candidates"] for r in records)
+
+
+def test_the_candidates_list_shows_the_branchs_candidates_with_their_points(demo_lines):
+    scheme = candidates_scheme()
+    user = User.objects.get(username="city_admin")
+    ranked = candidates_ranked(user=user, organization=scheme.organization, year=POINTS_YEAR)
+    assert ranked.rows
+    assert ranked.rows[0].total > scheme.base
+    assert [r.total for r in ranked.rows] == sorted((r.total for r in ranked.rows), reverse=True)
