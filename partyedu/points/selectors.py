@@ -10,20 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    Case,
-    Count,
-    DecimalField,
-    Exists,
-    F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 
 from partyedu.core.scope import can, scope_for
@@ -290,28 +280,30 @@ class OrgFigure:
     vetoed: int = 0
 
 
-def _band_q(lower: int | None, upper: int | None) -> Q:
-    q = Q()
-    if lower is not None:
-        q &= Q(total__gte=lower)
-    if upper is not None:
-        q &= Q(total__lt=upper)
-    return q
+def _band_of(total: Decimal) -> int:
+    for n, (lower, upper, _label) in enumerate(TOTAL_BANDS):
+        if (lower is None or total >= lower) and (upper is None or total < upper):
+            return n
+    return len(TOTAL_BANDS) - 1
 
 
 def points_distribution(*, user: BaseViewer, organization: Organization, year: int) -> list[OrgFigure]:
     """Per child organisation of ``organization``: its party members on the roll within the
     user's scope, their average total and their count per total band (60分以下, 60–69 … 90分及以上),
     a veto counting 0 — figures for an org_admin, never a ranking of people. Each member's base
-    is that of the nearest members' scheme up their own path. Three queries whatever the size:
-    the children, the schemes, and one grouped query over the members."""
+    is that of the nearest members' scheme up their own path.
+
+    Five queries whatever the size: the children, the schemes, the members (id and path), the
+    ledger's net per member (one grouped pass over the year's lines of the subtree) and the vetoes
+    in force; the bands are counted here. One SQL statement computing each member's total inside
+    the aggregate repeated the per-member ledger subquery for every band (about 15 s for a city
+    root at 100,000 members, bench/RESULTS.md); these reads are each a single pass."""
     scope = scope_for(user, "view", APP)
     children = list(Organization.objects.filter(parent=organization, is_active=True).order_by("path"))
     if not children:
         return []
     width = len(organization.path) + SEGMENT_WIDTH
-    decimal: DecimalField[Decimal, Decimal] = DecimalField(max_digits=10, decimal_places=1)
-    schemes = list(
+    bases = dict(
         PointsScheme.objects.filter(year=year, audience=Audience.MEMBERS)
         .filter(
             Q(organization__path__in=ancestor_paths(organization.path))
@@ -319,65 +311,62 @@ def points_distribution(*, user: BaseViewer, organization: Organization, year: i
         )
         .values_list("organization__path", "base")
     )
-    # The nearest scheme up a member's path: the deepest scheme organisation that prefixes it.
-    whens = [
-        When(org_path__startswith=path, then=Value(base, output_field=decimal))
-        for path, base in sorted(schemes, key=lambda s: -len(s[0]))
-    ]
-    base = Case(*whens, default=Value(ZERO, output_field=decimal), output_field=decimal) if whens else None
-    net = Coalesce(
-        Subquery(
-            PointsEntry.objects.filter(member=OuterRef("pk"), year=year)
-            .order_by()
-            .values("member")
-            .annotate(s=Sum("points"))
-            .values("s"),
-            output_field=decimal,
-        ),
-        Value(ZERO, output_field=decimal),
-        output_field=decimal,
+    members = Member.objects.filter(
+        scope.q("org_path"),
+        organization.subtree_q("org_path"),
+        is_active=True,
+        status__in=AUDIENCE_STATUSES[Audience.MEMBERS],
     )
-    vetoed = Exists(PointsVeto.objects.filter(member=OuterRef("pk"), year=year, lifted_at__isnull=True))
-    sum_of = (F("base_points") + F("net_points")) if base is not None else F("net_points")
-    band_counts = {
-        f"band{n}": Count("id", filter=_band_q(lower, upper))
-        for n, (lower, upper, _l) in enumerate(TOTAL_BANDS)
-    }
-    rows = (
-        Member.objects.filter(
-            scope.q("org_path"),
-            organization.subtree_q("org_path"),
-            is_active=True,
-            status__in=AUDIENCE_STATUSES[Audience.MEMBERS],
+    paths = dict(members.values_list("id", "org_path"))
+    nets = dict(
+        PointsEntry.objects.filter(
+            scope.q("member__org_path"),
+            organization.subtree_q("member__org_path"),
+            year=year,
         )
-        .annotate(
-            prefix=Substr("org_path", 1, width),
-            net_points=net,
-            base_points=base if base is not None else Value(ZERO, output_field=decimal),
-            is_vetoed=vetoed,
-        )
-        .annotate(
-            total=Case(
-                When(is_vetoed=True, then=Value(ZERO, output_field=decimal)),
-                default=sum_of,
-                output_field=decimal,
-            )
-        )
-        .values("prefix")
-        .annotate(n=Count("id"), s=Sum("total"), vetoes=Count("id", filter=Q(is_vetoed=True)), **band_counts)
+        .values("member_id")
+        .annotate(s=Sum("points"))
         .order_by()
+        .values_list("member_id", "s")
     )
-    by_prefix = {row["prefix"]: row for row in rows}
+    vetoed = set(
+        PointsVeto.objects.filter(
+            organization.subtree_q("member__org_path"), year=year, lifted_at__isnull=True
+        ).values_list("member_id", flat=True)
+    )
+    base_of: dict[str, Decimal] = {}
+    counts: dict[str, int] = defaultdict(int)
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    vetoes: dict[str, int] = defaultdict(int)
+    bands: dict[str, list[int]] = defaultdict(lambda: [0] * len(TOTAL_BANDS))
+    for member_id, path in paths.items():
+        if path not in base_of:
+            base_of[path] = next(
+                (bases[p] for p in reversed(ancestor_paths(path)) if p in bases),
+                ZERO,
+            )
+        prefix = path[:width]
+        if member_id in vetoed:
+            total = ZERO
+            vetoes[prefix] += 1
+        else:
+            total = base_of[path] + (nets.get(member_id) or ZERO)
+        counts[prefix] += 1
+        sums[prefix] += total
+        bands[prefix][_band_of(total)] += 1
     figures = []
     for child in children:
-        row = by_prefix.get(child.path)
-        if not row:
-            figures.append(OrgFigure(child, 0, ZERO, [(label, 0) for _lo, _up, label in TOTAL_BANDS]))
+        n = counts.get(child.path, 0)
+        labels = [label for _lo, _up, label in TOTAL_BANDS]
+        if not n:
+            figures.append(OrgFigure(child, 0, ZERO, [(label, 0) for label in labels]))
             continue
-        n = row["n"]
-        average = (Decimal(str(row["s"] or 0)) / n).quantize(Decimal("0.1"))
-        bands = [(label, row[f"band{i}"]) for i, (_lo, _up, label) in enumerate(TOTAL_BANDS)]
-        figures.append(OrgFigure(child, n, average, bands, row["vetoes"]))
+        average = (sums[child.path] / n).quantize(Decimal("0.1"))
+        figures.append(
+            OrgFigure(
+                child, n, average, list(zip(labels, bands[child.path], strict=True)), vetoes[child.path]
+            )
+        )
     return figures
 
 
