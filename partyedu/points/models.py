@@ -469,3 +469,30 @@ class PointsRankingSetting(TimeStampedModel, ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.organization} {'开启' if self.enabled else '关闭'}"
+
+
+class PointsYearTotal(models.Model):
+    """A member's net points of one year (the sum of their ledger lines of the year), kept
+    beside the ledger so that the distribution of a city's members reads one narrow row per
+    member instead of summing millions of lines. Written only by the ledger's sync, in the same
+    transaction and under the same member lock as the lines it adds up; ``points_rebuild``
+    compares it with the ledger and, with ``--apply``, rewrites it. A summary, not a ledger:
+    it is updated in place."""
+
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("党员"),
+        on_delete=models.CASCADE,
+        related_name="points_year_totals",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    net = models.DecimalField(_("加减分合计"), max_digits=8, decimal_places=1, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("年度积分合计")
+        verbose_name_plural = _("年度积分合计")
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="points_year_total_unique")]
+        indexes = [models.Index(fields=["year", "member"], name="points_total_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.year} {self.net}"

@@ -10,10 +10,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
+    Value,
+    When,
 )
+from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 
 from partyedu.core.scope import can, scope_for
@@ -293,11 +303,12 @@ def points_distribution(*, user: BaseViewer, organization: Organization, year: i
     a veto counting 0 — figures for an org_admin, never a ranking of people. Each member's base
     is that of the nearest members' scheme up their own path.
 
-    Five queries whatever the size: the children, the schemes, the members (id and path), the
-    ledger's net per member (one grouped pass over the year's lines of the subtree) and the vetoes
-    in force; the bands are counted here. One SQL statement computing each member's total inside
-    the aggregate repeated the per-member ledger subquery for every band (about 15 s for a city
-    root at 100,000 members, bench/RESULTS.md); these reads are each a single pass."""
+    Three queries whatever the size: the children, the schemes, and one grouped query — the
+    members joined to their kept year totals (``PointsYearTotal``, one narrow row per member
+    instead of the ledger's lines), grouped by child organisation, total and veto, so the bands
+    and averages are counted here from a few hundred groups. The first version computed each
+    member's total from the ledger inside every band's aggregate: about 15 s for a city root at
+    100,000 members (bench/RESULTS.md)."""
     scope = scope_for(user, "view", APP)
     children = list(Organization.objects.filter(parent=organization, is_active=True).order_by("path"))
     if not children:
@@ -311,49 +322,46 @@ def points_distribution(*, user: BaseViewer, organization: Organization, year: i
         )
         .values_list("organization__path", "base")
     )
-    members = Member.objects.filter(
-        scope.q("org_path"),
-        organization.subtree_q("org_path"),
-        is_active=True,
-        status__in=AUDIENCE_STATUSES[Audience.MEMBERS],
-    )
-    paths = dict(members.values_list("id", "org_path"))
-    nets = dict(
-        PointsEntry.objects.filter(
-            scope.q("member__org_path"),
-            organization.subtree_q("member__org_path"),
-            year=year,
+    decimal: DecimalField[Decimal, Decimal] = DecimalField(max_digits=10, decimal_places=1)
+    # The nearest scheme up a member's path: the deepest scheme organisation that prefixes it.
+    whens = [
+        When(org_path__startswith=path, then=Value(base, output_field=decimal))
+        for path, base in sorted(bases.items(), key=lambda s: -len(s[0]))
+    ]
+    total: Any = Coalesce(F("kept__net"), Value(ZERO, output_field=decimal), output_field=decimal)
+    if whens:
+        total = total + Case(*whens, default=Value(ZERO, output_field=decimal), output_field=decimal)
+    groups = (
+        Member.objects.filter(
+            scope.q("org_path"),
+            organization.subtree_q("org_path"),
+            is_active=True,
+            status__in=AUDIENCE_STATUSES[Audience.MEMBERS],
         )
-        .values("member_id")
-        .annotate(s=Sum("points"))
+        .annotate(
+            kept=FilteredRelation("points_year_totals", condition=Q(points_year_totals__year=year)),
+            prefix=Substr("org_path", 1, width),
+            total=total,
+            vetoed=Exists(
+                PointsVeto.objects.filter(member=OuterRef("pk"), year=year, lifted_at__isnull=True)
+            ),
+        )
+        .values("prefix", "total", "vetoed")
+        .annotate(n=Count("id"))
         .order_by()
-        .values_list("member_id", "s")
     )
-    vetoed = set(
-        PointsVeto.objects.filter(
-            organization.subtree_q("member__org_path"), year=year, lifted_at__isnull=True
-        ).values_list("member_id", flat=True)
-    )
-    base_of: dict[str, Decimal] = {}
     counts: dict[str, int] = defaultdict(int)
     sums: dict[str, Decimal] = defaultdict(Decimal)
     vetoes: dict[str, int] = defaultdict(int)
     bands: dict[str, list[int]] = defaultdict(lambda: [0] * len(TOTAL_BANDS))
-    for member_id, path in paths.items():
-        if path not in base_of:
-            base_of[path] = next(
-                (bases[p] for p in reversed(ancestor_paths(path)) if p in bases),
-                ZERO,
-            )
-        prefix = path[:width]
-        if member_id in vetoed:
-            total = ZERO
-            vetoes[prefix] += 1
-        else:
-            total = base_of[path] + (nets.get(member_id) or ZERO)
-        counts[prefix] += 1
-        sums[prefix] += total
-        bands[prefix][_band_of(total)] += 1
+    for row in groups:
+        prefix, n = row["prefix"], row["n"]
+        value = ZERO if row["vetoed"] else Decimal(str(row["total"] or 0))
+        if row["vetoed"]:
+            vetoes[prefix] += n
+        counts[prefix] += n
+        sums[prefix] += value * n
+        bands[prefix][_band_of(value)] += n
     figures = []
     for child in children:
         n = counts.get(child.path, 0)

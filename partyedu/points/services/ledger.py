@@ -28,7 +28,7 @@ from partyedu.members.models import Member
 from partyedu.study.models import Attendance
 
 from ..choices import ItemSource
-from ..models import PointsEntry, PointsScheme
+from ..models import PointsEntry, PointsScheme, PointsYearTotal
 from .derive import MEMBER_FIELDS, ZERO, Key, Want, desired_points, points_text
 
 # Members per batch when a scheme change re-derives its subtree (or a regrade its takers).
@@ -129,7 +129,78 @@ def _sync_once(pairs: set[tuple[int, int]], actor: Actor) -> list[PointsEntry]:
     rows = correction_rows(wanted, nets, _actor_id(actor))
     if rows:
         PointsEntry.objects.bulk_create(rows)
+        totals_add(rows)
     return rows
+
+
+def totals_add(rows: Iterable[PointsEntry]) -> None:
+    """Add appended lines to the kept year totals (``PointsYearTotal``). Called under the
+    members' locks that every ledger writer takes, so no two writers update one total at once."""
+    deltas: dict[tuple[int, int], Decimal] = {}
+    for row in rows:
+        key = (row.member_id, row.year)
+        deltas[key] = deltas.get(key, ZERO) + row.points
+    if not deltas:
+        return
+    existing = {
+        (t.member_id, t.year): t
+        for t in PointsYearTotal.objects.filter(
+            member_id__in=sorted({m for m, _y in deltas}), year__in=sorted({y for _m, y in deltas})
+        )
+    }
+    changed = []
+    created = []
+    for (member_id, year), delta in deltas.items():
+        total = existing.get((member_id, year))
+        if total is None:
+            created.append(PointsYearTotal(member_id=member_id, year=year, net=delta))
+        else:
+            total.net += delta
+            changed.append(total)
+    PointsYearTotal.objects.bulk_create(created)
+    PointsYearTotal.objects.bulk_update(changed, ["net"])
+
+
+def totals_differences(
+    pairs: set[tuple[int, int]], *, apply: bool
+) -> list[tuple[int, int, Decimal, Decimal]]:
+    """The pairs whose kept total differs from the ledger's net: (member, year, kept, ledger);
+    with ``apply`` the kept totals are rewritten from the ledger (a summary, not a ledger)."""
+    if not pairs:
+        return []
+    members = sorted({m for m, _y in pairs})
+    years = sorted({y for _m, y in pairs})
+    sums = {
+        (m, y): s
+        for m, y, s in PointsEntry.objects.filter(member_id__in=members, year__in=years)
+        .values("member_id", "year")
+        .annotate(s=Sum("points"))
+        .order_by()
+        .values_list("member_id", "year", "s")
+    }
+    kept = {
+        (t.member_id, t.year): t
+        for t in PointsYearTotal.objects.filter(member_id__in=members, year__in=years)
+    }
+    found = []
+    for key in sorted(set(sums) | set(kept)):
+        if key not in pairs:
+            continue
+        have = kept[key].net if key in kept else ZERO
+        want = sums.get(key) or ZERO
+        if have != want:
+            found.append((key[0], key[1], have, want))
+    if apply and found:
+        changed = []
+        for member_id, year, _have, want in found:
+            total = kept.get((member_id, year))
+            if total is None:
+                PointsYearTotal.objects.create(member_id=member_id, year=year, net=want)
+            else:
+                total.net = want
+                changed.append(total)
+        PointsYearTotal.objects.bulk_update(changed, ["net"])
+    return found
 
 
 # The cache key of "some scheme exists", set when a scheme is created (only a "yes" is kept).

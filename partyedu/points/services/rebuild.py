@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import Max
 
 from partyedu.members.models import Member
 
 from ..models import PointsEntry, PointsScheme
 from .derive import desired_points, members_state, points_text
-from .ledger import correction_rows, ledger_nets, points_sync_members
+from .ledger import correction_rows, ledger_nets, lock_members, points_sync_members, totals_differences
 
 SAMPLE_LINES = 20
 MEMBER_CHUNK = 1000
@@ -25,12 +26,14 @@ class PointsRebuildReport:
     applied: bool
     differences: int = 0
     rows_appended: int = 0
+    totals_differences: int = 0  # kept year totals that differ from the ledger (counted in differences)
     samples: list[str] = field(default_factory=list)
 
 
 def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
     """Every (member, year) that a scheme year or the ledger names: what the records credit now
-    against the ledger's net per (source, member, item, year)."""
+    against the ledger's net per (source, member, item, year); then the kept year totals
+    (``PointsYearTotal``) against the ledger's net per (member, year), rewritten when applied."""
     report = PointsRebuildReport(applied=apply)
     years = set(PointsScheme.objects.values_list("year", flat=True).distinct())
     years |= set(PointsEntry.objects.values_list("year", flat=True).distinct())
@@ -51,5 +54,17 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
         if apply and rows:
             report.rows_appended += points_sync_members(
                 pairs={(r.member_id, r.year) for r in rows}, actor=None
+            )
+        totals = totals_differences(pairs, apply=False)
+        if apply and totals:
+            # Under the members' locks, like every writer of their ledgers and totals.
+            with transaction.atomic():
+                lock_members(m for m, _y, _h, _w in totals)
+                totals_differences({(m, y) for m, y, _h, _w in totals}, apply=True)
+        report.totals_differences += len(totals)
+        report.differences += len(totals)
+        for member_id, year, have, want in totals[: max(0, SAMPLE_LINES - len(report.samples))]:
+            report.samples.append(
+                f"党员#{member_id} {year} 年度合计：记为 {points_text(have)} 分，台账为 {points_text(want)} 分"
             )
     return report
