@@ -40,10 +40,11 @@ from .services.ranking import competition_ranks, ranking_enabled
 APP = "points"
 
 
-def member_get(*, user: BaseViewer, pk: Any) -> Member:
-    """A member within the user's points view scope (a 党员: themself), else 404."""
+def member_get(*, user: BaseViewer, pk: Any, action: str = "view") -> Member:
+    """A member within the user's points scope for ``action`` (view: a 党员 themself; change:
+    whoever may award, deduct or veto), else 404."""
     member = (
-        Member.objects.restrict(user, "view", app_label=APP)
+        Member.objects.restrict(user, action, app_label=APP)
         .filter(pk=pk)
         .select_related("organization")
         .first()

@@ -199,11 +199,7 @@ def scheme_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @action_required("change", APP, subtree=True)
 def manual_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A secretary's manual award or deduction, with a required reason."""
-    member = selectors.member_get(user=request.user, pk=pk)
-    if not can(request.user, "change", member.org_path, app_label=APP):
-        from django.http import Http404
-
-        raise Http404("党员不存在")
+    member = selectors.member_get(user=request.user, pk=pk, action="change")
     year = timezone.localdate().year
     items = services.manual_items_for(member, year)
     form = ManualForm(posted(request), items=items)

@@ -186,9 +186,7 @@ def objection_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @action_required("change", APP, subtree=True)
 def veto_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """一票否决 of a member's year, with the category and the reason."""
-    member = selectors.member_get(user=request.user, pk=pk)
-    if not can(request.user, "change", member.org_path, app_label=APP):
-        raise Http404("党员不存在")
+    member = selectors.member_get(user=request.user, pk=pk, action="change")
     year = request.GET.get("year") or ""
     form = VetoForm(
         posted(request), initial={"year": int(year) if year.isdigit() else timezone.localdate().year}

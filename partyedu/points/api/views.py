@@ -155,11 +155,7 @@ class ManualPointsView(APIView):
         data_in = PointsManualInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        member = selectors.member_get(user=request.user, pk=data["member"])
-        if not can(request.user, "change", member.org_path, app_label=APP):
-            from django.http import Http404
-
-            raise Http404("党员不存在")
+        member = selectors.member_get(user=request.user, pk=data["member"], action="change")
         try:
             record = services.points_manual_record(
                 actor=request.user,

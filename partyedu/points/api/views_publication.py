@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -229,9 +228,7 @@ class VetoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         data_in = VetoInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        member = selectors.member_get(user=request.user, pk=data["member"])
-        if not can(request.user, "change", member.org_path, app_label=APP):
-            raise Http404("党员不存在")
+        member = selectors.member_get(user=request.user, pk=data["member"], action="change")
         try:
             veto = services.veto_record(
                 actor=request.user,
