@@ -97,6 +97,11 @@ HOOKS: dict[str, str] = {
         "change of the grading rule — after the write; re-derive what passing an exam credits (points: the "
         "years come from the attempts' submission dates)"
     ),
+    "service.hours_changed": (
+        "(*, member_ids, years, actor=None) inside the transaction that confirmed, rejected (or confirmed again) "
+        "or removed members' service records, after the write: years the records' years; re-derive what service "
+        "hours credit (points). Volunteer activities' hours follow their attendance (study.attendance_changed)"
+    ),
     "lectures.competition_figures": (
         "(*, user, organization, year, width) -> lectures.selectors.CompetitionFigures: the competition "
         "figures of organization's subtree for competitions of year (entries, submitted reviews, awards by "
@@ -107,6 +112,11 @@ HOOKS: dict[str, str] = {
         "(*, user, member, year) -> list of (title, html) panels of the member's record for the year shown "
         "on the member's page, within user's scope (exams: the year's exam results, evidence for the annual "
         "appraisal; hours they credit, when the exam is set to, are in the learning ledger)"
+    ),
+    "members.managed_fields": (
+        "(*, member) -> set of Member field names that a higher app keeps and member_update may not change "
+        "for a user (development: status, candidate_on, joined_on and full_member_on of a member whose "
+        "development case is on record follow its confirmed steps)"
     ),
     "study.activity_panels": (
         "(*, user, activity) -> list of (title, html) panels shown on the activity's page, within user's "

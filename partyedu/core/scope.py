@@ -273,6 +273,25 @@ def require_policy(actor: BaseActor, organization: OrgRef, message: str) -> None
         raise PermissionDenied(message)
 
 
+def can_act_above(user: BaseViewer, organization: OrgRef) -> bool:
+    """Whether ``user`` acts for the level above ``organization``: an org_admin (the policy role)
+    held at a STRICT ancestor of it. The approvals of a higher party committee (上级党委审批,
+    预审) and the overrides of a timing rule are taken there, never by the organisation itself."""
+    path = _path_of(organization)
+    if path is None:
+        return False
+    return any(p != path and path.startswith(p) for p in policy_paths(user))
+
+
+def require_above(actor: BaseActor, organization: OrgRef, message: str) -> None:
+    """Raise ``PermissionDenied(message)`` unless ``actor`` acts for the level above
+    ``organization`` (``can_act_above``); the system itself always may."""
+    if is_system(actor):
+        return
+    if not can_act_above(actor, organization):
+        raise PermissionDenied(message)
+
+
 _M = TypeVar("_M", bound="ScopedModel")
 
 

@@ -36,7 +36,7 @@ from partyedu.core.importing import (
     validation_errors,
 )
 from partyedu.core.pinyin import initials
-from partyedu.core.scope import can, has_action, require, scope_for, subtree_q
+from partyedu.core.scope import can, has_action, is_system, require, scope_for, subtree_q
 from partyedu.organizations.choices import MEMBER_LEVELS
 from partyedu.organizations.models import Organization, ancestor_paths
 
@@ -212,12 +212,27 @@ def member_create(*, actor: Actor, data: dict[str, Any]) -> Member:
     return member
 
 
+def _check_managed(member: Member, data: dict[str, Any]) -> None:
+    """Refuse a change to a field that a higher app keeps (``members.managed_fields``): the
+    status and dates of a member in development follow the confirmed steps of their case."""
+    managed: set[str] = set().union(*hooks.call("members.managed_fields", member=member))
+    errors = {
+        field: ["该项由发展党员流程确定，请在“发展党员”中确认相应步骤"]
+        for field in sorted(managed & data.keys())
+        if data[field] != getattr(member, field)
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def member_update(*, actor: Actor, member: Member, data: dict[str, Any]) -> Member:
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
     require(actor, "change", member.organization, app_label=APP, message=NOT_YOURS)
     if "organization" in data and data["organization"] != member.organization:
         raise ValidationError({"organization": ["变更所在党组织请办理组织关系转接"]})
+    if not is_system(actor):
+        _check_managed(member, data)
     before = snapshot(member, AUDITED_FIELDS)
     old_id, old_phone = member.id_number, member.phone
     apply_member_data(member, data)

@@ -22,6 +22,11 @@
     if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
   });
 
+  // A button with data-print prints the page (the print stylesheet hides the menus).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+
   // Organisation tree: the first click loads the children with HTMX (hx-trigger="click once");
   // later clicks only show or hide them.
   document.addEventListener("click", function (event) {

@@ -10,6 +10,9 @@ from django import forms, template
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from partyedu.core.scope import has_action
+from partyedu.core.types import BaseViewer
+
 register = template.Library()
 
 
@@ -57,3 +60,11 @@ def age(birth: date | None) -> int | str:
 @register.filter
 def startswith(value: str, prefix: str) -> bool:
     return bool(prefix) and str(value).startswith(str(prefix))
+
+
+@register.simple_tag
+def can_anywhere(user: BaseViewer, action: str, app_label: str) -> bool:
+    """``{% can_anywhere user "view" "development" as shown %}``: whether the user's roles grant
+    the action somewhere (a tab or a link to another app's pages; no query once the roles are
+    loaded for the menu)."""
+    return has_action(user, action, app_label)
