@@ -32,12 +32,22 @@ ROLE_DEFAULTS: dict[str, tuple[str, list[str]]] = {
     RoleCode.AUDITOR: (RoleScope.SUBTREE, ["core.view_audit"]),
     RoleCode.ORG_ADMIN: (
         RoleScope.SUBTREE,
-        ["*.view", "*.add", "*.change", "*.delete", "*.import", "*.export", "accounts.view"],
+        ["*.view", "*.add", "*.change", "*.delete", "*.import", "*.export", "accounts.view", "service.care"],
     ),
-    RoleCode.BRANCH_ADMIN: (RoleScope.SUBTREE, ["*.view", "*.add", "*.change", "*.export"]),
+    # ``service.care``: the care records of members in difficulty and the private notes of talks,
+    # which no wildcard reaches (issue 16).
+    RoleCode.BRANCH_ADMIN: (RoleScope.SUBTREE, ["*.view", "*.add", "*.change", "*.export", "service.care"]),
     RoleCode.MEMBER: (
         RoleScope.SELF,
-        ["members.view", "lectures.view", "exams.view", "exams.take", "points.view"],
+        [
+            "members.view",
+            "lectures.view",
+            "exams.view",
+            "exams.take",
+            "points.view",
+            "service.view",
+            "service.add",
+        ],
     ),
     RoleCode.LECTURER: (RoleScope.SELF, ["members.view", "lectures.view"]),
     # A reviewer reaches only the reviews assigned to them (Review.scope_assigned).

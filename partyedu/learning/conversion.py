@@ -52,6 +52,8 @@ DEFAULT_CREDIT_MODES: dict[str, CreditMode] = {
     ActivityType.BRANCH_COMMITTEE: CreditMode.NONE,
     ActivityType.ORG_LIFE_MEETING: CreditMode.NONE,
     ActivityType.DEMOCRATIC_EVALUATION: CreditMode.NONE,
+    # Service is not study: it credits no hours unless a subtree's table says so (issue 16).
+    ActivityType.VOLUNTEER_SERVICE: CreditMode.NONE,
     ActivityType.OTHER: CreditMode.FULL,
 }
 

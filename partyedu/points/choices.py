@@ -17,6 +17,9 @@ class ItemSource(models.TextChoices):
     LECTURE = "lecture", _("讲党课")
     EXAM_PASS = "exam_pass", _("考试合格")
     RESOURCE = "resource", _("网上学习资源学完")
+    # Per hour of service: the community-confirmed service records and the clock hours of the
+    # volunteer activities attended (服务与关怀). Never time online.
+    SERVICE_HOURS = "service_hours", _("志愿服务时长")
     MANUAL = "manual", _("书记手工加减分")
 
 
@@ -86,6 +89,10 @@ class EntrySource(models.TextChoices):
     LECTURE = "lecture", _("讲党课")
     EXAM_PASS = "exam_pass", _("考试合格")
     RESOURCE = "resource", _("网上学习资源学完")
+    # An item of source SERVICE_HOURS credits two kinds of source with ids of their own: a
+    # confirmed service record (this one) and an attendance at a volunteer activity (VOLUNTEER).
+    SERVICE_HOURS = "service_hours", _("志愿服务时长")
+    VOLUNTEER = "volunteer", _("志愿服务活动")
     MANUAL = "manual", _("书记手工加减分")
     OBJECTION = "objection", _("异议更正")
 

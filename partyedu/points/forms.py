@@ -53,7 +53,13 @@ class ItemForm(forms.Form):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 3}),
     )
-    points = forms.DecimalField(label=_("每次分值"), max_digits=6, decimal_places=1, min_value=0)
+    points = forms.DecimalField(
+        label=_("每次分值"),
+        max_digits=6,
+        decimal_places=1,
+        min_value=0,
+        help_text=_("志愿服务时长按每小时计"),
+    )
     cap = forms.DecimalField(label=_("上限"), max_digits=6, decimal_places=1, min_value=0, required=False)
     cap_period = forms.ChoiceField(label=_("上限周期"), choices=CapPeriod.choices, initial=CapPeriod.YEAR)
     locked = forms.BooleanField(label=_("下级不得改动"), required=False)

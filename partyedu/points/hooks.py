@@ -1,7 +1,8 @@
 """The hooks this app registers: every source of points re-derives the points it concerns
 inside the caller's transaction (as the hours ledger does) — attendance changes, member changes,
-lectures given (``lectures.lectures_changed``), exam results (``exams.results_changed``) and
-online resources completed (``learning.resources_completed``). Each returns after one EXISTS at
+lectures given (``lectures.lectures_changed``), exam results (``exams.results_changed``),
+online resources completed (``learning.resources_completed``) and service records confirmed or
+rejected (``service.hours_changed``). Each returns after one EXISTS at
 most on a deployment without schemes. The nightly recount (``points_recount``, the rebuild
 applied) stays as the safety net."""
 
@@ -41,6 +42,12 @@ def resources_completed(
     return points_sync_member_years(member_ids=member_ids, years=years)
 
 
+def service_hours_changed(*, member_ids: Iterable[int], years: Iterable[int], actor: Any = None) -> int:
+    from .services import points_sync_member_years
+
+    return points_sync_member_years(member_ids=member_ids, years=years, actor=actor)
+
+
 def exam_results_changed(*, exam_ids: Iterable[int], member_ids: Iterable[int], actor: Any = None) -> int:
     from .services import points_sync_exam_results
 
@@ -64,5 +71,6 @@ def register() -> None:
     hooks.register("lectures.lectures_changed", lectures_changed)
     hooks.register("exams.results_changed", exam_results_changed)
     hooks.register("learning.resources_completed", resources_completed)
+    hooks.register("service.hours_changed", service_hours_changed)
     housekeeping_step("points_recount")(recount_step)
     hooks.register("core.todo", points_todos)

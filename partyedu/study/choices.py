@@ -16,6 +16,7 @@ class ActivityType(models.TextChoices):
     SITE_VISIT = "site_visit", _("现场教学")
     HOME_DELIVERY = "home_delivery", _("送学上门")
     ONLINE_CLASS = "online_class", _("网上班级")
+    VOLUNTEER_SERVICE = "volunteer_service", _("志愿服务")
     OTHER = "other", _("其他")
 
 

@@ -35,6 +35,14 @@ number of organisations, not with a city's year of attendance (``bench/RESULTS.m
 - ``competition_entries`` (entries not withdrawn, recommended by an organisation of the subtree, of
   competitions of the year) and ``awards`` (awards of those competitions naming an organisation of
   the subtree, certificate not revoked) — per year, also in a month view.
+- service (服务群众, issue 16): ``service_units_total`` / ``service_units_registered`` (units that
+  should register with a community and those holding a 共驻共建 agreement in force in the period),
+  ``service_members_expected`` / ``service_members_registered`` (in-service members and those
+  registered, 报到), ``services`` and ``service_hours`` (confirmed service records plus volunteer
+  attendances), ``pledges_planned`` / ``pledges_done`` (我为群众办实事 due in the period, and done),
+  ``requests_solved`` / ``households_benefited`` (联户 requests resolved in the period) — the
+  service app's own definitions and queries (``service.selectors_summary.summary_sources``), one
+  grouped query each (six per depth).
 
 ``figure_rows_url`` gives, for each figure, the page listing the rows it counts.
 """
@@ -71,6 +79,7 @@ from partyedu.learning.selectors import COMPLETION_GROUPS, learning_summary_live
 from partyedu.lectures.choices import LecturerCategory
 from partyedu.lectures.models import Lecture
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization
+from partyedu.service.selectors_summary import FLOW_SOURCES, summary_from_rows, summary_sources
 from partyedu.study.choices import ATTENDED_STATUSES, ActivityType
 from partyedu.study.models import MONTH_FIELDS, Activity, ActivityFigures, ActivityMonthCount, Attendance
 from partyedu.study.selectors import cadence_branch_sql
@@ -156,6 +165,17 @@ class OrgFigures:
     online_hours: Decimal = Decimal("0")
     competition_entries: int = 0
     awards: int = 0
+    # service (服务群众): see the module docstring.
+    service_units_total: int = 0
+    service_units_registered: int = 0
+    service_members_expected: int = 0
+    service_members_registered: int = 0
+    services: int = 0
+    service_hours: Decimal = Decimal("0")
+    pledges_planned: int = 0
+    pledges_done: int = 0
+    requests_solved: int = 0
+    households_benefited: int = 0
     # attendance_person_times month by month (index 0 = January): the trend chart of a year view
     # reads it instead of counting the year's attendance a second time. Not an indicator.
     attendance_by_month: list[int] = field(default_factory=lambda: [0] * 12, repr=False)
@@ -183,6 +203,7 @@ class OrgFigures:
         del data["attendance_by_month"]
         del data["activities_by_month"]
         data["online_hours"] = float(self.online_hours)
+        data["service_hours"] = float(self.service_hours)
         data["activities_by_type"] = {k: v for k, v in sorted(self.activities_by_type.items()) if v}
         data["members_short"] = self.members_short
         data["hours_completion_rate"] = self.hours_completion_rate
@@ -322,6 +343,7 @@ def _add_all(out: dict[int, OrgFigures], orgs: list[Organization], period: Perio
     _add_lectures(out, orgs, period)
     _add_online(out, orgs, period)
     _add_competitions(out, orgs, period.year)
+    _add_service(out, orgs, period)
 
 
 def _add_hours(out: dict[int, OrgFigures], orgs: list[Organization], year: int) -> None:
@@ -504,6 +526,59 @@ def _add_competitions(out: dict[int, OrgFigures], orgs: list[Organization], year
         out[org_id].awards = row["n"]
 
 
+# The service summary's keys → the figures' names (the rest are the same).
+SERVICE_FIELDS = {
+    "units_total": "service_units_total",
+    "units_registered": "service_units_registered",
+    "members_expected": "service_members_expected",
+    "members_registered": "service_members_registered",
+    "services": "services",
+    "service_hours": "service_hours",
+    "pledges_planned": "pledges_planned",
+    "pledges_done": "pledges_done",
+    "requests_solved": "requests_solved",
+    "households_benefited": "households_benefited",
+}
+
+
+def _add_service(out: dict[int, OrgFigures], orgs: list[Organization], period: Period) -> None:
+    """The service family: the service app's summary sources (its definitions and queries),
+    grouped like every family — one query per source and depth."""
+    merged: dict[int, dict[str, Any]] = defaultdict(dict)
+    for source in summary_sources(first_day=period.first_day, last_day=period.last_day):
+        for org_id, row in _rows(source.queryset, source.path_field, orgs, **source.aggregates):
+            merged[org_id].update({name: row[name] for name in source.aggregates})
+    for org_id, row in merged.items():
+        figures = summary_from_rows(row)
+        for key, name in SERVICE_FIELDS.items():
+            setattr(out[org_id], name, figures[key])
+
+
+# The service figures of a monthly report: what was done in the month (no stocks).
+REPORT_SERVICE_KEYS = (
+    "services",
+    "service_hours",
+    "pledges_planned",
+    "pledges_done",
+    "requests_solved",
+    "households_benefited",
+)
+
+
+def own_service_figures(*, paths: Sequence[str], year: int, month: int) -> dict[str, Any]:
+    """The service family over the records of exactly the organisations at ``paths`` (not their
+    subtrees) in one month: the monthly report's own records (an organisation and its party
+    groups). The service app's flow sources, four queries."""
+    period = Period(year, month)
+    merged: dict[str, Any] = {}
+    for source in summary_sources(first_day=period.first_day, last_day=period.last_day, names=FLOW_SOURCES):
+        merged.update(
+            source.queryset.filter(**{f"{source.path_field}__in": list(paths)}).aggregate(**source.aggregates)
+        )
+    figures = summary_from_rows(merged)
+    return {key: figures[key] for key in REPORT_SERVICE_KEYS}
+
+
 # --- the trend by month ----------------------------------------------------------------------------
 
 
@@ -630,6 +705,7 @@ def figure_rows_url(
         "cadence_branches": "study:cadence",
         "cadence_compliant": "study:cadence",
         "members": "members:list",
+        **dict.fromkeys(SERVICE_FIELDS.values(), "service:summary"),
     }
     name = targets.get(figure)
     if name is None:

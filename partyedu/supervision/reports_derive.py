@@ -34,6 +34,7 @@ from partyedu.study import selectors as study_selectors
 from partyedu.study.choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus, CadencePeriod
 from partyedu.study.models import Activity, Attendance
 
+from .figures import own_service_figures
 from .models.reports import MonthlyReport, ReportStatus
 
 APP = "supervision"
@@ -57,8 +58,13 @@ SUM_KEYS = (
     "online_completions",
     "cadence_gaps",
     "appraisals_reported",
+    "services",
+    "pledges_planned",
+    "pledges_done",
+    "requests_solved",
+    "households_benefited",
 )
-DECIMAL_KEYS = ("hours_credited", "online_hours")
+DECIMAL_KEYS = ("hours_credited", "online_hours", "service_hours")
 
 FIGURE_LABELS = {
     "activities_total": "活动总数",
@@ -75,6 +81,12 @@ FIGURE_LABELS = {
     "required_topics_covered": "覆盖必修专题",
     "cadence_gaps": "组织生活缺项",
     "appraisals_reported": "民主评议已上报",
+    "services": "服务群众次数",
+    "service_hours": "服务时长",
+    "pledges_planned": "本月应办结实事",
+    "pledges_done": "其中已办结",
+    "requests_solved": "解决群众诉求",
+    "households_benefited": "受益户数",
     "children_approved": "下级已审核月报",
     "children_missing": "下级未报或未审核",
 }
@@ -114,12 +126,16 @@ def reporting_children(organization: Organization) -> QuerySet[Organization]:
     )
 
 
-def _own_ids(organization: Organization) -> list[int]:
-    """The organisation and its party groups: whose records its report counts itself."""
-    groups = Organization.objects.filter(parent=organization, level=OrgLevel.GROUP).values_list(
-        "pk", flat=True
+def _own_orgs(organization: Organization) -> tuple[list[int], list[str]]:
+    """The organisation and its party groups, whose records its report counts itself: their ids
+    and paths."""
+    groups = list(
+        Organization.objects.filter(parent=organization, level=OrgLevel.GROUP).values_list("pk", "path")
     )
-    return [organization.pk, *groups]
+    return [organization.pk, *(pk for pk, _path in groups)], [
+        organization.path,
+        *(path for _pk, path in groups),
+    ]
 
 
 def _cadence_gaps(organization: Organization, year: int, month: int) -> list[dict[str, Any]]:
@@ -157,7 +173,7 @@ def own_figures(organization: Organization, year: int, month: int) -> tuple[dict
     """(figures, details) of the organisation's own records for the month. A handful of queries,
     each answered from the activity (organisation, start) index and the attendance activity key."""
     start, end = month_bounds(year, month)
-    own = _own_ids(organization)
+    own, own_paths = _own_orgs(organization)
     activities = Activity.objects.filter(organization_id__in=own, start__gte=start, start__lt=end)
     activity_rows = list(
         activities.order_by("start", "id").values(
@@ -249,6 +265,7 @@ def own_figures(organization: Organization, year: int, month: int) -> tuple[dict
             topic["activities"].append(row["id"])
     gaps = _cadence_gaps(organization, year, month)
     appraisals = appraisals_reported(organization_ids=own, start=start, end=end)
+    service = own_service_figures(paths=own_paths, year=year, month=month)
 
     figures: dict[str, Any] = {
         "activities_total": len(activity_rows),
@@ -265,6 +282,7 @@ def own_figures(organization: Organization, year: int, month: int) -> tuple[dict
         "required_topics_covered": len(topics),
         "cadence_gaps": len(gaps),
         "appraisals_reported": len(appraisals),
+        **{key: str(value) if key in DECIMAL_KEYS else value for key, value in service.items()},
     }
     details: dict[str, Any] = {
         "appraisals": appraisals,
@@ -380,6 +398,10 @@ def figures_difference(frozen: dict[str, Any], fresh: dict[str, Any]) -> list[di
                             "fresh": new.get(code, 0),
                         }
                     )
+        elif key not in frozen:
+            # A figure the report did not have when it was frozen (added to reports since) is
+            # not a change of the records the report counted.
+            continue
         elif frozen.get(key) != fresh.get(key):
             diff.append(
                 {

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -21,7 +21,9 @@ from partyedu.learning.models import ResourceProgress
 from partyedu.lectures.models import LectureSpeaker
 from partyedu.members.models import Member
 from partyedu.organizations.models import ancestor_paths
-from partyedu.study.choices import ActivityType, AttendanceStatus
+from partyedu.service.choices import RecordStatus, ServiceKind
+from partyedu.service.models import ServiceRecord
+from partyedu.study.choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus
 from partyedu.study.models import Attendance
 
 from ..choices import (
@@ -243,6 +245,68 @@ def _resource_units(member_ids: list[int], years: set[int]) -> list[Unit]:
     ]
 
 
+def hours_text(value: Decimal) -> str:
+    return points_text(value.quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def _service_units(member_ids: list[int], years: set[int]) -> list[Unit]:
+    """Hours of service, each unit holding its HOURS in ``points`` (the item's points are per
+    hour, ``_units_of``): every service record the community side confirmed, dated by the day
+    served, and every attendance (出席、迟到) at a volunteer activity (志愿服务), worth the
+    activity's clock hours and dated by its start. Two queries."""
+    ys = sorted(years)
+    rows = (
+        ServiceRecord.objects.filter(
+            member_id__in=member_ids,
+            status=RecordStatus.CONFIRMED,
+            date__gte=date(ys[0], 1, 1),
+            date__lt=date(ys[-1] + 1, 1, 1),
+        )
+        .order_by()
+        .values_list("pk", "member_id", "date", "hours", "kind", "description")
+    )
+    kinds = {value: str(label) for value, label in ServiceKind.choices}
+    units = [
+        Unit(
+            EntrySource.SERVICE_HOURS,
+            pk,
+            member_id,
+            on,
+            Decimal(hours),
+            f"{on:%Y-%m-%d} 服务{hours_text(Decimal(hours))}小时：{kinds.get(kind, kind)}"
+            + (f"，{description[:100]}" if description else ""),
+        )
+        for pk, member_id, on, hours, kind, description in rows
+        if on.year in years
+    ]
+    start, end = _year_bounds(years)
+    attended = (
+        Attendance.objects.filter(
+            member_id__in=member_ids,
+            status__in=ATTENDED_STATUSES,
+            activity__activity_type=ActivityType.VOLUNTEER_SERVICE,
+            activity__start__gte=start,
+            activity__start__lt=end,
+        )
+        .order_by()
+        .values_list("pk", "member_id", "activity__start", "activity__end", "activity__topic")
+    )
+    for pk, member_id, started, ended, topic in attended:
+        on = _day(started)
+        hours = Decimal(int((ended - started).total_seconds())) / 3600
+        units.append(
+            Unit(
+                EntrySource.VOLUNTEER,
+                pk,
+                member_id,
+                on,
+                hours,
+                f"{on:%Y-%m-%d} 志愿服务活动{hours_text(hours)}小时：{topic[:100]}",
+            )
+        )
+    return units
+
+
 def _manual_units(member_ids: list[int], years: set[int]) -> list[Unit]:
     rows = (
         ManualPoints.objects.filter(member_id__in=member_ids, year__in=sorted(years))
@@ -299,6 +363,9 @@ def desired_points(members: dict[int, dict[str, Any]], pairs: set[tuple[int, int
         ItemSource.RESOURCE: _resource_units(member_ids, years)
         if ItemSource.RESOURCE in used_sources
         else [],
+        ItemSource.SERVICE_HOURS: _service_units(member_ids, years)
+        if ItemSource.SERVICE_HOURS in used_sources
+        else [],
         ItemSource.MANUAL: _manual_units(member_ids, years) if ItemSource.MANUAL in used_sources else [],
     }
     per_member: dict[tuple[str, int, int], list[Unit]] = defaultdict(list)
@@ -353,6 +420,19 @@ def _units_of(
         ]
     if item.source == ItemSource.MANUAL:
         return [u for u in units if u.item_id == item.pk]
+    if item.source == ItemSource.SERVICE_HOURS:
+        # The item's points are per hour of service (a unit's ``points`` holds its hours).
+        return [
+            Unit(
+                u.source_type,
+                u.source_id,
+                u.member_id,
+                u.on,
+                (item.points * u.points).quantize(Decimal("0.1"), ROUND_HALF_UP),
+                u.label,
+            )
+            for u in units
+        ]
     return [Unit(u.source_type, u.source_id, u.member_id, u.on, item.points, u.label) for u in units]
 
 

@@ -27,7 +27,7 @@ from partyedu.exams.models import Attempt
 from partyedu.members.models import Member
 from partyedu.study.models import Attendance
 
-from ..choices import ItemSource
+from ..choices import EntrySource, ItemSource
 from ..models import PointsEntry, PointsScheme, PointsYearTotal
 from .derive import MEMBER_FIELDS, ZERO, Key, Want, desired_points, points_text
 
@@ -259,7 +259,8 @@ def points_sync_attendance(
     }
     pairs |= set(
         PointsEntry.objects.filter(
-            source_type__in=[ItemSource.ATTENDANCE, ItemSource.MAKEUP], source_id__in=ids
+            source_type__in=[ItemSource.ATTENDANCE, ItemSource.MAKEUP, EntrySource.VOLUNTEER],
+            source_id__in=ids,
         ).values_list("member_id", "year")
     )
     if member_ids:

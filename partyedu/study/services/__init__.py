@@ -79,6 +79,7 @@ from .places import (
     teaching_site_update,
 )
 from .plans import PLAN_AUDIT_FIELDS, PLAN_FIELDS, TOPIC_FIELDS, study_plan_issue, study_plan_update
+from .roster import activity_roster_add, activity_roster_remove
 
 __all__ = [
     "ACTIVITY_CREATE_FIELDS",
@@ -114,6 +115,8 @@ __all__ = [
     "activity_figures_sync",
     "activity_files_update",
     "activity_record",
+    "activity_roster_add",
+    "activity_roster_remove",
     "activity_update",
     "attendance_makeup_confirm",
     "attendance_makeup_request",

@@ -61,6 +61,16 @@ class IndicatorsSerializer(serializers.Serializer):
     online_hours = serializers.FloatField(help_text="网络学习学时")
     competition_entries = serializers.IntegerField(help_text="评选报送作品（年度）")
     awards = serializers.IntegerField(help_text="获奖（年度）")
+    service_units_total = serializers.IntegerField(help_text="应报到单位（双报到）")
+    service_units_registered = serializers.IntegerField(help_text="已报到单位：期内有共驻共建协议在效")
+    service_members_expected = serializers.IntegerField(help_text="应报到在职党员")
+    service_members_registered = serializers.IntegerField(help_text="已报到在职党员：期内有报到在效")
+    services = serializers.IntegerField(help_text="服务次数：社区确认的服务记录和志愿服务活动参加人次")
+    service_hours = serializers.FloatField(help_text="服务时长（小时）")
+    pledges_planned = serializers.IntegerField(help_text="为群众办实事：期内承诺完成的")
+    pledges_done = serializers.IntegerField(help_text="其中已办结")
+    requests_solved = serializers.IntegerField(help_text="联户网格解决的群众诉求")
+    households_benefited = serializers.IntegerField(help_text="受益户数")
 
 
 class ChildSerializer(serializers.Serializer):

@@ -88,6 +88,12 @@ def test_the_dashboard_of_a_year_reads_the_attendance_once(city):
     root = Organization.objects.get(pk=city.root.pk)
     with CaptureQueriesContext(connection) as captured:
         board = dashboard_get(user=admin, organization=root, year=2026)
-    attendance = [q for q in captured.captured_queries if 'FROM "study_attendance"' in q["sql"]]
+    # The service family reads the attendance of volunteer activities only (through the
+    # activity's type and start): not the city's attendance a second time.
+    attendance = [
+        q
+        for q in captured.captured_queries
+        if 'FROM "study_attendance"' in q["sql"] and "volunteer_service" not in q["sql"]
+    ]
     assert len(attendance) == 1
     assert board.series is not None and sum(board.series.attendance_person_times) == 7

@@ -49,6 +49,19 @@ CARDS = (
     ("awards", "获奖"),
 )
 RATES = {"hours_completion_rate", "cadence_compliance_rate"}
+# The service figures (服务群众): their own row of cards and table, after the study figures.
+SERVICE_CARDS = (
+    ("service_units_registered", "已报到单位"),
+    ("service_units_total", "应报到单位"),
+    ("service_members_registered", "已报到在职党员"),
+    ("service_members_expected", "应报到在职党员"),
+    ("services", "服务次数"),
+    ("service_hours", "服务时长"),
+    ("pledges_planned", "承诺实事"),
+    ("pledges_done", "已办结实事"),
+    ("requests_solved", "解决群众诉求"),
+    ("households_benefited", "受益户数"),
+)
 
 
 def parse_period(params: Any) -> tuple[int, int | None, list[str]]:
@@ -84,10 +97,10 @@ def _display(name: str, value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _cells(board: Dashboard, figures: Any, org: Any) -> list[dict[str, Any]]:
+def _cells(board: Dashboard, figures: Any, org: Any, cards: Any = CARDS) -> list[dict[str, Any]]:
     period = board.period
     out = []
-    for name, label in CARDS:
+    for name, label in cards:
         value = _value(figures, name)
         display = _display(name, value)
         if name == "theme_day_months":
@@ -159,6 +172,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {"row": row, "cells": _cells(board, row.figures, row.organization)} for row in board.children
         ],
         "type_rows": type_rows,
+        "service_cards": _cells(board, board.figures, org, SERVICE_CARDS),
+        "service_columns": SERVICE_CARDS,
+        "service_children": [
+            {"row": row, "cells": _cells(board, row.figures, row.organization, SERVICE_CARDS)}
+            for row in board.children
+        ],
         "chart_data": _chart_data(board),
         "roots": dashboard_roots(user=request.user),
         "years": list(range(timezone.localdate().year, YEAR_MIN - 1, -1))[:10],
@@ -195,6 +214,17 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
                 else value
             )
         sheet.append([name, *values])
+    service = book.sheet("服务群众", ["组织", *(label for _n, label in SERVICE_CARDS)])
+    for name, figures in rows:
+        service.append(
+            [
+                name,
+                *(
+                    float(_value(figures, f)) if f == "service_hours" else _value(figures, f)
+                    for f, _label in SERVICE_CARDS
+                ),
+            ]
+        )
     types = book.sheet("活动类型", ["组织", *(str(label) for _c, label in ActivityType.choices)])
     for name, figures in rows:
         types.append([name, *(figures.activities_by_type.get(code, 0) for code in ActivityType.values)])

@@ -59,6 +59,12 @@ SHOWN = (
     "lectures",
     "required_topics_covered",
     "cadence_gaps",
+    "services",
+    "service_hours",
+    "pledges_planned",
+    "pledges_done",
+    "requests_solved",
+    "households_benefited",
     "children_approved",
     "children_missing",
 )
