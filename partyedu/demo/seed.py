@@ -1366,6 +1366,12 @@ def clear_data() -> None:
     from partyedu.demo.appraisal import clear_appraisal
 
     clear_appraisal()  # appraisals, ballots and follow-ups point at members (PROTECT)
+    from partyedu.demo.development import clear_development
+
+    clear_development()  # cases point at members, organisations and activities (PROTECT)
+    from partyedu.demo.service import clear_service
+
+    clear_service()  # agreements, talks, pledges and bookings point at organisations (PROTECT)
     for model in reversed(list(apps.get_app_config("supervision").get_models())):
         model._default_manager.all().delete()
     # Study and learning rows first (largest first, children before parents), each table in one
@@ -1641,9 +1647,14 @@ def build_demo(
             lecture_result = build_competition(users=users, seed=seed)
             say(f"党课评选 1 项、参赛作品 {lecture_result.entries} 件")
             build_lecture_year(result=lecture_result, users=users, seed=seed, progress=say)
+            from partyedu.demo.service import seed_service
             from partyedu.demo.supervision import build_supervision
 
+            # Before the monthly reports (whose frozen figures count service and volunteer
+            # activities) and the points (a scheme may count service hours).
+            service_lines = seed_service(seed=seed, today=timezone.localdate(), say=say)
             supervision_lines = build_supervision(seed=seed, today=timezone.localdate(), say=say)
+            supervision_lines += service_lines
             from partyedu.demo.exams import seed_exams
 
             supervision_lines += seed_exams(seed=seed, today=timezone.localdate(), say=say)
@@ -1655,6 +1666,10 @@ def build_demo(
 
             # After the points: the appraisal's evidence reads them.
             supervision_lines += seed_appraisal(seed=seed, today=timezone.localdate(), say=say)
+            from partyedu.demo.development import seed_development
+
+            # Last: its votes are held at the year's 支部党员大会 and it adds the people it admits.
+            supervision_lines += seed_development(seed=seed, today=timezone.localdate(), say=say)
         by_level = Counter(o.level for o in plan.orgs)
         too_small, too_large = sizing_counts(plan)
         changes: dict[str, Any] = {

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from partyedu.demo.testing import seeded_once
+from partyedu.members.models import Member
 from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.models import Organization
 from partyedu.study.models import Activity, CentralGroupMembership
@@ -56,10 +57,15 @@ def test_demo_rosters_are_the_default_rosters_of_their_types(seeded):
     """DOMAIN_RULES 组织生活: the committee at 支委会, the group at 党小组会, party members at the
     others with activists as 列席, the 中心组 list at 中心组学习; 支部条例 第十一、十二条."""
     checked = set()
+    # The people the development demo takes onto the roll (each has a case) joined after the year's
+    # rosters were drawn; its own meetings list them as of the meeting's day (demo.development).
+    added = set(Member.objects.filter(development_case__isnull=False).values_list("pk", flat=True))
     for activity in Activity.objects.filter(activity_type__in=DEFAULT_TYPES).select_related("organization"):
         default = default_roster(activity.organization, activity.activity_type)
-        rows = list(activity.attendances.values_list("member_id", "is_invitee"))
-        expected = set(default.members.values_list("pk", flat=True))
+        rows = [
+            row for row in activity.attendances.values_list("member_id", "is_invitee") if row[0] not in added
+        ]
+        expected = set(default.members.values_list("pk", flat=True)) - added
         offered = (
             set(default.invitees.values_list("pk", flat=True)) if default.invitees is not None else set()
         )
