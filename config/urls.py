@@ -16,6 +16,8 @@ urlpatterns = [
     path("supervision/", include("partyedu.supervision.urls")),
     path("points/", include("partyedu.points.urls")),
     path("appraisal/", include("partyedu.appraisal.urls")),
+    path("development/", include("partyedu.development.urls")),
+    path("service/", include("partyedu.service.urls")),
     path("verify/", include((verify_urlpatterns, "verify"))),
     path("api/", include("partyedu.api.urls")),
     path("healthz/", health, name="health"),

@@ -15,7 +15,7 @@ from .test_foundation import login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What an organisation admin's menu holds (partyedu/core/navigation.py): the widest menu a role gives.
-ORG_ADMIN_MENU = ["党组织", "党员", "学习活动", "学时", "我来讲党课", "党课评选", "账号与角色"]
+ORG_ADMIN_MENU = ["党组织", "党员", "学习活动", "学时", "我来讲党课", "党课评选", "服务", "督导考评"]
 
 MENU_LAYOUT = """() => {
   const nav = document.querySelector('nav.pe-navbar'), row = nav.firstElementChild;
@@ -24,7 +24,7 @@ MENU_LAYOUT = """() => {
   return {
     tops: [...new Set(links.map(a => Math.round(a.getBoundingClientRect().top / 8)))],
     overflow: row.scrollWidth - row.clientWidth,
-    userRight: document.querySelector('#main-nav .dropdown').getBoundingClientRect().right,
+    userRight: document.querySelector('#main-nav > .dropdown').getBoundingClientRect().right,
   };
 }"""
 
@@ -55,6 +55,9 @@ def test_office_screen_shows_the_full_menu_without_the_toggler(desktop_page):
     nav = page.locator("#main-nav")
     for label in ORG_ADMIN_MENU:
         assert nav.get_by_role("link", name=label).is_visible(), label
+    # The last items (账号与角色) wait under 更多.
+    page.get_by_test_id("nav-more").get_by_role("button", name="更多").click()
+    assert nav.get_by_role("link", name="账号与角色").is_visible()
     screenshot(page, "layout-menu-1366")
 
 

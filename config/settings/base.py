@@ -56,9 +56,11 @@ INSTALLED_APPS = [
     "partyedu.lectures",
     "partyedu.competitions",
     "partyedu.exams",
+    "partyedu.service",
     "partyedu.supervision",
     "partyedu.points",
     "partyedu.appraisal",
+    "partyedu.development",
     "partyedu.api",
     "partyedu.demo",
 ]
@@ -331,6 +333,7 @@ SPECTACULAR_SETTINGS = {
         "InspectionKindEnum": "partyedu.supervision.models.guidance.InspectionKind",
         "RectificationStatusEnum": "partyedu.supervision.models.guidance.RectificationStatus",
         "RectificationEventKindEnum": "partyedu.supervision.models.guidance.RectificationEventKind",
+        "TalkKindEnum": "partyedu.service.choices.TalkKind",
     },
     # The error answers every operation can give (401/403/404/429, 400 with input) in our shape.
     "POSTPROCESSING_HOOKS": [

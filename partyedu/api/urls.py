@@ -9,12 +9,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from partyedu.accounts.api import urls as account_urls
 from partyedu.appraisal.api import urls as appraisal_urls
 from partyedu.competitions.api import urls as competition_urls
+from partyedu.development.api import urls as development_urls
 from partyedu.exams.api import urls as exam_urls
 from partyedu.learning.api import urls as learning_urls
 from partyedu.lectures.api import urls as lecture_urls
 from partyedu.members.api import urls as member_urls
 from partyedu.organizations.api import urls as organization_urls
 from partyedu.points.api import urls as points_urls
+from partyedu.service.api import urls as service_urls
 from partyedu.study.api import urls as study_urls
 from partyedu.supervision.api import urls as supervision_urls
 
@@ -33,9 +35,11 @@ v1: list[URLPattern | URLResolver] = [
     path("", include(lecture_urls.urlpatterns)),
     path("", include(competition_urls.urlpatterns)),
     path("", include(exam_urls.urlpatterns)),
+    path("", include(service_urls.urlpatterns)),
     path("", include(supervision_urls.urlpatterns)),
     path("", include(points_urls.urlpatterns)),
     path("", include(appraisal_urls.urlpatterns)),
+    path("", include(development_urls.urlpatterns)),
 ]
 
 urlpatterns = [

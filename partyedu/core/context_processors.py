@@ -4,9 +4,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .navigation import has_member_menu, navigation_for
+from .navigation import has_member_menu, navigation_for, split_navigation
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    return {"nav_items": navigation_for(user), "member_menu": has_member_menu(user)}
+    top, more = split_navigation(navigation_for(user))
+    return {"nav_items": top, "nav_more": more, "member_menu": has_member_menu(user)}

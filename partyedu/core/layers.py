@@ -22,8 +22,10 @@ LAYERS: tuple[str, ...] = (
     "lectures",
     "competitions",
     "exams",  # question banks, papers, exams, attempts, grading: reads members and study
+    "service",  # 服务与关怀: 双报到, pledges, volunteer service, 联户, talks, care, centre bookings
     "points",  # 积分: schemes and the points ledger derived from study, learning, lectures, exams
     "appraisal",  # 民主评议党员: annual appraisal per branch, evidence read from learning to points
+    "development",  # 发展党员: the pipeline from application to full membership; reads study to appraisal
     "supervision",  # dashboards, monthly reports, dispatch, guidance, assessment: reads every app below
     "api",  # the /api/v1/ router: includes every app's routes
     "demo",  # demonstration data: seeds every app

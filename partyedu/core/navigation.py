@@ -49,6 +49,7 @@ NAV_ITEMS = (
     NavItem(_("积分"), "points:index", "star", "points", "view"),
     # 民主评议 for organisation roles is a tab under 积分 (points/_nav.html), not a top item: the
     # full menu must fit on one line at 1280 px (e2e/test_layout.py). Members have it in their menu.
+    NavItem(_("服务"), "service:index", "heart", "service", "view"),
     NavItem(_("督导考评"), "supervision:index", "clipboard-data", "supervision", "view"),
     NavItem(_("账号与角色"), "accounts:user_list", "person-gear", "accounts", "view"),
     NavItem(_("审计日志"), "core:audit_list", "journal-text", "core", "view_audit"),
@@ -74,11 +75,21 @@ MEMBER_NAV_ITEMS = (
     NavItem(_("考试练习"), "exams:my", "ui-checks", "", "", allowed=_anyone, personal=True),
     NavItem(_("我的积分"), "points:my", "star", "", "", allowed=_anyone, personal=True),
     NavItem(_("民主评议"), "appraisal:my", "clipboard-check", "", "", allowed=_anyone, personal=True),
+    NavItem(_("办实事"), "service:my_pledges", "hand-thumbs-up", "", "", allowed=_anyone, personal=True),
+    NavItem(_("我的服务"), "service:my_service", "person-heart", "", "", allowed=_anyone, personal=True),
 )
 # What the member menu replaces: the member search of administrators (a member reaches their own
 # record from the home page) and the lecture and exam sections' entries (我的党课 and 考试练习 are
 # in the menu).
-REPLACED_BY_MEMBER_MENU = frozenset({"members:list", "lectures:index", "exams:index", "points:index"})
+REPLACED_BY_MEMBER_MENU = frozenset(
+    {"members:list", "lectures:index", "exams:index", "points:index", "service:index"}
+)
+
+# How many items the menu bar shows; the rest (the last ones: 账号与角色, 审计日志, 系统维护 for an
+# organisation department) go under 更多, so that the bar fits on one line at 1,280 px
+# (e2e/test_layout.py) however many apps a role reaches.
+NAV_TOP_MAX = 10
+ADMIN_ITEMS = frozenset({"accounts:user_list", "core:audit_list", "core:maintenance"})
 
 
 def has_member_menu(user: BaseViewer | None) -> bool:
@@ -97,3 +108,14 @@ def navigation_for(user: BaseViewer | None) -> list[NavItem]:
     if has_member_menu(user):
         items = [*MEMBER_NAV_ITEMS, *(item for item in items if item.url_name not in REPLACED_BY_MEMBER_MENU)]
     return items
+
+
+def split_navigation(items: list[NavItem], limit: int = NAV_TOP_MAX) -> tuple[list[NavItem], list[NavItem]]:
+    """The items of the menu bar and those under 更多. All stay on the bar when they fit; otherwise
+    更多 follows the bar's ``limit`` items, and the administration items (账号与角色, 审计日志, 系统维护) go under
+    it first, then the last of the others, so that the bar keeps the day-to-day work."""
+    if len(items) <= limit:
+        return items, []
+    main = [item for item in items if item.url_name not in ADMIN_ITEMS]
+    top = main[:limit]
+    return top, [item for item in items if item not in top]

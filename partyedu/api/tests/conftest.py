@@ -6,14 +6,14 @@ serves, with the ids to address them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
-from partyedu.testsupport.factories import Tree, make_member, make_tree, make_user
+from partyedu.testsupport.factories import Tree, make_member, make_tree, make_user, valid_id_number
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -28,6 +28,8 @@ class Populated:
 
     def path_id(self, method: str, path: str) -> int:
         resource = path.removeprefix("/api/v1/").split("/", 1)[0]
+        if resource == "service":  # the service app's resources: "service/<name>"
+            resource = "/".join(path.removeprefix("/api/v1/").split("/", 2)[:2])
         return self.ids.get(f"{resource}:{method.lower()}") or self.ids[resource]
 
 
@@ -195,7 +197,60 @@ def populate() -> Populated:
     from partyedu.appraisal.services import appraisal_create
 
     appraisal = appraisal_create(actor=None, organization=tree.branch_a, year=timezone.localdate().year)
+    from partyedu.development.services import case_create
+
+    # Development: an application to 甲一支部 received 40 days ago (its talk is overdue).
+    development_case = case_create(
+        actor=None,
+        data={
+            "organization": tree.branch_a,
+            "name": "申请人",
+            "id_number": valid_id_number(date(2001, 7, 9)),
+            "applied_on": today - timedelta(days=40),
+        },
+    )
+    # Service (community area): an open centre of 甲区委 with a room booked by 甲一支部, a pledge.
+    from partyedu.service.services.community import booking_create, centre_create, pledge_create, room_create
+
+    centre = centre_create(actor=None, organization=tree.district_a, name="党群活动服务中心")
+    room = room_create(actor=None, centre=centre, name="多功能厅", capacity=50)
+    slot_start = timezone.make_aware(datetime.combine(today + timedelta(days=3), time(9)))
+    booking = booking_create(
+        actor=None,
+        room=room,
+        organization=tree.branch_a,
+        start=slot_start,
+        end=slot_start + timedelta(hours=2),
+        attendees=20,
+        purpose="主题党日",
+    )
+    pledge = pledge_create(actor=None, organization=tree.branch_a, title="楼道照明改造", due=today)
+    # Service (registration and care areas): a service record of 张三 waiting for confirmation,
+    # and aid above the threshold waiting for the level above's approval.
+    from partyedu.service.services import care_visit_record, service_record_create
+
+    service_record = service_record_create(
+        actor=None,
+        member=zhang,
+        date=today - timedelta(days=1),
+        hours="2",
+        kind="policy",
+        description="政策宣传",
+    )
+    care_visit = care_visit_record(
+        actor=None,
+        member=zhang,
+        date=today - timedelta(days=1),
+        aid_kind="cash",
+        amount="800",
+        fund_source="dues",
+    )
     ids = {
+        "service/records": service_record.pk,
+        "service/care-visits": care_visit.pk,
+        "service/centres": centre.pk,
+        "service/bookings": booking.pk,
+        "service/pledges": pledge.pk,
         "activities": activity.pk,
         "activities:delete": disposable.pk,
         "members": zhang.pk,
@@ -217,6 +272,7 @@ def populate() -> Populated:
         "attempts": attempt.pk,
         "points": points_scheme.pk,
         "appraisals": appraisal.pk,
+        "development": development_case.pk,
         "reviews": Review.objects.filter(reviewer=judge).values_list("pk", flat=True)[0],
         # /auth/tokens/{id}/: a token of city_admin that is not the one the stage signs in with.
         "auth": api_token_issue(user=users["city_admin"], name="fuzz target")[0].pk,

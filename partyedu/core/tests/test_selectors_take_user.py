@@ -73,6 +73,11 @@ ALLOWED: dict[str, str] = {
     "appraisal.peers": "the participants of an appraisal the caller takes part in (membership checked)",
     "appraisal.tallies": "counts of an appraisal read under scope, and only once the vote closed",
     "appraisal.turnout": "a count of ballots of an appraisal read under scope or membership",
+    # --- development --- (helpers on a case the caller read through case_get, under scope)
+    "development.case_steps": "the confirmed steps of a case the caller read through case_get",
+    "development.case_next": "pure timing rules on a case and steps the caller read through case_get",
+    "development.case_policy": "policy: the timing rules in force at the branch of a case read under scope",
+    "development.case_checklist": "the papers of a case the caller read through case_get",
 }
 
 

@@ -29,6 +29,7 @@ SUBNAVS = [
     "supervision/_nav.html",
     "supervision/guidance_tabs.html",
     "supervision/_dispatch_tabs.html",
+    "members/_nav.html",
 ]
 CONFIRM_PAGES = [
     "learning/requirement_delete.html",
@@ -46,6 +47,9 @@ CONFIRM_PAGES = [
     "points/veto_lift.html",
     "appraisal/step_close.html",
     "appraisal/follow_up_close.html",
+    "development/close.html",
+    "development/document_remove.html",
+    "development/rules_reset.html",
 ]
 
 

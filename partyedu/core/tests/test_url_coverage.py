@@ -50,6 +50,8 @@ ALLOWED: dict[str, str] = {
     "core:home": "the start page: menus and the caller's own member record",
     "supervision:index": "redirects to supervision:dashboard (tested there), no data",
     "exams:index": "redirects to exams:exam_list (tested there), no data",
+    "service:index": "the service home page: links to each area the caller may reach, no rows",
+    "service:my_pledge_create": "self-only: the caller's own pledge form (service/tests/test_community_views.py)",
     "exams:my": "self-only: the caller's own exams and attempts (exams/tests/test_views_take.py)",
     "exams:attempt_start": "self-only: starts the caller's own attempt; an exam not given to them is 404",
     "exams:attempt_take": "self-only: the caller's own attempt (another's is 404, test_views_take.py)",

@@ -152,7 +152,10 @@ def test_the_secretarys_home_page_query_count(
 ) -> None:
     _busy_branch(tree)
     client.force_login(make_user(role="branch_admin", org=tree.branch_a))
-    with django_assert_max_num_queries(36):
+    # A fixed number whatever the branch holds: each app's to-dos are counts, not rows. 41 since
+    # the development alerts and the service to-dos (talk coverage, birthdays, records to
+    # confirm, pledges and bookings to decide) joined the workbench.
+    with django_assert_max_num_queries(41):
         assert client.get(reverse("core:home")).status_code == 200
 
 
