@@ -114,9 +114,10 @@ HOOKS: dict[str, str] = {
         "appraisal; hours they credit, when the exam is set to, are in the learning ledger)"
     ),
     "members.managed_fields": (
-        "(*, member) -> set of Member field names that a higher app keeps and member_update may not change "
-        "for a user (development: status, candidate_on, joined_on and full_member_on of a member whose "
-        "development case is on record follow its confirmed steps)"
+        "(*, members) -> {member pk: set of Member field names} that a higher app keeps and neither "
+        "member_update nor member_import may change for a user (development: status, candidate_on, joined_on "
+        "and full_member_on of a member whose development case is on record follow its confirmed steps); "
+        "one query for any number of members"
     ),
     "study.activity_panels": (
         "(*, user, activity) -> list of (title, html) panels shown on the activity's page, within user's "

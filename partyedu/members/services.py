@@ -212,17 +212,30 @@ def member_create(*, actor: Actor, data: dict[str, Any]) -> Member:
     return member
 
 
+MANAGED_MESSAGE = "该项由发展党员流程确定，请在“发展党员”中确认相应步骤"
+
+
+def _managed_fields(members: list[Member]) -> dict[int, set[str]]:
+    """The fields of each member that a higher app keeps (``members.managed_fields``): the status
+    and dates of a member in development follow the confirmed steps of their case."""
+    managed: dict[int, set[str]] = {}
+    for answer in hooks.call("members.managed_fields", members=members):
+        for pk, fields in answer.items():
+            managed.setdefault(pk, set()).update(fields)
+    return managed
+
+
+def _managed_changes(member: Member, data: dict[str, Any], managed: dict[int, set[str]]) -> list[str]:
+    """The kept fields that ``data`` would change on ``member``, in name order."""
+    kept = managed.get(member.pk, set()) if member.pk is not None else set()
+    return [field for field in sorted(kept & data.keys()) if data[field] != getattr(member, field)]
+
+
 def _check_managed(member: Member, data: dict[str, Any]) -> None:
-    """Refuse a change to a field that a higher app keeps (``members.managed_fields``): the
-    status and dates of a member in development follow the confirmed steps of their case."""
-    managed: set[str] = set().union(*hooks.call("members.managed_fields", member=member))
-    errors = {
-        field: ["该项由发展党员流程确定，请在“发展党员”中确认相应步骤"]
-        for field in sorted(managed & data.keys())
-        if data[field] != getattr(member, field)
-    }
-    if errors:
-        raise ValidationError(errors)
+    """Refuse a change to a field that a higher app keeps (``_managed_fields``)."""
+    changed = _managed_changes(member, data, _managed_fields([member]))
+    if changed:
+        raise ValidationError({field: [MANAGED_MESSAGE] for field in changed})
 
 
 @transaction.atomic
@@ -412,6 +425,7 @@ def _member_import_check(  # noqa: PLR0912 - every row rule with its 第N行 mes
         )
 
     # Pass 2: organisation, scope, the member rules.
+    managed = _managed_fields(list(existing.values())) if actor is not None else {}
     plan = _MemberImportPlan()
     for number, data, id_hash, failed, info in parsed:
         row_errors = []
@@ -436,6 +450,10 @@ def _member_import_check(  # noqa: PLR0912 - every row rule with its 第N行 mes
             phone = data.get("phone", "")
             if "*" in phone and phone == pii.mask_mobile(member.phone):
                 del data["phone"]  # a masked export re-imported: keep the stored number
+            row_errors.extend(
+                RowError(number, HEADERS[field], MANAGED_MESSAGE)
+                for field in _managed_changes(member, data, managed)
+            )
             before = _member_state(member)
         elif id_hash is None:
             # The ID number is wrong (already reported) and the row will not be written, but every

@@ -552,7 +552,8 @@ class CareCase(TimeStampedModel, ScopedModel):
 class CareVisit(TimeStampedModel, ScopedModel):
     """A care visit or aid to a member (节日走访, 慰问金, 慰问品, 帮扶): the day, who went, the kind,
     the amount and where the money came from. An amount above the subtree's threshold needs the
-    approval of the level above before it counts as given."""
+    approval of the level above before it counts as given; the level above may instead refuse it
+    (不予批准) with a reason, and then it never counts."""
 
     scope_path = "member__org_path"
 
@@ -589,6 +590,16 @@ class CareVisit(TimeStampedModel, ScopedModel):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("不予批准人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    rejected_at = models.DateTimeField(_("不予批准时间"), null=True, blank=True)
+    rejection_reason = models.CharField(_("不予批准理由"), max_length=200, blank=True)
     note = models.CharField(_("情况（不公开）"), max_length=PRIVATE_NOTE_MAX, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -365,7 +365,7 @@ def care_visit_list(
     if year is not None:
         visits = visits.filter(date__year=year)
     if pending_only:
-        visits = visits.filter(needs_approval=True, approved_at__isnull=True)
+        visits = visits.filter(needs_approval=True, approved_at__isnull=True, rejected_at__isnull=True)
     if member is not None:
         visits = visits.filter(member=member)
     return visits.select_related("member", "member__organization", "approved_by").order_by("-date", "-id")
@@ -384,7 +384,8 @@ def care_visit_get(*, user: Viewer, pk: int) -> CareVisit:
 
 
 def counted_q(prefix: str = "") -> Q:
-    """Visits that count as given: below the threshold, or approved by the level above."""
+    """Visits that count as given: below the threshold, or approved by the level above (a visit
+    the level above refused — 不予批准 — keeps ``approved_at`` null and never counts)."""
     return Q(**{f"{prefix}needs_approval": False}) | Q(**{f"{prefix}approved_at__isnull": False})
 
 
@@ -450,7 +451,8 @@ class CareTotals:
 def care_totals(*, user: Viewer, organization: Organization, year: int) -> CareTotals:
     """The year's care visits and aid given in ``organization``'s subtree: visits, people visited,
     aid payments (visits with an amount) and amounts by source of funds — in total and by child
-    organisation; aid waiting for approval is counted apart, never in the totals. Five queries."""
+    organisation; aid waiting for approval is counted apart, never in the totals, and aid the
+    level above refused is counted nowhere. Five queries."""
     visits = care_visit_list(user=user, organization=organization, year=year).order_by()
     counted = visits.filter(counted_q())
     width = len(organization.path) + SEGMENT_WIDTH
@@ -470,7 +472,11 @@ def care_totals(*, user: Viewer, organization: Organization, year: int) -> CareT
         .values("child", "fund_source")
         .annotate(amount=Sum("amount"))
     )
-    pending = visits.exclude(counted_q()).aggregate(n=Count("id"), amount=Sum("amount"))
+    pending = (
+        visits.exclude(counted_q())
+        .filter(rejected_at__isnull=True)
+        .aggregate(n=Count("id"), amount=Sum("amount"))
+    )
     children = {
         o.path: o
         for o in Organization.objects.restrict(user, "view", app_label=APP).filter(

@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern] = [
     path("care/visits/", views.care_visit_list, name="care_visit_list"),
     path("care/visits/new/", views.care_visit_create, name="care_visit_create"),
     path("care/visits/<int:pk>/approve/", views.care_visit_approve, name="care_visit_approve"),
+    path("care/visits/<int:pk>/reject/", views.care_visit_reject, name="care_visit_reject"),
     path("care/totals/", views.care_totals, name="care_totals"),
     path("care/export/", views.care_export, name="care_export"),
     path("care/policy/", views.care_policy, name="care_policy"),

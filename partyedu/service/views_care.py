@@ -348,7 +348,13 @@ def care_visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         message=f"查看关怀走访记录（{len(page_obj.object_list)}条）",
     )
     rows = [
-        (v, v.needs_approval and v.approved_at is None and can_act_above(user, v.member.org_path))
+        (
+            v,
+            v.needs_approval
+            and v.approved_at is None
+            and v.rejected_at is None
+            and can_act_above(user, v.member.org_path),
+        )
         for v in page_obj
     ]
     context = {
@@ -445,6 +451,26 @@ def care_visit_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             messages.error(request, message)
     else:
         messages.success(request, f"已审批{visit.member.name}的帮扶{visit.amount}元，计入发放总数")
+    return redirect(reverse("service:care_visit_list") + "?pending=1")
+
+
+@require_POST
+@action_required("care", APP, subtree=True)
+def care_visit_reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """不予批准: the level above refuses aid above the threshold, with a reason (it never counts)."""
+    visit = selectors.care_visit_get(user=request.user, pk=pk)
+    try:
+        with transaction.atomic():
+            visit = services.care_visit_reject(
+                actor=request.user, visit=visit, reason=request.POST.get("reason", "")
+            )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, f"已不予批准{visit.member.name}的帮扶{visit.amount}元：{visit.rejection_reason}"
+        )
     return redirect(reverse("service:care_visit_list") + "?pending=1")
 
 

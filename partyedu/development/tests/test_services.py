@@ -4,12 +4,14 @@ the overrides, and the member record whose status follows the case and changes t
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from openpyxl import Workbook
 
 from partyedu.core.models import AuditLog
 from partyedu.development.choices import Stage
@@ -23,7 +25,7 @@ from partyedu.development.services import (
     policy_set,
 )
 from partyedu.members.choices import MemberStatus
-from partyedu.members.services import member_update
+from partyedu.members.services import member_import, member_update
 from partyedu.testsupport.factories import make_user
 
 from .conftest import APPLIED, Setup, confirm, new_case, walk_to
@@ -423,3 +425,47 @@ def test_member_update_by_a_secretary_still_changes_other_fields(setup: Setup) -
 
     case.member.refresh_from_db()
     assert case.member.phone == "13800000000"
+
+
+def _member_sheet(member: Any, status_label: str) -> bytes:
+    """A one-row member spreadsheet for ``member`` with the status cell set to ``status_label``."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓名", "身份证号", "所在党组织代码", "党员状态"])
+    sheet.append([member.name, member.id_number, member.organization.code, status_label])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_member_import_refuses_to_change_the_status_of_a_member_with_a_case(setup: Setup) -> None:
+    case = walk_to(setup, new_case(setup), "activist")
+    assert case.member is not None
+    admin = make_user(role="org_admin", org=setup.tree.district_a)
+
+    report = member_import(
+        actor=admin,
+        file=io.BytesIO(_member_sheet(case.member, "正式党员")),
+        filename="党员.xlsx",
+        dry_run=False,
+    )
+
+    assert [(e.row, e.column) for e in report.errors] == [(2, "党员状态")]
+    assert "发展党员" in report.errors[0].message
+    case.member.refresh_from_db()
+    assert case.member.status == MemberStatus.ACTIVIST
+
+
+def test_member_import_of_an_unchanged_row_of_a_member_with_a_case_passes(setup: Setup) -> None:
+    case = walk_to(setup, new_case(setup), "activist")
+    assert case.member is not None
+    admin = make_user(role="org_admin", org=setup.tree.district_a)
+
+    report = member_import(
+        actor=admin,
+        file=io.BytesIO(_member_sheet(case.member, "入党积极分子")),
+        filename="党员.xlsx",
+        dry_run=True,
+    )
+
+    assert report.errors == []

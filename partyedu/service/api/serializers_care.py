@@ -125,6 +125,10 @@ class CareVisitInSerializer(serializers.Serializer):
     )
 
 
+class CareVisitRejectInSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, allow_blank=True, help_text="不予批准的理由（必填）")
+
+
 class CareVisitOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     member = CarePersonSerializer()
@@ -137,6 +141,8 @@ class CareVisitOutSerializer(serializers.Serializer):
     fund_source = serializers.CharField(help_text="资金来源代码；无资金为空")
     needs_approval = serializers.BooleanField(help_text="金额超过审批线，须上级党组织审批")
     approved = serializers.BooleanField()
+    rejected = serializers.BooleanField(help_text="上级党组织不予批准（不计入发放总数）")
+    rejection_reason = serializers.CharField(help_text="不予批准的理由；未被不予批准为空")
     counted = serializers.BooleanField(help_text="是否计入发放总数（未超过审批线，或已审批）")
 
 

@@ -6,7 +6,7 @@
   organisation);
 - ``/organizations/{id}/talk-coverage/?year=``: the year's pairs required and held, and the members
   not yet talked with (``service.view`` over the organisation);
-- ``/service/care-visits/`` (with ``/{id}/approve/``) and ``/organizations/{id}/care-totals/``:
+- ``/service/care-visits/`` (with ``/{id}/approve/`` and ``/{id}/reject/``) and ``/organizations/{id}/care-totals/``:
   care visits and aid and their totals, for ``service.care`` only; notes of care records are never
   in an answer, and each list read is audited as a view of personal data."""
 
@@ -39,6 +39,7 @@ from .serializers_care import (
     CareVisitInSerializer,
     CareVisitOutSerializer,
     CareVisitQuerySerializer,
+    CareVisitRejectInSerializer,
     CoverageQuerySerializer,
     TalkCoverageSerializer,
     TalkInSerializer,
@@ -244,6 +245,8 @@ def visit_data(visit: CareVisit) -> dict[str, Any]:
         "fund_source": visit.fund_source,
         "needs_approval": visit.needs_approval,
         "approved": visit.approved_at is not None,
+        "rejected": visit.rejected_at is not None,
+        "rejection_reason": visit.rejection_reason,
         "counted": not visit.needs_approval or visit.approved_at is not None,
     }
 
@@ -328,5 +331,24 @@ class CareVisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="approve")
     def approve(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         visit = services.care_visit_approve(actor=request.user, visit=self.get_object())
+        visit = selectors.care_visit_get(user=request.user, pk=visit.pk)
+        return Response(CareVisitOutSerializer(visit_data(visit)).data)
+
+    @extend_schema(
+        summary="不予批准帮扶金额",
+        description="超过审批线的帮扶，上级党组织的组织部门管理员（组织部/工委管理员）可不予批准，须填写理由；"
+        "不予批准的帮扶不再待审批，也不计入发放总数，之后不能再审批。"
+        "本级或无权审批：403；未超过审批线、已审批或已不予批准、未填理由：400。",
+        request=CareVisitRejectInSerializer,
+        responses={200: CareVisitOutSerializer, 400: BAD_INPUT, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="reject")
+    def reject(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        visit = self.get_object()
+        data_in = CareVisitRejectInSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        visit = services.care_visit_reject(
+            actor=request.user, visit=visit, reason=data_in.validated_data["reason"]
+        )
         visit = selectors.care_visit_get(user=request.user, pk=visit.pk)
         return Response(CareVisitOutSerializer(visit_data(visit)).data)

@@ -1,6 +1,6 @@
 """Writes of the care area: 谈心谈话 and the branch's rule of which pairs count, 关怀帮扶 (cases,
-visits and aid with the approval of the level above, pairs, the aid approval threshold), the
-主题党日 held for the month's political birthdays, and the exports of talks and care records.
+visits and aid with the approval — or refusal — of the level above, pairs, the aid approval
+threshold), the 主题党日 held for the month's political birthdays, and the exports of talks and care records.
 
 Private notes (of talks, cases and visits) are written here and read only through the selectors'
 visibility rules: they never go into the audit log (its readers are not the branch committee) nor
@@ -357,10 +357,9 @@ def care_visit_record(
     return visit
 
 
-@transaction.atomic
-def care_visit_approve(*, actor: Actor, visit: CareVisit) -> CareVisit:
-    """Approve aid above the threshold: an org_admin of the level above the member's organisation
-    (``require_above``); from then on it counts in the totals. Approving twice is refused."""
+def _pending_decision(actor: Actor, visit: CareVisit) -> CareVisit:
+    """Lock ``visit`` for the approver's decision: an org_admin of the level above holding the care
+    action, on aid above the threshold not yet approved or refused."""
     visit = CareVisit.objects.select_for_update().select_related("member").get(pk=visit.pk)
     require_above(actor, visit.member.org_path, "超过审批线的帮扶金额须由上级党组织的组织部门审批")
     require(actor, "care", visit.member.org_path, app_label=APP, message=NOT_ALLOWED_CARE)
@@ -368,10 +367,47 @@ def care_visit_approve(*, actor: Actor, visit: CareVisit) -> CareVisit:
         raise ValidationError({"visit": ["该笔帮扶未超过审批线，无需审批"]})
     if visit.approved_at is not None:
         raise ValidationError({"visit": ["该笔帮扶已经审批"]})
+    if visit.rejected_at is not None:
+        raise ValidationError({"visit": ["该笔帮扶已不予批准"]})
+    return visit
+
+
+@transaction.atomic
+def care_visit_approve(*, actor: Actor, visit: CareVisit) -> CareVisit:
+    """Approve aid above the threshold: an org_admin of the level above the member's organisation
+    (``require_above``); from then on it counts in the totals. Approving twice is refused."""
+    visit = _pending_decision(actor, visit)
     visit.approved_by = _user(actor)
     visit.approved_at = timezone.now()
     visit.save(update_fields=["approved_by", "approved_at", "updated_at"])
     audit_record(actor=actor, action=AuditAction.UPDATE, obj=visit, changes={"approved": [False, True]})
+    return visit
+
+
+REJECTION_REASON_MAX = CareVisit._meta.get_field("rejection_reason").max_length or 200
+
+
+@transaction.atomic
+def care_visit_reject(*, actor: Actor, visit: CareVisit, reason: str | None) -> CareVisit:
+    """Refuse (不予批准) aid above the threshold, with a reason: the same approver as
+    :func:`care_visit_approve` (an org_admin of the level above holding the care action). A refused
+    visit is no longer pending and never counts in the totals; it cannot be approved afterwards."""
+    visit = _pending_decision(actor, visit)
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationError({"reason": ["请填写不予批准的理由"]})
+    if len(reason) > REJECTION_REASON_MAX:
+        raise ValidationError({"reason": [f"不予批准的理由不能超过{REJECTION_REASON_MAX}字"]})
+    visit.rejected_by = _user(actor)
+    visit.rejected_at = timezone.now()
+    visit.rejection_reason = reason
+    visit.save(update_fields=["rejected_by", "rejected_at", "rejection_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=visit,
+        changes={"rejected": [False, True], "reason": reason},
+    )
     return visit
 
 
@@ -493,7 +529,14 @@ def care_export(*, actor: User, organization: Organization | None = None, year: 
         ],
     )
     for visit in visits.iterator(chunk_size=2000):
-        status = ("已审批" if visit.approved_at else "待上级审批") if visit.needs_approval else "无需审批"
+        if not visit.needs_approval:
+            status = "无需审批"
+        elif visit.approved_at:
+            status = "已审批"
+        elif visit.rejected_at:
+            status = f"不予批准（{visit.rejection_reason}）"
+        else:
+            status = "待上级审批"
         sheet.append(
             [
                 visit.date,

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from partyedu.accounts.types import Viewer
-from partyedu.core.scope import POLICY_ROLE, scope_for, user_grants
+from partyedu.core.scope import POLICY_ROLE, can_act_above, scope_for, user_grants
 from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.models import Organization
 
@@ -91,7 +91,7 @@ def can_review(user: Viewer, report: MonthlyReport) -> bool:
         return False
     if any(g.path.startswith(path) for g in grants if g.role != POLICY_ROLE or g.path == path):
         return False
-    return any(g.role == POLICY_ROLE and path.startswith(g.path) and g.path != path for g in grants)
+    return can_act_above(user, report.organization)
 
 
 def report_review_queue(*, user: Viewer) -> QuerySet[MonthlyReport]:
