@@ -5,11 +5,9 @@ rebuild proves."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from partyedu.accounts.models import RoleAssignment, User
@@ -24,7 +22,7 @@ from partyedu.demo.points import (
     _candidate_branch,
     seed_points,
 )
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.members.models import Member
 from partyedu.organizations.models import Organization, ancestor_paths
 from partyedu.points.choices import AUDIENCE_STATUSES
@@ -32,7 +30,7 @@ from partyedu.points.models import ManualPoints, PointsEntry, PointsObjection, P
 from partyedu.points.selectors import candidates_ranked, member_points
 from partyedu.points.services import points_rebuild
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 MEMBERS = 300
 SEED = 7
@@ -40,16 +38,10 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    """One seed for the module (``seed_demo`` runs ``seed_points`` last); each test runs in a
-    savepoint of it (``partyedu.demo.testing``)."""
-
-    def seed():
-        out = io.StringIO()
-        call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=out)
-        return out.getvalue().splitlines()
-
-    with seeded_once(django_db_blocker, seed) as lines:
-        yield lines
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(django_db_blocker) as (output, _):
+        yield output.splitlines()
 
 
 @pytest.fixture
@@ -111,6 +103,12 @@ def test_the_monthly_cap_shows_on_the_lines_it_cut(demo_lines):
 def test_lecturers_and_those_who_passed_an_exam_earn_points(demo_lines):
     assert PointsEntry.objects.filter(source_type="lecture", points__gt=0).exists()
     assert PointsEntry.objects.filter(source_type="exam_pass", points__gt=0).exists()
+
+
+def test_volunteers_earn_points_for_their_service_hours(demo_lines):
+    earned = PointsEntry.objects.filter(item__code="service", points__gt=0)
+    assert earned.filter(source_type="service_hours").exists()
+    assert earned.filter(source_type="volunteer").exists()
 
 
 def test_absentees_are_deducted_but_never_an_exempt_member(demo_lines):
