@@ -77,14 +77,14 @@ serve: install
 # The whole suite on SQLite. Browser tests run when Chromium is installed (under CI=true they
 # must run: a missing browser fails the run instead of skipping).
 test: install-dev
-	$(PYTEST) -n 2 -q -m "not fuzz and not multiprocess"
+	$(PYTEST) -n 2 --dist loadgroup -q -m "not fuzz and not multiprocess"
 
 test-sqlite: install-dev
-	$(PYTEST) -n 2 -q -m "not browser and not fuzz and not multiprocess" --cov --cov-report=term --cov-fail-under=85
+	$(PYTEST) -n 2 --dist loadgroup -q -m "not browser and not fuzz and not multiprocess" --cov --cov-report=term --cov-fail-under=85
 
 test-postgres: install-dev
 	@bash .ci/ensure-postgres
-	DATABASE_URL=$(PG_URL) $(PYTEST) -n 2 -q -m "not browser and not fuzz and not multiprocess"
+	DATABASE_URL=$(PG_URL) $(PYTEST) -n 2 --dist loadgroup -q -m "not browser and not fuzz and not multiprocess"
 
 # Several real processes against one PostgreSQL database and Redis: two gunicorn servers taking
 # turns in one user's flow, a Celery worker, media in an S3 store (moto); and bin/serve itself.
@@ -95,9 +95,10 @@ test-multiprocess: install-dev
 	$(PYTEST) -q -m multiprocess -p no:randomly partyedu/core/tests/test_multiprocess.py
 
 # Schemathesis sends generated requests for every operation of /api/schema/ to the app in process
-# (two callers, bounded derandomized examples); any 5xx or undocumented answer fails. About 3 minutes.
+# (two callers, bounded derandomized examples); any 5xx or undocumented answer fails. Two processes,
+# each with its own database and seed.
 test-fuzz: install-dev
-	$(PYTEST) -q -m fuzz -p no:randomly partyedu/api/tests/test_schema_fuzz.py
+	$(PYTEST) -n 2 -q -m fuzz -p no:randomly partyedu/api/tests/test_schema_fuzz.py
 
 browser-deps:
 	@bash .ci/ensure-chromium

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -82,3 +83,58 @@ def _postgres_test_database(django_db_setup, django_db_blocker):
         close_pool = getattr(connections[alias], "close_pool", None)
         if close_pool is not None:
             close_pool()
+
+
+# --- The standard demo shared by consecutive modules (partyedu.demo.testing) ---------------------------
+
+
+STANDARD_DEMO_MARK = "pytest.mark.standard_demo"
+SHARED_FIXTURE_MARKS = ('scope="module"', 'scope="class"')
+
+
+def _module_groups(root: Path) -> dict[str, str]:
+    """The test modules (as node ids give them) whose tests must run together in one process, and
+    their group: those whose text marks them ``pytest.mark.standard_demo`` (a module that does marks
+    all its tests so) in one group; each module with a module- or class-scoped fixture (a seed
+    shared by its tests) in a group of its own."""
+    groups = {}
+    for top in ("partyedu", "e2e"):
+        for path in (root / top).rglob("test_*.py"):
+            text = path.read_text(encoding="utf-8")
+            module = str(path.relative_to(root))
+            if STANDARD_DEMO_MARK in text:
+                groups[module] = "standard_demo"
+            elif any(mark in text for mark in SHARED_FIXTURE_MARKS):
+                groups[module] = module
+    return groups
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadgroup``: tests are shared out one at a time as under ``load``, except the
+    groups of ``_module_groups``, each sent whole to one process and run there one test after the
+    other — so that the standard demo is seeded once (``partyedu.demo.testing``) and a module's
+    shared seed once, not once in each process. (xdist's own ``xdist_group`` mark does not group
+    under pytest 9.2: it renames items through an attribute pytest 9.2 no longer reads.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    groups = _module_groups(Path(config.rootpath))
+
+    class GroupedScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = groups.get(nodeid.split("::", 1)[0])
+            return group if group is not None else super()._split_scope(nodeid)
+
+    return GroupedScheduling(config, log)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    # After the test and the fixtures that end with it: the standard demo is rolled back unless the
+    # next test reads it too (before the database itself is torn down after the last test).
+    if nextitem is None or nextitem.get_closest_marker("standard_demo") is None:
+        from partyedu.demo.testing import standard_demo_close
+
+        standard_demo_close()

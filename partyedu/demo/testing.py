@@ -20,11 +20,13 @@ or an empty database cannot share it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import transaction
 
 if TYPE_CHECKING:
@@ -60,3 +62,80 @@ def seeded_once(django_db_blocker: DjangoDbBlocker, seed: Callable[[], T]) -> It
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
         cache.clear()
+
+
+# --- The standard demo, shared by consecutive modules --------------------------------------------------
+# Many test modules read the same demo (``seed_demo`` with 300 members and seed 7). Seeding it for
+# each module took most of their time, so it is seeded once and its transaction is left open from
+# one such module to the next; the root conftest rolls it back as soon as the next test is not one
+# of them (``pytest.mark.standard_demo``, which also puts them in one xdist group so that they run
+# one after the other in one process). What a module seeds on top of it is rolled back when the
+# module ends, and what a test writes when the test ends, as with ``seeded_once``.
+
+STANDARD_MEMBERS = 300
+STANDARD_SEED = 7
+
+
+class _StandardDemo:
+    """The open transaction holding the standard demo in this process, and what the seed printed."""
+
+    atomic: Any = None
+    blocker: Any = None
+    output = ""
+    users = 0  # fixtures inside ``on_standard_demo`` still open
+
+
+_standard = _StandardDemo()
+
+
+def _standard_demo_output(django_db_blocker: DjangoDbBlocker) -> str:
+    """Seed the standard demo in a transaction left open, unless it is open already."""
+    if _standard.atomic is None:
+        with django_db_blocker.unblock():
+            atomic = transaction.atomic()
+            atomic._from_testcase = True  # type: ignore[attr-defined]
+            atomic.__enter__()
+            out = io.StringIO()
+            try:
+                call_command("seed_demo", members=STANDARD_MEMBERS, seed=STANDARD_SEED, stdout=out)
+            except BaseException:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+                raise
+            finally:
+                cache.clear()
+        _standard.atomic, _standard.blocker, _standard.output = atomic, django_db_blocker, out.getvalue()
+    return _standard.output
+
+
+def standard_demo_close() -> None:
+    """Roll the standard demo back, if it is open (the root conftest calls this)."""
+    if _standard.atomic is None:
+        return
+    if _standard.users:
+        raise RuntimeError(
+            "the standard demo is closed while a fixture still uses it: give its fixture the scope of "
+            "the tests marked standard_demo (their module, or a class holding them)"
+        )
+    atomic, blocker = _standard.atomic, _standard.blocker
+    _standard.atomic = _standard.blocker = None
+    with blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+    cache.clear()
+
+
+@contextmanager
+def on_standard_demo(
+    django_db_blocker: DjangoDbBlocker, extra: Callable[[], T] | None = None
+) -> Iterator[tuple[str, T | None]]:
+    """For a module- or class-scoped fixture of a module marked ``pytest.mark.standard_demo``:
+    what ``seed_demo`` printed when it seeded the standard demo, and what ``extra`` (seeding more on
+    top of it, in a savepoint rolled back when the block ends) returned."""
+    output = _standard_demo_output(django_db_blocker)
+    with seeded_once(django_db_blocker, extra or (lambda: None)) as value:
+        _standard.users += 1
+        try:
+            yield output, value
+        finally:
+            _standard.users -= 1

@@ -5,11 +5,9 @@ appraisal of branch_sec's branch open at the vote with member1 not having voted.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from partyedu.accounts.models import RoleAssignment, User
@@ -29,12 +27,12 @@ from partyedu.demo.appraisal import (
     seed_appraisal,
 )
 from partyedu.demo.seed import clear_data
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.members.models import Member
 from partyedu.organizations.models import Organization
 from partyedu.points.models import PointsPublication
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 MEMBERS = 300
 SEED = 7
@@ -42,16 +40,10 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    """One seed for the module (``seed_demo`` runs ``seed_appraisal`` after the points); each test
-    runs in a savepoint of it (``partyedu.demo.testing``)."""
-
-    def seed():
-        out = io.StringIO()
-        call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=out)
-        return out.getvalue().splitlines()
-
-    with seeded_once(django_db_blocker, seed) as lines:
-        yield lines
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(django_db_blocker) as (output, _):
+        yield output.splitlines()
 
 
 @pytest.fixture

@@ -6,13 +6,11 @@ day it is built."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from partyedu.accounts.models import RoleAssignment, User
@@ -29,7 +27,7 @@ from partyedu.demo.development import (
 )
 from partyedu.demo.seed import clear_data
 from partyedu.demo.study import STUDY_YEAR
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.development.choices import ABOVE_STEPS, VOTE_STEPS, ConversionOutcome, Stage, Step
 from partyedu.development.models import CaseStep, DevelopmentCase, DevelopmentPlan, DevelopmentPolicy
 from partyedu.development.policy import add_months, default_policy
@@ -41,7 +39,7 @@ from partyedu.members.choices import MemberStatus
 from partyedu.study.choices import ActivityType
 from partyedu.study.selectors import activity_quorum
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 MEMBERS = 300
 SEED = 7
@@ -49,16 +47,10 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    """One seed for the module (``seed_demo`` runs ``seed_development`` last); each test runs in a
-    savepoint of it (``partyedu.demo.testing``)."""
-
-    def seed():
-        out = io.StringIO()
-        call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=out)
-        return out.getvalue().splitlines()
-
-    with seeded_once(django_db_blocker, seed) as lines:
-        yield lines
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(django_db_blocker) as (output, _):
+        yield output.splitlines()
 
 
 @pytest.fixture

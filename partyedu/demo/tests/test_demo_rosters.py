@@ -3,12 +3,9 @@ issue "Rosters by meeting type"), and every 党委 of the demo keeps a 中心组
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.members.models import Member
 from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.models import Organization
@@ -29,13 +26,14 @@ DEFAULT_TYPES = (
 )
 
 
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
+
+
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    """One seed for the module; each test runs in a savepoint of it (``partyedu.demo.testing``)."""
-    with seeded_once(
-        django_db_blocker,
-        lambda: call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=io.StringIO()),
-    ):
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(django_db_blocker):
         yield
 
 

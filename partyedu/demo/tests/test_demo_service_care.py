@@ -5,23 +5,21 @@ two pairs, and the birthday line — without touching member data."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from partyedu.accounts.models import User
 from partyedu.core.models import AuditLog
 from partyedu.core.todo import todos_for
 from partyedu.demo.service_care import seed_service_care
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.members.models import Member
 from partyedu.service.models import CareCase, CarePair, CareVisit, ServicePolicy, Talk
 from partyedu.service.selectors_care import care_totals, talk_coverage, talk_list, talk_rows
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 MEMBERS = 300
 SEED = 7
@@ -29,13 +27,10 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    def seed():
-        out = io.StringIO()
-        call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=out)
-        return out.getvalue().splitlines()
-
-    with seeded_once(django_db_blocker, seed) as lines:
-        yield lines
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(django_db_blocker) as (output, _):
+        yield output.splitlines()
 
 
 @pytest.fixture

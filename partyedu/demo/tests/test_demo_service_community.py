@@ -6,25 +6,23 @@ for a seed; the figures come out of the summary from the records."""
 
 from __future__ import annotations
 
-import io
 from itertools import pairwise
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Q
 from django.utils import timezone
 
 from partyedu.accounts.models import User
 from partyedu.core.todo import todos_for
 from partyedu.demo.service_community import HELD_BOOKINGS, seed_service_community
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.members.models import Member
 from partyedu.service.choices import HOLDING_STATUSES, BookingStatus, PledgeStatus, RequestStatus
 from partyedu.service.models import Booking, Centre, GridUnit, Pledge, ResidentRequest, Room
 from partyedu.service.selectors_community import my_grid_units, pledge_stats
 from partyedu.service.selectors_summary import service_summary
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 MEMBERS = 300
 SEED = 7
@@ -32,13 +30,10 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    def seed():
-        out = io.StringIO()
-        call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=out)
-        return out.getvalue().splitlines()
-
-    with seeded_once(django_db_blocker, seed) as lines:
-        yield lines
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(django_db_blocker) as (output, _):
+        yield output.splitlines()
 
 
 @pytest.fixture

@@ -5,17 +5,15 @@ attendance that credit no learning hours, and a second seed that adds nothing.""
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from partyedu.accounts.models import RoleAssignment
 from partyedu.demo.service_registration import seed_service_registration
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.learning.models import LearningHourEntry
 from partyedu.members.models import Member
 from partyedu.organizations.models import Organization
@@ -24,7 +22,7 @@ from partyedu.service.models import Agreement, AgreementItem, Registration, Serv
 from partyedu.service.selectors_registration import coverage, expected_members, unit_q
 from partyedu.study.models import Attendance
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 MEMBERS = 300
 SEED = 7
@@ -32,13 +30,10 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    def seed():
-        out = io.StringIO()
-        call_command("seed_demo", members=MEMBERS, seed=SEED, stdout=out)
-        return out.getvalue().splitlines()
-
-    with seeded_once(django_db_blocker, seed) as lines:
-        yield lines
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(django_db_blocker) as (output, _):
+        yield output.splitlines()
 
 
 @pytest.fixture

@@ -250,20 +250,3 @@ def test_lectures_follow_their_activitys_new_date_in_the_list(tree, root_admin, 
     activity = year_of_lectures["first"].activity
     activity_update(actor=None, activity=activity, data={"start": at(12), "end": at(12) + timedelta(hours=2)})
     assert lecture_list(user=root_admin).first() == year_of_lectures["first"]
-
-
-def test_the_demo_city_statistics_agree_with_the_sources():
-    # given: the demo city of 300 members with its year of lectures, ratings and competition
-    call_command("seed_demo", members=300, seed=7, stdout=io.StringIO())
-    from partyedu.accounts.models import RoleAssignment
-    from partyedu.demo.lectures import DEMO_YEAR
-    from partyedu.organizations.models import Organization
-
-    city_admin = RoleAssignment.objects.get(user__username="city_admin", role__code="org_admin")
-    root = city_admin.organization
-    # then
-    assert_rebuild_finds_nothing()
-    orgs = [root, *Organization.objects.filter(parent=root)]
-    stats = lecture_stats(user=city_admin.user, organization=root, year=DEMO_YEAR)
-    assert stats is not None and stats.lectures > 0 and stats.duty.total > 0
-    assert_stats_agree(city_admin.user, *orgs, years=(DEMO_YEAR - 1, DEMO_YEAR))

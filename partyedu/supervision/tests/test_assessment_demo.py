@@ -3,30 +3,26 @@ from the demo's records with every point explained, not published."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pytest
-from django.core.management import call_command
 
 from partyedu.demo.supervision_assessment import seed_assessment
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.supervision.models.assessment import AssessmentResult, AssessmentScheme, SchemeStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 TODAY = date(2026, 12, 1)
 
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    """One seed for the module; each test runs in a savepoint of it (``partyedu.demo.testing``)."""
-
-    def seed():
-        call_command("seed_demo", members=300, seed=7, stdout=io.StringIO())
-        return seed_assessment(seed=7, today=TODAY, say=lambda message: None)
-
-    with seeded_once(django_db_blocker, seed) as lines:
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(
+        django_db_blocker, lambda: seed_assessment(seed=7, today=TODAY, say=lambda message: None)
+    ) as (_, lines):
         yield lines
 
 

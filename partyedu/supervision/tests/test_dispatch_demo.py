@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from partyedu.accounts.models import User
 from partyedu.core.todo import todos_for
 from partyedu.demo.supervision_dispatch import DATA_TITLE, THEME_TITLE, seed_dispatch
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 
 from ..models.dispatch import Dispatch, DispatchFeedback, QuarterlyNote
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    """One seed for the module; each test runs in a savepoint of it (``partyedu.demo.testing``)."""
-
-    def seed():
-        call_command("seed_demo", members=300, seed=7, stdout=io.StringIO())
-        return seed_dispatch(seed=7, today=timezone.localdate(), say=lambda message: None)
-
-    with seeded_once(django_db_blocker, seed) as lines:
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(
+        django_db_blocker, lambda: seed_dispatch(seed=7, today=timezone.localdate(), say=lambda message: None)
+    ) as (_, lines):
         yield lines
 
 

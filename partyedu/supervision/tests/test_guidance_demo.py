@@ -3,29 +3,24 @@ and closed rectification items, 党课巡听 scores; inspector1 sees covered act
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from partyedu.accounts.models import RoleAssignment
 from partyedu.demo.supervision_guidance import seed_guidance
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.supervision.models.guidance import GuidanceTeam, LectureInspection, RectificationItem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    """One seed for the module; each test runs in a savepoint of it (``partyedu.demo.testing``)."""
-
-    def seed():
-        call_command("seed_demo", members=300, seed=7, stdout=io.StringIO())
-        return seed_guidance(seed=7, today=timezone.localdate(), say=lambda _line: None)
-
-    with seeded_once(django_db_blocker, seed) as lines:
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(
+        django_db_blocker, lambda: seed_guidance(seed=7, today=timezone.localdate(), say=lambda _line: None)
+    ) as (_, lines):
         yield lines
 
 

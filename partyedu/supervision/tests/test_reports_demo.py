@@ -3,26 +3,23 @@ fixed, a few late; branch_sec's last month left to do; fast enough for the demo 
 
 from __future__ import annotations
 
-import io
 import time
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from partyedu.demo.supervision_reports import seed_reports
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 from partyedu.supervision.models import MonthlyReport, ReportEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup, django_db_blocker):
-    """One seed for the module; each test runs in a savepoint of it (``partyedu.demo.testing``)."""
-    with seeded_once(
-        django_db_blocker, lambda: call_command("seed_demo", members=300, seed=7, stdout=io.StringIO())
-    ):
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(django_db_blocker):
         yield
 
 

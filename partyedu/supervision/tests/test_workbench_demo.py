@@ -3,12 +3,10 @@ to-dos, each account has the welcome notification, and seeding again adds nothin
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,20 +14,19 @@ from partyedu.accounts.models import User
 from partyedu.core.models import Notification
 from partyedu.core.todo import todos_for
 from partyedu.demo.supervision_workbench import WELCOME_TITLE, seed_workbench
-from partyedu.demo.testing import seeded_once
+from partyedu.demo.testing import on_standard_demo
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.standard_demo]
 
 
 @pytest.fixture(scope="module")
 def seeded_demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[str]]:
-    """One seed for the module; each test runs in a savepoint of it (``partyedu.demo.testing``)."""
-
-    def seed() -> list[str]:
-        call_command("seed_demo", members=300, seed=7, stdout=io.StringIO())
-        return seed_workbench(seed=7, today=timezone.localdate(), say=lambda message: None)
-
-    with seeded_once(django_db_blocker, seed) as lines:
+    """The standard demo, seeded once for consecutive modules; each test runs in a savepoint of it
+    (``partyedu.demo.testing``)."""
+    with on_standard_demo(
+        django_db_blocker,
+        lambda: seed_workbench(seed=7, today=timezone.localdate(), say=lambda message: None),
+    ) as (_, lines):
         yield lines
 
 
