@@ -54,6 +54,19 @@ def _serve_one_request_at_a_time() -> None:
 _serve_one_request_at_a_time()
 
 
+def _wait_for_requests_in_flight(live_server: object) -> None:
+    """After the browser is closed, wait until the live server has answered what the browser had
+    already sent (a page's HTMX panels still loading when a test ends): otherwise the server thread
+    may still be writing, say, the session while the test's database is emptied after it. On the
+    serial server a request of our own is answered only after those before it."""
+    from urllib.request import urlopen
+
+    from django.conf import settings
+
+    with urlopen(f"{live_server.url}{settings.STATIC_URL}img/favicon.svg", timeout=60) as response:
+        response.read()
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"browser tests must run under CI: {reason}", pytrace=False)
@@ -85,6 +98,7 @@ def page(browser, live_server) -> Iterator[object]:
     refused = _watch_policy_violations(page)
     yield page
     context.close()
+    _wait_for_requests_in_flight(live_server)
     assert refused == [], "the Content-Security-Policy refused something on these pages"
 
 
@@ -98,6 +112,7 @@ def desktop_page(browser, live_server) -> Iterator[object]:
     refused = _watch_policy_violations(page)
     yield page
     context.close()
+    _wait_for_requests_in_flight(live_server)
     assert refused == [], "the Content-Security-Policy refused something on these pages"
 
 

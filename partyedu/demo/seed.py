@@ -1647,29 +1647,27 @@ def build_demo(
             lecture_result = build_competition(users=users, seed=seed)
             say(f"党课评选 1 项、参赛作品 {lecture_result.entries} 件")
             build_lecture_year(result=lecture_result, users=users, seed=seed, progress=say)
+            from partyedu.demo.appraisal import seed_appraisal
+            from partyedu.demo.development import seed_development
+            from partyedu.demo.exams import seed_exams
+            from partyedu.demo.points import seed_points
             from partyedu.demo.service import seed_service
             from partyedu.demo.supervision import build_supervision
 
-            # Before the monthly reports (whose frozen figures count service and volunteer
-            # activities) and the points (a scheme may count service hours).
-            service_lines = seed_service(seed=seed, today=timezone.localdate(), say=say)
-            supervision_lines = build_supervision(seed=seed, today=timezone.localdate(), say=say)
-            supervision_lines += service_lines
-            from partyedu.demo.exams import seed_exams
-
-            supervision_lines += seed_exams(seed=seed, today=timezone.localdate(), say=say)
-            from partyedu.demo.points import seed_points
-
-            # Last: the scheme derives its points from the attendance, lectures and exams above.
-            supervision_lines += seed_points(seed=seed, say=say)
-            from partyedu.demo.appraisal import seed_appraisal
-
-            # After the points: the appraisal's evidence reads them.
-            supervision_lines += seed_appraisal(seed=seed, today=timezone.localdate(), say=say)
-            from partyedu.demo.development import seed_development
-
-            # Last: its votes are held at the year's 支部党员大会 and it adds the people it admits.
-            supervision_lines += seed_development(seed=seed, today=timezone.localdate(), say=say)
+            today = timezone.localdate()
+            # Every record of the year comes before the monthly reports, whose figures are frozen
+            # when submitted: a record added after them would show as "数据已变化" on an approved
+            # report. Service first (a points scheme may count its hours), then exams, the points
+            # (derived from the attendance, lectures, exams and service above), the appraisal (its
+            # evidence reads the points) and development (its votes are held at the year's 支部党员大会
+            # and it adds the people it admits).
+            service_lines = seed_service(seed=seed, today=today, say=say)
+            more_lines = seed_exams(seed=seed, today=today, say=say)
+            more_lines += seed_points(seed=seed, say=say)
+            more_lines += seed_appraisal(seed=seed, today=today, say=say)
+            more_lines += seed_development(seed=seed, today=today, say=say)
+            supervision_lines = build_supervision(seed=seed, today=today, say=say)
+            supervision_lines += service_lines + more_lines
         by_level = Counter(o.level for o in plan.orgs)
         too_small, too_large = sizing_counts(plan)
         changes: dict[str, Any] = {
