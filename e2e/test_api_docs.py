@@ -10,26 +10,26 @@ from .test_foundation import login
 pytestmark = pytest.mark.browser
 
 
-def test_swagger_ui_renders_the_operations_on_a_desktop(desktop_page):
+def open_swagger_ui(page):
+    """Sign in as a secretary and open Swagger UI at its first operation."""
     tree = make_tree()
     make_user("secretary", role="branch_admin", org=tree.branch_a)
-    login(desktop_page, "secretary")
-
-    desktop_page.goto("/api/docs/")
-
+    login(page, "secretary")
+    page.goto("/api/docs/")
     # The schema of every app takes Swagger UI a while to lay out on a loaded machine.
-    desktop_page.locator('[data-path="/api/v1/activities/"]').first.wait_for(timeout=60_000)
+    page.locator('[data-path="/api/v1/activities/"]').first.wait_for(timeout=60_000)
+
+
+def test_swagger_ui_renders_the_operations_on_a_desktop(desktop_page):
+    open_swagger_ui(desktop_page)
+
     screenshot(desktop_page, "api-docs-desktop", full_page=False)
 
 
 def test_swagger_ui_renders_the_last_operations_when_scrolled_to(desktop_page):
     # With this many operations Swagger UI renders only those near the viewport (a virtual list):
     # the last ones appear when the reader scrolls down to them.
-    tree = make_tree()
-    make_user("secretary", role="branch_admin", org=tree.branch_a)
-    login(desktop_page, "secretary")
-    desktop_page.goto("/api/docs/")
-    desktop_page.locator('[data-path="/api/v1/activities/"]').first.wait_for(timeout=60_000)
+    open_swagger_ui(desktop_page)
     last = desktop_page.locator('[data-path="/api/v1/service/talks/"]').first
 
     for _ in range(300):
@@ -42,11 +42,7 @@ def test_swagger_ui_renders_the_last_operations_when_scrolled_to(desktop_page):
 
 
 def test_swagger_ui_makes_no_call_to_an_outside_validator(desktop_page):
-    tree = make_tree()
-    make_user("secretary", role="branch_admin", org=tree.branch_a)
-    login(desktop_page, "secretary")
-    desktop_page.goto("/api/docs/")
-    desktop_page.locator('[data-path="/api/v1/activities/"]').first.wait_for(timeout=60_000)
+    open_swagger_ui(desktop_page)
 
     assert desktop_page.evaluate("() => ui.getConfigs().validatorUrl") is None
 

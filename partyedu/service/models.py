@@ -618,6 +618,22 @@ class CareVisit(TimeStampedModel, ScopedModel):
     def __str__(self) -> str:
         return f"{self.member} {self.date}"
 
+    @property
+    def awaiting_decision(self) -> bool:
+        """Above the threshold and neither approved nor refused by the level above yet."""
+        return self.needs_approval and self.approved_at is None and self.rejected_at is None
+
+    @property
+    def approval_label(self) -> str:
+        """Where the visit stands with the level above, in words (pages and exports)."""
+        if not self.needs_approval:
+            return "无需审批"
+        if self.approved_at is not None:
+            return "已审批"
+        if self.rejected_at is not None:
+            return f"不予批准（{self.rejection_reason}）"
+        return "待上级审批"
+
 
 class CarePair(TimeStampedModel, ScopedModel):
     """老带青 / 青帮老: an older and a younger member paired to guide or help each other."""

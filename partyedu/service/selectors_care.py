@@ -365,7 +365,7 @@ def care_visit_list(
     if year is not None:
         visits = visits.filter(date__year=year)
     if pending_only:
-        visits = visits.filter(needs_approval=True, approved_at__isnull=True, rejected_at__isnull=True)
+        visits = visits.filter(awaiting_decision_q())
     if member is not None:
         visits = visits.filter(member=member)
     return visits.select_related("member", "member__organization", "approved_by").order_by("-date", "-id")
@@ -381,6 +381,18 @@ def care_visit_get(*, user: Viewer, pk: int) -> CareVisit:
     if visit is None:
         raise Http404("记录不存在")
     return visit
+
+
+def awaiting_decision_q(prefix: str = "") -> Q:
+    """Visits above the threshold that the level above has neither approved nor refused yet
+    (``CareVisit.awaiting_decision``)."""
+    return Q(
+        **{
+            f"{prefix}needs_approval": True,
+            f"{prefix}approved_at__isnull": True,
+            f"{prefix}rejected_at__isnull": True,
+        }
+    )
 
 
 def counted_q(prefix: str = "") -> Q:
@@ -472,11 +484,7 @@ def care_totals(*, user: Viewer, organization: Organization, year: int) -> CareT
         .values("child", "fund_source")
         .annotate(amount=Sum("amount"))
     )
-    pending = (
-        visits.exclude(counted_q())
-        .filter(rejected_at__isnull=True)
-        .aggregate(n=Count("id"), amount=Sum("amount"))
-    )
+    pending = visits.filter(awaiting_decision_q()).aggregate(n=Count("id"), amount=Sum("amount"))
     children = {
         o.path: o
         for o in Organization.objects.restrict(user, "view", app_label=APP).filter(

@@ -347,16 +347,7 @@ def care_visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         object_type=CareVisit._meta.label_lower,
         message=f"查看关怀走访记录（{len(page_obj.object_list)}条）",
     )
-    rows = [
-        (
-            v,
-            v.needs_approval
-            and v.approved_at is None
-            and v.rejected_at is None
-            and can_act_above(user, v.member.org_path),
-        )
-        for v in page_obj
-    ]
+    rows = [(v, v.awaiting_decision and can_act_above(user, v.member.org_path)) for v in page_obj]
     context = {
         "tab": "care_visits",
         "form": form,

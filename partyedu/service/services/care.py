@@ -529,14 +529,7 @@ def care_export(*, actor: User, organization: Organization | None = None, year: 
         ],
     )
     for visit in visits.iterator(chunk_size=2000):
-        if not visit.needs_approval:
-            status = "无需审批"
-        elif visit.approved_at:
-            status = "已审批"
-        elif visit.rejected_at:
-            status = f"不予批准（{visit.rejection_reason}）"
-        else:
-            status = "待上级审批"
+        status = visit.approval_label
         sheet.append(
             [
                 visit.date,
