@@ -107,32 +107,37 @@ def _state(member: Member) -> dict[str, Any]:
     }
 
 
-def member_points(*, user: BaseViewer, member: Member, year: int) -> MemberPoints:
+def member_points(
+    *, user: BaseViewer, member: Member | int, year: int, with_manual: bool = True
+) -> MemberPoints:
     """The member's year: base + earned − deducted, by item with its cap and whether a period
     reached it, and every ledger line with its source; under a veto (一票否决) the total is 0.
-    Six queries."""
-    member = member_get(user=user, pk=member.pk)
+    ``member`` (a record or its id) is looked up once within the user's points view scope, else
+    404. Six queries (the member, the schemes and their items, the lines, the veto), one more
+    when a line belongs to an item of another scheme (the member moved), and the manual records
+    unless ``with_manual`` is off (the API does not show them)."""
+    member = member_get(user=user, pk=getattr(member, "pk", member))
     scheme = schemes_for({member.pk: _state(member)}, {year}).get((member.pk, year))
+    items: dict[int, PointsItem] = {}
+    if scheme is not None:
+        for item in scheme.item_list:  # type: ignore[attr-defined]
+            items[item.pk] = item
     entries = list(
         PointsEntry.objects.restrict(user, "view")
         .filter(member=member, year=year)
-        .select_related("item")
         .order_by("source_date", "id")
     )
+    missing = {e.item_id for e in entries} - items.keys()
+    if missing:
+        items.update(PointsItem.objects.in_bulk(missing))
     per_item: dict[int, Decimal] = defaultdict(Decimal)
     per_period: dict[tuple[int, tuple[int, int]], Decimal] = defaultdict(Decimal)
-    items = {}
     for entry in entries:
+        item = entry.item = items[entry.item_id]  # the item of the scheme, already read
         per_item[entry.item_id] += entry.points
-        items[entry.item_id] = entry.item
         if entry.source_type != EntrySource.OBJECTION:  # a correction is outside the cap
-            per_period[(entry.item_id, period_of(entry.source_date, entry.item.cap_period))] += abs(
-                entry.points
-            )
-    if scheme is not None:
-        for item in scheme.item_list:  # type: ignore[attr-defined]
-            items.setdefault(item.pk, item)
-    by_item = []
+            per_period[(entry.item_id, period_of(entry.source_date, item.cap_period))] += abs(entry.points)
+    by_item = []  # the scheme's items in its order, then those of lines of another scheme
     for item_id, item in items.items():
         capped = item.cap is not None and any(
             used >= item.cap for (iid, _p), used in per_period.items() if iid == item_id
@@ -151,10 +156,14 @@ def member_points(*, user: BaseViewer, member: Member, year: int) -> MemberPoint
     earned = sum((p for p in per_item.values() if p > 0), ZERO)
     deducted = -sum((p for p in per_item.values() if p < 0), ZERO)
     base = scheme.base if scheme is not None else ZERO
-    manual = list(
-        ManualPoints.objects.restrict(user, "view")
-        .filter(member=member, year=year)
-        .select_related("item", "actor")
+    manual = (
+        list(
+            ManualPoints.objects.restrict(user, "view")
+            .filter(member=member, year=year)
+            .select_related("item", "actor")
+        )
+        if with_manual
+        else []
     )
     veto = vetoes_in_force([member.pk], year).get(member.pk)
     return MemberPoints(

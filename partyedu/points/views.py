@@ -69,8 +69,8 @@ def my_points(request: HttpRequest) -> HttpResponse:
 @action_required("view", APP)
 def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     year = _year(request)
-    member = selectors.member_get(user=request.user, pk=pk)
-    result = selectors.member_points(user=request.user, member=member, year=year)
+    result = selectors.member_points(user=request.user, member=pk, year=year)
+    member = result.member
     context = {
         "result": result,
         "year": year,

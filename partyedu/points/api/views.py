@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -130,10 +131,11 @@ class MemberPointsViewSet(ScopedViewSet):
     @action(detail=True, methods=["get"], url_path="points")
     def points(self, request: Request, pk: str | None = None) -> Response:
         year = _query_year(request)
-        member = self.get_object()
-        return Response(
-            MemberPointsSerializer(selectors.member_points(user=request.user, member=member, year=year)).data
-        )
+        if not pk or not pk.isdigit():
+            raise Http404("党员不存在")
+        # The selector looks the member up in the same scope as get_queryset, once.
+        result = selectors.member_points(user=request.user, member=int(pk), year=year, with_manual=False)
+        return Response(MemberPointsSerializer(result).data)
 
 
 class ManualPointsView(APIView):

@@ -164,3 +164,32 @@ def test_member_sees_own_points_and_not_anothers(tree):
     client = api_client(user)
     assert client.get(f"/api/v1/members/{own.pk}/points/").status_code == 200
     assert client.get(f"/api/v1/members/{other.pk}/points/").status_code == 404
+
+
+def test_get_member_points_makes_seven_queries_whatever_the_lines(tree, django_assert_num_queries):
+    member = make_member(tree.branch_a, "甲")
+    scheme(tree.root)
+    for month in (2, 3, 4):
+        mark(meeting(tree.branch_a, at(month)), member)
+    admin = make_user(role="branch_admin", org=tree.branch_a)
+    client = api_client(admin)
+    # token, role grants, the member, the schemes, their items, the lines, the veto
+    with django_assert_num_queries(7):
+        response = client.get(f"/api/v1/members/{member.pk}/points/?year=2025")
+    assert len(response.json()["entries"]) == 3
+
+
+def test_get_member_points_shows_lines_of_the_scheme_the_member_left(tree):
+    from partyedu.members.services import member_transfer
+
+    member = make_member(tree.branch_a, "甲")
+    scheme(tree.root)
+    district_items = items()
+    district_items[0]["code"] = "district-meetings"
+    scheme(tree.district_b, item_list=district_items)
+    mark(meeting(tree.branch_a, at(3)), member)
+    member_transfer(actor=None, member=member, to_organization=tree.branch_b)
+    admin = make_user(role="org_admin", org=tree.root)
+    body = api_client(admin).get(f"/api/v1/members/{member.pk}/points/?year=2025").json()
+    codes = {i["code"] for i in body["by_item"]}
+    assert {"meetings", "district-meetings"} <= codes
