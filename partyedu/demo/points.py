@@ -57,11 +57,13 @@ from partyedu.points.models import (
     PointsEntry,
     PointsItem,
     PointsObjection,
+    PointsOrgYear,
     PointsPublication,
     PointsPublicationRow,
     PointsRankingSetting,
     PointsScheme,
     PointsVeto,
+    PointsYearTotal,
 )
 from partyedu.points.services import (
     objection_answer,
@@ -563,6 +565,8 @@ def clear_points() -> None:
         PointsPublication,
         PointsVeto,
         PointsRankingSetting,
+        PointsYearTotal,
+        PointsOrgYear,
     ):
         model.objects.all()._raw_delete(model.objects.db)
     with append_only_purge(PointsEntry, reason="seed_demo --force removes the demo data"):

@@ -54,6 +54,20 @@ def exam_results_changed(*, exam_ids: Iterable[int], member_ids: Iterable[int], 
     return points_sync_exam_results(exam_ids=exam_ids, member_ids=member_ids, actor=actor)
 
 
+def organization_moved(
+    *, organization: Any, old_path: str, old_parent_id: Any, old_parent_path: str, new_parent_path: str
+) -> None:
+    from .services.ledger import points_org_moved
+
+    points_org_moved(
+        organization=organization,
+        old_path=old_path,
+        old_parent_id=old_parent_id,
+        old_parent_path=old_parent_path,
+        new_parent_path=new_parent_path,
+    )
+
+
 def recount_step() -> int:
     from .services import points_rebuild
 
@@ -68,6 +82,7 @@ def register() -> None:
 
     hooks.register("study.attendance_changed", attendance_changed)
     hooks.register("members.changed", members_changed)
+    hooks.register("organizations.moved", organization_moved)
     hooks.register("lectures.lectures_changed", lectures_changed)
     hooks.register("exams.results_changed", exam_results_changed)
     hooks.register("learning.resources_completed", resources_completed)

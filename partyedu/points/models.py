@@ -472,12 +472,17 @@ class PointsRankingSetting(TimeStampedModel, ScopedModel):
 
 
 class PointsYearTotal(models.Model):
-    """A member's net points of one year (the sum of their ledger lines of the year), kept
-    beside the ledger so that the distribution of a city's members reads one narrow row per
-    member instead of summing millions of lines. Written only by the ledger's sync, in the same
-    transaction and under the same member lock as the lines it adds up; ``points_rebuild``
-    compares it with the ledger and, with ``--apply``, rewrites it. A summary, not a ledger:
-    it is updated in place."""
+    """A member's points year as the organisation figures count it: the net points (the sum of
+    their ledger lines of the year) and, copied beside it, what the distribution of their
+    organisations counts — their organisation's path, whether they are counted (a 党员 or 预备党员
+    on the roll), the total (base of the scheme in force + net, 0 under a veto) and the veto.
+    One row per member and year of a members' scheme (and any year their ledger holds). Kept so
+    that a city's distribution reads a few cumulative rows (``PointsOrgYear``) instead of
+    summing millions of lines: the copy is the "before" of every change, whose difference goes
+    up the tree. Written only by the ledger's sync and ``services.distribution``, in the
+    transaction and under the member lock of the change; ``points_rebuild`` compares it with
+    the ledger and the records and, with ``--apply``, rewrites it. A summary, not a ledger: it
+    is updated in place."""
 
     member = models.ForeignKey(
         "members.Member",
@@ -487,6 +492,10 @@ class PointsYearTotal(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     net = models.DecimalField(_("加减分合计"), max_digits=8, decimal_places=1, default=Decimal("0"))
+    org_path = models.CharField(_("组织路径"), max_length=255, blank=True, default="")
+    counted = models.BooleanField(_("计入组织统计"), default=False)
+    total = models.DecimalField(_("年度积分"), max_digits=8, decimal_places=1, default=Decimal("0"))
+    vetoed = models.BooleanField(_("一票否决"), default=False)
 
     class Meta:
         verbose_name = _("年度积分合计")
@@ -496,3 +505,38 @@ class PointsYearTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.year} {self.net}"
+
+
+class PointsOrgYear(models.Model):
+    """The points of the party members on the roll of an organisation *and everything below
+    it*, for a year: how many, the sum and the number under a veto, and how many fall in each
+    band of ``choices.TOTAL_BANDS`` — cumulative, like ``Organization.member_count``, so that
+    the distribution of a city's districts reads nine rows instead of a hundred thousand
+    members. Only ``services.distribution`` writes these rows, by increments from the members'
+    ``PointsYearTotal`` copies, inside the transaction of the change."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("党组织"),
+        on_delete=models.CASCADE,
+        related_name="points_years",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    members = models.IntegerField(_("党员数"), default=0)
+    total_sum = models.DecimalField(_("积分之和"), max_digits=14, decimal_places=1, default=Decimal("0"))
+    vetoed = models.IntegerField(_("一票否决人数"), default=0)
+    band_0 = models.IntegerField(_("60分以下"), default=0)
+    band_1 = models.IntegerField(_("60–69分"), default=0)
+    band_2 = models.IntegerField(_("70–79分"), default=0)
+    band_3 = models.IntegerField(_("80–89分"), default=0)
+    band_4 = models.IntegerField(_("90分及以上"), default=0)
+
+    class Meta:
+        verbose_name = _("组织年度积分汇总")
+        verbose_name_plural = _("组织年度积分汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year"], name="points_org_year_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year} {self.members}"

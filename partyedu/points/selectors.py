@@ -32,8 +32,9 @@ from partyedu.members.models import Member
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
 
 from .choices import AUDIENCE_STATUSES, TOTAL_BANDS, Audience, EntrySource
-from .models import ManualPoints, PointsEntry, PointsItem, PointsScheme, PointsVeto
+from .models import ManualPoints, PointsEntry, PointsItem, PointsOrgYear, PointsScheme, PointsVeto
 from .services.derive import ZERO, is_exempt, period_of, schemes_for
+from .services.distribution import BAND_FIELDS, band_of
 from .services.figures import vetoes_in_force
 from .services.ranking import competition_ranks, ranking_enabled
 
@@ -300,29 +301,53 @@ class OrgFigure:
     vetoed: int = 0
 
 
-def _band_of(total: Decimal) -> int:
-    for n, (lower, upper, _label) in enumerate(TOTAL_BANDS):
-        if (lower is None or total >= lower) and (upper is None or total < upper):
-            return n
-    return len(TOTAL_BANDS) - 1
-
-
 def points_distribution(*, user: BaseViewer, organization: Organization, year: int) -> list[OrgFigure]:
     """Per child organisation of ``organization``: its party members on the roll within the
     user's scope, their average total and their count per total band (60分以下, 60–69 … 90分及以上),
     a veto counting 0 — figures for an org_admin, never a ranking of people. Each member's base
     is that of the nearest members' scheme up their own path.
 
-    Three queries whatever the size: the children, the schemes, and one grouped query — the
-    members joined to their kept year totals (``PointsYearTotal``, one narrow row per member
-    instead of the ledger's lines), grouped by child organisation, total and veto, so the bands
-    and averages are counted here from a few hundred groups. The first version computed each
-    member's total from the ledger inside every band's aggregate: about 15 s for a city root at
-    100,000 members (bench/RESULTS.md)."""
+    In a year of a members' scheme, a child the user's scope covers whole is read from its kept
+    cumulative row (``PointsOrgYear``, kept by ``services.distribution``): four queries whatever
+    the size of the city. A child the scope covers in part, and a year without a members'
+    scheme, are counted from the members (``_distribution_counted``)."""
     scope = scope_for(user, "view", APP)
     children = list(Organization.objects.filter(parent=organization, is_active=True).order_by("path"))
     if not children:
         return []
+    counted: dict[str, tuple[int, Decimal, int, list[int]]] = {}
+    live = children
+    if PointsScheme.objects.filter(year=year, audience=Audience.MEMBERS).exists():
+        whole = [c for c in children if scope.covers(c.path)]
+        live = [c for c in children if not scope.covers(c.path)]
+        rows = {r.organization_id: r for r in PointsOrgYear.objects.filter(organization__in=whole, year=year)}
+        for child in whole:
+            row = rows.get(child.pk)
+            if row is not None:
+                bands = [getattr(row, f) for f in BAND_FIELDS]
+                counted[child.path] = (row.members, row.total_sum, row.vetoed, bands)
+    if live:
+        counted.update(_distribution_counted(user, organization, live, year))
+    labels = [label for _lo, _up, label in TOTAL_BANDS]
+    figures = []
+    for child in children:
+        n, total, vetoed, bands = counted.get(child.path, (0, ZERO, 0, [0] * len(TOTAL_BANDS)))
+        if not n:
+            figures.append(OrgFigure(child, 0, ZERO, [(label, 0) for label in labels]))
+            continue
+        average = (total / n).quantize(Decimal("0.1"))
+        figures.append(OrgFigure(child, n, average, list(zip(labels, bands, strict=True)), vetoed))
+    return figures
+
+
+def _distribution_counted(
+    user: BaseViewer, organization: Organization, children: list[Organization], year: int
+) -> dict[str, tuple[int, Decimal, int, list[int]]]:
+    """Child path → (members, sum of totals, vetoed, count per band), counted from the members
+    on the roll within the user's scope joined to their kept year totals (``PointsYearTotal``)
+    and grouped by child, total and veto: the bands are counted here from a few hundred
+    groups. Two queries (the schemes, the groups)."""
+    scope = scope_for(user, "view", APP)
     width = len(organization.path) + SEGMENT_WIDTH
     bases = dict(
         PointsScheme.objects.filter(year=year, audience=Audience.MEMBERS)
@@ -341,10 +366,13 @@ def points_distribution(*, user: BaseViewer, organization: Organization, year: i
     total: Any = Coalesce(F("kept__net"), Value(ZERO, output_field=decimal), output_field=decimal)
     if whens:
         total = total + Case(*whens, default=Value(ZERO, output_field=decimal), output_field=decimal)
+    in_children = Q()
+    for child in children:
+        in_children |= child.subtree_q("org_path")
     groups = (
         Member.objects.filter(
             scope.q("org_path"),
-            organization.subtree_q("org_path"),
+            in_children,
             is_active=True,
             status__in=AUDIENCE_STATUSES[Audience.MEMBERS],
         )
@@ -360,32 +388,14 @@ def points_distribution(*, user: BaseViewer, organization: Organization, year: i
         .annotate(n=Count("id"))
         .order_by()
     )
-    counts: dict[str, int] = defaultdict(int)
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    vetoes: dict[str, int] = defaultdict(int)
-    bands: dict[str, list[int]] = defaultdict(lambda: [0] * len(TOTAL_BANDS))
+    out: dict[str, tuple[int, Decimal, int, list[int]]] = {}
     for row in groups:
         prefix, n = row["prefix"], row["n"]
         value = ZERO if row["vetoed"] else Decimal(str(row["total"] or 0))
-        if row["vetoed"]:
-            vetoes[prefix] += n
-        counts[prefix] += n
-        sums[prefix] += value * n
-        bands[prefix][_band_of(value)] += n
-    figures = []
-    for child in children:
-        n = counts.get(child.path, 0)
-        labels = [label for _lo, _up, label in TOTAL_BANDS]
-        if not n:
-            figures.append(OrgFigure(child, 0, ZERO, [(label, 0) for label in labels]))
-            continue
-        average = (sums[child.path] / n).quantize(Decimal("0.1"))
-        figures.append(
-            OrgFigure(
-                child, n, average, list(zip(labels, bands[child.path], strict=True)), vetoes[child.path]
-            )
-        )
-    return figures
+        members, total_sum, vetoes, bands = out.get(prefix, (0, ZERO, 0, [0] * len(TOTAL_BANDS)))
+        bands[band_of(value)] += n
+        out[prefix] = (members + n, total_sum + value * n, vetoes + (n if row["vetoed"] else 0), bands)
+    return out
 
 
 def scheme_list(*, user: BaseViewer, action: str = "view") -> QuerySet[PointsScheme]:

@@ -41,7 +41,7 @@ from ..models import ManualPoints, PointsItem, PointsObjection, PointsScheme
 
 ZERO = Decimal("0")
 # Member fields the derivation reads (the sync reads them while locking the rows).
-MEMBER_FIELDS = ("id", "org_path", "is_exempt", "categories", "status")
+MEMBER_FIELDS = ("id", "org_path", "is_exempt", "categories", "status", "is_active")
 # A member of these categories is never deducted (条例 第二十三条: 年老体弱), like an exempt one.
 EXEMPT_CATEGORIES = frozenset({"frail"})
 
@@ -341,13 +341,19 @@ def _objection_units(member_ids: list[int], years: set[int]) -> dict[tuple[int, 
     return found
 
 
-def desired_points(members: dict[int, dict[str, Any]], pairs: set[tuple[int, int]]) -> dict[Key, Want]:
+def desired_points(
+    members: dict[int, dict[str, Any]],
+    pairs: set[tuple[int, int]],
+    schemes: dict[tuple[int, int], PointsScheme] | None = None,
+) -> dict[Key, Want]:
     """What every source credits now for the given (member, year) pairs, caps applied. Reads
-    only the source kinds the schemes in force use (at most one query each)."""
+    only the source kinds the schemes in force use (at most one query each); ``schemes``: the
+    pairs' schemes when the caller already read them (``schemes_for``)."""
     if not pairs:
         return {}
     years = {year for _m, year in pairs}
-    schemes = schemes_for({m: members[m] for m, _y in pairs if m in members}, years)
+    if schemes is None:
+        schemes = schemes_for({m: members[m] for m, _y in pairs if m in members}, years)
     if not schemes:
         return {}
     member_ids = sorted({m for m, _y in schemes})

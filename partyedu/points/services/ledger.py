@@ -25,11 +25,13 @@ from django.utils import timezone
 from partyedu.accounts.types import Actor
 from partyedu.exams.models import Attempt
 from partyedu.members.models import Member
+from partyedu.organizations.models import ancestor_paths
 from partyedu.study.models import Attendance
 
-from ..choices import EntrySource, ItemSource
+from ..choices import Audience, EntrySource, ItemSource
 from ..models import PointsEntry, PointsScheme, PointsYearTotal
-from .derive import MEMBER_FIELDS, ZERO, Key, Want, desired_points, points_text
+from .derive import MEMBER_FIELDS, ZERO, Key, Want, desired_points, points_text, schemes_for
+from .distribution import active_member_ids, counted_refresh, distribution_org_moved, kept_years
 
 # Members per batch when a scheme change re-derives its subtree (or a regrade its takers).
 SCHEME_CHUNK = 500
@@ -124,12 +126,14 @@ def lock_members(member_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 def _sync_once(pairs: set[tuple[int, int]], actor: Actor) -> list[PointsEntry]:
     members = lock_members(m for m, _y in pairs)
     pairs = {p for p in pairs if p[0] in members}
-    wanted = desired_points(members, pairs)
+    schemes = schemes_for(members, {y for _m, y in pairs}) if pairs else {}
+    wanted = desired_points(members, pairs, schemes)
     nets = ledger_nets(pairs)
     rows = correction_rows(wanted, nets, _actor_id(actor))
     if rows:
         PointsEntry.objects.bulk_create(rows)
         totals_add(rows)
+    counted_refresh(members, pairs, schemes)
     return rows
 
 
@@ -270,22 +274,32 @@ def points_sync_attendance(
 
 
 def points_sync_member_changes(*, member_ids: Iterable[int]) -> int:
-    """After members were moved, edited or (de)activated (``members.changed``): their schemes or
-    exemption may differ; re-derive this year and every year their ledgers hold."""
+    """After members were created, moved, edited or (de)activated (``members.changed``): their
+    schemes, exemption or place in the organisations' distribution may differ; re-derive this
+    year, every year of a members' scheme and every year their ledgers hold."""
     if not schemes_exist():
         return 0
     ids = sorted({int(i) for i in member_ids})
-    year = timezone.localdate().year
-    pairs = {(m, year) for m in ids}
+    years = {timezone.localdate().year, *kept_years()}
+    pairs = {(m, y) for m in ids for y in years}
     pairs |= set(PointsEntry.objects.filter(member_id__in=ids).values_list("member_id", "year").distinct())
     return points_sync_members(pairs=pairs, actor=None)
 
 
 def scheme_member_ids(scheme: PointsScheme) -> list[int]:
-    """Whom a scheme change may concern: the members of its subtree and anyone its ledger names."""
+    """Whom a scheme change may concern: the members of its subtree and anyone its ledger names
+    — and, for the first members' scheme of a year, everyone on the roll, who all count in that
+    year's distribution (``distribution``)."""
     member_ids = list(
         Member.objects.filter(scheme.organization.subtree_q("org_path")).values_list("pk", flat=True)
     )
+    if (
+        scheme.audience == Audience.MEMBERS
+        and not PointsScheme.objects.filter(year=scheme.year, audience=Audience.MEMBERS)
+        .exclude(pk=scheme.pk)
+        .exists()
+    ):
+        member_ids += active_member_ids()
     member_ids += list(
         PointsEntry.objects.filter(item__scheme=scheme).values_list("member_id", flat=True).distinct()
     )
@@ -373,3 +387,33 @@ def points_sync_exam_results(
             .distinct()
         )
     return _sync_by_member_chunks(pairs, actor)
+
+
+def _nearest_schemes(parent_path: str) -> dict[tuple[int, str], int]:
+    """(year, audience) → the scheme that applies at ``parent_path`` (the deepest up its path)."""
+    found: dict[tuple[int, str], tuple[int, int]] = {}
+    for pk, year, audience, path in PointsScheme.objects.filter(
+        organization__path__in=ancestor_paths(parent_path)
+    ).values_list("pk", "year", "audience", "organization__path"):
+        if (year, audience) not in found or len(path) > found[(year, audience)][0]:
+            found[(year, audience)] = (len(path), pk)
+    return {key: pk for key, (_depth, pk) in found.items()}
+
+
+def points_org_moved(
+    *, organization: Any, old_path: str, old_parent_id: Any, old_parent_path: str, new_parent_path: str
+) -> None:
+    """``organizations.moved``: the distribution follows the subtree (``distribution_org_moved``);
+    where a scheme above the subtree now applies instead of another, its members' points are
+    re-derived as for any member moved."""
+    distribution_org_moved(
+        organization=organization,
+        old_path=old_path,
+        old_parent_path=old_parent_path,
+        new_parent_path=new_parent_path,
+    )
+    if not schemes_exist() or _nearest_schemes(old_parent_path) == _nearest_schemes(new_parent_path):
+        return
+    points_sync_member_changes(
+        member_ids=Member.objects.filter(organization.subtree_q("org_path")).values_list("pk", flat=True)
+    )

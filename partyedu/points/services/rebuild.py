@@ -12,6 +12,7 @@ from partyedu.members.models import Member
 
 from ..models import PointsEntry, PointsScheme
 from .derive import desired_points, members_state, points_text
+from .distribution import copies_differences, counted_refresh, figures_differences, kept_years
 from .ledger import correction_rows, ledger_nets, lock_members, points_sync_members, totals_differences
 
 SAMPLE_LINES = 20
@@ -27,14 +28,20 @@ class PointsRebuildReport:
     differences: int = 0
     rows_appended: int = 0
     totals_differences: int = 0  # kept year totals that differ from the ledger (counted in differences)
+    copies_differences: int = 0  # members' copies of what they count for that differ (in differences)
+    figures_differences: int = 0  # organisations' kept distribution rows that differ (in differences)
     samples: list[str] = field(default_factory=list)
 
 
 def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
     """Every (member, year) that a scheme year or the ledger names: what the records credit now
     against the ledger's net per (source, member, item, year); then the kept year totals
-    (``PointsYearTotal``) against the ledger's net per (member, year), rewritten when applied."""
+    (``PointsYearTotal``) against the ledger's net per (member, year), and their copies of what
+    each member counts for in the distribution against the members, schemes and vetoes; last,
+    the organisations' kept distribution (``PointsOrgYear``) against the sum of the copies. Each
+    rewritten when applied."""
     report = PointsRebuildReport(applied=apply)
+    kept = kept_years()
     years = set(PointsScheme.objects.values_list("year", flat=True).distinct())
     years |= set(PointsEntry.objects.values_list("year", flat=True).distinct())
     if not years:
@@ -45,7 +52,8 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
         if not ids:
             continue
         pairs = {(m, y) for m in ids for y in years}
-        rows = correction_rows(desired_points(members_state(ids), pairs), ledger_nets(pairs), None)
+        state = members_state(ids)
+        rows = correction_rows(desired_points(state, pairs), ledger_nets(pairs), None)
         report.differences += len(rows)
         for row in rows[: max(0, SAMPLE_LINES - len(report.samples))]:
             report.samples.append(
@@ -67,4 +75,40 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
             report.samples.append(
                 f"党员#{member_id} {year} 年度合计：记为 {points_text(have)} 分，台账为 {points_text(want)} 分"
             )
+        copies = copies_differences(state, pairs, kept)
+        if apply and copies:
+            with transaction.atomic():
+                locked = lock_members(m for m, _y, _h, _n in copies)
+                counted_refresh(locked, {(m, y) for m, y, _h, _n in copies})
+        report.copies_differences += len(copies)
+        report.differences += len(copies)
+        for member_id, year, had, now in copies[: max(0, SAMPLE_LINES - len(report.samples))]:
+            report.samples.append(f"党员#{member_id} {year} 组织统计：记为 {had}，应为 {now}")
+    figures = figures_differences(years, apply=apply)
+    report.figures_differences = len(figures)
+    report.differences += len(figures)
+    for org_id, year, have_f, want_f in figures[: max(0, SAMPLE_LINES - len(report.samples))]:
+        report.samples.append(f"组织#{org_id} {year} 积分分布：记为 {have_f}，应为 {want_f}")
     return report
+
+
+def distribution_fill() -> int:
+    """Make every member's copy of what they count for and rewrite the organisations' kept
+    distribution from them (the migration that introduced them; the rebuild does the same as
+    part of its check). Returns the copies written."""
+    kept = kept_years()
+    if not kept:
+        return 0
+    years = kept | set(PointsEntry.objects.values_list("year", flat=True).distinct())
+    written = 0
+    max_member = Member.objects.aggregate(m=Max("pk"))["m"] or 0
+    for lo in range(0, max_member + 1, MEMBER_CHUNK):
+        ids = list(Member.objects.filter(pk__gte=lo, pk__lt=lo + MEMBER_CHUNK).values_list("pk", flat=True))
+        pairs = {(m, y) for m in ids for y in years}
+        copies = copies_differences(members_state(ids), pairs, kept)
+        if copies:
+            with transaction.atomic():
+                locked = lock_members(m for m, _y, _h, _n in copies)
+                written += counted_refresh(locked, {(m, y) for m, y, _h, _n in copies})
+    figures_differences(years, apply=True)
+    return written

@@ -19,6 +19,7 @@ from partyedu.members.models import Member
 
 from ..choices import VetoCategory
 from ..models import PointsVeto
+from .distribution import counted_refresh
 from .ledger import lock_members
 
 REASON_MAX = 255
@@ -53,7 +54,8 @@ def veto_record(*, actor: Actor, member: Member, year: Any, category: str, reaso
         raise ValidationError({"category": "否决情形须为 discipline（违纪）、crime（违法）或 other（其他）"})
     reason = _reason(reason, "reason", "否决理由")
     # The member's row serialises two vetoes of the same year at once (the constraint backs it).
-    if not lock_members([member.pk]):
+    locked = lock_members([member.pk])
+    if not locked:
         raise ValidationError({"member": "党员不存在"})
     if PointsVeto.objects.filter(member=member, year=year, lifted_at__isnull=True).exists():
         raise ValidationError({"year": f"{member.name}{year}年度已有一票否决记录，如需更改请先撤销"})
@@ -64,6 +66,7 @@ def veto_record(*, actor: Actor, member: Member, year: Any, category: str, reaso
             veto.save()
     except IntegrityError:
         raise ValidationError({"year": f"{member.name}{year}年度已有一票否决记录"}) from None
+    counted_refresh(locked, {(member.pk, year)})  # the year's total now counts 0
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -77,6 +80,8 @@ def veto_record(*, actor: Actor, member: Member, year: Any, category: str, reaso
 @transaction.atomic
 def veto_lift(*, actor: Actor, veto: PointsVeto, reason: str) -> PointsVeto:
     """Lift a veto in force, with the reason: the year's total counts again. Kept on record."""
+    # The member's lock first, as every writer of their points takes it.
+    locked = lock_members(PointsVeto.objects.filter(pk=veto.pk).values_list("member_id", flat=True))
     veto = PointsVeto.objects.select_for_update(of=("self",)).select_related("member").get(pk=veto.pk)
     require(actor, "change", veto.member.org_path, app_label="points", message="您无权撤销该一票否决")
     if veto.lifted_at is not None:
@@ -86,6 +91,7 @@ def veto_lift(*, actor: Actor, veto: PointsVeto, reason: str) -> PointsVeto:
     veto.lifted_by = _user(actor)
     veto.lift_reason = reason
     veto.save(update_fields=["lifted_at", "lifted_by", "lift_reason", "updated_at"])
+    counted_refresh(locked, {(veto.member_id, veto.year)})  # the year's total counts again
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

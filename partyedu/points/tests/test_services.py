@@ -209,8 +209,9 @@ def test_rebuild_finds_a_missing_line_and_a_stray_one(tree, monkeypatch):
         description="篡改",
     )
     report = points_rebuild()
-    # The two lines, and the kept year total the stray line (written around the services) left behind.
-    assert (report.differences, report.totals_differences) == (3, 1)
+    # The two lines, and the kept year total and distribution copy the stray line (written around
+    # the services) left behind.
+    assert (report.differences, report.totals_differences, report.copies_differences) == (4, 1, 1)
     applied = points_rebuild(apply=True)
     assert applied.rows_appended == 2
     assert_ledger_equals_rebuild()
