@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from partyedu.exams.choices import ExamKind
@@ -80,10 +81,13 @@ def audience_of(member: dict[str, Any]) -> str:
     return Audience.MEMBERS
 
 
+_MONTH, _QUARTER = str(CapPeriod.MONTH.value), str(CapPeriod.QUARTER.value)
+
+
 def period_of(on: date, period: str) -> tuple[int, int]:
-    if period == CapPeriod.MONTH:
+    if period == _MONTH:
         return on.year, on.month
-    if period == CapPeriod.QUARTER:
+    if period == _QUARTER:
         return on.year, (on.month - 1) // 3 + 1
     return on.year, 0
 
@@ -96,8 +100,12 @@ def points_text(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _day(value: datetime) -> date:
-    return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+def _day(value: datetime, tz: tzinfo | None = None) -> date:
+    """The local date of ``value``; ``tz``: the current time zone when the caller converts many
+    (looking it up costs more than the conversion)."""
+    if value.tzinfo is None:
+        return value.date()
+    return value.astimezone(tz or timezone.get_current_timezone()).date()
 
 
 def _year_bounds(years: Iterable[int]) -> tuple[datetime, datetime]:
@@ -139,9 +147,13 @@ def schemes_for(members: dict[int, dict[str, Any]], years: set[int]) -> dict[tup
     return result
 
 
-def _attendance_units(member_ids: list[int], years: set[int]) -> list[tuple[Unit, str, str, bool]]:
+def _attendance_units(
+    member_ids: list[int], years: set[int], with_labels: bool = True
+) -> list[tuple[Unit, str, str, bool]]:
     """Attendance rows of the members at activities in the years: (unit, activity type, status,
-    补学 confirmed). One query."""
+    补学 confirmed), with the line's description unless ``with_labels`` is off (a check that only
+    compares points: the most numerous source). One query."""
+    tz = timezone.get_current_timezone()
     start, end = _year_bounds(years)
     labels = {value: str(label) for value, label in ActivityType.choices}
     status_labels = {value: str(label) for value, label in AttendanceStatus.choices}
@@ -149,6 +161,7 @@ def _attendance_units(member_ids: list[int], years: set[int]) -> list[tuple[Unit
         Attendance.objects.filter(
             member_id__in=member_ids, activity__start__gte=start, activity__start__lt=end
         )
+        .annotate(on=TruncDate("activity__start", tzinfo=tz))  # the local date, by the database
         .order_by()
         .values_list(
             "pk",
@@ -156,19 +169,24 @@ def _attendance_units(member_ids: list[int], years: set[int]) -> list[tuple[Unit
             "status",
             "makeup_confirmed_at",
             "activity__activity_type",
-            "activity__start",
+            "on",
             "activity__topic",
         )
     )
     units = []
-    for pk, member_id, status, confirmed, activity_type, started, topic in rows:
-        on = _day(started)
+    for pk, member_id, status, confirmed, activity_type, on, topic in rows:
+        if not labels:
+            units.append(
+                (Unit("", pk, member_id, on, ZERO, ""), activity_type, status, confirmed is not None)
+            )
+            continue
         label = f"{on:%Y-%m-%d} {labels.get(activity_type, activity_type)}：{topic[:100]}（{status_labels.get(status, '')}）"
         units.append((Unit("", pk, member_id, on, ZERO, label), activity_type, status, confirmed is not None))
     return units
 
 
 def _lecture_units(member_ids: list[int], years: set[int]) -> list[Unit]:
+    tz = timezone.get_current_timezone()
     start, end = _year_bounds(years)
     rows = (
         LectureSpeaker.objects.filter(
@@ -178,7 +196,14 @@ def _lecture_units(member_ids: list[int], years: set[int]) -> list[Unit]:
         .values_list("pk", "lecturer__member_id", "lecture__start", "lecture__title")
     )
     return [
-        Unit(ItemSource.LECTURE, pk, member_id, _day(s), ZERO, f"{_day(s):%Y-%m-%d} 讲党课：{title[:100]}")
+        Unit(
+            ItemSource.LECTURE,
+            pk,
+            member_id,
+            _day(s, tz),
+            ZERO,
+            f"{_day(s, tz):%Y-%m-%d} 讲党课：{title[:100]}",
+        )
         for pk, member_id, s, title in rows
     ]
 
@@ -186,6 +211,7 @@ def _lecture_units(member_ids: list[int], years: set[int]) -> list[Unit]:
 def _exam_units(member_ids: list[int], years: set[int]) -> list[Unit]:
     """A passed exam (its counted attempt passed; never a practice set or a contest round), one
     source per member and exam keyed by the first attempt, dated by the counted attempt."""
+    tz = timezone.get_current_timezone()
     rows = (
         Attempt.objects.filter(member_id__in=member_ids, exam__kind=ExamKind.EXAM)
         .order_by()
@@ -214,7 +240,7 @@ def _exam_units(member_ids: list[int], years: set[int]) -> list[Unit]:
         counted = counted_of(results, grading=first[8], attempts_allowed=first[9])
         if counted is None or not counted.passed:
             continue
-        on = _day(counted.submitted_at)
+        on = _day(counted.submitted_at, tz)
         if on.year in years:
             units.append(
                 Unit(
@@ -230,6 +256,7 @@ def _exam_units(member_ids: list[int], years: set[int]) -> list[Unit]:
 
 
 def _resource_units(member_ids: list[int], years: set[int]) -> list[Unit]:
+    tz = timezone.get_current_timezone()
     start, end = _year_bounds(years)
     rows = (
         ResourceProgress.objects.filter(
@@ -239,7 +266,14 @@ def _resource_units(member_ids: list[int], years: set[int]) -> list[Unit]:
         .values_list("pk", "member_id", "completed_at", "resource__title")
     )
     return [
-        Unit(ItemSource.RESOURCE, pk, member_id, _day(c), ZERO, f"{_day(c):%Y-%m-%d} 网上学习：{title[:100]}")
+        Unit(
+            ItemSource.RESOURCE,
+            pk,
+            member_id,
+            _day(c, tz),
+            ZERO,
+            f"{_day(c, tz):%Y-%m-%d} 网上学习：{title[:100]}",
+        )
         for pk, member_id, c, title in rows
         if c is not None
     ]
@@ -254,6 +288,7 @@ def _service_units(member_ids: list[int], years: set[int]) -> list[Unit]:
     hour, ``_units_of``): every service record the community side confirmed, dated by the day
     served, and every attendance (出席、迟到) at a volunteer activity (志愿服务), worth the
     activity's clock hours and dated by its start. Two queries."""
+    tz = timezone.get_current_timezone()
     ys = sorted(years)
     rows = (
         ServiceRecord.objects.filter(
@@ -292,7 +327,7 @@ def _service_units(member_ids: list[int], years: set[int]) -> list[Unit]:
         .values_list("pk", "member_id", "activity__start", "activity__end", "activity__topic")
     )
     for pk, member_id, started, ended, topic in attended:
-        on = _day(started)
+        on = _day(started, tz)
         hours = Decimal(int((ended - started).total_seconds())) / 3600
         units.append(
             Unit(
@@ -345,10 +380,13 @@ def desired_points(
     members: dict[int, dict[str, Any]],
     pairs: set[tuple[int, int]],
     schemes: dict[tuple[int, int], PointsScheme] | None = None,
+    *,
+    labels: bool = True,
 ) -> dict[Key, Want]:
     """What every source credits now for the given (member, year) pairs, caps applied. Reads
     only the source kinds the schemes in force use (at most one query each); ``schemes``: the
-    pairs' schemes when the caller already read them (``schemes_for``)."""
+    pairs' schemes when the caller already read them (``schemes_for``); ``labels`` off: the
+    points without the lines' descriptions (the rebuild's check)."""
     if not pairs:
         return {}
     years = {year for _m, year in pairs}
@@ -359,7 +397,7 @@ def desired_points(
     member_ids = sorted({m for m, _y in schemes})
     used_sources = {item.source for s in schemes.values() for item in s.item_list}  # type: ignore[attr-defined]
     attendance = (
-        _attendance_units(member_ids, years)
+        _attendance_units(member_ids, years, labels)
         if used_sources & {ItemSource.ATTENDANCE, ItemSource.MAKEUP}
         else []
     )
@@ -394,7 +432,7 @@ def desired_points(
             units = _units_of(
                 item, per_member[(item.source, member_id, year)], attendance_by[(member_id, year)]
             )
-            wanted.update(_capped(item, member_id, year, units))
+            wanted.update(_capped(item, member_id, year, units, labels))
             # An upheld objection's correction, as decided: outside the item's cap.
             for unit in objections.get((member_id, year), ()):
                 if unit.item_id == item.pk and unit.points:
@@ -442,25 +480,29 @@ def _units_of(
     return [Unit(u.source_type, u.source_id, u.member_id, u.on, item.points, u.label) for u in units]
 
 
-def _capped(item: PointsItem, member_id: int, year: int, units: list[Unit]) -> dict[Key, Want]:
+def _capped(
+    item: PointsItem, member_id: int, year: int, units: list[Unit], labels: bool = True
+) -> dict[Key, Want]:
     """Credit the units in date order (then source id): each gets its points, or what is left
     under the cap of its period (0 once the cap is reached: no line)."""
     used: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     sign = -1 if item.kind == ItemKind.DEDUCT else 1
+    cap, cap_period = item.cap, str(item.cap_period)
     result = {}
     for unit in sorted(units, key=lambda u: (u.on, u.source_id)):
         amount = unit.points
         note = ""
-        if item.cap is not None:
-            period = period_of(unit.on, item.cap_period)
-            room = max(item.cap - used[period], ZERO)
+        if cap is not None:
+            period = period_of(unit.on, cap_period)
+            room = max(cap - used[period], ZERO)
             if amount > room:
                 amount = room
-                note = f"，已达{PERIOD_WORDS.get(item.cap_period, '')}上限{points_text(item.cap)}分"
+                if labels:
+                    note = f"，已达{PERIOD_WORDS.get(cap_period, '')}上限{points_text(cap)}分"
             used[period] += amount
         if amount == 0:
             continue
-        description = f"{unit.label}{note}"[:255]
+        description = f"{unit.label}{note}"[:255] if labels else ""
         result[(unit.source_type, unit.source_id, member_id, item.pk, year)] = Want(
             sign * amount, unit.on, description
         )

@@ -234,31 +234,37 @@ def distribution_org_moved(
 
 
 def copies_differences(
-    members: dict[int, dict[str, Any]], pairs: set[tuple[int, int]], kept: set[int]
+    members: dict[int, dict[str, Any]],
+    pairs: set[tuple[int, int]],
+    kept: set[int],
+    *,
+    nets: dict[tuple[int, int], Decimal] | None = None,
+    schemes: dict[tuple[int, int], PointsScheme] | None = None,
 ) -> list[tuple[int, int, Counted | None, Counted]]:
     """The (member, year)s whose copy differs from what they count for now (the nets read from
-    the ledger): (member, year, copy or None, now). A member without a copy is a difference
-    only if they count in a year of ``kept``."""
+    the ledger unless given, per pair): (member, year, copy or None, now). A member without a
+    copy is a difference only if they count in a year of ``kept``."""
     if not pairs:
         return []
     ids = sorted({m for m, _y in pairs})
     years = sorted({y for _m, y in pairs})
-    from partyedu.points.models import PointsEntry
+    if nets is None:
+        from partyedu.points.models import PointsEntry
 
-    nets = {
-        (m, y): s or ZERO
-        for m, y, s in PointsEntry.objects.filter(member_id__in=ids, year__in=years)
-        .values("member_id", "year")
-        .annotate(s=Sum("points"))
-        .order_by()
-        .values_list("member_id", "year", "s")
-    }
+        nets = {
+            (m, y): s or ZERO
+            for m, y, s in PointsEntry.objects.filter(member_id__in=ids, year__in=years)
+            .values("member_id", "year")
+            .annotate(s=Sum("points"))
+            .order_by()
+            .values_list("member_id", "year", "s")
+        }
     copies = {
         (t.member_id, t.year): _copy(t)
         for t in PointsYearTotal.objects.filter(member_id__in=ids, year__in=years)
     }
     found = []
-    for key, now in sorted(expected_states(members, pairs, nets).items()):
+    for key, now in sorted(expected_states(members, pairs, nets, schemes).items()):
         have = copies.get(key)
         if have is None and (not now.counted or key[1] not in kept):
             continue

@@ -49,24 +49,37 @@ class Net:
     description: str
 
 
-def ledger_nets(pairs: set[tuple[int, int]]) -> dict[Key, Net]:
-    """The ledger's net points, last version and latest source date per key, for the pairs."""
+def ledger_nets(pairs: set[tuple[int, int]], *, labels: bool = True) -> dict[Key, Net]:
+    """The ledger's net points, last version and latest source date per key, for the pairs, and
+    the description a correction starts from (``labels``; a check that only counts differences
+    goes without: the largest aggregate of the rebuild)."""
     if not pairs:
         return {}
     members = sorted({m for m, _y in pairs})
     years = sorted({y for _m, y in pairs})
     nets: dict[Key, Net] = {}
+    aggregates: dict[str, Any] = {"net": Sum("points"), "last": Max("version"), "on": Max("source_date")}
+    if labels:
+        aggregates["label"] = Max("description")
     rows = (
         PointsEntry.objects.filter(member_id__in=members, year__in=years)
         .values("source_type", "source_id", "member_id", "item_id", "year")
-        .annotate(net=Sum("points"), last=Max("version"), on=Max("source_date"), label=Max("description"))
+        .annotate(**aggregates)
         .order_by()
     )
     for row in rows:
         if (row["member_id"], row["year"]) in pairs:
             key = (row["source_type"], row["source_id"], row["member_id"], row["item_id"], row["year"])
-            nets[key] = Net(Decimal(row["net"]), row["last"], row["on"], row["label"])
+            nets[key] = Net(Decimal(row["net"]), row["last"], row["on"], row.get("label", ""))
     return nets
+
+
+def member_nets(nets: dict[Key, Net]) -> dict[tuple[int, int], Decimal]:
+    """The ledger's net per (member, year), added up from ``ledger_nets``."""
+    out: dict[tuple[int, int], Decimal] = {}
+    for (_type, _id, member_id, _item, year), net in nets.items():
+        out[(member_id, year)] = out.get((member_id, year), ZERO) + net.points
+    return out
 
 
 def correction_rows(wanted: dict[Key, Want], nets: dict[Key, Net], actor_id: int | None) -> list[PointsEntry]:
@@ -166,22 +179,24 @@ def totals_add(rows: Iterable[PointsEntry]) -> None:
 
 
 def totals_differences(
-    pairs: set[tuple[int, int]], *, apply: bool
+    pairs: set[tuple[int, int]], *, apply: bool, sums: dict[tuple[int, int], Decimal] | None = None
 ) -> list[tuple[int, int, Decimal, Decimal]]:
     """The pairs whose kept total differs from the ledger's net: (member, year, kept, ledger);
-    with ``apply`` the kept totals are rewritten from the ledger (a summary, not a ledger)."""
+    with ``apply`` the kept totals are rewritten from the ledger (a summary, not a ledger).
+    ``sums``: the ledger's nets per pair when the caller has them (``member_nets``)."""
     if not pairs:
         return []
     members = sorted({m for m, _y in pairs})
     years = sorted({y for _m, y in pairs})
-    sums = {
-        (m, y): s
-        for m, y, s in PointsEntry.objects.filter(member_id__in=members, year__in=years)
-        .values("member_id", "year")
-        .annotate(s=Sum("points"))
-        .order_by()
-        .values_list("member_id", "year", "s")
-    }
+    if sums is None:
+        sums = {
+            (m, y): s
+            for m, y, s in PointsEntry.objects.filter(member_id__in=members, year__in=years)
+            .values("member_id", "year")
+            .annotate(s=Sum("points"))
+            .order_by()
+            .values_list("member_id", "year", "s")
+        }
     kept = {
         (t.member_id, t.year): t
         for t in PointsYearTotal.objects.filter(member_id__in=members, year__in=years)

@@ -11,9 +11,16 @@ from django.db.models import Max
 from partyedu.members.models import Member
 
 from ..models import PointsEntry, PointsScheme
-from .derive import desired_points, members_state, points_text
+from .derive import desired_points, members_state, points_text, schemes_for
 from .distribution import copies_differences, counted_refresh, figures_differences, kept_years
-from .ledger import correction_rows, ledger_nets, lock_members, points_sync_members, totals_differences
+from .ledger import (
+    correction_rows,
+    ledger_nets,
+    lock_members,
+    member_nets,
+    points_sync_members,
+    totals_differences,
+)
 
 SAMPLE_LINES = 20
 MEMBER_CHUNK = 1000
@@ -53,7 +60,9 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
             continue
         pairs = {(m, y) for m in ids for y in years}
         state = members_state(ids)
-        rows = correction_rows(desired_points(state, pairs), ledger_nets(pairs), None)
+        schemes = schemes_for(state, years)
+        nets = ledger_nets(pairs, labels=False)  # the check only counts; a sync applies
+        rows = correction_rows(desired_points(state, pairs, schemes, labels=False), nets, None)
         report.differences += len(rows)
         for row in rows[: max(0, SAMPLE_LINES - len(report.samples))]:
             report.samples.append(
@@ -63,7 +72,9 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
             report.rows_appended += points_sync_members(
                 pairs={(r.member_id, r.year) for r in rows}, actor=None
             )
-        totals = totals_differences(pairs, apply=False)
+        # The ledger as read above, unless lines were just appended.
+        sums = member_nets(nets) if not (apply and rows) else None
+        totals = totals_differences(pairs, apply=False, sums=sums)
         if apply and totals:
             # Under the members' locks, like every writer of their ledgers and totals.
             with transaction.atomic():
@@ -75,7 +86,7 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
             report.samples.append(
                 f"党员#{member_id} {year} 年度合计：记为 {points_text(have)} 分，台账为 {points_text(want)} 分"
             )
-        copies = copies_differences(state, pairs, kept)
+        copies = copies_differences(state, pairs, kept, nets=sums, schemes=schemes)
         if apply and copies:
             with transaction.atomic():
                 locked = lock_members(m for m, _y, _h, _n in copies)
