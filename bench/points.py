@@ -133,6 +133,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     out["points_rebuild_ratio"] = round(out["points_rebuild_s"] / out["hours_rebuild_s"], 2)
     print(f"  (r2) {seconds} s, {report.differences} differences", flush=True)
 
+    if args.no_resync:
+        return _pages_part(args, out, root, branch)
     print("  (r3) scheme change re-derived for the city (rolled back) …", flush=True)
     with transaction.atomic():
         item = scheme.items.order_by("position", "id").first()
@@ -205,6 +207,9 @@ def verdicts(out: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "≤ hours rebuild",
                 ok(out["points_rebuild_s"] <= out["hours_rebuild_s"]),
             ),
+        ]
+    if "scheme_resync_s" in out:
+        rows += [
             (
                 "(r3) re-derive the city after a scheme change",
                 f"{out['scheme_resync_s']} s ({out['scheme_resync_members']} members, {out['scheme_resync_lines']} lines)",
@@ -242,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=40)
     parser.add_argument("--json", type=Path, default=OUT / "points.json")
     parser.add_argument("--pages-only", action="store_true", help="skip the rebuilds (r1–r3)")
+    parser.add_argument("--no-resync", action="store_true", help="skip (r3), the city re-derived")
     args = parser.parse_args(argv)
     setup_django()
     try:

@@ -9,3 +9,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import housekeeping, import_jobs, partitions  # noqa: F401  (nightly steps, job kinds)
+        from .lookups import register
+
+        register()  # field__any=[…] (core.lookups)

@@ -14,9 +14,8 @@ checks the copies against the records and the rows against the copies."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum, Value
@@ -49,8 +48,7 @@ def band_of(total: Decimal) -> int:
     return len(TOTAL_BANDS) - 1
 
 
-@dataclass(frozen=True)
-class Counted:
+class Counted(NamedTuple):
     """What one member counts for in one year's distribution."""
 
     org_path: str
@@ -108,7 +106,7 @@ def expected_states(
     if schemes is None:
         schemes = schemes_for({m: members[m] for m in ids}, years)
     vetoed = set(
-        PointsVeto.objects.filter(member_id__in=ids, year__in=sorted(years), lifted_at__isnull=True)
+        PointsVeto.objects.filter(member_id__any=ids, year__in=sorted(years), lifted_at__isnull=True)
         .values_list("member_id", "year")
         .distinct()
     )
@@ -140,7 +138,7 @@ def counted_refresh(
     years = sorted({y for _m, y in pairs})
     rows = {
         (t.member_id, t.year): t
-        for t in PointsYearTotal.objects.filter(member_id__in=ids, year__in=years)
+        for t in PointsYearTotal.objects.filter(member_id__any=ids, year__in=years)
         if (t.member_id, t.year) in pairs
     }
     nets = {key: row.net for key, row in rows.items()}
@@ -240,10 +238,12 @@ def copies_differences(
     *,
     nets: dict[tuple[int, int], Decimal] | None = None,
     schemes: dict[tuple[int, int], PointsScheme] | None = None,
+    copies: dict[tuple[int, int], Counted] | None = None,
 ) -> list[tuple[int, int, Counted | None, Counted]]:
     """The (member, year)s whose copy differs from what they count for now (the nets read from
-    the ledger unless given, per pair): (member, year, copy or None, now). A member without a
-    copy is a difference only if they count in a year of ``kept``."""
+    the ledger unless given, per pair; the copies read here unless given, ``stored_rows``):
+    (member, year, copy or None, now). A member without a copy is a difference only if they
+    count in a year of ``kept``."""
     if not pairs:
         return []
     ids = sorted({m for m, _y in pairs})
@@ -253,16 +253,14 @@ def copies_differences(
 
         nets = {
             (m, y): s or ZERO
-            for m, y, s in PointsEntry.objects.filter(member_id__in=ids, year__in=years)
+            for m, y, s in PointsEntry.objects.filter(member_id__any=ids, year__in=years)
             .values("member_id", "year")
             .annotate(s=Sum("points"))
             .order_by()
             .values_list("member_id", "year", "s")
         }
-    copies = {
-        (t.member_id, t.year): _copy(t)
-        for t in PointsYearTotal.objects.filter(member_id__in=ids, year__in=years)
-    }
+    if copies is None:
+        copies = {key: copy for key, (_net, copy) in stored_rows(pairs).items()}
     found = []
     for key, now in sorted(expected_states(members, pairs, nets, schemes).items()):
         have = copies.get(key)
@@ -271,6 +269,16 @@ def copies_differences(
         if have != now:
             found.append((key[0], key[1], have, now))
     return found
+
+
+def stored_rows(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[Decimal, Counted]]:
+    """The kept net and copy of each of the pairs that has a ``PointsYearTotal`` row. One query."""
+    ids = sorted({m for m, _y in pairs})
+    years = sorted({y for _m, y in pairs})
+    rows = PointsYearTotal.objects.filter(member_id__any=ids, year__in=years).values_list(
+        "member_id", "year", "net", *COPY_FIELDS
+    )
+    return {(m, y): (net, Counted(*copy)) for m, y, net, *copy in rows if (m, y) in pairs}
 
 
 def figures_from_copies(years: Iterable[int]) -> dict[tuple[int, int], Figures]:

@@ -11,10 +11,9 @@ item, year, version) turns any remaining race into an ``IntegrityError`` that is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -41,8 +40,7 @@ SCHEME_INLINE_MAX = 2000
 LOOKUP_CHUNK = 5000
 
 
-@dataclass(slots=True)
-class Net:
+class Net(NamedTuple):
     points: Decimal
     version: int
     on: date
@@ -50,27 +48,30 @@ class Net:
 
 
 def ledger_nets(pairs: set[tuple[int, int]], *, labels: bool = True) -> dict[Key, Net]:
-    """The ledger's net points, last version and latest source date per key, for the pairs, and
-    the description a correction starts from (``labels``; a check that only counts differences
-    goes without: the largest aggregate of the rebuild)."""
+    """The ledger's net points per key for the pairs and, with ``labels``, what a correction
+    starts from: the last version, the latest source date and the description. A check that
+    only counts differences goes without them (the largest aggregate of the rebuild); its nets
+    then carry version 1."""
     if not pairs:
         return {}
     members = sorted({m for m, _y in pairs})
     years = sorted({y for _m, y in pairs})
     nets: dict[Key, Net] = {}
-    aggregates: dict[str, Any] = {"net": Sum("points"), "last": Max("version"), "on": Max("source_date")}
+    aggregates: dict[str, Any] = {"net": Sum("points")}
     if labels:
-        aggregates["label"] = Max("description")
+        aggregates.update(last=Max("version"), on=Max("source_date"), label=Max("description"))
     rows = (
-        PointsEntry.objects.filter(member_id__in=members, year__in=years)
-        .values("source_type", "source_id", "member_id", "item_id", "year")
+        PointsEntry.objects.filter(member_id__any=members, year__in=years)
+        .values_list("source_type", "source_id", "member_id", "item_id", "year")
         .annotate(**aggregates)
         .order_by()
     )
     for row in rows:
-        if (row["member_id"], row["year"]) in pairs:
-            key = (row["source_type"], row["source_id"], row["member_id"], row["item_id"], row["year"])
-            nets[key] = Net(Decimal(row["net"]), row["last"], row["on"], row.get("label", ""))
+        if (row[2], row[4]) in pairs:
+            if labels:
+                nets[row[:5]] = Net(Decimal(row[5]), row[6], row[7], row[8])
+            else:
+                nets[row[:5]] = Net(Decimal(row[5]), 1, date.min, "")
     return nets
 
 
@@ -179,11 +180,16 @@ def totals_add(rows: Iterable[PointsEntry]) -> None:
 
 
 def totals_differences(
-    pairs: set[tuple[int, int]], *, apply: bool, sums: dict[tuple[int, int], Decimal] | None = None
+    pairs: set[tuple[int, int]],
+    *,
+    apply: bool,
+    sums: dict[tuple[int, int], Decimal] | None = None,
+    stored: dict[tuple[int, int], Decimal] | None = None,
 ) -> list[tuple[int, int, Decimal, Decimal]]:
     """The pairs whose kept total differs from the ledger's net: (member, year, kept, ledger);
     with ``apply`` the kept totals are rewritten from the ledger (a summary, not a ledger).
-    ``sums``: the ledger's nets per pair when the caller has them (``member_nets``)."""
+    ``sums``: the ledger's nets per pair, ``stored``: the kept nets, when the caller has read
+    them (the rebuild's check: ``member_nets``, ``distribution.stored_rows``)."""
     if not pairs:
         return []
     members = sorted({m for m, _y in pairs})
@@ -191,21 +197,24 @@ def totals_differences(
     if sums is None:
         sums = {
             (m, y): s
-            for m, y, s in PointsEntry.objects.filter(member_id__in=members, year__in=years)
+            for m, y, s in PointsEntry.objects.filter(member_id__any=members, year__in=years)
             .values("member_id", "year")
             .annotate(s=Sum("points"))
             .order_by()
             .values_list("member_id", "year", "s")
         }
-    kept = {
-        (t.member_id, t.year): t
-        for t in PointsYearTotal.objects.filter(member_id__in=members, year__in=years)
-    }
+    kept: dict[tuple[int, int], PointsYearTotal] = {}
+    if stored is None or apply:
+        kept = {
+            (t.member_id, t.year): t
+            for t in PointsYearTotal.objects.filter(member_id__any=members, year__in=years)
+        }
+        stored = {key: t.net for key, t in kept.items()}
     found = []
-    for key in sorted(set(sums) | set(kept)):
+    for key in sorted(set(sums) | set(stored)):
         if key not in pairs:
             continue
-        have = kept[key].net if key in kept else ZERO
+        have = stored.get(key, ZERO)
         want = sums.get(key) or ZERO
         if have != want:
             found.append((key[0], key[1], have, want))

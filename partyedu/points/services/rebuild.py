@@ -12,7 +12,7 @@ from partyedu.members.models import Member
 
 from ..models import PointsEntry, PointsScheme
 from .derive import desired_points, members_state, points_text, schemes_for
-from .distribution import copies_differences, counted_refresh, figures_differences, kept_years
+from .distribution import copies_differences, counted_refresh, figures_differences, kept_years, stored_rows
 from .ledger import (
     correction_rows,
     ledger_nets,
@@ -23,7 +23,7 @@ from .ledger import (
 )
 
 SAMPLE_LINES = 20
-MEMBER_CHUNK = 1000
+MEMBER_CHUNK = 5000
 
 
 @dataclass
@@ -72,9 +72,13 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
             report.rows_appended += points_sync_members(
                 pairs={(r.member_id, r.year) for r in rows}, actor=None
             )
-        # The ledger as read above, unless lines were just appended.
-        sums = member_nets(nets) if not (apply and rows) else None
-        totals = totals_differences(pairs, apply=False, sums=sums)
+        # The ledger and the kept rows as read here, unless lines were just appended.
+        fresh = not (apply and rows)
+        sums = member_nets(nets) if fresh else None
+        stored = stored_rows(pairs) if fresh else None
+        totals = totals_differences(
+            pairs, apply=False, sums=sums, stored={k: n for k, (n, _c) in stored.items()} if stored else None
+        )
         if apply and totals:
             # Under the members' locks, like every writer of their ledgers and totals.
             with transaction.atomic():
@@ -86,7 +90,14 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
             report.samples.append(
                 f"党员#{member_id} {year} 年度合计：记为 {points_text(have)} 分，台账为 {points_text(want)} 分"
             )
-        copies = copies_differences(state, pairs, kept, nets=sums, schemes=schemes)
+        copies = copies_differences(
+            state,
+            pairs,
+            kept,
+            nets=sums,
+            schemes=schemes,
+            copies={k: c for k, (_n, c) in stored.items()} if stored is not None else None,
+        )
         if apply and copies:
             with transaction.atomic():
                 locked = lock_members(m for m, _y, _h, _n in copies)
