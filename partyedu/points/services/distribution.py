@@ -60,7 +60,10 @@ class Counted(NamedTuple):
 def kept_years() -> set[int]:
     """The years whose distribution is kept: those with a members' scheme. One query."""
     return set(
-        PointsScheme.objects.filter(audience=Audience.MEMBERS).values_list("year", flat=True).distinct()
+        PointsScheme.objects.filter(audience=Audience.MEMBERS)
+        .order_by()
+        .values_list("year", flat=True)
+        .distinct()
     )
 
 
@@ -107,6 +110,7 @@ def expected_states(
         schemes = schemes_for({m: members[m] for m in ids}, years)
     vetoed = set(
         PointsVeto.objects.filter(member_id__any=ids, year__in=sorted(years), lifted_at__isnull=True)
+        .order_by()
         .values_list("member_id", "year")
         .distinct()
     )
