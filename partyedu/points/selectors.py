@@ -19,6 +19,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -33,7 +34,7 @@ from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_
 
 from .choices import AUDIENCE_STATUSES, TOTAL_BANDS, Audience, EntrySource
 from .models import ManualPoints, PointsEntry, PointsItem, PointsOrgYear, PointsScheme, PointsVeto
-from .services.derive import ZERO, is_exempt, period_of, schemes_for
+from .services.derive import ZERO, is_exempt, period_of, scheme_of, schemes_for
 from .services.distribution import BAND_FIELDS, band_of
 from .services.figures import vetoes_in_force
 from .services.ranking import competition_ranks, ranking_enabled
@@ -114,11 +115,22 @@ def member_points(
     """The member's year: base + earned − deducted, by item with its cap and whether a period
     reached it, and every ledger line with its source; under a veto (一票否决) the total is 0.
     ``member`` (a record or its id) is looked up once within the user's points view scope, else
-    404. Six queries (the member, the schemes and their items, the lines, the veto), one more
-    when a line belongs to an item of another scheme (the member moved), and the manual records
-    unless ``with_manual`` is off (the API does not show them)."""
-    member = member_get(user=user, pk=getattr(member, "pk", member))
-    scheme = schemes_for({member.pk: _state(member)}, {year}).get((member.pk, year))
+    404. Three queries: the member with the id of their veto in force, the scheme in force with
+    its items, the lines; one more for a veto, one when a line belongs to an item of another
+    scheme (the member moved), and the manual records unless ``with_manual`` is off (the API
+    does not show them)."""
+    in_force = PointsVeto.objects.filter(member=OuterRef("pk"), year=year, lifted_at__isnull=True)
+    found = (
+        Member.objects.restrict(user, "view", app_label=APP)
+        .filter(pk=getattr(member, "pk", member))
+        .select_related("organization")
+        .annotate(veto_id=Subquery(in_force.values("pk")[:1]))
+        .first()
+    )
+    if found is None:
+        raise Http404("党员不存在")
+    member = found
+    scheme = scheme_of(_state(member), year)
     items: dict[int, PointsItem] = {}
     if scheme is not None:
         for item in scheme.item_list:  # type: ignore[attr-defined]
@@ -166,7 +178,7 @@ def member_points(
         if with_manual
         else []
     )
-    veto = vetoes_in_force([member.pk], year).get(member.pk)
+    veto = PointsVeto.objects.get(pk=member.veto_id) if member.veto_id else None
     return MemberPoints(
         member=member,
         year=year,

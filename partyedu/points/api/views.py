@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from partyedu.accounts.types import AuthenticatedRequest
 from partyedu.core.api.permissions import ScopedActionPermission
-from partyedu.core.api.serializers import ErrorSerializer
+from partyedu.core.api.serializers import ErrorSerializer, plain_data
 from partyedu.core.api.viewsets import ScopedViewSet
 from partyedu.core.scope import can
 from partyedu.core.years import YEAR_MAX, YEAR_MIN
@@ -135,7 +135,7 @@ class MemberPointsViewSet(ScopedViewSet):
             raise Http404("党员不存在")
         # The selector looks the member up in the same scope as get_queryset, once.
         result = selectors.member_points(user=request.user, member=int(pk), year=year, with_manual=False)
-        return Response(MemberPointsSerializer(result).data)
+        return Response(plain_data(MemberPointsSerializer, result))
 
 
 class ManualPointsView(APIView):

@@ -11,8 +11,8 @@ from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.db.models.functions import TruncDate
+from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery
+from django.db.models.functions import Length, TruncDate
 from django.utils import timezone
 
 from partyedu.exams.choices import ExamKind
@@ -144,6 +144,37 @@ def schemes_for(members: dict[int, dict[str, Any]], years: set[int]) -> dict[tup
                     result[(member_id, year)] = found
                     break
     return result
+
+
+def scheme_of(member: dict[str, Any], year: int) -> PointsScheme | None:
+    """The scheme in force for one member and year, as ``schemes_for`` finds it (the nearest up
+    the member's path for their audience), with its items: one query — the nearest scheme's
+    items with the scheme joined — and a second only for a scheme without items."""
+    nearest = (
+        PointsScheme.objects.filter(
+            organization__path__in=ancestor_paths(member["org_path"] or ""),
+            year=year,
+            audience=audience_of(member),
+        )
+        .order_by(Length("organization__path").desc())
+        .values("pk")[:1]
+    )
+    items = list(
+        PointsItem.objects.filter(scheme_id=Subquery(nearest))
+        .select_related("scheme__organization")
+        .order_by("position", "id")
+    )
+    if items:
+        scheme = items[0].scheme
+        for item in items:
+            item.scheme = scheme
+    else:
+        found = PointsScheme.objects.filter(pk=Subquery(nearest)).select_related("organization").first()
+        if found is None:
+            return None
+        scheme = found
+    scheme.item_list = items  # type: ignore[attr-defined]
+    return scheme
 
 
 def _attendance_units(
