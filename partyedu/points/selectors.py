@@ -35,22 +35,24 @@ from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_
 from .choices import AUDIENCE_STATUSES, TOTAL_BANDS, Audience, EntrySource
 from .models import ManualPoints, PointsEntry, PointsItem, PointsOrgYear, PointsScheme, PointsVeto
 from .services.derive import ZERO, is_exempt, period_of, scheme_of, schemes_for
-from .services.distribution import BAND_FIELDS, band_of
+from .services.distribution import BAND_FIELDS, band_of, kept_years
 from .services.figures import vetoes_in_force
 from .services.ranking import competition_ranks, ranking_enabled
 
 APP = "points"
 
 
-def member_get(*, user: BaseViewer, pk: Any, action: str = "view") -> Member:
+def member_get(*, user: BaseViewer, pk: Any, action: str = "view", veto_year: int | None = None) -> Member:
     """A member within the user's points scope for ``action`` (view: a 党员 themself; change:
-    whoever may award, deduct or veto), else 404."""
-    member = (
-        Member.objects.restrict(user, action, app_label=APP)
-        .filter(pk=pk)
-        .select_related("organization")
-        .first()
+    whoever may award, deduct or veto), else 404. With ``veto_year``, ``member.veto_id`` is the
+    id of their veto in force that year (or None), read in the same query."""
+    members: QuerySet[Any] = (
+        Member.objects.restrict(user, action, app_label=APP).filter(pk=pk).select_related("organization")
     )
+    if veto_year is not None:
+        in_force = PointsVeto.objects.filter(member=OuterRef("pk"), year=veto_year, lifted_at__isnull=True)
+        members = members.annotate(veto_id=Subquery(in_force.values("pk")[:1]))
+    member: Member | None = members.first()
     if member is None:
         raise Http404("党员不存在")
     return member
@@ -119,17 +121,7 @@ def member_points(
     its items, the lines; one more for a veto, one when a line belongs to an item of another
     scheme (the member moved), and the manual records unless ``with_manual`` is off (the API
     does not show them)."""
-    in_force = PointsVeto.objects.filter(member=OuterRef("pk"), year=year, lifted_at__isnull=True)
-    found = (
-        Member.objects.restrict(user, "view", app_label=APP)
-        .filter(pk=getattr(member, "pk", member))
-        .select_related("organization")
-        .annotate(veto_id=Subquery(in_force.values("pk")[:1]))
-        .first()
-    )
-    if found is None:
-        raise Http404("党员不存在")
-    member = found
+    member = member_get(user=user, pk=getattr(member, "pk", member), veto_year=year)
     scheme = scheme_of(_state(member), year)
     items: dict[int, PointsItem] = {}
     if scheme is not None:
@@ -178,7 +170,8 @@ def member_points(
         if with_manual
         else []
     )
-    veto = PointsVeto.objects.get(pk=member.veto_id) if member.veto_id else None
+    veto_id = getattr(member, "veto_id", None)
+    veto = PointsVeto.objects.get(pk=veto_id) if veto_id else None
     return MemberPoints(
         member=member,
         year=year,
@@ -320,7 +313,7 @@ def points_distribution(*, user: BaseViewer, organization: Organization, year: i
     is that of the nearest members' scheme up their own path.
 
     In a year of a members' scheme, a child the user's scope covers whole is read from its kept
-    cumulative row (``PointsOrgYear``, kept by ``services.distribution``): four queries whatever
+    cumulative row (``PointsOrgYear``, kept by ``services.distribution``): three queries whatever
     the size of the city. A child the scope covers in part, and a year without a members'
     scheme, are counted from the members (``_distribution_counted``)."""
     scope = scope_for(user, "view", APP)
@@ -329,7 +322,7 @@ def points_distribution(*, user: BaseViewer, organization: Organization, year: i
         return []
     counted: dict[str, tuple[int, Decimal, int, list[int]]] = {}
     live = children
-    if PointsScheme.objects.filter(year=year, audience=Audience.MEMBERS).exists():
+    if year in kept_years():
         whole = [c for c in children if scope.covers(c.path)]
         live = [c for c in children if not scope.covers(c.path)]
         rows = {r.organization_id: r for r in PointsOrgYear.objects.filter(organization__in=whole, year=year)}

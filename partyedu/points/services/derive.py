@@ -11,7 +11,7 @@ from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery, Sum
 from django.db.models.functions import Length, TruncDate
 from django.utils import timezone
 
@@ -38,7 +38,7 @@ from ..choices import (
     ItemSource,
     ObjectionStatus,
 )
-from ..models import ManualPoints, PointsItem, PointsObjection, PointsScheme
+from ..models import ManualPoints, PointsEntry, PointsItem, PointsObjection, PointsScheme
 
 ZERO = Decimal("0")
 # Member fields the derivation reads (the sync reads them while locking the rows).
@@ -545,6 +545,18 @@ def _capped(
             sign * amount, unit.on, description
         )
     return result
+
+
+def ledger_sums(member_ids: list[int], years: Iterable[int]) -> dict[tuple[int, int], Decimal]:
+    """The ledger's net per (member, year) with lines. One query."""
+    return {
+        (m, y): s or ZERO
+        for m, y, s in PointsEntry.objects.filter(member_id__any=member_ids, year__in=sorted(set(years)))
+        .values("member_id", "year")
+        .annotate(s=Sum("points"))
+        .order_by()
+        .values_list("member_id", "year", "s")
+    }
 
 
 def members_state(member_ids: Iterable[int]) -> dict[int, dict[str, Any]]:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum, Value
+from django.db.models import Count, Value
 from django.db.models.functions import Concat, Substr
 
 from partyedu.core.bulk import adapt
@@ -28,7 +28,7 @@ from partyedu.organizations.models import Organization, ancestor_paths
 
 from ..choices import AUDIENCE_STATUSES, TOTAL_BANDS, Audience
 from ..models import PointsOrgYear, PointsScheme, PointsVeto, PointsYearTotal
-from .derive import ZERO, schemes_for
+from .derive import ZERO, ledger_sums, schemes_for
 
 BAND_FIELDS = tuple(f"band_{n}" for n in range(len(TOTAL_BANDS)))
 FIGURE_FIELDS = ("members", "total_sum", "vetoed", *BAND_FIELDS)
@@ -218,7 +218,7 @@ def distribution_org_moved(
     """``organizations.moved``: the moved subtree's copies take its new paths, and its cumulative
     rows leave the old ancestors and join the new ones (inside the move's transaction, after the
     paths were rewritten). A scheme that now applies instead of another is the members' change
-    the ledger's sync follows (``ledger.points_sync_org_moved``)."""
+    the ledger's sync follows (``ledger.points_org_moved``)."""
     PointsYearTotal.objects.filter(subtree_q("org_path", [old_path])).update(
         org_path=Concat(Value(organization.path), Substr("org_path", len(old_path) + 1))
     )
@@ -253,16 +253,7 @@ def copies_differences(
     ids = sorted({m for m, _y in pairs})
     years = sorted({y for _m, y in pairs})
     if nets is None:
-        from partyedu.points.models import PointsEntry
-
-        nets = {
-            (m, y): s or ZERO
-            for m, y, s in PointsEntry.objects.filter(member_id__any=ids, year__in=years)
-            .values("member_id", "year")
-            .annotate(s=Sum("points"))
-            .order_by()
-            .values_list("member_id", "year", "s")
-        }
+        nets = ledger_sums(ids, years)
     if copies is None:
         copies = {key: copy for key, (_net, copy) in stored_rows(pairs).items()}
     found = []

@@ -29,7 +29,7 @@ from partyedu.study.models import Attendance
 
 from ..choices import Audience, EntrySource, ItemSource
 from ..models import PointsEntry, PointsScheme, PointsYearTotal
-from .derive import MEMBER_FIELDS, ZERO, Key, Want, desired_points, points_text, schemes_for
+from .derive import MEMBER_FIELDS, ZERO, Key, Want, desired_points, ledger_sums, points_text, schemes_for
 from .distribution import active_member_ids, counted_refresh, distribution_org_moved, kept_years
 
 # Members per batch when a scheme change re-derives its subtree (or a regrade its takers).
@@ -195,14 +195,7 @@ def totals_differences(
     members = sorted({m for m, _y in pairs})
     years = sorted({y for _m, y in pairs})
     if sums is None:
-        sums = {
-            (m, y): s
-            for m, y, s in PointsEntry.objects.filter(member_id__any=members, year__in=years)
-            .values("member_id", "year")
-            .annotate(s=Sum("points"))
-            .order_by()
-            .values_list("member_id", "year", "s")
-        }
+        sums = ledger_sums(members, years)
     kept: dict[tuple[int, int], PointsYearTotal] = {}
     if stored is None or apply:
         kept = {

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -12,7 +13,14 @@ from partyedu.members.models import Member
 
 from ..models import PointsEntry, PointsScheme
 from .derive import desired_points, members_state, points_text, schemes_for
-from .distribution import copies_differences, counted_refresh, figures_differences, kept_years, stored_rows
+from .distribution import (
+    Counted,
+    copies_differences,
+    counted_refresh,
+    figures_differences,
+    kept_years,
+    stored_rows,
+)
 from .ledger import (
     correction_rows,
     ledger_nets,
@@ -40,6 +48,24 @@ class PointsRebuildReport:
     samples: list[str] = field(default_factory=list)
 
 
+def _member_chunks() -> Iterator[list[int]]:
+    """Every member's id, MEMBER_CHUNK consecutive ids at a time (empty ranges skipped)."""
+    max_member = Member.objects.aggregate(m=Max("pk"))["m"] or 0
+    for lo in range(0, max_member + 1, MEMBER_CHUNK):
+        ids = list(Member.objects.filter(pk__gte=lo, pk__lt=lo + MEMBER_CHUNK).values_list("pk", flat=True))
+        if ids:
+            yield ids
+
+
+def _mend_copies(copies: list[tuple[int, int, Counted | None, Counted]]) -> int:
+    """Refresh the copies found to differ, under the members' locks like every writer of them."""
+    if not copies:
+        return 0
+    with transaction.atomic():
+        locked = lock_members(m for m, _y, _h, _n in copies)
+        return counted_refresh(locked, {(m, y) for m, y, _h, _n in copies})
+
+
 def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
     """Every (member, year) that a scheme year or the ledger names: what the records credit now
     against the ledger's net per (source, member, item, year); then the kept year totals
@@ -53,11 +79,7 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
     years |= set(PointsEntry.objects.values_list("year", flat=True).distinct())
     if not years:
         return report
-    max_member = Member.objects.aggregate(m=Max("pk"))["m"] or 0
-    for lo in range(0, max_member + 1, MEMBER_CHUNK):
-        ids = list(Member.objects.filter(pk__gte=lo, pk__lt=lo + MEMBER_CHUNK).values_list("pk", flat=True))
-        if not ids:
-            continue
+    for ids in _member_chunks():
         pairs = {(m, y) for m in ids for y in years}
         state = members_state(ids)
         schemes = schemes_for(state, years)
@@ -77,7 +99,10 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
         sums = member_nets(nets) if fresh else None
         stored = stored_rows(pairs) if fresh else None
         totals = totals_differences(
-            pairs, apply=False, sums=sums, stored={k: n for k, (n, _c) in stored.items()} if stored else None
+            pairs,
+            apply=False,
+            sums=sums,
+            stored={k: n for k, (n, _c) in stored.items()} if stored is not None else None,
         )
         if apply and totals:
             # Under the members' locks, like every writer of their ledgers and totals.
@@ -98,10 +123,8 @@ def points_rebuild(*, apply: bool = False) -> PointsRebuildReport:
             schemes=schemes,
             copies={k: c for k, (_n, c) in stored.items()} if stored is not None else None,
         )
-        if apply and copies:
-            with transaction.atomic():
-                locked = lock_members(m for m, _y, _h, _n in copies)
-                counted_refresh(locked, {(m, y) for m, y, _h, _n in copies})
+        if apply:
+            _mend_copies(copies)
         report.copies_differences += len(copies)
         report.differences += len(copies)
         for member_id, year, had, now in copies[: max(0, SAMPLE_LINES - len(report.samples))]:
@@ -123,14 +146,8 @@ def distribution_fill() -> int:
         return 0
     years = kept | set(PointsEntry.objects.values_list("year", flat=True).distinct())
     written = 0
-    max_member = Member.objects.aggregate(m=Max("pk"))["m"] or 0
-    for lo in range(0, max_member + 1, MEMBER_CHUNK):
-        ids = list(Member.objects.filter(pk__gte=lo, pk__lt=lo + MEMBER_CHUNK).values_list("pk", flat=True))
+    for ids in _member_chunks():
         pairs = {(m, y) for m in ids for y in years}
-        copies = copies_differences(members_state(ids), pairs, kept)
-        if copies:
-            with transaction.atomic():
-                locked = lock_members(m for m, _y, _h, _n in copies)
-                written += counted_refresh(locked, {(m, y) for m, y, _h, _n in copies})
+        written += _mend_copies(copies_differences(members_state(ids), pairs, kept))
     figures_differences(years, apply=True)
     return written
