@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, Self, TypeAlias, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Q
+from django.db.models import CharField, OuterRef, Q, Value
+from django.db.models.functions import Concat
 
 from .types import BaseActor, BaseViewer
 
@@ -190,6 +191,18 @@ def subtree_q(field: str, paths: tuple[str, ...] | list[str]) -> Q:
     if not paths:
         return Q(pk__in=[])
     return reduce(or_, (Q(**{f"{field}__gte": p, f"{field}__lt": p + PATH_END}) for p in paths))
+
+
+def subtree_of_outer_q(field: str, outer_path: str) -> Q:
+    """Rows whose ``field`` (a path) lies in the subtree of the outer query's ``outer_path``: a
+    range on the path (an index range scan per outer row), where ``startswith`` is a pattern
+    match the planner cannot bound."""
+    return Q(
+        **{
+            f"{field}__gte": OuterRef(outer_path),
+            f"{field}__lt": Concat(OuterRef(outer_path), Value(PATH_END), output_field=CharField()),
+        }
+    )
 
 
 def path_in(path: str, paths: tuple[str, ...] | list[str]) -> bool:

@@ -46,6 +46,7 @@ from partyedu.organizations.models import SEGMENT_WIDTH, Organization
 from partyedu.service.choices import ItemStatus, ListKind, RecordStatus, ServiceKind
 from partyedu.service.models import Agreement, AgreementItem, Registration, ServiceRecord
 from partyedu.service.selectors_registration import expected_members, unit_q
+from partyedu.service.services.figures import records_rebuild
 from partyedu.service.services.registration import volunteer_activity_create
 from partyedu.study.services import activity_roster_add, attendance_mark
 
@@ -317,6 +318,8 @@ def _records(rng: random.Random, today: date, registrations: list[Registration])
                 )
             )
     ServiceRecord.objects.bulk_create(rows, batch_size=BATCH)
+    # Written in bulk, not through the record services: the kept figures are counted once here.
+    records_rebuild(apply=True)
     return rows
 
 

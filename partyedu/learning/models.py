@@ -100,6 +100,16 @@ class MemberYearHours(models.Model):
         default=False,
         help_text=_("组织汇总（OrgYearCompletion）是否把本人本年度计为已达标，随台账在同一事务中更新"),
     )
+    # What the kept figure ``learning.online`` (organizations.SubtreeFigure) holds of this row: the
+    # online hours and the organisation they were added under (services.online_refresh).
+    online_counted = models.DecimalField(
+        _("已计入组织的网络学习学时"),
+        max_digits=7,
+        decimal_places=1,
+        default=Decimal("0"),
+        db_default=Decimal("0"),  # the summaries' raw upserts name only the hours' columns
+    )
+    online_org = models.BigIntegerField(_("网络学习学时计入的组织"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("年度学时汇总")

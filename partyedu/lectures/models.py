@@ -437,6 +437,7 @@ class LectureTally(models.Model):
     activity_id = models.BigIntegerField(_("活动"), db_index=True)
     organization_id = models.BigIntegerField(_("党组织"))
     year = models.PositiveSmallIntegerField(_("年度"))
+    month = models.PositiveSmallIntegerField(_("月份"), default=0)
     lecture_type = models.CharField(_("党课类型"), max_length=16)
     is_cross = models.BooleanField(_("交叉讲党课"), default=False)
     categories = models.JSONField(_("主讲人类别"), default=list)

@@ -35,7 +35,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from partyedu.core.audit import audit_record
@@ -58,6 +58,7 @@ RATINGS = "ratings"  # ratings of those lectures
 RATING_TOTAL = "rating_total"  # the sum of their scores
 TYPE = "type:"  # + a LectureType: lectures of that type
 CATEGORY = "category:"  # + a LecturerCategory: lectures with a speaker of that category
+MONTH = "month:"  # + "{m}:" + one of the names above (lectures, cross, category:…): the same, held in month m
 DUTY = "duty"  # (year 0) members on the duty list
 DUTY_EXEMPT = "duty_exempt"  # (year 0) of them, exempt
 DUTY_LECTURED = "duty_lectured"  # not exempt and lectured in the year
@@ -87,6 +88,7 @@ class Tally:
     activity_id: int
     organization_id: int
     year: int
+    month: int
     lecture_type: str
     is_cross: bool
     categories: tuple[str, ...]
@@ -100,6 +102,7 @@ class Tally:
             activity_id=row.activity_id,
             organization_id=row.organization_id,
             year=row.year,
+            month=row.month,
             lecture_type=row.lecture_type,
             is_cross=row.is_cross,
             categories=tuple(row.categories),
@@ -114,6 +117,7 @@ class Tally:
             activity_id=self.activity_id,
             organization_id=self.organization_id,
             year=self.year,
+            month=self.month,
             lecture_type=self.lecture_type,
             is_cross=self.is_cross,
             categories=list(self.categories),
@@ -134,8 +138,12 @@ class Tally:
                 (org, year, TYPE + self.lecture_type): 1,
             }
         )
+        month = f"{MONTH}{self.month}:"
+        out[(org, year, month + LECTURES)] += 1
+        out[(org, year, month + CROSS)] += int(self.is_cross)
         for category in self.categories:
             out[(org, year, CATEGORY + category)] += 1
+            out[(org, year, month + CATEGORY + category)] += 1
         return out
 
 
@@ -171,15 +179,16 @@ def tallies_from_sources(lecture_ids: list[int] | None = None) -> dict[int, Tall
             row["lecture_id"]: (row["n"], row["total"] or 0)
             for row in ratings.values("lecture_id").annotate(n=Count("id"), total=Sum("score")).order_by()
         }
-        rows = lectures.annotate(year=ExtractYear("activity__start")).values_list(
-            "pk", "activity_id", "activity__organization_id", "year", "lecture_type"
-        )
-        for pk, activity_id, org_id, year, lecture_type in rows.iterator(chunk_size=5000):
+        rows = lectures.annotate(
+            year=ExtractYear("activity__start"), month=ExtractMonth("activity__start")
+        ).values_list("pk", "activity_id", "activity__organization_id", "year", "month", "lecture_type")
+        for pk, activity_id, org_id, year, month, lecture_type in rows.iterator(chunk_size=5000):
             n, total = scores.get(pk, (0, 0))
             out[pk] = Tally(
                 activity_id=activity_id,
                 organization_id=org_id,
                 year=year,
+                month=month,
                 lecture_type=lecture_type,
                 is_cross=pk in cross,
                 categories=tuple(sorted(categories.get(pk, ()))),
@@ -348,6 +357,7 @@ def lectures_sync(*, lecture_ids: Iterable[int]) -> None:
             "activity_id",
             "organization_id",
             "year",
+            "month",
             "lecture_type",
             "is_cross",
             "categories",

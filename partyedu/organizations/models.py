@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +20,22 @@ SEGMENT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def ancestor_paths(path: str) -> list[str]:
     """The path itself and every ancestor's path (each prefix of whole segments), root first."""
     return [path[:i] for i in range(SEGMENT_WIDTH, len(path) + 1, SEGMENT_WIDTH)]
+
+
+def lineage_ids(org_ids: Iterable[int], known: Mapping[int, str] | None = None) -> dict[int, list[int]]:
+    """Each organisation's id → the ids of itself and every ancestor, root first: what a
+    cumulative figure adds an organisation's change to. ``known``: paths the caller has read
+    already. Two queries (one when every path is known); unknown ids are left out."""
+    ids = sorted(set(org_ids))
+    if not ids:
+        return {}
+    paths = {pk: known[pk] for pk in ids if known and pk in known}
+    missing = [pk for pk in ids if pk not in paths]
+    if missing:
+        paths.update(Organization.objects.filter(pk__in=missing).values_list("pk", "path"))
+    wanted = sorted({prefix for path in paths.values() for prefix in ancestor_paths(path)})
+    by_path = dict(Organization.objects.filter(path__in=wanted).values_list("path", "pk"))
+    return {pk: [by_path[prefix] for prefix in ancestor_paths(path)] for pk, path in paths.items()}
 
 
 class Organization(TimeStampedModel, ScopedModel):
@@ -81,3 +99,33 @@ class Organization(TimeStampedModel, ScopedModel):
         """Rows whose ``field`` (a path) lies in this organisation's subtree, itself included. For
         narrowing to a chosen organisation; scope decisions go through ``partyedu.core.scope``."""
         return subtree_q(field, [self.path])
+
+
+class SubtreeFigure(models.Model):
+    """One figure of an organisation *and everything below it*, for a year and a month of it
+    (``month`` 0: the year as a whole): cumulative, like ``member_count``, so that a dashboard
+    reads an organisation's rows and its children's whatever the size of the subtrees. ``name``
+    says which figure, prefixed by the app that keeps it (``learning.online``: the online study
+    hours credited to the members of the subtree). Written only by ``figures.subtree_figures_add``
+    (increments added to an organisation and every ancestor, in the transaction of the change),
+    carried by an organisation's move, and proved by the keeping app's rebuild."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("党组织"), on_delete=models.CASCADE, related_name="subtree_figures"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    month = models.PositiveSmallIntegerField(_("月份"), help_text=_("0 表示全年"))
+    name = models.CharField(_("指标"), max_length=48)
+    value = models.DecimalField(_("数值"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("组织累计指标")
+        verbose_name_plural = _("组织累计指标")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "month", "name"], name="subtree_figure_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.year}-{self.month} {self.name}={self.value}"

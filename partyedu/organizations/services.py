@@ -36,6 +36,7 @@ from partyedu.core.scope import PATH_END, has_action, require, scope_for, subtre
 from partyedu.core.types import BaseActor
 
 from .choices import ALLOWED_CHILD_LEVELS, OrgType
+from .figures import subtree_figures_org_moved
 from .importing import HEADERS, ORG_COLUMNS
 from .importing import export_columns as org_export_columns
 from .importing import export_row as org_export_row
@@ -180,6 +181,9 @@ def organization_move(*, actor: BaseActor, org: Organization, new_parent: Organi
     )
     Organization.objects.filter(pk=org.pk).update(parent=new_parent)
     org.refresh_from_db()
+    subtree_figures_org_moved(
+        organization=org, old_parent_path=old_path[:-SEGMENT_WIDTH], new_parent_path=new_parent.path
+    )
     # What is copied or summed from organisation paths belongs to the apps above — members' copies
     # of their organisation's path and the member counts, the learning, activity and lecture
     # summaries — and follows the move in this transaction (core.hooks).

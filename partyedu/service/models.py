@@ -251,6 +251,10 @@ class ServiceRecord(TimeStampedModel, ScopedModel):
     )
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     reject_reason = models.CharField(_("未确认原因"), max_length=200, blank=True)
+    # The organisation under which the kept figures ``service.records`` / ``service.record_hours``
+    # (organizations.SubtreeFigure) count this record now: the member's, while it is confirmed;
+    # null when it counts nowhere (services.figures.records_refresh).
+    counted_org = models.BigIntegerField(_("计入统计的组织"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("服务记录")
@@ -349,6 +353,11 @@ class Pledge(TimeStampedModel, ScopedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    # Where the kept figures ``service.pledges*`` (organizations.SubtreeFigure) count this pledge
+    # now, by its due month: the organisation and the status counted (services.figures).
+    counted_org = models.BigIntegerField(_("计入统计的组织"), null=True, blank=True, editable=False)
+    counted_status = models.CharField(_("计入统计的状态"), max_length=16, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("为群众办实事")

@@ -41,7 +41,7 @@ from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F,
 from django.utils import timezone
 
 from partyedu.accounts.types import Viewer
-from partyedu.core.scope import scope_for, subtree_q
+from partyedu.core.scope import scope_for, subtree_of_outer_q, subtree_q
 from partyedu.members.models import Member
 from partyedu.organizations.models import Organization
 from partyedu.study.choices import ATTENDED_STATUSES, ActivityType
@@ -122,7 +122,7 @@ def summary_sources(
     start, end = _day_start(first_day), _day_start(last_day + timedelta(days=1))
     agreements = Agreement.objects.filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=first_day),
-        organization__path__startswith=OuterRef("path"),
+        subtree_of_outer_q("organization__path", "path"),
         signed_on__lte=last_day,
     )
     registrations = Registration.objects.filter(

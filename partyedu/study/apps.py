@@ -8,10 +8,14 @@ def organization_moved(
     *, organization: Any, old_path: str, old_parent_id: Any, old_parent_path: str, new_parent_path: str
 ) -> None:
     """``organizations.moved``: a party group's activities count for its branch in the cadence
-    report's monthly counts, so a group moved to another branch takes them along."""
+    report's monthly counts, so a group moved to another branch takes them along; the subtree's
+    cumulative activity figures leave the old ancestors and join the new ones."""
     from . import services
 
     services.activity_counts_org_moved(organization=organization, old_parent_id=old_parent_id)
+    services.activity_figures_org_moved(
+        organization=organization, old_parent_path=old_parent_path, new_parent_path=new_parent_path
+    )
 
 
 class StudyConfig(AppConfig):

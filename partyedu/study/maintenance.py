@@ -43,7 +43,7 @@ def activity_counts_maintenance(*, apply: bool, step: Step) -> list[Difference]:
     "study.activity_figures",
     "活动与出勤月度汇总",
     description=(
-        "按学习活动及其出勤记录重新统计各党组织自身每月举办各类活动的次数和出勤人次（出席、迟到），"
+        "按学习活动及其出勤记录重新统计各党组织（含下级组织）每月举办各类活动的次数和出勤人次（出席、迟到），"
         "与督导看板所用的汇总核对。修复期间登记活动和出勤会稍有等待。"
     ),
     order=31,

@@ -509,13 +509,15 @@ ATTENDED_FIELDS = tuple(f"a{n}" for n in range(1, 13))
 
 
 class ActivityFigures(models.Model):
-    """The activities an organisation itself held (not its subtree) of one type in each month of a
-    year (``m1``–``m12``, by start in local time, scheduled ones included) and the attendance
+    """The activities an organisation *and everything below it* held of one type in each month of
+    a year (``m1``–``m12``, by start in local time, scheduled ones included) and the attendance
     person-times (人次: rows marked 出席 or 迟到, ``ATTENDED_STATUSES``) of those activities
-    (``a1``–``a12``). The supervision dashboards add these rows up over a subtree instead of
-    counting a city's activities and attendance on every view. Kept by
-    ``services.activity_figures_sync`` in the transaction of every change to an activity or its
-    attendance, by increments, from ``ActivityTally``; ``activity_figures_rebuild`` proves it."""
+    (``a1``–``a12``): cumulative, like ``Organization.member_count``, so that a supervision
+    dashboard reads an organisation's rows and its children's instead of adding up a city. Kept
+    by ``services.activity_figures_sync`` in the transaction of every change to an activity or
+    its attendance, by increments added to the holding organisation and every ancestor, from
+    ``ActivityTally``; a moved subtree takes its figures along (``activity_figures_org_moved``);
+    ``activity_figures_rebuild`` proves it."""
 
     organization = models.ForeignKey(
         "organizations.Organization",

@@ -8,9 +8,10 @@ over the SUBTREE of each organisation passed, and each family of figures is ONE 
 all the organisations of the same depth (``GROUP BY`` the path prefix of that depth) — and for an
 organisation with its children (a dashboard) ONE query over its subtree, its own figures being the
 sums of its children's groups — so the number of queries does not grow with the number of
-children. The large families are read from rows kept in step with the records by the services
-that write them (per organisation or member, not per record), so their cost grows with the
-number of organisations, not with a city's year of attendance (``bench/RESULTS.md``, issue 12):
+children. Most families are read from KEPT figures: rows cumulative per organisation (its own
+records and everything below it), kept in step with the records by the services that write
+them, so a dashboard reads the organisations' own rows — one query per family, whatever the size
+of their subtrees (``bench/RESULTS.md``, issue 12); the others are grouped over the subtrees:
 
 - ``members``: active members on the roll (``Organization.member_count``, kept by the member
   services; no query);
@@ -19,19 +20,22 @@ number of organisations, not with a city's year of attendance (``bench/RESULTS.m
   summary rows (``OrgRequirementCounts``, ``OrgYearCompletion``: cumulative per organisation, the
   same rows and groups as the learning summary page, ``learning.selectors._summary_from_rows``);
   an organisation whose rows are incomplete is computed live (``learning_summary_live``);
-- cadence: ``theme_day_months``: months of the period in which the subtree held a 主题党日
-  (``ActivityMonthCount``); ``cadence_branches`` / ``cadence_compliant``: branches of the subtree
-  and those that missed no ended period of any cadence requirement (``study.selectors``'
+- cadence: ``theme_day_months``: months of the period begun so far in which the subtree held
+  (or has scheduled) a 主题党日 (``study.ActivityFigures``, below); ``cadence_branches`` /
+  ``cadence_compliant``: branches of the subtree and those that missed no ended period of any cadence requirement (``study.selectors``'
   cadence SQL, the rules and defaults of the cadence report, ``DEFAULT_CADENCE``/``CadenceRule``);
 - ``activities`` and ``activities_by_type``: activities held (started, not in the future) in the
   period; ``attendance_person_times``: their attendance rows marked 出席 or 迟到
-  (``ATTENDED_STATUSES``) — from ``study.ActivityFigures`` (per holding organisation, month and
-  type), less the activities of the period not started yet, read from the activities;
+  (``ATTENDED_STATUSES``) — from ``study.ActivityFigures`` (per organisation cumulative over its
+  subtree, per month and type: the organisations' own rows), less the activities of the period
+  not started yet, read from the activities;
 - ``lectures`` (党课 records held in the period), of them ``lectures_by_secretaries`` (a speaker of
-  the 党组织书记 category) and ``cross_lectures`` (a cross speaker, 交叉讲党课);
+  the 党组织书记 category) and ``cross_lectures`` (a cross speaker, 交叉讲党课) — from the lecture
+  statistics' monthly figures (``lectures.LectureFigure``, cumulative per organisation), less the
+  lectures of the period not started yet;
 - ``online_hours``: learning hours of kind 网络学习 credited to the members of the subtree (a year:
-  ``MemberYearHours.online``, the ledger's sums per member; a month: the ledger's online lines
-  written in that month);
+  the kept figure ``learning.online``, cumulative per organisation; a month: the ledger's online
+  lines written in that month);
 - ``competition_entries`` (entries not withdrawn, recommended by an organisation of the subtree, of
   competitions of the year) and ``awards`` (awards of those competitions naming an organisation of
   the subtree, certificate not revoked) — per year, also in a month view.
@@ -42,7 +46,8 @@ number of organisations, not with a city's year of attendance (``bench/RESULTS.m
   attendances), ``pledges_planned`` / ``pledges_done`` (我为群众办实事 due in the period, and done),
   ``requests_solved`` / ``households_benefited`` (联户 requests resolved in the period) — the
   service app's own definitions and queries (``service.selectors_summary.summary_sources``), one
-  grouped query each (six per depth).
+  grouped query each (four per depth), the confirmed records and the pledges from their kept
+  figures (``service.records``, ``service.pledges`` …: ``service.services.figures``).
 
 ``figure_rows_url`` gives, for each figure, the page listing the rows it counts.
 """
@@ -69,21 +74,27 @@ from django.utils.http import urlencode
 from partyedu.competitions.models import Award, Entry
 from partyedu.core.scope import subtree_q
 from partyedu.learning.choices import HourKind
-from partyedu.learning.models import (
-    LearningHourEntry,
-    MemberYearHours,
-    OrgRequirementCounts,
-    OrgYearCompletion,
-)
+from partyedu.learning.models import LearningHourEntry, OrgRequirementCounts, OrgYearCompletion
 from partyedu.learning.selectors import COMPLETION_GROUPS, learning_summary_live
+from partyedu.learning.services.online import ONLINE
+from partyedu.lectures import summaries as lecture_summaries
 from partyedu.lectures.choices import LecturerCategory
 from partyedu.lectures.models import Lecture
+from partyedu.lectures.summaries import figures_of as lecture_figures_of
+from partyedu.organizations.figures import subtree_figures_of
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization
-from partyedu.service.selectors_summary import FLOW_SOURCES, summary_from_rows, summary_sources
+from partyedu.service.selectors_summary import (
+    FLOW_SOURCES,
+    STOCK_SOURCES,
+    summary_from_rows,
+    summary_sources,
+)
+from partyedu.service.services import figures as service_figures
 from partyedu.study.choices import ATTENDED_STATUSES, ActivityType
-from partyedu.study.models import MONTH_FIELDS, Activity, ActivityFigures, ActivityMonthCount, Attendance
+from partyedu.study.models import Activity, ActivityFigures, Attendance
 from partyedu.study.selectors import cadence_branch_sql
 
+MONTHS = range(1, 13)
 # Up to this many organisations of one depth are selected by their own path ranges (index range
 # scans); more are selected through their common ancestor and the prefix.
 RANGES_MAX = 64
@@ -181,6 +192,10 @@ class OrgFigures:
     attendance_by_month: list[int] = field(default_factory=lambda: [0] * 12, repr=False)
     # activities held month by month, likewise.
     activities_by_month: list[int] = field(default_factory=lambda: [0] * 12, repr=False)
+    # 主题党日 held (or scheduled) in each month of the year, for theme_day_months and the trend.
+    theme_days_by_month: list[int] = field(default_factory=lambda: [0] * 12, repr=False)
+    # lectures held month by month (the period's months), for the trend.
+    lectures_by_month: list[int] = field(default_factory=lambda: [0] * 12, repr=False)
 
     @property
     def members_short(self) -> int:
@@ -202,6 +217,8 @@ class OrgFigures:
         del data["organization_id"]
         del data["attendance_by_month"]
         del data["activities_by_month"]
+        del data["theme_days_by_month"]
+        del data["lectures_by_month"]
         data["online_hours"] = float(self.online_hours)
         data["service_hours"] = float(self.service_hours)
         data["activities_by_type"] = {k: v for k, v in sorted(self.activities_by_type.items()) if v}
@@ -337,9 +354,9 @@ def subtree_figures(
 
 def _add_all(out: dict[int, OrgFigures], orgs: list[Organization], period: Period, today: date) -> None:
     _add_hours(out, orgs, period.year)
+    _add_activities(out, orgs, period)
     _add_theme_days(out, orgs, period, today)
     _add_cadence(out, orgs, period, today)
-    _add_activities(out, orgs, period)
     _add_lectures(out, orgs, period)
     _add_online(out, orgs, period)
     _add_competitions(out, orgs, period.year)
@@ -377,13 +394,13 @@ def _add_hours(out: dict[int, OrgFigures], orgs: list[Organization], year: int) 
 def _add_theme_days(
     out: dict[int, OrgFigures], orgs: list[Organization], period: Period, today: date
 ) -> None:
+    """Months of the period begun by ``today`` in which the subtree held a 主题党日 (scheduled ones
+    included, as the cadence report counts them): from the 主题党日 rows that ``_add_activities``
+    read, before it takes out the activities not started yet."""
     months = period.elapsed_months(today)
-    sums = {name: Sum(name) for name in MONTH_FIELDS}
-    qs = ActivityMonthCount.objects.filter(year=period.year, activity_type=ActivityType.THEME_DAY)
-    for org_id, row in _rows(qs, "organization__path", orgs, **sums):
-        out[org_id].theme_day_months = sum(1 for m in months if (row[f"m{m}"] or 0) > 0)
     for figures in out.values():
         figures.months_elapsed = len(months)
+        figures.theme_day_months = sum(1 for m in months if figures.theme_days_by_month[m - 1] > 0)
 
 
 def _add_cadence(out: dict[int, OrgFigures], orgs: list[Organization], period: Period, today: date) -> None:
@@ -436,25 +453,29 @@ def _held(period: Period, field_name: str = "start") -> Q:
 
 def _add_activities(out: dict[int, OrgFigures], orgs: list[Organization], period: Period) -> None:
     """Activities held and their attendance person-times, by type and month, from the rows the
-    study services keep (``ActivityFigures``: per organisation, month and type, scheduled
-    activities included) — one grouped query — less the activities of the period that have not
+    study services keep (``ActivityFigures``: per organisation cumulative over its subtree, per
+    year and type, scheduled activities included) — one query for the organisations' own rows,
+    whatever the size of their subtrees — less the activities of the period that have not
     started yet (few: those scheduled after now, read from the activities themselves)."""
     months = period.months()
-    columns = [f"m{m}" for m in months] + [f"a{m}" for m in months]
-    qs = ActivityFigures.objects.filter(year=period.year)
-    sums = {name: Sum(name) for name in columns}
-    for org_id, row in _rows(qs, "organization__path", orgs, "activity_type", **sums):
-        figures = out[org_id]
+    columns = [f"m{m}" for m in MONTHS] + [f"a{m}" for m in months]
+    rows = ActivityFigures.objects.filter(organization_id__in=sorted(out), year=period.year).values(
+        "organization_id", "activity_type", *columns
+    )
+    for row in rows.order_by():
+        figures = out[row["organization_id"]]
+        if row["activity_type"] == ActivityType.THEME_DAY:
+            figures.theme_days_by_month = [row[f"m{m}"] for m in MONTHS]
         for m in months:
-            figures.activities_by_month[m - 1] += row[f"m{m}"] or 0
-        held = sum(row[f"m{m}"] or 0 for m in months)
+            figures.activities_by_month[m - 1] += row[f"m{m}"]
+        held = sum(row[f"m{m}"] for m in months)
         if held:
             figures.activities_by_type[row["activity_type"]] = (
                 figures.activities_by_type.get(row["activity_type"], 0) + held
             )
             figures.activities += held
         for m in months:
-            attended = row[f"a{m}"] or 0
+            attended = row[f"a{m}"]
             figures.attendance_person_times += attended
             figures.attendance_by_month[m - 1] += attended
     now = timezone.now()
@@ -484,7 +505,27 @@ def _add_activities(out: dict[int, OrgFigures], orgs: list[Organization], period
 
 
 def _add_lectures(out: dict[int, OrgFigures], orgs: list[Organization], period: Period) -> None:
-    qs = Lecture.objects.filter(_held(period))
+    """Lectures held in the period (started, not in the future), of them those with a speaker of
+    the 党组织书记 category and those with a cross speaker (交叉讲党课): from the lecture statistics'
+    monthly figures (``LectureFigure``, cumulative per organisation: one query for the
+    organisations' own rows), less the lectures of the period not started yet (few: read from the
+    lectures themselves)."""
+    secretaries = lecture_summaries.CATEGORY + LecturerCategory.SECRETARY
+    for org_id, names in lecture_figures_of(out, [period.year]).items():
+        figures = out[org_id]
+        for m in period.months():
+            prefix = f"{lecture_summaries.MONTH}{m}:"
+            held = names.get(prefix + lecture_summaries.LECTURES, 0)
+            figures.lectures_by_month[m - 1] += held
+            figures.lectures += held
+            figures.lectures_by_secretaries += names.get(prefix + secretaries, 0)
+            figures.cross_lectures += names.get(prefix + lecture_summaries.CROSS, 0)
+    now = timezone.now()
+    if period.end <= now:
+        return
+    upcoming = Lecture.objects.filter(start__gte=max(now, period.start), start__lt=period.end).annotate(
+        _m=ExtractMonth("start", tzinfo=_tz())
+    )
     aggregates = {
         "n": Count("id", distinct=True),
         "secretaries": Count(
@@ -492,28 +533,27 @@ def _add_lectures(out: dict[int, OrgFigures], orgs: list[Organization], period: 
         ),
         "cross": Count("id", distinct=True, filter=Q(speakers__is_cross=True)),
     }
-    for org_id, row in _rows(qs, "organization__path", orgs, **aggregates):
+    for org_id, row in _rows(upcoming, "organization__path", orgs, "_m", **aggregates):
         figures = out[org_id]
-        figures.lectures, figures.lectures_by_secretaries, figures.cross_lectures = (
-            row["n"],
-            row["secretaries"],
-            row["cross"],
-        )
+        figures.lectures_by_month[row["_m"] - 1] -= row["n"]
+        figures.lectures -= row["n"]
+        figures.lectures_by_secretaries -= row["secretaries"]
+        figures.cross_lectures -= row["cross"]
 
 
 def _add_online(out: dict[int, OrgFigures], orgs: list[Organization], period: Period) -> None:
-    """Online hours credited to the members of each subtree: a year from the members' yearly
-    summaries (``MemberYearHours.online``, the ledger's sums kept in its transaction — one row
-    per member instead of every line), a month from the ledger's online lines written in it."""
-    if period.month:
-        qs = LearningHourEntry.objects.filter(
-            kind=HourKind.ONLINE, created_at__gte=period.start, created_at__lt=period.end, year=period.year
-        )
-        rows = _rows(qs, "member__org_path", orgs, hours=Sum("hours"))
-    else:
-        qs_year = MemberYearHours.objects.filter(year=period.year, online__gt=0)
-        rows = _rows(qs_year, "member__org_path", orgs, hours=Sum("online"))
-    for org_id, row in rows:
+    """Online hours credited to the members of each subtree: a year from the kept figure
+    ``learning.online`` (cumulative per organisation, one row each), a month from the ledger's
+    online lines written in it (a partial index keeps those few)."""
+    if not period.month:
+        kept = subtree_figures_of(out, year=period.year, names=[ONLINE])
+        for org_id, values in kept.items():
+            out[org_id].online_hours = Decimal(values.get((0, ONLINE), 0)).quantize(Decimal("0.1"))
+        return
+    qs = LearningHourEntry.objects.filter(
+        kind=HourKind.ONLINE, created_at__gte=period.start, created_at__lt=period.end, year=period.year
+    )
+    for org_id, row in _rows(qs, "member__org_path", orgs, hours=Sum("hours")):
         out[org_id].online_hours = row["hours"] or Decimal("0")
 
 
@@ -526,6 +566,16 @@ def _add_competitions(out: dict[int, OrgFigures], orgs: list[Organization], year
         out[org_id].awards = row["n"]
 
 
+SERVICE_SOURCES = (*STOCK_SOURCES, *FLOW_SOURCES)
+# The summary sources read from the service app's kept figures: source → {aggregate: figure name}.
+KEPT_SERVICE = {
+    "records": {"records": service_figures.RECORDS, "record_hours": service_figures.RECORD_HOURS},
+    "pledges": {
+        "pledges_planned": service_figures.PLEDGES,
+        "pledges_done": service_figures.PLEDGES_DONE,
+        "pledges_confirmed": service_figures.PLEDGES_CONFIRMED,
+    },
+}
 # The service summary's keys → the figures' names (the rest are the same).
 SERVICE_FIELDS = {
     "units_total": "service_units_total",
@@ -543,11 +593,19 @@ SERVICE_FIELDS = {
 
 def _add_service(out: dict[int, OrgFigures], orgs: list[Organization], period: Period) -> None:
     """The service family: the service app's summary sources (its definitions and queries),
-    grouped like every family — one query per source and depth."""
+    grouped like every family — one query per source and depth — except the confirmed service
+    records and the pledges, read from their kept figures (``KEPT_SERVICE``: cumulative per
+    organisation and month, one query for the organisations' own rows)."""
     merged: dict[int, dict[str, Any]] = defaultdict(dict)
-    for source in summary_sources(first_day=period.first_day, last_day=period.last_day):
+    sources = tuple(s for s in SERVICE_SOURCES if s not in KEPT_SERVICE)
+    for source in summary_sources(first_day=period.first_day, last_day=period.last_day, names=sources):
         for org_id, row in _rows(source.queryset, source.path_field, orgs, **source.aggregates):
             merged[org_id].update({name: row[name] for name in source.aggregates})
+    names = {name: key for kept in KEPT_SERVICE.values() for key, name in kept.items()}
+    kept_rows = subtree_figures_of(out, year=period.year, names=list(names), months=period.months())
+    for org_id, values in kept_rows.items():
+        for (_month, name), value in values.items():
+            merged[org_id][names[name]] = merged[org_id].get(names[name], 0) + value
     for org_id, row in merged.items():
         figures = summary_from_rows(row)
         for key, name in SERVICE_FIELDS.items():
@@ -594,76 +652,23 @@ class MonthlySeries:
 
 
 def monthly_series(
-    *,
-    organization: Organization,
-    year: int,
-    attendance: list[int] | None = None,
-    activities: list[int] | None = None,
+    *, organization: Organization, year: int, figures: OrgFigures | None = None
 ) -> MonthlySeries:
-    """The trend chart's figures of ``organization``'s subtree, month by month: activities held
-    and attendance from ``ActivityFigures`` (less activities not yet started), lectures, 主题党日
-    from ``ActivityMonthCount``. ``attendance`` and ``activities``, the year's
-    ``OrgFigures.attendance_by_month`` and ``activities_by_month`` of the organisation, are used
-    when passed (two queries then: the year's lectures and 主题党日)."""
-    period = Period(year)
-    tz = _tz()
-    within = organization.subtree_q("organization__path")
-    if attendance is not None and activities is not None:
-        held, attended = list(activities), list(attendance)
-    else:
-        held, attended = _series_of_activities(organization, period)
-    lectures = [0] * 12
-    for row in (
-        Lecture.objects.filter(within, _held(period))
-        .annotate(_m=ExtractMonth("start", tzinfo=tz))
-        .values("_m")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        lectures[row["_m"] - 1] = row["n"]
-    theme = ActivityMonthCount.objects.filter(
-        within, year=year, activity_type=ActivityType.THEME_DAY
-    ).aggregate(**{name: Sum(name) for name in MONTH_FIELDS})
+    """The trend chart's figures of ``organization``'s subtree, month by month: activities held,
+    attendance, 主题党日 and lectures, from the kept figures (less what has not started yet).
+    ``figures``, the organisation's ``OrgFigures`` of the year, is used when passed (a year view
+    has read them already: no query then)."""
+    if figures is None:
+        figures = OrgFigures(organization_id=organization.pk)
+        period = Period(year)
+        _add_activities({organization.pk: figures}, [organization], period)
+        _add_lectures({organization.pk: figures}, [organization], period)
     return MonthlySeries(
-        activities=held,
-        attendance_person_times=attended,
-        lectures=lectures,
-        theme_days=[theme[name] or 0 for name in MONTH_FIELDS],
+        activities=list(figures.activities_by_month),
+        attendance_person_times=list(figures.attendance_by_month),
+        lectures=list(figures.lectures_by_month),
+        theme_days=list(figures.theme_days_by_month),
     )
-
-
-def _series_of_activities(organization: Organization, period: Period) -> tuple[list[int], list[int]]:
-    """(activities held, attendance person-times) of the subtree by month of the period's year."""
-    tz = _tz()
-    within = organization.subtree_q("organization__path")
-    columns = [*MONTH_FIELDS, *(f"a{m}" for m in range(1, 13))]
-    sums = ActivityFigures.objects.filter(within, year=period.year).aggregate(**{c: Sum(c) for c in columns})
-    held = [sums[f"m{m}"] or 0 for m in range(1, 13)]
-    attended = [sums[f"a{m}"] or 0 for m in range(1, 13)]
-    now = timezone.now()
-    if period.end > now:
-        upcoming = Activity.objects.filter(within, start__gte=max(now, period.start), start__lt=period.end)
-        for row in (
-            upcoming.annotate(_m=ExtractMonth("start", tzinfo=tz))
-            .values("_m")
-            .annotate(n=Count("id"))
-            .order_by()
-        ):
-            held[row["_m"] - 1] -= row["n"]
-        early = Attendance.objects.filter(
-            organization.subtree_q("activity__organization__path"),
-            activity__start__gte=max(now, period.start),
-            activity__start__lt=period.end,
-            status__in=ATTENDED_STATUSES,
-        )
-        for row in (
-            early.annotate(_m=ExtractMonth("activity__start", tzinfo=tz))
-            .values("_m")
-            .annotate(n=Count("id"))
-            .order_by()
-        ):
-            attended[row["_m"] - 1] -= row["n"]
-    return held, attended
 
 
 # --- traceability ----------------------------------------------------------------------------------

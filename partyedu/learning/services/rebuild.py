@@ -47,6 +47,7 @@ from .ledger import (
     _sync_sources,
     hour_sources,
 )
+from .online import online_rebuild
 from .summaries import (
     CATEGORY_COUNT_FIELDS,
     MEMBER_STATE_FIELDS,
@@ -125,11 +126,13 @@ class RebuildReport:
     completion_flags: int = 0
     # OrgRequirementCounts / OrgYearCompletion (and their by-category rows) that differ
     summaries: int = 0
+    # member-years' online copies and the kept online figures (learning.online) that differ
+    online: int = 0
     samples: list[str] = field(default_factory=list)
 
     @property
     def differences(self) -> int:
-        return self.ledger + self.year_hours + self.requirements + self.summaries
+        return self.ledger + self.year_hours + self.requirements + self.summaries + self.online
 
     def note(self, line: str) -> None:
         if len(self.samples) < SAMPLE_LINES:
@@ -522,6 +525,9 @@ def learning_hours_rebuild(
         _rebuild_year_hours(report)
         step(3, "正在核对学时要求、达标标记和组织人数")
         _rebuild_requirements(report)
+        report.online, samples = online_rebuild(apply=apply)
+        for line in samples:
+            report.note(line)
         if apply and report.differences:
             audit_record(
                 actor=None,
@@ -534,6 +540,7 @@ def learning_hours_rebuild(
                     "year_hours": report.year_hours,
                     "requirements": report.requirements,
                     "summaries": report.summaries,
+                    "online": report.online,
                 },
                 message=f"学时核对重算：更正{report.differences}处",
             )

@@ -40,6 +40,7 @@ from ..selectors import (
     rules_for_paths,
 )
 from ._common import COMPLETION_FIELDS, COUNT_FIELDS, GROUP_FIELD, YEAR_FIELDS, _chunks
+from .online import online_refresh
 
 if TYPE_CHECKING:
     from .ledger import _Line
@@ -78,6 +79,8 @@ def _apply_hours(rows: Sequence[_Line] | Sequence[LearningHourEntry]) -> None:
                 f"ON CONFLICT ({qn('member_id')}, {qn('year')}) DO UPDATE SET {sets}",
                 params,
             )
+    # Online hours are also kept per subtree (``learning.online``): the members whose moved.
+    online_refresh({row.member_id for row in rows if row.kind == HourKind.ONLINE})
 
 
 def _set_classes(counts: dict[tuple[int, int], int]) -> None:
@@ -613,9 +616,11 @@ def learning_members_changed(*, member_ids: Iterable[int]) -> None:
     The organisation counts get the changes of all members at once (an import of thousands
     touches the same ancestors from every chunk)."""
     deltas = _new_deltas()
-    for chunk in _chunks(sorted(set(member_ids)), 1000):
+    ids = sorted(set(member_ids))
+    for chunk in _chunks(ids, 1000):
         _members_refresh(_lock_members(chunk), deltas)
     _apply_org_deltas(*deltas)
+    online_refresh(ids)  # a transfer takes the member's online hours along
 
 
 @transaction.atomic

@@ -250,3 +250,25 @@ def test_lectures_follow_their_activitys_new_date_in_the_list(tree, root_admin, 
     activity = year_of_lectures["first"].activity
     activity_update(actor=None, activity=activity, data={"start": at(12), "end": at(12) + timedelta(hours=2)})
     assert lecture_list(user=root_admin).first() == year_of_lectures["first"]
+
+
+def month_figure(org: Organization, month: int, name: str = LECTURES, year: int = 2025) -> int:
+    row = LectureFigure.objects.filter(organization=org, year=year, name=f"month:{month}:{name}").first()
+    return row.value if row else 0
+
+
+def test_a_lecture_counts_in_its_months_figures_up_the_tree(tree, speakers):
+    lecture(party_lecture(tree.branch_b, at(5)), speakers["zhang"])  # a cross lecture by a secretary
+    for org in (tree.branch_b, tree.district_b, tree.root):
+        assert month_figure(org, 5) == 1
+        assert month_figure(org, 5, "cross") == 1
+        assert month_figure(org, 5, "category:secretary") == 1
+    assert month_figure(tree.district_a, 5) == 0
+
+
+def test_a_lectures_month_figures_follow_its_activitys_new_date(tree, speakers):
+    activity = party_lecture(tree.branch_a, at(3))
+    lecture(activity, speakers["li"])
+    activity_update(actor=None, activity=activity, data={"start": at(9), "end": at(9) + timedelta(hours=2)})
+    assert (month_figure(tree.root, 3), month_figure(tree.root, 9)) == (0, 1)
+    assert_rebuild_finds_nothing()

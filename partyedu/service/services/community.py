@@ -61,6 +61,7 @@ from ..models import (
     ResidentRequest,
     Room,
 )
+from .figures import pledges_refresh
 
 APP = "service"
 PHOTOS_MAX = 3
@@ -256,6 +257,7 @@ def pledge_create(
     )
     pledge.full_clean()
     pledge.save()
+    pledges_refresh([pledge.pk])
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -333,6 +335,7 @@ def pledge_complete(
     pledge.completion_note = clean_note
     pledge.completed_on = done_on
     pledge.save(update_fields=["status", "completion_note", "completed_on", "updated_at"])
+    pledges_refresh([pledge.pk])
     for upload in photos:
         photo = PledgePhoto(pledge=pledge, image=upload)
         photo.full_clean(exclude=["pledge"])
@@ -364,6 +367,7 @@ def pledge_confirm(*, actor: Actor, pledge: Pledge) -> Pledge:
     pledge.confirmed_by = _user(actor)
     pledge.confirmed_at = timezone.now()
     pledge.save(update_fields=["status", "confirmed_by", "confirmed_at", "updated_at"])
+    pledges_refresh([pledge.pk])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

@@ -60,6 +60,7 @@ from ..models import (
     VolunteerActivity,
 )
 from ..selectors_registration import coverage, coverage_members, member_rows
+from .figures import records_refresh, records_uncount
 
 APP = "service"
 HOURS_MIN = Decimal("0.5")
@@ -598,6 +599,7 @@ def service_record_confirm(*, actor: Actor, record: ServiceRecord | int) -> Serv
     record.confirmed_at = timezone.now()
     record.reject_reason = ""
     record.save(update_fields=["status", "confirmed_by", "confirmed_at", "reject_reason", "updated_at"])
+    records_refresh([record.member_id])
     audit_record(
         actor=actor, action=AuditAction.UPDATE, obj=record, changes={"status": [before, record.status]}
     )
@@ -620,6 +622,7 @@ def service_record_reject(*, actor: Actor, record: ServiceRecord | int, reason: 
     record.confirmed_at = timezone.now()
     record.reject_reason = text
     record.save(update_fields=["status", "confirmed_by", "confirmed_at", "reject_reason", "updated_at"])
+    records_refresh([record.member_id])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -650,6 +653,7 @@ def service_record_delete(*, actor: Actor, record: ServiceRecord | int) -> None:
     )
     confirmed = record.status == RecordStatus.CONFIRMED
     snapshot = ServiceRecord(member_id=record.member_id, date=record.date)
+    records_uncount(record)
     record.delete()
     if confirmed:
         _hours_changed(actor, [snapshot])

@@ -22,6 +22,7 @@ from partyedu.service.services.community import (
     resident_request_log,
     resident_request_resolve,
 )
+from partyedu.service.services.figures import records_refresh
 from partyedu.study.services import activity_record, attendance_mark
 from partyedu.testsupport.factories import make_member, make_org, make_user
 
@@ -56,9 +57,12 @@ def city(tree):
 
 
 def record(member, day, hours, status=RecordStatus.CONFIRMED):
-    return ServiceRecord.objects.create(
+    """A record in the given state, counted in the kept figures as the record services count it."""
+    done = ServiceRecord.objects.create(
         member=member, date=day, hours=Decimal(hours), kind="policy", status=status
     )
+    records_refresh([member.pk])
+    return done
 
 
 def volunteer(org, members, *, hours=2):

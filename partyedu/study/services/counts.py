@@ -19,7 +19,8 @@ from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from partyedu.organizations.choices import OrgLevel
-from partyedu.organizations.models import Organization
+from partyedu.organizations.figures import move_signs
+from partyedu.organizations.models import Organization, ancestor_paths, lineage_ids
 
 from ..choices import ATTENDED_STATUSES, GROUP_OWN_TYPES
 from ..models import (
@@ -183,9 +184,31 @@ TallyState = tuple[int, int, int, str, int]
 FIGURE_COLUMNS = (*MONTH_FIELDS, *ATTENDED_FIELDS)
 
 
-def _figures_add(deltas: dict[FigureKey, list[int]]) -> None:
-    """Add the 24 monthly deltas (12 activities, 12 attendance person-times) of each key to
-    ``ActivityFigures`` by increments (``ON CONFLICT DO UPDATE SET c = c + excluded.c``)."""
+def _rolled_up(deltas: dict[FigureKey, list[int]], paths: dict[int, str]) -> dict[FigureKey, list[int]]:
+    """The deltas of the organisations that held the activities, added to each of them and to
+    every organisation above it (``ActivityFigures`` is cumulative over a subtree). ``paths``:
+    the organisations' paths already read (the others are read here)."""
+    deltas = {key: values for key, values in deltas.items() if any(values)}
+    lineage = lineage_ids((key[0] for key in deltas), paths)
+    out: dict[FigureKey, list[int]] = {}
+    for (org_id, year, activity_type), values in deltas.items():
+        for pk in lineage.get(org_id, ()):
+            into = out.setdefault((pk, year, activity_type), [0] * len(FIGURE_COLUMNS))
+            for index, value in enumerate(values):
+                into[index] += value
+    return out
+
+
+def _figures_add(deltas: dict[FigureKey, list[int]], paths: dict[int, str]) -> None:
+    """Add the 24 monthly deltas (12 activities, 12 attendance person-times) of each key — the
+    organisation that held the activities — to its ``ActivityFigures`` row and every ancestor's."""
+    _increment(_rolled_up(deltas, paths))
+
+
+def _increment(deltas: dict[FigureKey, list[int]]) -> None:
+    """Add the deltas to the ``ActivityFigures`` rows of their keys by increments (``ON CONFLICT
+    DO UPDATE SET c = c + excluded.c``), in key order (two transactions lock the rows they share
+    in the same order)."""
     rows = [(key, values) for key, values in sorted(deltas.items()) if any(values)]
     if not rows:
         return
@@ -215,18 +238,20 @@ def _add_state(deltas: dict[FigureKey, list[int]], state: TallyState, sign: int)
     values[12 + month - 1] += sign * attended
 
 
-def _states_of(activity_ids: Sequence[int]) -> dict[int, TallyState]:
-    """The current state of each existing activity (deleted ones are absent): one query."""
+def _states_of(activity_ids: Sequence[int], paths: dict[int, str]) -> dict[int, TallyState]:
+    """The current state of each existing activity (deleted ones are absent), adding the path of
+    each holding organisation to ``paths``: one query."""
     states: dict[int, TallyState] = {}
     rows = (
         Activity.objects.filter(pk__in=activity_ids)
         .annotate(n=Count("attendances", filter=Q(attendances__status__in=ATTENDED_STATUSES)))
         .order_by()
-        .values_list("pk", "organization_id", "start", "activity_type", "n")
+        .values_list("pk", "organization_id", "organization__path", "start", "activity_type", "n")
     )
-    for pk, org_id, start, activity_type, attended in rows:
+    for pk, org_id, path, start, activity_type, attended in rows:
         local = timezone.localtime(start)
         states[pk] = (org_id, local.year, local.month, activity_type, attended)
+        paths[org_id] = path
     return states
 
 
@@ -245,6 +270,7 @@ def activity_figures_sync(activity_ids: Iterable[int]) -> None:
 
 def _figures_sync(ids: list[int]) -> None:
     deltas: dict[FigureKey, list[int]] = {}
+    paths: dict[int, str] = {}  # the holding organisations' paths, read with the activities
     for start in range(0, len(ids), 2000):
         chunk = ids[start : start + 2000]
         old = {
@@ -253,7 +279,7 @@ def _figures_sync(ids: list[int]) -> None:
             .filter(activity_id__in=chunk)
             .order_by("activity_id")
         }
-        new = _states_of(chunk)
+        new = _states_of(chunk, paths)
         gone: list[int] = []
         create: list[ActivityTally] = []
         update: list[ActivityTally] = []
@@ -288,12 +314,26 @@ def _figures_sync(ids: list[int]) -> None:
         ActivityTally.objects.bulk_update(
             update, ["organization_id", "year", "month", "activity_type", "attended"], batch_size=2000
         )
-    _figures_add(deltas)
+    _figures_add(deltas, paths)
+
+
+def activity_figures_org_moved(
+    *, organization: Organization, old_parent_path: str, new_parent_path: str
+) -> None:
+    """``organizations.moved``: the moved subtree's figures (its top organisation's cumulative rows)
+    leave the old ancestors and join the new ones. Inside the move's transaction, after it."""
+    signs = move_signs(old_parent_path=old_parent_path, new_parent_path=new_parent_path)
+    deltas: dict[FigureKey, list[int]] = {}
+    for row in ActivityFigures.objects.filter(organization=organization).order_by() if signs else ():
+        values = [getattr(row, c) for c in FIGURE_COLUMNS]
+        for org_id, sign in signs.items():
+            deltas[(org_id, row.year, row.activity_type)] = [sign * v for v in values]
+    _increment(deltas)
 
 
 def activity_figures_rebuild(*, apply: bool = False) -> int:
-    """Compare the tallies and ``ActivityFigures`` with a recount of every activity and its
-    attendance; return how many rows differ and, with ``apply``, make them equal (two grouped
+    """Compare the tallies and ``ActivityFigures`` (each organisation's rows summed over its
+    subtree) with a recount of every activity and its attendance; return how many rows differ and, with ``apply``, make them equal (two grouped
     queries and a pass over the activities: a city's year takes seconds)."""
     attended: dict[int, int] = dict(
         Attendance.objects.filter(status__in=ATTENDED_STATUSES)
@@ -309,11 +349,19 @@ def activity_figures_rebuild(*, apply: bool = False) -> int:
         .values_list("pk", "organization_id", "year", "month", "activity_type")
     )
     want_tally: dict[int, TallyState] = {}
-    want: dict[FigureKey, list[int]] = {}
+    own: dict[FigureKey, list[int]] = {}
     for pk, org_id, year, month, activity_type in rows.iterator(chunk_size=20_000):
         state = (org_id, year, month, activity_type, attended.get(pk, 0))
         want_tally[pk] = state
-        _add_state(want, state, 1)
+        _add_state(own, state, 1)
+    paths = dict(Organization.objects.values_list("pk", "path"))
+    by_path = {path: pk for pk, path in paths.items()}
+    want: dict[FigureKey, list[int]] = {}
+    for (org_id, year, activity_type), values in own.items():
+        for prefix in ancestor_paths(paths[org_id]):
+            into = want.setdefault((by_path[prefix], year, activity_type), [0] * len(FIGURE_COLUMNS))
+            for index, value in enumerate(values):
+                into[index] += value
     have_tally = {
         t.activity_id: (t.organization_id, t.year, t.month, t.activity_type, t.attended)
         for t in ActivityTally.objects.all().iterator(chunk_size=20_000)

@@ -1,7 +1,8 @@
-"""The figures the supervision dashboards add up (``ActivityFigures``): per holding organisation,
-month and type, the activities and their attendance person-times (出席, 迟到) — kept by every
-service that records an activity or its attendance and proved equal to a recount
-(``activity_figures_rebuild``) after each change."""
+"""The figures the supervision dashboards read (``ActivityFigures``): per organisation, cumulative
+over its subtree, per month and type, the activities and their attendance person-times (出席,
+迟到) — kept by every service that records an activity or its attendance, carried by an
+organisation's move, and proved equal to a recount (``activity_figures_rebuild``) after each
+change."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from partyedu.organizations.services import organization_move
 from partyedu.study.models import ActivityFigures, ActivityTally
 from partyedu.study.services import (
     activity_delete,
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def row(org: Any, activity_type: str = "theme_day") -> tuple[list[int], list[int]]:
-    """(activities by month, person-times by month) of the organisation's own activities in 2025."""
+    """(activities by month, person-times by month) of the organisation's subtree in 2025."""
     figures = ActivityFigures.objects.filter(organization=org, year=2025, activity_type=activity_type).first()
     if figures is None:
         return [0] * 12, [0] * 12
@@ -40,10 +42,31 @@ def test_recording_an_activity_counts_it_in_its_month(tree: Tree) -> None:
     assert activity_figures_rebuild() == 0
 
 
-def test_a_party_groups_activity_counts_for_the_group_that_held_it(tree: Tree) -> None:
+def test_an_activity_counts_for_the_organisation_that_held_it_and_every_one_above(tree: Tree) -> None:
     record(tree.group_a, "party_lecture", start=at(5))
-    assert row(tree.group_a, "party_lecture")[0][4] == 1
-    assert row(tree.branch_a, "party_lecture")[0] == [0] * 12
+    for org in (tree.group_a, tree.branch_a, tree.district_a, tree.root):
+        assert row(org, "party_lecture")[0][4] == 1
+    assert row(tree.district_b, "party_lecture")[0] == [0] * 12
+
+
+def test_person_times_add_up_the_tree(tree: Tree) -> None:
+    member = make_member(tree.branch_a, "甲")
+    activity = record(tree.branch_a, start=at(5), roster=[member.pk])
+    attendance_mark(actor=None, activity=activity, records=[{"member": member.pk, "status": "present"}])
+    assert row(tree.root)[1][4] == 1
+    assert row(tree.district_a)[1][4] == 1
+
+
+def test_a_moved_subtree_takes_its_figures_from_the_old_ancestors_to_the_new(tree: Tree) -> None:
+    member = make_member(tree.branch_a, "甲")
+    activity = record(tree.group_a, start=at(5), roster=[member.pk])
+    attendance_mark(actor=None, activity=activity, records=[{"member": member.pk, "status": "present"}])
+    organization_move(actor=None, org=tree.branch_a, new_parent=tree.district_b)
+    assert row(tree.district_a) == ([0] * 12, [0] * 12)
+    assert row(tree.district_b)[0][4] == 1
+    assert row(tree.district_b)[1][4] == 1
+    assert row(tree.root)[0][4] == 1
+    assert activity_figures_rebuild() == 0
 
 
 def test_marking_present_and_late_counts_person_times_but_not_absent_or_leave(tree: Tree) -> None:
@@ -110,9 +133,10 @@ def test_deleting_an_activity_removes_its_figures_and_its_tally(tree: Tree) -> N
 
 def test_the_rebuild_reports_and_repairs_a_figure_that_drifted(tree: Tree) -> None:
     record(tree.branch_a, start=at(5))
-    ActivityFigures.objects.filter(organization=tree.branch_a).update(m5=3, a2=7)
+    ActivityFigures.objects.filter(organization=tree.district_a).update(m5=3, a2=7)
     assert activity_figures_rebuild() == 1
     assert activity_figures_rebuild(apply=True) == 1
+    assert row(tree.district_a) == ([0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0], [0] * 12)
     assert row(tree.branch_a) == ([0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0], [0] * 12)
     assert activity_figures_rebuild() == 0
 

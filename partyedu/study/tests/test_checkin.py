@@ -259,7 +259,7 @@ def test_a_stamp_is_believed_only_within_the_grace_and_never_ahead(settings):
 # --- what a check-in costs ---------------------------------------------------------------------------
 
 
-def test_a_check_in_takes_20_queries_and_a_second_scan_three(activity, zhang, django_assert_max_num_queries):
+def test_a_check_in_takes_21_queries_and_a_second_scan_three(activity, zhang, django_assert_max_num_queries):
     from partyedu.learning.models import LearningHourEntry
     from partyedu.learning.services import learning_members_changed
 
@@ -269,9 +269,10 @@ def test_a_check_in_takes_20_queries_and_a_second_scan_three(activity, zhang, dj
     # when: the transaction, the attendance row (with its activity), its update, the audit row
     # and the ledger sync in a savepoint: member and requirement locks, what the row credits (with
     # its activity), the ledger's net, the line, the year's summary, the rule, the year flags;
-    # the dashboards' figures: the activity's tally locked, its state read, the tally and the
-    # month's figures updated; points: whether any scheme exists (none here)
-    with django_assert_max_num_queries(20):
+    # the dashboards' figures: the activity's tally locked, its state read (with its
+    # organisation's path), the ids of the organisation and its ancestors, the tally and the
+    # month's figures of each of them updated; points: whether any scheme exists (none here)
+    with django_assert_max_num_queries(21):
         row = checkin_with_token(user=zhang, token=token, at=START)
     with django_assert_max_num_queries(3):
         checkin_with_token(user=zhang, token=token, at=START + timedelta(seconds=5))

@@ -117,9 +117,8 @@ def dashboard_get(
         series=monthly_series(
             organization=organization,
             year=year,
-            # A year view has counted the year's activities and attendance by month already.
-            attendance=figures[organization.pk].attendance_by_month if month is None else None,
-            activities=figures[organization.pk].activities_by_month if month is None else None,
+            # A year view has read the year's figures by month already.
+            figures=figures[organization.pk] if month is None else None,
         )
         if with_series
         else None,

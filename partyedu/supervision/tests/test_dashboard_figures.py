@@ -9,9 +9,11 @@ import pytest
 from django.utils import timezone
 
 from partyedu.competitions.models import Award, Competition, Entry
-from partyedu.learning.models import LearningHourEntry, MemberYearHours
+from partyedu.learning.models import LearningHourEntry
+from partyedu.learning.services.manual import learning_hours_record_manual
 from partyedu.learning.tests.factories import attend, local, make_activity
 from partyedu.lectures.models import Lecture, Lecturer, LectureSpeaker
+from partyedu.lectures.summaries import lectures_sync
 from partyedu.organizations.models import Organization
 from partyedu.study.services.counts import activity_counts_rebuild
 from partyedu.supervision.figures import Period, figure_rows_url, monthly_series, subtree_figures
@@ -120,15 +122,22 @@ def test_lectures_count_secretaries_and_cross_lectures(tree):
             activity=activity, title="党课", organization=tree.branch_a, start=activity.start
         )
         LectureSpeaker.objects.create(lecture=lecture, lecturer=lecturer, is_cross=cross)
+        lectures_sync(lecture_ids=[lecture.pk])  # as the lecture services do after a change
     (a,) = _refresh(tree.district_a)
     figures = subtree_figures(organizations=[a], year=2026, today=TODAY)[a.pk]
     assert (figures.lectures, figures.lectures_by_secretaries, figures.cross_lectures) == (3, 1, 1)
 
 
-def test_online_hours_of_a_year_are_the_members_yearly_online_sums(tree):
-    member = make_member(tree.branch_a, "甲")
-    MemberYearHours.objects.create(member=member, year=2026, online=Decimal("3.5"), total=Decimal("3.5"))
-    MemberYearHours.objects.create(member=make_member(tree.branch_b, "乙"), year=2026, online=Decimal("1"))
+def test_online_hours_of_a_year_are_the_online_hours_credited_to_the_subtrees_members(tree):
+    for org, hours in ((tree.branch_a, "3.5"), (tree.branch_b, "1")):
+        learning_hours_record_manual(
+            actor=None,
+            member=make_member(org, "甲"),
+            year=2026,
+            kind="online",
+            hours=hours,
+            description="网上专题班",
+        )
     (a,) = _refresh(tree.district_a)
     assert subtree_figures(organizations=[a], year=2026, today=TODAY)[a.pk].online_hours == Decimal("3.5")
 
