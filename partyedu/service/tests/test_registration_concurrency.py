@@ -85,3 +85,22 @@ def test_the_last_place_is_taken_once(tree):
     )
     assert sum(isinstance(r, ValidationError) for r in results) == 1
     assert Attendance.objects.filter(activity=found.activity).count() == 1
+
+
+def test_records_confirmed_at_once_in_two_districts_add_up_in_the_citys_kept_figures(tree):
+    from partyedu.organizations.models import SubtreeFigure
+    from partyedu.service.services.figures import RECORDS, records_rebuild
+    from partyedu.testsupport.factories import make_member
+
+    from .test_registration_factories import record
+
+    records = [
+        record(make_member(org, f"党员{n}", categories=["employed"]))
+        for n, org in enumerate([tree.branch_a, tree.branch_b] * 4)
+    ]
+
+    run_at_once(*(lambda r=r: services.service_record_confirm(actor=None, record=r.pk) for r in records))
+
+    city = SubtreeFigure.objects.filter(organization=tree.root, name=RECORDS)
+    assert sum(row.value for row in city) == 8
+    assert records_rebuild(apply=False) == (0, 0)

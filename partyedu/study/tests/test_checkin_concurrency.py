@@ -109,6 +109,27 @@ def test_members_checking_in_at_once_each_get_one_row_and_one_ledger_line(tree):
     assert activity_figures_rebuild() == 0
 
 
+def test_check_ins_at_two_branches_at_once_add_up_in_the_city_they_share(tree):
+    # Each check-in adds to its branch's figures and to every ancestor's: the city's row is
+    # shared by both branches' transactions (locked in key order, never deadlocking).
+    users_a = members_with_accounts(tree.branch_a, 6)
+    users_b = [make_user(f"other{n}", role="member", org=tree.branch_b) for n in range(6)]
+    for number, user in enumerate(users_b):
+        member = make_member(tree.branch_b, f"乙党员{number}")
+        member.user = user
+        member.save()
+    activity_a, activity_b = live_activity(tree.branch_a), live_activity(tree.branch_b)
+    token_a, _ = checkin_token(activity_a)
+    token_b, _ = checkin_token(activity_b)
+
+    run_at_once(*(check_in(u, token_a) for u in users_a), *(check_in(u, token_b) for u in users_b))
+
+    local = timezone.localtime(activity_a.start)
+    city = ActivityFigures.objects.get(organization=tree.root, year=local.year, activity_type="theme_day")
+    assert getattr(city, f"a{local.month}") == 12
+    assert activity_figures_rebuild() == 0
+
+
 def test_the_same_member_scanning_at_once_is_checked_in_once(tree):
     (user,) = members_with_accounts(tree.branch_a, 1)
     activity = live_activity(tree.branch_a)
