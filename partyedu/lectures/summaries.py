@@ -44,7 +44,7 @@ from partyedu.core.hooks import hooks
 from partyedu.members.choices import MemberCategory
 from partyedu.members.models import Member
 from partyedu.members.selectors import has_category_q
-from partyedu.organizations.models import Organization, ancestor_paths
+from partyedu.organizations.models import Organization, all_lineage_ids, lineage_ids
 from partyedu.study.models import Activity
 
 from .models import Lecture, LectureDutyMember, LectureFigure, LectureRating, LectureSpeaker, LectureTally
@@ -263,18 +263,11 @@ def _rolled_up(deltas: Counter[Key]) -> Counter[Key]:
     deltas = Counter({key: value for key, value in deltas.items() if value})
     if not deltas:
         return deltas
-    org_ids = sorted({key[0] for key in deltas})
-    paths: dict[int, str] = {}
-    for chunk in _chunks(org_ids):
-        paths.update(Organization.objects.filter(pk__in=chunk).values_list("pk", "path"))
-    wanted = sorted({prefix for path in paths.values() for prefix in ancestor_paths(path)})
-    ids: dict[str, int] = {}
-    for chunk in _chunks(wanted):
-        ids.update(Organization.objects.filter(path__in=chunk).values_list("path", "pk"))
+    lineage = lineage_ids(key[0] for key in deltas)
     out: Counter[Key] = Counter()
     for (org_id, year, name), value in deltas.items():
-        for prefix in ancestor_paths(paths[org_id]):
-            out[(ids[prefix], year, name)] += value
+        for pk in lineage[org_id]:
+            out[(pk, year, name)] += value
     return Counter({key: value for key, value in out.items() if value})
 
 
@@ -561,13 +554,12 @@ def expected_figures(tallies: dict[int, Tally], duty: dict[int, DutyState]) -> C
             years.setdefault(member_id, []).append(year)
     for member_id, state in duty.items():
         own.update(state.figures(years.get(member_id, [])))
-    paths = dict(Organization.objects.values_list("pk", "path"))
-    ids = {path: pk for pk, path in paths.items()}
+    lineage = all_lineage_ids()
     out: Counter[Key] = Counter()
     for (org_id, year, name), value in own.items():
         if value:
-            for prefix in ancestor_paths(paths[org_id]):
-                out[(ids[prefix], year, name)] += value
+            for pk in lineage[org_id]:
+                out[(pk, year, name)] += value
     return Counter({key: value for key, value in out.items() if value})
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from .models import Organization, SubtreeFigure, ancestor_paths, lineage_ids
+from .models import Organization, SubtreeFigure, all_lineage_ids, ancestor_paths, lineage_ids
 
 # (organisation id, year, month — 0 for the year as a whole —, figure name)
 FigureKey = tuple[int, int, int, str]
@@ -139,10 +139,7 @@ def subtree_figures_check(
     organisation's own figures of those names) and return how many rows differ; with ``apply``,
     make them equal. Three queries and a pass over the rows."""
     names = sorted(set(names))
-    paths = dict(Organization.objects.values_list("pk", "path"))
-    by_path = {path: pk for pk, path in paths.items()}
-    lineage = {pk: [by_path[prefix] for prefix in ancestor_paths(path)] for pk, path in paths.items()}
-    want = rolled_up(own, lineage)
+    want = rolled_up(own, all_lineage_ids())
     have = {
         (row.organization_id, row.year, row.month, row.name): row
         for row in SubtreeFigure.objects.filter(name__in=names).iterator(chunk_size=20_000)

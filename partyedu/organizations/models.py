@@ -22,19 +22,34 @@ def ancestor_paths(path: str) -> list[str]:
     return [path[:i] for i in range(SEGMENT_WIDTH, len(path) + 1, SEGMENT_WIDTH)]
 
 
+LINEAGE_CHUNK = 1000  # ids or paths per IN list
+
+
 def lineage_ids(org_ids: Iterable[int], known: Mapping[int, str] | None = None) -> dict[int, list[int]]:
     """Each organisation's id → the ids of itself and every ancestor, root first: what a
     cumulative figure adds an organisation's change to. ``known``: paths the caller has read
-    already. Two queries (one when every path is known); unknown ids are left out."""
+    already. Two queries per thousand organisations (one when every path is known); unknown
+    ids are left out."""
     ids = sorted(set(org_ids))
     if not ids:
         return {}
     paths = {pk: known[pk] for pk in ids if known and pk in known}
     missing = [pk for pk in ids if pk not in paths]
-    if missing:
-        paths.update(Organization.objects.filter(pk__in=missing).values_list("pk", "path"))
+    for start in range(0, len(missing), LINEAGE_CHUNK):
+        chunk = missing[start : start + LINEAGE_CHUNK]
+        paths.update(Organization.objects.filter(pk__in=chunk).values_list("pk", "path"))
     wanted = sorted({prefix for path in paths.values() for prefix in ancestor_paths(path)})
-    by_path = dict(Organization.objects.filter(path__in=wanted).values_list("path", "pk"))
+    by_path: dict[str, int] = {}
+    for start in range(0, len(wanted), LINEAGE_CHUNK):
+        prefixes = wanted[start : start + LINEAGE_CHUNK]
+        by_path.update(Organization.objects.filter(path__in=prefixes).values_list("path", "pk"))
+    return {pk: [by_path[prefix] for prefix in ancestor_paths(path)] for pk, path in paths.items()}
+
+
+def all_lineage_ids() -> dict[int, list[int]]:
+    """``lineage_ids`` of every organisation, in one query (a rebuild's roll-up)."""
+    paths = dict(Organization.objects.values_list("pk", "path"))
+    by_path = {path: pk for pk, path in paths.items()}
     return {pk: [by_path[prefix] for prefix in ancestor_paths(path)] for pk, path in paths.items()}
 
 

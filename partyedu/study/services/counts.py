@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from partyedu.organizations.choices import OrgLevel
 from partyedu.organizations.figures import move_signs
-from partyedu.organizations.models import Organization, ancestor_paths, lineage_ids
+from partyedu.organizations.models import Organization, all_lineage_ids, lineage_ids
 
 from ..choices import ATTENDED_STATUSES, GROUP_OWN_TYPES
 from ..models import (
@@ -354,12 +354,11 @@ def activity_figures_rebuild(*, apply: bool = False) -> int:
         state = (org_id, year, month, activity_type, attended.get(pk, 0))
         want_tally[pk] = state
         _add_state(own, state, 1)
-    paths = dict(Organization.objects.values_list("pk", "path"))
-    by_path = {path: pk for pk, path in paths.items()}
+    lineage = all_lineage_ids()
     want: dict[FigureKey, list[int]] = {}
     for (org_id, year, activity_type), values in own.items():
-        for prefix in ancestor_paths(paths[org_id]):
-            into = want.setdefault((by_path[prefix], year, activity_type), [0] * len(FIGURE_COLUMNS))
+        for pk in lineage[org_id]:
+            into = want.setdefault((pk, year, activity_type), [0] * len(FIGURE_COLUMNS))
             for index, value in enumerate(values):
                 into[index] += value
     have_tally = {
