@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -27,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 
-from partyedu.core.scope import can, scope_for
+from partyedu.core.scope import can, restrict_sql, scope_for
 from partyedu.core.types import BaseViewer
 from partyedu.members.models import Member
 from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_paths
@@ -123,15 +124,36 @@ def member_points(
     does not show them)."""
     member = member_get(user=user, pk=getattr(member, "pk", member), veto_year=year)
     scheme = scheme_of(_state(member), year)
-    items: dict[int, PointsItem] = {}
-    if scheme is not None:
-        for item in scheme.item_list:  # type: ignore[attr-defined]
-            items[item.pk] = item
     entries = list(
         PointsEntry.objects.restrict(user, "view")
         .filter(member=member, year=year)
         .order_by("source_date", "id")
     )
+    manual = (
+        list(
+            ManualPoints.objects.restrict(user, "view")
+            .filter(member=member, year=year)
+            .select_related("item", "actor")
+        )
+        if with_manual
+        else []
+    )
+    return _member_year(member, year, scheme, entries, manual)
+
+
+def _member_year(
+    member: Member,
+    year: int,
+    scheme: PointsScheme | None,
+    entries: list[PointsEntry],
+    manual: list[ManualPoints],
+) -> MemberPoints:
+    """The figures of a member's year from its scheme in force and its lines (each line given its
+    item); the veto in force read only when ``member.veto_id`` names one."""
+    items: dict[int, PointsItem] = {}
+    if scheme is not None:
+        for item in scheme.item_list:  # type: ignore[attr-defined]
+            items[item.pk] = item
     missing = {e.item_id for e in entries} - items.keys()
     if missing:
         items.update(PointsItem.objects.in_bulk(missing))
@@ -161,15 +183,6 @@ def member_points(
     earned = sum((p for p in per_item.values() if p > 0), ZERO)
     deducted = -sum((p for p in per_item.values() if p < 0), ZERO)
     base = scheme.base if scheme is not None else ZERO
-    manual = (
-        list(
-            ManualPoints.objects.restrict(user, "view")
-            .filter(member=member, year=year)
-            .select_related("item", "actor")
-        )
-        if with_manual
-        else []
-    )
     veto_id = getattr(member, "veto_id", None)
     veto = PointsVeto.objects.get(pk=veto_id) if veto_id else None
     return MemberPoints(
@@ -186,6 +199,91 @@ def member_points(
         manual=manual,
         veto=veto,
     )
+
+
+# The scheme in force with its items, by (scheme id, time it last changed): a scheme's items
+# change only with the scheme (``scheme_update`` saves it), so a changed scheme is another key
+# and nothing here is ever stale. Filled only outside a transaction, from committed rows.
+_SCHEMES: dict[tuple[int, Any], PointsScheme] = {}
+_SCHEMES_MAX = 256
+
+
+def _may_keep() -> bool:
+    """Whether what was just read is committed, so that other requests may be given it: outside
+    a transaction (a write's own transaction may still roll back)."""
+    return not connection.in_atomic_block
+
+
+def _scheme_with_items(scheme_id: int, changed: Any) -> PointsScheme:
+    key = (scheme_id, changed)
+    scheme = _SCHEMES.get(key)
+    if scheme is not None:
+        return scheme
+    item_list = list(
+        PointsItem.objects.filter(scheme_id=scheme_id).select_related("scheme").order_by("position", "id")
+    )
+    scheme = item_list[0].scheme if item_list else PointsScheme.objects.get(pk=scheme_id)
+    for item in item_list:
+        item.scheme = scheme
+    scheme.item_list = item_list  # type: ignore[attr-defined]
+    if _may_keep():
+        if len(_SCHEMES) >= _SCHEMES_MAX:
+            _SCHEMES.clear()
+        _SCHEMES[key] = scheme
+    return scheme
+
+
+def member_points_brief(*, user: BaseViewer, member: int, year: int) -> MemberPoints:
+    """``member_points`` without the manual records, for the API (read on every visit of the
+    app's 我的积分): the same figures from two hand-written statements — the member within the
+    user's points view scope (``restrict_sql``: the rule of ``restrict``) with the ids of their
+    veto in force and of the scheme in force, then their lines — and the scheme's items from
+    memory when that version of the scheme was read before; 404 outside the scope."""
+    qn = connection.ops.quote_name
+    tables = {
+        "member": qn(Member._meta.db_table),
+        "veto": qn(PointsVeto._meta.db_table),
+        "scheme": qn(PointsScheme._meta.db_table),
+        "org": qn(Organization._meta.db_table),
+        "entry": qn(PointsEntry._meta.db_table),
+    }
+    scope, scope_params = restrict_sql(Member, user, "view", alias="m", app_label=APP)
+    candidates = AUDIENCE_STATUSES[Audience.CANDIDATES]
+    # The nearest scheme up the member's path for their audience (``scheme_of``).
+    nearest = (
+        "SELECT s.{col} FROM {scheme} s JOIN {org} o ON o.id = s.organization_id "
+        "WHERE s.year = %s AND substr(m.org_path, 1, length(o.path)) = o.path AND s.audience = "
+        "CASE WHEN m.status IN ({statuses}) THEN %s ELSE %s END ORDER BY length(o.path) DESC LIMIT 1"
+    )
+    statuses = ", ".join(["%s"] * len(candidates))
+    nearest_params = [year, *candidates, Audience.CANDIDATES.value, Audience.MEMBERS.value]
+    sql = (
+        "SELECT m.id, m.org_path, m.is_exempt, m.categories, m.status, "
+        "(SELECT v.id FROM {veto} v WHERE v.member_id = m.id AND v.year = %s AND v.lifted_at IS NULL "
+        "LIMIT 1) AS veto_id, "
+        f"({nearest.format(col='id', statuses=statuses, **tables)}) AS scheme_id, "
+        f"({nearest.format(col='updated_at', statuses=statuses, **tables)}) AS scheme_changed "
+        "FROM {member} m WHERE m.id = %s AND {scope}"
+    ).format(scope=scope, **tables)
+    params = [year, *nearest_params, *nearest_params, member, *scope_params]
+    found = list(Member.objects.raw(sql, params))
+    if not found:
+        raise Http404("党员不存在")
+    row = found[0]
+    scheme_id = getattr(row, "scheme_id", None)
+    scheme = _scheme_with_items(scheme_id, getattr(row, "scheme_changed", None)) if scheme_id else None
+    # The member's lines, within the same scope: a line is scoped by its member.
+    entries = list(
+        PointsEntry.objects.raw(
+            "SELECT e.id, e.points, e.item_id, e.description, e.source_type, e.source_date, e.created_at "
+            "FROM {entry} e JOIN {member} m ON m.id = e.member_id "
+            "WHERE e.member_id = %s AND e.year = %s AND {scope} ORDER BY e.source_date, e.id".format(
+                scope=scope, **tables
+            ),
+            [member, year, *scope_params],
+        )
+    )
+    return _member_year(row, year, scheme, entries, [])
 
 
 @dataclass

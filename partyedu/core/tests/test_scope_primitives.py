@@ -88,3 +88,44 @@ def test_policy_is_set_by_org_admins_only(tree):
     assert not can_set_policy(secretary)
     with pytest.raises(PermissionDenied, match="规定由组织部门"):
         require_policy(secretary, tree.branch_a, "规定由组织部门设定")
+
+
+def _ids_by_restrict_sql(user, action="view", app_label=None):
+    from django.db import connection
+
+    from partyedu.core.scope import restrict_sql
+
+    condition, params = restrict_sql(Member, user, action, alias="m", app_label=app_label)
+    table = connection.ops.quote_name(Member._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT m.id FROM {table} m WHERE {condition}", params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.parametrize(
+    ("role", "where", "app_label"),
+    [
+        ("org_admin", "root", None),
+        ("org_admin", "district_a", None),
+        ("branch_admin", "branch_b", None),
+        ("member", "branch_a", "points"),
+        (None, None, None),
+    ],
+)
+def test_restrict_sql_finds_the_rows_restrict_finds(tree, role, where, app_label):
+    inside = make_member(tree.branch_a, "甲")
+    make_member(tree.branch_b, "乙")
+    user = make_user(role=role, org=getattr(tree, where)) if role else make_user()
+    inside.user = user if role == "member" else None
+    inside.save(update_fields=["user"])
+    expected = set(Member.objects.restrict(user, "view", app_label=app_label).values_list("pk", flat=True))
+    assert _ids_by_restrict_sql(user, app_label=app_label) == expected
+
+
+def test_restrict_sql_refuses_a_scope_through_a_join(tree):
+    from partyedu.core.scope import restrict_sql
+    from partyedu.members.models import MemberTransfer
+
+    admin = make_user(role="org_admin", org=tree.root)
+    with pytest.raises(ValueError, match="not a column of its own"):
+        restrict_sql(MemberTransfer, admin, alias="t")

@@ -134,7 +134,7 @@ class MemberPointsViewSet(ScopedViewSet):
         if not pk or not pk.isdigit():
             raise Http404("党员不存在")
         # The selector looks the member up in the same scope as get_queryset, once.
-        result = selectors.member_points(user=request.user, member=int(pk), year=year, with_manual=False)
+        result = selectors.member_points_brief(user=request.user, member=int(pk), year=year)
         return Response(plain_data(MemberPointsSerializer, result))
 
 

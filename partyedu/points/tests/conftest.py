@@ -85,6 +85,22 @@ def scheme(
     return scheme_create(actor=None, organization=org, year=year, base=base, items=item_list or items())
 
 
+def member_moved_between_schemes(tree: Any) -> Any:
+    """A member with a line under the city's scheme, then moved to 乙区 with a scheme of its own
+    (item ``district-meetings``)."""
+    from partyedu.members.services import member_transfer
+    from partyedu.testsupport.factories import make_member
+
+    member = make_member(tree.branch_a, "甲")
+    scheme(tree.root)
+    district_items = items()
+    district_items[0]["code"] = "district-meetings"
+    scheme(tree.district_b, item_list=district_items)
+    mark(meeting(tree.branch_a, at(3)), member)
+    member_transfer(actor=None, member=member, to_organization=tree.branch_b)
+    return member
+
+
 def assert_ledger_equals_rebuild() -> None:
     from partyedu.points.services import points_rebuild
 

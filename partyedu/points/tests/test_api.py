@@ -15,7 +15,15 @@ from partyedu.points.services import scheme_create, veto_record
 from partyedu.testsupport.api import api_client
 from partyedu.testsupport.factories import make_member, make_user
 
-from .conftest import assert_ledger_equals_rebuild, at, items, mark, meeting, scheme
+from .conftest import (
+    assert_ledger_equals_rebuild,
+    at,
+    items,
+    mark,
+    meeting,
+    member_moved_between_schemes,
+    scheme,
+)
 
 pytestmark = pytest.mark.django_db
 THIS_YEAR = timezone.localdate().year
@@ -176,22 +184,15 @@ def test_get_member_points_makes_five_queries_whatever_the_lines(tree, django_as
         mark(meeting(tree.branch_a, at(month)), member)
     admin = make_user(role="branch_admin", org=tree.branch_a)
     client = api_client(admin)
-    # token, role grants, the member with their veto's id, the scheme in force with its items, the lines
+    # token, role grants, the member with the ids of their veto and scheme in force, the scheme's
+    # items (from memory outside a transaction once read: test_points_brief.py), the lines
     with django_assert_num_queries(5):
         response = client.get(f"/api/v1/members/{member.pk}/points/?year=2025")
     assert len(response.json()["entries"]) == 3
 
 
 def test_get_member_points_shows_lines_of_the_scheme_the_member_left(tree):
-    from partyedu.members.services import member_transfer
-
-    member = make_member(tree.branch_a, "甲")
-    scheme(tree.root)
-    district_items = items()
-    district_items[0]["code"] = "district-meetings"
-    scheme(tree.district_b, item_list=district_items)
-    mark(meeting(tree.branch_a, at(3)), member)
-    member_transfer(actor=None, member=member, to_organization=tree.branch_b)
+    member = member_moved_between_schemes(tree)
     admin = make_user(role="org_admin", org=tree.root)
     body = api_client(admin).get(f"/api/v1/members/{member.pk}/points/?year=2025").json()
     codes = {i["code"] for i in body["by_item"]}
