@@ -239,6 +239,8 @@ def member_points_brief(*, user: BaseViewer, member: int, year: int) -> MemberPo
     user's points view scope (``restrict_sql``: the rule of ``restrict``) with the ids of their
     veto in force and of the scheme in force, then their lines — and the scheme's items from
     memory when that version of the scheme was read before; 404 outside the scope."""
+    if not 0 < member < 2**63:  # no such id (and beyond what a parameter of the database holds)
+        raise Http404("党员不存在")
     qn = connection.ops.quote_name
     tables = {
         "member": qn(Member._meta.db_table),

@@ -119,3 +119,10 @@ def test_a_scheme_read_once_is_served_from_memory_until_it_changes(
     )
     names = {i["code"]: i["name"] for i in client.get(url).json()["by_item"]}
     assert names[renamed[0]["code"]] == "参加组织生活（新）"
+
+
+@pytest.mark.parametrize("pk", [0, 2**63, 10**20])
+def test_an_id_no_member_can_have_is_404_not_an_error(tree, pk):
+    admin = make_user(role="org_admin", org=tree.root)
+    response = api_client(admin).get(f"/api/v1/members/{pk}/points/?year={YEAR}")
+    assert response.status_code == 404
