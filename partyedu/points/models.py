@@ -75,7 +75,9 @@ class PointsScheme(TimeStampedModel, ScopedModel):
 class PointsItem(TimeStampedModel):
     """One item of a scheme: where its points come from (a kept record or a manual award), how
     many points one unit is worth, and the cap per month, quarter or year. A deduction item
-    (负面清单) takes points off; members of exempt categories are never deducted."""
+    (负面清单) takes points off; members of exempt categories are never deducted. Items change
+    only with their scheme (``scheme_update`` saves it): the scheme's ``updated_at`` versions its
+    items, and the API keeps them in memory by it (``selectors.member_points_brief``)."""
 
     scheme = models.ForeignKey(
         PointsScheme, verbose_name=_("积分方案"), on_delete=models.CASCADE, related_name="items"

@@ -126,3 +126,24 @@ def test_an_id_no_member_can_have_is_404_not_an_error(tree, pk):
     admin = make_user(role="org_admin", org=tree.root)
     response = api_client(admin).get(f"/api/v1/members/{pk}/points/?year={YEAR}")
     assert response.status_code == 404
+
+
+def test_only_the_scheme_services_write_items():
+    """The kept items are versioned by their scheme's ``updated_at``: a module writing items
+    without saving the scheme would leave the API reading an old version."""
+    import re
+    from pathlib import Path
+
+    import partyedu
+
+    writes = re.compile(
+        r"PointsItem\.objects\.(create|bulk_create|bulk_update|update_or_create|get_or_create)\b"
+    )
+    writers = {
+        str(path.relative_to(Path(partyedu.__file__).parent))
+        for path in Path(partyedu.__file__).parent.rglob("*.py")
+        if "tests" not in path.parts
+        and "migrations" not in path.parts
+        and writes.search(path.read_text("utf-8"))
+    }
+    assert writers == {"points/services/schemes.py"}
