@@ -14,8 +14,8 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeAlias, TypeVar
 
-from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import connection, models
 from django.db.models import CharField, OuterRef, Q, Value
 from django.db.models.functions import Concat
 
@@ -316,18 +316,32 @@ class ScopedQuerySet(models.QuerySet[_M]):
         """Rows the user may ``action``. The right is read from ``app_label`` (default: the model's
         own app), so that one app reading another's rows (learning reads members) asks for its own
         right over them."""
-        model = self.model
-        scope = user_scope(user, action, app_label or model._meta.app_label)
+        scope, paths_field, user_fields = _scope_terms(self.model, user, action, app_label)
         if scope.empty:
             return self.none()
-        condition = subtree_q(model.scope_path, scope.paths) if scope.paths else Q(pk__in=[])
-        scope_self = getattr(model, "scope_self", None)
-        if scope.own and scope_self:
-            condition |= Q(**{scope_self: user})
-        scope_assigned = getattr(model, "scope_assigned", None)
-        if scope.assigned and scope_assigned:
-            condition |= Q(**{scope_assigned: user})
+        condition = subtree_q(paths_field, scope.paths) if scope.paths else Q(pk__in=[])
+        for field in user_fields:
+            condition |= Q(**{field: user})
         return self.filter(condition)
+
+
+def _scope_terms(
+    model: type[models.Model], user: BaseViewer, action: str, app_label: str | None
+) -> tuple[Scope, str, list[str]]:
+    """What ``restrict`` and ``restrict_sql`` match, decided once: the user's scope (its subtrees
+    for the model's path field), the model's path field, and the model's user fields the user must
+    be named in (their own rows for a self-scoped role, what they are assigned to for an assigned
+    one)."""
+    scope = user_scope(user, action, app_label or model._meta.app_label)
+    user_fields = [
+        field
+        for enabled, field in (
+            (scope.own, getattr(model, "scope_self", None)),
+            (scope.assigned, getattr(model, "scope_assigned", None)),
+        )
+        if enabled and field
+    ]
+    return scope, getattr(model, "scope_path", ""), user_fields
 
 
 def restrict_sql(
@@ -341,43 +355,32 @@ def restrict_sql(
     """The condition ``model.objects.restrict(user, action)`` applies, as SQL over the row
     ``alias`` of ``model`` in a hand-written statement, with its parameters: for a read on every
     request whose cost is the ORM's compilation, not the database (a member's points). The same
-    scope and the same fields as ``restrict``; only a model whose scope fields are its own columns.
+    terms as ``restrict`` (``_scope_terms``); only a model whose scope fields are its own columns.
     A user with no scope gets a condition no row meets (404, as ``restrict`` gives)."""
-    scope = user_scope(user, action, app_label or model._meta.app_label)
-    quote = _quote_name
+    scope, paths_field, user_fields = _scope_terms(model, user, action, app_label)
 
     def column(name: str) -> str:
-        if "__" in name:
-            raise ValueError(f"{model.__name__}: {name} is not a column of its own")
-        field = model._meta.get_field(name)
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
         if not isinstance(field, models.Field) or not field.column:
             raise ValueError(f"{model.__name__}: {name} is not a column of its own")
-        return f"{alias}.{quote(field.column)}"
+        return f"{alias}.{connection.ops.quote_name(field.column)}"
 
     parts: list[str] = []
     params: list[Any] = []
-    scope_path = getattr(model, "scope_path", None)
-    if scope.paths and scope_path:
-        path = column(scope_path)
+    if scope.paths:
+        path = column(paths_field)
         for prefix in scope.paths:
             parts.append(f"({path} >= %s AND {path} < %s)")
             params += [prefix, prefix + PATH_END]
-    for enabled, field in (
-        (scope.own, getattr(model, "scope_self", None)),
-        (scope.assigned, getattr(model, "scope_assigned", None)),
-    ):
-        if enabled and field:
-            parts.append(f"{column(field)} = %s")
-            params.append(user.pk)
+    for field in user_fields:
+        parts.append(f"{column(field)} = %s")
+        params.append(user.pk)
     if not parts:
         return "1 = 0", []
     return "(" + " OR ".join(parts) + ")", params
-
-
-def _quote_name(name: str) -> str:
-    from django.db import connection
-
-    return connection.ops.quote_name(name)
 
 
 class ScopedModel(models.Model):

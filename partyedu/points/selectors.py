@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,7 +36,7 @@ from partyedu.organizations.models import SEGMENT_WIDTH, Organization, ancestor_
 
 from .choices import AUDIENCE_STATUSES, TOTAL_BANDS, Audience, EntrySource
 from .models import ManualPoints, PointsEntry, PointsItem, PointsOrgYear, PointsScheme, PointsVeto
-from .services.derive import ZERO, is_exempt, period_of, scheme_of, schemes_for
+from .services.derive import ZERO, is_exempt, period_of, scheme_in_force_sql, scheme_of, schemes_for
 from .services.distribution import BAND_FIELDS, band_of, kept_years
 from .services.figures import vetoes_in_force
 from .services.ranking import competition_ranks, ranking_enabled
@@ -203,9 +204,12 @@ def _member_year(
 
 # The scheme in force with its items, by (scheme id, time it last changed): a scheme's items
 # change only with the scheme (``scheme_update`` saves it), so a changed scheme is another key
-# and nothing here is ever stale. Filled only outside a transaction, from committed rows.
-_SCHEMES: dict[tuple[int, Any], PointsScheme] = {}
-_SCHEMES_MAX = 256
+# and nothing here is ever stale. Filled only outside a transaction, from committed rows; the
+# least recently read version goes first beyond ``_SCHEMES_MAX`` (a city whose branches refine
+# the scheme has one version per branch in force).
+_SCHEMES: OrderedDict[tuple[int, Any], PointsScheme] = OrderedDict()
+_SCHEMES_MAX = 512
+_SCHEMES_LOCK = threading.Lock()
 
 
 def _may_keep() -> bool:
@@ -216,9 +220,11 @@ def _may_keep() -> bool:
 
 def _scheme_with_items(scheme_id: int, changed: Any) -> PointsScheme:
     key = (scheme_id, changed)
-    scheme = _SCHEMES.get(key)
-    if scheme is not None:
-        return scheme
+    with _SCHEMES_LOCK:
+        scheme = _SCHEMES.get(key)
+        if scheme is not None:
+            _SCHEMES.move_to_end(key)
+            return scheme
     item_list = list(
         PointsItem.objects.filter(scheme_id=scheme_id).select_related("scheme").order_by("position", "id")
     )
@@ -227,9 +233,10 @@ def _scheme_with_items(scheme_id: int, changed: Any) -> PointsScheme:
         item.scheme = scheme
     scheme.item_list = item_list  # type: ignore[attr-defined]
     if _may_keep():
-        if len(_SCHEMES) >= _SCHEMES_MAX:
-            _SCHEMES.clear()
-        _SCHEMES[key] = scheme
+        with _SCHEMES_LOCK:
+            _SCHEMES[key] = scheme
+            while len(_SCHEMES) > _SCHEMES_MAX:
+                _SCHEMES.popitem(last=False)
     return scheme
 
 
@@ -246,28 +253,17 @@ def member_points_brief(*, user: BaseViewer, member: int, year: int) -> MemberPo
         "member": qn(Member._meta.db_table),
         "veto": qn(PointsVeto._meta.db_table),
         "scheme": qn(PointsScheme._meta.db_table),
-        "org": qn(Organization._meta.db_table),
         "entry": qn(PointsEntry._meta.db_table),
     }
     scope, scope_params = restrict_sql(Member, user, "view", alias="m", app_label=APP)
-    candidates = AUDIENCE_STATUSES[Audience.CANDIDATES]
-    # The nearest scheme up the member's path for their audience (``scheme_of``).
-    nearest = (
-        "SELECT s.{col} FROM {scheme} s JOIN {org} o ON o.id = s.organization_id "
-        "WHERE s.year = %s AND substr(m.org_path, 1, length(o.path)) = o.path AND s.audience = "
-        "CASE WHEN m.status IN ({statuses}) THEN %s ELSE %s END ORDER BY length(o.path) DESC LIMIT 1"
-    )
-    statuses = ", ".join(["%s"] * len(candidates))
-    nearest_params = [year, *candidates, Audience.CANDIDATES.value, Audience.MEMBERS.value]
+    in_force, in_force_params = scheme_in_force_sql("m", year)
     sql = (
         "SELECT m.id, m.org_path, m.is_exempt, m.categories, m.status, "
         "(SELECT v.id FROM {veto} v WHERE v.member_id = m.id AND v.year = %s AND v.lifted_at IS NULL "
-        "LIMIT 1) AS veto_id, "
-        f"({nearest.format(col='id', statuses=statuses, **tables)}) AS scheme_id, "
-        f"({nearest.format(col='updated_at', statuses=statuses, **tables)}) AS scheme_changed "
-        "FROM {member} m WHERE m.id = %s AND {scope}"
-    ).format(scope=scope, **tables)
-    params = [year, *nearest_params, *nearest_params, member, *scope_params]
+        "LIMIT 1) AS veto_id, s.id AS scheme_id, s.updated_at AS scheme_changed "
+        "FROM {member} m LEFT JOIN {scheme} s ON s.id = ({in_force}) WHERE m.id = %s AND {scope}"
+    ).format(scope=scope, in_force=in_force, **tables)
+    params = [year, *in_force_params, member, *scope_params]
     found = list(Member.objects.raw(sql, params))
     if not found:
         raise Http404("党员不存在")

@@ -11,6 +11,7 @@ from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery, Sum
 from django.db.models.functions import Length, TruncDate
 from django.utils import timezone
@@ -21,7 +22,7 @@ from partyedu.exams.models import Attempt
 from partyedu.learning.models import ResourceProgress
 from partyedu.lectures.models import LectureSpeaker
 from partyedu.members.models import Member
-from partyedu.organizations.models import ancestor_paths
+from partyedu.organizations.models import Organization, ancestor_paths
 from partyedu.service.choices import RecordStatus, ServiceKind
 from partyedu.service.models import ServiceRecord
 from partyedu.study.choices import ATTENDED_STATUSES, ActivityType, AttendanceStatus
@@ -144,6 +145,23 @@ def schemes_for(members: dict[int, dict[str, Any]], years: set[int]) -> dict[tup
                     result[(member_id, year)] = found
                     break
     return result
+
+
+def scheme_in_force_sql(member_alias: str, year: int) -> tuple[str, list[Any]]:
+    """``scheme_of``'s rule as a scalar subquery for a hand-written statement over the member row
+    ``member_alias``: the id of the nearest scheme up the member's path for the year and their
+    audience (``audience_of``), or NULL. Portable SQL (a path is a prefix of the member's)."""
+    qn = connection.ops.quote_name
+    candidates = AUDIENCE_STATUSES[Audience.CANDIDATES]
+    m = member_alias
+    sql = (
+        f"SELECT s.id FROM {qn(PointsScheme._meta.db_table)} s "
+        f"JOIN {qn(Organization._meta.db_table)} o ON o.id = s.organization_id "
+        f"WHERE s.year = %s AND substr({m}.org_path, 1, length(o.path)) = o.path AND s.audience = "
+        f"CASE WHEN {m}.status IN ({', '.join(['%s'] * len(candidates))}) THEN %s ELSE %s END "
+        "ORDER BY length(o.path) DESC LIMIT 1"
+    )
+    return sql, [year, *candidates, Audience.CANDIDATES.value, Audience.MEMBERS.value]
 
 
 def scheme_of(member: dict[str, Any], year: int) -> PointsScheme | None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import pytest
@@ -105,7 +106,7 @@ def test_a_scheme_read_once_is_served_from_memory_until_it_changes(
     city = scheme(tree.root)
     mark(meeting(tree.branch_a, at(3)), member)
     client = api_client(make_user(role="org_admin", org=tree.root))
-    monkeypatch.setattr(selectors, "_SCHEMES", {})
+    monkeypatch.setattr(selectors, "_SCHEMES", OrderedDict())
     monkeypatch.setattr(selectors, "_may_keep", lambda: True)  # as outside the test's transaction
     url = f"/api/v1/members/{member.pk}/points/?year={YEAR}"
     assert client.get(url).status_code == 200
@@ -147,3 +148,16 @@ def test_only_the_scheme_services_write_items():
         and writes.search(path.read_text("utf-8"))
     }
     assert writers == {"points/services/schemes.py"}
+
+
+def test_beyond_the_limit_the_least_recently_read_scheme_is_dropped(tree, monkeypatch):
+    in_a, in_b = make_member(tree.branch_a, "甲"), make_member(tree.branch_b, "乙")
+    scheme(tree.root)
+    district = scheme(tree.district_b)
+    monkeypatch.setattr(selectors, "_SCHEMES", OrderedDict())
+    monkeypatch.setattr(selectors, "_SCHEMES_MAX", 1)
+    monkeypatch.setattr(selectors, "_may_keep", lambda: True)
+    admin = make_user(role="org_admin", org=tree.root)
+    for member in (in_a, in_b):
+        selectors.member_points_brief(user=admin, member=member.pk, year=YEAR)
+    assert [scheme_id for scheme_id, _changed in selectors._SCHEMES] == [district.pk]
